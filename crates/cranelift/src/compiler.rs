@@ -1,0 +1,131 @@
+//! The compile driver: validates and translates every function body of a module in parallel,
+//! compiles each with Cranelift, and links the results.
+
+use crate::code::{CallReloc, UnlinkedFunction, link, trap_from_cranelift};
+use crate::translate::translate_function;
+use crate::{CompiledCode, Target, build_isa};
+use anyhow::{Context as _, Result, anyhow};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{Context, FinalizedRelocTarget, control::ControlPlane, ir};
+use cranelift_frontend::FunctionBuilderContext;
+use rayon::prelude::*;
+use weld_environ::{DefinedFuncIndex, EntityIndex, FunctionBodyData, Module, VMOffsets};
+
+/// How hard Cranelift optimizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OptLevel {
+    /// No optimization: fastest compilation.
+    None,
+    /// Optimize for speed (the default).
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+impl OptLevel {
+    pub(crate) fn as_cranelift(self) -> &'static str {
+        match self {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        }
+    }
+}
+
+/// Settings that change the generated code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompilerConfig {
+    /// The machine to compile for.
+    pub target: Target,
+    /// Cranelift's optimization level.
+    pub opt_level: OptLevel,
+    /// Canonicalize NaNs produced by float arithmetic.
+    pub nan_canonicalization: bool,
+    /// Run regalloc2's checker on every function (slow; for debugging the compiler).
+    pub regalloc_checker: bool,
+    /// Check every memory access explicitly instead of relying on guard pages.
+    pub explicit_bounds_checks: bool,
+    /// Bytes of guard region after a 32-bit memory's 4 GiB reservation; accesses whose static
+    /// offset fits in it need no explicit check.
+    pub guard_size: u64,
+    /// Compile functions on several threads.
+    pub parallel: bool,
+}
+
+impl Default for CompilerConfig {
+    fn default() -> Self {
+        CompilerConfig {
+            target: Target::Host,
+            opt_level: OptLevel::Speed,
+            nan_canonicalization: false,
+            regalloc_checker: false,
+            explicit_bounds_checks: false,
+            guard_size: 2 << 30,
+            parallel: true,
+        }
+    }
+}
+
+/// Validates and compiles every defined function of `module`. The result's functions are in
+/// [`DefinedFuncIndex`] order.
+pub fn compile_module(module: &Module, bodies: Vec<FunctionBodyData<'_>>, config: &CompilerConfig) -> Result<CompiledCode> {
+    let isa = build_isa(config)?;
+    let offsets = VMOffsets::new(module);
+    let job = |state: &mut (Context, FunctionBuilderContext), (i, body): (usize, FunctionBodyData<'_>)| {
+        let index = module.func_index(DefinedFuncIndex::new(i));
+        compile_one(&*isa, module, &offsets, config, state, index.as_u32(), body).with_context(|| {
+            format!("failed to compile function {}", module.func_display_name(index))
+        })
+    };
+    let funcs: Vec<UnlinkedFunction> = if config.parallel {
+        bodies
+            .into_par_iter()
+            .enumerate()
+            .map_init(|| (Context::new(), FunctionBuilderContext::new()), job)
+            .collect::<Result<_>>()?
+    } else {
+        let mut state = (Context::new(), FunctionBuilderContext::new());
+        bodies.into_iter().enumerate().map(|x| job(&mut state, x)).collect::<Result<_>>()?
+    };
+    link(funcs)
+}
+
+fn compile_one(
+    isa: &dyn TargetIsa,
+    module: &Module,
+    offsets: &VMOffsets,
+    config: &CompilerConfig,
+    (ctx, fctx): &mut (Context, FunctionBuilderContext),
+    func_index: u32,
+    body: FunctionBodyData<'_>,
+) -> Result<UnlinkedFunction> {
+    let mut validator = body.validator.into_validator(Default::default());
+    validator.validate(&body.body)?;
+    ctx.clear();
+    ctx.func.name = ir::UserFuncName::user(0, func_index);
+    translate_function(isa, module, offsets, config, fctx, &mut ctx.func, func_index, &body.body)?;
+    finish_function(isa, ctx)
+}
+
+/// Compiles the function in `ctx` and extracts its code, relocations and traps.
+pub(crate) fn finish_function(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<UnlinkedFunction> {
+    let mut ctrl = ControlPlane::default();
+    let names: Vec<u32> = ctx.func.params.user_named_funcs().values().map(|n| n.index).collect();
+    let compiled = ctx
+        .compile(isa, &mut ctrl)
+        .map_err(|e| anyhow!("Cranelift failed: {:?}", e.inner))?;
+    let alignment = compiled.buffer.alignment;
+    let mut relocs = Vec::new();
+    for r in compiled.buffer.relocs() {
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
+                names[name.as_u32() as usize]
+            }
+            other => return Err(anyhow!("unexpected relocation target {other:?}")),
+        };
+        relocs.push(CallReloc { offset: r.offset, kind: r.kind, target, addend: r.addend });
+    }
+    let traps = compiled.buffer.traps().iter().map(|t| (t.offset, trap_from_cranelift(t.code))).collect();
+    Ok(UnlinkedFunction { code: compiled.buffer.data().to_vec(), alignment, relocs, traps })
+}

@@ -1,0 +1,56 @@
+//! Building the Cranelift target ISA from weld's compiler settings.
+
+use crate::CompilerConfig;
+use anyhow::{Context, Result, anyhow};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use std::str::FromStr;
+
+/// The machine to generate code for.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Target {
+    /// The machine weld runs on, with the CPU features it detects.
+    #[default]
+    Host,
+    /// Another target triple, e.g. `aarch64-unknown-linux-gnu` (code can be produced, not run).
+    Triple(target_lexicon::Triple),
+}
+
+impl Target {
+    /// Parses `x86_64`, `aarch64` or a full triple.
+    pub fn parse(s: &str) -> Result<Target> {
+        let full = match s {
+            "x86_64" => "x86_64-unknown-linux-gnu",
+            "aarch64" | "arm64" => "aarch64-unknown-linux-gnu",
+            other => other,
+        };
+        let triple = target_lexicon::Triple::from_str(full).map_err(|e| anyhow!("unknown target `{s}`: {e}"))?;
+        Ok(Target::Triple(triple))
+    }
+}
+
+/// Builds the ISA that `config` asks for.
+pub fn build_isa(config: &CompilerConfig) -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags.set(name, value).with_context(|| format!("setting Cranelift flag {name}={value}"))
+    };
+    set(&mut flags, "opt_level", config.opt_level.as_cranelift())?;
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(&mut flags, "enable_nan_canonicalization", bool_str(config.nan_canonicalization))?;
+    set(&mut flags, "regalloc_checker", bool_str(config.regalloc_checker))?;
+    let shared = settings::Flags::new(flags);
+    let builder = match &config.target {
+        Target::Host => cranelift_native::builder().map_err(|e| anyhow!("this host is not supported: {e}"))?,
+        Target::Triple(t) => cranelift_codegen::isa::lookup(t.clone()).with_context(|| format!("unsupported target {t}"))?,
+    };
+    builder.finish(shared).context("building the Cranelift target")
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}

@@ -1,0 +1,20 @@
+//! weld-cranelift: WebAssembly function bodies to machine code through Cranelift.
+//!
+//! [`compile_module`] validates and translates every defined function of a module to Cranelift
+//! IR (in parallel), compiles it for the host or a named target, and links the results into one
+//! position-independent blob of code ([`CompiledCode`]) with its trap table. It also compiles the
+//! per-signature trampolines between the host and wasm ([`trampolines`]).
+//!
+//! The crate knows the VMContext layout (from weld-environ) but nothing of instances, stores or
+//! components, and it never executes the code it produces.
+
+mod code;
+mod compiler;
+mod isa;
+pub mod trampolines;
+mod translate;
+
+pub use code::{CompiledCode, FunctionLoc, TrapSite};
+pub use compiler::{CompilerConfig, OptLevel, compile_module};
+pub use isa::{Target, build_isa};
+pub use trampolines::Compiler;

@@ -1,0 +1,118 @@
+//! Per-signature trampolines between the host and wasm.
+//!
+//! - The *entry* trampoline lets Rust call a wasm function of signature `S`:
+//!   `extern "C" fn(wasm_call, callee_vmctx, caller_vmctx, values: *mut ValRaw)` reads the
+//!   arguments from `values`, calls `wasm_call` with the wasm calling convention, and writes the
+//!   results back into `values`.
+//! - The *host* trampoline lets wasm call a host function of signature `S`: it has the wasm
+//!   calling convention, spills the arguments into a `ValRaw` array on its stack, calls the
+//!   host context's array-call entry `fn(vmctx, caller_vmctx, values, len) -> u32`, traps if that
+//!   reports an error, and returns the results read back from the array.
+
+use crate::code::link;
+use crate::compiler::finish_function;
+use crate::translate::{ir_type, pending_trap, wasm_signature};
+use crate::{CompiledCode, CompilerConfig, build_isa, compile_module};
+use anyhow::Result;
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, types};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use weld_environ::{FuncType, FunctionBodyData, Module, VAL_RAW_SIZE, host_context};
+
+/// A compiler for one configuration: modules and trampolines.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    config: CompilerConfig,
+}
+
+impl Compiler {
+    /// Builds the target ISA for `config`.
+    pub fn new(config: CompilerConfig) -> Result<Compiler> {
+        Ok(Compiler { isa: build_isa(&config)?, config })
+    }
+
+    /// The configuration this compiler was built with.
+    pub fn config(&self) -> &CompilerConfig {
+        &self.config
+    }
+
+    /// Validates and compiles every defined function of `module`.
+    pub fn compile_module(&self, module: &Module, bodies: Vec<FunctionBodyData<'_>>) -> Result<CompiledCode> {
+        compile_module(module, bodies, &self.config)
+    }
+
+    /// Compiles the host-to-wasm trampoline for signature `ty`.
+    pub fn entry_trampoline(&self, ty: &FuncType) -> Result<CompiledCode> {
+        let isa = &*self.isa;
+        let ptr = isa.pointer_type();
+        let mut ctx = Context::new();
+        let mut sig = ir::Signature::new(isa.default_call_conv());
+        sig.params.extend([AbiParam::new(ptr); 4]);
+        ctx.func.signature = sig;
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        let [code, callee_vmctx, caller_vmctx, values] = b.block_params(block).try_into().unwrap();
+        let flags = ir::MemFlagsData::trusted();
+        let mut args = vec![callee_vmctx, caller_vmctx];
+        for (i, t) in ty.params.iter().enumerate() {
+            args.push(b.ins().load(ir_type(*t), flags, values, (i as u32 * VAL_RAW_SIZE) as i32));
+        }
+        let wasm_sig = b.import_signature(wasm_signature(isa, ty));
+        let call = b.ins().call_indirect(wasm_sig, code, &args);
+        let results = b.inst_results(call).to_vec();
+        for (i, r) in results.into_iter().enumerate() {
+            b.ins().store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
+        }
+        b.ins().return_(&[]);
+        b.seal_all_blocks();
+        b.finalize(isa.frontend_config());
+        link(vec![finish_function(isa, &mut ctx)?])
+    }
+
+    /// Compiles the wasm-to-host trampoline for signature `ty`.
+    pub fn host_trampoline(&self, ty: &FuncType) -> Result<CompiledCode> {
+        let isa = &*self.isa;
+        let ptr = isa.pointer_type();
+        let mut ctx = Context::new();
+        ctx.func.signature = wasm_signature(isa, ty);
+        let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let slot = b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, slots * VAL_RAW_SIZE, 4));
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        let params = b.block_params(block).to_vec();
+        let (callee_vmctx, caller_vmctx) = (params[0], params[1]);
+        for (i, v) in params[2..].iter().enumerate() {
+            b.ins().stack_store(ptr, *v, slot, (i as u32 * VAL_RAW_SIZE) as i32);
+        }
+        let values = b.ins().stack_addr(ptr, slot, 0);
+        let len = b.ins().iconst(ptr, i64::from(slots));
+        let mut host_sig = ir::Signature::new(isa.default_call_conv());
+        host_sig.params.extend([AbiParam::new(ptr); 4]);
+        host_sig.returns.push(AbiParam::new(types::I32));
+        let host_sig = b.import_signature(host_sig);
+        let entry = b.ins().load(ptr, ir::MemFlagsData::trusted().with_readonly(), callee_vmctx, host_context::ARRAY_CALL as i32);
+        let call = b.ins().call_indirect(host_sig, entry, &[callee_vmctx, caller_vmctx, values, len]);
+        let status = b.inst_results(call)[0];
+        b.ins().trapnz(status, pending_trap());
+        let mut rets = Vec::new();
+        for (i, t) in ty.results.iter().enumerate() {
+            rets.push(b.ins().stack_load(ptr, ir_type(*t), slot, (i as u32 * VAL_RAW_SIZE) as i32));
+        }
+        b.ins().return_(&rets);
+        b.seal_all_blocks();
+        b.finalize(isa.frontend_config());
+        link(vec![finish_function(isa, &mut ctx)?])
+    }
+
+    /// The ISA code is generated for.
+    pub fn isa(&self) -> &dyn TargetIsa {
+        &*self.isa
+    }
+}

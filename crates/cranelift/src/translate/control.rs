@@ -1,0 +1,261 @@
+//! Control flow and calls: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
+//! `unreachable`, `call` and `call_indirect`. Also the skipping of unreachable code.
+
+use super::env::trap_code;
+use super::{ControlFrame, FrameKind, FuncTranslator, ir_type};
+use anyhow::Result;
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value, condcodes::IntCC, types};
+use weld_environ::{FuncIndex, TableIndex, Trap, TypeIndex, ValType, VMOffsets, func_ref, table_def, wasmparser};
+use wasmparser::{BlockType, Operator};
+
+fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+impl FuncTranslator<'_, '_> {
+    fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
+        Ok(match ty {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![ir_type(ValType::from_wasmparser(t)?)]),
+            BlockType::FuncType(i) => {
+                let f = &self.env.module.types[TypeIndex(i)];
+                (f.params.iter().map(|t| ir_type(*t)).collect(), f.results.iter().map(|t| ir_type(*t)).collect())
+            }
+        })
+    }
+
+    fn new_block_with_params(&mut self, params: &[ir::Type]) -> ir::Block {
+        let b = self.builder.create_block();
+        for p in params {
+            self.builder.append_block_param(b, *p);
+        }
+        b
+    }
+
+    /// Translates a control operator; returns false if `op` is not one.
+    pub(super) fn translate_control(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match *op {
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_signature(blockty)?;
+                let destination = self.new_block_with_params(&results);
+                self.push_frame(FrameKind::Block, destination, params.len(), results.len());
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_signature(blockty)?;
+                let header = self.new_block_with_params(&params);
+                let destination = self.new_block_with_params(&results);
+                let args = block_args(self.peekn(params.len()));
+                self.builder.ins().jump(header, &args);
+                self.builder.switch_to_block(header);
+                let n = params.len();
+                self.popn(n);
+                self.stack.extend_from_slice(&self.builder.block_params(header).to_vec());
+                self.push_frame(FrameKind::Loop { header }, destination, n, results.len());
+            }
+            Operator::If { blockty } => {
+                let cond = self.pop();
+                let (params, results) = self.block_signature(blockty)?;
+                let destination = self.new_block_with_params(&results);
+                let then_block = self.builder.create_block();
+                let else_block = self.builder.create_block();
+                self.builder.ins().brif(cond, then_block, &[], else_block, &[]);
+                self.builder.seal_block(then_block);
+                self.builder.seal_block(else_block);
+                self.builder.switch_to_block(then_block);
+                let saved = self.peekn(params.len()).to_vec();
+                self.push_frame(FrameKind::If { else_block, else_seen: false, params: saved }, destination, params.len(), results.len());
+            }
+            Operator::Else => self.translate_else(),
+            Operator::End => self.translate_end(),
+            Operator::Br { relative_depth } => {
+                self.branch(relative_depth);
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, n) = self.frame_target(relative_depth);
+                let args = block_args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(cond, target, &args, next, &[]);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop();
+                let mut calls = Vec::with_capacity(targets.len() as usize);
+                let mut default = None;
+                let depths: Vec<u32> = targets.targets().collect::<Result<_, _>>()?;
+                for depth in depths.iter().copied().chain(std::iter::once(targets.default())) {
+                    let (block, n) = self.frame_target(depth);
+                    let args = block_args(self.peekn(n));
+                    let call = self.builder.func.dfg.block_call(block, &args);
+                    if calls.len() < depths.len() {
+                        calls.push(call);
+                    } else {
+                        default = Some(call);
+                    }
+                }
+                let jt = self.builder.create_jump_table(ir::JumpTableData::new(default.unwrap(), &calls));
+                self.builder.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let n = self.control[0].num_results;
+                let rets = self.peekn(n).to_vec();
+                self.builder.ins().return_(&rets);
+                self.reachable = false;
+            }
+            Operator::Unreachable => {
+                self.builder.ins().trap(trap_code(Trap::UnreachableCodeReached));
+                self.reachable = false;
+            }
+            Operator::Call { function_index } => self.call(FuncIndex(function_index)),
+            Operator::CallIndirect { type_index, table_index } => {
+                self.call_indirect(TypeIndex(type_index), TableIndex(table_index))
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn push_frame(&mut self, kind: FrameKind, destination: ir::Block, num_params: usize, num_results: usize) {
+        let stack_base = self.stack.len() - num_params;
+        self.control.push(ControlFrame {
+            kind,
+            destination,
+            num_params,
+            num_results,
+            stack_base,
+            exit_branched: false,
+            reachable_at_start: true,
+        });
+    }
+
+    /// The block a branch of `depth` goes to and its arity; marks the frame as branched to.
+    fn frame_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let i = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[i];
+        if !matches!(frame.kind, FrameKind::Loop { .. }) {
+            frame.exit_branched = true;
+        }
+        frame.branch_target()
+    }
+
+    fn branch(&mut self, depth: u32) {
+        let (target, n) = self.frame_target(depth);
+        let args = block_args(self.peekn(n));
+        self.builder.ins().jump(target, &args);
+    }
+
+    fn translate_else(&mut self) {
+        let reachable = self.reachable;
+        let frame = self.control.last_mut().unwrap();
+        let FrameKind::If { else_block, ref mut else_seen, ref params } = frame.kind else {
+            unreachable!("validated: else without if")
+        };
+        *else_seen = true;
+        let params = params.clone();
+        let (destination, n, base, start) = (frame.destination, frame.num_results, frame.stack_base, frame.reachable_at_start);
+        if reachable {
+            let args = block_args(self.peekn(n));
+            self.builder.ins().jump(destination, &args);
+            self.control.last_mut().unwrap().exit_branched = true;
+        }
+        self.stack.truncate(base);
+        self.stack.extend_from_slice(&params);
+        self.builder.switch_to_block(else_block);
+        self.reachable = start;
+    }
+
+    fn translate_end(&mut self) {
+        let frame = self.control.pop().unwrap();
+        let mut exit_reachable = frame.exit_branched;
+        if self.reachable {
+            let args = block_args(self.peekn(frame.num_results));
+            self.builder.ins().jump(frame.destination, &args);
+            exit_reachable = true;
+        }
+        match frame.kind {
+            FrameKind::If { else_block, else_seen: false, ref params } => {
+                // No else: the false edge carries the parameters through as results.
+                self.builder.switch_to_block(else_block);
+                let args = block_args(params);
+                self.builder.ins().jump(frame.destination, &args);
+                exit_reachable |= frame.reachable_at_start;
+            }
+            FrameKind::Loop { header } => self.builder.seal_block(header),
+            _ => {}
+        }
+        self.builder.switch_to_block(frame.destination);
+        self.builder.seal_block(frame.destination);
+        self.stack.truncate(frame.stack_base);
+        self.stack.extend_from_slice(&self.builder.block_params(frame.destination).to_vec());
+        self.reachable = exit_reachable;
+    }
+
+    /// Skips an operator in unreachable code, keeping track of nesting.
+    pub(super) fn translate_unreachable(&mut self, op: &Operator<'_>) -> Result<()> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
+            Operator::Else if self.unreachable_depth == 0 => self.translate_else(),
+            Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
+            Operator::End => self.translate_end(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, f: FuncIndex) {
+        let module = self.env.module;
+        let ty_index = module.functions[f];
+        let n = module.types[ty_index].params.len();
+        let args = self.popn(n);
+        let call = if module.is_imported_func(f) {
+            let base = self.env.offsets.func_ref(f.0);
+            let code = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::WASM_CALL);
+            let callee_vmctx = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::VMCTX);
+            let sig = self.env.sig_ref(&mut self.builder, ty_index);
+            let mut all = vec![callee_vmctx, self.vmctx];
+            all.extend(args);
+            self.builder.ins().call_indirect(sig, code, &all)
+        } else {
+            let fref = self.env.direct_func_ref(&mut self.builder, f.0, ty_index);
+            let mut all = vec![self.vmctx, self.vmctx];
+            all.extend(args);
+            self.builder.ins().call(fref, &all)
+        };
+        let results = self.builder.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    fn call_indirect(&mut self, ty: TypeIndex, table: TableIndex) {
+        let index = self.pop();
+        let n = self.env.module.types[ty].params.len();
+        let args = self.popn(n);
+        let table64 = self.env.module.tables[table].ty.table64;
+        let def = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.table(table.0));
+        let index = if table64 { index } else { self.builder.ins().uextend(types::I64, index) };
+        let len = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
+        let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.builder.ins().trapnz(oob, trap_code(Trap::TableOutOfBounds));
+        let base = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::BASE as i32);
+        let offset = self.builder.ins().imul_imm_u(index, i64::from(table_def::ELEMENT_SIZE));
+        let addr = self.builder.ins().iadd(base, offset);
+        let funcref = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), addr, 0);
+        self.builder.ins().trapz(funcref, trap_code(Trap::IndirectCallToNull));
+        let actual = self.builder.ins().load(types::I32, ir::MemFlagsData::trusted(), funcref, func_ref::TYPE_ID as i32);
+        let ids = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, VMOffsets::TYPE_IDS);
+        let flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
+        let expected = self.builder.ins().load(types::I32, flags, ids, (ty.0 * 4) as i32);
+        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.builder.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
+        let code = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
+        let callee_vmctx = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::VMCTX as i32);
+        let sig = self.env.sig_ref(&mut self.builder, ty);
+        let mut all = vec![callee_vmctx, self.vmctx];
+        all.extend(args);
+        let call = self.builder.ins().call_indirect(sig, code, &all);
+        let results = self.builder.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+}

@@ -1,0 +1,255 @@
+//! Translation of one wasm function body to Cranelift IR.
+//!
+//! [`FuncTranslator`] keeps the operand stack of SSA values, the control stack, and the
+//! function's locals. Operators are dispatched by family: numeric ones to [`numeric`], control
+//! flow and calls to `control`, linear memory to `memory`, tables and references to `table`;
+//! locals, globals, `drop` and `select` are handled here. The body is assumed to be validated.
+
+mod control;
+mod env;
+mod memory;
+pub mod numeric;
+mod table;
+
+use crate::CompilerConfig;
+use anyhow::{Result, bail};
+use cranelift_codegen::ir::{self, InstBuilder, Value, types};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap, wasm_signature};
+use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
+use wasmparser::{FunctionBody, Operator};
+
+/// What kind of construct a control frame is.
+pub(crate) enum FrameKind {
+    Block,
+    Loop { header: ir::Block },
+    If { else_block: ir::Block, else_seen: bool, params: Vec<Value> },
+}
+
+/// An entry of the control stack.
+pub(crate) struct ControlFrame {
+    pub kind: FrameKind,
+    /// The block after `end`, taking the frame's results as parameters.
+    pub destination: ir::Block,
+    pub num_params: usize,
+    pub num_results: usize,
+    /// The operand stack height below the frame's parameters.
+    pub stack_base: usize,
+    /// Whether some branch jumps to `destination`.
+    pub exit_branched: bool,
+    /// Whether the frame's start was reachable.
+    pub reachable_at_start: bool,
+}
+
+impl ControlFrame {
+    /// The block a branch to this frame jumps to, and how many values it carries.
+    pub fn branch_target(&self) -> (ir::Block, usize) {
+        match self.kind {
+            FrameKind::Loop { header } => (header, self.num_params),
+            _ => (self.destination, self.num_results),
+        }
+    }
+}
+
+/// The state of translating one function.
+pub(crate) struct FuncTranslator<'a, 'f> {
+    pub builder: FunctionBuilder<'f>,
+    pub env: FuncEnv<'a>,
+    pub stack: Vec<Value>,
+    pub control: Vec<ControlFrame>,
+    pub reachable: bool,
+    /// Nesting depth of blocks opened while unreachable.
+    pub unreachable_depth: u32,
+    pub locals: Vec<Variable>,
+    pub vmctx: Value,
+}
+
+/// Translates `body` (function `func_index` of `module`) into `func`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn translate_function(
+    isa: &dyn TargetIsa,
+    module: &Module,
+    offsets: &VMOffsets,
+    config: &CompilerConfig,
+    fctx: &mut FunctionBuilderContext,
+    func: &mut ir::Function,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+) -> Result<()> {
+    let ty = module.func_type(FuncIndex(func_index));
+    func.signature = wasm_signature(isa, ty);
+    let mut builder = FunctionBuilder::new(func, fctx);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    builder.seal_block(entry);
+    let vmctx = builder.block_params(entry)[0];
+    let env = FuncEnv::new(isa, module, offsets, config);
+    env.install_stack_limit(&mut builder, vmctx);
+
+    let mut t = FuncTranslator {
+        builder,
+        env,
+        stack: Vec::new(),
+        control: Vec::new(),
+        reachable: true,
+        unreachable_depth: 0,
+        locals: Vec::new(),
+        vmctx,
+    };
+    let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
+    for (value, ty) in params.into_iter().zip(ty.params.iter()) {
+        let var = t.builder.declare_var(ir_type(*ty));
+        t.builder.def_var(var, value);
+        t.locals.push(var);
+    }
+    let mut locals = body.get_locals_reader()?;
+    for _ in 0..locals.get_count() {
+        let (count, ty) = locals.read()?;
+        let ty = ValType::from_wasmparser(ty)?;
+        for _ in 0..count {
+            let var = t.builder.declare_var(ir_type(ty));
+            let zero = zero_value(&mut t.builder, ty);
+            t.builder.def_var(var, zero);
+            t.locals.push(var);
+        }
+    }
+
+    let results: Vec<ir::Type> = ty.results.iter().map(|t| ir_type(*t)).collect();
+    let exit = t.builder.create_block();
+    for r in &results {
+        t.builder.append_block_param(exit, *r);
+    }
+    t.control.push(ControlFrame {
+        kind: FrameKind::Block,
+        destination: exit,
+        num_params: 0,
+        num_results: results.len(),
+        stack_base: 0,
+        exit_branched: false,
+        reachable_at_start: true,
+    });
+
+    let mut reader = body.get_operators_reader()?;
+    while !reader.eof() {
+        let op = reader.read()?;
+        t.translate_operator(&op)?;
+    }
+    // The final `end` switched to `exit` and left its parameters on the stack.
+    if t.reachable {
+        let rets = t.stack.clone();
+        t.builder.ins().return_(&rets);
+    }
+    t.builder.seal_all_blocks();
+    let frontend_config = isa.frontend_config();
+    t.builder.finalize(frontend_config);
+    Ok(())
+}
+
+/// The Cranelift type of a wasm value type.
+pub(crate) fn ir_type(ty: ValType) -> ir::Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+        ValType::Ref(_) => types::I64,
+    }
+}
+
+fn zero_value(builder: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
+    match ty {
+        ValType::I32 => builder.ins().iconst(types::I32, 0),
+        ValType::I64 | ValType::Ref(_) => builder.ins().iconst(types::I64, 0),
+        ValType::F32 => builder.ins().f32const(0.0),
+        ValType::F64 => builder.ins().f64const(0.0),
+        ValType::V128 => {
+            let c = builder.func.dfg.constants.insert(vec![0u8; 16].into());
+            builder.ins().vconst(types::I8X16, c)
+        }
+    }
+}
+
+impl FuncTranslator<'_, '_> {
+    pub fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated: operand stack underflow")
+    }
+
+    pub fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    pub fn popn(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    pub fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    fn translate_operator(&mut self, op: &Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            return self.translate_unreachable(op);
+        }
+        if numeric::translate_numeric(op, &mut self.builder, &mut self.stack) {
+            return Ok(());
+        }
+        if self.translate_control(op)? || self.translate_memory(op)? || self.translate_table(op)? {
+            return Ok(());
+        }
+        match *op {
+            Operator::LocalGet { local_index } => {
+                let v = self.builder.use_var(self.locals[local_index as usize]);
+                self.stack.push(v);
+            }
+            Operator::LocalSet { local_index } => {
+                let v = self.pop();
+                self.builder.def_var(self.locals[local_index as usize], v);
+            }
+            Operator::LocalTee { local_index } => {
+                let v = *self.stack.last().unwrap();
+                self.builder.def_var(self.locals[local_index as usize], v);
+            }
+            Operator::GlobalGet { global_index } => {
+                let v = self.global_get(GlobalIndex(global_index));
+                self.stack.push(v);
+            }
+            Operator::GlobalSet { global_index } => {
+                let v = self.pop();
+                self.global_set(GlobalIndex(global_index), v);
+            }
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let cond = self.pop();
+                let (a, b) = self.pop2();
+                let v = self.builder.ins().select(cond, a, b);
+                self.stack.push(v);
+            }
+            Operator::Nop => {}
+            ref other => bail!("unsupported operator: {other:?}"),
+        }
+        Ok(())
+    }
+
+    fn global_get(&mut self, g: GlobalIndex) -> Value {
+        let ty = self.env.module.globals[g];
+        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.0));
+        let mut flags = ir::MemFlagsData::trusted();
+        if !ty.mutable {
+            flags = flags.with_readonly().with_can_move();
+        }
+        self.builder.ins().load(ir_type(ty.ty), flags, ptr, 0)
+    }
+
+    fn global_set(&mut self, g: GlobalIndex, v: Value) {
+        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.0));
+        self.builder.ins().store(ir::MemFlagsData::trusted(), v, ptr, 0);
+    }
+}

@@ -1,0 +1,69 @@
+//! The runtime functions that compiled code calls through the VMContext's libcall table.
+//!
+//! The table's order and every signature are defined here once: the code generator builds call
+//! signatures from [`Libcall::signature`], and the runtime fills the table in [`Libcall::ALL`]
+//! order. Every libcall takes the caller's `vmctx` first. Libcalls that can trap return an `i32`
+//! that is non-zero when a trap is pending (the runtime records which one).
+
+/// A machine-level parameter or result type of a libcall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbiType {
+    /// A pointer-sized integer.
+    Pointer,
+    /// A 32-bit integer.
+    I32,
+    /// A 64-bit integer.
+    I64,
+}
+
+macro_rules! libcalls {
+    ($($(#[$doc:meta])* $name:ident($($param:ident),*) $(-> $ret:ident)?;)*) => {
+        /// A runtime function callable from compiled code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Libcall { $($(#[$doc])* $name,)* }
+
+        impl Libcall {
+            /// Every libcall, in table order.
+            pub const ALL: &'static [Libcall] = &[$(Libcall::$name,)*];
+
+            /// `(params, result)`, not counting the leading `vmctx` pointer.
+            pub fn signature(self) -> (&'static [AbiType], Option<AbiType>) {
+                match self {
+                    $(Libcall::$name => (&[$(AbiType::$param),*], libcalls!(@ret $($ret)?)),)*
+                }
+            }
+        }
+    };
+    (@ret) => { None };
+    (@ret $ret:ident) => { Some(AbiType::$ret) };
+}
+
+libcalls! {
+    /// `memory.grow(memory: i32, delta: i64) -> old size in pages, or -1`.
+    MemoryGrow(I32, I64) -> I64;
+    /// `memory.fill(memory, dst, byte, len) -> trap?`.
+    MemoryFill(I32, I64, I32, I64) -> I32;
+    /// `memory.copy(dst_memory, dst, src_memory, src, len) -> trap?`.
+    MemoryCopy(I32, I64, I32, I64, I64) -> I32;
+    /// `memory.init(memory, data, dst, src, len) -> trap?`.
+    MemoryInit(I32, I32, I64, I32, I32) -> I32;
+    /// `data.drop(data)`.
+    DataDrop(I32);
+    /// `table.grow(table, init, delta) -> old size, or -1`.
+    TableGrow(I32, I64, I64) -> I64;
+    /// `table.fill(table, dst, value, len) -> trap?`.
+    TableFill(I32, I64, I64, I64) -> I32;
+    /// `table.copy(dst_table, src_table, dst, src, len) -> trap?`.
+    TableCopy(I32, I32, I64, I64, I64) -> I32;
+    /// `table.init(table, elem, dst, src, len) -> trap?`.
+    TableInit(I32, I32, I64, I32, I32) -> I32;
+    /// `elem.drop(elem)`.
+    ElemDrop(I32);
+}
+
+impl Libcall {
+    /// This libcall's slot in the libcall table.
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|l| *l == self).unwrap()
+    }
+}

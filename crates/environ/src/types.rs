@@ -1,0 +1,270 @@
+//! Core WebAssembly types as weld uses them: value types, function signatures, and the types
+//! of memories, tables and globals. Converted from wasmparser's types, rejecting what weld
+//! does not support yet with a clear message.
+
+use anyhow::{Result, bail};
+use std::fmt;
+
+/// The heap type of a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// A function reference.
+    Func,
+    /// An external (host) reference.
+    Extern,
+}
+
+/// A reference type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    /// Whether `null` is a value of this type.
+    pub nullable: bool,
+    /// What it refers to.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`.
+    pub const FUNCREF: RefType = RefType { nullable: true, heap: HeapType::Func };
+    /// `externref`.
+    pub const EXTERNREF: RefType = RefType { nullable: true, heap: HeapType::Extern };
+}
+
+/// A WebAssembly value type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit IEEE float.
+    F32,
+    /// 64-bit IEEE float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// A reference.
+    Ref(RefType),
+}
+
+impl ValType {
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Converts wasmparser's value type.
+    pub fn from_wasmparser(ty: wasmparser::ValType) -> Result<ValType> {
+        Ok(match ty {
+            wasmparser::ValType::I32 => ValType::I32,
+            wasmparser::ValType::I64 => ValType::I64,
+            wasmparser::ValType::F32 => ValType::F32,
+            wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
+            wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
+        })
+    }
+
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+}
+
+impl RefType {
+    /// Converts wasmparser's reference type.
+    pub fn from_wasmparser(r: wasmparser::RefType) -> Result<RefType> {
+        use wasmparser::{AbstractHeapType, HeapType as H};
+        let heap = match r.heap_type() {
+            H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
+            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+            other => bail!("unsupported reference type `{other:?}` (typed references and GC are not supported yet)"),
+        };
+        Ok(RefType { nullable: r.is_nullable(), heap })
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(RefType { nullable: true, heap: HeapType::Func }) => f.write_str("funcref"),
+            ValType::Ref(RefType { nullable: true, heap: HeapType::Extern }) => f.write_str("externref"),
+            ValType::Ref(RefType { nullable: false, heap: HeapType::Func }) => f.write_str("(ref func)"),
+            ValType::Ref(RefType { nullable: false, heap: HeapType::Extern }) => f.write_str("(ref extern)"),
+        }
+    }
+}
+
+/// A function signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    /// Parameter types.
+    pub params: Box<[ValType]>,
+    /// Result types.
+    pub results: Box<[ValType]>,
+}
+
+impl FuncType {
+    /// Builds a signature.
+    pub fn new(params: impl IntoIterator<Item = ValType>, results: impl IntoIterator<Item = ValType>) -> Self {
+        FuncType { params: params.into_iter().collect(), results: results.into_iter().collect() }
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.params.iter().copied()
+    }
+
+    /// The result types.
+    pub fn results(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.results.iter().copied()
+    }
+
+    /// Converts wasmparser's function type.
+    pub fn from_wasmparser(ty: &wasmparser::FuncType) -> Result<FuncType> {
+        Ok(FuncType {
+            params: ty.params().iter().map(|t| ValType::from_wasmparser(*t)).collect::<Result<_>>()?,
+            results: ty.results().iter().map(|t| ValType::from_wasmparser(*t)).collect::<Result<_>>()?,
+        })
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(func")?;
+        if !self.params.is_empty() {
+            f.write_str(" (param")?;
+            for p in self.params.iter() {
+                write!(f, " {p}")?;
+            }
+            f.write_str(")")?;
+        }
+        if !self.results.is_empty() {
+            f.write_str(" (result")?;
+            for r in self.results.iter() {
+                write!(f, " {r}")?;
+            }
+            f.write_str(")")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The WebAssembly page size, 64 KiB.
+pub const WASM_PAGE_SIZE: u64 = 65536;
+
+/// The type of a linear memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    /// Initial size in pages.
+    pub minimum: u64,
+    /// Maximum size in pages, if declared.
+    pub maximum: Option<u64>,
+    /// Whether addresses are 64-bit.
+    pub memory64: bool,
+    /// Whether the memory is shared between threads.
+    pub shared: bool,
+}
+
+impl MemoryType {
+    /// A 32-bit memory of `minimum` pages, growable to `maximum`.
+    pub fn new(minimum: u32, maximum: Option<u32>) -> MemoryType {
+        MemoryType { minimum: minimum.into(), maximum: maximum.map(Into::into), memory64: false, shared: false }
+    }
+
+    /// A 64-bit memory of `minimum` pages, growable to `maximum`.
+    pub fn new64(minimum: u64, maximum: Option<u64>) -> MemoryType {
+        MemoryType { minimum, maximum, memory64: true, shared: false }
+    }
+
+    /// Converts wasmparser's memory type; custom page sizes are rejected.
+    pub fn from_wasmparser(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
+        if ty.page_size_log2.is_some_and(|l| l != 16) {
+            bail!("custom page sizes are not supported yet");
+        }
+        Ok(MemoryType { minimum: ty.initial, maximum: ty.maximum, memory64: ty.memory64, shared: ty.shared })
+    }
+
+    /// The largest number of pages the index type allows.
+    pub fn max_pages_for_index(&self) -> u64 {
+        if self.memory64 { 1 << 48 } else { 1 << 16 }
+    }
+}
+
+/// The type of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TableType {
+    /// The element type.
+    pub element: RefType,
+    /// Initial number of elements.
+    pub minimum: u64,
+    /// Maximum number of elements, if declared.
+    pub maximum: Option<u64>,
+    /// Whether indices are 64-bit.
+    pub table64: bool,
+}
+
+impl TableType {
+    /// A 32-bit table of `element`s, with `minimum` elements, growable to `maximum`.
+    pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> TableType {
+        TableType { element, minimum: minimum.into(), maximum: maximum.map(Into::into), table64: false }
+    }
+
+    /// Converts wasmparser's table type.
+    pub fn from_wasmparser(ty: &wasmparser::TableType) -> Result<TableType> {
+        Ok(TableType {
+            element: RefType::from_wasmparser(ty.element_type)?,
+            minimum: ty.initial,
+            maximum: ty.maximum,
+            table64: ty.table64,
+        })
+    }
+}
+
+/// The type of a global.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    /// The value type.
+    pub ty: ValType,
+    /// Whether `global.set` may change it.
+    pub mutable: bool,
+}
+
+/// Whether a global can change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// Immutable.
+    Const,
+    /// Mutable.
+    Var,
+}
+
+impl GlobalType {
+    /// A global of type `ty`.
+    pub fn new(ty: ValType, mutability: Mutability) -> GlobalType {
+        GlobalType { ty, mutable: mutability == Mutability::Var }
+    }
+
+    /// The value type.
+    pub fn content(&self) -> ValType {
+        self.ty
+    }
+
+    /// Whether it is mutable.
+    pub fn mutability(&self) -> Mutability {
+        if self.mutable { Mutability::Var } else { Mutability::Const }
+    }
+
+    /// Converts wasmparser's global type.
+    pub fn from_wasmparser(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+        if ty.shared {
+            bail!("shared globals are not supported yet");
+        }
+        Ok(GlobalType { ty: ValType::from_wasmparser(ty.content_type)?, mutable: ty.mutable })
+    }
+}

@@ -1,0 +1,219 @@
+//! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
+//! everything compiled with it: signature ids and trampolines).
+
+use crate::vm::code_memory::CodeMemory;
+use anyhow::Result;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use weld_cranelift::{Compiler, CompilerConfig};
+use weld_environ::{FuncType, wasmparser::WasmFeatures};
+
+pub use weld_cranelift::OptLevel;
+
+/// Settings for an [`Engine`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) compiler: CompilerConfig,
+    pub(crate) features: WasmFeatures,
+    pub(crate) wasm_backtrace: bool,
+    pub(crate) max_wasm_stack: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            compiler: CompilerConfig::default(),
+            features: weld_environ::supported_features(),
+            wasm_backtrace: true,
+            max_wasm_stack: 512 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Whether traps carry a backtrace of wasm frames (default on).
+    pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
+        self.wasm_backtrace = enable;
+        self
+    }
+
+    /// The most stack, in bytes, that wasm may use before `call stack exhausted` (default
+    /// 512 KiB).
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Cranelift's optimization level (default `Speed`).
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.compiler.opt_level = level;
+        self
+    }
+
+    /// Canonicalize NaNs produced by float arithmetic (default off).
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Self {
+        self.compiler.nan_canonicalization = enable;
+        self
+    }
+
+    /// Run regalloc2's checker on every compiled function (slow; default off).
+    pub fn regalloc_checker(&mut self, enable: bool) -> &mut Self {
+        self.compiler.regalloc_checker = enable;
+        self
+    }
+
+    /// Check every memory access explicitly instead of relying on guard pages (default off).
+    pub fn explicit_bounds_checks(&mut self, enable: bool) -> &mut Self {
+        self.compiler.explicit_bounds_checks = enable;
+        self
+    }
+
+    /// Compile functions on several threads (default on).
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.compiler.parallel = enable;
+        self
+    }
+
+    /// Enables or disables the multi-memory proposal (default on).
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::MULTI_MEMORY, enable);
+        self
+    }
+
+    /// Enables or disables memory64 (default on).
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::MEMORY64, enable);
+        self
+    }
+
+    /// Enables or disables reference types (default on).
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::REFERENCE_TYPES, enable);
+        self
+    }
+
+    /// Enables or disables bulk memory operations (default on).
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::BULK_MEMORY, enable);
+        self
+    }
+
+    /// Enables or disables multi-value (default on).
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::MULTI_VALUE, enable);
+        self
+    }
+
+    /// Enables or disables SIMD validation (default on; SIMD code is not compiled yet).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::SIMD, enable);
+        self
+    }
+}
+
+/// A compilation environment shared by modules and stores. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    pub config: Config,
+    pub compiler: Compiler,
+    signatures: Mutex<Signatures>,
+    entry_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
+    host_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
+}
+
+#[derive(Default)]
+struct Signatures {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default()).expect("the default configuration is valid on this host")
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Creates an engine with `config`.
+    pub fn new(config: &Config) -> Result<Engine> {
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                compiler: Compiler::new(config.compiler.clone())?,
+                signatures: Mutex::default(),
+                entry_trampolines: Mutex::default(),
+                host_trampolines: Mutex::default(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether two handles are the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The engine-wide id of signature `ty`.
+    pub(crate) fn signature_id(&self, ty: &FuncType) -> u32 {
+        let mut s = self.inner.signatures.lock().unwrap();
+        if let Some(id) = s.ids.get(ty) {
+            return *id;
+        }
+        let id = s.types.len() as u32;
+        s.types.push(ty.clone());
+        s.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// The signature with id `id`.
+    pub(crate) fn signature(&self, id: u32) -> FuncType {
+        self.inner.signatures.lock().unwrap().types[id as usize].clone()
+    }
+
+    /// The host-to-wasm trampoline for signature `id`.
+    pub(crate) fn entry_trampoline(&self, id: u32) -> Result<*const u8> {
+        self.trampoline(id, &self.inner.entry_trampolines, |c, t| c.entry_trampoline(t))
+    }
+
+    /// The wasm-to-host trampoline for signature `id`.
+    pub(crate) fn host_trampoline(&self, id: u32) -> Result<*const u8> {
+        self.trampoline(id, &self.inner.host_trampolines, |c, t| c.host_trampoline(t))
+    }
+
+    fn trampoline(
+        &self,
+        id: u32,
+        cache: &Mutex<HashMap<u32, Arc<CodeMemory>>>,
+        compile: impl FnOnce(&Compiler, &FuncType) -> Result<weld_cranelift::CompiledCode>,
+    ) -> Result<*const u8> {
+        let mut cache = cache.lock().unwrap();
+        if let Some(code) = cache.get(&id) {
+            return Ok(code.base());
+        }
+        let ty = self.signature(id);
+        let compiled = compile(&self.inner.compiler, &ty)?;
+        let code = CodeMemory::new(&compiled, Vec::new(), None)?;
+        let base = code.base();
+        cache.insert(id, code);
+        Ok(base)
+    }
+}

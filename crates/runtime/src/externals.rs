@@ -1,0 +1,286 @@
+//! What an instance imports and exports: [`Extern`] and its kinds [`Global`], [`Memory`] and
+//! [`Table`] (functions are in `func.rs`), plus [`ExternType`].
+
+use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
+use crate::vm::table::VmTable;
+use crate::vm::vmcontext::{StoreIndex, VMGlobalDefinition, VmGlobal};
+use crate::{Func, FuncType, GlobalType, MemoryType, Module, TableType, Val, ValType};
+use anyhow::{Result, bail};
+use weld_environ::{EntityRef, Mutability};
+
+/// An entity that can be imported or exported.
+#[derive(Clone, Debug)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A global.
+    Global(Global),
+    /// A table.
+    Table(Table),
+    /// A linear memory.
+    Memory(Memory),
+}
+
+impl Extern {
+    /// The function, if it is one.
+    pub fn into_func(self) -> Option<Func> {
+        if let Extern::Func(f) = self { Some(f) } else { None }
+    }
+    /// The global, if it is one.
+    pub fn into_global(self) -> Option<Global> {
+        if let Extern::Global(g) = self { Some(g) } else { None }
+    }
+    /// The table, if it is one.
+    pub fn into_table(self) -> Option<Table> {
+        if let Extern::Table(t) = self { Some(t) } else { None }
+    }
+    /// The memory, if it is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        if let Extern::Memory(m) = self { Some(m) } else { None }
+    }
+    /// Its type.
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        let s = store.as_context().opaque();
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty_in(s)),
+            Extern::Global(g) => ExternType::Global(g.ty_in(s)),
+            Extern::Table(t) => ExternType::Table(s.table(t.index).ty()),
+            Extern::Memory(m) => ExternType::Memory(s.memory(m.index).ty()),
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+
+/// The type of an [`Extern`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function type.
+    Func(FuncType),
+    /// A global type.
+    Global(GlobalType),
+    /// A table type.
+    Table(TableType),
+    /// A memory type.
+    Memory(MemoryType),
+}
+
+impl ExternType {
+    pub(crate) fn of_entity(module: &Module, e: EntityRef) -> ExternType {
+        let env = module.env();
+        match e {
+            EntityRef::Func(f) => ExternType::Func(env.func_type(f).clone()),
+            EntityRef::Global(g) => ExternType::Global(env.globals[g]),
+            EntityRef::Table(t) => ExternType::Table(env.tables[t].ty),
+            EntityRef::Memory(m) => ExternType::Memory(env.memories[m]),
+        }
+    }
+
+    /// A short description, e.g. `func (param i32)` or `memory 1..2 pages`.
+    pub fn describe(&self) -> String {
+        match self {
+            ExternType::Func(f) => format!("function of type {f}"),
+            ExternType::Global(g) => {
+                format!("global of type {}{}", if g.mutable { "mut " } else { "" }, g.ty)
+            }
+            ExternType::Table(t) => format!("table of {} with limits {}", ValType::Ref(t.element), limits(t.minimum, t.maximum)),
+            ExternType::Memory(m) => format!("{}memory with limits {} pages", if m.memory64 { "64-bit " } else { "" }, limits(m.minimum, m.maximum)),
+        }
+    }
+}
+
+fn limits(min: u64, max: Option<u64>) -> String {
+    match max {
+        Some(max) => format!("{min}..{max}"),
+        None => format!("{min}.."),
+    }
+}
+
+/// A global variable.
+#[derive(Clone, Copy, Debug)]
+pub struct Global {
+    pub(crate) store: StoreId,
+    pub(crate) index: StoreIndex,
+}
+
+impl Global {
+    /// Creates a global of type `ty` holding `init`.
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, init: Val) -> Result<Global> {
+        let s = store.as_context_mut().opaque_mut();
+        if !init.matches(ty.ty) {
+            bail!("global of type {} cannot hold a value of type {}", ty.ty, init.ty());
+        }
+        let raw = init.to_raw(s)?;
+        let index = s.push_global(VmGlobal { def: Box::new(VMGlobalDefinition { bytes: raw.0 }), ty });
+        Ok(Global { store: s.id(), index })
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> GlobalType {
+        s.global(self.index).ty
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        self.ty_in(store.as_context().opaque())
+    }
+
+    /// The current value.
+    pub fn get(&self, store: impl AsContext) -> Val {
+        let s = store.as_context().opaque();
+        s.check_owner(self.store);
+        let g = s.global(self.index);
+        Val::from_raw(s, crate::ValRaw(g.def.bytes), g.ty.ty)
+    }
+
+    /// Sets the value of a mutable global.
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
+        let s = store.as_context_mut().opaque_mut();
+        s.check_owner(self.store);
+        let ty = s.global(self.index).ty;
+        if ty.mutability() == Mutability::Const {
+            bail!("cannot set an immutable global");
+        }
+        if !value.matches(ty.ty) {
+            bail!("global of type {} cannot hold a value of type {}", ty.ty, value.ty());
+        }
+        let raw = value.to_raw(s)?;
+        s.global_mut(self.index).def.bytes = raw.0;
+        Ok(())
+    }
+}
+
+/// A linear memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    pub(crate) store: StoreId,
+    pub(crate) index: StoreIndex,
+}
+
+impl Memory {
+    /// Creates a memory of type `ty`.
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let s = store.as_context_mut().opaque_mut();
+        let index = s.new_memory(ty)?;
+        Ok(Memory { store: s.id(), index })
+    }
+
+    /// The memory's type with its current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        store.as_context().opaque().memory(self.index).ty()
+    }
+
+    /// The contents.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreRef<'a, T>>) -> &'a [u8] {
+        let s = store.into().0;
+        s.opaque().check_owner(self.store);
+        s.opaque().memory(self.index).data()
+    }
+
+    /// The contents, writable.
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreMut<'a, T>>) -> &'a mut [u8] {
+        let s = store.into().0;
+        s.opaque().check_owner(self.store);
+        s.opaque_mut().memory_mut(self.index).data_mut()
+    }
+
+    /// The size in pages.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        store.as_context().opaque().memory(self.index).size_pages()
+    }
+
+    /// Grows by `delta` pages, returning the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let s = store.as_context_mut().opaque_mut();
+        s.check_owner(self.store);
+        match s.memory_mut(self.index).grow(delta) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow memory by {delta} pages"),
+        }
+    }
+}
+
+/// A table of references.
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    pub(crate) store: StoreId,
+    pub(crate) index: StoreIndex,
+}
+
+impl Table {
+    /// Creates a table of type `ty` with every element set to `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let s = store.as_context_mut().opaque_mut();
+        if !init.matches(ValType::Ref(ty.element)) {
+            bail!("table of {} cannot hold a value of type {}", ValType::Ref(ty.element), init.ty());
+        }
+        let raw = init.to_raw(s)?.get_u64();
+        let index = s.push_table(VmTable::new(ty, raw)?);
+        Ok(Table { store: s.id(), index })
+    }
+
+    /// The table's type with its current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        store.as_context().opaque().table(self.index).ty()
+    }
+
+    /// The number of elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        store.as_context().opaque().table(self.index).size()
+    }
+
+    /// Element `index`, if in bounds.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        let s = store.as_context().opaque();
+        s.check_owner(self.store);
+        let t = s.table(self.index);
+        let raw = *t.elements().get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(s, crate::ValRaw::u64(raw), ValType::Ref(t.ty().element)))
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+        let s = store.as_context_mut().opaque_mut();
+        s.check_owner(self.store);
+        let elem = ValType::Ref(s.table(self.index).ty().element);
+        if !value.matches(elem) {
+            bail!("table of {elem} cannot hold a value of type {}", value.ty());
+        }
+        let raw = value.to_raw(s)?.get_u64();
+        let t = s.table_mut(self.index);
+        match usize::try_from(index).ok().and_then(|i| t.elements_mut().get_mut(i)) {
+            Some(slot) => *slot = raw,
+            None => bail!("table index {index} is out of bounds"),
+        }
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`, returning the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let s = store.as_context_mut().opaque_mut();
+        s.check_owner(self.store);
+        let raw = init.to_raw(s)?.get_u64();
+        match s.table_mut(self.index).grow(delta, raw) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow table by {delta} elements"),
+        }
+    }
+}

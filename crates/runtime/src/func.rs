@@ -1,0 +1,295 @@
+//! Functions: [`Func`] (a reference to a wasm or host function in a store), [`Caller`] (what
+//! a host function sees of its caller), host function creation, and the path from the host into
+//! wasm (entry trampoline under a trap catch point).
+
+use crate::store::{AsContext, AsContextMut, StoreId, StoreInner, StoreOpaque};
+use crate::trap::trap_error;
+use crate::typed::{IntoFunc, TypedFunc, WasmTyList};
+use crate::vm::traphandlers::{Unwind, catch_traps, set_pending_error, set_pending_panic};
+use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef};
+use crate::{Engine, Extern, FuncType, Instance, Val, ValRaw};
+use anyhow::{Result, bail};
+use std::ptr::NonNull;
+use std::sync::Arc;
+use weld_environ::{VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC};
+
+/// A host function in raw form: reads its parameters from and writes its results to the slots.
+pub(crate) type HostFn<T> = dyn Fn(&mut StoreInner<T>, Option<InstanceId>, &mut [ValRaw]) -> Result<()> + Send + Sync;
+
+/// A function in a store: defined by a wasm instance or by the host.
+#[derive(Clone, Copy, Debug)]
+pub struct Func {
+    store: StoreId,
+    func_ref: NonNull<VMFuncRef>,
+}
+
+// SAFETY: a Func is an identifier; the pointer is only dereferenced with its store, which
+// `check_owner` verifies.
+unsafe impl Send for Func {}
+// SAFETY: as above.
+unsafe impl Sync for Func {}
+
+/// The context of a host function: a `VMFuncRef` whose `vmctx` points back at it.
+#[repr(C)]
+pub(crate) struct VMHostFuncContext<T> {
+    magic: u32,
+    _pad: u32,
+    array_call: unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize) -> u32,
+    func_ref: VMFuncRef,
+    store: *mut StoreInner<T>,
+    func: Arc<HostFn<T>>,
+}
+
+// SAFETY: the context is owned by its store and used only on the thread that uses the store.
+unsafe impl<T> Send for VMHostFuncContext<T> {}
+
+impl Func {
+    pub(crate) fn from_raw(store: StoreId, func_ref: NonNull<VMFuncRef>) -> Func {
+        Func { store, func_ref }
+    }
+
+    pub(crate) fn store_id(&self) -> StoreId {
+        self.store
+    }
+
+    pub(crate) fn func_ref_ptr(&self) -> *mut VMFuncRef {
+        self.func_ref.as_ptr()
+    }
+
+    pub(crate) fn comes_from(&self, s: &StoreOpaque) -> bool {
+        self.store == s.id()
+    }
+
+    pub(crate) fn type_id(&self) -> u32 {
+        // SAFETY: the VMFuncRef lives as long as the store that owns this Func, and callers
+        // have checked the store (or reached this Func through it).
+        unsafe { self.func_ref.as_ref().type_id }
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> FuncType {
+        s.engine().signature(self.type_id())
+    }
+
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let s = store.as_context().opaque();
+        s.check_owner(self.store);
+        self.ty_in(s)
+    }
+
+    /// Creates a host function of type `ty` over dynamic values.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        let raw = host_fn_from_vals(ty.clone(), func);
+        Func::from_host_fn(store.as_context_mut(), &ty, raw)
+    }
+
+    /// Creates a host function from a Rust closure whose parameter and result types give the
+    /// signature.
+    pub fn wrap<T: 'static, Params, Results>(mut store: impl AsContextMut<Data = T>, func: impl IntoFunc<T, Params, Results>) -> Result<Func> {
+        let (ty, raw) = func.into_func();
+        Func::from_host_fn(store.as_context_mut(), &ty, Arc::from(raw))
+    }
+
+    pub(crate) fn from_host_fn<T: 'static>(store: &mut StoreInner<T>, ty: &FuncType, func: Arc<HostFn<T>>) -> Result<Func> {
+        let engine = store.opaque().engine().clone();
+        let type_id = engine.signature_id(ty);
+        let trampoline = engine.host_trampoline(type_id)?;
+        let mut ctx = Box::new(VMHostFuncContext {
+            magic: VMHOST_CONTEXT_MAGIC,
+            _pad: 0,
+            array_call: host_array_call::<T>,
+            func_ref: VMFuncRef::new(trampoline, std::ptr::null_mut(), type_id),
+            store: store as *mut StoreInner<T>,
+            func,
+        });
+        let ctx_ptr: *mut VMHostFuncContext<T> = &mut *ctx;
+        ctx.func_ref.vmctx = ctx_ptr.cast();
+        let func_ref = NonNull::from(&mut ctx.func_ref);
+        let id = store.opaque().id();
+        store.opaque_mut().push_host_func(ctx);
+        Ok(Func { store: id, func_ref })
+    }
+
+    /// Calls the function with `params`, writing its results into `results`.
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let store = store.as_context_mut();
+        store.opaque().check_owner(self.store);
+        let ty = self.ty_in(store.opaque());
+        if params.len() != ty.params.len() {
+            bail!("expected {} arguments for a function of type {ty}, got {}", ty.params.len(), params.len());
+        }
+        if results.len() != ty.results.len() {
+            bail!("expected room for {} results of a function of type {ty}, got {}", ty.results.len(), results.len());
+        }
+        let mut slots = vec![ValRaw::default(); params.len().max(results.len())];
+        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
+            if !p.matches(t) {
+                bail!("argument {i} of a function of type {ty} must be {t}, got {}", p.ty());
+            }
+            slots[i] = p.to_raw(store.opaque_mut())?;
+        }
+        // SAFETY: `slots` has room for every parameter and result of this function's type.
+        unsafe { call_raw(store, *self, None, &mut slots)? };
+        for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
+            *r = Val::from_raw(store.opaque(), slots[i], t);
+        }
+        Ok(())
+    }
+
+    /// A typed view of this function, checked against its signature.
+    pub fn typed<P: WasmTyList, R: WasmTyList>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
+        let s = store.as_context().opaque();
+        s.check_owner(self.store);
+        TypedFunc::new(s, *self)
+    }
+
+    /// Whether this is a host function.
+    fn is_host(&self) -> bool {
+        // SAFETY: see `type_id`; a context always starts with its magic u32.
+        unsafe { *self.func_ref.as_ref().vmctx.cast::<u32>() == VMHOST_CONTEXT_MAGIC }
+    }
+
+    /// The entry trampoline to call this function from the host, if it is a wasm function.
+    pub(crate) fn entry_trampoline(&self, engine: &Engine) -> Result<Option<*const u8>> {
+        if self.is_host() { Ok(None) } else { engine.entry_trampoline(self.type_id()).map(Some) }
+    }
+}
+
+/// Calls `func` with its parameters in `slots`, leaving its results there.
+///
+/// # Safety
+/// `slots` must hold the function's parameters and have room for its results.
+pub(crate) unsafe fn call_raw<T>(store: &mut StoreInner<T>, func: Func, entry: Option<*const u8>, slots: &mut [ValRaw]) -> Result<()> {
+    // SAFETY: the VMFuncRef lives in `store`, which owns `func` (checked by the callers).
+    let fr = unsafe { *func.func_ref.as_ref() };
+    if func.is_host() {
+        // SAFETY: a host context in this store was created by `from_host_fn` with this `T`.
+        let ctx = unsafe { &*fr.vmctx.cast::<VMHostFuncContext<T>>() };
+        let f = ctx.func.clone();
+        return f(store, None, slots);
+    }
+    let entry = match entry {
+        Some(e) => e,
+        None => store.opaque().engine().entry_trampoline(fr.type_id)?,
+    };
+    let s = store.opaque_mut();
+    let config = s.engine().config();
+    let (backtrace, max_stack) = (config.wasm_backtrace, config.max_wasm_stack);
+    let limit: *mut usize = &mut s.store_context.stack_limit;
+    // SAFETY: `limit` points into the store's boxed context, alive for this call.
+    let previous = unsafe { *limit };
+    if previous == usize::MAX {
+        let here = &previous as *const usize as usize;
+        // SAFETY: as above.
+        unsafe { *limit = here.saturating_sub(max_stack) };
+    }
+    // SAFETY: `entry` is the entry trampoline for this function's signature, compiled with the
+    // host calling convention `extern "C" fn(code, callee_vmctx, caller_vmctx, values)`.
+    let entry: unsafe extern "C" fn(*const u8, *mut u8, *mut u8, *mut ValRaw) = unsafe { std::mem::transmute(entry) };
+    let values = slots.as_mut_ptr();
+    let result = catch_traps(backtrace, || {
+        // SAFETY: the function's code, context and the value slots are valid for the call;
+        // traps unwind back to `catch_traps`, and this closure owns nothing to drop.
+        unsafe { entry(fr.wasm_call, fr.vmctx, fr.vmctx, values) }
+    });
+    // SAFETY: as above.
+    unsafe { *limit = previous };
+    match result {
+        Ok(()) => Ok(()),
+        Err(Unwind::Panic(panic)) => std::panic::resume_unwind(panic),
+        Err(Unwind::Trap(record, pending)) => Err(trap_error(record, pending, backtrace)),
+    }
+}
+
+/// The array-call entry of host functions, called by the wasm-to-host trampoline.
+unsafe extern "C" fn host_array_call<T>(vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut ValRaw, len: usize) -> u32 {
+    // SAFETY: the trampoline passes the host context it was reached through, and the value
+    // slots it allocated; the store outlives every call into its functions.
+    let (ctx, store, slots) = unsafe {
+        let ctx = &*vmctx.cast::<VMHostFuncContext<T>>();
+        (ctx, &mut *ctx.store, std::slice::from_raw_parts_mut(values, len))
+    };
+    // SAFETY: a caller context is either an instance VMContext or a host context, each
+    // starting with its magic.
+    let caller = unsafe {
+        (!caller_vmctx.is_null() && *caller_vmctx.cast::<u32>() == VMCONTEXT_MAGIC)
+            .then(|| InstanceData::from_vmctx(caller_vmctx).id)
+    };
+    let f = ctx.func.clone();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, caller, slots))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            set_pending_error(e);
+            1
+        }
+        Err(panic) => {
+            set_pending_panic(panic);
+            1
+        }
+    }
+}
+
+/// Wraps a closure over `Val`s as a raw host function of type `ty`.
+pub(crate) fn host_fn_from_vals<T: 'static>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> Arc<HostFn<T>> {
+    Arc::new(move |store: &mut StoreInner<T>, caller: Option<InstanceId>, slots: &mut [ValRaw]| {
+        let params: Vec<Val> = ty.params().enumerate().map(|(i, t)| Val::from_raw(store.opaque(), slots[i], t)).collect();
+        let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
+        func(Caller { store: &mut *store, caller }, &params, &mut results)?;
+        for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+            if !r.matches(t) {
+                bail!("host function returned a {} as result {i}, but its type {ty} says {t}", r.ty());
+            }
+            slots[i] = r.to_raw(store.opaque_mut())?;
+        }
+        Ok(())
+    })
+}
+
+/// What a host function knows of its call: the store, and the instance that called it.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    pub(crate) caller: Option<InstanceId>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The store's data.
+    pub fn data(&self) -> &T {
+        self.store.data()
+    }
+
+    /// The store's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store.data_mut()
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.store.opaque().engine()
+    }
+
+    /// An export of the calling instance (commonly its memory), if called from wasm.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let id = self.caller?;
+        Instance::from_id(self.store.opaque().id(), id).get_export(&mut *self.store, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> &StoreInner<T> {
+        self.store
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
+        self.store
+    }
+}

@@ -1,0 +1,43 @@
+//! weld: a WebAssembly runtime that compiles modules to native code with Cranelift.
+//!
+//! The embedder API follows Wasmtime's names and shapes: an [`Engine`] compiles [`Module`]s;
+//! a [`Store`] owns instances and host state; a [`Linker`] resolves imports; [`Func::call`]
+//! calls with dynamic [`Val`]s and [`TypedFunc::call`] with Rust types. A trap comes back as an
+//! `anyhow::Error` from which [`Trap`] can be downcast; it carries a [`WasmBacktrace`] when
+//! [`Config::wasm_backtrace`] is on.
+//!
+//! ```
+//! use weld::{Engine, Linker, Module, Store};
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"(module (func (export "double") (param i32) (result i32)
+//!     local.get 0  i32.const 2  i32.mul))"#)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+//! let double = instance.get_typed_func::<i32, i32>(&mut store, "double")?;
+//! assert_eq!(double.call(&mut store, 21)?, 42);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod config;
+mod externals;
+mod func;
+mod instance;
+mod linker;
+mod module;
+mod store;
+mod trap;
+mod typed;
+mod values;
+mod vm;
+
+pub use config::{Config, Engine, OptLevel};
+pub use externals::{Extern, ExternType, Global, Memory, Table};
+pub use func::{Caller, Func};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::{ExportType, ImportType, Module};
+pub use store::{AsContext, AsContextMut, Store, StoreInner, StoreMut, StoreRef};
+pub use trap::{FrameInfo, Trap, WasmBacktrace};
+pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
+pub use values::{ExternRef, Val, ValRaw};
+pub use weld_environ::{FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType};

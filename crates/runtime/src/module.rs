@@ -1,0 +1,138 @@
+//! `Module`: a compiled core module, ready to instantiate any number of times.
+
+use crate::vm::code_memory::CodeMemory;
+use crate::{Engine, ExternType};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use weld_environ::{EntityRef, FuncIndex, VMOffsets};
+
+/// A compiled WebAssembly module.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+struct ModuleInner {
+    engine: Engine,
+    env: weld_environ::Module,
+    offsets: VMOffsets,
+    code: Arc<CodeMemory>,
+    /// Engine-wide signature id of each of the module's types.
+    type_ids: Box<[u32]>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("name", &self.inner.env.name).finish_non_exhaustive()
+    }
+}
+
+impl Module {
+    /// Compiles a module from its binary or text form.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let binary = wat::parse_bytes(bytes).context("failed to parse the module text")?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from its binary form.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let translation = weld_environ::translate_module(bytes, engine.config().features)?;
+        let env = translation.module;
+        let compiled = engine.inner.compiler.compile_module(&env, translation.bodies)?;
+        let names = (0..env.num_defined_funcs())
+            .map(|i| env.func_display_name(env.func_index(weld_environ::DefinedFuncIndex(i as u32))))
+            .collect();
+        let code = CodeMemory::new(&compiled, names, env.name.clone())?;
+        let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
+        let offsets = VMOffsets::new(&env);
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids }) })
+    }
+
+    /// The engine it was compiled with.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The name from the name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.env.name.as_deref()
+    }
+
+    /// The module's imports in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.env.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: ExternType::of_entity(self, i.entity),
+        })
+    }
+
+    /// The module's exports in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner.env.exports.iter().map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self, *e) })
+    }
+
+    pub(crate) fn env(&self) -> &weld_environ::Module {
+        &self.inner.env
+    }
+
+    pub(crate) fn offsets(&self) -> &VMOffsets {
+        &self.inner.offsets
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.inner.type_ids
+    }
+
+    /// The code of defined function `f`.
+    pub(crate) fn function_code(&self, f: FuncIndex) -> *const u8 {
+        let d = self.inner.env.defined_func_index(f).expect("a defined function");
+        self.inner.code.function(d.0 as usize)
+    }
+
+    pub(crate) fn export(&self, name: &str) -> Option<EntityRef> {
+        self.inner.env.exports.get(name).copied()
+    }
+}
+
+/// An import of a module: where it comes from and its type.
+#[derive(Debug, Clone)]
+pub struct ImportType<'a> {
+    module: &'a str,
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl ImportType<'_> {
+    /// The module name.
+    pub fn module(&self) -> &str {
+        self.module
+    }
+    /// The field name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+    /// The expected type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module: its name and type.
+#[derive(Debug, Clone)]
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl ExportType<'_> {
+    /// The export's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+    /// Its type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}

@@ -1,0 +1,272 @@
+//! `Store<T>`: owns every instance, memory, table, global and host function created in it,
+//! together with the embedder's data `T`. Handles (`Func`, `Memory`, ...) are indices into a
+//! store, checked against its id on use.
+
+use crate::vm::memory::LinearMemory;
+use crate::vm::table::VmTable;
+use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMStoreContext, VmGlobal};
+use crate::{Engine, ExternRef, MemoryType};
+use anyhow::Result;
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A store's unique id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StoreId(u64);
+
+/// A collection of instances and host state. Everything created in a store lives until the
+/// store is dropped.
+pub struct Store<T> {
+    inner: Box<StoreInner<T>>,
+}
+
+/// The contents of a store: what `AsContext` gives access to.
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    data: T,
+}
+
+/// The part of a store that does not depend on `T`.
+pub struct StoreOpaque {
+    id: StoreId,
+    engine: Engine,
+    pub(crate) store_context: Box<VMStoreContext>,
+    instances: Vec<Box<InstanceData>>,
+    memories: Vec<LinearMemory>,
+    tables: Vec<VmTable>,
+    globals: Vec<VmGlobal>,
+    host_funcs: Vec<Box<dyn Any + Send>>,
+    externrefs: Vec<ExternRef>,
+}
+
+impl<T> Store<T> {
+    /// Creates a store holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let opaque = StoreOpaque {
+            id: StoreId(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+            engine: engine.clone(),
+            store_context: Box::new(VMStoreContext { stack_limit: usize::MAX }),
+            instances: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            host_funcs: Vec::new(),
+            externrefs: Vec::new(),
+        };
+        Store { inner: Box::new(StoreInner { opaque, data }) }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning the data.
+    pub fn into_data(self) -> T {
+        self.inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+}
+
+impl<T> StoreInner<T> {
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+    pub(crate) fn opaque(&self) -> &StoreOpaque {
+        &self.opaque
+    }
+    pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.opaque
+    }
+}
+
+impl StoreOpaque {
+    pub(crate) fn id(&self) -> StoreId {
+        self.id
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Panics if a handle from store `id` is used with this store: that is a bug in the
+    /// embedder's program, like indexing a slice out of bounds.
+    pub(crate) fn check_owner(&self, id: StoreId) {
+        assert_eq!(self.id, id, "object used with the wrong store");
+    }
+
+    pub(crate) fn push_instance(&mut self, make: impl FnOnce(InstanceId, *mut StoreOpaque) -> Box<InstanceData>) -> InstanceId {
+        let id = InstanceId(self.instances.len());
+        let this: *mut StoreOpaque = self;
+        self.instances.push(make(id, this));
+        id
+    }
+
+    pub(crate) fn instance(&self, id: InstanceId) -> &InstanceData {
+        &self.instances[id.0]
+    }
+
+    pub(crate) fn instance_mut(&mut self, id: InstanceId) -> &mut InstanceData {
+        &mut self.instances[id.0]
+    }
+
+    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<StoreIndex> {
+        let c = &self.engine.config().compiler;
+        let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size)?;
+        self.memories.push(m);
+        Ok(StoreIndex(self.memories.len() - 1))
+    }
+
+    pub(crate) fn memory(&self, i: StoreIndex) -> &LinearMemory {
+        &self.memories[i.0]
+    }
+
+    pub(crate) fn memory_mut(&mut self, i: StoreIndex) -> &mut LinearMemory {
+        &mut self.memories[i.0]
+    }
+
+    pub(crate) fn push_table(&mut self, t: VmTable) -> StoreIndex {
+        self.tables.push(t);
+        StoreIndex(self.tables.len() - 1)
+    }
+
+    pub(crate) fn table(&self, i: StoreIndex) -> &VmTable {
+        &self.tables[i.0]
+    }
+
+    pub(crate) fn table_mut(&mut self, i: StoreIndex) -> &mut VmTable {
+        &mut self.tables[i.0]
+    }
+
+    /// Two distinct tables at once (for `table.copy` between tables).
+    pub(crate) fn two_tables_mut(&mut self, a: StoreIndex, b: StoreIndex) -> (&mut VmTable, &mut VmTable) {
+        assert_ne!(a, b);
+        if a.0 < b.0 {
+            let (x, y) = self.tables.split_at_mut(b.0);
+            (&mut x[a.0], &mut y[0])
+        } else {
+            let (x, y) = self.tables.split_at_mut(a.0);
+            (&mut y[0], &mut x[b.0])
+        }
+    }
+
+    pub(crate) fn push_global(&mut self, g: VmGlobal) -> StoreIndex {
+        self.globals.push(g);
+        StoreIndex(self.globals.len() - 1)
+    }
+
+    pub(crate) fn global(&self, i: StoreIndex) -> &VmGlobal {
+        &self.globals[i.0]
+    }
+
+    pub(crate) fn global_mut(&mut self, i: StoreIndex) -> &mut VmGlobal {
+        &mut self.globals[i.0]
+    }
+
+    pub(crate) fn push_host_func(&mut self, f: Box<dyn Any + Send>) {
+        self.host_funcs.push(f);
+    }
+
+    /// Registers an externref, returning its raw handle (never 0).
+    pub(crate) fn register_externref(&mut self, e: ExternRef) -> u64 {
+        self.externrefs.push(e);
+        self.externrefs.len() as u64
+    }
+
+    /// The externref with raw handle `raw` (0 is null).
+    pub(crate) fn externref(&self, raw: u64) -> Option<ExternRef> {
+        let i = usize::try_from(raw).ok()?.checked_sub(1)?;
+        self.externrefs.get(i).cloned()
+    }
+}
+
+/// Access to a store's contents, for functions that only read it.
+pub trait AsContext {
+    /// The embedder's data type.
+    type Data;
+    /// The store's contents.
+    fn as_context(&self) -> &StoreInner<Self::Data>;
+}
+
+/// Access to a store's contents, for functions that change it.
+pub trait AsContextMut: AsContext {
+    /// The store's contents, mutably.
+    fn as_context_mut(&mut self) -> &mut StoreInner<Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> &StoreInner<T> {
+        &self.inner
+    }
+}
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
+    }
+}
+impl<T> AsContext for StoreInner<T> {
+    type Data = T;
+    fn as_context(&self) -> &StoreInner<T> {
+        self
+    }
+}
+impl<T> AsContextMut for StoreInner<T> {
+    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
+        self
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> &StoreInner<C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> &StoreInner<C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> &mut StoreInner<C::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+/// A shared borrow of a store's contents for the lifetime `'a` (see `Memory::data`).
+pub struct StoreRef<'a, T>(pub(crate) &'a StoreInner<T>);
+/// An exclusive borrow of a store's contents for the lifetime `'a` (see `Memory::data_mut`).
+pub struct StoreMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<'a, T, C: AsContext<Data = T>> From<&'a C> for StoreRef<'a, T> {
+    fn from(c: &'a C) -> Self {
+        StoreRef(c.as_context())
+    }
+}
+impl<'a, T, C: AsContext<Data = T>> From<&'a mut C> for StoreRef<'a, T> {
+    fn from(c: &'a mut C) -> Self {
+        let c: &'a C = c;
+        StoreRef(c.as_context())
+    }
+}
+impl<'a, T, C: AsContextMut<Data = T>> From<&'a mut C> for StoreMut<'a, T> {
+    fn from(c: &'a mut C) -> Self {
+        StoreMut(c.as_context_mut())
+    }
+}

@@ -1,0 +1,182 @@
+//! Values crossing the host boundary: [`Val`] (typed, for dynamic calls), [`ValRaw`] (the
+//! 16-byte slots of the array calling convention) and [`ExternRef`] (host references).
+
+use crate::store::StoreOpaque;
+use crate::vm::vmcontext::VMFuncRef;
+use crate::{Func, ValType};
+use anyhow::{Result, bail};
+use std::any::Any;
+use std::sync::Arc;
+use weld_environ::HeapType;
+
+/// A WebAssembly value.
+#[derive(Clone, Debug)]
+pub enum Val {
+    /// A 32-bit integer.
+    I32(i32),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A 32-bit float, as its bits (so NaN payloads are preserved).
+    F32(u32),
+    /// A 64-bit float, as its bits.
+    F64(u64),
+    /// A 128-bit vector.
+    V128(u128),
+    /// A function reference, or null.
+    FuncRef(Option<Func>),
+    /// An external reference, or null.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type (references are nullable).
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The null reference of reference type `ty`, or zero of a numeric type.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::Ref(r) if r.heap == HeapType::Func => Val::FuncRef(None),
+            ValType::Ref(_) => Val::ExternRef(None),
+        }
+    }
+
+    /// Whether this value may be stored where `ty` is expected.
+    pub fn matches(&self, ty: ValType) -> bool {
+        match (self, ty) {
+            (Val::FuncRef(f), ValType::Ref(r)) => r.heap == HeapType::Func && (r.nullable || f.is_some()),
+            (Val::ExternRef(e), ValType::Ref(r)) => r.heap == HeapType::Extern && (r.nullable || e.is_some()),
+            _ => self.ty() == ty,
+        }
+    }
+
+    /// The i32, if it is one.
+    pub fn i32(&self) -> Option<i32> {
+        if let Val::I32(v) = self { Some(*v) } else { None }
+    }
+    /// The i64, if it is one.
+    pub fn i64(&self) -> Option<i64> {
+        if let Val::I64(v) = self { Some(*v) } else { None }
+    }
+    /// The f32, if it is one.
+    pub fn f32(&self) -> Option<f32> {
+        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+    }
+    /// The f64, if it is one.
+    pub fn f64(&self) -> Option<f64> {
+        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+    }
+
+    /// Converts to the raw form, registering references with `store`.
+    pub(crate) fn to_raw(&self, store: &mut StoreOpaque) -> Result<ValRaw> {
+        Ok(match self {
+            Val::I32(v) => ValRaw::u64(*v as u32 as u64),
+            Val::I64(v) => ValRaw::u64(*v as u64),
+            Val::F32(v) => ValRaw::u64(u64::from(*v)),
+            Val::F64(v) => ValRaw::u64(*v),
+            Val::V128(v) => ValRaw(v.to_le_bytes()),
+            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::u64(0),
+            Val::FuncRef(Some(f)) => {
+                if !f.comes_from(store) {
+                    bail!("a function reference from another store cannot be used here");
+                }
+                ValRaw::u64(f.func_ref_ptr() as u64)
+            }
+            Val::ExternRef(Some(e)) => ValRaw::u64(store.register_externref(e.clone())),
+        })
+    }
+
+    /// Reads a raw value of type `ty`.
+    pub(crate) fn from_raw(store: &StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw.get_u64() as u32 as i32),
+            ValType::I64 => Val::I64(raw.get_u64() as i64),
+            ValType::F32 => Val::F32(raw.get_u64() as u32),
+            ValType::F64 => Val::F64(raw.get_u64()),
+            ValType::V128 => Val::V128(u128::from_le_bytes(raw.0)),
+            ValType::Ref(r) if r.heap == HeapType::Func => {
+                let p = raw.get_u64() as usize as *mut VMFuncRef;
+                Val::FuncRef(std::ptr::NonNull::new(p).map(|p| Func::from_raw(store.id(), p)))
+            }
+            ValType::Ref(_) => Val::ExternRef(store.externref(raw.get_u64())),
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+
+/// One 16-byte slot of the array calling convention: the little-endian bytes of a value.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValRaw(pub [u8; 16]);
+
+impl ValRaw {
+    /// A slot holding `v` in its low bytes.
+    pub fn u64(v: u64) -> ValRaw {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&v.to_le_bytes());
+        ValRaw(b)
+    }
+    /// The low 8 bytes.
+    pub fn get_u64(&self) -> u64 {
+        u64::from_le_bytes(self.0[..8].try_into().unwrap())
+    }
+}
+
+/// A reference to a host value that wasm can hold and pass around but not look into.
+#[derive(Clone)]
+pub struct ExternRef(Arc<dyn Any + Send + Sync>);
+
+impl ExternRef {
+    /// Wraps `value`.
+    pub fn new(value: impl Any + Send + Sync) -> ExternRef {
+        ExternRef(Arc::new(value))
+    }
+    /// The wrapped value.
+    pub fn data(&self) -> &(dyn Any + Send + Sync) {
+        &*self.0
+    }
+    /// Whether two references are the same reference.
+    pub fn ptr_eq(a: &ExternRef, b: &ExternRef) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl std::fmt::Debug for ExternRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExternRef(..)")
+    }
+}

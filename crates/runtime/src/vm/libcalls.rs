@@ -1,0 +1,180 @@
+//! The runtime functions that JIT code calls through the VMContext's libcall table, in the
+//! order of `weld_environ::Libcall::ALL`. Those that can trap record the trap as pending and
+//! return 1; the JIT code then raises the pending trap.
+
+use super::traphandlers::set_pending_error;
+use super::vmcontext::{InstanceData, StoreIndex};
+use crate::instance::element_items;
+use crate::store::StoreOpaque;
+use std::sync::LazyLock;
+use weld_environ::{ElemIndex, Libcall, Trap};
+
+/// The libcall table shared by every instance.
+pub fn libcall_table() -> &'static [usize] {
+    static TABLE: LazyLock<Vec<usize>> = LazyLock::new(|| {
+        Libcall::ALL
+            .iter()
+            .map(|l| match l {
+                Libcall::MemoryGrow => memory_grow as *const () as usize,
+                Libcall::MemoryFill => memory_fill as *const () as usize,
+                Libcall::MemoryCopy => memory_copy as *const () as usize,
+                Libcall::MemoryInit => memory_init as *const () as usize,
+                Libcall::DataDrop => data_drop as *const () as usize,
+                Libcall::TableGrow => table_grow as *const () as usize,
+                Libcall::TableFill => table_fill as *const () as usize,
+                Libcall::TableCopy => table_copy as *const () as usize,
+                Libcall::TableInit => table_init as *const () as usize,
+                Libcall::ElemDrop => elem_drop as *const () as usize,
+            })
+            .collect()
+    });
+    &TABLE
+}
+
+/// The instance and store of a libcall's caller.
+///
+/// # Safety
+/// `vmctx` must be a live instance's VMContext, passed by JIT code of that instance.
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
+    // SAFETY: per the contract, the instance is alive and its store pointer is valid; JIT code
+    // holds no Rust references into either while the libcall runs.
+    unsafe {
+        let inst = InstanceData::from_vmctx(vmctx);
+        let store = &mut *inst.store;
+        (inst, store)
+    }
+}
+
+fn trap(t: Trap) -> u32 {
+    set_pending_error(anyhow::Error::new(t));
+    1
+}
+
+/// `end = start + len`, if it fits within `bound`.
+fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    (end <= bound as u64).then(|| start as usize..end as usize)
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let index = inst.memories[memory as usize];
+    s.memory_mut(index).grow(delta).unwrap_or(u64::MAX)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, byte: u32, len: u64) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let data = s.memory_mut(inst.memories[memory as usize]).data_mut();
+    match range(dst, len, data.len()) {
+        Some(r) => {
+            data[r].fill(byte as u8);
+            0
+        }
+        None => trap(Trap::MemoryOutOfBounds),
+    }
+}
+
+unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let (d, sm) = (inst.memories[dst_mem as usize], inst.memories[src_mem as usize]);
+    let dst_len = s.memory(d).data().len();
+    let src_data = s.memory(sm).data();
+    let (Some(dr), Some(sr)) = (range(dst, len, dst_len), range(src, len, src_data.len())) else {
+        return trap(Trap::MemoryOutOfBounds);
+    };
+    let src_ptr = src_data[sr].as_ptr();
+    let dst_ptr = s.memory_mut(d).data_mut()[dr].as_mut_ptr();
+    // SAFETY: both ranges were checked against their memories; `copy` allows overlap.
+    unsafe { std::ptr::copy(src_ptr, dst_ptr, len as usize) };
+    0
+}
+
+unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u64, src: u32, len: u32) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let module = inst.module.clone();
+    let segment: &[u8] = if inst.dropped_data[data as usize] { &[] } else { &module.env().data[weld_environ::DataIndex(data)].data };
+    let mem = s.memory_mut(inst.memories[memory as usize]).data_mut();
+    let (Some(dr), Some(sr)) = (range(dst, len.into(), mem.len()), range(src.into(), len.into(), segment.len())) else {
+        return trap(Trap::MemoryOutOfBounds);
+    };
+    mem[dr].copy_from_slice(&segment[sr]);
+    0
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, _) = unsafe { context(vmctx) };
+    inst.dropped_data[data as usize] = true;
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    s.table_mut(inst.tables[table as usize]).grow(delta, init).unwrap_or(u64::MAX)
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64, len: u64) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let elems = s.table_mut(inst.tables[table as usize]).elements_mut();
+    match range(dst, len, elems.len()) {
+        Some(r) => {
+            elems[r].fill(value);
+            0
+        }
+        None => trap(Trap::TableOutOfBounds),
+    }
+}
+
+unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let (d, sr): (StoreIndex, StoreIndex) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+    if d == sr {
+        let elems = s.table_mut(d).elements_mut();
+        let (Some(dr), Some(srr)) = (range(dst, len, elems.len()), range(src, len, elems.len())) else {
+            return trap(Trap::TableOutOfBounds);
+        };
+        elems.copy_within(srr, dr.start);
+    } else {
+        let (dt, st) = s.two_tables_mut(d, sr);
+        let (Some(dr), Some(srr)) = (range(dst, len, dt.elements().len()), range(src, len, st.elements().len())) else {
+            return trap(Trap::TableOutOfBounds);
+        };
+        dt.elements_mut()[dr].copy_from_slice(&st.elements()[srr]);
+    }
+    0
+}
+
+unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let (id, module, index) = (inst.id, inst.module.clone(), inst.tables[table as usize]);
+    let items = if inst.dropped_elems[elem as usize] {
+        Vec::new()
+    } else {
+        match element_items(s, id, &module.env().elements[ElemIndex(elem)]) {
+            Ok(items) => items,
+            Err(e) => {
+                set_pending_error(e);
+                return 1;
+            }
+        }
+    };
+    let elems = s.table_mut(index).elements_mut();
+    let (Some(dr), Some(sr)) = (range(dst, len.into(), elems.len()), range(src.into(), len.into(), items.len())) else {
+        return trap(Trap::TableOutOfBounds);
+    };
+    elems[dr].copy_from_slice(&items[sr]);
+    0
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, _) = unsafe { context(vmctx) };
+    inst.dropped_elems[elem as usize] = true;
+}

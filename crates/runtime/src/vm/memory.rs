@@ -1,0 +1,93 @@
+//! Linear memories. Each memory reserves, up front, all the address space it may ever use
+//! (4 GiB plus a guard region for a 32-bit memory with guard pages), so its base never moves;
+//! growing only makes more pages accessible.
+
+use super::mmap::{Mmap, page_size, round_up};
+use anyhow::{Result, bail};
+use weld_environ::{MemoryType, WASM_PAGE_SIZE};
+
+/// `VMMemoryDefinition`: what JIT code reads (layout in weld_environ::memory_def).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    /// The first byte of the memory.
+    pub base: *mut u8,
+    /// The current size in bytes.
+    pub current_length: usize,
+}
+
+/// The most a memory64 memory (or a memory in explicit-bounds mode) may grow to in weld.
+pub const MAX_RESERVATION: u64 = 8 << 30;
+
+/// A linear memory.
+#[derive(Debug)]
+pub struct LinearMemory {
+    /// Read by JIT code; boxed so its address is stable.
+    pub def: Box<VMMemoryDefinition>,
+    mmap: Mmap,
+    ty: MemoryType,
+    /// The largest size in bytes this memory may reach.
+    maximum_bytes: u64,
+}
+
+// SAFETY: the raw base pointer refers into `mmap`, owned by this value.
+unsafe impl Send for LinearMemory {}
+
+impl LinearMemory {
+    /// Creates a memory of type `ty`. `guard_size` is the guard region after a 32-bit memory's
+    /// 4 GiB reservation; `guarded` says whether compiled code relies on it.
+    pub fn new(ty: MemoryType, guarded: bool, guard_size: u64) -> Result<LinearMemory> {
+        let index_max = ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
+        let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
+        let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
+        let Some(min_bytes) = min_bytes else { bail!("memory minimum size of {} pages is too large", ty.minimum) };
+        let reservation = if !ty.memory64 && guarded {
+            (4u64 << 30) + guard_size
+        } else {
+            declared_max.min(index_max).min(MAX_RESERVATION)
+        };
+        let maximum_bytes = declared_max.min(index_max).min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
+        if min_bytes > maximum_bytes {
+            bail!("memory minimum size of {} pages exceeds the limit weld supports", ty.minimum);
+        }
+        let mmap = Mmap::reserve(round_up(reservation.max(page_size() as u64) as usize, page_size()))?;
+        mmap.make_accessible(0, min_bytes as usize)?;
+        let def = Box::new(VMMemoryDefinition { base: mmap.as_ptr(), current_length: min_bytes as usize });
+        Ok(LinearMemory { def, mmap, ty, maximum_bytes })
+    }
+
+    /// The memory's type, with its current minimum.
+    pub fn ty(&self) -> MemoryType {
+        MemoryType { minimum: self.size_pages(), ..self.ty }
+    }
+
+    /// The current size in pages.
+    pub fn size_pages(&self) -> u64 {
+        self.def.current_length as u64 / WASM_PAGE_SIZE
+    }
+
+    /// The contents.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `current_length` bytes from `base` are accessible and owned by this memory.
+        unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
+    }
+
+    /// The contents, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, with exclusive access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot grow.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.size_pages();
+        let new_bytes = old.checked_add(delta)?.checked_mul(WASM_PAGE_SIZE)?;
+        if new_bytes > self.maximum_bytes || new_bytes as usize > self.mmap.len() {
+            return None;
+        }
+        let old_bytes = self.def.current_length;
+        self.mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes).ok()?;
+        self.def.current_length = new_bytes as usize;
+        Some(old)
+    }
+}

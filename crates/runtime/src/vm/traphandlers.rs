@@ -1,0 +1,203 @@
+//! Trap handling: entering wasm under a catch point, the signal handlers that turn faults in
+//! JIT code into traps, and unwinding back to the catch point with `weld_longjmp`.
+//!
+//! Each thread keeps a stack of active [`CallThreadState`]s (one per host-to-wasm entry). A
+//! signal whose program counter is a trap site of registered JIT code records the trap (and a
+//! frame-pointer backtrace) in the innermost state and jumps back to its entry. Any other signal
+//! goes to the handler that was installed before weld's.
+
+use super::code_memory::{lookup_code, lookup_trap};
+use super::setjmp::{JmpBuf, weld_longjmp, weld_setjmp_call};
+use std::any::Any;
+use std::cell::Cell;
+use std::mem::MaybeUninit;
+use std::sync::Once;
+use weld_environ::Trap;
+
+/// A trap recorded by the signal handler.
+#[derive(Debug)]
+pub struct TrapRecord {
+    /// Why.
+    pub trap: Trap,
+    /// Program counters of the wasm frames, innermost first.
+    pub pcs: Vec<usize>,
+}
+
+/// How a call into wasm ended abnormally.
+pub enum Unwind {
+    /// A trap raised by JIT code (including a libcall or host function that reported
+    /// `pending`).
+    Trap(TrapRecord, Option<anyhow::Error>),
+    /// A host function panicked; the panic resumes in the caller.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// The state of one host-to-wasm entry on this thread.
+pub struct CallThreadState {
+    jmp_buf: JmpBuf,
+    trap: Option<TrapRecord>,
+    pending: Option<anyhow::Error>,
+    panic: Option<Box<dyn Any + Send>>,
+    capture_backtrace: bool,
+    prev: *mut CallThreadState,
+}
+
+thread_local! {
+    static CURRENT: Cell<*mut CallThreadState> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Records an error (a host function's, or a libcall's trap) to be returned when the JIT code
+/// that called the host raises its "pending" trap.
+pub fn set_pending_error(error: anyhow::Error) {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "pending error outside of a wasm call");
+    // SAFETY: `state` is the innermost live CallThreadState of this thread (it is popped before
+    // its frame returns), and no other reference to it is active while host code runs.
+    unsafe { (*state).pending = Some(error) };
+}
+
+/// Records a panic of a host function, to be resumed once wasm has been unwound.
+pub fn set_pending_panic(panic: Box<dyn Any + Send>) {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "pending panic outside of a wasm call");
+    // SAFETY: as in `set_pending_error`.
+    unsafe {
+        (*state).panic = Some(panic);
+        (*state).pending = Some(anyhow::anyhow!("host function panicked"));
+    }
+}
+
+/// Runs `f`, which calls into JIT code, catching traps. `f` must own nothing that needs
+/// dropping: when a trap unwinds, its frame is abandoned.
+pub fn catch_traps<F: FnOnce()>(capture_backtrace: bool, f: F) -> Result<(), Unwind> {
+    install_handlers();
+    let mut state = CallThreadState {
+        jmp_buf: JmpBuf::new(),
+        trap: None,
+        pending: None,
+        panic: None,
+        capture_backtrace,
+        prev: CURRENT.with(|c| c.get()),
+    };
+    let mut closure = Some(f);
+    unsafe extern "C" fn call<F: FnOnce()>(arg: *mut u8) {
+        // SAFETY: `arg` is the `Option<F>` of the `catch_traps` frame below us.
+        let closure = unsafe { &mut *arg.cast::<Option<F>>() };
+        let f = closure.take().unwrap();
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            set_pending_panic(panic);
+        }
+    }
+    CURRENT.with(|c| c.set(&mut state));
+    // SAFETY: `state.jmp_buf` lives until this function returns, after the call below; the
+    // callback receives a pointer to `closure`, which outlives the call.
+    let jumped = unsafe { weld_setjmp_call(&mut state.jmp_buf, call::<F>, (&raw mut closure).cast()) };
+    CURRENT.with(|c| c.set(state.prev));
+    if let Some(panic) = state.panic.take() {
+        return Err(Unwind::Panic(panic));
+    }
+    if jumped != 0 {
+        let record = state.trap.take().expect("a trap was recorded before unwinding");
+        return Err(Unwind::Trap(record, state.pending.take()));
+    }
+    Ok(())
+}
+
+const SIGNALS: [i32; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 4] = [MaybeUninit::uninit(); 4];
+
+fn install_handlers() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        for (i, sig) in SIGNALS.iter().enumerate() {
+            // SAFETY: a zeroed sigaction is a valid starting point; we fill in the handler and
+            // flags, and save the previous action in PREVIOUS[i] exactly once, before any
+            // handler can read it (the Once orders this).
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = trap_handler as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let prev = (&raw mut PREVIOUS[i]).cast::<libc::sigaction>();
+                if libc::sigaction(*sig, &action, prev) != 0 {
+                    panic!("failed to install the handler for signal {sig}: {}", std::io::Error::last_os_error());
+                }
+            }
+        }
+    });
+}
+
+unsafe extern "C" fn trap_handler(signum: i32, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let state = CURRENT.with(|c| c.get());
+    if !state.is_null() {
+        // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
+        let (pc, fp) = unsafe { pc_and_fp(context) };
+        if let Some(trap) = lookup_trap(pc) {
+            // SAFETY: `state` is this thread's innermost live entry; the JIT code that faulted
+            // holds no reference to it.
+            unsafe {
+                let pcs = if (*state).capture_backtrace { walk_frames(pc, fp) } else { vec![pc] };
+                (*state).trap = Some(TrapRecord { trap, pcs });
+                weld_longjmp(&(*state).jmp_buf);
+            }
+        }
+    }
+    // Not a wasm trap: hand the signal to whoever handled it before us.
+    let i = SIGNALS.iter().position(|s| *s == signum).unwrap();
+    // SAFETY: PREVIOUS[i] was initialized before this handler was installed.
+    unsafe {
+        let prev = &*(&raw const PREVIOUS[i]).cast::<libc::sigaction>();
+        if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+            // Restore the default action and return: the faulting instruction runs again and
+            // the signal is delivered with the default disposition.
+            libc::sigaction(signum, prev, std::ptr::null_mut());
+        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+            let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) = std::mem::transmute(prev.sa_sigaction);
+            f(signum, info, context);
+        } else {
+            let f: extern "C" fn(i32) = std::mem::transmute(prev.sa_sigaction);
+            f(signum);
+        }
+    }
+}
+
+/// The program counter and frame pointer of an interrupted context.
+unsafe fn pc_and_fp(context: *mut libc::c_void) -> (usize, usize) {
+    let uc = context.cast::<libc::ucontext_t>();
+    // SAFETY: `uc` is the valid ucontext the kernel passed to the handler.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let g = &(*uc).uc_mcontext.gregs;
+            (g[libc::REG_RIP as usize] as usize, g[libc::REG_RBP as usize] as usize)
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let m = &(*uc).uc_mcontext;
+            (m.pc as usize, m.regs[29] as usize)
+        }
+    }
+}
+
+/// Walks the frame-pointer chain from a trapping wasm frame while return addresses lie in JIT
+/// code, collecting the program counters.
+unsafe fn walk_frames(pc: usize, mut fp: usize) -> Vec<usize> {
+    let mut pcs = vec![pc];
+    for _ in 0..100_000 {
+        if fp == 0 || fp % 8 != 0 {
+            break;
+        }
+        // SAFETY: `fp` is a frame pointer of JIT code (all of which keeps frame pointers), so
+        // it points at the saved caller frame pointer followed by the return address.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if lookup_code(ret).is_none() {
+            break;
+        }
+        pcs.push(ret);
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    pcs
+}
