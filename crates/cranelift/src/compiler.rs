@@ -69,14 +69,17 @@ impl Default for CompilerConfig {
 
 /// Validates and compiles every defined function of `module`. The result's functions are in
 /// [`DefinedFuncIndex`] order.
-pub fn compile_module(module: &Module, bodies: Vec<FunctionBodyData<'_>>, config: &CompilerConfig) -> Result<CompiledCode> {
+pub fn compile_module(
+    module: &Module,
+    bodies: Vec<FunctionBodyData<'_>>,
+    config: &CompilerConfig,
+) -> Result<CompiledCode> {
     let isa = build_isa(config)?;
     let offsets = VMOffsets::new(module);
     let job = |state: &mut (Context, FunctionBuilderContext), (i, body): (usize, FunctionBodyData<'_>)| {
         let index = module.func_index(DefinedFuncIndex::new(i));
-        compile_one(&*isa, module, &offsets, config, state, index.as_u32(), body).with_context(|| {
-            format!("failed to compile function {}", module.func_display_name(index))
-        })
+        compile_one(&*isa, module, &offsets, config, state, index.as_u32(), body)
+            .with_context(|| format!("failed to compile function {}", module.func_display_name(index)))
     };
     let funcs: Vec<UnlinkedFunction> = if config.parallel {
         bodies
@@ -105,23 +108,24 @@ fn compile_one(
     ctx.clear();
     ctx.func.name = ir::UserFuncName::user(0, func_index);
     translate_function(isa, module, offsets, config, fctx, &mut ctx.func, func_index, &body.body)?;
-    finish_function(isa, ctx)
+    let mut f = finish_function(isa, ctx)?;
+    // Calls name function indices; the linked code is laid out by defined-function index.
+    for r in &mut f.relocs {
+        r.target -= module.num_imported_funcs as u32;
+    }
+    Ok(f)
 }
 
 /// Compiles the function in `ctx` and extracts its code, relocations and traps.
 pub(crate) fn finish_function(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<UnlinkedFunction> {
     let mut ctrl = ControlPlane::default();
     let names: Vec<u32> = ctx.func.params.user_named_funcs().values().map(|n| n.index).collect();
-    let compiled = ctx
-        .compile(isa, &mut ctrl)
-        .map_err(|e| anyhow!("Cranelift failed: {:?}", e.inner))?;
+    let compiled = ctx.compile(isa, &mut ctrl).map_err(|e| anyhow!("Cranelift failed: {:?}", e.inner))?;
     let alignment = compiled.buffer.alignment;
     let mut relocs = Vec::new();
     for r in compiled.buffer.relocs() {
         let target = match &r.target {
-            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
-                names[name.as_u32() as usize]
-            }
+            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => names[name.as_u32() as usize],
             other => return Err(anyhow!("unexpected relocation target {other:?}")),
         };
         relocs.push(CallReloc { offset: r.offset, kind: r.kind, target, addend: r.addend });

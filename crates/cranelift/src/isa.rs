@@ -46,7 +46,9 @@ pub fn build_isa(config: &CompilerConfig) -> Result<OwnedTargetIsa> {
     let shared = settings::Flags::new(flags);
     let builder = match &config.target {
         Target::Host => cranelift_native::builder().map_err(|e| anyhow!("this host is not supported: {e}"))?,
-        Target::Triple(t) => cranelift_codegen::isa::lookup(t.clone()).with_context(|| format!("unsupported target {t}"))?,
+        Target::Triple(t) => {
+            cranelift_codegen::isa::lookup(t.clone()).with_context(|| format!("unsupported target {t}"))?
+        }
     };
     builder.finish(shared).context("building the Cranelift target")
 }

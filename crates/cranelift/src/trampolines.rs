@@ -14,9 +14,9 @@ use crate::compiler::finish_function;
 use crate::translate::{ir_type, pending_trap, wasm_signature};
 use crate::{CompiledCode, CompilerConfig, build_isa, compile_module};
 use anyhow::Result;
+use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, types};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
-use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use weld_environ::{FuncType, FunctionBodyData, Module, VAL_RAW_SIZE, host_context};
 
@@ -82,7 +82,8 @@ impl Compiler {
         let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
         let mut fctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let slot = b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, slots * VAL_RAW_SIZE, 4));
+        let slot =
+            b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, slots * VAL_RAW_SIZE, 4));
         let block = b.create_block();
         b.append_block_params_for_function_params(block);
         b.switch_to_block(block);
@@ -97,7 +98,12 @@ impl Compiler {
         host_sig.params.extend([AbiParam::new(ptr); 4]);
         host_sig.returns.push(AbiParam::new(types::I32));
         let host_sig = b.import_signature(host_sig);
-        let entry = b.ins().load(ptr, ir::MemFlagsData::trusted().with_readonly(), callee_vmctx, host_context::ARRAY_CALL as i32);
+        let entry = b.ins().load(
+            ptr,
+            ir::MemFlagsData::trusted().with_readonly(),
+            callee_vmctx,
+            host_context::ARRAY_CALL as i32,
+        );
         let call = b.ins().call_indirect(host_sig, entry, &[callee_vmctx, caller_vmctx, values, len]);
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, pending_trap());

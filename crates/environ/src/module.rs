@@ -8,9 +8,7 @@ use crate::*;
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
-use wasmparser::{
-    FuncToValidate, FunctionBody, Parser, Payload, Validator, ValidatorResources, WasmFeatures,
-};
+use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, ValidatorResources, WasmFeatures};
 
 /// What an import or export refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -208,6 +206,11 @@ pub fn supported_features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::FUNCTION_REFERENCES
+        // GC validation rules (e.g. `global.get` of defined globals in constant expressions);
+        // GC types themselves are rejected when the type section is translated.
+        | WasmFeatures::GC
 }
 
 /// Validates and translates a module binary with the given features.
@@ -297,7 +300,9 @@ fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<()> {
             for e in s {
                 let e = e?;
                 let entity = match e.kind {
-                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => EntityRef::Func(FuncIndex(e.index)),
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                        EntityRef::Func(FuncIndex(e.index))
+                    }
                     wasmparser::ExternalKind::Table => EntityRef::Table(TableIndex(e.index)),
                     wasmparser::ExternalKind::Memory => EntityRef::Memory(MemoryIndex(e.index)),
                     wasmparser::ExternalKind::Global => EntityRef::Global(GlobalIndex(e.index)),
@@ -346,9 +351,10 @@ fn translate_element(e: wasmparser::Element<'_>) -> Result<ElementSegment> {
         },
     };
     let (ty, items) = match e.items {
-        wasmparser::ElementItems::Functions(f) => {
-            (RefType::FUNCREF, ElementItems::Functions(f.into_iter().map(|f| f.map(FuncIndex)).collect::<Result<_, _>>()?))
-        }
+        wasmparser::ElementItems::Functions(f) => (
+            RefType::FUNCREF,
+            ElementItems::Functions(f.into_iter().map(|f| f.map(FuncIndex)).collect::<Result<_, _>>()?),
+        ),
         wasmparser::ElementItems::Expressions(ty, exprs) => (
             RefType::from_wasmparser(ty)?,
             ElementItems::Expressions(

@@ -25,15 +25,17 @@ pub enum Trap {
     BadConversionToInteger,
     /// An `unreachable` instruction was executed.
     UnreachableCodeReached,
-    /// A null reference was dereferenced.
+    /// `ref.as_non_null` (or a similar cast) found null.
     NullReference,
+    /// `call_ref` found a null function reference.
+    NullFunctionReference,
     /// A host function returned an error; the error itself travels beside the trap.
     HostError,
 }
 
 impl Trap {
     /// Every trap, in the order of their codes.
-    pub const ALL: [Trap; 11] = [
+    pub const ALL: [Trap; 12] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -44,6 +46,7 @@ impl Trap {
         Trap::BadConversionToInteger,
         Trap::UnreachableCodeReached,
         Trap::NullReference,
+        Trap::NullFunctionReference,
         Trap::HostError,
     ];
 
@@ -70,6 +73,7 @@ impl Trap {
             Trap::BadConversionToInteger => "invalid conversion to integer",
             Trap::UnreachableCodeReached => "unreachable",
             Trap::NullReference => "null reference",
+            Trap::NullFunctionReference => "null function reference",
             Trap::HostError => "host function error",
         }
     }

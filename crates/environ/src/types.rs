@@ -75,9 +75,15 @@ impl RefType {
     /// Converts wasmparser's reference type.
     pub fn from_wasmparser(r: wasmparser::RefType) -> Result<RefType> {
         use wasmparser::{AbstractHeapType, HeapType as H};
+        // Typed function references are represented like `func` (a concrete index always names
+        // a function type here, since GC types are rejected), and the bottom types like the top
+        // type of their hierarchy.
         let heap = match r.heap_type() {
-            H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
-            H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+            H::Abstract { shared: false, ty: AbstractHeapType::Func | AbstractHeapType::NoFunc } => HeapType::Func,
+            H::Abstract { shared: false, ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern } => {
+                HeapType::Extern
+            }
+            H::Concrete(_) | H::Exact(_) => HeapType::Func,
             other => bail!("unsupported reference type `{other:?}` (typed references and GC are not supported yet)"),
         };
         Ok(RefType { nullable: r.is_nullable(), heap })
@@ -213,6 +219,11 @@ impl TableType {
     /// A 32-bit table of `element`s, with `minimum` elements, growable to `maximum`.
     pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> TableType {
         TableType { element, minimum: minimum.into(), maximum: maximum.map(Into::into), table64: false }
+    }
+
+    /// A 64-bit table of `element`s, with `minimum` elements, growable to `maximum`.
+    pub fn new64(element: RefType, minimum: u64, maximum: Option<u64>) -> TableType {
+        TableType { element, minimum, maximum, table64: true }
     }
 
     /// Converts wasmparser's table type.

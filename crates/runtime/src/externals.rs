@@ -102,8 +102,14 @@ impl ExternType {
             ExternType::Global(g) => {
                 format!("global of type {}{}", if g.mutable { "mut " } else { "" }, g.ty)
             }
-            ExternType::Table(t) => format!("table of {} with limits {}", ValType::Ref(t.element), limits(t.minimum, t.maximum)),
-            ExternType::Memory(m) => format!("{}memory with limits {} pages", if m.memory64 { "64-bit " } else { "" }, limits(m.minimum, m.maximum)),
+            ExternType::Table(t) => {
+                format!("table of {} with limits {}", ValType::Ref(t.element), limits(t.minimum, t.maximum))
+            }
+            ExternType::Memory(m) => format!(
+                "{}memory with limits {} pages",
+                if m.memory64 { "64-bit " } else { "" },
+                limits(m.minimum, m.maximum)
+            ),
         }
     }
 }
@@ -179,7 +185,7 @@ impl Memory {
     /// Creates a memory of type `ty`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let s = store.as_context_mut().opaque_mut();
-        let index = s.new_memory(ty)?;
+        let index = s.new_memory(ty, None)?;
         Ok(Memory { store: s.id(), index })
     }
 

@@ -89,12 +89,19 @@ impl Func {
 
     /// Creates a host function from a Rust closure whose parameter and result types give the
     /// signature.
-    pub fn wrap<T: 'static, Params, Results>(mut store: impl AsContextMut<Data = T>, func: impl IntoFunc<T, Params, Results>) -> Result<Func> {
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<Func> {
         let (ty, raw) = func.into_func();
         Func::from_host_fn(store.as_context_mut(), &ty, Arc::from(raw))
     }
 
-    pub(crate) fn from_host_fn<T: 'static>(store: &mut StoreInner<T>, ty: &FuncType, func: Arc<HostFn<T>>) -> Result<Func> {
+    pub(crate) fn from_host_fn<T: 'static>(
+        store: &mut StoreInner<T>,
+        ty: &FuncType,
+        func: Arc<HostFn<T>>,
+    ) -> Result<Func> {
         let engine = store.opaque().engine().clone();
         let type_id = engine.signature_id(ty);
         let trampoline = engine.host_trampoline(type_id)?;
@@ -163,7 +170,12 @@ impl Func {
 ///
 /// # Safety
 /// `slots` must hold the function's parameters and have room for its results.
-pub(crate) unsafe fn call_raw<T>(store: &mut StoreInner<T>, func: Func, entry: Option<*const u8>, slots: &mut [ValRaw]) -> Result<()> {
+pub(crate) unsafe fn call_raw<T>(
+    store: &mut StoreInner<T>,
+    func: Func,
+    entry: Option<*const u8>,
+    slots: &mut [ValRaw],
+) -> Result<()> {
     // SAFETY: the VMFuncRef lives in `store`, which owns `func` (checked by the callers).
     let fr = unsafe { *func.func_ref.as_ref() };
     if func.is_host() {
@@ -239,7 +251,8 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
     func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
 ) -> Arc<HostFn<T>> {
     Arc::new(move |store: &mut StoreInner<T>, caller: Option<InstanceId>, slots: &mut [ValRaw]| {
-        let params: Vec<Val> = ty.params().enumerate().map(|(i, t)| Val::from_raw(store.opaque(), slots[i], t)).collect();
+        let params: Vec<Val> =
+            ty.params().enumerate().map(|(i, t)| Val::from_raw(store.opaque(), slots[i], t)).collect();
         let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
         func(Caller { store: &mut *store, caller }, &params, &mut results)?;
         for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {

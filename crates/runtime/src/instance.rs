@@ -92,7 +92,11 @@ impl Instance {
     }
 
     /// The exported function `name` as a typed function.
-    pub fn get_typed_func<P: WasmTyList, R: WasmTyList>(&self, store: impl AsContext, name: &str) -> Result<TypedFunc<P, R>> {
+    pub fn get_typed_func<P: WasmTyList, R: WasmTyList>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
         let s = store.as_context();
         let f = self.get_func(s, name).with_context(|| format!("no exported function named `{name}`"))?;
         f.typed(s).with_context(|| format!("exported function `{name}`"))
@@ -112,7 +116,10 @@ fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &Exter
     };
     let ok = match (expected, &actual_ty) {
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
-        (ExternType::Global(e), ExternType::Global(a)) => e == a,
+        (ExternType::Global(e), ExternType::Global(a)) => {
+            // A mutable global's type must match exactly; an immutable one may be a subtype.
+            e.mutable == a.mutable && (e.ty == a.ty || (!e.mutable && is_subtype(a.ty, e.ty)))
+        }
         (ExternType::Memory(e), ExternType::Memory(a)) => {
             e.memory64 == a.memory64 && e.shared == a.shared && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
         }
@@ -131,6 +138,14 @@ fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &Exter
         );
     }
     Ok(())
+}
+
+/// Whether a value of type `a` may be used where `b` is expected.
+fn is_subtype(a: ValType, b: ValType) -> bool {
+    match (a, b) {
+        (ValType::Ref(a), ValType::Ref(b)) => a.heap == b.heap && (b.nullable || !a.nullable),
+        _ => a == b,
+    }
 }
 
 fn limits_match(e_min: u64, e_max: Option<u64>, a_min: u64, a_max: Option<u64>) -> bool {
@@ -191,8 +206,8 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
 
     // Defined memories.
-    for m in env.memories.values().skip(env.num_imported_memories) {
-        let index = s.new_memory(*m)?;
+    for (d, m) in env.memories.values().skip(env.num_imported_memories).enumerate() {
+        let index = s.new_memory(*m, module.memory_image(d))?;
         s.instance_mut(id).memories.push(index);
     }
 
@@ -255,7 +270,9 @@ pub(crate) fn eval_const(s: &StoreOpaque, id: InstanceId, expr: &ConstExpr) -> R
             ConstOp::RefNull => stack.push(0),
             ConstOp::RefFunc(f) => stack.push(inst.func_ref(f) as usize as u128),
             ConstOp::GlobalGet(g) => {
-                let Some(index) = inst.globals.get(g.0 as usize) else { bail!("constant expression reads global {} before it is defined", g.0) };
+                let Some(index) = inst.globals.get(g.0 as usize) else {
+                    bail!("constant expression reads global {} before it is defined", g.0)
+                };
                 stack.push(u128::from_le_bytes(s.global(*index).def.bytes));
             }
             ConstOp::I32Add => i32s(&mut stack, i32::wrapping_add),
@@ -305,6 +322,10 @@ fn initialize_data(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {
     let module = s.instance(id).module.clone();
     for (i, seg) in module.env().data.iter() {
         let Some(active) = &seg.active else { continue };
+        if module.data_in_image(i.0 as usize) {
+            s.instance_mut(id).dropped_data[i.0 as usize] = true;
+            continue;
+        }
         let offset = eval_const(s, id, &active.offset)? as u64;
         let index: StoreIndex = s.instance(id).memories[active.memory.0 as usize];
         let mem = s.memory_mut(index).data_mut();

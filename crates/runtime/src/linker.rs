@@ -57,13 +57,24 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as `item`.
-    pub fn define(&mut self, store: impl AsContext<Data = T>, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self> {
+    pub fn define(
+        &mut self,
+        store: impl AsContext<Data = T>,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
         let _ = store;
         self.insert(module, name, Definition::Extern(item.into()))
     }
 
     /// Defines `module::name` as a host function from a Rust closure.
-    pub fn func_wrap<Params, Results>(&mut self, module: &str, name: &str, func: impl IntoFunc<T, Params, Results>) -> Result<&mut Self> {
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<&mut Self> {
         let (ty, raw) = func.into_func();
         self.insert(module, name, Definition::HostFunc(ty, Arc::from(raw)))
     }
@@ -81,7 +92,12 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines every export of `instance` under the module name `module`.
-    pub fn instance(&mut self, mut store: impl AsContextMut<Data = T>, module: &str, instance: Instance) -> Result<&mut Self> {
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        instance: Instance,
+    ) -> Result<&mut Self> {
         for (name, item) in instance.exports(store.as_context_mut()) {
             self.insert(module, &name, Definition::Extern(item))?;
         }

@@ -1,6 +1,7 @@
 //! `Module`: a compiled core module, ready to instantiate any number of times.
 
 use crate::vm::code_memory::CodeMemory;
+use crate::vm::memory_image::{MemoryImage, build_images};
 use crate::{Engine, ExternType};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -19,6 +20,10 @@ struct ModuleInner {
     code: Arc<CodeMemory>,
     /// Engine-wide signature id of each of the module's types.
     type_ids: Box<[u32]>,
+    /// Copy-on-write images of defined memories, where the data allows.
+    images: Vec<Option<MemoryImage>>,
+    /// Which data segments are already in an image.
+    in_image: Vec<bool>,
 }
 
 impl std::fmt::Debug for Module {
@@ -46,7 +51,10 @@ impl Module {
         let code = CodeMemory::new(&compiled, names, env.name.clone())?;
         let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
         let offsets = VMOffsets::new(&env);
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids }) })
+        let (images, in_image) = build_images(&env)?;
+        Ok(Module {
+            inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids, images, in_image }),
+        })
     }
 
     /// The engine it was compiled with.
@@ -79,6 +87,16 @@ impl Module {
 
     pub(crate) fn offsets(&self) -> &VMOffsets {
         &self.inner.offsets
+    }
+
+    /// The copy-on-write image of defined memory `d`, if it has one.
+    pub(crate) fn memory_image(&self, d: usize) -> Option<&MemoryImage> {
+        self.inner.images.get(d)?.as_ref()
+    }
+
+    /// Whether data segment `i` is part of a memory image.
+    pub(crate) fn data_in_image(&self, i: usize) -> bool {
+        self.inner.in_image[i]
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {

@@ -3,6 +3,7 @@
 //! store, checked against its id on use.
 
 use crate::vm::memory::LinearMemory;
+use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMStoreContext, VmGlobal};
 use crate::{Engine, ExternRef, MemoryType};
@@ -31,6 +32,8 @@ pub struct StoreOpaque {
     id: StoreId,
     engine: Engine,
     pub(crate) store_context: Box<VMStoreContext>,
+    // Boxed: each VMContext points back at its InstanceData, so it must not move.
+    #[allow(clippy::vec_box)]
     instances: Vec<Box<InstanceData>>,
     memories: Vec<LinearMemory>,
     tables: Vec<VmTable>,
@@ -110,7 +113,10 @@ impl StoreOpaque {
         assert_eq!(self.id, id, "object used with the wrong store");
     }
 
-    pub(crate) fn push_instance(&mut self, make: impl FnOnce(InstanceId, *mut StoreOpaque) -> Box<InstanceData>) -> InstanceId {
+    pub(crate) fn push_instance(
+        &mut self,
+        make: impl FnOnce(InstanceId, *mut StoreOpaque) -> Box<InstanceData>,
+    ) -> InstanceId {
         let id = InstanceId(self.instances.len());
         let this: *mut StoreOpaque = self;
         self.instances.push(make(id, this));
@@ -125,9 +131,9 @@ impl StoreOpaque {
         &mut self.instances[id.0]
     }
 
-    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> Result<StoreIndex> {
+    pub(crate) fn new_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
         let c = &self.engine.config().compiler;
-        let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size)?;
+        let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image)?;
         self.memories.push(m);
         Ok(StoreIndex(self.memories.len() - 1))
     }

@@ -43,10 +43,20 @@ impl WasmBacktrace {
 impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error while executing at wasm backtrace:")?;
+        // Deep recursion makes thousands of frames: show the innermost and outermost ones.
+        const HEAD: usize = 20;
+        const TAIL: usize = 5;
+        let n = self.frames.len();
         for (i, frame) in self.frames.iter().enumerate() {
+            if n > HEAD + TAIL && i == HEAD {
+                writeln!(f, "    ... {} frames omitted ...", n - HEAD - TAIL)?;
+            }
+            if n > HEAD + TAIL && (HEAD..n - TAIL).contains(&i) {
+                continue;
+            }
             let module = frame.module_name.as_deref().unwrap_or("<unknown>");
             write!(f, "    {i}: {module}!{}", frame.func_name)?;
-            if i + 1 < self.frames.len() {
+            if i + 1 < n {
                 writeln!(f)?;
             }
         }

@@ -5,8 +5,8 @@ use super::env::trap_code;
 use super::{ControlFrame, FrameKind, FuncTranslator, ir_type};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value, condcodes::IntCC, types};
-use weld_environ::{FuncIndex, TableIndex, Trap, TypeIndex, ValType, VMOffsets, func_ref, table_def, wasmparser};
 use wasmparser::{BlockType, Operator};
+use weld_environ::{FuncIndex, TableIndex, Trap, TypeIndex, VMOffsets, ValType, func_ref, table_def, wasmparser};
 
 fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
@@ -49,7 +49,7 @@ impl FuncTranslator<'_, '_> {
                 self.builder.switch_to_block(header);
                 let n = params.len();
                 self.popn(n);
-                self.stack.extend_from_slice(&self.builder.block_params(header).to_vec());
+                self.stack.extend_from_slice(self.builder.block_params(header));
                 self.push_frame(FrameKind::Loop { header }, destination, n, results.len());
             }
             Operator::If { blockty } => {
@@ -63,7 +63,12 @@ impl FuncTranslator<'_, '_> {
                 self.builder.seal_block(else_block);
                 self.builder.switch_to_block(then_block);
                 let saved = self.peekn(params.len()).to_vec();
-                self.push_frame(FrameKind::If { else_block, else_seen: false, params: saved }, destination, params.len(), results.len());
+                self.push_frame(
+                    FrameKind::If { else_block, else_seen: false, params: saved },
+                    destination,
+                    params.len(),
+                    results.len(),
+                );
             }
             Operator::Else => self.translate_else(),
             Operator::End => self.translate_end(),
@@ -109,9 +114,39 @@ impl FuncTranslator<'_, '_> {
                 self.builder.ins().trap(trap_code(Trap::UnreachableCodeReached));
                 self.reachable = false;
             }
-            Operator::Call { function_index } => self.call(FuncIndex(function_index)),
+            Operator::Call { function_index } => self.call(FuncIndex(function_index), false),
             Operator::CallIndirect { type_index, table_index } => {
-                self.call_indirect(TypeIndex(type_index), TableIndex(table_index))
+                self.call_indirect(TypeIndex(type_index), TableIndex(table_index), false)
+            }
+            Operator::CallRef { type_index } => self.call_ref(TypeIndex(type_index), false),
+            Operator::ReturnCall { function_index } => self.call(FuncIndex(function_index), true),
+            Operator::ReturnCallIndirect { type_index, table_index } => {
+                self.call_indirect(TypeIndex(type_index), TableIndex(table_index), true)
+            }
+            Operator::ReturnCallRef { type_index } => self.call_ref(TypeIndex(type_index), true),
+            Operator::RefAsNonNull => {
+                let v = *self.stack.last().unwrap();
+                self.builder.ins().trapz(v, trap_code(Trap::NullReference));
+            }
+            Operator::BrOnNull { relative_depth } => {
+                let r = self.pop();
+                let (target, n) = self.frame_target(relative_depth);
+                let args = block_args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(r, next, &[], target, &args);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+                self.stack.push(r);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                let r = *self.stack.last().unwrap();
+                let (target, n) = self.frame_target(relative_depth);
+                let args = block_args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(r, target, &args, next, &[]);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+                self.pop();
             }
             _ => return Ok(false),
         }
@@ -155,7 +190,8 @@ impl FuncTranslator<'_, '_> {
         };
         *else_seen = true;
         let params = params.clone();
-        let (destination, n, base, start) = (frame.destination, frame.num_results, frame.stack_base, frame.reachable_at_start);
+        let (destination, n, base, start) =
+            (frame.destination, frame.num_results, frame.stack_base, frame.reachable_at_start);
         if reachable {
             let args = block_args(self.peekn(n));
             self.builder.ins().jump(destination, &args);
@@ -189,7 +225,7 @@ impl FuncTranslator<'_, '_> {
         self.builder.switch_to_block(frame.destination);
         self.builder.seal_block(frame.destination);
         self.stack.truncate(frame.stack_base);
-        self.stack.extend_from_slice(&self.builder.block_params(frame.destination).to_vec());
+        self.stack.extend_from_slice(self.builder.block_params(frame.destination));
         self.reachable = exit_reachable;
     }
 
@@ -205,37 +241,83 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    fn call(&mut self, f: FuncIndex) {
+    /// Emits a call (or a tail call when `tail`), pushing the results of a normal call.
+    fn finish_call(
+        &mut self,
+        tail: bool,
+        sig: ir::SigRef,
+        code: Option<Value>,
+        fref: Option<ir::FuncRef>,
+        args: Vec<Value>,
+    ) {
+        match (tail, code, fref) {
+            (true, Some(code), _) => {
+                self.builder.ins().return_call_indirect(sig, code, &args);
+                self.reachable = false;
+            }
+            (true, None, Some(fref)) => {
+                self.builder.ins().return_call(fref, &args);
+                self.reachable = false;
+            }
+            (false, Some(code), _) => {
+                let call = self.builder.ins().call_indirect(sig, code, &args);
+                let results = self.builder.inst_results(call).to_vec();
+                self.stack.extend(results);
+            }
+            (false, None, Some(fref)) => {
+                let call = self.builder.ins().call(fref, &args);
+                let results = self.builder.inst_results(call).to_vec();
+                self.stack.extend(results);
+            }
+            _ => unreachable!("a call has a callee"),
+        }
+    }
+
+    fn call_ref(&mut self, ty: TypeIndex, tail: bool) {
+        let funcref = self.pop();
+        let n = self.env.module.types[ty].params.len();
+        let args = self.popn(n);
+        self.builder.ins().trapz(funcref, trap_code(Trap::NullFunctionReference));
+        let code =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
+        let callee_vmctx =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::VMCTX as i32);
+        let sig = self.env.sig_ref(&mut self.builder, ty);
+        let mut all = vec![callee_vmctx, self.vmctx];
+        all.extend(args);
+        self.finish_call(tail, sig, Some(code), None, all);
+    }
+
+    fn call(&mut self, f: FuncIndex, tail: bool) {
         let module = self.env.module;
         let ty_index = module.functions[f];
         let n = module.types[ty_index].params.len();
         let args = self.popn(n);
-        let call = if module.is_imported_func(f) {
+        let sig = self.env.sig_ref(&mut self.builder, ty_index);
+        if module.is_imported_func(f) {
             let base = self.env.offsets.func_ref(f.0);
             let code = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::WASM_CALL);
             let callee_vmctx = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::VMCTX);
-            let sig = self.env.sig_ref(&mut self.builder, ty_index);
             let mut all = vec![callee_vmctx, self.vmctx];
             all.extend(args);
-            self.builder.ins().call_indirect(sig, code, &all)
+            self.finish_call(tail, sig, Some(code), None, all);
         } else {
             let fref = self.env.direct_func_ref(&mut self.builder, f.0, ty_index);
             let mut all = vec![self.vmctx, self.vmctx];
             all.extend(args);
-            self.builder.ins().call(fref, &all)
-        };
-        let results = self.builder.inst_results(call).to_vec();
-        self.stack.extend(results);
+            self.finish_call(tail, sig, None, Some(fref), all);
+        }
     }
 
-    fn call_indirect(&mut self, ty: TypeIndex, table: TableIndex) {
+    fn call_indirect(&mut self, ty: TypeIndex, table: TableIndex, tail: bool) {
         let index = self.pop();
         let n = self.env.module.types[ty].params.len();
         let args = self.popn(n);
         let table64 = self.env.module.tables[table].ty.table64;
         let def = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.table(table.0));
         let index = if table64 { index } else { self.builder.ins().uextend(types::I64, index) };
-        let len = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
+        let len =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
         let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.builder.ins().trapnz(oob, trap_code(Trap::TableOutOfBounds));
         let base = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::BASE as i32);
@@ -243,19 +325,20 @@ impl FuncTranslator<'_, '_> {
         let addr = self.builder.ins().iadd(base, offset);
         let funcref = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), addr, 0);
         self.builder.ins().trapz(funcref, trap_code(Trap::IndirectCallToNull));
-        let actual = self.builder.ins().load(types::I32, ir::MemFlagsData::trusted(), funcref, func_ref::TYPE_ID as i32);
+        let actual =
+            self.builder.ins().load(types::I32, ir::MemFlagsData::trusted(), funcref, func_ref::TYPE_ID as i32);
         let ids = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, VMOffsets::TYPE_IDS);
         let flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
         let expected = self.builder.ins().load(types::I32, flags, ids, (ty.0 * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.builder.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
-        let code = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
-        let callee_vmctx = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::VMCTX as i32);
+        let code =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
+        let callee_vmctx =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::VMCTX as i32);
         let sig = self.env.sig_ref(&mut self.builder, ty);
         let mut all = vec![callee_vmctx, self.vmctx];
         all.extend(args);
-        let call = self.builder.ins().call_indirect(sig, code, &all);
-        let results = self.builder.inst_results(call).to_vec();
-        self.stack.extend(results);
+        self.finish_call(tail, sig, Some(code), None, all);
     }
 }

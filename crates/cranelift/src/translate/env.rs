@@ -34,7 +34,15 @@ pub(crate) struct FuncEnv<'a> {
 
 impl<'a> FuncEnv<'a> {
     pub fn new(isa: &'a dyn TargetIsa, module: &'a Module, offsets: &'a VMOffsets, config: &'a CompilerConfig) -> Self {
-        FuncEnv { isa, module, offsets, config, sig_refs: HashMap::new(), libcall_sigs: HashMap::new(), func_refs: HashMap::new() }
+        FuncEnv {
+            isa,
+            module,
+            offsets,
+            config,
+            sig_refs: HashMap::new(),
+            libcall_sigs: HashMap::new(),
+            func_refs: HashMap::new(),
+        }
     }
 
     pub fn pointer_type(&self) -> ir::Type {
@@ -97,7 +105,13 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// Calls `libcall` with the caller's vmctx first, returning its result if it has one.
-    pub fn call_libcall(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value, libcall: Libcall, args: &[Value]) -> Option<Value> {
+    pub fn call_libcall(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        vmctx: Value,
+        libcall: Libcall,
+        args: &[Value],
+    ) -> Option<Value> {
         let ptr = self.pointer_type();
         let sig = match self.libcall_sigs.get(&libcall) {
             Some(s) => *s,
@@ -127,7 +141,13 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// Calls a trapping libcall and traps if it reports a pending trap.
-    pub fn call_trapping_libcall(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value, libcall: Libcall, args: &[Value]) {
+    pub fn call_trapping_libcall(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        vmctx: Value,
+        libcall: Libcall,
+        args: &[Value],
+    ) {
         let status = self.call_libcall(builder, vmctx, libcall, args).expect("trapping libcalls return a status");
         builder.ins().trapnz(status, pending_trap_code());
     }

@@ -10,8 +10,8 @@ use super::FuncTranslator;
 use super::env::trap_code;
 use anyhow::Result;
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
-use weld_environ::{Libcall, MemoryIndex, Trap, memory_def, wasmparser};
 use wasmparser::{MemArg, Operator};
+use weld_environ::{Libcall, MemoryIndex, Trap, memory_def, wasmparser};
 
 /// How a load extends a narrow value.
 #[derive(Clone, Copy)]
@@ -41,58 +41,78 @@ impl FuncTranslator<'_, '_> {
             Operator::I64Load16U { memarg } => self.load(memarg, types::I16, I64, Unsigned),
             Operator::I64Load32S { memarg } => self.load(memarg, I32, I64, Signed),
             Operator::I64Load32U { memarg } => self.load(memarg, I32, I64, Unsigned),
-            Operator::I32Store { memarg } | Operator::I64Store { memarg } | Operator::F32Store { memarg } | Operator::F64Store { memarg } => {
-                self.store(memarg, None)
-            }
+            Operator::I32Store { memarg }
+            | Operator::I64Store { memarg }
+            | Operator::F32Store { memarg }
+            | Operator::F64Store { memarg } => self.store(memarg, None),
             Operator::I32Store8 { memarg } | Operator::I64Store8 { memarg } => self.store(memarg, Some(types::I8)),
             Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => self.store(memarg, Some(types::I16)),
             Operator::I64Store32 { memarg } => self.store(memarg, Some(I32)),
             Operator::MemorySize { mem } => {
                 let mem = MemoryIndex(mem);
                 let def = self.memory_def(mem);
-                let len = self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, memory_def::CURRENT_LENGTH as i32);
+                let len =
+                    self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, memory_def::CURRENT_LENGTH as i32);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
-                let v = self.from_i64_index(mem, pages);
+                let v = self.narrow_index(mem, pages);
                 self.stack.push(v);
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
                 let mem = MemoryIndex(mem);
-                let delta = self.to_i64_index(mem, delta);
+                let delta = self.widen_index(mem, delta);
                 let index = self.builder.ins().iconst(I32, i64::from(mem.0));
-                let old = self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::MemoryGrow, &[index, delta]).unwrap();
-                let v = self.from_i64_index(mem, old);
+                let old =
+                    self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::MemoryGrow, &[index, delta]).unwrap();
+                let v = self.narrow_index(mem, old);
                 self.stack.push(v);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let m = MemoryIndex(mem);
-                let dst = self.to_i64_index(m, dst);
-                let len = self.to_i64_index(m, len);
+                let dst = self.widen_index(m, dst);
+                let len = self.widen_index(m, len);
                 let index = self.builder.ins().iconst(I32, i64::from(mem));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::MemoryFill, &[index, dst, val, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::MemoryFill,
+                    &[index, dst, val, len],
+                );
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let (d, s) = (MemoryIndex(dst_mem), MemoryIndex(src_mem));
-                let dst = self.to_i64_index(d, dst);
-                let src = self.to_i64_index(s, src);
+                let dst = self.widen_index(d, dst);
+                let src = self.widen_index(s, src);
                 // The length has the narrower of the two index types.
-                let len = if self.is_memory64(d) && self.is_memory64(s) { len } else if self.builder.func.dfg.value_type(len) == I32 {
+                let len = if self.is_memory64(d) && self.is_memory64(s) {
+                    len
+                } else if self.builder.func.dfg.value_type(len) == I32 {
                     self.builder.ins().uextend(I64, len)
                 } else {
                     len
                 };
                 let di = self.builder.ins().iconst(I32, i64::from(dst_mem));
                 let si = self.builder.ins().iconst(I32, i64::from(src_mem));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::MemoryCopy, &[di, dst, si, src, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::MemoryCopy,
+                    &[di, dst, si, src, len],
+                );
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_i64_index(MemoryIndex(mem), dst);
+                let dst = self.widen_index(MemoryIndex(mem), dst);
                 let mi = self.builder.ins().iconst(I32, i64::from(mem));
                 let di = self.builder.ins().iconst(I32, i64::from(data_index));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::MemoryInit, &[mi, di, dst, src, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::MemoryInit,
+                    &[mi, di, dst, src, len],
+                );
             }
             Operator::DataDrop { data_index } => {
                 let di = self.builder.ins().iconst(I32, i64::from(data_index));
@@ -114,12 +134,12 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Widens an index operand of memory `mem` to i64.
-    fn to_i64_index(&mut self, mem: MemoryIndex, v: Value) -> Value {
+    fn widen_index(&mut self, mem: MemoryIndex, v: Value) -> Value {
         if self.is_memory64(mem) { v } else { self.builder.ins().uextend(types::I64, v) }
     }
 
     /// Narrows an i64 result to the index type of memory `mem`.
-    fn from_i64_index(&mut self, mem: MemoryIndex, v: Value) -> Value {
+    fn narrow_index(&mut self, mem: MemoryIndex, v: Value) -> Value {
         if self.is_memory64(mem) { v } else { self.builder.ins().ireduce(types::I32, v) }
     }
 
@@ -135,17 +155,25 @@ impl FuncTranslator<'_, '_> {
         let base_flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
         let base = self.builder.ins().load(types::I64, base_flags, def, memory_def::BASE as i32);
         let memory64 = self.is_memory64(mem);
-        let index = self.to_i64_index(mem, index);
+        let index = self.widen_index(mem, index);
         let end_offset = offset.checked_add(u64::from(size));
         let guarded = !memory64
             && !self.env.config.explicit_bounds_checks
             && end_offset.is_some_and(|e| e <= self.env.config.guard_size);
         if !guarded {
             let Some(end_offset) = end_offset else {
-                self.builder.ins().trap(trap_code(Trap::MemoryOutOfBounds));
+                // The access can never be in bounds; `trapnz` (not `trap`) keeps the block open
+                // for the instructions that follow.
+                let always = self.builder.ins().iconst(types::I8, 1);
+                self.builder.ins().trapnz(always, trap_code(Trap::MemoryOutOfBounds));
                 return base;
             };
-            let len = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, memory_def::CURRENT_LENGTH as i32);
+            let len = self.builder.ins().load(
+                types::I64,
+                ir::MemFlagsData::trusted(),
+                def,
+                memory_def::CURRENT_LENGTH as i32,
+            );
             let end_offset = self.builder.ins().iconst(types::I64, end_offset as i64);
             let end = self.builder.ins().uadd_overflow_trap(index, end_offset, trap_code(Trap::MemoryOutOfBounds));
             let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThan, end, len);

@@ -17,8 +17,8 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap, wasm_signature};
-use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 use wasmparser::{FunctionBody, Operator};
+use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 
 /// What kind of construct a control frame is.
 pub(crate) enum FrameKind {

@@ -40,11 +40,7 @@ type UnaryFn = fn(&mut FunctionBuilder<'_>, Value) -> Value;
 type BinaryFn = fn(&mut FunctionBuilder<'_>, Value, Value) -> Value;
 
 /// Translates `op` if it is a numeric operator; returns false (touching nothing) otherwise.
-pub fn translate_numeric(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+pub fn translate_numeric(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     constant(op, builder, stack)
         || int_test(op, builder, stack)
         || int_compare(op, builder, stack)
@@ -59,9 +55,7 @@ pub fn translate_numeric(
 
 /// Pops the top of the operand stack.
 fn pop1(stack: &mut Vec<Value>) -> Value {
-    stack
-        .pop()
-        .expect("wasm operand stack underflow in numeric operator")
+    stack.pop().expect("wasm operand stack underflow in numeric operator")
 }
 
 /// Pops the two topmost operands, returned in wasm operand order (left, right).
@@ -95,16 +89,10 @@ fn constant(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Ve
     let value = match *op {
         // Cranelift wants narrow immediates zero-extended to 64 bits: a
         // sign-extended negative `i32` would fail verification.
-        Operator::I32Const { value } => builder
-            .ins()
-            .iconst(types::I32, i64::from(value.cast_unsigned())),
+        Operator::I32Const { value } => builder.ins().iconst(types::I32, i64::from(value.cast_unsigned())),
         Operator::I64Const { value } => builder.ins().iconst(types::I64, value),
-        Operator::F32Const { value } => builder
-            .ins()
-            .f32const(ir::immediates::Ieee32::with_bits(value.bits())),
-        Operator::F64Const { value } => builder
-            .ins()
-            .f64const(ir::immediates::Ieee64::with_bits(value.bits())),
+        Operator::F32Const { value } => builder.ins().f32const(ir::immediates::Ieee32::with_bits(value.bits())),
+        Operator::F64Const { value } => builder.ins().f64const(ir::immediates::Ieee64::with_bits(value.bits())),
         _ => return false,
     };
     stack.push(value);
@@ -144,11 +132,7 @@ fn int_condition(op: &Operator<'_>) -> Option<IntCC> {
 }
 
 /// Binary integer comparisons; the result is an `i32` holding 0 or 1.
-fn int_compare(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn int_compare(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     let Some(cc) = int_condition(op) else {
         return false;
     };
@@ -177,11 +161,7 @@ fn int_unary(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut V
 /// Cranelift takes shift and rotate amounts modulo the bit width, exactly
 /// like wasm, so no masking is needed. The division and remainder
 /// instructions trap on their own where wasm requires it.
-fn int_binary(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn int_binary(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     use Operator as O;
     let f: BinaryFn = match op {
         O::I32Add | O::I64Add => |b, x, y| b.ins().iadd(x, y),
@@ -225,11 +205,7 @@ fn float_condition(op: &Operator<'_>) -> Option<FloatCC> {
 }
 
 /// Float comparisons; the result is an `i32` holding 0 or 1.
-fn float_compare(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn float_compare(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     let Some(cc) = float_condition(op) else {
         return false;
     };
@@ -241,11 +217,7 @@ fn float_compare(
 }
 
 /// Float sign manipulation, rounding and square root.
-fn float_unary(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn float_unary(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     use Operator as O;
     let f: UnaryFn = match op {
         O::F32Abs | O::F64Abs => |b, x| b.ins().fabs(x),
@@ -265,11 +237,7 @@ fn float_unary(
 ///
 /// Cranelift's `fmin`/`fmax` follow the wasm rules: NaN propagates and
 /// `-0.0 < +0.0`.
-fn float_binary(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn float_binary(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     use Operator as O;
     let f: BinaryFn = match op {
         O::F32Add | O::F64Add => |b, x, y| b.ins().fadd(x, y),
@@ -383,11 +351,7 @@ fn convert(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec
 ///
 /// The operand is truncated to the narrow type, then sign-extended back to
 /// its own width.
-fn sign_extend(
-    op: &Operator<'_>,
-    builder: &mut FunctionBuilder<'_>,
-    stack: &mut Vec<Value>,
-) -> bool {
+fn sign_extend(op: &Operator<'_>, builder: &mut FunctionBuilder<'_>, stack: &mut Vec<Value>) -> bool {
     use Operator as O;
     use types::{I8, I16, I32, I64};
     let (narrow, wide) = match op {

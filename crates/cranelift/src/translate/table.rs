@@ -9,8 +9,8 @@ use super::FuncTranslator;
 use super::env::trap_code;
 use anyhow::Result;
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
-use weld_environ::{Libcall, TableIndex, Trap, table_def, wasmparser};
 use wasmparser::Operator;
+use weld_environ::{Libcall, TableIndex, Trap, table_def, wasmparser};
 
 impl FuncTranslator<'_, '_> {
     /// Translates a table or reference operator; returns false if `op` is not one.
@@ -46,43 +46,66 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableSize { table } => {
                 let def = self.table_def(TableIndex(table));
-                let len = self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
-                let v = self.from_i64_table_index(TableIndex(table), len);
+                let len =
+                    self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
+                let v = self.narrow_table_index(TableIndex(table), len);
                 self.stack.push(v);
             }
             Operator::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
                 let t = TableIndex(table);
-                let delta = self.to_i64_table_index(t, delta);
+                let delta = self.widen_table_index(t, delta);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
-                let old = self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::TableGrow, &[ti, init, delta]).unwrap();
-                let v = self.from_i64_table_index(t, old);
+                let old = self
+                    .env
+                    .call_libcall(&mut self.builder, self.vmctx, Libcall::TableGrow, &[ti, init, delta])
+                    .unwrap();
+                let v = self.narrow_table_index(t, old);
                 self.stack.push(v);
             }
             Operator::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
                 let t = TableIndex(table);
-                let dst = self.to_i64_table_index(t, dst);
-                let len = self.to_i64_table_index(t, len);
+                let dst = self.widen_table_index(t, dst);
+                let len = self.widen_table_index(t, len);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::TableFill, &[ti, dst, value, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::TableFill,
+                    &[ti, dst, value, len],
+                );
             }
             Operator::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_i64_table_index(TableIndex(dst_table), dst);
-                let src = self.to_i64_table_index(TableIndex(src_table), src);
-                let len = if self.builder.func.dfg.value_type(len) == I32 { self.builder.ins().uextend(I64, len) } else { len };
+                let dst = self.widen_table_index(TableIndex(dst_table), dst);
+                let src = self.widen_table_index(TableIndex(src_table), src);
+                let len = if self.builder.func.dfg.value_type(len) == I32 {
+                    self.builder.ins().uextend(I64, len)
+                } else {
+                    len
+                };
                 let d = self.builder.ins().iconst(I32, i64::from(dst_table));
                 let s = self.builder.ins().iconst(I32, i64::from(src_table));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::TableCopy, &[d, s, dst, src, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::TableCopy,
+                    &[d, s, dst, src, len],
+                );
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_i64_table_index(TableIndex(table), dst);
+                let dst = self.widen_table_index(TableIndex(table), dst);
                 let t = self.builder.ins().iconst(I32, i64::from(table));
                 let e = self.builder.ins().iconst(I32, i64::from(elem_index));
-                self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::TableInit, &[t, e, dst, src, len]);
+                self.env.call_trapping_libcall(
+                    &mut self.builder,
+                    self.vmctx,
+                    Libcall::TableInit,
+                    &[t, e, dst, src, len],
+                );
             }
             Operator::ElemDrop { elem_index } => {
                 let e = self.builder.ins().iconst(I32, i64::from(elem_index));
@@ -97,11 +120,11 @@ impl FuncTranslator<'_, '_> {
         self.env.module.tables[t].ty.table64
     }
 
-    fn to_i64_table_index(&mut self, t: TableIndex, v: Value) -> Value {
+    fn widen_table_index(&mut self, t: TableIndex, v: Value) -> Value {
         if self.is_table64(t) { v } else { self.builder.ins().uextend(types::I64, v) }
     }
 
-    fn from_i64_table_index(&mut self, t: TableIndex, v: Value) -> Value {
+    fn narrow_table_index(&mut self, t: TableIndex, v: Value) -> Value {
         if self.is_table64(t) { v } else { self.builder.ins().ireduce(types::I32, v) }
     }
 
@@ -113,8 +136,9 @@ impl FuncTranslator<'_, '_> {
     /// The address of element `index` of table `t`, trapping when out of bounds.
     fn table_element_address(&mut self, t: TableIndex, index: Value) -> Value {
         let def = self.table_def(t);
-        let index = self.to_i64_table_index(t, index);
-        let len = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
+        let index = self.widen_table_index(t, index);
+        let len =
+            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
         let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.builder.ins().trapnz(oob, trap_code(Trap::TableOutOfBounds));
         let base = self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::BASE as i32);

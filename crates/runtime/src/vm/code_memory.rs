@@ -40,7 +40,8 @@ impl CodeMemory {
         // SAFETY: the mapping is writable and at least `len` bytes long; nothing else uses it.
         unsafe { std::ptr::copy_nonoverlapping(code.bytes.as_ptr(), mmap.as_ptr(), len) };
         mmap.make_executable(0, mmap.len())?;
-        let info = Arc::new(CodeInfo { functions: code.functions.clone(), traps: code.traps.clone(), names, module_name });
+        let info =
+            Arc::new(CodeInfo { functions: code.functions.clone(), traps: code.traps.clone(), names, module_name });
         let memory = Arc::new(CodeMemory { mmap, info });
         let start = memory.mmap.as_ptr() as usize;
         registry().write().unwrap().insert(start, (start + len, memory.info.clone()));

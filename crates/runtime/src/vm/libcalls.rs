@@ -53,7 +53,7 @@ fn trap(t: Trap) -> u32 {
 /// `end = start + len`, if it fits within `bound`.
 fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
     let end = start.checked_add(len)?;
-    (end <= bound as u64).then(|| start as usize..end as usize)
+    (end <= bound as u64).then_some(start as usize..end as usize)
 }
 
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
@@ -96,7 +96,8 @@ unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u6
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
     let module = inst.module.clone();
-    let segment: &[u8] = if inst.dropped_data[data as usize] { &[] } else { &module.env().data[weld_environ::DataIndex(data)].data };
+    let segment: &[u8] =
+        if inst.dropped_data[data as usize] { &[] } else { &module.env().data[weld_environ::DataIndex(data)].data };
     let mem = s.memory_mut(inst.memories[memory as usize]).data_mut();
     let (Some(dr), Some(sr)) = (range(dst, len.into(), mem.len()), range(src.into(), len.into(), segment.len())) else {
         return trap(Trap::MemoryOutOfBounds);

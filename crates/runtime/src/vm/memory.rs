@@ -2,6 +2,7 @@
 //! (4 GiB plus a guard region for a 32-bit memory with guard pages), so its base never moves;
 //! growing only makes more pages accessible.
 
+use super::memory_image::MemoryImage;
 use super::mmap::{Mmap, page_size, round_up};
 use anyhow::{Result, bail};
 use weld_environ::{MemoryType, WASM_PAGE_SIZE};
@@ -36,7 +37,7 @@ unsafe impl Send for LinearMemory {}
 impl LinearMemory {
     /// Creates a memory of type `ty`. `guard_size` is the guard region after a 32-bit memory's
     /// 4 GiB reservation; `guarded` says whether compiled code relies on it.
-    pub fn new(ty: MemoryType, guarded: bool, guard_size: u64) -> Result<LinearMemory> {
+    pub fn new(ty: MemoryType, guarded: bool, guard_size: u64, image: Option<&MemoryImage>) -> Result<LinearMemory> {
         let index_max = ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
         let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
         let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
@@ -46,12 +47,18 @@ impl LinearMemory {
         } else {
             declared_max.min(index_max).min(MAX_RESERVATION)
         };
-        let maximum_bytes = declared_max.min(index_max).min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
+        let maximum_bytes =
+            declared_max.min(index_max).min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
         if min_bytes > maximum_bytes {
             bail!("memory minimum size of {} pages exceeds the limit weld supports", ty.minimum);
         }
         let mmap = Mmap::reserve(round_up(reservation.max(page_size() as u64) as usize, page_size()))?;
         mmap.make_accessible(0, min_bytes as usize)?;
+        if let Some(image) = image {
+            assert!(image.size() as u64 <= min_bytes);
+            // SAFETY: the image fits in the accessible part of this fresh, unshared mapping.
+            unsafe { image.map_at(mmap.as_ptr())? };
+        }
         let def = Box::new(VMMemoryDefinition { base: mmap.as_ptr(), current_length: min_bytes as usize });
         Ok(LinearMemory { def, mmap, ty, maximum_bytes })
     }

@@ -4,6 +4,7 @@
 pub mod code_memory;
 pub mod libcalls;
 pub mod memory;
+pub mod memory_image;
 pub mod mmap;
 pub mod setjmp;
 pub mod table;

@@ -184,7 +184,7 @@ unsafe fn pc_and_fp(context: *mut libc::c_void) -> (usize, usize) {
 unsafe fn walk_frames(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
     for _ in 0..100_000 {
-        if fp == 0 || fp % 8 != 0 {
+        if fp == 0 || !fp.is_multiple_of(8) {
             break;
         }
         // SAFETY: `fp` is a frame pointer of JIT code (all of which keeps frame pointers), so

@@ -1,0 +1,65 @@
+//! Criterion benches of the core engine: compiling modules, instantiating a module with 1 MiB
+//! of data, and host-to-wasm calls of `(i32) -> i32`, typed and untyped.
+//!
+//! `WELD_LARGE_MODULE=path.wasm` adds the compilation of that module (for example the 18 MB
+//! module that ../shared/bench/get-large-module.sh fetches).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use weld::{Engine, Linker, Module, Store, Val};
+
+fn kernels_wasm() -> Option<Vec<u8>> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/kernels/kernels.wasm")).ok()
+}
+
+fn compile(c: &mut Criterion) {
+    let engine = Engine::default();
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10);
+    if let Some(bytes) = kernels_wasm() {
+        group.bench_function("kernels.wasm", |b| b.iter(|| Module::from_binary(&engine, black_box(&bytes)).unwrap()));
+    }
+    if let Ok(path) = std::env::var("WELD_LARGE_MODULE") {
+        let bytes = std::fs::read(&path).expect("reading WELD_LARGE_MODULE");
+        group.bench_function("large module", |b| b.iter(|| Module::from_binary(&engine, black_box(&bytes)).unwrap()));
+    }
+    group.finish();
+}
+
+fn instantiate(c: &mut Criterion) {
+    let engine = Engine::default();
+    let wat = format!(r#"(module (memory (export "memory") 17) (data (i32.const 0) "{}"))"#, "\\2a".repeat(1 << 20));
+    let module = Module::new(&engine, wat).unwrap();
+    let linker = Linker::<()>::new(&engine);
+    c.bench_function("instantiate/1 MiB data", |b| {
+        b.iter_batched(
+            || Store::new(&engine, ()),
+            |mut store| {
+                linker.instantiate(&mut store, &module).unwrap();
+                store
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+fn call(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "inc") (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+    let typed = instance.get_typed_func::<i32, i32>(&mut store, "inc").unwrap();
+    c.bench_function("call/typed (i32) -> i32", |b| b.iter(|| typed.call(&mut store, black_box(1)).unwrap()));
+    let func = instance.get_func(&mut store, "inc").unwrap();
+    let mut results = [Val::I32(0)];
+    c.bench_function("call/untyped (i32) -> i32", |b| {
+        b.iter(|| func.call(&mut store, black_box(&[Val::I32(1)]), &mut results).unwrap())
+    });
+}
+
+criterion_group!(benches, compile, instantiate, call);
+criterion_main!(benches);

@@ -1,0 +1,383 @@
+//! The `weld` command line.
+//!
+//! - `weld wast FILE...` runs `.wast` scripts (through weld-wast) and prints per-file and total
+//!   pass/fail counts.
+//! - `weld run FILE --invoke NAME [ARG...]` instantiates a module that has no imports and calls
+//!   one of its exported functions with arguments parsed from the command line.
+//! - `weld compile FILE` translates and compiles a module with weld-environ and weld-cranelift
+//!   directly (no runtime involved), for any supported target, and reports sizes and timing.
+//!
+//! Errors are printed with their whole chain of causes and give exit code 1; the command never
+//! panics on bad input. Logging goes through `env_logger` (`RUST_LOG=debug weld ...`).
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use weld::{Config, Engine, Instance, Module, Store, Val, ValType};
+
+#[derive(Parser)]
+#[command(name = "weld", version, about = "The weld WebAssembly runtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run .wast test scripts and report how many assertions pass.
+    Wast(WastCommand),
+    /// Instantiate a module (binary or text) and call one of its exports.
+    Run(RunCommand),
+    /// Compile a module to machine code without running it, and report sizes and timing.
+    Compile(CompileCommand),
+}
+
+/// Code generation options shared by the commands that compile.
+#[derive(Args)]
+struct CodegenOptions {
+    /// Cranelift optimization level.
+    #[arg(long, value_enum, default_value = "speed")]
+    opt_level: OptLevelArg,
+    /// Check every memory access explicitly instead of relying on guard pages.
+    #[arg(long)]
+    explicit_bounds_checks: bool,
+    /// Canonicalize NaNs produced by float arithmetic.
+    #[arg(long)]
+    nan_canonicalization: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OptLevelArg {
+    None,
+    Speed,
+    #[value(name = "speed_and_size", alias = "speed-and-size")]
+    SpeedAndSize,
+}
+
+impl OptLevelArg {
+    fn to_cranelift(self) -> weld_cranelift::OptLevel {
+        match self {
+            OptLevelArg::None => weld_cranelift::OptLevel::None,
+            OptLevelArg::Speed => weld_cranelift::OptLevel::Speed,
+            OptLevelArg::SpeedAndSize => weld_cranelift::OptLevel::SpeedAndSize,
+        }
+    }
+}
+
+impl CodegenOptions {
+    fn engine(&self) -> Result<Engine> {
+        let mut config = Config::new();
+        config
+            .cranelift_opt_level(self.opt_level.to_cranelift())
+            .explicit_bounds_checks(self.explicit_bounds_checks)
+            .cranelift_nan_canonicalization(self.nan_canonicalization);
+        Engine::new(&config).context("failed to create the engine")
+    }
+}
+
+#[derive(Args)]
+struct WastCommand {
+    /// The scripts to run.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print every failure (line:column, directive and message).
+    #[arg(short, long)]
+    verbose: bool,
+    /// Exit with code 1 if any assertion fails.
+    #[arg(long)]
+    strict: bool,
+    #[command(flatten)]
+    codegen: CodegenOptions,
+}
+
+#[derive(Args)]
+struct RunCommand {
+    /// The module: a .wasm binary or .wat text.
+    file: PathBuf,
+    /// The exported function to call (default: `_start` or `main`).
+    #[arg(long)]
+    invoke: Option<String>,
+    /// Arguments, parsed by the function's parameter types: integers in decimal or 0x hex,
+    /// floats in decimal, `inf`, `-inf` or `nan`.
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<String>,
+    #[command(flatten)]
+    codegen: CodegenOptions,
+}
+
+#[derive(Args)]
+struct CompileCommand {
+    /// The module: a .wasm binary or .wat text.
+    file: PathBuf,
+    /// The target: x86_64, aarch64 or a full target triple (default: this machine).
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    codegen: CodegenOptions,
+}
+
+fn main() -> ExitCode {
+    env_logger::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Wast(c) => wast(c),
+        Command::Run(c) => run(c),
+        Command::Compile(c) => compile(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            print_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints an error and its chain of causes (like anyhow's `{:?}`, but never with a Rust
+/// backtrace, which says nothing to a user).
+fn print_error(e: &anyhow::Error) {
+    eprintln!("error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+    if !causes.is_empty() {
+        eprintln!("\nCaused by:");
+        for (i, cause) in causes.iter().enumerate() {
+            let cause = elide_lines(cause, 40).replace('\n', "\n       ");
+            if causes.len() == 1 {
+                eprintln!("    {cause}");
+            } else {
+                eprintln!("    {i}: {cause}");
+            }
+        }
+    }
+}
+
+fn wast(cmd: WastCommand) -> Result<ExitCode> {
+    // A panic inside the runtime becomes one failed directive (with its location) in the
+    // report; print it as one line rather than a backtrace per panic.
+    std::panic::set_hook(Box::new(|info| {
+        let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("panic at {loc}: {msg}");
+    }));
+    let runner = weld_wast::WastRunner::from_engine(cmd.codegen.engine()?);
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let mut unreadable = false;
+    for file in &cmd.files {
+        let report = match runner.run_file(file) {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                unreadable = true;
+                continue;
+            }
+        };
+        passed += u64::from(report.passed);
+        failed += u64::from(report.failed());
+        println!("{}: {} passed, {} failed", file.display(), report.passed, report.failed());
+        if cmd.verbose {
+            for f in &report.failures {
+                print_failure(file, f);
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if unreadable || (cmd.strict && failed > 0) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Prints one failure as `  PATH:LINE:COL: KIND: MESSAGE`; further lines of a multi-line
+/// message are indented below it.
+fn print_failure(file: &Path, f: &weld_wast::Failure) {
+    let mut lines = f.message.lines();
+    let first = lines.next().unwrap_or("");
+    println!("  {}:{}:{}: {}: {}", file.display(), f.line, f.col, f.kind, first);
+    for line in lines {
+        println!("      {line}");
+    }
+}
+
+/// Keeps the first `max` lines of `text` (a deep recursion's backtrace can have thousands).
+fn elide_lines(text: &str, max: usize) -> String {
+    let total = text.lines().count();
+    if total <= max {
+        return text.to_string();
+    }
+    let mut kept: Vec<&str> = text.lines().take(max).collect();
+    let more = format!("... ({} more lines)", total - max);
+    kept.push(&more);
+    kept.join("\n")
+}
+
+fn run(cmd: RunCommand) -> Result<ExitCode> {
+    let engine = cmd.codegen.engine()?;
+    let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
+    let module = Module::new(&engine, &bytes).with_context(|| format!("failed to compile {}", cmd.file.display()))?;
+    let imports: Vec<String> = module.imports().map(|i| format!("{}::{}", i.module(), i.name())).collect();
+    if !imports.is_empty() {
+        bail!(
+            "`weld run` only runs modules without imports, but {} imports: {}",
+            cmd.file.display(),
+            imports.join(", ")
+        );
+    }
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).context("failed to instantiate the module")?;
+    let name = match &cmd.invoke {
+        Some(name) => name.clone(),
+        None => ["_start", "main"]
+            .into_iter()
+            .find(|n| instance.get_func(&mut store, n).is_some())
+            .ok_or_else(|| anyhow!("no --invoke given, and the module exports neither `_start` nor `main`"))?
+            .to_string(),
+    };
+    let func =
+        instance.get_func(&mut store, &name).ok_or_else(|| anyhow!("the module exports no function named `{name}`"))?;
+    let ty = func.ty(&store);
+    let params: Vec<ValType> = ty.params().collect();
+    if params.len() != cmd.args.len() {
+        bail!("`{name}` takes {} arguments, but {} were given", params.len(), cmd.args.len());
+    }
+    let args = params
+        .iter()
+        .zip(&cmd.args)
+        .enumerate()
+        .map(|(i, (ty, s))| parse_arg(ty, s).with_context(|| format!("argument {} of `{name}`", i + 1)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
+    func.call(&mut store, &args, &mut results).with_context(|| format!("calling `{name}` failed"))?;
+    for r in &results {
+        println!("{}", format_val(r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses a command-line argument as a value of type `ty`.
+fn parse_arg(ty: &ValType, s: &str) -> Result<Val> {
+    let bad = || anyhow!("cannot parse {s:?} as {}", type_name(ty));
+    Ok(match ty {
+        ValType::I32 => Val::I32(parse_int(s, 32).ok_or_else(bad)? as i32),
+        ValType::I64 => Val::I64(parse_int(s, 64).ok_or_else(bad)? as i64),
+        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        ValType::V128 => {
+            let hex = s.strip_prefix("0x").ok_or_else(bad)?;
+            Val::V128(u128::from_str_radix(&hex.replace('_', ""), 16).map_err(|_| bad())?)
+        }
+        _ => bail!("arguments of type {} cannot be given on the command line", type_name(ty)),
+    })
+}
+
+/// Parses a decimal (signed or unsigned) or `0x` hexadecimal integer of `bits` bits, returning
+/// its two's-complement bit pattern.
+fn parse_int(s: &str, bits: u32) -> Option<u64> {
+    let s = s.replace('_', "");
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(&s)),
+    };
+    let magnitude = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<u64>().ok()?,
+    };
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    if negative {
+        // The most negative value is 2^(bits-1).
+        if magnitude > 1u64 << (bits - 1) {
+            return None;
+        }
+        Some(magnitude.wrapping_neg() & mask)
+    } else {
+        (magnitude <= mask).then_some(magnitude)
+    }
+}
+
+fn type_name(ty: &ValType) -> &'static str {
+    match ty {
+        ValType::I32 => "i32",
+        ValType::I64 => "i64",
+        ValType::F32 => "f32",
+        ValType::F64 => "f64",
+        ValType::V128 => "v128",
+        _ => "a reference",
+    }
+}
+
+fn format_val(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(b) => f32::from_bits(*b).to_string(),
+        Val::F64(b) => f64::from_bits(*b).to_string(),
+        Val::V128(x) => format!("{x:#034x}"),
+        Val::FuncRef(None) => "ref.null func".to_string(),
+        Val::FuncRef(Some(_)) => "ref.func".to_string(),
+        Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExternRef(Some(_)) => "ref.extern".to_string(),
+    }
+}
+
+fn compile(cmd: CompileCommand) -> Result<ExitCode> {
+    let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
+    let start = Instant::now();
+    let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", cmd.file.display()))?;
+    let translation = weld_environ::translate_module(&wasm, weld_environ::supported_features())
+        .with_context(|| format!("failed to translate {}", cmd.file.display()))?;
+    let translated = start.elapsed();
+    let target = match &cmd.target {
+        Some(t) => weld_cranelift::Target::parse(t)?,
+        None => weld_cranelift::Target::Host,
+    };
+    let target_name = match &target {
+        weld_cranelift::Target::Host => "host".to_string(),
+        weld_cranelift::Target::Triple(t) => t.to_string(),
+    };
+    let compiler = weld_cranelift::Compiler::new(weld_cranelift::CompilerConfig {
+        target,
+        opt_level: cmd.codegen.opt_level.to_cranelift(),
+        explicit_bounds_checks: cmd.codegen.explicit_bounds_checks,
+        nan_canonicalization: cmd.codegen.nan_canonicalization,
+        ..Default::default()
+    })?;
+    let code = compiler.compile_module(&translation.module, translation.bodies)?;
+    let total = start.elapsed();
+    println!("target:    {target_name}");
+    println!("functions: {}", code.functions.len());
+    println!("code size: {} bytes", code.bytes.len());
+    println!("trap sites: {}", code.traps.len());
+    println!(
+        "time:      {:.3} ms ({:.3} ms parsing and translating)",
+        total.as_secs_f64() * 1e3,
+        translated.as_secs_f64() * 1e3
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_int("20", 32), Some(20));
+        assert_eq!(parse_int("-1", 32), Some(0xffff_ffff));
+        assert_eq!(parse_int("0xffffffff", 32), Some(0xffff_ffff));
+        assert_eq!(parse_int("4294967296", 32), None);
+        assert_eq!(parse_int("-2147483648", 32), Some(0x8000_0000));
+        assert_eq!(parse_int("-2147483649", 32), None);
+        assert_eq!(parse_int("-0x1", 64), Some(u64::MAX));
+        assert_eq!(parse_int("x", 64), None);
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_arg(&ValType::F32, "inf").unwrap().f32(), Some(f32::INFINITY));
+        assert!(parse_arg(&ValType::F64, "nan").unwrap().f64().unwrap().is_nan());
+        assert_eq!(parse_arg(&ValType::F64, "-2.5").unwrap().f64(), Some(-2.5));
+    }
+}

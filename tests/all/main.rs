@@ -1,0 +1,16 @@
+//! Integration tests of weld's embedder API.
+
+mod config;
+mod funcs;
+mod instances;
+mod traps;
+
+use weld::{Engine, Instance, Linker, Module, Store};
+
+/// Instantiates `wat` with no imports in a fresh store of `engine`.
+pub fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+    let module = Module::new(engine, wat).expect("module compiles");
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, &module).expect("module instantiates");
+    (store, instance)
+}
