@@ -104,10 +104,9 @@ fn compile_one(
     body: FunctionBodyData<'_>,
 ) -> Result<UnlinkedFunction> {
     let mut validator = body.validator.into_validator(Default::default());
-    validator.validate(&body.body)?;
     ctx.clear();
     ctx.func.name = ir::UserFuncName::user(0, func_index);
-    translate_function(isa, module, offsets, config, fctx, &mut ctx.func, func_index, &body.body)?;
+    translate_function(isa, module, offsets, config, fctx, &mut ctx.func, func_index, &body.body, &mut validator)?;
     let mut f = finish_function(isa, ctx)?;
     // Calls name function indices; the linked code is laid out by defined-function index.
     for r in &mut f.relocs {

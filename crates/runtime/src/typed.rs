@@ -261,7 +261,8 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
         let store = store.as_context_mut();
         assert!(self.func.comes_from(store.opaque()), "object used with the wrong store");
         let n = P::len().max(R::len());
-        let mut inline = [ValRaw::default(); 8];
+        // Small signatures use a few slots on the stack.
+        let mut inline = [ValRaw::default(); 4];
         let mut heap = Vec::new();
         let slots = if n <= inline.len() {
             &mut inline[..n]

@@ -17,7 +17,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap, wasm_signature};
-use wasmparser::{FunctionBody, Operator};
+use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 
 /// What kind of construct a control frame is.
@@ -76,6 +76,7 @@ pub(crate) fn translate_function(
     func: &mut ir::Function,
     func_index: u32,
     body: &FunctionBody<'_>,
+    validator: &mut FuncValidator<ValidatorResources>,
 ) -> Result<()> {
     let ty = module.func_type(FuncIndex(func_index));
     func.signature = wasm_signature(isa, ty);
@@ -104,9 +105,12 @@ pub(crate) fn translate_function(
         t.builder.def_var(var, value);
         t.locals.push(var);
     }
+    // Each operator is validated just before it is translated, in one pass over the body.
     let mut locals = body.get_locals_reader()?;
     for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
         let (count, ty) = locals.read()?;
+        validator.define_locals(offset, count, ty)?;
         let ty = ValType::from_wasmparser(ty)?;
         for _ in 0..count {
             let var = t.builder.declare_var(ir_type(ty));
@@ -131,11 +135,15 @@ pub(crate) fn translate_function(
         reachable_at_start: true,
     });
 
-    let mut reader = body.get_operators_reader()?;
+    let mut binary = locals.get_binary_reader();
+    binary.set_features(*validator.features());
+    let mut reader = wasmparser::OperatorsReader::new(binary);
     while !reader.eof() {
-        let op = reader.read()?;
+        let (op, offset) = reader.read_with_offset()?;
+        validator.op(offset as u64, &op)?;
         t.translate_operator(&op)?;
     }
+    reader.finish()?;
     // The final `end` switched to `exit` and left its parameters on the stack.
     if t.reachable {
         let rets = t.stack.clone();

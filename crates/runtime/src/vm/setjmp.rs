@@ -4,14 +4,15 @@
 //! calls `f(arg)` and returns 0; `weld_longjmp(buf)` restores them and makes that call return
 //! 1 instead. Only frames of JIT code (which own no Rust resources) are ever jumped over.
 
-/// Saved registers; large enough for x86_64 and aarch64.
+/// Saved registers; large enough for x86_64 and aarch64. Filled by `weld_setjmp_call` before
+/// anything reads it, so it starts uninitialized (it is on every call's path).
 #[repr(C, align(16))]
-pub struct JmpBuf(pub [u64; 24]);
+pub struct JmpBuf(std::mem::MaybeUninit<[u64; 24]>);
 
 impl JmpBuf {
-    /// An empty buffer.
+    /// A buffer for `weld_setjmp_call` to fill.
     pub const fn new() -> JmpBuf {
-        JmpBuf([0; 24])
+        JmpBuf(std::mem::MaybeUninit::uninit())
     }
 }
 
