@@ -140,7 +140,7 @@ pub(crate) fn translate_function(
     let mut reader = wasmparser::OperatorsReader::new(binary);
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
-        validator.op(offset as u64, &op)?;
+        validator.op(offset, &op)?;
         t.translate_operator(&op)?;
     }
     reader.finish()?;
