@@ -3,6 +3,7 @@
 mod config;
 mod funcs;
 mod instances;
+mod random_modules;
 mod traps;
 
 use weld::{Engine, Instance, Linker, Module, Store};

@@ -8,6 +8,7 @@
 //!
 //! It generates no code and contains no `unsafe`.
 
+pub mod component;
 mod const_expr;
 mod index;
 mod libcall;

@@ -233,7 +233,7 @@ pub fn translate_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleTr
     Ok(t)
 }
 
-fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<()> {
+pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::Version { encoding: wasmparser::Encoding::Component, .. } => {
             bail!("expected a core module, found a component")

@@ -1,0 +1,530 @@
+//! Static translation of a component binary: one pass over the (nested) sections that records,
+//! for every component in the binary, the definitions of its index spaces (core modules, core
+//! instances, core functions, memories, tables, globals, functions, component instances,
+//! components) exactly as written, plus every core module found anywhere.
+//!
+//! Nothing is instantiated or resolved here: flattening nested instantiations into a list of
+//! initializers is the inliner's job. Validation runs over the whole binary; each component
+//! keeps the wasmparser type information of its own index spaces.
+
+use crate::{FunctionBodyData, Module, ModuleTranslation};
+use anyhow::{Result, bail};
+use wasmparser::component_types::ComponentAnyTypeId;
+use wasmparser::types::Types;
+use wasmparser::{
+    CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind, ComponentInstance,
+    ComponentOuterAliasKind, ExternalKind, Instance, Parser, Payload, Validator, WasmFeatures,
+};
+
+/// Index of a core module among all modules of a [`ComponentTranslation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StaticModuleIndex(pub u32);
+
+/// Index of a component among all components of a [`ComponentTranslation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StaticComponentIndex(pub u32);
+
+/// A string encoding of the canonical options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum StringEncoding {
+    /// UTF-8 (the default).
+    #[default]
+    Utf8,
+    /// UTF-16.
+    Utf16,
+    /// Latin-1 or UTF-16, chosen per string.
+    CompactUtf16,
+}
+
+/// Canonical options as written: indices into the component's core index spaces.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CanonicalOptions {
+    /// The string encoding.
+    pub string_encoding: StringEncoding,
+    /// The core memory.
+    pub memory: Option<u32>,
+    /// The core `realloc` function.
+    pub realloc: Option<u32>,
+    /// The core `post-return` function.
+    pub post_return: Option<u32>,
+    /// Whether the function is async (not supported yet beyond parsing).
+    pub async_: bool,
+}
+
+/// A reference to an item of a component's index spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComponentItem {
+    /// A function.
+    Func(u32),
+    /// A component instance.
+    Instance(u32),
+    /// A component.
+    Component(u32),
+    /// A core module.
+    Module(u32),
+    /// A type.
+    Type(u32),
+    /// A value.
+    Value(u32),
+}
+
+impl ComponentItem {
+    fn new(kind: ComponentExternalKind, index: u32) -> ComponentItem {
+        match kind {
+            ComponentExternalKind::Func => ComponentItem::Func(index),
+            ComponentExternalKind::Instance => ComponentItem::Instance(index),
+            ComponentExternalKind::Component => ComponentItem::Component(index),
+            ComponentExternalKind::Module => ComponentItem::Module(index),
+            ComponentExternalKind::Type => ComponentItem::Type(index),
+            ComponentExternalKind::Value => ComponentItem::Value(index),
+        }
+    }
+}
+
+/// A reference to an item of a component's core index spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreItem {
+    /// A core function.
+    Func(u32),
+    /// A core table.
+    Table(u32),
+    /// A core memory.
+    Memory(u32),
+    /// A core global.
+    Global(u32),
+}
+
+/// How a core module of the index space is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleDef {
+    /// Defined inline.
+    Static(StaticModuleIndex),
+    /// The component's import `i`.
+    Import(u32),
+    /// An outer alias: module `index` of the component `count` levels out.
+    Outer { count: u32, index: u32 },
+    /// An export of a component instance.
+    Export { instance: u32, name: String },
+}
+
+/// How a core instance is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoreInstanceDef {
+    /// Instantiates a module; each argument names a core instance.
+    Instantiate { module: u32, args: Vec<(String, u32)> },
+    /// A bag of core items.
+    FromExports(Vec<(String, CoreItem)>),
+}
+
+/// How a core function is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoreFuncDef {
+    /// An export of a core instance.
+    Export { instance: u32, name: String },
+    /// `canon lower` of a component function.
+    Lower { func: u32, options: CanonicalOptions },
+    /// `canon resource.new` of a resource type.
+    ResourceNew { ty: u32 },
+    /// `canon resource.drop`.
+    ResourceDrop { ty: u32 },
+    /// `canon resource.rep`.
+    ResourceRep { ty: u32 },
+}
+
+/// How a component function is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FuncDef {
+    /// The component's import `i`.
+    Import(u32),
+    /// `canon lift` of a core function, with the type at `ty` in the type index space.
+    Lift { core_func: u32, ty: u32, options: CanonicalOptions },
+    /// An export of a component instance.
+    Export { instance: u32, name: String },
+}
+
+/// How a component instance is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstanceDef {
+    /// The component's import `i`.
+    Import(u32),
+    /// Instantiates a component with named arguments.
+    Instantiate { component: u32, args: Vec<(String, ComponentItem)> },
+    /// A bag of items.
+    FromExports(Vec<(String, ComponentItem)>),
+    /// An export of another instance.
+    Export { instance: u32, name: String },
+}
+
+/// How a nested component of the index space is defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ComponentDef {
+    /// Defined inline.
+    Static(StaticComponentIndex),
+    /// The component's import `i`.
+    Import(u32),
+    /// An outer alias: component `index` of the component `count` levels out.
+    Outer { count: u32, index: u32 },
+    /// An export of a component instance.
+    Export { instance: u32, name: String },
+}
+
+/// One component's definitions, in binary order within each index space.
+#[derive(Default)]
+pub struct StaticComponent {
+    /// Imports: name and what they define.
+    pub imports: Vec<(String, ComponentItem)>,
+    /// Exports: name and the exported item.
+    pub exports: Vec<(String, ComponentItem)>,
+    /// Core modules.
+    pub modules: Vec<ModuleDef>,
+    /// Core instances.
+    pub core_instances: Vec<CoreInstanceDef>,
+    /// Core functions.
+    pub core_funcs: Vec<CoreFuncDef>,
+    /// Core memories: `(core instance, export name)`.
+    pub core_memories: Vec<(u32, String)>,
+    /// Core tables: `(core instance, export name)`.
+    pub core_tables: Vec<(u32, String)>,
+    /// Core globals: `(core instance, export name)`.
+    pub core_globals: Vec<(u32, String)>,
+    /// Component functions.
+    pub funcs: Vec<FuncDef>,
+    /// Component instances.
+    pub instances: Vec<InstanceDef>,
+    /// Nested components.
+    pub components: Vec<ComponentDef>,
+    /// The parent component, if nested.
+    pub parent: Option<StaticComponentIndex>,
+    /// The validator's types of this component's index spaces (set when it ends).
+    pub types: Option<Types>,
+}
+
+impl StaticComponent {
+    /// The type information of this component.
+    pub fn types(&self) -> &Types {
+        self.types.as_ref().expect("types are recorded when the component ends")
+    }
+
+    /// The type of the function at index `func`, as wasmparser knows it.
+    pub fn func_type(&self, func: u32) -> wasmparser::component_types::ComponentFuncTypeId {
+        self.types().as_ref().component_function_at(func)
+    }
+}
+
+/// Every component and core module of a binary.
+pub struct ComponentTranslation<'a> {
+    /// Core modules, in binary order.
+    pub modules: Vec<ModuleTranslation<'a>>,
+    /// Components; the root is index 0.
+    pub components: Vec<StaticComponent>,
+}
+
+enum Frame {
+    Component(StaticComponentIndex),
+    Module(usize),
+}
+
+/// Validates and statically translates a component binary.
+pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<ComponentTranslation<'_>> {
+    let mut validator = Validator::new_with_features(features | WasmFeatures::COMPONENT_MODEL);
+    let mut t = ComponentTranslation { modules: Vec::new(), components: Vec::new() };
+    let mut stack: Vec<Frame> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        let valid = validator.payload(&payload)?;
+        if let wasmparser::ValidPayload::Func(v, body) = valid {
+            let Some(Frame::Module(m)) = stack.last() else { bail!("function body outside of a module") };
+            t.modules[*m].bodies.push(FunctionBodyData { body, validator: v });
+            continue;
+        }
+        match payload {
+            Payload::Version { encoding, .. } => {
+                if stack.is_empty() && encoding != wasmparser::Encoding::Component {
+                    bail!("expected a component, found a core module");
+                }
+                // Nested modules and components were pushed by their section payloads.
+                if stack.is_empty() {
+                    t.components.push(StaticComponent::default());
+                    stack.push(Frame::Component(StaticComponentIndex(0)));
+                }
+            }
+            Payload::ModuleSection { .. } => {
+                let Some(Frame::Component(c)) = stack.last() else { bail!("module section outside a component") };
+                let c = *c;
+                let index = StaticModuleIndex(t.modules.len() as u32);
+                t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new() });
+                t.components[c.0 as usize].modules.push(ModuleDef::Static(index));
+                stack.push(Frame::Module(index.0 as usize));
+            }
+            Payload::ComponentSection { .. } => {
+                let Some(Frame::Component(c)) = stack.last() else { bail!("component section outside a component") };
+                let parent = *c;
+                let index = StaticComponentIndex(t.components.len() as u32);
+                t.components.push(StaticComponent { parent: Some(parent), ..Default::default() });
+                t.components[parent.0 as usize].components.push(ComponentDef::Static(index));
+                stack.push(Frame::Component(index));
+            }
+            Payload::End(_) => {
+                match (stack.pop(), valid) {
+                    (Some(Frame::Component(c)), wasmparser::ValidPayload::End(types)) => {
+                        t.components[c.0 as usize].types = Some(types);
+                    }
+                    (Some(Frame::Module(_)), _) => {}
+                    _ => bail!("unbalanced component structure"),
+                }
+                if stack.is_empty() {
+                    break;
+                }
+            }
+            payload => match stack.last() {
+                Some(Frame::Module(m)) => crate::module::translate_payload(&mut t.modules[*m].module, payload)?,
+                Some(Frame::Component(c)) => component_payload(&mut t.components[c.0 as usize], payload)?,
+                None => bail!("payload outside of any component"),
+            },
+        }
+    }
+    if t.components.is_empty() {
+        bail!("empty input: expected a component");
+    }
+    Ok(t)
+}
+
+fn options(opts: &[CanonicalOption]) -> CanonicalOptions {
+    let mut o = CanonicalOptions::default();
+    for opt in opts {
+        match *opt {
+            CanonicalOption::UTF8 => o.string_encoding = StringEncoding::Utf8,
+            CanonicalOption::UTF16 => o.string_encoding = StringEncoding::Utf16,
+            CanonicalOption::CompactUTF16 => o.string_encoding = StringEncoding::CompactUtf16,
+            CanonicalOption::Memory(m) => o.memory = Some(m),
+            CanonicalOption::Realloc(f) => o.realloc = Some(f),
+            CanonicalOption::PostReturn(f) => o.post_return = Some(f),
+            CanonicalOption::Async => o.async_ = true,
+            _ => {}
+        }
+    }
+    o
+}
+
+fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::ComponentImportSection(s) => {
+            for import in s {
+                let import = import?;
+                let i = c.imports.len() as u32;
+                let item = match import.ty {
+                    wasmparser::ComponentTypeRef::Func(_) => {
+                        c.funcs.push(FuncDef::Import(i));
+                        ComponentItem::Func(c.funcs.len() as u32 - 1)
+                    }
+                    wasmparser::ComponentTypeRef::Instance(_) => {
+                        c.instances.push(InstanceDef::Import(i));
+                        ComponentItem::Instance(c.instances.len() as u32 - 1)
+                    }
+                    wasmparser::ComponentTypeRef::Component(_) => {
+                        c.components.push(ComponentDef::Import(i));
+                        ComponentItem::Component(c.components.len() as u32 - 1)
+                    }
+                    wasmparser::ComponentTypeRef::Module(_) => {
+                        c.modules.push(ModuleDef::Import(i));
+                        ComponentItem::Module(c.modules.len() as u32 - 1)
+                    }
+                    wasmparser::ComponentTypeRef::Type(_) => ComponentItem::Type(u32::MAX),
+                    wasmparser::ComponentTypeRef::Value(_) => bail!("value imports are not supported"),
+                };
+                c.imports.push((import.name.name.to_string(), item));
+            }
+        }
+        Payload::InstanceSection(s) => {
+            for instance in s {
+                c.core_instances.push(match instance? {
+                    Instance::Instantiate { module_index, args } => CoreInstanceDef::Instantiate {
+                        module: module_index,
+                        args: args.iter().map(|a| (a.name.to_string(), a.index)).collect(),
+                    },
+                    Instance::FromExports(exports) => CoreInstanceDef::FromExports(
+                        exports
+                            .iter()
+                            .map(|e| Ok((e.name.to_string(), core_item(e.kind, e.index)?)))
+                            .collect::<Result<_>>()?,
+                    ),
+                });
+            }
+        }
+        Payload::ComponentInstanceSection(s) => {
+            for instance in s {
+                c.instances.push(match instance? {
+                    ComponentInstance::Instantiate { component_index, args } => InstanceDef::Instantiate {
+                        component: component_index,
+                        args: args.iter().map(|a| (a.name.to_string(), ComponentItem::new(a.kind, a.index))).collect(),
+                    },
+                    ComponentInstance::FromExports(exports) => InstanceDef::FromExports(
+                        exports
+                            .iter()
+                            .map(|e| (e.name.name.to_string(), ComponentItem::new(e.kind, e.index)))
+                            .collect(),
+                    ),
+                });
+            }
+        }
+        Payload::ComponentAliasSection(s) => {
+            for alias in s {
+                alias_item(c, alias?)?;
+            }
+        }
+        Payload::ComponentCanonicalSection(s) => {
+            for f in s {
+                match f? {
+                    CanonicalFunction::Lift { core_func_index, type_index, options: opts } => c
+                        .funcs
+                        .push(FuncDef::Lift { core_func: core_func_index, ty: type_index, options: options(&opts) }),
+                    CanonicalFunction::Lower { func_index, options: opts } => {
+                        c.core_funcs.push(CoreFuncDef::Lower { func: func_index, options: options(&opts) })
+                    }
+                    CanonicalFunction::ResourceNew { resource } => {
+                        c.core_funcs.push(CoreFuncDef::ResourceNew { ty: resource })
+                    }
+                    CanonicalFunction::ResourceDrop { resource } => {
+                        c.core_funcs.push(CoreFuncDef::ResourceDrop { ty: resource })
+                    }
+                    CanonicalFunction::ResourceRep { resource } => {
+                        c.core_funcs.push(CoreFuncDef::ResourceRep { ty: resource })
+                    }
+                    other => bail!("unsupported canonical function: {other:?}"),
+                }
+            }
+        }
+        Payload::ComponentExportSection(s) => {
+            for export in s {
+                let export = export?;
+                let item = ComponentItem::new(export.kind, export.index);
+                // An export introduces a new item in its index space that aliases the exported one.
+                match item {
+                    ComponentItem::Func(f) => c.funcs.push(c.funcs[f as usize].clone()),
+                    ComponentItem::Instance(i) => c.instances.push(c.instances[i as usize].clone()),
+                    ComponentItem::Component(i) => c.components.push(c.components[i as usize].clone()),
+                    ComponentItem::Module(i) => c.modules.push(c.modules[i as usize].clone()),
+                    ComponentItem::Type(_) | ComponentItem::Value(_) => {}
+                }
+                c.exports.push((export.name.name.to_string(), item));
+            }
+        }
+        Payload::ComponentStartSection { .. } => bail!("component start functions are not supported"),
+        Payload::CoreTypeSection(_) | Payload::ComponentTypeSection(_) | Payload::CustomSection(_) => {}
+        other => bail!("unexpected section in a component: {other:?}"),
+    }
+    Ok(())
+}
+
+fn core_item(kind: ExternalKind, index: u32) -> Result<CoreItem> {
+    Ok(match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => CoreItem::Func(index),
+        ExternalKind::Table => CoreItem::Table(index),
+        ExternalKind::Memory => CoreItem::Memory(index),
+        ExternalKind::Global => CoreItem::Global(index),
+        ExternalKind::Tag => bail!("exception tags are not supported"),
+    })
+}
+
+fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> {
+    match alias {
+        ComponentAlias::InstanceExport { kind, instance_index, name } => {
+            let (instance, name) = (instance_index, name.to_string());
+            match kind {
+                ComponentExternalKind::Func => c.funcs.push(FuncDef::Export { instance, name }),
+                ComponentExternalKind::Instance => c.instances.push(InstanceDef::Export { instance, name }),
+                ComponentExternalKind::Component => c.components.push(ComponentDef::Export { instance, name }),
+                ComponentExternalKind::Module => c.modules.push(ModuleDef::Export { instance, name }),
+                ComponentExternalKind::Type => {}
+                ComponentExternalKind::Value => bail!("value aliases are not supported"),
+            }
+        }
+        ComponentAlias::CoreInstanceExport { kind, instance_index, name } => {
+            let (instance, name) = (instance_index, name.to_string());
+            match kind {
+                ExternalKind::Func | ExternalKind::FuncExact => {
+                    c.core_funcs.push(CoreFuncDef::Export { instance, name })
+                }
+                ExternalKind::Table => c.core_tables.push((instance, name)),
+                ExternalKind::Memory => c.core_memories.push((instance, name)),
+                ExternalKind::Global => c.core_globals.push((instance, name)),
+                ExternalKind::Tag => bail!("exception tags are not supported"),
+            }
+        }
+        ComponentAlias::Outer { kind, count, index } => match kind {
+            ComponentOuterAliasKind::CoreModule => c.modules.push(ModuleDef::Outer { count, index }),
+            ComponentOuterAliasKind::Component => c.components.push(ComponentDef::Outer { count, index }),
+            ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
+        },
+    }
+    Ok(())
+}
+
+/// Whether `ty` (from a type index space) is a function type.
+pub fn is_func_type(types: &Types, ty: u32) -> bool {
+    matches!(types.as_ref().component_any_type_at(ty), ComponentAnyTypeId::Func(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn translate(wat: &str) -> ComponentTranslation<'static> {
+        let bytes: &'static [u8] = Box::leak(wat::parse_str(wat).unwrap().into_boxed_slice());
+        translate_component(bytes, crate::supported_features()).unwrap()
+    }
+
+    #[test]
+    fn records_index_spaces() {
+        let t = translate(
+            r#"(component
+                (import "log" (func $log (param "msg" string)))
+                (core module $libc (memory (export "mem") 1))
+                (core instance $libc (instantiate $libc))
+                (core func $log_lowered (canon lower (func $log) (memory (core memory $libc "mem"))))
+                (core module $m
+                    (import "host" "log" (func (param i32 i32)))
+                    (func (export "run") (param i32) (result i32) local.get 0))
+                (core instance $host (export "log" (func $log_lowered)))
+                (core instance $i (instantiate $m (with "host" (instance $host))))
+                (func (export "run") (param "x" u32) (result u32) (canon lift (core func $i "run")))
+            )"#,
+        );
+        assert_eq!(t.modules.len(), 2);
+        assert_eq!(t.modules[1].bodies.len(), 1);
+        assert_eq!(t.modules[1].module.imports.len(), 1);
+        let c = &t.components[0];
+        assert_eq!(c.imports, [("log".to_string(), ComponentItem::Func(0))]);
+        assert_eq!(c.core_memories, [(0, "mem".to_string())]);
+        assert!(matches!(&c.core_funcs[0], CoreFuncDef::Lower { func: 0, options } if options.memory == Some(0)));
+        assert_eq!(c.core_instances[2], CoreInstanceDef::Instantiate { module: 1, args: vec![("host".into(), 1)] });
+        assert!(matches!(c.funcs[1], FuncDef::Lift { core_func: 1, .. }));
+        assert_eq!(c.exports, [("run".to_string(), ComponentItem::Func(1))]);
+        // The exported function is a new item in the function index space.
+        assert_eq!(c.funcs.len(), 3);
+        let ty = &c.types()[c.func_type(2)];
+        assert_eq!(ty.params.len(), 1);
+    }
+
+    #[test]
+    fn nested_components_are_recorded_with_their_parent() {
+        let t = translate(
+            r#"(component
+                (component $inner (core module $m) (core instance (instantiate $m)))
+                (instance (instantiate $inner))
+                (instance (instantiate $inner)))"#,
+        );
+        assert_eq!(t.components.len(), 2);
+        assert_eq!(t.components[1].parent, Some(StaticComponentIndex(0)));
+        assert_eq!(t.components[0].components, [ComponentDef::Static(StaticComponentIndex(1))]);
+        assert_eq!(t.components[0].instances.len(), 2);
+        assert_eq!(t.modules.len(), 1);
+    }
+
+    #[test]
+    fn core_modules_are_rejected_with_a_clear_error() {
+        let bytes = wat::parse_str("(module)").unwrap();
+        let err = translate_component(&bytes, crate::supported_features()).err().unwrap();
+        assert!(err.to_string().contains("expected a component"), "{err}");
+    }
+}

@@ -1,0 +1,725 @@
+//! The component model's value types ([`InterfaceType`]) and function types ([`FuncType`]),
+//! as a tree that is cheap to clone (aggregates sit behind `Arc`).
+//!
+//! Every aggregate node computes its canonical ABI layout once, in its constructor, for both
+//! memory widths, so that [`InterfaceType::abi`] and offset queries are O(1) per node. That is
+//! why the nodes' fields are private and read through accessors: a node cannot change after
+//! its layout is computed. `Display` prints WIT-like syntax.
+//!
+//! This module does not parse or validate types (translation does, with wasmparser), does not
+//! resolve resource types (a handle names its resource by an opaque [`ResourceId`]), and does
+//! not model `error-context`, `stream`, `future` or `map`.
+
+use super::abi::{CanonicalAbiInfo, MemoryWidth, RecordLayout, VariantLayout, record_layout, variant_layout};
+use std::fmt;
+use std::sync::Arc;
+
+/// A component-level value type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InterfaceType {
+    /// `bool`.
+    Bool,
+    /// `s8`.
+    S8,
+    /// `u8`.
+    U8,
+    /// `s16`.
+    S16,
+    /// `u16`.
+    U16,
+    /// `s32`.
+    S32,
+    /// `u32`.
+    U32,
+    /// `s64`.
+    S64,
+    /// `u64`.
+    U64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `char`: a Unicode scalar value.
+    Char,
+    /// `string`.
+    String,
+    /// `list<T>`.
+    List(Arc<ListType>),
+    /// `list<T, N>`: a list of fixed length.
+    FixedList(Arc<FixedListType>),
+    /// `record { ... }`.
+    Record(Arc<RecordType>),
+    /// `tuple<...>`.
+    Tuple(Arc<TupleType>),
+    /// `variant { ... }`.
+    Variant(Arc<VariantType>),
+    /// `enum { ... }`.
+    Enum(Arc<EnumType>),
+    /// `option<T>`.
+    Option(Arc<OptionType>),
+    /// `result<T, E>`, either side optional.
+    Result(Arc<ResultType>),
+    /// `flags { ... }`.
+    Flags(Arc<FlagsType>),
+    /// `own<R>`: an owned handle to a resource.
+    Own(ResourceId),
+    /// `borrow<R>`: a borrowed handle to a resource.
+    Borrow(ResourceId),
+}
+
+/// An opaque per-component index of a resource type. Two handles have the same resource type
+/// exactly when their ids are equal; what the id indexes is up to the translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceId(pub u32);
+
+impl InterfaceType {
+    /// The canonical ABI layout of this type: size and alignment for both memory widths and
+    /// the number of flat values. O(1): aggregates computed it when they were built.
+    pub fn abi(&self) -> &CanonicalAbiInfo {
+        match self {
+            InterfaceType::Bool | InterfaceType::S8 | InterfaceType::U8 => &CanonicalAbiInfo::SCALAR1,
+            InterfaceType::S16 | InterfaceType::U16 => &CanonicalAbiInfo::SCALAR2,
+            InterfaceType::S32
+            | InterfaceType::U32
+            | InterfaceType::F32
+            | InterfaceType::Char
+            | InterfaceType::Own(_)
+            | InterfaceType::Borrow(_) => &CanonicalAbiInfo::SCALAR4,
+            InterfaceType::S64 | InterfaceType::U64 | InterfaceType::F64 => &CanonicalAbiInfo::SCALAR8,
+            InterfaceType::String | InterfaceType::List(_) => &CanonicalAbiInfo::POINTER_PAIR,
+            InterfaceType::FixedList(t) => &t.abi,
+            InterfaceType::Record(t) => &t.abi,
+            InterfaceType::Tuple(t) => &t.abi,
+            InterfaceType::Variant(t) => &t.abi,
+            InterfaceType::Enum(t) => &t.abi,
+            InterfaceType::Option(t) => &t.abi,
+            InterfaceType::Result(t) => &t.abi,
+            InterfaceType::Flags(t) => &t.abi,
+        }
+    }
+
+    /// `list<element>`.
+    pub fn list(element: InterfaceType) -> InterfaceType {
+        InterfaceType::List(Arc::new(ListType::new(element)))
+    }
+
+    /// `list<element, len>`.
+    pub fn fixed_list(element: InterfaceType, len: u32) -> InterfaceType {
+        InterfaceType::FixedList(Arc::new(FixedListType::new(element, len)))
+    }
+
+    /// `record { name: ty, ... }`.
+    pub fn record<N: Into<String>>(fields: impl IntoIterator<Item = (N, InterfaceType)>) -> InterfaceType {
+        let fields = fields.into_iter().map(|(name, ty)| Field { name: name.into(), ty }).collect();
+        InterfaceType::Record(Arc::new(RecordType::new(fields)))
+    }
+
+    /// `tuple<types...>`.
+    pub fn tuple(types: impl IntoIterator<Item = InterfaceType>) -> InterfaceType {
+        InterfaceType::Tuple(Arc::new(TupleType::new(types.into_iter().collect())))
+    }
+
+    /// `variant { name(ty), name, ... }`.
+    pub fn variant<N: Into<String>>(cases: impl IntoIterator<Item = (N, Option<InterfaceType>)>) -> InterfaceType {
+        let cases = cases.into_iter().map(|(name, ty)| Case { name: name.into(), ty }).collect();
+        InterfaceType::Variant(Arc::new(VariantType::new(cases)))
+    }
+
+    /// `enum { names... }`.
+    pub fn enumeration<N: Into<String>>(names: impl IntoIterator<Item = N>) -> InterfaceType {
+        InterfaceType::Enum(Arc::new(EnumType::new(names.into_iter().map(Into::into).collect())))
+    }
+
+    /// `option<some>`.
+    pub fn option(some: InterfaceType) -> InterfaceType {
+        InterfaceType::Option(Arc::new(OptionType::new(some)))
+    }
+
+    /// `result<ok, err>`.
+    pub fn result(ok: Option<InterfaceType>, err: Option<InterfaceType>) -> InterfaceType {
+        InterfaceType::Result(Arc::new(ResultType::new(ok, err)))
+    }
+
+    /// `flags { names... }`.
+    pub fn flags<N: Into<String>>(names: impl IntoIterator<Item = N>) -> InterfaceType {
+        InterfaceType::Flags(Arc::new(FlagsType::new(names.into_iter().map(Into::into).collect())))
+    }
+}
+
+/// `list<T>`. Its layout does not depend on `T` (a pointer and a length).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListType {
+    element: InterfaceType,
+}
+
+impl ListType {
+    /// A list of `element`s.
+    pub fn new(element: InterfaceType) -> ListType {
+        ListType { element }
+    }
+
+    /// The element type.
+    pub fn element(&self) -> &InterfaceType {
+        &self.element
+    }
+}
+
+/// `list<T, N>`: exactly `N` elements, laid out in place like a tuple.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FixedListType {
+    element: InterfaceType,
+    len: u32,
+    abi: CanonicalAbiInfo,
+}
+
+impl FixedListType {
+    /// A list of exactly `len` `element`s (validation requires `len > 0`).
+    pub fn new(element: InterfaceType, len: u32) -> FixedListType {
+        let abi = CanonicalAbiInfo::fixed_list(element.abi(), len);
+        FixedListType { element, len, abi }
+    }
+
+    /// The element type.
+    pub fn element(&self) -> &InterfaceType {
+        &self.element
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Whether the list has no elements (never, for a valid type).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Offset of element `index` from the start of the list.
+    pub fn element_offset(&self, index: u32, width: MemoryWidth) -> u32 {
+        self.element.abi().size(width).saturating_mul(index)
+    }
+}
+
+/// One named field of a record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The field's label.
+    pub name: String,
+    /// The field's type.
+    pub ty: InterfaceType,
+}
+
+/// `record { ... }`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RecordType {
+    fields: Vec<Field>,
+    abi: CanonicalAbiInfo,
+    layout: RecordLayout,
+}
+
+impl RecordType {
+    /// A record of these fields, in order (validation requires at least one).
+    pub fn new(fields: Vec<Field>) -> RecordType {
+        let (abi, layout) = record_layout(fields.iter().map(|f| f.ty.abi()));
+        RecordType { fields, abi, layout }
+    }
+
+    /// The fields, in order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Offset of each field from the start of the record, in order.
+    pub fn field_offsets(&self, width: MemoryWidth) -> &[u32] {
+        self.layout.offsets(width)
+    }
+}
+
+/// `tuple<...>`: a record with unnamed fields.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TupleType {
+    types: Vec<InterfaceType>,
+    abi: CanonicalAbiInfo,
+    layout: RecordLayout,
+}
+
+impl TupleType {
+    /// A tuple of these types, in order (validation requires at least one).
+    pub fn new(types: Vec<InterfaceType>) -> TupleType {
+        let (abi, layout) = record_layout(types.iter().map(InterfaceType::abi));
+        TupleType { types, abi, layout }
+    }
+
+    /// The element types, in order.
+    pub fn types(&self) -> &[InterfaceType] {
+        &self.types
+    }
+
+    /// Offset of each element from the start of the tuple, in order.
+    pub fn field_offsets(&self, width: MemoryWidth) -> &[u32] {
+        self.layout.offsets(width)
+    }
+}
+
+/// One case of a variant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Case {
+    /// The case's label.
+    pub name: String,
+    /// The case's payload, if it has one.
+    pub ty: Option<InterfaceType>,
+}
+
+/// `variant { ... }`. Cases are numbered from 0 in order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VariantType {
+    cases: Vec<Case>,
+    abi: CanonicalAbiInfo,
+    layout: VariantLayout,
+}
+
+impl VariantType {
+    /// A variant of these cases (validation requires at least one).
+    pub fn new(cases: Vec<Case>) -> VariantType {
+        let (abi, layout) = variant_layout(cases.iter().map(|c| c.ty.as_ref().map(InterfaceType::abi)));
+        VariantType { cases, abi, layout }
+    }
+
+    /// The cases, in order.
+    pub fn cases(&self) -> &[Case] {
+        &self.cases
+    }
+
+    /// Where the discriminant and the payload are.
+    pub fn layout(&self) -> &VariantLayout {
+        &self.layout
+    }
+}
+
+/// `enum { ... }`: a variant whose cases have no payloads.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EnumType {
+    names: Vec<String>,
+    abi: CanonicalAbiInfo,
+}
+
+impl EnumType {
+    /// An enum of these labels (validation requires at least one).
+    pub fn new(names: Vec<String>) -> EnumType {
+        let abi = CanonicalAbiInfo::enumeration(names.len());
+        EnumType { names, abi }
+    }
+
+    /// The labels, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Bytes in the discriminant (the whole value): 1, 2 or 4.
+    pub fn discriminant_size(&self) -> u32 {
+        self.abi.size32
+    }
+}
+
+/// `option<T>`: `variant { none, some(T) }`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OptionType {
+    some: InterfaceType,
+    abi: CanonicalAbiInfo,
+    layout: VariantLayout,
+}
+
+impl OptionType {
+    /// An option of `some`.
+    pub fn new(some: InterfaceType) -> OptionType {
+        let (abi, layout) = variant_layout([None, Some(some.abi())]);
+        OptionType { some, abi, layout }
+    }
+
+    /// The payload type of `some`.
+    pub fn some(&self) -> &InterfaceType {
+        &self.some
+    }
+
+    /// Where the discriminant (0 = none, 1 = some) and the payload are.
+    pub fn layout(&self) -> &VariantLayout {
+        &self.layout
+    }
+}
+
+/// `result<T, E>`: `variant { ok(T?), error(E?) }`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResultType {
+    ok: Option<InterfaceType>,
+    err: Option<InterfaceType>,
+    abi: CanonicalAbiInfo,
+    layout: VariantLayout,
+}
+
+impl ResultType {
+    /// A result with these (optional) payloads.
+    pub fn new(ok: Option<InterfaceType>, err: Option<InterfaceType>) -> ResultType {
+        let (abi, layout) = variant_layout([ok.as_ref().map(InterfaceType::abi), err.as_ref().map(InterfaceType::abi)]);
+        ResultType { ok, err, abi, layout }
+    }
+
+    /// The payload of `ok`, if any.
+    pub fn ok(&self) -> Option<&InterfaceType> {
+        self.ok.as_ref()
+    }
+
+    /// The payload of `error`, if any.
+    pub fn err(&self) -> Option<&InterfaceType> {
+        self.err.as_ref()
+    }
+
+    /// Where the discriminant (0 = ok, 1 = error) and the payload are.
+    pub fn layout(&self) -> &VariantLayout {
+        &self.layout
+    }
+}
+
+/// `flags { ... }`: a bit vector, label `i` being bit `i`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FlagsType {
+    names: Vec<String>,
+    abi: CanonicalAbiInfo,
+}
+
+impl FlagsType {
+    /// Flags with these labels (validation requires 1 to [`MAX_FLAGS`](super::MAX_FLAGS)).
+    pub fn new(names: Vec<String>) -> FlagsType {
+        let abi = CanonicalAbiInfo::flags(names.len());
+        FlagsType { names, abi }
+    }
+
+    /// The labels, in bit order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// A component function type: named parameters and an optional result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    /// Parameters, with their names, in order.
+    pub params: Vec<(String, InterfaceType)>,
+    /// The result, if any.
+    pub result: Option<InterfaceType>,
+}
+
+impl FuncType {
+    /// The parameter types, in order.
+    pub fn param_types(&self) -> impl ExactSizeIterator<Item = &InterfaceType> + Clone {
+        self.params.iter().map(|(_, ty)| ty)
+    }
+}
+
+/// Writes `items` separated by `, `.
+fn comma_list<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    item: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        item(f, x)?;
+    }
+    Ok(())
+}
+
+/// Writes `keyword { items }`, or `keyword {}` without items.
+fn braced<T>(
+    f: &mut fmt::Formatter<'_>,
+    keyword: &str,
+    items: &[T],
+    item: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    if items.is_empty() {
+        return write!(f, "{keyword} {{}}");
+    }
+    write!(f, "{keyword} {{ ")?;
+    comma_list(f, items, item)?;
+    f.write_str(" }")
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "resource-{}", self.0)
+    }
+}
+
+impl fmt::Display for InterfaceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keyword = match self {
+            InterfaceType::Bool => "bool",
+            InterfaceType::S8 => "s8",
+            InterfaceType::U8 => "u8",
+            InterfaceType::S16 => "s16",
+            InterfaceType::U16 => "u16",
+            InterfaceType::S32 => "s32",
+            InterfaceType::U32 => "u32",
+            InterfaceType::S64 => "s64",
+            InterfaceType::U64 => "u64",
+            InterfaceType::F32 => "f32",
+            InterfaceType::F64 => "f64",
+            InterfaceType::Char => "char",
+            InterfaceType::String => "string",
+            InterfaceType::List(t) => return write!(f, "list<{}>", t.element),
+            InterfaceType::FixedList(t) => return write!(f, "list<{}, {}>", t.element, t.len),
+            InterfaceType::Record(t) => {
+                return braced(f, "record", &t.fields, |f, field| write!(f, "{}: {}", field.name, field.ty));
+            }
+            InterfaceType::Tuple(t) => {
+                f.write_str("tuple<")?;
+                comma_list(f, &t.types, |f, ty| write!(f, "{ty}"))?;
+                return f.write_str(">");
+            }
+            InterfaceType::Variant(t) => {
+                return braced(f, "variant", &t.cases, |f, case| match &case.ty {
+                    Some(ty) => write!(f, "{}({ty})", case.name),
+                    None => f.write_str(&case.name),
+                });
+            }
+            InterfaceType::Enum(t) => return braced(f, "enum", &t.names, |f, name| f.write_str(name)),
+            InterfaceType::Option(t) => return write!(f, "option<{}>", t.some),
+            InterfaceType::Result(t) => {
+                return match (&t.ok, &t.err) {
+                    (None, None) => f.write_str("result"),
+                    (Some(ok), None) => write!(f, "result<{ok}>"),
+                    (None, Some(err)) => write!(f, "result<_, {err}>"),
+                    (Some(ok), Some(err)) => write!(f, "result<{ok}, {err}>"),
+                };
+            }
+            InterfaceType::Flags(t) => return braced(f, "flags", &t.names, |f, name| f.write_str(name)),
+            InterfaceType::Own(id) => return write!(f, "own<{id}>"),
+            InterfaceType::Borrow(id) => return write!(f, "borrow<{id}>"),
+        };
+        f.write_str(keyword)
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("func(")?;
+        comma_list(f, &self.params, |f, (name, ty)| write!(f, "{name}: {ty}"))?;
+        f.write_str(")")?;
+        match &self.result {
+            Some(ty) => write!(f, " -> {ty}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::{AbiContext, FlatType::*, MemoryWidth::*, flatten, variant_payload_offset};
+    use InterfaceType as T;
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+
+    fn hash_of(ty: &T) -> u64 {
+        let mut h = DefaultHasher::new();
+        ty.hash(&mut h);
+        h.finish()
+    }
+
+    /// (size, align) in a memory of `width`.
+    fn sa(ty: &T, width: crate::component::MemoryWidth) -> (u32, u32) {
+        (ty.abi().size(width), ty.abi().align(width))
+    }
+
+    /// A variant of `n` cases where only the first carries `payload`.
+    fn variant_n(n: usize, payload: Option<T>) -> T {
+        T::variant((0..n).map(|i| (format!("c{i}"), if i == 0 { payload.clone() } else { None })))
+    }
+
+    #[test]
+    fn display_primitives_and_handles() {
+        let cases = [
+            (T::Bool, "bool"),
+            (T::S8, "s8"),
+            (T::U64, "u64"),
+            (T::F32, "f32"),
+            (T::Char, "char"),
+            (T::String, "string"),
+            (T::Own(ResourceId(3)), "own<resource-3>"),
+            (T::Borrow(ResourceId(0)), "borrow<resource-0>"),
+        ];
+        for (ty, text) in cases {
+            assert_eq!(ty.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn display_aggregates() {
+        assert_eq!(T::list(T::U8).to_string(), "list<u8>");
+        assert_eq!(T::fixed_list(T::U8, 4).to_string(), "list<u8, 4>");
+        let rec = T::record([("a", T::U32), ("b", T::String)]);
+        assert_eq!(rec.to_string(), "record { a: u32, b: string }");
+        let var = T::variant([("a", Some(T::U32)), ("b", None)]);
+        assert_eq!(var.to_string(), "variant { a(u32), b }");
+        assert_eq!(T::option(T::String).to_string(), "option<string>");
+        let res = T::result(Some(T::U32), Some(T::String));
+        assert_eq!(res.to_string(), "result<u32, string>");
+        assert_eq!(T::result(None, None).to_string(), "result");
+        assert_eq!(T::result(Some(T::U8), None).to_string(), "result<u8>");
+        assert_eq!(T::result(None, Some(T::U8)).to_string(), "result<_, u8>");
+        assert_eq!(T::flags(["x", "y"]).to_string(), "flags { x, y }");
+        assert_eq!(T::enumeration(["a", "b"]).to_string(), "enum { a, b }");
+        assert_eq!(T::tuple([T::U8, T::U32]).to_string(), "tuple<u8, u32>");
+    }
+
+    #[test]
+    fn display_nested() {
+        let person = T::record([
+            ("name", T::String),
+            ("tags", T::list(T::option(T::tuple([T::U8, T::Char])))),
+            ("status", T::result(Some(T::Own(ResourceId(1))), None)),
+        ]);
+        assert_eq!(
+            person.to_string(),
+            "record { name: string, tags: list<option<tuple<u8, char>>>, status: result<own<resource-1>> }"
+        );
+        let ty = T::variant([("p", Some(person)), ("none", None)]);
+        assert!(ty.to_string().starts_with("variant { p(record { name: string, "));
+        assert!(ty.to_string().ends_with("}), none }"));
+    }
+
+    #[test]
+    fn display_func() {
+        let f = FuncType { params: vec![("a".into(), T::U32), ("b".into(), T::String)], result: Some(T::String) };
+        assert_eq!(f.to_string(), "func(a: u32, b: string) -> string");
+        assert_eq!(FuncType { params: vec![], result: None }.to_string(), "func()");
+        assert_eq!(f.param_types().cloned().collect::<Vec<_>>(), vec![T::U32, T::String]);
+    }
+
+    #[test]
+    fn equal_structure_is_equal() {
+        let mk = || T::record([("a", T::option(T::U64)), ("b", T::S8)]);
+        let (x, y) = (mk(), mk());
+        assert_eq!(x, y);
+        assert_eq!(hash_of(&x), hash_of(&y));
+        let z = T::record([("a", T::option(T::U64)), ("c", T::S8)]);
+        assert_ne!(x, z);
+        assert_ne!(T::Own(ResourceId(1)), T::Own(ResourceId(2)));
+        assert_ne!(T::Own(ResourceId(1)), T::Borrow(ResourceId(1)));
+        // A tuple and a record with the same layout are still different types.
+        assert_ne!(T::tuple([T::U8]), T::record([("0", T::U8)]));
+    }
+
+    #[test]
+    fn cached_layout_matches_nodes() {
+        // record { a: u8, s: string, b: u16 }
+        // 32-bit: a@0, s aligned to 4 -> @4 (8 bytes), b@12, end 14 -> size 16, align 4.
+        // 64-bit: a@0, s aligned to 8 -> @8 (16 bytes), b@24, end 26 -> size 32, align 8.
+        let ty = T::record([("a", T::U8), ("s", T::String), ("b", T::U16)]);
+        let T::Record(rec) = &ty else { unreachable!() };
+        assert_eq!(rec.field_offsets(Mem32), &[0, 4, 12]);
+        assert_eq!(rec.field_offsets(Mem64), &[0, 8, 24]);
+        assert_eq!((ty.abi().size(Mem32), ty.abi().align(Mem32)), (16, 4));
+        assert_eq!((ty.abi().size(Mem64), ty.abi().align(Mem64)), (32, 8));
+        // Flat: u8 -> i32, string -> 2 pointers, u16 -> i32.
+        assert_eq!(flatten(&ty, Mem64).unwrap(), [I32, I64, I64, I32]);
+        assert_eq!(ty.abi().flat_count, Some(4));
+
+        // list<u32, 3>: elements at 0, 4, 8.
+        let T::FixedList(list) = T::fixed_list(T::U32, 3) else { unreachable!() };
+        assert_eq!(list.element_offset(2, Mem32), 8);
+        assert_eq!(list.len(), 3);
+        assert!(!list.is_empty());
+    }
+
+    #[test]
+    fn core_signatures() {
+        // func(s: string) -> string: params [ptr, ptr]; the result needs memory:
+        // lifted, it returns a pointer; lowered, the caller passes a pointer, returns nothing.
+        let f = FuncType { params: vec![("s".into(), T::String)], result: Some(T::String) };
+        let lift = f.core_signature(Mem32, AbiContext::Lift);
+        assert_eq!((lift.params, lift.results), (vec![I32, I32], vec![I32]));
+        assert!(!lift.params_in_memory && lift.results_in_memory);
+        let lower = f.core_signature(Mem64, AbiContext::Lower);
+        assert_eq!((lower.params, lower.results), (vec![I64, I64, I64], vec![]));
+
+        // 17 parameters and a u64 result: params become one pointer, the result stays flat.
+        let f = FuncType { params: (0..17).map(|i| (format!("p{i}"), T::U8)).collect(), result: Some(T::U64) };
+        let sig = f.core_signature(Mem64, AbiContext::Lower);
+        assert_eq!((sig.params, sig.results), (vec![I64], vec![I64]));
+        assert!(sig.params_in_memory && !sig.results_in_memory);
+    }
+
+    #[test]
+    fn variants() {
+        // variant { c0(u32) }: 1 case -> 1-byte discriminant; payload aligned to 4 -> @4;
+        // size 4 + 4 = 8, align max(1, 4) = 4.
+        let one = variant_n(1, Some(T::U32));
+        let T::Variant(v) = &one else { unreachable!() };
+        assert_eq!((v.layout().discriminant_size, v.layout().payload_offset(Mem32)), (1, 4));
+        assert_eq!(sa(&one, Mem32), (8, 4));
+        assert_eq!(flatten(&one, Mem32).unwrap(), [I32, I32]);
+
+        // 256 cases, payload u8: 1-byte discriminant, payload @1, size 2, align 1.
+        let v256 = variant_n(256, Some(T::U8));
+        let T::Variant(v) = &v256 else { unreachable!() };
+        assert_eq!((v.layout().discriminant_size, v.layout().payload_offset(Mem32)), (1, 1));
+        assert_eq!(sa(&v256, Mem32), (2, 1));
+
+        // 257 cases, payload u8: 2-byte discriminant, payload @2 (max case align 1), end 3,
+        // align max(2, 1) = 2 -> size 4.
+        let v257 = variant_n(257, Some(T::U8));
+        let T::Variant(v) = &v257 else { unreachable!() };
+        assert_eq!((v.layout().discriminant_size, v.layout().payload_offset(Mem32)), (2, 2));
+        assert_eq!(sa(&v257, Mem32), (4, 2));
+
+        // variant { a(u8), b(u64), c }: discriminant 1, max case align 8 -> payload @8,
+        // max case size 8 -> end 16, align 8.
+        let mixed = T::variant([("a", Some(T::U8)), ("b", Some(T::U64)), ("c", None)]);
+        let T::Variant(v) = &mixed else { unreachable!() };
+        assert_eq!(v.layout().payload_offset(Mem32), 8);
+        assert_eq!(sa(&mixed, Mem32), (16, 8));
+        assert_eq!(variant_payload_offset(2, 8), 8);
+        assert_eq!(variant_payload_offset(2, 1), 2);
+        assert_eq!(variant_payload_offset(4, 2), 4);
+
+        // variant { s(string), n }: 32-bit: payload @4, size 12, align 4;
+        // 64-bit: payload @8, size 24, align 8.
+        let s = T::variant([("s", Some(T::String)), ("n", None)]);
+        let T::Variant(v) = &s else { unreachable!() };
+        assert_eq!((v.layout().payload_offset(Mem32), v.layout().payload_offset(Mem64)), (4, 8));
+        assert_eq!(sa(&s, Mem32), (12, 4));
+        assert_eq!(sa(&s, Mem64), (24, 8));
+    }
+
+    #[test]
+    fn options_and_results() {
+        // option<u64> = variant { none, some(u64) }: discriminant 1 -> payload @8, size 16, align 8.
+        let opt = T::option(T::U64);
+        let T::Option(o) = &opt else { unreachable!() };
+        assert_eq!(o.layout().payload_offset(Mem32), 8);
+        assert_eq!(sa(&opt, Mem32), (16, 8));
+        assert_eq!(flatten(&opt, Mem32).unwrap(), [I32, I64]);
+        // option<u8>: 1 + 1 = 2, align 1.
+        assert_eq!(sa(&T::option(T::U8), Mem64), (2, 1));
+
+        // result<u8, u64>: discriminant 1, max case align 8 -> payload @8; max case size 8 ->
+        // size 16, align 8. Flat: i32 discriminant, join(i32, i64) = i64.
+        let res = T::result(Some(T::U8), Some(T::U64));
+        let T::Result(r) = &res else { unreachable!() };
+        assert_eq!(r.layout().payload_offset(Mem64), 8);
+        assert_eq!(sa(&res, Mem32), (16, 8));
+        assert_eq!(flatten(&res, Mem32).unwrap(), [I32, I64]);
+
+        // result (no payloads): only the 1-byte discriminant.
+        let unit = T::result(None, None);
+        assert_eq!(sa(&unit, Mem32), (1, 1));
+        assert_eq!(flatten(&unit, Mem32).unwrap(), [I32]);
+
+        // result<_, string> in a 64-bit memory: payload @8, 8 + 16 = 24, align 8.
+        let err = T::result(None, Some(T::String));
+        assert_eq!(sa(&err, Mem64), (24, 8));
+        assert_eq!(flatten(&err, Mem64).unwrap(), [I32, I64, I64]);
+    }
+}
