@@ -9,6 +9,9 @@
 //! to fact and the runtime.
 
 pub mod abi;
+pub mod convert;
+pub mod info;
+pub mod inline;
 pub mod translate;
 pub mod types;
 

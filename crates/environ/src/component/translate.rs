@@ -105,6 +105,8 @@ pub enum ModuleDef {
     Outer { count: u32, index: u32 },
     /// An export of a component instance.
     Export { instance: u32, name: String },
+    /// The same module as the one at this index (an export makes such an alias).
+    Alias(u32),
 }
 
 /// How a core instance is defined.
@@ -140,6 +142,8 @@ pub enum FuncDef {
     Lift { core_func: u32, ty: u32, options: CanonicalOptions },
     /// An export of a component instance.
     Export { instance: u32, name: String },
+    /// The same function as the one at this index (an export makes such an alias).
+    Alias(u32),
 }
 
 /// How a component instance is defined.
@@ -153,6 +157,8 @@ pub enum InstanceDef {
     FromExports(Vec<(String, ComponentItem)>),
     /// An export of another instance.
     Export { instance: u32, name: String },
+    /// The same instance as the one at this index (an export makes such an alias).
+    Alias(u32),
 }
 
 /// How a nested component of the index space is defined.
@@ -166,11 +172,38 @@ pub enum ComponentDef {
     Outer { count: u32, index: u32 },
     /// An export of a component instance.
     Export { instance: u32, name: String },
+    /// The same component as the one at this index (an export makes such an alias).
+    Alias(u32),
+}
+
+/// One definition of a component, naming the index space and the index it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Def {
+    /// A core module.
+    Module(u32),
+    /// A core instance.
+    CoreInstance(u32),
+    /// A core function.
+    CoreFunc(u32),
+    /// A core memory.
+    CoreMemory(u32),
+    /// A core table.
+    CoreTable(u32),
+    /// A core global.
+    CoreGlobal(u32),
+    /// A component function.
+    Func(u32),
+    /// A component instance.
+    Instance(u32),
+    /// A nested component.
+    Component(u32),
 }
 
 /// One component's definitions, in binary order within each index space.
 #[derive(Default)]
 pub struct StaticComponent {
+    /// Every definition in binary order: instantiation runs in this order.
+    pub order: Vec<Def>,
     /// Imports: name and what they define.
     pub imports: Vec<(String, ComponentItem)>,
     /// Exports: name and the exported item.
@@ -200,6 +233,51 @@ pub struct StaticComponent {
 }
 
 impl StaticComponent {
+    fn push_funcs(&mut self, def: FuncDef) {
+        self.order.push(Def::Func(self.funcs.len() as u32));
+        self.funcs.push(def);
+    }
+
+    fn push_instances(&mut self, def: InstanceDef) {
+        self.order.push(Def::Instance(self.instances.len() as u32));
+        self.instances.push(def);
+    }
+
+    fn push_components(&mut self, def: ComponentDef) {
+        self.order.push(Def::Component(self.components.len() as u32));
+        self.components.push(def);
+    }
+
+    fn push_modules(&mut self, def: ModuleDef) {
+        self.order.push(Def::Module(self.modules.len() as u32));
+        self.modules.push(def);
+    }
+
+    fn push_core_instances(&mut self, def: CoreInstanceDef) {
+        self.order.push(Def::CoreInstance(self.core_instances.len() as u32));
+        self.core_instances.push(def);
+    }
+
+    fn push_core_funcs(&mut self, def: CoreFuncDef) {
+        self.order.push(Def::CoreFunc(self.core_funcs.len() as u32));
+        self.core_funcs.push(def);
+    }
+
+    fn push_core_tables(&mut self, def: (u32, String)) {
+        self.order.push(Def::CoreTable(self.core_tables.len() as u32));
+        self.core_tables.push(def);
+    }
+
+    fn push_core_memories(&mut self, def: (u32, String)) {
+        self.order.push(Def::CoreMemory(self.core_memories.len() as u32));
+        self.core_memories.push(def);
+    }
+
+    fn push_core_globals(&mut self, def: (u32, String)) {
+        self.order.push(Def::CoreGlobal(self.core_globals.len() as u32));
+        self.core_globals.push(def);
+    }
+
     /// The type information of this component.
     pub fn types(&self) -> &Types {
         self.types.as_ref().expect("types are recorded when the component ends")
@@ -226,7 +304,7 @@ enum Frame {
 
 /// Validates and statically translates a component binary.
 pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<ComponentTranslation<'_>> {
-    let mut validator = Validator::new_with_features(features | WasmFeatures::COMPONENT_MODEL);
+    let mut validator = Validator::new_with_features(features | WasmFeatures::COMPONENT_MODEL | WasmFeatures::CM64);
     let mut t = ComponentTranslation { modules: Vec::new(), components: Vec::new() };
     let mut stack: Vec<Frame> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -253,7 +331,7 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
                 let c = *c;
                 let index = StaticModuleIndex(t.modules.len() as u32);
                 t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new() });
-                t.components[c.0 as usize].modules.push(ModuleDef::Static(index));
+                t.components[c.0 as usize].push_modules(ModuleDef::Static(index));
                 stack.push(Frame::Module(index.0 as usize));
             }
             Payload::ComponentSection { .. } => {
@@ -261,7 +339,7 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
                 let parent = *c;
                 let index = StaticComponentIndex(t.components.len() as u32);
                 t.components.push(StaticComponent { parent: Some(parent), ..Default::default() });
-                t.components[parent.0 as usize].components.push(ComponentDef::Static(index));
+                t.components[parent.0 as usize].push_components(ComponentDef::Static(index));
                 stack.push(Frame::Component(index));
             }
             Payload::End(_) => {
@@ -314,19 +392,19 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                 let i = c.imports.len() as u32;
                 let item = match import.ty {
                     wasmparser::ComponentTypeRef::Func(_) => {
-                        c.funcs.push(FuncDef::Import(i));
+                        c.push_funcs(FuncDef::Import(i));
                         ComponentItem::Func(c.funcs.len() as u32 - 1)
                     }
                     wasmparser::ComponentTypeRef::Instance(_) => {
-                        c.instances.push(InstanceDef::Import(i));
+                        c.push_instances(InstanceDef::Import(i));
                         ComponentItem::Instance(c.instances.len() as u32 - 1)
                     }
                     wasmparser::ComponentTypeRef::Component(_) => {
-                        c.components.push(ComponentDef::Import(i));
+                        c.push_components(ComponentDef::Import(i));
                         ComponentItem::Component(c.components.len() as u32 - 1)
                     }
                     wasmparser::ComponentTypeRef::Module(_) => {
-                        c.modules.push(ModuleDef::Import(i));
+                        c.push_modules(ModuleDef::Import(i));
                         ComponentItem::Module(c.modules.len() as u32 - 1)
                     }
                     wasmparser::ComponentTypeRef::Type(_) => ComponentItem::Type(u32::MAX),
@@ -337,7 +415,7 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
         }
         Payload::InstanceSection(s) => {
             for instance in s {
-                c.core_instances.push(match instance? {
+                c.push_core_instances(match instance? {
                     Instance::Instantiate { module_index, args } => CoreInstanceDef::Instantiate {
                         module: module_index,
                         args: args.iter().map(|a| (a.name.to_string(), a.index)).collect(),
@@ -353,7 +431,7 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
         }
         Payload::ComponentInstanceSection(s) => {
             for instance in s {
-                c.instances.push(match instance? {
+                c.push_instances(match instance? {
                     ComponentInstance::Instantiate { component_index, args } => InstanceDef::Instantiate {
                         component: component_index,
                         args: args.iter().map(|a| (a.name.to_string(), ComponentItem::new(a.kind, a.index))).collect(),
@@ -375,20 +453,24 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
         Payload::ComponentCanonicalSection(s) => {
             for f in s {
                 match f? {
-                    CanonicalFunction::Lift { core_func_index, type_index, options: opts } => c
-                        .funcs
-                        .push(FuncDef::Lift { core_func: core_func_index, ty: type_index, options: options(&opts) }),
+                    CanonicalFunction::Lift { core_func_index, type_index, options: opts } => {
+                        c.push_funcs(FuncDef::Lift {
+                            core_func: core_func_index,
+                            ty: type_index,
+                            options: options(&opts),
+                        })
+                    }
                     CanonicalFunction::Lower { func_index, options: opts } => {
-                        c.core_funcs.push(CoreFuncDef::Lower { func: func_index, options: options(&opts) })
+                        c.push_core_funcs(CoreFuncDef::Lower { func: func_index, options: options(&opts) })
                     }
                     CanonicalFunction::ResourceNew { resource } => {
-                        c.core_funcs.push(CoreFuncDef::ResourceNew { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceNew { ty: resource })
                     }
                     CanonicalFunction::ResourceDrop { resource } => {
-                        c.core_funcs.push(CoreFuncDef::ResourceDrop { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceDrop { ty: resource })
                     }
                     CanonicalFunction::ResourceRep { resource } => {
-                        c.core_funcs.push(CoreFuncDef::ResourceRep { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceRep { ty: resource })
                     }
                     other => bail!("unsupported canonical function: {other:?}"),
                 }
@@ -400,10 +482,10 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                 let item = ComponentItem::new(export.kind, export.index);
                 // An export introduces a new item in its index space that aliases the exported one.
                 match item {
-                    ComponentItem::Func(f) => c.funcs.push(c.funcs[f as usize].clone()),
-                    ComponentItem::Instance(i) => c.instances.push(c.instances[i as usize].clone()),
-                    ComponentItem::Component(i) => c.components.push(c.components[i as usize].clone()),
-                    ComponentItem::Module(i) => c.modules.push(c.modules[i as usize].clone()),
+                    ComponentItem::Func(f) => c.push_funcs(FuncDef::Alias(f)),
+                    ComponentItem::Instance(i) => c.push_instances(InstanceDef::Alias(i)),
+                    ComponentItem::Component(i) => c.push_components(ComponentDef::Alias(i)),
+                    ComponentItem::Module(i) => c.push_modules(ModuleDef::Alias(i)),
                     ComponentItem::Type(_) | ComponentItem::Value(_) => {}
                 }
                 c.exports.push((export.name.name.to_string(), item));
@@ -431,10 +513,10 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
         ComponentAlias::InstanceExport { kind, instance_index, name } => {
             let (instance, name) = (instance_index, name.to_string());
             match kind {
-                ComponentExternalKind::Func => c.funcs.push(FuncDef::Export { instance, name }),
-                ComponentExternalKind::Instance => c.instances.push(InstanceDef::Export { instance, name }),
-                ComponentExternalKind::Component => c.components.push(ComponentDef::Export { instance, name }),
-                ComponentExternalKind::Module => c.modules.push(ModuleDef::Export { instance, name }),
+                ComponentExternalKind::Func => c.push_funcs(FuncDef::Export { instance, name }),
+                ComponentExternalKind::Instance => c.push_instances(InstanceDef::Export { instance, name }),
+                ComponentExternalKind::Component => c.push_components(ComponentDef::Export { instance, name }),
+                ComponentExternalKind::Module => c.push_modules(ModuleDef::Export { instance, name }),
                 ComponentExternalKind::Type => {}
                 ComponentExternalKind::Value => bail!("value aliases are not supported"),
             }
@@ -443,17 +525,17 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
             let (instance, name) = (instance_index, name.to_string());
             match kind {
                 ExternalKind::Func | ExternalKind::FuncExact => {
-                    c.core_funcs.push(CoreFuncDef::Export { instance, name })
+                    c.push_core_funcs(CoreFuncDef::Export { instance, name })
                 }
-                ExternalKind::Table => c.core_tables.push((instance, name)),
-                ExternalKind::Memory => c.core_memories.push((instance, name)),
-                ExternalKind::Global => c.core_globals.push((instance, name)),
+                ExternalKind::Table => c.push_core_tables((instance, name)),
+                ExternalKind::Memory => c.push_core_memories((instance, name)),
+                ExternalKind::Global => c.push_core_globals((instance, name)),
                 ExternalKind::Tag => bail!("exception tags are not supported"),
             }
         }
         ComponentAlias::Outer { kind, count, index } => match kind {
-            ComponentOuterAliasKind::CoreModule => c.modules.push(ModuleDef::Outer { count, index }),
-            ComponentOuterAliasKind::Component => c.components.push(ComponentDef::Outer { count, index }),
+            ComponentOuterAliasKind::CoreModule => c.push_modules(ModuleDef::Outer { count, index }),
+            ComponentOuterAliasKind::Component => c.push_components(ComponentDef::Outer { count, index }),
             ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
         },
     }

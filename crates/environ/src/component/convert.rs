@@ -1,0 +1,132 @@
+//! Conversion of wasmparser's validated component types into weld's [`InterfaceType`] tree and
+//! component [`FuncType`]s. Resource types get small per-conversion ids: two handles name the
+//! same resource exactly when wasmparser says so.
+
+use super::types::{FuncType, InterfaceType, ResourceId};
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+use wasmparser::PrimitiveValType as P;
+use wasmparser::component_types::{ComponentDefinedType, ComponentFuncTypeId, ComponentValType};
+use wasmparser::types::TypesRef;
+
+/// Converts types of one component, assigning ids to the resources it meets.
+pub struct TypeConverter<'a> {
+    types: TypesRef<'a>,
+    resources: HashMap<wasmparser::component_types::ResourceId, ResourceId>,
+}
+
+impl<'a> TypeConverter<'a> {
+    /// A converter over `types`.
+    pub fn new(types: TypesRef<'a>) -> Self {
+        TypeConverter { types, resources: HashMap::new() }
+    }
+
+    /// Converts a function type.
+    pub fn func_type(&mut self, id: ComponentFuncTypeId) -> Result<FuncType> {
+        let types = self.types;
+        let ty = &types[id];
+        if ty.async_ {
+            bail!("async functions are not supported yet");
+        }
+        let params = ty.params.iter().map(|(n, t)| Ok((n.to_string(), self.val_type(t)?))).collect::<Result<_>>()?;
+        let result = ty.result.as_ref().map(|t| self.val_type(t)).transpose()?;
+        Ok(FuncType { params, result })
+    }
+
+    /// Converts a value type.
+    pub fn val_type(&mut self, ty: &ComponentValType) -> Result<InterfaceType> {
+        let id = match ty {
+            ComponentValType::Primitive(p) => return primitive(*p),
+            ComponentValType::Type(id) => *id,
+        };
+        let types = self.types;
+        Ok(match &types[id] {
+            ComponentDefinedType::Primitive(p) => primitive(*p)?,
+            ComponentDefinedType::Record(r) => InterfaceType::record(
+                r.fields.iter().map(|(n, t)| Ok((n.to_string(), self.val_type(t)?))).collect::<Result<Vec<_>>>()?,
+            ),
+            ComponentDefinedType::Variant(v) => InterfaceType::variant(
+                v.cases
+                    .iter()
+                    .map(|(n, c)| Ok((n.to_string(), c.ty.as_ref().map(|t| self.val_type(t)).transpose()?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            ComponentDefinedType::List { element, .. } => InterfaceType::list(self.val_type(element)?),
+            ComponentDefinedType::FixedLengthList { element, length, .. } => {
+                InterfaceType::fixed_list(self.val_type(element)?, *length)
+            }
+            ComponentDefinedType::Tuple(t) => {
+                InterfaceType::tuple(t.types.iter().map(|t| self.val_type(t)).collect::<Result<Vec<_>>>()?)
+            }
+            ComponentDefinedType::Flags(names) => InterfaceType::flags(names.iter().map(|n| n.to_string())),
+            ComponentDefinedType::Enum(names) => InterfaceType::enumeration(names.iter().map(|n| n.to_string())),
+            ComponentDefinedType::Option { ty, .. } => InterfaceType::option(self.val_type(ty)?),
+            ComponentDefinedType::Result { ok, err, .. } => InterfaceType::result(
+                ok.as_ref().map(|t| self.val_type(t)).transpose()?,
+                err.as_ref().map(|t| self.val_type(t)).transpose()?,
+            ),
+            ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())),
+            ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())),
+            ComponentDefinedType::Map { .. } => bail!("`map` types are not supported yet"),
+            ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
+                bail!("`future` and `stream` types are not supported yet")
+            }
+        })
+    }
+
+    fn resource(&mut self, r: wasmparser::component_types::ResourceId) -> ResourceId {
+        let next = ResourceId(self.resources.len() as u32);
+        *self.resources.entry(r).or_insert(next)
+    }
+}
+
+fn primitive(p: P) -> Result<InterfaceType> {
+    Ok(match p {
+        P::Bool => InterfaceType::Bool,
+        P::S8 => InterfaceType::S8,
+        P::U8 => InterfaceType::U8,
+        P::S16 => InterfaceType::S16,
+        P::U16 => InterfaceType::U16,
+        P::S32 => InterfaceType::S32,
+        P::U32 => InterfaceType::U32,
+        P::S64 => InterfaceType::S64,
+        P::U64 => InterfaceType::U64,
+        P::F32 => InterfaceType::F32,
+        P::F64 => InterfaceType::F64,
+        P::Char => InterfaceType::Char,
+        P::String => InterfaceType::String,
+        P::ErrorContext => bail!("`error-context` is not supported yet"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::translate::translate_component;
+
+    #[test]
+    fn converts_function_types() {
+        let bytes = wat::parse_str(
+            r#"(component
+                (type $r0 (record (field "name" string) (field "age" u8)))
+                (import "r" (type $r (eq $r0)))
+                (type $v0 (variant (case "a" u32) (case "b")))
+                (import "v" (type $v (eq $v0)))
+                (type $f (func (param "p" $r) (param "q" (list (option $v))) (result (result u32 (error string)))))
+                (import "f" (func (type $f)))
+                (import "res" (type $res (sub resource)))
+                (import "g" (func (param "x" (own $res)) (param "y" (borrow $res)) (result (tuple bool char)))))"#,
+        )
+        .unwrap();
+        let t = translate_component(&bytes, crate::supported_features()).unwrap();
+        let c = &t.components[0];
+        let mut conv = TypeConverter::new(c.types().as_ref());
+        let f = conv.func_type(c.func_type(0)).unwrap();
+        assert_eq!(
+            f.to_string(),
+            "func(p: record { name: string, age: u8 }, q: list<option<variant { a(u32), b }>>) -> result<u32, string>"
+        );
+        let g = conv.func_type(c.func_type(1)).unwrap();
+        assert_eq!(g.to_string(), "func(x: own<resource-0>, y: borrow<resource-0>) -> tuple<bool, char>");
+    }
+}

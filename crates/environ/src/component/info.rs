@@ -1,0 +1,195 @@
+//! What a component *is* once flattened: the ordered list of initializers that instantiation
+//! runs, and the exports, with every name already resolved to an index. Produced by the
+//! inliner; consumed by the runtime.
+
+use super::translate::{StaticModuleIndex, StringEncoding};
+use super::types::FuncType;
+use indexmap::IndexMap;
+
+macro_rules! index {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+    )*};
+}
+
+index! {
+    /// A core module instance created while instantiating the component, in creation order.
+    RuntimeInstanceIndex;
+    /// A host import lowered into a core function.
+    LoweredIndex;
+    /// A core memory used by canonical options.
+    RuntimeMemoryIndex;
+    /// A core `realloc` function used by canonical options.
+    RuntimeReallocIndex;
+    /// A core `post-return` function used by canonical options.
+    RuntimePostReturnIndex;
+    /// One of the root component's imports.
+    ImportIndex;
+    /// A component-to-component call that needs a fused adapter.
+    FusedIndex;
+}
+
+/// An export of a core instance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CoreExport {
+    /// The instance.
+    pub instance: RuntimeInstanceIndex,
+    /// The export's name.
+    pub name: String,
+}
+
+/// A core function, as an import argument or a lifted function's code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CoreDef {
+    /// An export of a core instance.
+    Export(CoreExport),
+    /// A lowered host import.
+    Lowered(LoweredIndex),
+    /// A lowered function of another component (a fused call).
+    Fused(FusedIndex),
+}
+
+/// A core item passed as a module import.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CoreItemDef {
+    /// A function.
+    Func(CoreDef),
+    /// A memory, table or global: always an export of some instance.
+    Export(CoreExport),
+}
+
+/// Canonical options with every core item resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Options {
+    /// The string encoding.
+    pub string_encoding: StringEncoding,
+    /// The memory, if given.
+    pub memory: Option<RuntimeMemoryIndex>,
+    /// Whether that memory is 64-bit.
+    pub memory64: bool,
+    /// The realloc function, if given.
+    pub realloc: Option<RuntimeReallocIndex>,
+    /// The post-return function, if given.
+    pub post_return: Option<RuntimePostReturnIndex>,
+}
+
+/// A host import reached through the root's import `import`, then the export names in `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImportPath {
+    /// The root import.
+    pub import: ImportIndex,
+    /// Export names inside it (empty for a function imported directly).
+    pub path: Vec<String>,
+}
+
+/// A lifted function: its type, code and options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiftedFunc {
+    /// The component-level type.
+    pub ty: FuncType,
+    /// The core function implementing it.
+    pub core: CoreDef,
+    /// The canonical options of the lift.
+    pub options: Options,
+}
+
+/// A component-to-component call: a lift on one side and a lower on the other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FusedCall {
+    /// The callee side.
+    pub lift: LiftedFunc,
+    /// The caller's options.
+    pub lower: Options,
+}
+
+/// One step of instantiation, run in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Initializer {
+    /// Instantiates a module with its imports in the module's import order; creates the next
+    /// [`RuntimeInstanceIndex`].
+    InstantiateModule {
+        /// The module.
+        module: StaticModuleIndex,
+        /// One item per module import.
+        args: Vec<CoreItemDef>,
+    },
+    /// Lowers a host import into core function `index`.
+    LowerImport {
+        /// The lowered function.
+        index: LoweredIndex,
+        /// Which host function.
+        import: ImportPath,
+        /// Its component-level type.
+        ty: FuncType,
+        /// The caller's options.
+        options: Options,
+    },
+    /// Records a memory for canonical options.
+    ExtractMemory {
+        /// Its index.
+        index: RuntimeMemoryIndex,
+        /// Where it comes from.
+        export: CoreExport,
+    },
+    /// Records a realloc function.
+    ExtractRealloc {
+        /// Its index.
+        index: RuntimeReallocIndex,
+        /// The function.
+        def: CoreDef,
+    },
+    /// Records a post-return function.
+    ExtractPostReturn {
+        /// Its index.
+        index: RuntimePostReturnIndex,
+        /// The function.
+        def: CoreDef,
+    },
+}
+
+/// An export of the root component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// A lifted function.
+    Func(LiftedFunc),
+    /// An instance with named exports.
+    Instance(IndexMap<String, Export>),
+    /// A core module.
+    Module(StaticModuleIndex),
+}
+
+/// What an import of the root component is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    /// A function of this type.
+    Func(FuncType),
+    /// An instance (its exports are found by name when lowered).
+    Instance,
+    /// Something weld does not support importing yet.
+    Unsupported(&'static str),
+}
+
+/// A flattened component.
+#[derive(Clone, Debug, Default)]
+pub struct ComponentInfo {
+    /// The root's imports, by name.
+    pub imports: IndexMap<String, ImportKind>,
+    /// Instantiation steps in order.
+    pub initializers: Vec<Initializer>,
+    /// The component-to-component calls, by index.
+    pub fused: Vec<FusedCall>,
+    /// The root's exports.
+    pub exports: IndexMap<String, Export>,
+    /// Number of core instances created.
+    pub num_runtime_instances: u32,
+    /// Number of lowered host imports.
+    pub num_lowered: u32,
+    /// Number of extracted memories.
+    pub num_memories: u32,
+    /// Number of extracted reallocs.
+    pub num_reallocs: u32,
+    /// Number of extracted post-returns.
+    pub num_post_returns: u32,
+}

@@ -1,0 +1,459 @@
+//! The inliner: instantiates the root component abstractly, following every nested component
+//! instantiation with its actual arguments, and records the core work in order as
+//! [`Initializer`]s. The result ([`ComponentInfo`]) has no nesting left: a list of module
+//! instantiations and lowerings, plus exports that name core functions directly.
+//!
+//! A `canon lower` of a function that is a `canon lift` of another component becomes a
+//! [`FusedCall`]: the adapter compiler's input. Resource intrinsics, value imports, module
+//! imports and async functions are reported as unsupported.
+
+use super::convert::TypeConverter;
+use super::info::*;
+use super::translate::*;
+use super::types::FuncType;
+use crate::{EntityRef, ModuleTranslation};
+use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+enum FuncValue {
+    Lifted(LiftedFunc),
+    Import(ImportPath, FuncType),
+}
+
+#[derive(Clone, Debug)]
+enum CoreInstanceValue {
+    Runtime(RuntimeInstanceIndex),
+    Bag(IndexMap<String, CoreItemDef>),
+}
+
+#[derive(Clone, Debug)]
+enum InstanceValue {
+    Import(ImportPath),
+    Bag(IndexMap<String, ItemValue>),
+}
+
+/// A component definition closed over the modules and components visible where it was defined.
+#[derive(Clone, Debug)]
+struct ComponentValue {
+    index: StaticComponentIndex,
+    outer: Rc<OuterScope>,
+}
+
+/// What outer aliases can reach: modules and components of the enclosing components.
+#[derive(Debug, Default)]
+struct OuterScope {
+    modules: Vec<StaticModuleIndex>,
+    components: Vec<ComponentValue>,
+    parent: Option<Rc<OuterScope>>,
+}
+
+#[derive(Clone, Debug)]
+enum ItemValue {
+    Func(FuncValue),
+    Instance(InstanceValue),
+    Component(ComponentValue),
+    Module(StaticModuleIndex),
+    Type,
+}
+
+/// The values of one running component's index spaces.
+#[derive(Default)]
+struct Scope {
+    modules: Vec<StaticModuleIndex>,
+    core_instances: Vec<CoreInstanceValue>,
+    core_funcs: Vec<CoreDef>,
+    core_memories: Vec<CoreExport>,
+    core_tables: Vec<CoreExport>,
+    core_globals: Vec<CoreExport>,
+    funcs: Vec<FuncValue>,
+    instances: Vec<InstanceValue>,
+    components: Vec<ComponentValue>,
+}
+
+struct Inliner<'a, 'data> {
+    translation: &'a ComponentTranslation<'data>,
+    info: ComponentInfo,
+    instance_modules: Vec<StaticModuleIndex>,
+    memories: HashMap<CoreExport, RuntimeMemoryIndex>,
+    reallocs: HashMap<CoreDef, RuntimeReallocIndex>,
+    post_returns: HashMap<CoreDef, RuntimePostReturnIndex>,
+}
+
+/// Flattens a statically translated component.
+pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
+    let mut inliner = Inliner {
+        translation,
+        info: ComponentInfo::default(),
+        instance_modules: Vec::new(),
+        memories: HashMap::new(),
+        reallocs: HashMap::new(),
+        post_returns: HashMap::new(),
+    };
+    let root = &translation.components[0];
+    let mut conv = TypeConverter::new(root.types().as_ref());
+    for (name, item) in &root.imports {
+        let kind = match item {
+            ComponentItem::Func(f) => ImportKind::Func(conv.func_type(root.func_type(*f))?),
+            ComponentItem::Instance(_) => ImportKind::Instance,
+            ComponentItem::Type(_) => ImportKind::Unsupported("type"),
+            ComponentItem::Module(_) => ImportKind::Unsupported("core module"),
+            ComponentItem::Component(_) => ImportKind::Unsupported("component"),
+            ComponentItem::Value(_) => ImportKind::Unsupported("value"),
+        };
+        inliner.info.imports.insert(name.clone(), kind);
+    }
+    let root_value = ComponentValue { index: StaticComponentIndex(0), outer: Rc::new(OuterScope::default()) };
+    let exports = inliner.run(&root_value, None)?;
+    for (name, item) in exports {
+        if let Some(export) = root_export(item).with_context(|| format!("export `{name}`"))? {
+            inliner.info.exports.insert(name, export);
+        }
+    }
+    Ok(inliner.info)
+}
+
+fn root_export(item: ItemValue) -> Result<Option<Export>> {
+    Ok(Some(match item {
+        ItemValue::Func(FuncValue::Lifted(f)) => Export::Func(f),
+        ItemValue::Func(FuncValue::Import(..)) => bail!("re-exporting a host import is not supported yet"),
+        ItemValue::Instance(InstanceValue::Bag(items)) => {
+            let mut map = IndexMap::new();
+            for (name, item) in items {
+                if let Some(e) = root_export(item)? {
+                    map.insert(name, e);
+                }
+            }
+            Export::Instance(map)
+        }
+        ItemValue::Instance(InstanceValue::Import(_)) => bail!("re-exporting a host instance is not supported yet"),
+        ItemValue::Module(m) => Export::Module(m),
+        ItemValue::Component(_) | ItemValue::Type => return Ok(None),
+    }))
+}
+
+impl Inliner<'_, '_> {
+    /// Runs component `value` with `args` (None for the root, whose imports come from the host)
+    /// and returns its exports.
+    fn run(
+        &mut self,
+        value: &ComponentValue,
+        args: Option<&HashMap<String, ItemValue>>,
+    ) -> Result<Vec<(String, ItemValue)>> {
+        let c = &self.translation.components[value.index.0 as usize];
+        let mut conv = TypeConverter::new(c.types().as_ref());
+        let mut s = Scope::default();
+        let import_arg = |i: u32| -> Result<ItemValue> {
+            let name = &c.imports[i as usize].0;
+            match args {
+                Some(args) => {
+                    args.get(name).cloned().with_context(|| format!("missing instantiation argument `{name}`"))
+                }
+                None => Ok(ItemValue::Instance(InstanceValue::Import(ImportPath {
+                    import: ImportIndex(i),
+                    path: Vec::new(),
+                }))),
+            }
+        };
+        for def in &c.order {
+            match *def {
+                Def::Module(i) => {
+                    let m = match &c.modules[i as usize] {
+                        ModuleDef::Static(m) => *m,
+                        ModuleDef::Alias(j) => s.modules[*j as usize],
+                        ModuleDef::Import(i) => match import_arg(*i)? {
+                            ItemValue::Module(m) if args.is_some() => m,
+                            _ => bail!("importing core modules from the host is not supported yet"),
+                        },
+                        ModuleDef::Outer { count, index } => {
+                            outer(&value.outer, *count, |o| o.modules.get(*index as usize).copied())?
+                        }
+                        ModuleDef::Export { instance, name } => match lookup(&s.instances[*instance as usize], name)? {
+                            ItemValue::Module(m) => m,
+                            _ => bail!("`{name}` is not a module"),
+                        },
+                    };
+                    s.modules.push(m);
+                }
+                Def::CoreInstance(i) => {
+                    let v = match &c.core_instances[i as usize] {
+                        CoreInstanceDef::Instantiate { module, args } => {
+                            let module = s.modules[*module as usize];
+                            let args: HashMap<&str, &CoreInstanceValue> =
+                                args.iter().map(|(n, i)| (n.as_str(), &s.core_instances[*i as usize])).collect();
+                            CoreInstanceValue::Runtime(self.instantiate_module(module, &args)?)
+                        }
+                        CoreInstanceDef::FromExports(items) => CoreInstanceValue::Bag(
+                            items
+                                .iter()
+                                .map(|(n, item)| {
+                                    let v = match *item {
+                                        CoreItem::Func(f) => CoreItemDef::Func(s.core_funcs[f as usize].clone()),
+                                        CoreItem::Memory(m) => CoreItemDef::Export(s.core_memories[m as usize].clone()),
+                                        CoreItem::Table(t) => CoreItemDef::Export(s.core_tables[t as usize].clone()),
+                                        CoreItem::Global(g) => CoreItemDef::Export(s.core_globals[g as usize].clone()),
+                                    };
+                                    (n.clone(), v)
+                                })
+                                .collect(),
+                        ),
+                    };
+                    s.core_instances.push(v);
+                }
+                Def::CoreFunc(i) => {
+                    let def = match &c.core_funcs[i as usize] {
+                        CoreFuncDef::Export { instance, name } => {
+                            match core_item(&s.core_instances[*instance as usize], name)? {
+                                CoreItemDef::Func(f) => f,
+                                // The validator checked that the export is a function.
+                                CoreItemDef::Export(e) => CoreDef::Export(e),
+                            }
+                        }
+                        CoreFuncDef::Lower { func, options } => {
+                            let lower = self.options(&s, options)?;
+                            match s.funcs[*func as usize].clone() {
+                                FuncValue::Import(import, ty) => {
+                                    let index = LoweredIndex(self.info.num_lowered);
+                                    self.info.num_lowered += 1;
+                                    self.info.initializers.push(Initializer::LowerImport {
+                                        index,
+                                        import,
+                                        ty,
+                                        options: lower,
+                                    });
+                                    CoreDef::Lowered(index)
+                                }
+                                FuncValue::Lifted(lift) => {
+                                    self.info.fused.push(FusedCall { lift, lower });
+                                    CoreDef::Fused(FusedIndex(self.info.fused.len() as u32 - 1))
+                                }
+                            }
+                        }
+                        CoreFuncDef::ResourceNew { .. }
+                        | CoreFuncDef::ResourceDrop { .. }
+                        | CoreFuncDef::ResourceRep { .. } => {
+                            bail!("resources are not supported yet")
+                        }
+                    };
+                    s.core_funcs.push(def);
+                }
+                Def::CoreMemory(i) => {
+                    let e = core_export(&s, &c.core_memories[i as usize])?;
+                    s.core_memories.push(e);
+                }
+                Def::CoreTable(i) => {
+                    let e = core_export(&s, &c.core_tables[i as usize])?;
+                    s.core_tables.push(e);
+                }
+                Def::CoreGlobal(i) => {
+                    let e = core_export(&s, &c.core_globals[i as usize])?;
+                    s.core_globals.push(e);
+                }
+                Def::Func(i) => {
+                    let f = match &c.funcs[i as usize] {
+                        FuncDef::Lift { core_func, options, .. } => FuncValue::Lifted(LiftedFunc {
+                            ty: conv.func_type(c.func_type(i))?,
+                            core: s.core_funcs[*core_func as usize].clone(),
+                            options: self.options(&s, options)?,
+                        }),
+                        FuncDef::Alias(j) => s.funcs[*j as usize].clone(),
+                        FuncDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Func(f) => f,
+                            ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                FuncValue::Import(path, conv.func_type(c.func_type(i))?)
+                            }
+                            _ => bail!("argument `{}` is not a function", c.imports[*j as usize].0),
+                        },
+                        FuncDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                            InstanceValue::Import(path) => {
+                                let mut path = path.clone();
+                                path.path.push(name.clone());
+                                FuncValue::Import(path, conv.func_type(c.func_type(i))?)
+                            }
+                            bag => match lookup(bag, name)? {
+                                ItemValue::Func(f) => f,
+                                _ => bail!("`{name}` is not a function"),
+                            },
+                        },
+                    };
+                    s.funcs.push(f);
+                }
+                Def::Instance(i) => {
+                    let v = match &c.instances[i as usize] {
+                        InstanceDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Instance(v) => v,
+                            _ => bail!("argument `{}` is not an instance", c.imports[*j as usize].0),
+                        },
+                        InstanceDef::Alias(j) => s.instances[*j as usize].clone(),
+                        InstanceDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                            InstanceValue::Import(path) => {
+                                let mut path = path.clone();
+                                path.path.push(name.clone());
+                                InstanceValue::Import(path)
+                            }
+                            bag => match lookup(bag, name)? {
+                                ItemValue::Instance(v) => v,
+                                _ => bail!("`{name}` is not an instance"),
+                            },
+                        },
+                        InstanceDef::FromExports(items) => InstanceValue::Bag(
+                            items.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect(),
+                        ),
+                        InstanceDef::Instantiate { component, args } => {
+                            let callee = s.components[*component as usize].clone();
+                            let args: HashMap<String, ItemValue> =
+                                args.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect();
+                            InstanceValue::Bag(self.run(&callee, Some(&args))?.into_iter().collect())
+                        }
+                    };
+                    s.instances.push(v);
+                }
+                Def::Component(i) => {
+                    let v = match &c.components[i as usize] {
+                        ComponentDef::Static(index) => ComponentValue {
+                            index: *index,
+                            outer: Rc::new(OuterScope {
+                                modules: s.modules.clone(),
+                                components: s.components.clone(),
+                                parent: Some(value.outer.clone()),
+                            }),
+                        },
+                        ComponentDef::Alias(j) => s.components[*j as usize].clone(),
+                        ComponentDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Component(v) if args.is_some() => v,
+                            _ => bail!("importing components from the host is not supported yet"),
+                        },
+                        ComponentDef::Outer { count, index } => {
+                            outer(&value.outer, *count, |o| o.components.get(*index as usize).cloned())?
+                        }
+                        ComponentDef::Export { instance, name } => {
+                            match lookup(&s.instances[*instance as usize], name)? {
+                                ItemValue::Component(v) => v,
+                                _ => bail!("`{name}` is not a component"),
+                            }
+                        }
+                    };
+                    s.components.push(v);
+                }
+            }
+        }
+        Ok(c.exports.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect())
+    }
+
+    /// Records the instantiation of `module`, resolving its imports from `args`.
+    fn instantiate_module(
+        &mut self,
+        module: StaticModuleIndex,
+        args: &HashMap<&str, &CoreInstanceValue>,
+    ) -> Result<RuntimeInstanceIndex> {
+        let m: &ModuleTranslation<'_> = &self.translation.modules[module.0 as usize];
+        let mut items = Vec::with_capacity(m.module.imports.len());
+        for import in &m.module.imports {
+            let instance = args
+                .get(import.module.as_str())
+                .with_context(|| format!("no instance given for the module's import `{}`", import.module))?;
+            let item = core_item(instance, &import.name)?;
+            let item = match (item, import.entity) {
+                (CoreItemDef::Export(e), EntityRef::Func(_)) => CoreItemDef::Func(CoreDef::Export(e)),
+                (item, _) => item,
+            };
+            items.push(item);
+        }
+        let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
+        self.info.num_runtime_instances += 1;
+        self.instance_modules.push(module);
+        self.info.initializers.push(Initializer::InstantiateModule { module, args: items });
+        Ok(index)
+    }
+
+    /// Resolves canonical options to runtime indices, recording extractions on first use.
+    fn options(&mut self, s: &Scope, o: &CanonicalOptions) -> Result<Options> {
+        if o.async_ {
+            bail!("async lifts and lowers are not supported yet");
+        }
+        let mut out = Options { string_encoding: o.string_encoding, ..Options::default() };
+        if let Some(m) = o.memory {
+            let export = s.core_memories[m as usize].clone();
+            out.memory64 = self.is_memory64(&export);
+            let next = RuntimeMemoryIndex(self.memories.len() as u32);
+            out.memory = Some(*self.memories.entry(export.clone()).or_insert_with(|| {
+                self.info.initializers.push(Initializer::ExtractMemory { index: next, export });
+                next
+            }));
+            self.info.num_memories = self.memories.len() as u32;
+        }
+        if let Some(r) = o.realloc {
+            let def = s.core_funcs[r as usize].clone();
+            let next = RuntimeReallocIndex(self.reallocs.len() as u32);
+            out.realloc = Some(*self.reallocs.entry(def.clone()).or_insert_with(|| {
+                self.info.initializers.push(Initializer::ExtractRealloc { index: next, def });
+                next
+            }));
+            self.info.num_reallocs = self.reallocs.len() as u32;
+        }
+        if let Some(p) = o.post_return {
+            let def = s.core_funcs[p as usize].clone();
+            let next = RuntimePostReturnIndex(self.post_returns.len() as u32);
+            out.post_return = Some(*self.post_returns.entry(def.clone()).or_insert_with(|| {
+                self.info.initializers.push(Initializer::ExtractPostReturn { index: next, def });
+                next
+            }));
+            self.info.num_post_returns = self.post_returns.len() as u32;
+        }
+        Ok(out)
+    }
+
+    fn is_memory64(&self, export: &CoreExport) -> bool {
+        let module = &self.translation.modules[self.instance_modules[export.instance.0 as usize].0 as usize].module;
+        match module.exports.get(&export.name) {
+            Some(EntityRef::Memory(m)) => module.memories[*m].memory64,
+            _ => false,
+        }
+    }
+}
+
+fn outer<T>(scope: &Rc<OuterScope>, count: u32, get: impl Fn(&OuterScope) -> Option<T>) -> Result<T> {
+    let mut s = scope.clone();
+    for _ in 1..count {
+        s = s.parent.clone().context("outer alias beyond the outermost component")?;
+    }
+    get(&s).context("outer alias to an item that does not exist")
+}
+
+fn core_item(instance: &CoreInstanceValue, name: &str) -> Result<CoreItemDef> {
+    match instance {
+        CoreInstanceValue::Runtime(i) => Ok(CoreItemDef::Export(CoreExport { instance: *i, name: name.to_string() })),
+        CoreInstanceValue::Bag(items) => {
+            items.get(name).cloned().with_context(|| format!("no core export named `{name}`"))
+        }
+    }
+}
+
+fn core_export(s: &Scope, (instance, name): &(u32, String)) -> Result<CoreExport> {
+    match core_item(&s.core_instances[*instance as usize], name)? {
+        CoreItemDef::Export(e) => Ok(e),
+        CoreItemDef::Func(_) => bail!("core export `{name}` is a function"),
+    }
+}
+
+fn lookup(instance: &InstanceValue, name: &str) -> Result<ItemValue> {
+    match instance {
+        InstanceValue::Bag(items) => items.get(name).cloned().with_context(|| format!("no export named `{name}`")),
+        InstanceValue::Import(_) => bail!("using `{name}` of a host instance this way is not supported yet"),
+    }
+}
+
+fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
+    match item {
+        ComponentItem::Func(i) => ItemValue::Func(s.funcs[i as usize].clone()),
+        ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i as usize].clone()),
+        ComponentItem::Component(i) => ItemValue::Component(s.components[i as usize].clone()),
+        ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize]),
+        ComponentItem::Type(_) | ComponentItem::Value(_) => ItemValue::Type,
+    }
+}
+
+#[cfg(test)]
+mod tests;

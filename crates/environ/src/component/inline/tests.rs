@@ -1,0 +1,169 @@
+//! Tests of the inliner on small components, each checking the initializers and exports.
+
+use super::*;
+use crate::component::translate::translate_component;
+
+fn info(wat: &str) -> ComponentInfo {
+    let bytes = wat::parse_str(wat).unwrap();
+    let t = translate_component(&bytes, crate::supported_features()).unwrap();
+    inline(&t).unwrap()
+}
+
+fn export_func<'a>(info: &'a ComponentInfo, name: &str) -> &'a LiftedFunc {
+    match &info.exports[name] {
+        Export::Func(f) => f,
+        other => panic!("{name} is {other:?}"),
+    }
+}
+
+#[test]
+fn one_module_one_export() {
+    let info = info(
+        r#"(component
+            (core module $m (func (export "double") (param i32) (result i32) local.get 0 local.get 0 i32.add))
+            (core instance $i (instantiate $m))
+            (func (export "double") (param "x" u32) (result u32) (canon lift (core func $i "double"))))"#,
+    );
+    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] }]);
+    let f = export_func(&info, "double");
+    assert_eq!(f.ty.to_string(), "func(x: u32) -> u32");
+    assert_eq!(f.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "double".into() }));
+    assert_eq!(f.options, Options::default());
+}
+
+#[test]
+fn host_imports_are_lowered_in_order() {
+    let info = info(
+        r#"(component
+            (import "log" (func $log (param "msg" string)))
+            (core module $libc (memory (export "mem") 1) (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
+            (core instance $libc (instantiate $libc))
+            (core func $log (canon lower (func $log) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+            (core module $m (import "host" "log" (func (param i32 i32))))
+            (core instance (instantiate $m (with "host" (instance (export "log" (func $log)))))))"#,
+    );
+    let mem = CoreExport { instance: RuntimeInstanceIndex(0), name: "mem".into() };
+    let realloc = CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "realloc".into() });
+    assert_eq!(
+        info.initializers,
+        [
+            Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] },
+            Initializer::ExtractMemory { index: RuntimeMemoryIndex(0), export: mem },
+            Initializer::ExtractRealloc { index: RuntimeReallocIndex(0), def: realloc },
+            Initializer::LowerImport {
+                index: LoweredIndex(0),
+                import: ImportPath { import: ImportIndex(0), path: vec![] },
+                ty: FuncType { params: vec![("msg".into(), crate::component::InterfaceType::String)], result: None },
+                options: Options {
+                    memory: Some(RuntimeMemoryIndex(0)),
+                    realloc: Some(RuntimeReallocIndex(0)),
+                    ..Options::default()
+                },
+            },
+            Initializer::InstantiateModule {
+                module: StaticModuleIndex(1),
+                args: vec![CoreItemDef::Func(CoreDef::Lowered(LoweredIndex(0)))],
+            },
+        ]
+    );
+    assert!(matches!(info.imports["log"], ImportKind::Func(_)));
+}
+
+#[test]
+fn functions_of_imported_instances_have_paths() {
+    let info = info(
+        r#"(component
+            (import "wasi:cli/stdout" (instance $i (export "write" (func (param "b" u8)))))
+            (alias export $i "write" (func $write))
+            (core func $w (canon lower (func $write)))
+            (core module $m (import "" "w" (func (param i32))))
+            (core instance (instantiate $m (with "" (instance (export "w" (func $w)))))))"#,
+    );
+    let Initializer::LowerImport { import, ty, .. } = &info.initializers[0] else { panic!("{:?}", info.initializers) };
+    assert_eq!(import, &ImportPath { import: ImportIndex(0), path: vec!["write".into()] });
+    assert_eq!(ty.to_string(), "func(b: u8)");
+    assert_eq!(info.imports["wasi:cli/stdout"], ImportKind::Instance);
+}
+
+#[test]
+fn nested_components_instantiate_their_modules_each_time() {
+    let info = info(
+        r#"(component
+            (component $c
+                (core module $m (func (export "f") (result i32) i32.const 1))
+                (core instance $i (instantiate $m))
+                (func (export "f") (result u32) (canon lift (core func $i "f"))))
+            (instance $a (instantiate $c))
+            (instance $b (instantiate $c))
+            (export "a" (instance $a))
+            (export "g" (func $b "f")))"#,
+    );
+    assert_eq!(info.num_runtime_instances, 2);
+    let Export::Instance(a) = &info.exports["a"] else { panic!() };
+    let Export::Func(af) = &a["f"] else { panic!() };
+    assert_eq!(af.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "f".into() }));
+    let g = export_func(&info, "g");
+    assert_eq!(g.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(1), name: "f".into() }));
+}
+
+#[test]
+fn a_lowered_lift_is_a_fused_call() {
+    // The topology of ../shared/bench/fused-scalar.wat.
+    let info = info(
+        r#"(component
+            (component $A
+                (core module $m (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+                (core instance $i (instantiate $m))
+                (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add"))))
+            (component $B
+                (import "add" (func $add (param "a" u32) (param "b" u32) (result u32)))
+                (core func $add_lowered (canon lower (func $add)))
+                (core module $main
+                    (import "a" "add" (func $add (param i32 i32) (result i32)))
+                    (func (export "run") (param i32) (result i32) (call $add (local.get 0) (local.get 0))))
+                (core instance $main (instantiate $main (with "a" (instance (export "add" (func $add_lowered))))))
+                (func (export "run") (param "n" u32) (result u32) (canon lift (core func $main "run"))))
+            (instance $a (instantiate $A))
+            (instance $b (instantiate $B (with "add" (func $a "add"))))
+            (export "run" (func $b "run")))"#,
+    );
+    assert_eq!(info.fused.len(), 1);
+    let fused = &info.fused[0];
+    assert_eq!(fused.lift.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "add".into() }));
+    assert_eq!(fused.lift.ty.to_string(), "func(a: u32, b: u32) -> u32");
+    assert_eq!(
+        info.initializers[1],
+        Initializer::InstantiateModule {
+            module: StaticModuleIndex(1),
+            args: vec![CoreItemDef::Func(CoreDef::Fused(FusedIndex(0)))]
+        }
+    );
+    let run = export_func(&info, "run");
+    assert_eq!(run.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(1), name: "run".into() }));
+}
+
+#[test]
+fn outer_aliases_reach_enclosing_modules() {
+    let info = info(
+        r#"(component
+            (core module $shared (func (export "f")))
+            (component $c
+                (alias outer 1 $shared (core module $m))
+                (core instance (instantiate $m)))
+            (instance (instantiate $c)))"#,
+    );
+    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] }]);
+}
+
+#[test]
+fn memory64_options_are_flagged() {
+    let info = info(
+        r#"(component
+            (core module $m (memory (export "mem") i64 1) (func (export "f")))
+            (core instance $i (instantiate $m))
+            (func (export "f") (canon lift (core func $i "f") (memory (core memory $i "mem")))))"#,
+    );
+    let f = export_func(&info, "f");
+    assert!(f.options.memory64);
+    assert_eq!(f.options.memory, Some(RuntimeMemoryIndex(0)));
+}
