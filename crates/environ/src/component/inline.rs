@@ -167,6 +167,10 @@ impl Inliner<'_, '_> {
                             ItemValue::Module(m) if args.is_some() => m,
                             _ => bail!("importing core modules from the host is not supported yet"),
                         },
+                        // `outer 0` is this component itself.
+                        ModuleDef::Outer { count: 0, index } => {
+                            *s.modules.get(*index as usize).context("outer alias to an item that does not exist")?
+                        }
                         ModuleDef::Outer { count, index } => {
                             outer(&value.outer, *count, |o| o.modules.get(*index as usize).copied())?
                         }
@@ -325,6 +329,11 @@ impl Inliner<'_, '_> {
                             ItemValue::Component(v) if args.is_some() => v,
                             _ => bail!("importing components from the host is not supported yet"),
                         },
+                        ComponentDef::Outer { count: 0, index } => s
+                            .components
+                            .get(*index as usize)
+                            .cloned()
+                            .context("outer alias to an item that does not exist")?,
                         ComponentDef::Outer { count, index } => {
                             outer(&value.outer, *count, |o| o.components.get(*index as usize).cloned())?
                         }

@@ -167,3 +167,23 @@ fn memory64_options_are_flagged() {
     assert!(f.options.memory64);
     assert_eq!(f.options.memory, Some(RuntimeMemoryIndex(0)));
 }
+
+#[test]
+fn outer_zero_aliases_the_current_component() {
+    let info = info(
+        r#"(component
+            (core module $m (func (export "f")))
+            (alias outer 0 0 (core module $same))
+            (core instance (instantiate $same))
+            (component $d (core module $n) (core instance (instantiate $n)))
+            (alias outer 0 0 (component $d2))
+            (instance (instantiate $d2)))"#,
+    );
+    assert_eq!(
+        info.initializers,
+        [
+            Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] },
+            Initializer::InstantiateModule { module: StaticModuleIndex(1), args: vec![] },
+        ]
+    );
+}
