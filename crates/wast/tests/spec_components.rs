@@ -15,10 +15,10 @@ fn components_of(text: &str) -> Vec<Vec<u8>> {
             WastDirective::Module(m) | WastDirective::ModuleDefinition(m) => m,
             _ => continue,
         };
-        if let mut q @ (QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)) = module {
-            if let Ok(bytes) = q.encode() {
-                out.push(bytes);
-            }
+        if let mut q @ (QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)) = module
+            && let Ok(bytes) = q.encode()
+        {
+            out.push(bytes);
         }
     }
     out
