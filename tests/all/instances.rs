@@ -116,3 +116,10 @@ fn exports_are_listed_in_order() {
     assert_eq!(names, ["b", "a", "c"]);
     assert_eq!(instance.get_global(&mut store, "c").unwrap().get(&mut store).i32(), Some(1));
 }
+
+#[test]
+fn components_are_not_mistaken_for_modules() {
+    let engine = Engine::default();
+    let err = Module::new(&engine, "(component)").unwrap_err();
+    assert_eq!(err.to_string(), "expected a core module, found a component (running components is not supported yet)");
+}

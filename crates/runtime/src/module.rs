@@ -42,6 +42,9 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        if wasmparser::Parser::is_component(bytes) {
+            anyhow::bail!("expected a core module, found a component (running components is not supported yet)");
+        }
         let translation = weld_environ::translate_module(bytes, engine.config().features)?;
         let env = translation.module;
         let compiled = engine.inner.compiler.compile_module(&env, translation.bodies)?;
