@@ -123,3 +123,25 @@ fn components_are_not_mistaken_for_modules() {
     let err = Module::new(&engine, "(component)").unwrap_err();
     assert_eq!(err.to_string(), "expected a core module, found a component (running components is not supported yet)");
 }
+
+#[test]
+fn components_compile_and_describe_themselves() {
+    let engine = Engine::default();
+    let bench = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/fused-scalar.wat");
+    let component = weld::component::Component::new(&engine, std::fs::read(bench).unwrap()).unwrap();
+    assert_eq!(component.num_core_modules(), 2);
+    assert_eq!(component.num_fused_calls(), 1);
+    assert_eq!(component.exported_functions(), [("run".to_string(), "func(n: u32) -> u32".to_string())]);
+    let c = weld::component::Component::new(
+        &engine,
+        r#"(component (import "log" (func (param "msg" string)))
+            (import "i" (instance (export "f" (func)))))"#,
+    )
+    .unwrap();
+    assert_eq!(
+        c.imports(),
+        [("log".to_string(), "func(msg: string)".to_string()), ("i".to_string(), "instance".to_string())]
+    );
+    let err = weld::component::Component::new(&engine, "(module)").unwrap_err();
+    assert!(format!("{err:#}").contains("expected a component"), "{err:#}");
+}

@@ -18,6 +18,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod component;
 mod config;
 mod externals;
 mod func;

@@ -46,6 +46,14 @@ impl Module {
             anyhow::bail!("expected a core module, found a component (running components is not supported yet)");
         }
         let translation = weld_environ::translate_module(bytes, engine.config().features)?;
+        Module::from_translation(engine, translation)
+    }
+
+    /// Compiles an already translated module (for example one found inside a component).
+    pub(crate) fn from_translation(
+        engine: &Engine,
+        translation: weld_environ::ModuleTranslation<'_>,
+    ) -> Result<Module> {
         let env = translation.module;
         let compiled = engine.inner.compiler.compile_module(&env, translation.bodies)?;
         let names = (0..env.num_defined_funcs())

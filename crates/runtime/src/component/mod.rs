@@ -1,0 +1,23 @@
+//! Host-side support for the component model: the interface types embedders see
+//! ([`types`]), dynamically typed component values ([`Val`]) and the canonical ABI's lifting
+//! and lowering of those values to and from a guest's linear memory and flat core values
+//! ([`canonical`]).
+//!
+//! Layout (sizes, alignments, offsets, flattening) is not defined here: it comes from
+//! `weld_environ::component`, the one definition shared with the adapter compiler.
+//! [`Component`] compiles a component (translation, inlining, core modules). This module does
+//! not instantiate components or call guest functions yet, and does not cover resource handles
+//! (`own`/`borrow`).
+
+pub mod canonical;
+mod compiled;
+pub mod types;
+pub mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
+pub use compiled::Component;
+pub use types::*;
+pub use values::Val;

@@ -1,0 +1,14 @@
+//! The component-level types an embedder works with. They are environ's interface type tree,
+//! re-exported as is: [`Type`] is [`InterfaceType`], built with its constructors
+//! (`InterfaceType::record`, `InterfaceType::list`, ...) and printed in WIT-like syntax.
+//!
+//! Nothing is wrapped or redefined here, so the canonical ABI layout of a type is always the
+//! one environ computed (`ty.abi()` and the node types' offset accessors).
+
+pub use weld_environ::component::{
+    Case, EnumType, Field, FixedListType, FlagsType, FuncType, InterfaceType, ListType, OptionType, RecordType,
+    ResourceId, ResultType, TupleType, VariantType,
+};
+
+/// A component value type; the same tree as [`InterfaceType`].
+pub type Type = InterfaceType;
