@@ -40,7 +40,10 @@ impl Extern {
     }
     /// Its type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
-        let s = store.as_context().opaque();
+        self.ty_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty_in(s)),
             Extern::Global(g) => ExternType::Global(g.ty_in(s)),

@@ -105,15 +105,10 @@ impl Instance {
 
 /// Checks an import against the module's declared type.
 fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &ExternType, actual: &Extern) -> Result<()> {
-    let actual_ty = match actual {
-        Extern::Func(f) => {
-            s.check_owner(f.store_id());
-            ExternType::Func(f.ty_in(s))
-        }
-        Extern::Global(g) => ExternType::Global(g.ty_in(s)),
-        Extern::Table(t) => ExternType::Table(s.table(t.index).ty()),
-        Extern::Memory(m) => ExternType::Memory(s.memory(m.index).ty()),
-    };
+    if let Extern::Func(f) = actual {
+        s.check_owner(f.store_id());
+    }
+    let actual_ty = actual.ty_in(s);
     let ok = match (expected, &actual_ty) {
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
         (ExternType::Global(e), ExternType::Global(a)) => {

@@ -273,11 +273,8 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn call_ref(&mut self, ty: TypeIndex, tail: bool) {
-        let funcref = self.pop();
-        let n = self.env.module.types[ty].params.len();
-        let args = self.popn(n);
-        self.builder.ins().trapz(funcref, trap_code(Trap::NullFunctionReference));
+    /// Calls the (non-null) `VMFuncRef` at address `funcref`, of type `ty`.
+    fn call_funcref(&mut self, funcref: Value, ty: TypeIndex, args: Vec<Value>, tail: bool) {
         let code =
             self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
         let callee_vmctx =
@@ -286,6 +283,14 @@ impl FuncTranslator<'_, '_> {
         let mut all = vec![callee_vmctx, self.vmctx];
         all.extend(args);
         self.finish_call(tail, sig, Some(code), None, all);
+    }
+
+    fn call_ref(&mut self, ty: TypeIndex, tail: bool) {
+        let funcref = self.pop();
+        let n = self.env.module.types[ty].params.len();
+        let args = self.popn(n);
+        self.builder.ins().trapz(funcref, trap_code(Trap::NullFunctionReference));
+        self.call_funcref(funcref, ty, args, tail);
     }
 
     fn call(&mut self, f: FuncIndex, tail: bool) {
@@ -332,13 +337,6 @@ impl FuncTranslator<'_, '_> {
         let expected = self.builder.ins().load(types::I32, flags, ids, (ty.0 * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.builder.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
-        let code =
-            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::WASM_CALL as i32);
-        let callee_vmctx =
-            self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), funcref, func_ref::VMCTX as i32);
-        let sig = self.env.sig_ref(&mut self.builder, ty);
-        let mut all = vec![callee_vmctx, self.vmctx];
-        all.extend(args);
-        self.finish_call(tail, sig, Some(code), None, all);
+        self.call_funcref(funcref, ty, args, tail);
     }
 }
