@@ -1,5 +1,6 @@
 //! Integration tests of weld's embedder API.
 
+mod components;
 mod config;
 mod funcs;
 mod instances;

@@ -31,11 +31,17 @@ pub enum Trap {
     NullFunctionReference,
     /// A host function returned an error; the error itself travels beside the trap.
     HostError,
+    /// A component instance was entered while it could not be: it is already on the call
+    /// stack, or a previous call trapped inside it.
+    CannotEnterComponent,
+    /// A component instance called out (an import, a resource intrinsic) while it may not,
+    /// e.g. from its `post-return` function.
+    CannotLeaveComponent,
 }
 
 impl Trap {
     /// Every trap, in the order of their codes.
-    pub const ALL: [Trap; 12] = [
+    pub const ALL: [Trap; 14] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -48,6 +54,8 @@ impl Trap {
         Trap::NullReference,
         Trap::NullFunctionReference,
         Trap::HostError,
+        Trap::CannotEnterComponent,
+        Trap::CannotLeaveComponent,
     ];
 
     /// A small non-zero code for this trap, used as a Cranelift user trap code.
@@ -75,6 +83,8 @@ impl Trap {
             Trap::NullReference => "null reference",
             Trap::NullFunctionReference => "null function reference",
             Trap::HostError => "host function error",
+            Trap::CannotEnterComponent => "cannot enter component instance",
+            Trap::CannotLeaveComponent => "cannot leave component instance",
         }
     }
 }

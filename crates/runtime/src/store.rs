@@ -40,6 +40,8 @@ pub struct StoreOpaque {
     globals: Vec<VmGlobal>,
     host_funcs: Vec<Box<dyn Any + Send>>,
     externrefs: Vec<ExternRef>,
+    /// Component instances; their core instances live in `instances`.
+    pub(crate) component_instances: Vec<crate::component::InstanceState>,
 }
 
 impl<T> Store<T> {
@@ -56,6 +58,7 @@ impl<T> Store<T> {
             globals: Vec::new(),
             host_funcs: Vec::new(),
             externrefs: Vec::new(),
+            component_instances: Vec::new(),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }

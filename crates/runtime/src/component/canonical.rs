@@ -67,13 +67,25 @@ fn utf16_tag(width: MemoryWidth) -> u64 {
 fn check_bounds(mem_len: usize, what: &str, ptr: u64, len: u64) -> Result<usize> {
     match ptr.checked_add(len) {
         Some(end) if end <= mem_len as u64 => Ok(ptr as usize),
-        _ => bail!("{what} of {len} bytes at {ptr:#x} is out of bounds of a memory of {mem_len} bytes"),
+        _ => bail!("{what} out-of-bounds: {len} bytes at {ptr:#x} do not fit in a memory of {mem_len} bytes"),
     }
 }
 
 fn check_align(ptr: u64, align: u32) -> Result<()> {
     if !ptr.is_multiple_of(u64::from(align.max(1))) {
-        bail!("pointer {ptr:#x} is not aligned to {align}");
+        bail!("unaligned pointer: {ptr:#x} is not aligned to {align}");
+    }
+    Ok(())
+}
+
+/// Checks a pointer `realloc` returned for `size` bytes aligned to `align` (the spec's traps
+/// after `allocate` and `reallocate`).
+pub fn check_realloc_result(mem_len: usize, ptr: u64, align: u32, size: u64) -> Result<()> {
+    if !ptr.is_multiple_of(u64::from(align.max(1))) {
+        bail!("realloc return: result not aligned ({ptr:#x} is not aligned to {align})");
+    }
+    if ptr.checked_add(size).is_none_or(|end| end > mem_len as u64) {
+        bail!("realloc return: beyond end of memory ({size} bytes at {ptr:#x}, memory of {mem_len} bytes)");
     }
     Ok(())
 }
@@ -94,7 +106,7 @@ fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
 }
 
 fn char_from(i: u32) -> Result<char> {
-    char::from_u32(i).ok_or_else(|| anyhow!("invalid char {i:#x}"))
+    char::from_u32(i).ok_or_else(|| anyhow!("invalid `char` bit pattern {i:#x}"))
 }
 
 fn unsupported_handle(ty: &InterfaceType) -> anyhow::Error {
@@ -121,7 +133,7 @@ fn variant_case(
         _ => bail!("{ty} is not a variant"),
     };
     if index >= count as u64 {
-        bail!("invalid discriminant {index} for {ty} of {count} cases");
+        bail!("invalid variant discriminant {index} for {ty} of {count} cases");
     }
     Ok((payload, layout))
 }
@@ -266,7 +278,7 @@ impl Loader<'_> {
             bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
         };
         check_align(ptr, element.abi().align(self.width))?;
-        check_bounds(self.bytes.len(), "list", ptr, byte_len)?;
+        check_bounds(self.bytes.len(), "list content", ptr, byte_len)?;
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
     }
@@ -285,7 +297,7 @@ fn make_variant(ty: &InterfaceType, index: u64, payload: Option<Box<Val>>) -> Va
 fn enum_case(ty: &InterfaceType, names: &[String], index: u64) -> Result<Val> {
     match usize::try_from(index).ok().and_then(|i| names.get(i)) {
         Some(name) => Ok(Val::Enum(name.clone())),
-        _ => bail!("invalid discriminant {index} for {ty} of {} cases", names.len()),
+        _ => bail!("invalid variant discriminant {index} for {ty} of {} cases", names.len()),
     }
 }
 
@@ -308,19 +320,23 @@ fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagge
         _ => bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes"),
     };
     check_align(ptr, align)?;
-    let at = check_bounds(bytes.len(), "string", ptr, byte_len)?;
+    let at = check_bounds(bytes.len(), "string content", ptr, byte_len)?;
     let raw = &bytes[at..at + byte_len as usize];
     match enc {
         Enc::Utf8 => match std::str::from_utf8(raw) {
             Ok(s) => Ok(s.to_string()),
-            Err(_) => bail!("invalid UTF-8 string at {ptr:#x}"),
+            Err(e) if e.error_len().is_none() => bail!("incomplete utf-8 byte sequence in the string at {ptr:#x}"),
+            Err(e) => bail!("invalid utf-8 in the string at {ptr:#x} (byte {})", e.valid_up_to()),
         },
         Enc::Utf16 => {
             let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
             char::decode_utf16(units)
                 .map(|c| {
                     c.map_err(|e| {
-                        anyhow!("invalid UTF-16 string at {ptr:#x}: lone surrogate {:#x}", e.unpaired_surrogate())
+                        anyhow!(
+                            "invalid utf-16 in the string at {ptr:#x}: lone surrogate {:#x}",
+                            e.unpaired_surrogate()
+                        )
                     })
                 })
                 .collect()
@@ -434,10 +450,7 @@ impl Storer<'_> {
     /// and `reallocate`).
     fn realloc(&mut self, old: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64> {
         let ptr = self.mem.realloc(old, old_size, align, new_size)?;
-        if !ptr.is_multiple_of(u64::from(align.max(1))) {
-            bail!("realloc returned pointer {ptr:#x}, which is not aligned to {align}");
-        }
-        check_bounds(self.mem.bytes().len(), "realloc result", ptr, new_size)?;
+        check_realloc_result(self.mem.bytes().len(), ptr, align, new_size)?;
         Ok(ptr)
     }
 

@@ -1,11 +1,14 @@
 //! `Component`: a compiled component. Compiling translates the binary, flattens its nested
 //! instantiations into initializers (weld-environ's inliner) and compiles every core module in
-//! it. Instantiating and calling components is not available yet.
+//! it. The exported functions are numbered once here, so that a component `Func` is a small
+//! copyable index.
 
 use crate::{Engine, Module};
 use anyhow::{Context, Result};
+use indexmap::IndexMap;
 use std::sync::Arc;
-use weld_environ::component::info::{ComponentInfo, Export, ImportKind};
+use weld_environ::component::info::{ComponentInfo, Export, ImportKind, LiftedFunc};
+use weld_environ::component::translate::StaticModuleIndex;
 use weld_environ::component::{inline::inline, translate::translate_component};
 
 /// A compiled component.
@@ -18,6 +21,40 @@ struct ComponentInner {
     engine: Engine,
     info: ComponentInfo,
     modules: Vec<Module>,
+    /// Every exported lifted function, numbered in export order (nested instances included).
+    lifted: Vec<LiftedFunc>,
+    /// The export tree with functions replaced by their number in `lifted`.
+    exports: IndexMap<String, ExportItem>,
+}
+
+/// An export of a component, as instances look it up.
+#[derive(Clone, Debug)]
+pub(crate) enum ExportItem {
+    /// The lifted function with this number.
+    Func(usize),
+    /// A nested instance.
+    Instance(IndexMap<String, ExportItem>),
+    /// A core module (exports of modules are not reachable through the API yet).
+    #[allow(dead_code)]
+    Module(StaticModuleIndex),
+}
+
+/// Numbers the lifted functions of `exports` into `lifted`.
+fn number_exports(exports: &IndexMap<String, Export>, lifted: &mut Vec<LiftedFunc>) -> IndexMap<String, ExportItem> {
+    exports
+        .iter()
+        .map(|(name, e)| {
+            let item = match e {
+                Export::Func(f) => {
+                    lifted.push(f.clone());
+                    ExportItem::Func(lifted.len() - 1)
+                }
+                Export::Instance(inner) => ExportItem::Instance(number_exports(inner, lifted)),
+                Export::Module(m) => ExportItem::Module(*m),
+            };
+            (name.clone(), item)
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Component {
@@ -43,7 +80,29 @@ impl Component {
             .enumerate()
             .map(|(i, m)| Module::from_translation(engine, m).with_context(|| format!("compiling core module {i}")))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, modules }) })
+        let mut lifted = Vec::new();
+        let exports = number_exports(&info.exports, &mut lifted);
+        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, modules, lifted, exports }) })
+    }
+
+    pub(crate) fn info(&self) -> &ComponentInfo {
+        &self.inner.info
+    }
+
+    pub(crate) fn module(&self, index: StaticModuleIndex) -> &Module {
+        &self.inner.modules[index.0 as usize]
+    }
+
+    pub(crate) fn lifted(&self, index: usize) -> &LiftedFunc {
+        &self.inner.lifted[index]
+    }
+
+    pub(crate) fn num_lifted(&self) -> usize {
+        self.inner.lifted.len()
+    }
+
+    pub(crate) fn export_items(&self) -> &IndexMap<String, ExportItem> {
+        &self.inner.exports
     }
 
     /// The engine it was compiled with.

@@ -11,6 +11,12 @@
 
 pub mod canonical;
 mod compiled;
+mod func;
+mod host;
+mod instance;
+mod linker;
+mod store_memory;
+mod typed;
 pub mod types;
 pub mod values;
 
@@ -19,5 +25,10 @@ mod tests;
 
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
+pub use func::Func;
+pub(crate) use instance::InstanceState;
+pub use instance::{ComponentExportIndex, Instance};
+pub use linker::{Linker, LinkerInstance, StoreContextMut};
+pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
 pub use types::*;
 pub use values::Val;

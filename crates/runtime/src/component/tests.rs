@@ -202,21 +202,27 @@ fn lift_err(mem: &VecMemory, enc: StringEncoding, ty: &T, flat: &[u64]) -> Strin
 fn string_traps() {
     let mut mem = VecMemory::new();
     mem.data[0x10..0x12].copy_from_slice(&[0xc3, 0x28]);
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::String, &[0x10, 2]), "invalid UTF-8 string at 0x10");
+    assert_eq!(
+        lift_err(&mem, StringEncoding::Utf8, &T::String, &[0x10, 2]),
+        "invalid utf-8 in the string at 0x10 (byte 0)"
+    );
     mem.data[0x20..0x24].copy_from_slice(&[b'a', 0, 0x00, 0xd8]);
     assert_eq!(
         lift_err(&mem, StringEncoding::Utf16, &T::String, &[0x20, 2]),
-        "invalid UTF-16 string at 0x20: lone surrogate 0xd800"
+        "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
     );
     assert_eq!(
         lift_err(&mem, StringEncoding::CompactUtf16, &T::String, &[0x20, 2 | 1 << 31]),
-        "invalid UTF-16 string at 0x20: lone surrogate 0xd800"
+        "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
     );
     assert_eq!(
         lift_err(&mem, StringEncoding::Utf8, &T::String, &[0xfffe, 5]),
-        "string of 5 bytes at 0xfffe is out of bounds of a memory of 65536 bytes"
+        "string content out-of-bounds: 5 bytes at 0xfffe do not fit in a memory of 65536 bytes"
     );
-    assert_eq!(lift_err(&mem, StringEncoding::Utf16, &T::String, &[0x21, 1]), "pointer 0x21 is not aligned to 2");
+    assert_eq!(
+        lift_err(&mem, StringEncoding::Utf16, &T::String, &[0x21, 1]),
+        "unaligned pointer: 0x21 is not aligned to 2"
+    );
     assert!(lift_err(&mem, StringEncoding::Utf8, &T::String, &[0, 1 << 30]).contains("longer than"));
     // Latin-1 accepts every byte.
     mem.data[0x30] = 0xe9;
@@ -228,23 +234,23 @@ fn string_traps() {
 fn pointer_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(load(&mem, &o, &T::U32, 3).unwrap_err().to_string(), "pointer 0x3 is not aligned to 4");
+    assert_eq!(load(&mem, &o, &T::U32, 3).unwrap_err().to_string(), "unaligned pointer: 0x3 is not aligned to 4");
     assert_eq!(
         load(&mem, &o, &T::U64, 65536).unwrap_err().to_string(),
-        "value of 8 bytes at 0x10000 is out of bounds of a memory of 65536 bytes"
+        "value out-of-bounds: 8 bytes at 0x10000 do not fit in a memory of 65536 bytes"
     );
     assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, 1).is_err());
     assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, u64::MAX - 1).is_err());
     // Lists: misaligned and out of bounds element ranges.
     let ty = T::list(T::U32);
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &ty, &[2, 1]), "pointer 0x2 is not aligned to 4");
+    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &ty, &[2, 1]), "unaligned pointer: 0x2 is not aligned to 4");
     assert_eq!(
         lift_err(&mem, StringEncoding::Utf8, &ty, &[65532, 2]),
-        "list of 8 bytes at 0xfffc is out of bounds of a memory of 65536 bytes"
+        "list content out-of-bounds: 8 bytes at 0xfffc do not fit in a memory of 65536 bytes"
     );
     // A list pointer in memory that points out of bounds.
     mem.data[0..8].copy_from_slice(&[0xf0, 0xff, 0, 0, 8, 0, 0, 0]);
-    assert!(load(&mem, &o, &ty, 0).unwrap_err().to_string().contains("out of bounds"));
+    assert!(load(&mem, &o, &ty, 0).unwrap_err().to_string().contains("list content out-of-bounds"));
 }
 
 #[test]
@@ -252,13 +258,13 @@ fn realloc_traps() {
     let mut mem = VecMemory { skew: 1, ..VecMemory::new() };
     let o = opts(StringEncoding::Utf16);
     let err = lower_flat(&mut mem, &o, &s("hi"), &T::String, &mut Vec::new()).unwrap_err();
-    assert_eq!(err.to_string(), "realloc returned pointer 0x401, which is not aligned to 2");
+    assert_eq!(err.to_string(), "realloc return: result not aligned (0x401 is not aligned to 2)");
     let mut mem = VecMemory { skew: 1, ..VecMemory::new() };
     let err = store(&mut mem, &o, &Val::List(vec![Val::U64(1)]), &T::list(T::U64), 0).unwrap_err();
-    assert_eq!(err.to_string(), "realloc returned pointer 0x401, which is not aligned to 8");
+    assert_eq!(err.to_string(), "realloc return: result not aligned (0x401 is not aligned to 8)");
     let mut mem = VecMemory { skew: 70000, ..VecMemory::new() };
     let err = store(&mut mem, &o, &s("x"), &T::String, 0).unwrap_err();
-    assert!(err.to_string().contains("realloc result of 2 bytes"), "{err}");
+    assert!(err.to_string().contains("realloc return: beyond end of memory (2 bytes"), "{err}");
     // An error from realloc itself is passed on.
     let mut mem = VecMemory { next: 65535, ..VecMemory::new() };
     let err = store(&mut mem, &o, &s("xyz"), &T::String, 0).unwrap_err();
@@ -269,19 +275,19 @@ fn realloc_traps() {
 fn value_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0xd800]), "invalid char 0xd800");
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0x110000]), "invalid char 0x110000");
+    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0xd800]), "invalid `char` bit pattern 0xd800");
+    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0x110000]), "invalid `char` bit pattern 0x110000");
     mem.data[4..8].copy_from_slice(&0xdfffu32.to_le_bytes());
-    assert_eq!(load(&mem, &o, &T::Char, 4).unwrap_err().to_string(), "invalid char 0xdfff");
+    assert_eq!(load(&mem, &o, &T::Char, 4).unwrap_err().to_string(), "invalid `char` bit pattern 0xdfff");
     let ty = T::variant([("a", None), ("b", Some(T::U8))]);
     assert_eq!(
         lift_err(&mem, StringEncoding::Utf8, &ty, &[2, 0]),
-        "invalid discriminant 2 for variant { a, b(u8) } of 2 cases"
+        "invalid variant discriminant 2 for variant { a, b(u8) } of 2 cases"
     );
     mem.data[16] = 2;
-    assert!(load(&mem, &o, &T::option(T::U8), 16).unwrap_err().to_string().contains("invalid discriminant 2"));
+    assert!(load(&mem, &o, &T::option(T::U8), 16).unwrap_err().to_string().contains("invalid variant discriminant 2"));
     let e = T::enumeration(["x", "y", "z"]);
-    assert!(lift_err(&mem, StringEncoding::Utf8, &e, &[3]).contains("invalid discriminant 3"));
+    assert!(lift_err(&mem, StringEncoding::Utf8, &e, &[3]).contains("invalid variant discriminant 3"));
     // 257 cases: a 2-byte discriminant; 257 itself is out of range.
     let big = T::enumeration((0..257).map(|i| format!("e{i}")));
     mem.data[20..22].copy_from_slice(&257u16.to_le_bytes());

@@ -1,0 +1,183 @@
+//! A component's exported function ([`Func`]) and calling it from the host with component
+//! values: the arguments are lowered into the callee's core parameters (or into its memory,
+//! past `MAX_FLAT_PARAMS` values), the core function runs, and its results are lifted back.
+//!
+//! As in the spec, a call leaves the callee's results in its memory until `post-return` has
+//! run: [`Func::post_return`] must be called after every successful [`Func::call`] before the
+//! instance is entered again. A trap leaves the instance unusable.
+
+use super::canonical::{self, GuestMemory};
+use super::instance::PendingPostReturn;
+use super::store_memory::StoreMemory;
+use super::typed::{ComponentNamedList, Lift, Lower, TypedFunc};
+use super::types::{FuncType, InterfaceType};
+use super::values::Val;
+use crate::func::call_raw;
+use crate::store::{AsContext, AsContextMut, StoreId, StoreInner};
+use crate::{Trap, ValRaw};
+use anyhow::{Context, Result, bail};
+use weld_environ::component::info::Options;
+use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
+
+/// An exported function of a component instance.
+#[derive(Clone, Copy, Debug)]
+pub struct Func {
+    pub(crate) store: StoreId,
+    /// The component instance.
+    pub(crate) instance: usize,
+    /// The function's number among the component's exported functions.
+    pub(crate) index: usize,
+}
+
+/// A flat core value read from a slot: `i32` and `f32` keep their low 32 bits.
+pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
+    match ty {
+        FlatType::I32 | FlatType::F32 => u64::from(slot.get_u64() as u32),
+        FlatType::I64 | FlatType::F64 => slot.get_u64(),
+    }
+}
+
+/// The canonical memory, realloc and string encoding that `options` name in instance
+/// `instance`.
+pub(crate) fn guest_memory<'a, T>(
+    store: &'a mut StoreInner<T>,
+    instance: usize,
+    options: &Options,
+) -> (StoreMemory<'a, T>, canonical::Options) {
+    let state = store.opaque().component_instance(instance);
+    let memory = options.memory.map(|m| state.memories[m.0 as usize]);
+    let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
+    let opts = canonical::Options { string_encoding: options.string_encoding };
+    (StoreMemory { store, memory, realloc, memory64: options.memory64 }, opts)
+}
+
+/// The parameters of a function type as one tuple type (how they are laid out in memory).
+pub(crate) fn params_tuple(ty: &FuncType) -> InterfaceType {
+    InterfaceType::tuple(ty.param_types().cloned())
+}
+
+impl Func {
+    fn lifted<'a>(&self, store: &'a StoreInner<impl Sized>) -> &'a weld_environ::component::info::LiftedFunc {
+        let s = store.opaque();
+        s.check_owner(self.store);
+        s.component_instance(self.instance).component.lifted(self.index)
+    }
+
+    /// The function's component type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        self.lifted(store.as_context()).ty.clone()
+    }
+
+    /// The parameters' names and types.
+    pub fn params(&self, store: impl AsContext) -> Box<[(String, InterfaceType)]> {
+        self.lifted(store.as_context()).ty.params.clone().into_boxed_slice()
+    }
+
+    /// The result types (none or one).
+    pub fn results(&self, store: impl AsContext) -> Box<[InterfaceType]> {
+        self.lifted(store.as_context()).ty.result.clone().into_iter().collect()
+    }
+
+    /// A typed view of this function, checked against its type.
+    pub fn typed<Params, Results>(&self, store: impl AsContext) -> Result<TypedFunc<Params, Results>>
+    where
+        Params: ComponentNamedList + Lower,
+        Results: ComponentNamedList + Lift,
+    {
+        let ty = &self.lifted(store.as_context()).ty;
+        let params: Vec<InterfaceType> = ty.param_types().cloned().collect();
+        Params::typecheck_list(&params, "parameter").context("the parameter types differ")?;
+        let results: Vec<InterfaceType> = ty.result.iter().cloned().collect();
+        Results::typecheck_list(&results, "result").context("the result types differ")?;
+        Ok(TypedFunc::new_unchecked(*self))
+    }
+
+    /// Calls the function with `params`, writing its result (if it has one) into `results`.
+    ///
+    /// Every parameter is checked against the function's type first; an error names the
+    /// parameter and the path into its value. After a successful call, call
+    /// [`Func::post_return`] before calling into the same instance again.
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let store = store.as_context_mut();
+        let lifted = self.lifted(store).clone();
+        let ty = &lifted.ty;
+        if params.len() != ty.params.len() {
+            bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
+        }
+        let num_results = usize::from(ty.result.is_some());
+        if results.len() != num_results {
+            bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
+        }
+        for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
+            val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
+        }
+        let state = store.opaque_mut().component_instance_mut(self.instance);
+        if state.pending_post_return.is_some() {
+            bail!("`post_return` must be called after a call before the instance is called again");
+        }
+        if !state.may_enter {
+            return Err(Trap::CannotEnterComponent.into());
+        }
+        state.may_enter = false;
+        let callee = state.callees[self.index];
+        let post_return = lifted.options.post_return.map(|p| state.post_returns[p.0 as usize]);
+
+        let width = MemoryWidth::from_memory64(lifted.options.memory64);
+        let sig = ty.core_signature(width, AbiContext::Lift);
+        let (mut mem, opts) = guest_memory(store, self.instance, &lifted.options);
+        let mut flat = Vec::with_capacity(sig.params.len());
+        if sig.params_in_memory {
+            let tuple = params_tuple(ty);
+            let abi = tuple.abi();
+            let ptr = mem.realloc(0, 0, abi.align(width), u64::from(abi.size(width)))?;
+            canonical::check_realloc_result(mem.bytes().len(), ptr, abi.align(width), u64::from(abi.size(width)))?;
+            canonical::store(&mut mem, &opts, &Val::Tuple(params.to_vec()), &tuple, ptr)?;
+            flat.push(ptr);
+        } else {
+            for (val, t) in params.iter().zip(ty.param_types()) {
+                canonical::lower_flat(&mut mem, &opts, val, t, &mut flat)?;
+            }
+        }
+        let mut slots: Vec<ValRaw> = flat.into_iter().map(ValRaw::u64).collect();
+        slots.resize(slots.len().max(sig.results.len()), ValRaw::default());
+        // SAFETY: `slots` holds the callee's core parameters, flattened by the same signature
+        // that validation checked the callee against, and has room for its results.
+        unsafe { call_raw(mem.store, callee, None, &mut slots)? };
+        let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
+        if let Some(rt) = &ty.result {
+            let val = if sig.results_in_memory {
+                let ptr = read_flat(core_results[0], width.ptr_type());
+                canonical::load(&mem, &opts, rt, ptr)?
+            } else {
+                let mut it = sig.results.iter().zip(&core_results).map(|(t, v)| read_flat(*v, *t));
+                canonical::lift_flat(&mem, &opts, rt, &mut it)?
+            };
+            results[0] = val;
+        }
+        store.opaque_mut().component_instance_mut(self.instance).pending_post_return =
+            Some(PendingPostReturn { func: self.index, call: post_return.map(|f| (f, core_results)) });
+        Ok(())
+    }
+
+    /// Finishes the last call: runs the callee's `post-return` function, if it has one, with
+    /// the call's core results, and lets the instance be entered again. Calling it when no
+    /// call is pending does nothing.
+    pub fn post_return(&self, mut store: impl AsContextMut) -> Result<()> {
+        let store = store.as_context_mut();
+        store.opaque().check_owner(self.store);
+        let state = store.opaque_mut().component_instance_mut(self.instance);
+        let Some(pending) = state.pending_post_return.take() else { return Ok(()) };
+        if pending.func != self.index {
+            log::debug!("post_return called on another function of the instance than the one called last");
+        }
+        if let Some((f, mut raw)) = pending.call {
+            state.may_leave = false;
+            // SAFETY: validation checked that post-return takes the callee's core results and
+            // returns nothing; `raw` holds exactly those results.
+            unsafe { call_raw(store, f, None, &mut raw)? };
+            store.opaque_mut().component_instance_mut(self.instance).may_leave = true;
+        }
+        store.opaque_mut().component_instance_mut(self.instance).may_enter = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! Lowering a host function into a component: the core function a component's
+//! `canon lower` of an import becomes. Called from wasm with the flattened core arguments, it
+//! lifts them into component values (from the caller's memory past `MAX_FLAT_PARAMS`), calls
+//! the host function, checks its result against the import's type and lowers it back, into a
+//! core result or through the caller's result pointer.
+//!
+//! The spec's `canon lower` traps when the caller may not leave its instance (during its
+//! `post-return`); that is checked first.
+
+use super::canonical;
+use super::func::{guest_memory, params_tuple, read_flat};
+use super::linker::HostFunc;
+use super::types::FuncType;
+use super::values::Val;
+use crate::store::StoreInner;
+use crate::{Trap, ValRaw, ValType};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use weld_environ::component::info::Options;
+use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
+
+fn core_type(t: FlatType) -> ValType {
+    match t {
+        FlatType::I32 => ValType::I32,
+        FlatType::I64 => ValType::I64,
+        FlatType::F32 => ValType::F32,
+        FlatType::F64 => ValType::F64,
+    }
+}
+
+/// Creates the core function that calls `host` for component instance `instance`, whose
+/// import `name` has type `ty` and is lowered with `options`.
+pub(crate) fn lower_import<T: 'static>(
+    store: &mut StoreInner<T>,
+    instance: usize,
+    host: Arc<HostFunc<T>>,
+    ty: FuncType,
+    options: Options,
+    name: String,
+) -> Result<crate::Func> {
+    let width = MemoryWidth::from_memory64(options.memory64);
+    let sig = ty.core_signature(width, AbiContext::Lower);
+    let core_ty =
+        crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
+    let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
+        if !store.opaque().component_instance(instance).may_leave {
+            return Err(Trap::CannotLeaveComponent.into());
+        }
+        let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
+        let (mem, opts) = guest_memory(store, instance, &options);
+        let params = if sig.params_in_memory {
+            match canonical::load(&mem, &opts, &params_tuple(&ty), flat[0])? {
+                Val::Tuple(items) => items,
+                _ => unreachable!("a tuple type loads as a tuple"),
+            }
+        } else {
+            let mut it = flat.iter().copied();
+            ty.param_types().map(|t| canonical::lift_flat(&mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
+        };
+        let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
+        (host.call)(&mut *store, &params, &mut results).with_context(|| format!("host function `{name}` failed"))?;
+        let Some(rt) = &ty.result else { return Ok(()) };
+        results[0]
+            .typecheck(rt)
+            .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
+        let (mut mem, opts) = guest_memory(store, instance, &options);
+        if sig.results_in_memory {
+            let retptr = *flat.last().expect("a result pointer is the last parameter");
+            canonical::store(&mut mem, &opts, &results[0], rt, retptr)?;
+        } else {
+            let mut out = Vec::with_capacity(1);
+            canonical::lower_flat(&mut mem, &opts, &results[0], rt, &mut out)?;
+            slots[0] = ValRaw::u64(out[0]);
+        }
+        Ok(())
+    };
+    crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
+}

@@ -1,0 +1,196 @@
+//! `Linker<T>` for components: a tree of named host definitions (functions over component
+//! values, instances nesting more definitions, core modules) that satisfies a component's
+//! imports when it is instantiated. Matching the definitions against the component happens in
+//! `instance.rs`; this module only stores them.
+
+use super::Component;
+use super::instance::{Instance, instantiate};
+use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
+use super::types::FuncType;
+use super::values::Val;
+use crate::store::{AsContextMut, StoreInner};
+use crate::{Engine, Module};
+use anyhow::{Result, bail};
+use indexmap::IndexMap;
+use indexmap::map::Entry;
+use std::sync::Arc;
+
+/// The store as a host function sees it: its data (`data()`, `data_mut()`) and everything in it.
+pub type StoreContextMut<'a, T> = &'a mut StoreInner<T>;
+
+/// A host function over component values: its parameters, and room for its results.
+pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// A host function defined in a linker.
+pub(crate) struct HostFunc<T> {
+    /// Its type, when the host gave one (`func_wrap`); `func_new` functions are checked at
+    /// each call instead.
+    pub(crate) ty: Option<FuncType>,
+    pub(crate) call: Arc<HostCall<T>>,
+}
+
+/// Something a name in a linker is defined as.
+pub(crate) enum Definition<T> {
+    Func(Arc<HostFunc<T>>),
+    Instance(IndexMap<String, Definition<T>>),
+    // Defined so that importing components get a clear "not supported yet" error rather
+    // than "not defined"; the inliner does not instantiate imported modules yet.
+    #[allow(dead_code)]
+    Module(Module),
+}
+
+impl<T> Definition<T> {
+    /// What kind of item this is, for error messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "function",
+            Definition::Instance(_) => "instance",
+            Definition::Module(_) => "core module",
+        }
+    }
+}
+
+/// Host definitions for instantiating components in stores with data `T`.
+pub struct Linker<T> {
+    engine: Engine,
+    root: IndexMap<String, Definition<T>>,
+    allow_shadowing: bool,
+}
+
+/// A place in a [`Linker`]'s tree of names: the root, or a nested instance.
+pub struct LinkerInstance<'a, T> {
+    map: &'a mut IndexMap<String, Definition<T>>,
+    /// The names leading here, for error messages.
+    path: String,
+    allow_shadowing: bool,
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker.
+    pub fn new(engine: &Engine) -> Linker<T> {
+        Linker { engine: engine.clone(), root: IndexMap::new(), allow_shadowing: false }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether defining a name again replaces it (default: an error).
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    /// The root of the name tree, where a component's top-level imports are found.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance { map: &mut self.root, path: String::new(), allow_shadowing: self.allow_shadowing }
+    }
+
+    /// The instance named `name` at the root, created if it does not exist.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        self.root().into_instance(name)
+    }
+
+    pub(crate) fn definitions(&self) -> &IndexMap<String, Definition<T>> {
+        &self.root
+    }
+
+    /// Instantiates `component` in `store`, satisfying its imports from this linker.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, component: &Component) -> Result<Instance> {
+        instantiate(store.as_context_mut(), self, component)
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+        match self.map.entry(name.to_string()) {
+            Entry::Occupied(_) if !self.allow_shadowing => {
+                bail!("`{}` is already defined in this linker", self.full_name(name))
+            }
+            Entry::Occupied(mut e) => {
+                e.insert(def);
+            }
+            Entry::Vacant(e) => {
+                e.insert(def);
+            }
+        }
+        Ok(())
+    }
+
+    fn full_name(&self, name: &str) -> String {
+        if self.path.is_empty() { name.to_string() } else { format!("{}/{name}", self.path) }
+    }
+
+    /// Defines `name` as a host function over dynamic values. Its parameters are lifted by the
+    /// type the component imports it with, and `results` has room for its result (zero or one
+    /// value); what the function stores there is checked against that type.
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.insert(name, Definition::Func(Arc::new(HostFunc { ty: None, call: Arc::new(func) })))
+    }
+
+    /// Defines `name` as a host function with Rust parameter and result types: `Params` and
+    /// `Results` are tuples, e.g. `(String, u32)` and `(bool,)`. Its component type is known,
+    /// so instantiation checks it against the type the component imports it with.
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, Params) -> Result<Results> + Send + Sync + 'static,
+    ) -> Result<()>
+    where
+        Params: ComponentNamedList + Lift + 'static,
+        Results: ComponentNamedList + Lower + 'static,
+    {
+        let ty = FuncType {
+            params: Params::types().into_iter().enumerate().map(|(i, t)| (format!("p{i}"), t)).collect(),
+            result: match Results::types().as_slice() {
+                [] => None,
+                [one] => Some(one.clone()),
+                _ => bail!("a component function has at most one result; use a tuple type inside `(T,)`"),
+            },
+        };
+        let call = move |store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]| -> Result<()> {
+            let params = Params::from_val(Val::Tuple(params.to_vec()))?;
+            let out = tuple_elements(func(store, params)?.to_val());
+            if out.len() != results.len() {
+                bail!("the host function returned {} results where {} were expected", out.len(), results.len());
+            }
+            for (slot, v) in results.iter_mut().zip(out) {
+                *slot = v;
+            }
+            Ok(())
+        };
+        self.insert(name, Definition::Func(Arc::new(HostFunc { ty: Some(ty), call: Arc::new(call) })))
+    }
+
+    /// Defines `name` as a core module, for components that import one.
+    pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
+        self.insert(name, Definition::Module(module.clone()))
+    }
+
+    /// The nested instance `name`, created if it does not exist.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let path = self.full_name(name);
+        let allow_shadowing = self.allow_shadowing;
+        let entry = self.map.entry(name.to_string()).or_insert_with(|| Definition::Instance(IndexMap::new()));
+        match entry {
+            Definition::Instance(map) => Ok(LinkerInstance { map, path, allow_shadowing }),
+            other => bail!("`{path}` is already defined in this linker as a {}, not an instance", other.kind()),
+        }
+    }
+
+    /// Like [`LinkerInstance::instance`], consuming this one.
+    pub fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
+        let path = self.full_name(name);
+        let allow_shadowing = self.allow_shadowing;
+        let entry = self.map.entry(name.to_string()).or_insert_with(|| Definition::Instance(IndexMap::new()));
+        match entry {
+            Definition::Instance(map) => Ok(LinkerInstance { map, path, allow_shadowing }),
+            other => bail!("`{path}` is already defined in this linker as a {}, not an instance", other.kind()),
+        }
+    }
+}

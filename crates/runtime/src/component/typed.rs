@@ -1,0 +1,386 @@
+//! Rust types as component types: the [`ComponentType`], [`Lift`] and [`Lower`] traits, their
+//! implementations for the Rust types that have an obvious component counterpart, and
+//! [`TypedFunc`], a component function called with Rust values.
+//!
+//! | component type | Rust type |
+//! |---|---|
+//! | `bool`, `s8` .. `u64`, `f32`, `f64`, `char` | `bool`, `i8` .. `u64`, `f32`, `f64`, `char` |
+//! | `string` | `String` (both ways), `&str` and `Box<str>` (lowered only) |
+//! | `list<T>` | `Vec<T>` (both ways), `&[T]` (lowered only) |
+//! | `option<T>` | `Option<T>` |
+//! | `result<T, E>` | `Result<T, E>`, `()` for a missing side |
+//! | `tuple<A, B, ..>` | `(A, B, ..)` |
+//!
+//! Parameter lists and results are tuples: a function `(a: u32, b: string) -> bool` is a
+//! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results.
+//!
+//! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
+//! exactly the checks and layout of a dynamic one.
+
+use super::func::Func;
+use super::types::InterfaceType;
+use super::values::Val;
+use crate::store::AsContextMut;
+use anyhow::{Context, Result, anyhow, bail};
+use std::marker::PhantomData;
+
+/// A Rust type that corresponds to a component type.
+pub trait ComponentType {
+    /// The component type this Rust type stands for.
+    fn ty() -> InterfaceType;
+
+    /// Checks that `ty` is a type this Rust type can stand for; the error says what differs.
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        let mine = Self::ty();
+        if &mine == ty { Ok(()) } else { bail!("type mismatch: expected {ty}, found a Rust type for {mine}") }
+    }
+}
+
+/// A Rust value that can be lowered into a component (passed to a guest).
+pub trait Lower: ComponentType {
+    /// The value as a component value.
+    fn to_val(&self) -> Val;
+}
+
+/// A Rust value that can be lifted out of a component (received from a guest).
+pub trait Lift: ComponentType + Sized {
+    /// Converts a component value that has been checked against `Self::ty()`.
+    fn from_val(val: Val) -> Result<Self>;
+}
+
+/// A tuple used as a parameter list or as results.
+pub trait ComponentNamedList: ComponentType {
+    /// The type of each element.
+    fn types() -> Vec<InterfaceType>;
+
+    /// Checks the elements against `types`, naming the element that differs.
+    fn typecheck_list(types: &[InterfaceType], what: &str) -> Result<()>;
+}
+
+fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
+    anyhow!("expected a {expected} value, found {}", found.kind())
+}
+
+macro_rules! primitives {
+    ($($rust:ty => $variant:ident, $ty:ident;)*) => {$(
+        impl ComponentType for $rust {
+            fn ty() -> InterfaceType {
+                InterfaceType::$ty
+            }
+        }
+        impl Lower for $rust {
+            fn to_val(&self) -> Val {
+                Val::$variant(*self)
+            }
+        }
+        impl Lift for $rust {
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(v) => Ok(v),
+                    other => Err(mismatch(stringify!($rust), &other)),
+                }
+            }
+        }
+    )*};
+}
+
+primitives! {
+    bool => Bool, Bool;
+    i8 => S8, S8;
+    u8 => U8, U8;
+    i16 => S16, S16;
+    u16 => U16, U16;
+    i32 => S32, S32;
+    u32 => U32, U32;
+    i64 => S64, S64;
+    u64 => U64, U64;
+    f32 => Float32, F32;
+    f64 => Float64, F64;
+    char => Char, Char;
+}
+
+impl ComponentType for String {
+    fn ty() -> InterfaceType {
+        InterfaceType::String
+    }
+}
+impl Lower for String {
+    fn to_val(&self) -> Val {
+        Val::String(self.clone())
+    }
+}
+impl Lift for String {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::String(s) => Ok(s),
+            other => Err(mismatch("string", &other)),
+        }
+    }
+}
+impl ComponentType for &str {
+    fn ty() -> InterfaceType {
+        InterfaceType::String
+    }
+}
+impl Lower for &str {
+    fn to_val(&self) -> Val {
+        Val::String(self.to_string())
+    }
+}
+impl ComponentType for Box<str> {
+    fn ty() -> InterfaceType {
+        InterfaceType::String
+    }
+}
+impl Lower for Box<str> {
+    fn to_val(&self) -> Val {
+        Val::String(self.to_string())
+    }
+}
+
+fn typecheck_list_of<T: ComponentType>(ty: &InterfaceType) -> Result<()> {
+    match ty {
+        InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
+        _ => bail!("type mismatch: expected {ty}, found a Rust list type"),
+    }
+}
+
+impl<T: ComponentType> ComponentType for Vec<T> {
+    fn ty() -> InterfaceType {
+        InterfaceType::list(T::ty())
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        typecheck_list_of::<T>(ty)
+    }
+}
+impl<T: Lower> Lower for Vec<T> {
+    fn to_val(&self) -> Val {
+        Val::List(self.iter().map(Lower::to_val).collect())
+    }
+}
+impl<T: Lift> Lift for Vec<T> {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::List(items) => items.into_iter().map(T::from_val).collect(),
+            other => Err(mismatch("list", &other)),
+        }
+    }
+}
+impl<T: ComponentType> ComponentType for &[T] {
+    fn ty() -> InterfaceType {
+        InterfaceType::list(T::ty())
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        typecheck_list_of::<T>(ty)
+    }
+}
+impl<T: Lower> Lower for &[T] {
+    fn to_val(&self) -> Val {
+        Val::List(self.iter().map(Lower::to_val).collect())
+    }
+}
+
+impl<T: ComponentType> ComponentType for Option<T> {
+    fn ty() -> InterfaceType {
+        InterfaceType::option(T::ty())
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        match ty {
+            InterfaceType::Option(o) => T::typecheck(o.some()).context("in the payload type of an option"),
+            _ => bail!("type mismatch: expected {ty}, found a Rust Option"),
+        }
+    }
+}
+impl<T: Lower> Lower for Option<T> {
+    fn to_val(&self) -> Val {
+        Val::Option(self.as_ref().map(|v| Box::new(v.to_val())))
+    }
+}
+impl<T: Lift> Lift for Option<T> {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::Option(v) => v.map(|v| T::from_val(*v)).transpose(),
+            other => Err(mismatch("option", &other)),
+        }
+    }
+}
+
+/// A side of a `result`: `()` stands for a missing payload.
+trait ResultSide: Sized {
+    fn side_ty() -> Option<InterfaceType>;
+    fn side_typecheck(ty: Option<&InterfaceType>) -> Result<()>;
+    fn side_to_val(&self) -> Option<Box<Val>>;
+    fn side_from_val(val: Option<Box<Val>>) -> Result<Self>;
+}
+
+impl<T: ComponentType + Lower + Lift + 'static> ResultSide for T {
+    fn side_ty() -> Option<InterfaceType> {
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() { None } else { Some(T::ty()) }
+    }
+    fn side_typecheck(ty: Option<&InterfaceType>) -> Result<()> {
+        match (Self::side_ty(), ty) {
+            (None, None) => Ok(()),
+            (Some(_), Some(ty)) => T::typecheck(ty),
+            (None, Some(ty)) => bail!("type mismatch: expected a payload of {ty}, found `()`"),
+            (Some(mine), None) => bail!("type mismatch: expected no payload, found a Rust type for {mine}"),
+        }
+    }
+    fn side_to_val(&self) -> Option<Box<Val>> {
+        Self::side_ty().map(|_| Box::new(self.to_val()))
+    }
+    fn side_from_val(val: Option<Box<Val>>) -> Result<Self> {
+        match val {
+            Some(v) => T::from_val(*v),
+            None => T::from_val(Val::Tuple(Vec::new())),
+        }
+    }
+}
+
+impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> ComponentType
+    for Result<T, E>
+{
+    fn ty() -> InterfaceType {
+        InterfaceType::result(T::side_ty(), E::side_ty())
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        match ty {
+            InterfaceType::Result(r) => {
+                T::side_typecheck(r.ok()).context("in the ok type of a result")?;
+                E::side_typecheck(r.err()).context("in the error type of a result")
+            }
+            _ => bail!("type mismatch: expected {ty}, found a Rust Result"),
+        }
+    }
+}
+impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> Lower for Result<T, E> {
+    fn to_val(&self) -> Val {
+        Val::Result(match self {
+            Ok(v) => Ok(v.side_to_val()),
+            Err(e) => Err(e.side_to_val()),
+        })
+    }
+}
+impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> Lift for Result<T, E> {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::Result(Ok(v)) => Ok(Ok(T::side_from_val(v)?)),
+            Val::Result(Err(e)) => Ok(Err(E::side_from_val(e)?)),
+            other => Err(mismatch("result", &other)),
+        }
+    }
+}
+
+macro_rules! tuples {
+    ($(($($t:ident $n:tt),*);)*) => {$(
+        impl<$($t: ComponentType),*> ComponentType for ($($t,)*) {
+            fn ty() -> InterfaceType {
+                InterfaceType::tuple([$($t::ty()),*])
+            }
+            fn typecheck(ty: &InterfaceType) -> Result<()> {
+                match ty {
+                    InterfaceType::Tuple(t) => Self::typecheck_list(t.types(), "element"),
+                    _ => bail!("type mismatch: expected {ty}, found a Rust tuple"),
+                }
+            }
+        }
+        impl<$($t: ComponentType),*> ComponentNamedList for ($($t,)*) {
+            fn types() -> Vec<InterfaceType> {
+                vec![$($t::ty()),*]
+            }
+            #[allow(unused_variables)]
+            fn typecheck_list(types: &[InterfaceType], what: &str) -> Result<()> {
+                let expected: &[&str] = &[$(stringify!($t)),*];
+                if types.len() != expected.len() {
+                    bail!("type mismatch: expected {} {what}s, found a Rust tuple of {}", types.len(), expected.len());
+                }
+                $($t::typecheck(&types[$n]).with_context(|| format!("in {what} {}", $n))?;)*
+                Ok(())
+            }
+        }
+        impl<$($t: Lower),*> Lower for ($($t,)*) {
+            fn to_val(&self) -> Val {
+                Val::Tuple(vec![$(self.$n.to_val()),*])
+            }
+        }
+        impl<$($t: Lift),*> Lift for ($($t,)*) {
+            #[allow(unused_mut, unused_variables)]
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::Tuple(items) => {
+                        let mut items = items.into_iter();
+                        let mut next = || items.next().ok_or_else(|| anyhow!("too few tuple elements"));
+                        Ok(($($t::from_val(next()?)?,)*))
+                    }
+                    other => Err(mismatch("tuple", &other)),
+                }
+            }
+        }
+    )*};
+}
+
+tuples! {
+    ();
+    (A 0);
+    (A 0, B 1);
+    (A 0, B 1, C 2);
+    (A 0, B 1, C 2, D 3);
+    (A 0, B 1, C 2, D 3, E 4);
+    (A 0, B 1, C 2, D 3, E 4, F 5);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+}
+
+/// Splits a parameter or result tuple into its elements.
+pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
+    match val {
+        Val::Tuple(items) => items,
+        other => vec![other],
+    }
+}
+
+/// A component function with Rust parameter and result types, checked once when created.
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _marker: PhantomData<fn(Params) -> Results>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<Params, Results> TypedFunc<Params, Results>
+where
+    Params: ComponentNamedList + Lower,
+    Results: ComponentNamedList + Lift,
+{
+    /// Wraps `func` without checking its type; [`Func::typed`] checks it.
+    pub(crate) fn new_unchecked(func: Func) -> Self {
+        TypedFunc { func, _marker: PhantomData }
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function. As with [`Func::call`], [`TypedFunc::post_return`] must be called
+    /// before the instance is entered again.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let params = tuple_elements(params.to_val());
+        let mut results = vec![Val::Bool(false); Results::types().len()];
+        self.func.call(store.as_context_mut(), &params, &mut results)?;
+        Results::from_val(Val::Tuple(results))
+    }
+
+    /// Runs the callee's `post-return` function (see [`Func::post_return`]).
+    pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
+        self.func.post_return(store)
+    }
+}
