@@ -297,9 +297,10 @@ fn host_functions_dynamic_and_typed() {
     linker.root().func_wrap("host-fn", |_store, (n,): (u32,)| Ok((n,))).unwrap();
     let err = linker.instantiate(&mut Store::new(&engine, ()), &component).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "import `host-fn` has the wrong type: the component expects func(s: string, n: u32) -> string, \
-         the host function is func(p0: u32) -> u32"
+         which the host function's Rust types do not match: type mismatch: expected 2 parameters, \
+         found a Rust tuple of 1"
     );
     // A missing import is named.
     let err = Linker::<()>::new(&engine).instantiate(&mut Store::new(&engine, ()), &component).unwrap_err();

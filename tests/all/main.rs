@@ -5,6 +5,7 @@ mod config;
 mod funcs;
 mod instances;
 mod random_modules;
+mod resources;
 mod traps;
 
 use weld::{Engine, Instance, Linker, Module, Store};

@@ -1,6 +1,7 @@
 //! Conversion of wasmparser's validated component types into weld's [`InterfaceType`] tree and
-//! component [`FuncType`]s. Resource types get small per-conversion ids: two handles name the
-//! same resource exactly when wasmparser says so.
+//! component [`FuncType`]s. A standalone converter gives resource types small per-conversion
+//! ids (two handles name the same resource exactly when wasmparser says so); the inliner
+//! instead binds each resource to its runtime index before converting types that use it.
 
 use super::types::{FuncType, InterfaceType, ResourceId};
 use anyhow::{Result, bail};
@@ -13,12 +14,25 @@ use wasmparser::types::TypesRef;
 pub struct TypeConverter<'a> {
     types: TypesRef<'a>,
     resources: HashMap<wasmparser::component_types::ResourceId, ResourceId>,
+    /// Whether every resource must have been bound (the inliner's mode).
+    strict: bool,
 }
 
 impl<'a> TypeConverter<'a> {
     /// A converter over `types`.
     pub fn new(types: TypesRef<'a>) -> Self {
-        TypeConverter { types, resources: HashMap::new() }
+        TypeConverter { types, resources: HashMap::new(), strict: false }
+    }
+
+    /// A converter over `types` in which every resource must be bound with
+    /// [`TypeConverter::bind`] before a type using it is converted.
+    pub fn strict(types: TypesRef<'a>) -> Self {
+        TypeConverter { types, resources: HashMap::new(), strict: true }
+    }
+
+    /// Makes wasmparser's resource `r` convert to `id`.
+    pub fn bind(&mut self, r: wasmparser::component_types::ResourceId, id: ResourceId) {
+        self.resources.insert(r, id);
     }
 
     /// Converts a function type.
@@ -65,8 +79,8 @@ impl<'a> TypeConverter<'a> {
                 ok.as_ref().map(|t| self.val_type(t)).transpose()?,
                 err.as_ref().map(|t| self.val_type(t)).transpose()?,
             ),
-            ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())),
-            ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())),
+            ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())?),
+            ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())?),
             ComponentDefinedType::Map { .. } => bail!("`map` types are not supported yet"),
             ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
                 bail!("`future` and `stream` types are not supported yet")
@@ -74,9 +88,16 @@ impl<'a> TypeConverter<'a> {
         })
     }
 
-    fn resource(&mut self, r: wasmparser::component_types::ResourceId) -> ResourceId {
+    fn resource(&mut self, r: wasmparser::component_types::ResourceId) -> Result<ResourceId> {
+        if let Some(id) = self.resources.get(&r) {
+            return Ok(*id);
+        }
+        if self.strict {
+            bail!("a handle names a resource type weld could not trace to its definition");
+        }
         let next = ResourceId(self.resources.len() as u32);
-        *self.resources.entry(r).or_insert(next)
+        self.resources.insert(r, next);
+        Ok(next)
     }
 }
 

@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 macro_rules! index {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub u32);
     )*};
 }
@@ -29,6 +29,50 @@ index! {
     ImportIndex;
     /// A component-to-component call that needs a fused adapter.
     FusedIndex;
+    /// A component instance inside the flattened component (the root is 0); each has its own
+    /// handle table.
+    RuntimeComponentInstanceIndex;
+    /// A resource type created at run time: each instantiation of a component that defines a
+    /// resource type creates a new one, and each host resource import is one.
+    RuntimeResourceIndex;
+    /// A resource intrinsic (`resource.new`, `resource.rep`, `resource.drop`).
+    IntrinsicIndex;
+}
+
+/// Where a resource type comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceDef {
+    /// Defined by a component instance, with its destructor if it has one.
+    Guest {
+        /// The defining instance.
+        instance: RuntimeComponentInstanceIndex,
+        /// The destructor, called with the representation when an owned handle is dropped.
+        dtor: Option<CoreDef>,
+    },
+    /// Imported from the host through this path.
+    Host(ImportPath),
+}
+
+/// Which resource intrinsic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntrinsicKind {
+    /// `resource.new`: `(rep: i32) -> i32`.
+    ResourceNew,
+    /// `resource.rep`: `(handle: i32) -> i32`.
+    ResourceRep,
+    /// `resource.drop`: `(handle: i32)`.
+    ResourceDrop,
+}
+
+/// A resource intrinsic of one component instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Intrinsic {
+    /// Which one.
+    pub kind: IntrinsicKind,
+    /// Its resource type.
+    pub resource: RuntimeResourceIndex,
+    /// The instance whose handle table it works on.
+    pub instance: RuntimeComponentInstanceIndex,
 }
 
 /// An export of a core instance.
@@ -49,6 +93,8 @@ pub enum CoreDef {
     Lowered(LoweredIndex),
     /// A lowered function of another component (a fused call).
     Fused(FusedIndex),
+    /// A resource intrinsic.
+    Intrinsic(IntrinsicIndex),
 }
 
 /// A core item passed as a module import.
@@ -63,6 +109,9 @@ pub enum CoreItemDef {
 /// Canonical options with every core item resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Options {
+    /// The component instance the lift or lower belongs to (whose handle table handles go
+    /// through).
+    pub instance: RuntimeComponentInstanceIndex,
     /// The string encoding.
     pub string_encoding: StringEncoding,
     /// The memory, if given.
@@ -165,6 +214,10 @@ pub enum Export {
 pub enum ImportKind {
     /// A function of this type.
     Func(FuncType),
+    /// A resource type.
+    Resource,
+    /// A type that is not a resource: the host provides nothing for it.
+    Type,
     /// An instance (its exports are found by name when lowered).
     Instance,
     /// Something weld does not support importing yet.
@@ -192,4 +245,10 @@ pub struct ComponentInfo {
     pub num_reallocs: u32,
     /// Number of extracted post-returns.
     pub num_post_returns: u32,
+    /// Number of component instances (handle tables).
+    pub num_component_instances: u32,
+    /// Resource types, by runtime index; `InterfaceType::Own(ResourceId(i))` names the `i`th.
+    pub resources: Vec<ResourceDef>,
+    /// Resource intrinsics, by index.
+    pub intrinsics: Vec<Intrinsic>,
 }

@@ -4,18 +4,24 @@
 //! instantiations and lowerings, plus exports that name core functions directly.
 //!
 //! A `canon lower` of a function that is a `canon lift` of another component becomes a
-//! [`FusedCall`]: the adapter compiler's input. Resource intrinsics, value imports, module
+//! [`FusedCall`]: the adapter compiler's input.
+//!
+//! Every component instantiation is a runtime component instance with its own handle table,
+//! and every resource type definition it runs creates a runtime resource; resource types are
+//! followed through imports, exports and aliases like other items, so that a handle type in
+//! any function signature names the runtime resource it really is. Value imports, module
 //! imports and async functions are reported as unsupported.
 
 use super::convert::TypeConverter;
 use super::info::*;
 use super::translate::*;
-use super::types::FuncType;
+use super::types::{FuncType, ResourceId};
 use crate::{EntityRef, ModuleTranslation};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::rc::Rc;
+use wasmparser::component_types::ComponentAnyTypeId;
 
 #[derive(Clone, Debug)]
 enum FuncValue {
@@ -50,13 +56,21 @@ struct OuterScope {
     parent: Option<Rc<OuterScope>>,
 }
 
+/// A type: resources are tracked, other types need nothing at run time.
+#[derive(Clone, Copy, Debug)]
+enum TypeValue {
+    Resource(RuntimeResourceIndex),
+    Other,
+}
+
 #[derive(Clone, Debug)]
 enum ItemValue {
     Func(FuncValue),
     Instance(InstanceValue),
     Component(ComponentValue),
     Module(StaticModuleIndex),
-    Type,
+    Type(TypeValue),
+    Value,
 }
 
 /// The values of one running component's index spaces.
@@ -71,6 +85,7 @@ struct Scope {
     funcs: Vec<FuncValue>,
     instances: Vec<InstanceValue>,
     components: Vec<ComponentValue>,
+    types: Vec<TypeValue>,
 }
 
 struct Inliner<'a, 'data> {
@@ -80,6 +95,7 @@ struct Inliner<'a, 'data> {
     memories: HashMap<CoreExport, RuntimeMemoryIndex>,
     reallocs: HashMap<CoreDef, RuntimeReallocIndex>,
     post_returns: HashMap<CoreDef, RuntimePostReturnIndex>,
+    host_resources: HashMap<ImportPath, RuntimeResourceIndex>,
 }
 
 /// Flattens a statically translated component.
@@ -91,14 +107,17 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
         memories: HashMap::new(),
         reallocs: HashMap::new(),
         post_returns: HashMap::new(),
+        host_resources: HashMap::new(),
     };
     let root = &translation.components[0];
-    let mut conv = TypeConverter::new(root.types().as_ref());
     for (name, item) in &root.imports {
         let kind = match item {
-            ComponentItem::Func(f) => ImportKind::Func(conv.func_type(root.func_type(*f))?),
+            // The type is converted when the inliner reaches the import, once the resources
+            // it may name are known.
+            ComponentItem::Func(_) => ImportKind::Func(FuncType { params: Vec::new(), result: None }),
             ComponentItem::Instance(_) => ImportKind::Instance,
-            ComponentItem::Type(_) => ImportKind::Unsupported("type"),
+            ComponentItem::Type(t) if is_resource(root, *t) => ImportKind::Resource,
+            ComponentItem::Type(_) => ImportKind::Type,
             ComponentItem::Module(_) => ImportKind::Unsupported("core module"),
             ComponentItem::Component(_) => ImportKind::Unsupported("component"),
             ComponentItem::Value(_) => ImportKind::Unsupported("value"),
@@ -130,7 +149,7 @@ fn root_export(item: ItemValue) -> Result<Option<Export>> {
         }
         ItemValue::Instance(InstanceValue::Import(_)) => bail!("re-exporting a host instance is not supported yet"),
         ItemValue::Module(m) => Export::Module(m),
-        ItemValue::Component(_) | ItemValue::Type => return Ok(None),
+        ItemValue::Component(_) | ItemValue::Type(_) | ItemValue::Value => return Ok(None),
     }))
 }
 
@@ -143,8 +162,10 @@ impl Inliner<'_, '_> {
         args: Option<&HashMap<String, ItemValue>>,
     ) -> Result<Vec<(String, ItemValue)>> {
         let c = &self.translation.components[value.index.0 as usize];
-        let mut conv = TypeConverter::new(c.types().as_ref());
+        let mut conv = TypeConverter::strict(c.types().as_ref());
         let mut s = Scope::default();
+        let frame = RuntimeComponentInstanceIndex(self.info.num_component_instances);
+        self.info.num_component_instances += 1;
         let import_arg = |i: u32| -> Result<ItemValue> {
             let name = &c.imports[i as usize].0;
             match args {
@@ -216,7 +237,7 @@ impl Inliner<'_, '_> {
                             }
                         }
                         CoreFuncDef::Lower { func, options } => {
-                            let lower = self.options(&s, options)?;
+                            let lower = self.options(&s, options, frame)?;
                             match s.funcs[*func as usize].clone() {
                                 FuncValue::Import(import, ty) => {
                                     let index = LoweredIndex(self.info.num_lowered);
@@ -235,10 +256,14 @@ impl Inliner<'_, '_> {
                                 }
                             }
                         }
-                        CoreFuncDef::ResourceNew { .. }
-                        | CoreFuncDef::ResourceDrop { .. }
-                        | CoreFuncDef::ResourceRep { .. } => {
-                            bail!("resources are not supported yet")
+                        CoreFuncDef::ResourceNew { ty } => {
+                            self.intrinsic(&s, IntrinsicKind::ResourceNew, *ty, frame)?
+                        }
+                        CoreFuncDef::ResourceDrop { ty } => {
+                            self.intrinsic(&s, IntrinsicKind::ResourceDrop, *ty, frame)?
+                        }
+                        CoreFuncDef::ResourceRep { ty } => {
+                            self.intrinsic(&s, IntrinsicKind::ResourceRep, *ty, frame)?
                         }
                     };
                     s.core_funcs.push(def);
@@ -260,13 +285,15 @@ impl Inliner<'_, '_> {
                         FuncDef::Lift { core_func, options, .. } => FuncValue::Lifted(LiftedFunc {
                             ty: conv.func_type(c.func_type(i))?,
                             core: s.core_funcs[*core_func as usize].clone(),
-                            options: self.options(&s, options)?,
+                            options: self.options(&s, options, frame)?,
                         }),
                         FuncDef::Alias(j) => s.funcs[*j as usize].clone(),
                         FuncDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Func(f) => f,
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
-                                FuncValue::Import(path, conv.func_type(c.func_type(i))?)
+                                let ty = conv.func_type(c.func_type(i))?;
+                                self.info.imports[*j as usize] = ImportKind::Func(ty.clone());
+                                FuncValue::Import(path, ty)
                             }
                             _ => bail!("argument `{}` is not a function", c.imports[*j as usize].0),
                         },
@@ -313,6 +340,43 @@ impl Inliner<'_, '_> {
                         }
                     };
                     s.instances.push(v);
+                }
+                Def::Type(i) => {
+                    let v =
+                        match &c.types_defs[i as usize] {
+                            TypeDef::Resource { dtor } => {
+                                let dtor = dtor.map(|f| s.core_funcs[f as usize].clone());
+                                self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
+                                TypeValue::Resource(RuntimeResourceIndex(self.info.resources.len() as u32 - 1))
+                            }
+                            TypeDef::Import(j) => match import_arg(*j)? {
+                                ItemValue::Type(v) => v,
+                                ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                    if is_resource(c, i) { self.host_resource(path) } else { TypeValue::Other }
+                                }
+                                _ => bail!("argument `{}` is not a type", c.imports[*j as usize].0),
+                            },
+                            TypeDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                                InstanceValue::Import(path) if is_resource(c, i) => {
+                                    let mut path = path.clone();
+                                    path.path.push(name.clone());
+                                    self.host_resource(path)
+                                }
+                                InstanceValue::Import(_) => TypeValue::Other,
+                                bag => match lookup(bag, name)? {
+                                    ItemValue::Type(v) => v,
+                                    _ => bail!("`{name}` is not a type"),
+                                },
+                            },
+                            TypeDef::Alias(j) => s.types[*j as usize],
+                            TypeDef::Other => TypeValue::Other,
+                        };
+                    if let TypeValue::Resource(r) = v
+                        && let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i)
+                    {
+                        conv.bind(id.resource(), ResourceId(r.0));
+                    }
+                    s.types.push(v);
                 }
                 Def::Component(i) => {
                     let v = match &c.components[i as usize] {
@@ -377,12 +441,37 @@ impl Inliner<'_, '_> {
         Ok(index)
     }
 
+    /// The runtime resource of the host import at `path`, created on first use.
+    fn host_resource(&mut self, path: ImportPath) -> TypeValue {
+        let next = RuntimeResourceIndex(self.info.resources.len() as u32);
+        let r = *self.host_resources.entry(path.clone()).or_insert_with(|| {
+            self.info.resources.push(ResourceDef::Host(path));
+            next
+        });
+        TypeValue::Resource(r)
+    }
+
+    /// A resource intrinsic of instance `frame` for the resource type at `ty`.
+    fn intrinsic(
+        &mut self,
+        s: &Scope,
+        kind: IntrinsicKind,
+        ty: u32,
+        frame: RuntimeComponentInstanceIndex,
+    ) -> Result<CoreDef> {
+        let TypeValue::Resource(resource) = s.types[ty as usize] else {
+            bail!("a resource intrinsic names a type that is not a resource");
+        };
+        self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame });
+        Ok(CoreDef::Intrinsic(IntrinsicIndex(self.info.intrinsics.len() as u32 - 1)))
+    }
+
     /// Resolves canonical options to runtime indices, recording extractions on first use.
-    fn options(&mut self, s: &Scope, o: &CanonicalOptions) -> Result<Options> {
+    fn options(&mut self, s: &Scope, o: &CanonicalOptions, instance: RuntimeComponentInstanceIndex) -> Result<Options> {
         if o.async_ {
             bail!("async lifts and lowers are not supported yet");
         }
-        let mut out = Options { string_encoding: o.string_encoding, ..Options::default() };
+        let mut out = Options { instance, string_encoding: o.string_encoding, ..Options::default() };
         if let Some(m) = o.memory {
             let export = s.core_memories[m as usize].clone();
             out.memory64 = self.is_memory64(&export);
@@ -460,8 +549,14 @@ fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
         ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i as usize].clone()),
         ComponentItem::Component(i) => ItemValue::Component(s.components[i as usize].clone()),
         ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize]),
-        ComponentItem::Type(_) | ComponentItem::Value(_) => ItemValue::Type,
+        ComponentItem::Type(i) => ItemValue::Type(s.types[i as usize]),
+        ComponentItem::Value(_) => ItemValue::Value,
     }
+}
+
+/// Whether type `ty` of component `c` is a resource type.
+fn is_resource(c: &StaticComponent, ty: u32) -> bool {
+    matches!(c.types().as_ref().component_any_type_at(ty), ComponentAnyTypeId::Resource(_))
 }
 
 #[cfg(test)]

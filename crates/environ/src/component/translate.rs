@@ -176,6 +176,22 @@ pub enum ComponentDef {
     Alias(u32),
 }
 
+/// How a type of the component type index space is defined. Only resource types matter at
+/// run time (each definition creates a fresh resource per instance); other types are `Other`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeDef {
+    /// `(type (resource (rep i32) (dtor ...)))`: the core function index of the destructor.
+    Resource { dtor: Option<u32> },
+    /// The component's import `i`.
+    Import(u32),
+    /// An export of a component instance.
+    Export { instance: u32, name: String },
+    /// The same type as the one at this index (an export makes such an alias).
+    Alias(u32),
+    /// Any other type, or an outer alias (which cannot name a resource).
+    Other,
+}
+
 /// One definition of a component, naming the index space and the index it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Def {
@@ -197,6 +213,8 @@ pub enum Def {
     Instance(u32),
     /// A nested component.
     Component(u32),
+    /// A type.
+    Type(u32),
 }
 
 /// One component's definitions, in binary order within each index space.
@@ -226,6 +244,8 @@ pub struct StaticComponent {
     pub instances: Vec<InstanceDef>,
     /// Nested components.
     pub components: Vec<ComponentDef>,
+    /// Types.
+    pub types_defs: Vec<TypeDef>,
     /// The parent component, if nested.
     pub parent: Option<StaticComponentIndex>,
     /// The validator's types of this component's index spaces (set when it ends).
@@ -246,6 +266,11 @@ impl StaticComponent {
     fn push_components(&mut self, def: ComponentDef) {
         self.order.push(Def::Component(self.components.len() as u32));
         self.components.push(def);
+    }
+
+    fn push_types(&mut self, def: TypeDef) {
+        self.order.push(Def::Type(self.types_defs.len() as u32));
+        self.types_defs.push(def);
     }
 
     fn push_modules(&mut self, def: ModuleDef) {
@@ -407,7 +432,10 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                         c.push_modules(ModuleDef::Import(i));
                         ComponentItem::Module(c.modules.len() as u32 - 1)
                     }
-                    wasmparser::ComponentTypeRef::Type(_) => ComponentItem::Type(u32::MAX),
+                    wasmparser::ComponentTypeRef::Type(_) => {
+                        c.push_types(TypeDef::Import(i));
+                        ComponentItem::Type(c.types_defs.len() as u32 - 1)
+                    }
                     wasmparser::ComponentTypeRef::Value(_) => bail!("value imports are not supported"),
                 };
                 c.imports.push((import.name.name.to_string(), item));
@@ -486,13 +514,22 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                     ComponentItem::Instance(i) => c.push_instances(InstanceDef::Alias(i)),
                     ComponentItem::Component(i) => c.push_components(ComponentDef::Alias(i)),
                     ComponentItem::Module(i) => c.push_modules(ModuleDef::Alias(i)),
-                    ComponentItem::Type(_) | ComponentItem::Value(_) => {}
+                    ComponentItem::Type(t) => c.push_types(TypeDef::Alias(t)),
+                    ComponentItem::Value(_) => {}
                 }
                 c.exports.push((export.name.name.to_string(), item));
             }
         }
         Payload::ComponentStartSection { .. } => bail!("component start functions are not supported"),
-        Payload::CoreTypeSection(_) | Payload::ComponentTypeSection(_) | Payload::CustomSection(_) => {}
+        Payload::ComponentTypeSection(s) => {
+            for ty in s {
+                c.push_types(match ty? {
+                    wasmparser::ComponentType::Resource { dtor, .. } => TypeDef::Resource { dtor },
+                    _ => TypeDef::Other,
+                });
+            }
+        }
+        Payload::CoreTypeSection(_) | Payload::CustomSection(_) => {}
         other => bail!("unexpected section in a component: {other:?}"),
     }
     Ok(())
@@ -517,7 +554,7 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
                 ComponentExternalKind::Instance => c.push_instances(InstanceDef::Export { instance, name }),
                 ComponentExternalKind::Component => c.push_components(ComponentDef::Export { instance, name }),
                 ComponentExternalKind::Module => c.push_modules(ModuleDef::Export { instance, name }),
-                ComponentExternalKind::Type => {}
+                ComponentExternalKind::Type => c.push_types(TypeDef::Export { instance, name }),
                 ComponentExternalKind::Value => bail!("value aliases are not supported"),
             }
         }
@@ -536,7 +573,8 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
         ComponentAlias::Outer { kind, count, index } => match kind {
             ComponentOuterAliasKind::CoreModule => c.push_modules(ModuleDef::Outer { count, index }),
             ComponentOuterAliasKind::Component => c.push_components(ComponentDef::Outer { count, index }),
-            ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
+            ComponentOuterAliasKind::Type => c.push_types(TypeDef::Other),
+            ComponentOuterAliasKind::CoreType => {}
         },
     }
     Ok(())

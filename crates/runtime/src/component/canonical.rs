@@ -17,13 +17,16 @@
 //! allows ("or even to the original value of the NaN").
 //!
 //! Lowering first typechecks the value ([`Val::typecheck`]), so mismatches are reported with a
-//! path into the value. Not covered: resource handles (`own`/`borrow`) error out, and flat
+//! path into the value. Resource handles go through the [`GuestMemory`]'s handle methods
+//! (which know the instance's handle table). Not covered: flat
 //! lifting/lowering of a type that flattens to more than `MAX_FLAT_PARAMS` values (which the
 //! canonical ABI always passes through memory) is refused.
 
+use super::resources::ResourceAny;
 use super::types::InterfaceType;
 use super::values::Val;
 use anyhow::{Result, anyhow, bail};
+use std::cell::RefCell;
 use weld_environ::component::translate::StringEncoding;
 use weld_environ::component::{FlatType, MemoryWidth, flags_i32_count, flatten};
 
@@ -38,6 +41,18 @@ pub trait GuestMemory {
     fn realloc(&mut self, old_ptr: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64>;
     /// Whether the memory is a 64-bit one (pointers and lengths are `i64`).
     fn memory64(&self) -> bool;
+    /// Lowers a resource handle of type `ty` (`own` or `borrow`) into the guest's handle
+    /// table, returning its index (or, for a borrow of the guest's own resource, its rep).
+    fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
+        let _ = handle;
+        Err(unsupported_handle(ty))
+    }
+    /// Lifts the handle at `index` of the guest's handle table as type `ty`: an `own` is
+    /// removed from the table, a `borrow` stays.
+    fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
+        let _ = index;
+        Err(unsupported_handle(ty))
+    }
 }
 
 /// The canonical options that matter to lifting and lowering.
@@ -110,7 +125,7 @@ fn char_from(i: u32) -> Result<char> {
 }
 
 fn unsupported_handle(ty: &InterfaceType) -> anyhow::Error {
-    anyhow!("resource handles ({ty}) are not supported yet")
+    anyhow!("resource handles ({ty}) cannot be passed here: there is no handle table")
 }
 
 /// Index of the case named `name` in `names`.
@@ -171,22 +186,28 @@ fn flags_from_words(names: &[String], words: &[u32]) -> Val {
 // Loading
 
 struct Loader<'a> {
-    bytes: &'a [u8],
+    /// Borrowed briefly for each read; mutably only to lift handles.
+    mem: RefCell<&'a mut dyn GuestMemory>,
     opts: &'a Options,
     width: MemoryWidth,
 }
 
 /// Lifts a value of type `ty` from memory at `ptr` (the spec's `load`).
-pub fn load(mem: &dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
-    let cx = Loader { bytes: mem.bytes(), opts, width: width_of(mem.memory64()) };
-    check_align(ptr, ty.abi().align(cx.width))?;
-    check_bounds(cx.bytes.len(), "value", ptr, u64::from(ty.abi().size(cx.width)))?;
+pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
+    let width = width_of(mem.memory64());
+    check_align(ptr, ty.abi().align(width))?;
+    check_bounds(mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(width)))?;
+    let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.load(ty, ptr)
 }
 
 impl Loader<'_> {
     fn uint(&self, ptr: u64, n: u32) -> Result<u64> {
-        read_uint(self.bytes, ptr, n)
+        read_uint(self.mem.borrow().bytes(), ptr, n)
+    }
+
+    fn handle(&self, ty: &InterfaceType, index: u64) -> Result<Val> {
+        Ok(Val::Resource(self.mem.borrow_mut().lift_handle(ty, index as u32)?))
     }
 
     fn load(&self, ty: &InterfaceType, ptr: u64) -> Result<Val> {
@@ -261,13 +282,13 @@ impl Loader<'_> {
                 };
                 flags_from_words(flags.names(), &words)
             }
-            T::Own(_) | T::Borrow(_) => return Err(unsupported_handle(ty)),
+            T::Own(_) | T::Borrow(_) => self.handle(ty, self.uint(ptr, 4)?)?,
         })
     }
 
     /// The spec's `load_string_from_range`.
     fn string(&self, ptr: u64, tagged_units: u64) -> Result<String> {
-        load_string(self.bytes, self.opts, self.width, ptr, tagged_units)
+        load_string(self.mem.borrow().bytes(), self.opts, self.width, ptr, tagged_units)
     }
 
     /// The spec's `load_list_from_range`.
@@ -278,7 +299,7 @@ impl Loader<'_> {
             bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
         };
         check_align(ptr, element.abi().align(self.width))?;
-        check_bounds(self.bytes.len(), "list content", ptr, byte_len)?;
+        check_bounds(self.mem.borrow().bytes().len(), "list content", ptr, byte_len)?;
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
     }
@@ -441,7 +462,10 @@ impl Storer<'_> {
                     Ok(())
                 }
             }
-            (T::Own(_) | T::Borrow(_), _) => Err(unsupported_handle(ty)),
+            (T::Own(_) | T::Borrow(_), Val::Resource(h)) => {
+                let index = self.mem.lower_handle(ty, h)?;
+                self.uint(ptr, 4, u64::from(index))
+            }
             _ => bail!("expected {ty}, found {}", val.kind()),
         }
     }
@@ -614,7 +638,7 @@ impl Storer<'_> {
             (T::Flags(flags), Val::Flags(set)) => {
                 out.extend(flags_words(flags.names(), set).into_iter().map(u64::from))
             }
-            (T::Own(_) | T::Borrow(_), _) => return Err(unsupported_handle(ty)),
+            (T::Own(_) | T::Borrow(_), Val::Resource(h)) => out.push(u64::from(self.mem.lower_handle(ty, h)?)),
             _ => bail!("expected {ty}, found {}", val.kind()),
         }
         Ok(())
@@ -624,13 +648,14 @@ impl Storer<'_> {
 /// Lifts a value of type `ty` from flat core values (the spec's `lift_flat`), reading strings
 /// and lists from memory.
 pub fn lift_flat(
-    mem: &dyn GuestMemory,
+    mem: &mut dyn GuestMemory,
     opts: &Options,
     ty: &InterfaceType,
     flat: &mut impl Iterator<Item = u64>,
 ) -> Result<Val> {
-    let cx = Loader { bytes: mem.bytes(), opts, width: width_of(mem.memory64()) };
-    flat_types(ty, cx.width)?;
+    let width = width_of(mem.memory64());
+    flat_types(ty, width)?;
+    let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.lift(ty, flat)
 }
 
@@ -688,7 +713,7 @@ impl Loader<'_> {
                 let words = (0..count).map(|_| Ok(next(flat)? as u32)).collect::<Result<Vec<_>>>()?;
                 flags_from_words(flags.names(), &words)
             }
-            T::Own(_) | T::Borrow(_) => return Err(unsupported_handle(ty)),
+            T::Own(_) | T::Borrow(_) => self.handle(ty, u64::from(next(flat)? as u32))?,
         })
     }
 

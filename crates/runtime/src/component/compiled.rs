@@ -130,6 +130,8 @@ impl Component {
                 let what = match kind {
                     ImportKind::Func(ty) => ty.to_string(),
                     ImportKind::Instance => "instance".to_string(),
+                    ImportKind::Resource => "resource type".to_string(),
+                    ImportKind::Type => "type".to_string(),
                     ImportKind::Unsupported(what) => format!("{what} (not supported yet)"),
                 };
                 (name.clone(), what)

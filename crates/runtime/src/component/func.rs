@@ -48,7 +48,8 @@ pub(crate) fn guest_memory<'a, T>(
     let memory = options.memory.map(|m| state.memories[m.0 as usize]);
     let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
     let opts = canonical::Options { string_encoding: options.string_encoding };
-    (StoreMemory { store, memory, realloc, memory64: options.memory64 }, opts)
+    let table = options.instance.0 as usize;
+    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
 }
 
 /// The parameters of a function type as one tuple type (how they are laid out in memory).
@@ -143,14 +144,19 @@ impl Func {
         // SAFETY: `slots` holds the callee's core parameters, flattened by the same signature
         // that validation checked the callee against, and has room for its results.
         unsafe { call_raw(mem.store, callee, None, &mut slots)? };
+        let table = &mut mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table];
+        if table.host_borrows != 0 {
+            table.host_borrows = 0;
+            return Err(super::resources::borrows_remain());
+        }
         let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
         if let Some(rt) = &ty.result {
             let val = if sig.results_in_memory {
                 let ptr = read_flat(core_results[0], width.ptr_type());
-                canonical::load(&mem, &opts, rt, ptr)?
+                canonical::load(&mut mem, &opts, rt, ptr)?
             } else {
                 let mut it = sig.results.iter().zip(&core_results).map(|(t, v)| read_flat(*v, *t));
-                canonical::lift_flat(&mem, &opts, rt, &mut it)?
+                canonical::lift_flat(&mut mem, &opts, rt, &mut it)?
             };
             results[0] = val;
         }

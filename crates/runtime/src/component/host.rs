@@ -47,15 +47,15 @@ pub(crate) fn lower_import<T: 'static>(
             return Err(Trap::CannotLeaveComponent.into());
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
-        let (mem, opts) = guest_memory(store, instance, &options);
+        let (mut mem, opts) = guest_memory(store, instance, &options);
         let params = if sig.params_in_memory {
-            match canonical::load(&mem, &opts, &params_tuple(&ty), flat[0])? {
+            match canonical::load(&mut mem, &opts, &params_tuple(&ty), flat[0])? {
                 Val::Tuple(items) => items,
                 _ => unreachable!("a tuple type loads as a tuple"),
             }
         } else {
             let mut it = flat.iter().copied();
-            ty.param_types().map(|t| canonical::lift_flat(&mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
+            ty.param_types().map(|t| canonical::lift_flat(&mut mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
         };
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         (host.call)(&mut *store, &params, &mut results).with_context(|| format!("host function `{name}` failed"))?;

@@ -13,13 +13,18 @@
 use super::compiled::{Component, ExportItem};
 use super::func::Func;
 use super::host::lower_import;
-use super::linker::{Definition, HostFunc, Linker};
+use super::linker::{Definition, HostDtor, HostFunc, Linker};
+use super::resources::{HandleTable, ResourceAny, ResourceType, Slot};
 use super::typed::{ComponentNamedList, Lift, Lower, TypedFunc};
+use crate::func::call_raw;
 use crate::store::{AsContext, AsContextMut, StoreId, StoreInner, StoreOpaque};
 use crate::{Extern, Memory};
+use crate::{Trap, ValRaw};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
-use weld_environ::component::info::{CoreDef, CoreExport, CoreItemDef, ImportKind, ImportPath, Initializer};
+use weld_environ::component::info::{
+    CoreDef, CoreExport, CoreItemDef, ImportKind, ImportPath, Initializer, Intrinsic, IntrinsicKind, ResourceDef,
+};
 
 /// What a component instance owns in its store.
 pub(crate) struct InstanceState {
@@ -40,6 +45,12 @@ pub(crate) struct InstanceState {
     pub(crate) may_leave: bool,
     /// A call whose results were returned but whose `post-return` has not run yet.
     pub(crate) pending_post_return: Option<PendingPostReturn>,
+    /// One handle table per component instance inside the flattened component.
+    pub(crate) handles: Vec<HandleTable>,
+    /// The type of each runtime resource of the component.
+    pub(crate) resource_types: Vec<ResourceType>,
+    /// The core functions of the resource intrinsics.
+    pub(crate) intrinsics: Vec<crate::Func>,
 }
 
 /// What `Func::post_return` must still do after a call.
@@ -87,16 +98,27 @@ pub(crate) fn instantiate<T: 'static>(
     // Every import must be defined, with the right kind, before anything runs.
     let mut imports = Vec::with_capacity(info.imports.len());
     for (name, kind) in &info.imports {
-        let def = linker.definitions().get(name).ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
+        let def = linker.definitions().get(name);
+        if let ImportKind::Type = kind {
+            imports.push(def);
+            continue;
+        }
+        let def = def.ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
         match (kind, def) {
-            (ImportKind::Func(_), Definition::Func(_)) | (ImportKind::Instance, Definition::Instance(_)) => {}
+            (ImportKind::Func(_), Definition::Func(_))
+            | (ImportKind::Instance, Definition::Instance(_))
+            | (ImportKind::Resource, Definition::Resource(..)) => {}
+            (ImportKind::Resource, other) => {
+                bail!("import `{name}` must be a resource type, but it is a {}", other.kind())
+            }
+            (ImportKind::Type, _) => unreachable!("handled above"),
             (ImportKind::Unsupported(what), _) => bail!("import `{name}`: importing a {what} is not supported yet"),
             (ImportKind::Func(_), other) => bail!("import `{name}` must be a function, but it is a {}", other.kind()),
             (ImportKind::Instance, other) => {
                 bail!("import `{name}` must be an instance, but it is a {}", other.kind())
             }
         }
-        imports.push(def);
+        imports.push(Some(def));
     }
     if let Some(fused) = info.fused.first() {
         bail!(
@@ -109,6 +131,26 @@ pub(crate) fn instantiate<T: 'static>(
 
     let s = store.opaque_mut();
     let index = s.component_instances.len();
+    let id = s.id();
+    let mut resource_types = Vec::with_capacity(info.resources.len());
+    let mut host_dtors: Vec<Option<Arc<HostDtor<T>>>> = Vec::with_capacity(info.resources.len());
+    for (r, def) in info.resources.iter().enumerate() {
+        match def {
+            ResourceDef::Guest { .. } => {
+                resource_types.push(ResourceType::guest(id, index, r as u32));
+                host_dtors.push(None);
+            }
+            ResourceDef::Host(path) => match definition(&imports, info, path)? {
+                Definition::Resource(ty, dtor) => {
+                    resource_types.push(*ty);
+                    host_dtors.push(Some(dtor.clone()));
+                }
+                other => {
+                    bail!("import `{}` must be a resource type, but it is a {}", import_name(info, path), other.kind())
+                }
+            },
+        }
+    }
     s.component_instances.push(InstanceState {
         component: component.clone(),
         core: Vec::new(),
@@ -120,8 +162,17 @@ pub(crate) fn instantiate<T: 'static>(
         may_enter: true,
         may_leave: true,
         pending_post_return: None,
+        handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
+        resource_types,
+        intrinsics: Vec::new(),
     });
-    let id = s.id();
+    let host_dtors = Arc::new(host_dtors);
+    let intrinsics = info
+        .intrinsics
+        .iter()
+        .map(|i| intrinsic_func(store, index, *i, host_dtors.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    store.opaque_mut().component_instance_mut(index).intrinsics = intrinsics;
 
     for init in &info.initializers {
         match init {
@@ -133,13 +184,14 @@ pub(crate) fn instantiate<T: 'static>(
             }
             Initializer::LowerImport { import, ty, options, .. } => {
                 let host = host_func(&imports, info, import)?;
-                if let Some(host_ty) = &host.ty
-                    && !same_signature(host_ty, ty)
-                {
-                    bail!(
-                        "import `{}` has the wrong type: the component expects {ty}, the host function is {host_ty}",
-                        import_name(info, import)
-                    );
+                if let Some(typecheck) = host.typecheck {
+                    typecheck(ty).with_context(|| {
+                        format!(
+                            "import `{}` has the wrong type: the component expects {ty}, \
+                             which the host function's Rust types do not match",
+                            import_name(info, import)
+                        )
+                    })?;
                 }
                 let func = lower_import(store, index, host, ty.clone(), options.clone(), import_name(info, import))?;
                 store.opaque_mut().component_instance_mut(index).lowered.push(func);
@@ -167,11 +219,6 @@ pub(crate) fn instantiate<T: 'static>(
     Ok(Instance { store: id, index })
 }
 
-/// Whether two function types have the same parameter and result types (names aside).
-fn same_signature(a: &super::types::FuncType, b: &super::types::FuncType) -> bool {
-    a.result == b.result && a.param_types().eq(b.param_types())
-}
-
 /// The import's full name, for error messages.
 fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &ImportPath) -> String {
     let root = info.imports.get_index(import.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
@@ -180,11 +227,24 @@ fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &Imp
 
 /// The host function an import path leads to.
 fn host_func<T>(
-    imports: &[&Definition<T>],
+    imports: &[Option<&Definition<T>>],
     info: &weld_environ::component::info::ComponentInfo,
     import: &ImportPath,
 ) -> Result<Arc<HostFunc<T>>> {
-    let mut def = imports[import.import.0 as usize];
+    match definition(imports, info, import)? {
+        Definition::Func(f) => Ok(f.clone()),
+        other => bail!("import `{}` must be a function, but it is a {}", import_name(info, import), other.kind()),
+    }
+}
+
+/// The definition an import path leads to.
+fn definition<'a, T>(
+    imports: &[Option<&'a Definition<T>>],
+    info: &weld_environ::component::info::ComponentInfo,
+    import: &ImportPath,
+) -> Result<&'a Definition<T>> {
+    let mut def = imports[import.import.0 as usize]
+        .ok_or_else(|| anyhow!("import `{}` has not been defined", import_name(info, import)))?;
     for name in &import.path {
         def = match def {
             Definition::Instance(map) => map.get(name).ok_or_else(|| {
@@ -193,10 +253,7 @@ fn host_func<T>(
             other => bail!("import `{}`: expected an instance, found a {}", import_name(info, import), other.kind()),
         };
     }
-    match def {
-        Definition::Func(f) => Ok(f.clone()),
-        other => bail!("import `{}` must be a function, but it is a {}", import_name(info, import), other.kind()),
-    }
+    Ok(def)
 }
 
 fn core_export<T>(store: &mut StoreInner<T>, index: usize, export: &CoreExport) -> Result<Extern> {
@@ -212,7 +269,91 @@ fn core_func<T>(store: &mut StoreInner<T>, index: usize, def: &CoreDef) -> Resul
             .ok_or_else(|| anyhow!("core export `{}` is not a function", e.name)),
         CoreDef::Lowered(i) => Ok(store.opaque().component_instance(index).lowered[i.0 as usize]),
         CoreDef::Fused(_) => bail!("calls between components need fused adapters, which weld does not support yet"),
+        CoreDef::Intrinsic(i) => Ok(store.opaque().component_instance(index).intrinsics[i.0 as usize]),
     }
+}
+
+/// The core function of a resource intrinsic of component instance `index`.
+fn intrinsic_func<T: 'static>(
+    store: &mut StoreInner<T>,
+    index: usize,
+    intrinsic: Intrinsic,
+    host_dtors: Arc<Vec<Option<Arc<HostDtor<T>>>>>,
+) -> Result<crate::Func> {
+    use crate::ValType::I32;
+    let Intrinsic { kind, resource, instance } = intrinsic;
+    let (r, table) = (resource.0, instance.0 as usize);
+    let ty = match kind {
+        IntrinsicKind::ResourceNew | IntrinsicKind::ResourceRep => crate::FuncType::new([I32], [I32]),
+        IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
+    };
+    let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
+        let state = store.opaque_mut().component_instance_mut(index);
+        if !state.may_leave {
+            return Err(Trap::CannotLeaveComponent.into());
+        }
+        let arg = slots[0].get_u64() as u32;
+        let types = &state.resource_types;
+        let names = |r: u32| types[r as usize].to_string();
+        match kind {
+            IntrinsicKind::ResourceNew => {
+                let h = state.handles[table].add(Slot::Own { resource: r, rep: arg, lends: 0 })?;
+                slots[0] = ValRaw::u64(u64::from(h));
+            }
+            IntrinsicKind::ResourceRep => {
+                let rep = match state.handles[table].get(arg, r, &names)? {
+                    Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => rep,
+                    Slot::Free => unreachable!("get never returns a free slot"),
+                };
+                slots[0] = ValRaw::u64(u64::from(rep));
+            }
+            IntrinsicKind::ResourceDrop => {
+                if let Slot::Own { rep, .. } = state.handles[table].remove(arg, r, &names)? {
+                    run_dtor(store, index, r, rep, host_dtors[r as usize].as_deref())?;
+                }
+            }
+        }
+        Ok(())
+    };
+    crate::Func::from_host_fn(store, &ty, Arc::new(call))
+}
+
+/// Runs the destructor of resource `r` of component instance `index` for `rep`.
+fn run_dtor<T>(
+    store: &mut StoreInner<T>,
+    index: usize,
+    r: u32,
+    rep: u32,
+    host_dtor: Option<&HostDtor<T>>,
+) -> Result<()> {
+    let component = store.opaque().component_instance(index).component.clone();
+    match &component.info().resources[r as usize] {
+        ResourceDef::Guest { dtor: Some(def), .. } => {
+            let f = core_func(store, index, def)?;
+            let mut slots = [ValRaw::u64(u64::from(rep))];
+            // SAFETY: validation checked that a destructor has type (i32) -> ().
+            unsafe { call_raw(store, f, None, &mut slots) }
+        }
+        ResourceDef::Guest { dtor: None, .. } => Ok(()),
+        ResourceDef::Host(_) => match host_dtor {
+            Some(dtor) => dtor(store, rep),
+            None => Ok(()),
+        },
+    }
+}
+
+/// `ResourceAny::resource_drop`: runs the destructor of an owned handle the host holds.
+pub(crate) fn drop_host_handle(mut store: impl AsContextMut, handle: ResourceAny) -> Result<()> {
+    if !handle.owned() {
+        bail!("a borrowed handle cannot be dropped with `resource_drop`");
+    }
+    let store = store.as_context_mut();
+    let Some((store_id, index, r)) = handle.ty().guest_parts() else {
+        // Host-defined resources are the host's own; nothing runs in any guest.
+        return Ok(());
+    };
+    store.opaque().check_owner(store_id);
+    run_dtor::<_>(store, index, r, handle.rep(), None)
 }
 
 fn core_item<T>(store: &mut StoreInner<T>, index: usize, def: &CoreItemDef) -> Result<Extern> {

@@ -5,6 +5,7 @@
 
 use super::Component;
 use super::instance::{Instance, instantiate};
+use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
 use super::types::FuncType;
 use super::values::Val;
@@ -21,18 +22,26 @@ pub type StoreContextMut<'a, T> = &'a mut StoreInner<T>;
 /// A host function over component values: its parameters, and room for its results.
 pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
 
+/// Checks a component function type against a host function's Rust types.
+pub(crate) type HostTypecheck = fn(&FuncType) -> Result<()>;
+
 /// A host function defined in a linker.
 pub(crate) struct HostFunc<T> {
-    /// Its type, when the host gave one (`func_wrap`); `func_new` functions are checked at
-    /// each call instead.
-    pub(crate) ty: Option<FuncType>,
+    /// Checks the type the component imports it with, when the host gave Rust types
+    /// (`func_wrap`); `func_new` functions are checked at each call instead.
+    pub(crate) typecheck: Option<HostTypecheck>,
     pub(crate) call: Arc<HostCall<T>>,
 }
+
+/// The destructor of a host-defined resource, called with the representation when a guest
+/// drops an owned handle.
+pub(crate) type HostDtor<T> = dyn Fn(&mut StoreInner<T>, u32) -> Result<()> + Send + Sync;
 
 /// Something a name in a linker is defined as.
 pub(crate) enum Definition<T> {
     Func(Arc<HostFunc<T>>),
     Instance(IndexMap<String, Definition<T>>),
+    Resource(ResourceType, Arc<HostDtor<T>>),
     // Defined so that importing components get a clear "not supported yet" error rather
     // than "not defined"; the inliner does not instantiate imported modules yet.
     #[allow(dead_code)]
@@ -46,6 +55,7 @@ impl<T> Definition<T> {
             Definition::Func(_) => "function",
             Definition::Instance(_) => "instance",
             Definition::Module(_) => "core module",
+            Definition::Resource(..) => "resource type",
         }
     }
 }
@@ -130,7 +140,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
-        self.insert(name, Definition::Func(Arc::new(HostFunc { ty: None, call: Arc::new(func) })))
+        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck: None, call: Arc::new(func) })))
     }
 
     /// Defines `name` as a host function with Rust parameter and result types: `Params` and
@@ -145,14 +155,14 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Params: ComponentNamedList + Lift + 'static,
         Results: ComponentNamedList + Lower + 'static,
     {
-        let ty = FuncType {
-            params: Params::types().into_iter().enumerate().map(|(i, t)| (format!("p{i}"), t)).collect(),
-            result: match Results::types().as_slice() {
-                [] => None,
-                [one] => Some(one.clone()),
-                _ => bail!("a component function has at most one result; use a tuple type inside `(T,)`"),
-            },
-        };
+        if Results::types().len() > 1 {
+            bail!("a component function has at most one result; use a tuple type inside `(T,)`");
+        }
+        fn typecheck<P: ComponentNamedList, R: ComponentNamedList>(ty: &FuncType) -> Result<()> {
+            let params: Vec<_> = ty.param_types().cloned().collect();
+            P::typecheck_list(&params, "parameter")?;
+            R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
+        }
         let call = move |store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]| -> Result<()> {
             let params = Params::from_val(Val::Tuple(params.to_vec()))?;
             let out = tuple_elements(func(store, params)?.to_val());
@@ -164,7 +174,22 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             }
             Ok(())
         };
-        self.insert(name, Definition::Func(Arc::new(HostFunc { ty: Some(ty), call: Arc::new(call) })))
+        let typecheck = Some(typecheck::<Params, Results> as HostTypecheck);
+        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call: Arc::new(call) })))
+    }
+
+    /// Defines `name` as a resource type `ty` (from [`ResourceType::host`]), with the
+    /// destructor that runs when a guest drops an owned handle to one.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        if !ty.is_host() {
+            bail!("`{}`: only host-defined resource types can be defined in a linker", self.full_name(name));
+        }
+        self.insert(name, Definition::Resource(ty, Arc::new(dtor)))
     }
 
     /// Defines `name` as a core module, for components that import one.

@@ -1,20 +1,45 @@
 //! The canonical ABI's view of a guest inside a store: [`StoreMemory`] gives lifting and
 //! lowering ([`super::canonical`]) the bytes of the memory named by a function's canonical
-//! options, and calls the `realloc` they name. It checks nothing itself: bounds and alignment
-//! of what `realloc` returns are checked by the canonical ABI code.
+//! options, calls the `realloc` they name, and moves resource handles in and out of the handle
+//! table of the component instance the options belong to. Bounds and alignment of what
+//! `realloc` returns are checked by the canonical ABI code, not here.
 
 use super::canonical::GuestMemory;
+use super::resources::{HandleTable, ResourceAny, Slot};
+use super::types::InterfaceType;
 use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
+use weld_environ::component::info::ResourceDef;
 
-/// A guest memory and `realloc` inside a store.
+/// A guest memory, `realloc` and handle table inside a store.
 pub(crate) struct StoreMemory<'a, T> {
     pub(crate) store: &'a mut StoreInner<T>,
     pub(crate) memory: Option<Memory>,
     pub(crate) realloc: Option<Func>,
     pub(crate) memory64: bool,
+    /// The component instance (in the store).
+    pub(crate) instance: usize,
+    /// The handle table (the runtime component instance inside it).
+    pub(crate) table: usize,
+}
+
+impl<T> StoreMemory<'_, T> {
+    /// The handle table and a namer of resource types for error messages.
+    fn table(&mut self) -> (&mut HandleTable, impl Fn(u32) -> String + '_) {
+        let state = self.store.opaque_mut().component_instance_mut(self.instance);
+        let types = &state.resource_types;
+        (&mut state.handles[self.table], move |r: u32| types[r as usize].to_string())
+    }
+}
+
+fn resource_of(ty: &InterfaceType) -> (u32, bool) {
+    match ty {
+        InterfaceType::Own(r) => (r.0, true),
+        InterfaceType::Borrow(r) => (r.0, false),
+        _ => unreachable!("only handle types reach the handle methods"),
+    }
 }
 
 impl<T> GuestMemory for StoreMemory<'_, T> {
@@ -47,5 +72,50 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 
     fn memory64(&self) -> bool {
         self.memory64
+    }
+
+    fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
+        let (resource, own) = resource_of(ty);
+        let state = self.store.opaque().component_instance(self.instance);
+        let expected = state.resource_types[resource as usize];
+        if handle.ty() != expected {
+            bail!("resource type mismatch: expected a handle to a {expected}, found one to a {}", handle.ty());
+        }
+        let defined_here = matches!(
+            state.component.info().resources[resource as usize],
+            ResourceDef::Guest { instance, .. } if instance.0 as usize == self.table
+        );
+        let rep = handle.rep();
+        let (table, _) = self.table();
+        if own {
+            if !handle.owned() {
+                bail!("a borrowed handle cannot be passed where an owned one (own<..>) is expected");
+            }
+            return table.add(Slot::Own { resource, rep, lends: 0 });
+        }
+        // A borrow of a resource the receiving instance defines is passed as its rep.
+        if defined_here {
+            return Ok(rep);
+        }
+        let index = table.add(Slot::Borrow { resource, rep, from_host: true })?;
+        table.host_borrows += 1;
+        Ok(index)
+    }
+
+    fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
+        let (resource, own) = resource_of(ty);
+        let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource as usize];
+        let (table, names) = self.table();
+        if own {
+            match table.remove(index, resource, &names)? {
+                Slot::Own { rep, .. } => Ok(ResourceAny::new(rtype, rep, true)),
+                _ => bail!("handle index {index} is a borrowed handle where an owned one is expected"),
+            }
+        } else {
+            match table.get(index, resource, &names)? {
+                Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => Ok(ResourceAny::new(rtype, rep, false)),
+                Slot::Free => unreachable!("get never returns a free slot"),
+            }
+        }
     }
 }

@@ -68,12 +68,12 @@ fn round_trip(val: &Val, ty: &T) {
             let w = weld_environ::component::MemoryWidth::from_memory64(memory64);
             let ptr = 64u64.next_multiple_of(u64::from(ty.abi().align(w)));
             store(&mut mem, &o, val, ty, ptr).unwrap();
-            assert_eq!(&load(&mem, &o, ty, ptr).unwrap(), val, "{ty} via memory ({enc:?}, memory64 {memory64})");
+            assert_eq!(&load(&mut mem, &o, ty, ptr).unwrap(), val, "{ty} via memory ({enc:?}, memory64 {memory64})");
             if ty.abi().flat_count.is_some() {
                 let mut flat = Vec::new();
                 lower_flat(&mut mem, &o, val, ty, &mut flat).unwrap();
                 assert_eq!(flat.len(), usize::from(ty.abi().flat_count.unwrap()));
-                let lifted = lift_flat(&mem, &o, ty, &mut flat.into_iter()).unwrap();
+                let lifted = lift_flat(&mut mem, &o, ty, &mut flat.into_iter()).unwrap();
                 assert_eq!(&lifted, val, "{ty} via flat ({enc:?}, memory64 {memory64})");
             }
         }
@@ -165,7 +165,7 @@ fn flags() {
     store(&mut mem, &o, &Val::Flags(vec![names[32].clone()]), &forty, 8).unwrap();
     assert_eq!(&mem.data[8..16], &[0, 0, 0, 0, 1, 0, 0, 0]);
     // Unknown bits are ignored when lifting.
-    let val = lift_flat(&mem, &o, &three, &mut [0xffu64].into_iter()).unwrap();
+    let val = lift_flat(&mut mem, &o, &three, &mut [0xffu64].into_iter()).unwrap();
     assert_eq!(val, Val::Flags(vec!["a".into(), "b".into(), "c".into()]));
 }
 
@@ -194,7 +194,7 @@ fn strings_in_each_encoding() {
     assert_eq!(flat[1], 1 | 1 << 63);
 }
 
-fn lift_err(mem: &VecMemory, enc: StringEncoding, ty: &T, flat: &[u64]) -> String {
+fn lift_err(mem: &mut VecMemory, enc: StringEncoding, ty: &T, flat: &[u64]) -> String {
     lift_flat(mem, &opts(enc), ty, &mut flat.iter().copied()).unwrap_err().to_string()
 }
 
@@ -203,30 +203,31 @@ fn string_traps() {
     let mut mem = VecMemory::new();
     mem.data[0x10..0x12].copy_from_slice(&[0xc3, 0x28]);
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf8, &T::String, &[0x10, 2]),
+        lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0x10, 2]),
         "invalid utf-8 in the string at 0x10 (byte 0)"
     );
     mem.data[0x20..0x24].copy_from_slice(&[b'a', 0, 0x00, 0xd8]);
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf16, &T::String, &[0x20, 2]),
+        lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x20, 2]),
         "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
     );
     assert_eq!(
-        lift_err(&mem, StringEncoding::CompactUtf16, &T::String, &[0x20, 2 | 1 << 31]),
+        lift_err(&mut mem, StringEncoding::CompactUtf16, &T::String, &[0x20, 2 | 1 << 31]),
         "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
     );
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf8, &T::String, &[0xfffe, 5]),
+        lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0xfffe, 5]),
         "string content out-of-bounds: 5 bytes at 0xfffe do not fit in a memory of 65536 bytes"
     );
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf16, &T::String, &[0x21, 1]),
+        lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x21, 1]),
         "unaligned pointer: 0x21 is not aligned to 2"
     );
-    assert!(lift_err(&mem, StringEncoding::Utf8, &T::String, &[0, 1 << 30]).contains("longer than"));
+    assert!(lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0, 1 << 30]).contains("longer than"));
     // Latin-1 accepts every byte.
     mem.data[0x30] = 0xe9;
-    let v = lift_flat(&mem, &opts(StringEncoding::CompactUtf16), &T::String, &mut [0x30u64, 1].into_iter()).unwrap();
+    let v =
+        lift_flat(&mut mem, &opts(StringEncoding::CompactUtf16), &T::String, &mut [0x30u64, 1].into_iter()).unwrap();
     assert_eq!(v, s("é"));
 }
 
@@ -234,23 +235,23 @@ fn string_traps() {
 fn pointer_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(load(&mem, &o, &T::U32, 3).unwrap_err().to_string(), "unaligned pointer: 0x3 is not aligned to 4");
+    assert_eq!(load(&mut mem, &o, &T::U32, 3).unwrap_err().to_string(), "unaligned pointer: 0x3 is not aligned to 4");
     assert_eq!(
-        load(&mem, &o, &T::U64, 65536).unwrap_err().to_string(),
+        load(&mut mem, &o, &T::U64, 65536).unwrap_err().to_string(),
         "value out-of-bounds: 8 bytes at 0x10000 do not fit in a memory of 65536 bytes"
     );
     assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, 1).is_err());
     assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, u64::MAX - 1).is_err());
     // Lists: misaligned and out of bounds element ranges.
     let ty = T::list(T::U32);
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &ty, &[2, 1]), "unaligned pointer: 0x2 is not aligned to 4");
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &ty, &[2, 1]), "unaligned pointer: 0x2 is not aligned to 4");
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf8, &ty, &[65532, 2]),
+        lift_err(&mut mem, StringEncoding::Utf8, &ty, &[65532, 2]),
         "list content out-of-bounds: 8 bytes at 0xfffc do not fit in a memory of 65536 bytes"
     );
     // A list pointer in memory that points out of bounds.
     mem.data[0..8].copy_from_slice(&[0xf0, 0xff, 0, 0, 8, 0, 0, 0]);
-    assert!(load(&mem, &o, &ty, 0).unwrap_err().to_string().contains("list content out-of-bounds"));
+    assert!(load(&mut mem, &o, &ty, 0).unwrap_err().to_string().contains("list content out-of-bounds"));
 }
 
 #[test]
@@ -275,27 +276,29 @@ fn realloc_traps() {
 fn value_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0xd800]), "invalid `char` bit pattern 0xd800");
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::Char, &[0x110000]), "invalid `char` bit pattern 0x110000");
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0xd800]), "invalid `char` bit pattern 0xd800");
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0x110000]), "invalid `char` bit pattern 0x110000");
     mem.data[4..8].copy_from_slice(&0xdfffu32.to_le_bytes());
-    assert_eq!(load(&mem, &o, &T::Char, 4).unwrap_err().to_string(), "invalid `char` bit pattern 0xdfff");
+    assert_eq!(load(&mut mem, &o, &T::Char, 4).unwrap_err().to_string(), "invalid `char` bit pattern 0xdfff");
     let ty = T::variant([("a", None), ("b", Some(T::U8))]);
     assert_eq!(
-        lift_err(&mem, StringEncoding::Utf8, &ty, &[2, 0]),
+        lift_err(&mut mem, StringEncoding::Utf8, &ty, &[2, 0]),
         "invalid variant discriminant 2 for variant { a, b(u8) } of 2 cases"
     );
     mem.data[16] = 2;
-    assert!(load(&mem, &o, &T::option(T::U8), 16).unwrap_err().to_string().contains("invalid variant discriminant 2"));
+    assert!(
+        load(&mut mem, &o, &T::option(T::U8), 16).unwrap_err().to_string().contains("invalid variant discriminant 2")
+    );
     let e = T::enumeration(["x", "y", "z"]);
-    assert!(lift_err(&mem, StringEncoding::Utf8, &e, &[3]).contains("invalid variant discriminant 3"));
+    assert!(lift_err(&mut mem, StringEncoding::Utf8, &e, &[3]).contains("invalid variant discriminant 3"));
     // 257 cases: a 2-byte discriminant; 257 itself is out of range.
     let big = T::enumeration((0..257).map(|i| format!("e{i}")));
     mem.data[20..22].copy_from_slice(&257u16.to_le_bytes());
-    assert!(load(&mem, &o, &big, 20).is_err());
+    assert!(load(&mut mem, &o, &big, 20).is_err());
     mem.data[20..22].copy_from_slice(&256u16.to_le_bytes());
-    assert_eq!(load(&mem, &o, &big, 20).unwrap(), Val::Enum("e256".into()));
+    assert_eq!(load(&mut mem, &o, &big, 20).unwrap(), Val::Enum("e256".into()));
     // Too few flat values.
-    assert_eq!(lift_err(&mem, StringEncoding::Utf8, &T::String, &[0]), "too few flat values");
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0]), "too few flat values");
     // Typecheck errors come before any memory access.
     let err = store(&mut mem, &o, &Val::U8(1), &T::String, 0).unwrap_err();
     assert_eq!(err.to_string(), "expected string, found u8");
@@ -303,9 +306,9 @@ fn value_traps() {
 
 #[test]
 fn flat_integer_rules() {
-    let mem = VecMemory::new();
+    let mut mem = VecMemory::new();
     let o = Options::default();
-    let lift = |ty: &T, x: u64| lift_flat(&mem, &o, ty, &mut [x].into_iter()).unwrap();
+    let mut lift = |ty: &T, x: u64| lift_flat(&mut mem, &o, ty, &mut [x].into_iter()).unwrap();
     // bool: any nonzero is true.
     assert_eq!(lift(&T::Bool, 2), Val::Bool(true));
     assert_eq!(lift(&T::Bool, 0), Val::Bool(false));
@@ -327,7 +330,7 @@ fn flat_integer_rules() {
     }
     // variant { a(f32), b(u64) }: the f32 payload sits in an i64 slot, high bits ignored.
     let ty = T::variant([("a", Some(T::F32)), ("b", Some(T::U64))]);
-    let v = lift_flat(&mem, &o, &ty, &mut [0u64, 0xdead_0000_3fc0_0000].into_iter()).unwrap();
+    let v = lift_flat(&mut mem, &o, &ty, &mut [0u64, 0xdead_0000_3fc0_0000].into_iter()).unwrap();
     assert_eq!(v, Val::Variant("a".into(), some(Val::Float32(1.5))));
     // Unused joined slots are zero when lowering and skipped when lifting.
     let ty = T::variant([("a", Some(T::tuple([T::U8, T::U8]))), ("b", None)]);
@@ -335,9 +338,9 @@ fn flat_integer_rules() {
     lower_flat(&mut mem, &o, &Val::Variant("b".into(), None), &ty, &mut flat).unwrap();
     assert_eq!(flat, [1, 0, 0]);
     let mut rest = [1u64, 5, 6, 42].into_iter();
-    assert_eq!(lift_flat(&mem, &o, &ty, &mut rest).unwrap(), Val::Variant("b".into(), None));
+    assert_eq!(lift_flat(&mut mem, &o, &ty, &mut rest).unwrap(), Val::Variant("b".into(), None));
     assert_eq!(rest.next(), Some(42));
     // Types that never pass flat are refused.
     let wide = T::tuple(vec![T::U8; 17]);
-    assert!(lift_flat(&mem, &o, &wide, &mut std::iter::repeat(0)).is_err());
+    assert!(lift_flat(&mut mem, &o, &wide, &mut std::iter::repeat(0)).is_err());
 }

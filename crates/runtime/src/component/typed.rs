@@ -10,6 +10,7 @@
 //! | `option<T>` | `Option<T>` |
 //! | `result<T, E>` | `Result<T, E>`, `()` for a missing side |
 //! | `tuple<A, B, ..>` | `(A, B, ..)` |
+//! | `own<R>`, `borrow<R>` | `Resource<T>` (host-defined `R`), `ResourceAny` (any `R`) |
 //!
 //! Parameter lists and results are tuples: a function `(a: u32, b: string) -> bool` is a
 //! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results.
@@ -18,7 +19,8 @@
 //! exactly the checks and layout of a dynamic one.
 
 use super::func::Func;
-use super::types::InterfaceType;
+use super::resources::{Resource, ResourceAny};
+use super::types::{InterfaceType, ResourceId};
 use super::values::Val;
 use crate::store::AsContextMut;
 use anyhow::{Context, Result, anyhow, bail};
@@ -332,6 +334,57 @@ tuples! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+}
+
+fn typecheck_handle(ty: &InterfaceType, owned: Option<bool>) -> Result<()> {
+    match (ty, owned) {
+        (InterfaceType::Own(_), None | Some(true)) | (InterfaceType::Borrow(_), None | Some(false)) => Ok(()),
+        _ => bail!("type mismatch: expected {ty}, found a Rust resource handle type"),
+    }
+}
+
+impl ComponentType for ResourceAny {
+    fn ty() -> InterfaceType {
+        InterfaceType::Own(ResourceId(u32::MAX))
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        typecheck_handle(ty, None)
+    }
+}
+impl Lower for ResourceAny {
+    fn to_val(&self) -> Val {
+        Val::Resource(*self)
+    }
+}
+impl Lift for ResourceAny {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::Resource(r) => Ok(r),
+            other => Err(mismatch("resource", &other)),
+        }
+    }
+}
+
+impl<T: 'static> ComponentType for Resource<T> {
+    fn ty() -> InterfaceType {
+        InterfaceType::Own(ResourceId(u32::MAX))
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        typecheck_handle(ty, None)
+    }
+}
+impl<T: 'static> Lower for Resource<T> {
+    fn to_val(&self) -> Val {
+        Val::Resource(self.into_any())
+    }
+}
+impl<T: 'static> Lift for Resource<T> {
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::Resource(r) => r.try_into_resource(),
+            other => Err(mismatch("resource", &other)),
+        }
+    }
 }
 
 /// Splits a parameter or result tuple into its elements.

@@ -5,8 +5,8 @@
 //! fits a type is decided by [`Val::typecheck`], which lifting and lowering call before
 //! touching memory.
 //!
-//! Resource handles (`own` / `borrow`) are not covered yet: no `Val` has a handle type, so a
-//! value never typechecks against one.
+//! A resource handle ([`Val::Resource`]) typechecks against any `own` or `borrow` type here;
+//! its resource type is checked when it is lowered into an instance.
 //!
 //! # Error messages
 //!
@@ -81,6 +81,9 @@ pub enum Val {
     Result(Result<Option<Box<Val>>, Option<Box<Val>>>),
     /// `flags { ... }`: the names of the flags that are set.
     Flags(Vec<String>),
+    /// `own<R>` or `borrow<R>`: a resource handle. Whether its resource type is `R` is checked
+    /// when it is lowered, where the instance's resource types are known.
+    Resource(super::resources::ResourceAny),
 }
 
 impl Val {
@@ -108,6 +111,7 @@ impl Val {
             Val::Option(_) => "option",
             Val::Result(_) => "result",
             Val::Flags(_) => "flags",
+            Val::Resource(_) => "resource",
         }
     }
 
@@ -173,6 +177,7 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
         | (T::F32, Val::Float32(_))
         | (T::F64, Val::Float64(_))
         | (T::Char, Val::Char(_))
+        | (T::Own(_) | T::Borrow(_), Val::Resource(_))
         | (T::String, Val::String(_)) => Ok(()),
         (T::List(list), Val::List(elements)) => {
             for (i, element) in elements.iter().enumerate() {
