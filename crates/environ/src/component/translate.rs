@@ -329,7 +329,14 @@ enum Frame {
 
 /// Validates and statically translates a component binary.
 pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<ComponentTranslation<'_>> {
-    let mut validator = Validator::new_with_features(features | WasmFeatures::COMPONENT_MODEL | WasmFeatures::CM64);
+    // Maps and `implements` names are validated so that invalid uses are reported as such;
+    // a component that uses a map type is then refused when its types are converted.
+    let cm = WasmFeatures::COMPONENT_MODEL
+        | WasmFeatures::CM64
+        | WasmFeatures::CM_FIXED_LENGTH_LISTS
+        | WasmFeatures::CM_MAP
+        | WasmFeatures::CM_IMPLEMENTS;
+    let mut validator = Validator::new_with_features(features | cm);
     let mut t = ComponentTranslation { modules: Vec::new(), components: Vec::new() };
     let mut stack: Vec<Frame> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {

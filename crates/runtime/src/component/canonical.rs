@@ -341,7 +341,14 @@ fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagge
         _ => bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes"),
     };
     check_align(ptr, align)?;
-    let at = check_bounds(bytes.len(), "string content", ptr, byte_len)?;
+    let at = match check_bounds(bytes.len(), "string", ptr, byte_len) {
+        Ok(at) => at,
+        Err(_) => bail!(
+            "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a memory \
+             of {} bytes",
+            bytes.len()
+        ),
+    };
     let raw = &bytes[at..at + byte_len as usize];
     match enc {
         Enc::Utf8 => match std::str::from_utf8(raw) {

@@ -289,7 +289,8 @@ fn intrinsic_func<T: 'static>(
     };
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         let state = store.opaque_mut().component_instance_mut(index);
-        if !state.may_leave {
+        // `resource.rep` only reads the table, so the spec allows it where calling out is not.
+        if !state.may_leave && kind != IntrinsicKind::ResourceRep {
             return Err(Trap::CannotLeaveComponent.into());
         }
         let arg = slots[0].get_u64() as u32;

@@ -217,7 +217,7 @@ fn string_traps() {
     );
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0xfffe, 5]),
-        "string content out-of-bounds: 5 bytes at 0xfffe do not fit in a memory of 65536 bytes"
+        "string pointer/length out of bounds of memory: 5 bytes at 0xfffe do not fit in a memory of 65536 bytes"
     );
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x21, 1]),
