@@ -1,11 +1,12 @@
 //! Runs `.wast` scripts through the `weld wast` command and checks the results.
 //!
-//! - `core_1`: every file of the core-1 tier (`../shared/tests/tiers/core-1.list`). Its
-//!   failures, as `path:line` keys, must be exactly those listed in
-//!   `tests/expected-failures.txt`: a new failure fails the test, and so does a listed failure
-//!   that now passes (so the list can only shrink). `WELD_BLESS=1` rewrites the list from the
-//!   current results instead. `WELD_WAST_FILTER=SUBSTRING` runs only the matching files (and
-//!   compares/blesses only their entries).
+//! - `core_1` and `cm_sync`: every file of the core-1 and cm-sync tiers
+//!   (`../shared/tests/tiers/<tier>.list`). A tier's failures, as `path:line` keys, must be
+//!   exactly those listed in its baseline (`tests/expected-failures.txt` for core-1,
+//!   `tests/expected-failures-cm-sync.txt` for cm-sync): a new failure fails the test, and so
+//!   does a listed failure that now passes (so the list can only shrink). `WELD_BLESS=1`
+//!   rewrites the list from the current results instead. `WELD_WAST_FILTER=SUBSTRING` runs only
+//!   the matching files (and compares/blesses only their entries).
 //! - `misc_testsuite`: every `tests/misc_testsuite/**/*.wast`, all of which must pass.
 //!
 //! Each file runs in its own `weld wast` process (two at a time), so that a crash or a hang in
@@ -171,14 +172,32 @@ fn filter() -> Option<String> {
     std::env::var("WELD_WAST_FILTER").ok().filter(|s| !s.is_empty())
 }
 
-/// One reason per line, trimmed.
+/// What a failure needs, recognised from the full reason, so that the baseline says it even
+/// when the reason is shortened.
+fn category(reason: &str) -> Option<&'static str> {
+    const CATEGORIES: &[(&str, &str)] = &[
+        ("fused adapters", "needs fused adapters"),
+        ("async feature", "needs component-model async"),
+        ("async lifts", "needs component-model async"),
+        ("exceptions proposal", "needs exceptions"),
+        ("importing core modules from the host", "needs module imports"),
+        ("`map` types", "needs maps"),
+    ];
+    CATEGORIES.iter().find(|(needle, _)| reason.contains(needle)).map(|(_, what)| *what)
+}
+
+/// One reason per line, trimmed, led by its category if it has one.
 fn short_reason(reason: &str) -> String {
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    if reason.chars().count() > 100 {
+    let short = if reason.chars().count() > 100 {
         let cut: String = reason.chars().take(100).collect();
         format!("{cut}...")
     } else {
-        reason
+        reason.clone()
+    };
+    match category(&reason) {
+        Some(what) => format!("[{what}] {short}"),
+        None => short,
     }
 }
 
@@ -211,14 +230,15 @@ fn key_line(key: &str) -> u32 {
     key.rsplit_once(':').and_then(|(_, l)| l.parse().ok()).unwrap_or(0)
 }
 
-fn write_baseline(path: &Path, entries: &BTreeMap<String, String>, order: &[String]) {
+fn write_baseline(tier: &str, path: &Path, entries: &BTreeMap<String, String>, order: &[String]) {
     let rank: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
     let mut keys: Vec<&String> = entries.keys().collect();
     keys.sort_by_key(|k| (rank.get(key_path(k)).copied().unwrap_or(usize::MAX), key_path(k).to_string(), key_line(k)));
-    let mut out = String::from(
-        "# Known failures of the core-1 tier, checked by tests/wast.rs: one `path:line  # reason`\n\
+    let mut out = format!(
+        "# Known failures of the {tier} tier, checked by tests/wast.rs: one `path:line  # reason`\n\
          # per line, paths relative to ../shared/tests. The list may only shrink; regenerate it\n\
-         # with `WELD_BLESS=1 cargo test --test wast core_1`.\n",
+         # with `WELD_BLESS=1 cargo test --test wast {}`.\n",
+        tier.replace('-', "_")
     );
     for k in keys {
         out.push_str(&format!("{k}  # {}\n", entries[k]));
@@ -228,8 +248,19 @@ fn write_baseline(path: &Path, entries: &BTreeMap<String, String>, order: &[Stri
 
 #[test]
 fn core_1() {
+    run_tier("core-1", "tests/expected-failures.txt");
+}
+
+#[test]
+fn cm_sync() {
+    run_tier("cm-sync", "tests/expected-failures-cm-sync.txt");
+}
+
+/// Runs tier `tier` and compares its failures with the baseline at `baseline` (relative to
+/// the project).
+fn run_tier(tier: &str, baseline_file: &str) {
     let shared = manifest_dir().join("../shared/tests");
-    let list = shared.join("tiers/core-1.list");
+    let list = shared.join(format!("tiers/{tier}.list"));
     assert!(
         list.is_file(),
         "the spec test suites are missing: expected {} (the shared test data must be checked out next to this repository, at ../shared/tests)",
@@ -244,9 +275,9 @@ fn core_1() {
     };
     let results = run_all(&shared, &files);
     let totals = summarize(&results);
-    always_show(&format!("core-1: {totals}"));
+    always_show(&format!("{tier}: {totals}"));
 
-    let baseline_path = manifest_dir().join("tests/expected-failures.txt");
+    let baseline_path = manifest_dir().join(baseline_file);
     let baseline = read_baseline(&baseline_path);
     let ran: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let mut current = BTreeMap::new();
@@ -260,7 +291,7 @@ fn core_1() {
         let mut entries: BTreeMap<String, String> =
             baseline.into_iter().filter(|(k, _)| !ran.contains(key_path(k))).collect();
         entries.extend(current);
-        write_baseline(&baseline_path, &entries, &all);
+        write_baseline(tier, &baseline_path, &entries, &all);
         always_show(&format!("wrote {} entries to {}", entries.len(), baseline_path.display()));
         return;
     }
@@ -278,19 +309,19 @@ fn core_1() {
     let mut report = String::new();
     if !new.is_empty() {
         report.push_str(&format!(
-            "{} new failures (not in tests/expected-failures.txt):\n{}\n",
+            "{} new failures (not in {baseline_file}):\n{}\n",
             new.len(),
             new.join("\n")
         ));
     }
     if !fixed.is_empty() {
         report.push_str(&format!(
-            "{} failures listed in tests/expected-failures.txt now pass; remove them (or run with WELD_BLESS=1):\n{}\n",
+            "{} failures listed in {baseline_file} now pass; remove them (or run with WELD_BLESS=1):\n{}\n",
             fixed.len(),
             fixed.join("\n")
         ));
     }
-    assert!(report.is_empty(), "{report}core-1: {totals}");
+    assert!(report.is_empty(), "{report}{tier}: {totals}");
 }
 
 fn find_wast(dir: &Path, out: &mut Vec<PathBuf>) {

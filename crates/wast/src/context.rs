@@ -1,21 +1,23 @@
 //! Executes the directives of one parsed script against one store.
 //!
 //! The [`Context`] holds the per-file state: the store, a linker preloaded with `spectest` and
-//! every `register`ed instance, the current (most recent) instance, named instances and named
-//! module definitions. [`run_script`] drives it, one directive at a time, catching errors and
+//! every `register`ed instance, a component linker, the current (most recent) instance, named
+//! instances and named module and component definitions. An instance is a core module's or a
+//! component's; directives on component instances go through [`crate::component`]. [`run_script`] drives it, one directive at a time, catching errors and
 //! panics so that each directive's outcome is recorded independently.
 //!
 //! It deliberately knows nothing about output formats or baselines; it only fills a
 //! [`FileReport`].
 
-use crate::values;
 use crate::{Failure, FileReport, panic_message};
+use crate::{component, values};
 use anyhow::{Context as _, Error, Result, anyhow, bail};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use wast::token::{Id, Span};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use weld::component::{Component, Instance as ComponentInstance, Linker as ComponentLinker, Val as ComponentVal};
 use weld::{Engine, Instance, Linker, Module, Store, Val};
 
 /// What running a directive produced.
@@ -28,7 +30,7 @@ enum Outcome {
 
 /// Why executing an action failed: before running wasm (a bad script or a module that does not
 /// compile), or while running it (a trap or an instantiation failure).
-enum ExecError {
+pub(crate) enum ExecError {
     Setup(Error),
     Run(Error),
 }
@@ -50,14 +52,14 @@ pub(crate) fn run_script(engine: &Engine, path: &Path, text: &str, script: Wast<
             let message = format!("creating the store panicked: {}", panic_message(&*p));
             for d in &script.directives {
                 let (line, col) = linecol(d.span(), text);
-                report.failures.push(Failure { line, col, kind: kind_of(d), message: message.clone() });
+                report.failures.push(Failure { line, col, kind: kind_of(d, text), message: message.clone() });
             }
             return report;
         }
     };
     for directive in script.directives {
         let (line, col) = linecol(directive.span(), text);
-        let kind = kind_of(&directive);
+        let kind = kind_of(&directive, text);
         log::debug!("{}:{line}:{col}: {kind}", path.display());
         let outcome = catch_unwind(AssertUnwindSafe(|| cx.run(directive, text)))
             .unwrap_or_else(|p| Outcome::Assertion(Err(anyhow!("panicked: {}", panic_message(&*p)))));
@@ -93,10 +95,13 @@ fn linecol(span: Span, text: &str) -> (u32, u32) {
     (line as u32 + 1, col as u32 + 1)
 }
 
-fn kind_of(d: &WastDirective<'_>) -> &'static str {
+fn kind_of(d: &WastDirective<'_>, text: &str) -> &'static str {
     match d {
+        WastDirective::Module(m) if is_component(m) => "component",
         WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(m) if is_component(m) => "component definition",
         WastDirective::ModuleDefinition(_) => "module definition",
+        WastDirective::ModuleInstance { span, .. } if names_component(*span, text) => "component instance",
         WastDirective::ModuleInstance { .. } => "module instance",
         WastDirective::AssertMalformed { .. } => "assert_malformed",
         WastDirective::AssertInvalid { .. } => "assert_invalid",
@@ -116,17 +121,70 @@ fn kind_of(d: &WastDirective<'_>) -> &'static str {
     }
 }
 
+/// An instance a directive can refer to: a core module's or a component's.
+#[derive(Clone, Copy)]
+enum AnyInstance {
+    Core(Instance),
+    Component(ComponentInstance),
+}
+
+/// A compiled script module or component.
+enum Compiled {
+    Module(Module),
+    Component(Component),
+}
+
+/// What running an action returned: core values, or the result of a component function.
+enum Results {
+    Core(Vec<Val>),
+    Component(Vec<ComponentVal>),
+}
+
+/// Is this script module a component?
+fn is_component(module: &QuoteWat<'_>) -> bool {
+    matches!(module, QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..))
+}
+
+/// Does the error say that weld lacks support for something, or that the engine does not enable
+/// a proposal or feature the component uses? Such an error is no evidence that a component is
+/// invalid or unlinkable.
+fn weld_lacks_support(e: &Error) -> bool {
+    const PHRASES: &[&str] = &[
+        "not supported",
+        "does not support",
+        "unsupported",
+        // wasmparser's errors for proposals and component-model features that are off.
+        "proposal not enabled",
+        "feature is not active",
+        "feature not enabled",
+        "requires the component model",
+        "require the component model",
+    ];
+    let text = format!("{e:#}");
+    PHRASES.iter().any(|s| text.contains(s))
+}
+
 /// The per-file state.
 struct Context {
     engine: Engine,
     store: Store<()>,
     linker: Linker<()>,
-    /// The most recently instantiated module; `None` after a module failed to instantiate, so
-    /// that later directives do not silently run against an older instance.
-    current: Option<Instance>,
-    instances: HashMap<String, Instance>,
+    /// Instantiates components; it defines nothing yet, so only components without imports
+    /// instantiate.
+    component_linker: ComponentLinker<()>,
+    /// The most recently instantiated module or component; `None` after one failed to
+    /// instantiate, so that later directives do not silently run against an older instance.
+    current: Option<AnyInstance>,
+    instances: HashMap<String, AnyInstance>,
     definitions: HashMap<String, Module>,
     last_definition: Option<Module>,
+    component_definitions: HashMap<String, Component>,
+    last_component_definition: Option<Component>,
+    /// Why each named component definition that failed to compile failed.
+    failed_component_definitions: HashMap<String, String>,
+    /// Why the last component failed to instantiate, if it was the last module or component
+    /// that a directive tried to instantiate.
+    component_failure: Option<String>,
 }
 
 impl Context {
@@ -139,10 +197,15 @@ impl Context {
             engine: engine.clone(),
             store,
             linker,
+            component_linker: ComponentLinker::new(engine),
             current: None,
             instances: HashMap::new(),
             definitions: HashMap::new(),
             last_definition: None,
+            component_definitions: HashMap::new(),
+            last_component_definition: None,
+            failed_component_definitions: HashMap::new(),
+            component_failure: None,
         }
     }
 
@@ -151,7 +214,9 @@ impl Context {
         match directive {
             WastDirective::Module(mut module) => Assertion(self.module(&mut module, text)),
             WastDirective::ModuleDefinition(mut module) => Assertion(self.definition(&mut module, text)),
-            WastDirective::ModuleInstance { instance, module, .. } => Assertion(self.module_instance(instance, module)),
+            WastDirective::ModuleInstance { instance, module, span } => {
+                Assertion(self.module_instance(instance, module, names_component(span, text)))
+            }
             WastDirective::Register { name, module, .. } => Step(self.register(name, module)),
             WastDirective::Invoke(invoke) => Step(self.invoke(&invoke).map(drop).map_err(ExecError::into_error)),
             WastDirective::AssertReturn { exec, results, .. } => Assertion(self.assert_return(exec, &results, text)),
@@ -179,95 +244,187 @@ impl Context {
         }
     }
 
-    /// Encodes a script module to a binary. Components are refused here.
+    /// Encodes a script module or component to a binary.
     fn encode(module: &mut QuoteWat<'_>, text: &str) -> Result<Vec<u8>> {
-        if matches!(module, QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)) {
-            bail!("components are not supported by the wast runner yet");
-        }
-        let quoted = matches!(module, QuoteWat::QuoteModule(..));
+        let quoted = matches!(module, QuoteWat::QuoteModule(..) | QuoteWat::QuoteComponent(..));
+        let what = if is_component(module) { "component" } else { "module" };
         module.encode().map_err(|mut e| {
             // Spans of quoted modules point into the quoted text, not the file.
             if !quoted {
                 e.set_text(text);
             }
-            anyhow!("{e}").context("the module's text failed to encode")
+            anyhow!("{e}").context(format!("the {what}'s text failed to encode"))
         })
     }
 
-    /// Encodes and compiles a script module.
-    fn compile(&mut self, module: &mut QuoteWat<'_>, text: &str) -> Result<Module> {
-        let bytes = Self::encode(module, text)?;
-        Module::from_binary(&self.engine, &bytes).context("the module failed to compile")
+    /// Compiles a binary module, or component if `component`.
+    fn compile_binary(&self, bytes: &[u8], component: bool) -> Result<Compiled> {
+        if component {
+            Component::from_binary(&self.engine, bytes)
+                .map(Compiled::Component)
+                .context("the component failed to compile")
+        } else {
+            Module::from_binary(&self.engine, bytes).map(Compiled::Module).context("the module failed to compile")
+        }
     }
 
-    fn instantiate(&mut self, module: &Module) -> Result<Instance> {
-        self.linker.instantiate(&mut self.store, module).context("the module failed to instantiate")
+    /// Encodes and compiles a script module or component.
+    fn compile(&mut self, module: &mut QuoteWat<'_>, text: &str) -> Result<Compiled> {
+        let component = is_component(module);
+        let bytes = Self::encode(module, text)?;
+        self.compile_binary(&bytes, component)
+    }
+
+    fn instantiate(&mut self, compiled: &Compiled) -> Result<AnyInstance> {
+        match compiled {
+            Compiled::Module(module) => self
+                .linker
+                .instantiate(&mut self.store, module)
+                .map(AnyInstance::Core)
+                .context("the module failed to instantiate"),
+            Compiled::Component(component) => self
+                .component_linker
+                .instantiate(&mut self.store, component)
+                .map(AnyInstance::Component)
+                .context("the component failed to instantiate"),
+        }
     }
 
     fn module(&mut self, module: &mut QuoteWat<'_>, text: &str) -> Result<()> {
         self.current = None;
+        let component = is_component(module);
         let name = module.name().map(|id| id.name().to_string());
-        let compiled = self.compile(module, text)?;
-        let instance = self.instantiate(&compiled)?;
-        self.set_current(name, instance);
-        Ok(())
+        let instance = self.compile(module, text).and_then(|compiled| self.instantiate(&compiled));
+        self.set_current(name, instance, component)
     }
 
-    fn set_current(&mut self, name: Option<String>, instance: Instance) {
+    /// Makes the outcome of instantiating a module (or a component, if `component`) the
+    /// current instance, and records it under `name`.
+    fn set_current(&mut self, name: Option<String>, instance: Result<AnyInstance>, component: bool) -> Result<()> {
+        self.component_failure = None;
+        let instance = match instance {
+            Ok(instance) => instance,
+            Err(e) => {
+                if component {
+                    self.component_failure = Some(first_line(&e));
+                }
+                return Err(e);
+            }
+        };
         if let Some(name) = name {
             self.instances.insert(name, instance);
         }
         self.current = Some(instance);
+        Ok(())
     }
 
     fn definition(&mut self, module: &mut QuoteWat<'_>, text: &str) -> Result<()> {
-        self.last_definition = None;
-        let name = module.name().map(|id| id.name().to_string());
-        let compiled = self.compile(module, text)?;
-        if let Some(name) = name {
-            self.definitions.insert(name, compiled.clone());
+        if is_component(module) {
+            self.last_component_definition = None;
+        } else {
+            self.last_definition = None;
         }
-        self.last_definition = Some(compiled);
+        let name = module.name().map(|id| id.name().to_string());
+        let compiled = match self.compile(module, text) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                if let Some(name) = name.filter(|_| is_component(module)) {
+                    self.component_definitions.remove(&name);
+                    self.failed_component_definitions.insert(name, first_line(&e));
+                }
+                return Err(e);
+            }
+        };
+        match compiled {
+            Compiled::Module(compiled) => {
+                if let Some(name) = name {
+                    self.definitions.insert(name, compiled.clone());
+                }
+                self.last_definition = Some(compiled);
+            }
+            Compiled::Component(compiled) => {
+                if let Some(name) = name {
+                    self.failed_component_definitions.remove(&name);
+                    self.component_definitions.insert(name, compiled.clone());
+                }
+                self.last_component_definition = Some(compiled);
+            }
+        }
         Ok(())
     }
 
-    fn module_instance(&mut self, instance: Option<Id<'_>>, module: Option<Id<'_>>) -> Result<()> {
+    /// `(module instance $i $M)`, or `(component instance $i $C)` if `component`.
+    fn module_instance(&mut self, instance: Option<Id<'_>>, module: Option<Id<'_>>, component: bool) -> Result<()> {
         self.current = None;
-        let compiled = match module {
-            Some(id) => self
-                .definitions
-                .get(id.name())
-                .cloned()
-                .ok_or_else(|| anyhow!("no module definition named ${}", id.name()))?,
-            None => self.last_definition.clone().ok_or_else(|| anyhow!("no module definition to instantiate"))?,
-        };
-        let inst = self.instantiate(&compiled)?;
-        self.set_current(instance.map(|id| id.name().to_string()), inst);
-        Ok(())
+        let inst = self.find_definition(module, component).and_then(|compiled| self.instantiate(&compiled));
+        self.set_current(instance.map(|id| id.name().to_string()), inst, component)
+    }
+
+    /// The definition `(module instance)` or `(component instance)` names, or the last one.
+    fn find_definition(&self, name: Option<Id<'_>>, component: bool) -> Result<Compiled> {
+        Ok(match (name, component) {
+            (Some(id), false) => Compiled::Module(
+                self.definitions
+                    .get(id.name())
+                    .cloned()
+                    .ok_or_else(|| anyhow!("no module definition named ${}", id.name()))?,
+            ),
+            (Some(id), true) => match self.component_definitions.get(id.name()) {
+                Some(c) => Compiled::Component(c.clone()),
+                None => match self.failed_component_definitions.get(id.name()) {
+                    Some(reason) => bail!("the component definition ${} failed: {reason}", id.name()),
+                    None => bail!("no component definition named ${}", id.name()),
+                },
+            },
+            (None, false) => Compiled::Module(
+                self.last_definition.clone().ok_or_else(|| anyhow!("no module definition to instantiate"))?,
+            ),
+            (None, true) => Compiled::Component(
+                self.last_component_definition
+                    .clone()
+                    .ok_or_else(|| anyhow!("no component definition to instantiate"))?,
+            ),
+        })
     }
 
     /// The instance a directive refers to: a named one, or the current one.
-    fn instance(&self, id: Option<Id<'_>>) -> Result<Instance> {
+    fn instance(&self, id: Option<Id<'_>>) -> Result<AnyInstance> {
         match id {
             Some(id) => self
                 .instances
                 .get(id.name())
                 .copied()
                 .ok_or_else(|| anyhow!("no instance named ${} (did it fail to instantiate?)", id.name())),
-            None => self.current.ok_or_else(|| anyhow!("no current instance (the last module failed to instantiate)")),
+            None => self.current.ok_or_else(|| match &self.component_failure {
+                Some(reason) => anyhow!("no current instance (the last component failed: {reason})"),
+                None => anyhow!("no current instance (the last module failed to instantiate)"),
+            }),
+        }
+    }
+
+    /// Like [`Context::instance`], for directives that only apply to core instances.
+    fn core_instance(&self, id: Option<Id<'_>>, what: &str) -> Result<Instance> {
+        match self.instance(id)? {
+            AnyInstance::Core(instance) => Ok(instance),
+            AnyInstance::Component(_) => bail!("{what} a component instance is not supported"),
         }
     }
 
     fn register(&mut self, name: &str, module: Option<Id<'_>>) -> Result<()> {
-        let instance = self.instance(module)?;
+        let instance = self.core_instance(module, "registering")?;
         self.linker
             .instance(&mut self.store, name, instance)
             .with_context(|| format!("failed to register the instance as {name:?}"))?;
         Ok(())
     }
 
-    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>, ExecError> {
-        let instance = self.instance(invoke.module).map_err(ExecError::Setup)?;
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Results, ExecError> {
+        let instance = match self.instance(invoke.module).map_err(ExecError::Setup)? {
+            AnyInstance::Core(instance) => instance,
+            AnyInstance::Component(instance) => {
+                return component::invoke(&mut self.store, instance, invoke).map(Results::Component);
+            }
+        };
         let func = instance
             .get_func(&mut self.store, invoke.name)
             .ok_or_else(|| ExecError::Setup(anyhow!("no exported function named {:?}", invoke.name)))?;
@@ -277,10 +434,10 @@ impl Context {
         func.call(&mut self.store, &args, &mut results)
             .with_context(|| format!("calling {:?} failed", invoke.name))
             .map_err(ExecError::Run)?;
-        Ok(results)
+        Ok(Results::Core(results))
     }
 
-    fn execute(&mut self, exec: WastExecute<'_>, text: &str) -> Result<Vec<Val>, ExecError> {
+    fn execute(&mut self, exec: WastExecute<'_>, text: &str) -> Result<Results, ExecError> {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Wat(wat) => {
@@ -288,28 +445,23 @@ impl Context {
                 let compiled = self.compile(&mut module, text).map_err(ExecError::Setup)?;
                 // The instance is not kept: these modules are expected to fail to instantiate.
                 self.instantiate(&compiled).map_err(ExecError::Run)?;
-                Ok(Vec::new())
+                Ok(Results::Core(Vec::new()))
             }
             WastExecute::Get { module, global, .. } => {
-                let instance = self.instance(module).map_err(ExecError::Setup)?;
+                let instance = self.core_instance(module, "`get` on").map_err(ExecError::Setup)?;
                 let g = instance
                     .get_global(&mut self.store, global)
                     .ok_or_else(|| ExecError::Setup(anyhow!("no exported global named {global:?}")))?;
-                Ok(vec![g.get(&mut self.store)])
+                Ok(Results::Core(vec![g.get(&mut self.store)]))
             }
         }
     }
 
     fn assert_return(&mut self, exec: WastExecute<'_>, expected: &[WastRet<'_>], text: &str) -> Result<()> {
-        let actual = self.execute(exec, text).map_err(ExecError::into_error)?;
-        if actual.len() != expected.len() {
-            let shown: Vec<_> = actual.iter().map(values::display).collect();
-            bail!("expected {} results, got {}: [{}]", expected.len(), actual.len(), shown.join(", "));
+        match self.execute(exec, text).map_err(ExecError::into_error)? {
+            Results::Core(actual) => check_all(&actual, expected, values::display, values::check),
+            Results::Component(actual) => check_all(&actual, expected, component::display, component::check),
         }
-        for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-            values::check(a, e).with_context(|| format!("result {i} is wrong"))?;
-        }
-        Ok(())
     }
 
     fn assert_trap(&mut self, exec: WastExecute<'_>, message: &str, text: &str) -> Result<()> {
@@ -317,12 +469,12 @@ impl Context {
         expect_trap(result, message)
     }
 
-    /// `assert_invalid` / `assert_malformed`: the module must be rejected, either by the text
-    /// encoder (for text that is malformed as text) or by weld.
+    /// `assert_invalid` / `assert_malformed`: the module or component must be rejected, either
+    /// by the text encoder (for text that is malformed as text) or by weld. A component that
+    /// weld rejects only because it does not support something in it does not count.
     fn assert_rejected(&mut self, module: &mut QuoteWat<'_>, message: &str, what: &str) -> Result<()> {
-        if matches!(module, QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)) {
-            bail!("components are not supported by the wast runner yet");
-        }
+        let component = is_component(module);
+        let kind = if component { "component" } else { "module" };
         let bytes = match module.encode() {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -330,8 +482,12 @@ impl Context {
                 return Ok(());
             }
         };
-        match Module::from_binary(&self.engine, &bytes) {
-            Ok(_) => bail!("expected the module to be {what} ({message:?}), but it compiled"),
+        match self.compile_binary(&bytes, component) {
+            Ok(_) => bail!("expected the {kind} to be {what} ({message:?}), but it compiled"),
+            Err(e) if component && weld_lacks_support(&e) => Err(e.context(format!(
+                "expected the component to be {what} ({message:?}); weld rejected it, but only for \
+                 something it does not support yet"
+            ))),
             Err(e) => {
                 log::debug!("rejected as expected ({message:?}): {e:#}");
                 Ok(())
@@ -341,15 +497,51 @@ impl Context {
 
     fn assert_unlinkable(&mut self, module: Wat<'_>, message: &str, text: &str) -> Result<()> {
         let mut module = QuoteWat::Wat(module);
+        let component = is_component(&module);
         let compiled = self.compile(&mut module, text)?;
-        match self.linker.instantiate(&mut self.store, &compiled) {
-            Ok(_) => bail!("expected the module to fail to link ({message:?}), but it instantiated"),
+        match self.instantiate(&compiled) {
+            Ok(_) => {
+                let kind = if component { "component" } else { "module" };
+                bail!("expected the {kind} to fail to link ({message:?}), but it instantiated")
+            }
+            Err(e) if component && weld_lacks_support(&e) => Err(e.context(format!(
+                "expected the component to fail to link ({message:?}); it did, but only for something weld \
+                 does not support yet"
+            ))),
             Err(e) => {
                 log::debug!("failed to link as expected ({message:?}): {e:#}");
                 Ok(())
             }
         }
     }
+}
+
+/// The first line of an error's message (with its causes).
+fn first_line(e: &Error) -> String {
+    format!("{e:#}").lines().next().unwrap_or_default().to_string()
+}
+
+/// Does the directive keyword at `span` say `component` (rather than `module`)?
+fn names_component(span: Span, text: &str) -> bool {
+    text.get(span.offset()..).is_some_and(|rest| rest.starts_with("component"))
+}
+
+/// Checks every result against its expected value; `display` and `check` are the value
+/// kind's.
+fn check_all<V>(
+    actual: &[V],
+    expected: &[WastRet<'_>],
+    display: fn(&V) -> String,
+    check: fn(&V, &WastRet<'_>) -> Result<()>,
+) -> Result<()> {
+    if actual.len() != expected.len() {
+        let shown: Vec<_> = actual.iter().map(display).collect();
+        bail!("expected {} results, got {}: [{}]", expected.len(), actual.len(), shown.join(", "));
+    }
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        check(a, e).with_context(|| format!("result {i} is wrong"))?;
+    }
+    Ok(())
 }
 
 /// Checks that running something trapped with (a message matching) `expected`.

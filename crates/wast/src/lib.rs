@@ -7,17 +7,26 @@
 //! `assert_unlinkable`, and `assert_trap` on a module, i.e. "uninstantiable"). Imports named
 //! `spectest` come from [`spectest`].
 //!
+//! Components work the same way: `(component ...)`, `(component definition ...)` and
+//! `(component instance ...)` compile and instantiate with a component linker that defines
+//! nothing yet, and `invoke`/`assert_return`/`assert_trap` on a component instance call its
+//! exported functions with component values (each successful call is finished with
+//! `post_return`). The current instance is whichever module or component was instantiated
+//! last. `assert_invalid`/`assert_malformed`/`assert_unlinkable` accept components too, except
+//! that a rejection for something weld does not support yet does not count as a pass.
+//!
 //! Counting: every `assert_*` directive and every module that must compile or instantiate is one
 //! assertion, which passes or fails. A failing `register` or `invoke` is also reported as a
 //! failure (but a succeeding one is not counted as a pass). A file that cannot be parsed counts
 //! every top-level assertion form found by [`count_directives`] as failed. One directive's
 //! failure, even a panic inside the runtime, never stops the rest of the file.
 //!
-//! Not supported (reported as failures): component-model directives and values, threads,
-//! exceptions (`assert_exception`), stack switching (`assert_suspension`) and GC reference
-//! patterns. Error messages of `assert_invalid`/`assert_malformed`/`assert_unlinkable` are not
+//! Not supported (reported as failures): registering component instances, host definitions
+//! for component imports, `map` values, threads, exceptions (`assert_exception`), stack
+//! switching (`assert_suspension`) and GC reference patterns. Error messages of `assert_invalid`/`assert_malformed`/`assert_unlinkable` are not
 //! compared with the script's (only that an error happens); trap messages are.
 
+mod component;
 mod context;
 mod scan;
 pub mod spectest;

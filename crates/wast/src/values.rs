@@ -5,8 +5,9 @@
 //! v128 patterns and reference patterns. `(ref.extern N)` is represented by an [`ExternRef`]
 //! holding the `u32` N, `(ref.host N)` by one holding a [`HostRef`].
 //!
-//! GC references (`ref.any`, `ref.struct`, ...) and component values are not supported here:
-//! they produce an error saying so, which the runner records as a failure.
+//! GC references (`ref.any`, `ref.struct`, ...) are not supported: they produce an error saying
+//! so, which the runner records as a failure. Component values belong to component functions
+//! (see `component.rs`); given to or expected from a core function they are an error too.
 
 use anyhow::{Result, bail};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
@@ -31,7 +32,7 @@ fn is_func_heap(ty: &HeapType<'_>) -> Option<bool> {
 pub fn arg(a: &WastArg<'_>) -> Result<Val> {
     let core = match a {
         WastArg::Core(core) => core,
-        _ => bail!("component-model arguments are not supported"),
+        _ => bail!("a component value cannot be passed to a core function"),
     };
     Ok(match core {
         WastArgCore::I32(x) => Val::I32(*x),
@@ -53,7 +54,7 @@ pub fn arg(a: &WastArg<'_>) -> Result<Val> {
 pub fn check(actual: &Val, expected: &WastRet<'_>) -> Result<()> {
     let expected = match expected {
         WastRet::Core(core) => core,
-        _ => bail!("component-model results are not supported"),
+        _ => bail!("a component value cannot match the result of a core function"),
     };
     check_core(actual, expected)
 }
