@@ -3,7 +3,9 @@
 //! - `weld wast FILE...` runs `.wast` scripts (through weld-wast) and prints per-file and total
 //!   pass/fail counts.
 //! - `weld run FILE --invoke NAME [ARG...]` instantiates a module that has no imports and calls
-//!   one of its exported functions with arguments parsed from the command line.
+//!   one of its exported functions with arguments parsed from the command line. Given a
+//!   component, `weld run FILE --invoke 'NAME(ARGS)'` calls an exported function with
+//!   arguments and result in WAVE syntax (`wave.rs`).
 //! - `weld compile FILE` translates and compiles a module with weld-environ and weld-cranelift
 //!   directly (no runtime involved), for any supported target, and reports sizes and timing.
 //!
@@ -15,7 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use weld::{Config, Engine, Instance, Module, Store, Val, ValType};
+use weld::{Config, Engine, Instance, Module, Store, Val, ValType, component};
+
+mod wave;
 
 #[derive(Parser)]
 #[command(name = "weld", version, about = "The weld WebAssembly runtime")]
@@ -28,7 +32,7 @@ struct Cli {
 enum Command {
     /// Run .wast test scripts and report how many assertions pass.
     Wast(WastCommand),
-    /// Instantiate a module (binary or text) and call one of its exports.
+    /// Instantiate a module or a component (binary or text) and call one of its exports.
     Run(RunCommand),
     /// Compile a module to machine code without running it, and report sizes and timing.
     Compile(CompileCommand),
@@ -93,14 +97,23 @@ struct WastCommand {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:\n  \
+    weld run examples/hello.wat --invoke fib 20\n  \
+    weld run examples/greet.wat --invoke 'greet(\"world\")'\n  \
+    weld run examples/greet.wat --invoke 'summarize([3, -1, 4])'\n  \
+    weld run examples/greet.wat --invoke 'math#mul(6, 7)'")]
 struct RunCommand {
-    /// The module: a .wasm binary or .wat text.
+    /// The module or component: a .wasm binary or .wat text.
     file: PathBuf,
-    /// The exported function to call (default: `_start` or `main`).
-    #[arg(long)]
+    /// The exported function to call. For a module: its name (default: `_start` or `main`).
+    /// For a component: a call with the arguments in WAVE syntax, e.g. 'add(1, 2)',
+    /// 'greet("world")' or 'echo({name: "x", age: 3})'; a function of an exported instance
+    /// is named `INSTANCE#NAME`, e.g. 'math#mul(6, 7)'. The result is printed in WAVE.
+    #[arg(long, value_name = "NAME | CALL")]
     invoke: Option<String>,
-    /// Arguments, parsed by the function's parameter types: integers in decimal or 0x hex,
-    /// floats in decimal, `inf`, `-inf` or `nan`.
+    /// Arguments of a module's function, parsed by its parameter types: integers in decimal or
+    /// 0x hex, floats in decimal, `inf`, `-inf` or `nan`. For a component, when --invoke has
+    /// no parentheses, each argument is one WAVE value.
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
     #[command(flatten)]
@@ -217,6 +230,13 @@ fn elide_lines(text: &str, max: usize) -> String {
 fn run(cmd: RunCommand) -> Result<ExitCode> {
     let engine = cmd.codegen.engine()?;
     let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
+    // A module keeps taking the path it always took (with its own parse errors); only text or
+    // a binary that is a component goes to `run_component`.
+    if let Ok(binary) = wat::parse_bytes(&bytes)
+        && wasmparser::Parser::is_component(&binary)
+    {
+        return run_component(&cmd, &engine, &binary);
+    }
     let module = Module::new(&engine, &bytes).with_context(|| format!("failed to compile {}", cmd.file.display()))?;
     let imports: Vec<String> = module.imports().map(|i| format!("{}::{}", i.module(), i.name())).collect();
     if !imports.is_empty() {
@@ -255,6 +275,126 @@ fn run(cmd: RunCommand) -> Result<ExitCode> {
         println!("{}", format_val(r));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a component: instantiates it (it must have no imports) and calls the function that
+/// `--invoke` names, with arguments and result in WAVE syntax.
+fn run_component(cmd: &RunCommand, engine: &Engine, binary: &[u8]) -> Result<ExitCode> {
+    let file = cmd.file.display();
+    let component = component::Component::new(engine, binary).with_context(|| format!("failed to compile {file}"))?;
+    let imports: Vec<String> = component.imports().into_iter().map(|(name, what)| format!("{name} ({what})")).collect();
+    if !imports.is_empty() {
+        bail!("`weld run` only runs components without imports, but {file} imports: {}", imports.join(", "));
+    }
+    let mut store = Store::new(engine, ());
+    let instance = component::Linker::new(engine)
+        .instantiate(&mut store, &component)
+        .context("failed to instantiate the component")?;
+    let exports = || {
+        let list: Vec<String> =
+            instance.exported_functions(&store).iter().map(|(name, ty)| format!("\n  {name}: {ty}")).collect();
+        if list.is_empty() { " none".to_string() } else { list.concat() }
+    };
+    let Some(invoke) = &cmd.invoke else {
+        bail!("no --invoke given; the component's exported functions are:{}", exports());
+    };
+    let call = parse_call(invoke, &cmd.args)?;
+    let name = &call.name;
+    let func = find_func(&instance, &store, name).ok_or_else(|| {
+        anyhow!("the component exports no function named `{name}`; its exported functions are:{}", exports())
+    })?;
+    let params = func.params(&store);
+    if params.len() != call.args.len() {
+        bail!(
+            "`{name}` takes {} but {} given; its type is `{name}: {}`",
+            plural(params.len(), "argument"),
+            match call.args.len() {
+                1 => "1 was".to_string(),
+                n => format!("{n} were"),
+            },
+            func.ty(&store)
+        );
+    }
+    let args = params
+        .iter()
+        .zip(&call.args)
+        .enumerate()
+        .map(|(i, ((param, ty), text))| {
+            wave::parse(ty, text).map_err(|e| {
+                anyhow!("argument {} of `{name}` (`{param}: {ty}`): cannot parse `{text}` as {ty}: {e}", i + 1)
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = vec![component::Val::Bool(false); func.results(&store).len()];
+    func.call(&mut store, &args, &mut results).with_context(|| format!("calling `{name}` failed"))?;
+    for result in &results {
+        let text = wave::to_string(result).with_context(|| format!("cannot print the result of `{name}` in WAVE"))?;
+        println!("{text}");
+    }
+    func.post_return(&mut store).with_context(|| format!("the post-return function of `{name}` failed"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `n` and `what`, with an `s` unless `n` is 1.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// A component function call given on the command line.
+#[derive(Debug, PartialEq)]
+struct Call {
+    /// The export path: `name`, or `instance#name` for a function of an exported instance.
+    name: String,
+    /// Each argument's WAVE text.
+    args: Vec<String>,
+}
+
+/// Reads `--invoke` as a call: `name(arg, ...)`, or `name` with each positional argument one
+/// WAVE value. The argument list is split with WAVE's own parser, so commas inside strings,
+/// lists and records stay inside their argument.
+fn parse_call(invoke: &str, positional: &[String]) -> Result<Call> {
+    let invoke = invoke.trim();
+    let (name, args) = match invoke.find('(') {
+        None => (invoke, positional.to_vec()),
+        Some(open) => {
+            if !positional.is_empty() {
+                bail!(
+                    "arguments given both inside `--invoke {invoke}` and after it ({}); \
+                     write them all inside the parentheses",
+                    positional.join(" ")
+                );
+            }
+            (invoke[..open].trim_end(), split_args(&invoke[open..])?)
+        }
+    };
+    if name.is_empty() {
+        bail!("--invoke `{invoke}` names no function; write e.g. `--invoke 'add(1, 2)'`");
+    }
+    Ok(Call { name: name.to_string(), args })
+}
+
+/// Splits a parenthesized, comma-separated list of WAVE values into each value's text.
+fn split_args(list: &str) -> Result<Vec<String>> {
+    let bad = |e: &wasm_wave::parser::ParserError| {
+        anyhow!("cannot read the arguments `{list}` as WAVE values: {}", wave::describe_error(e, list))
+    };
+    // WAVE has no empty tuple: `()` is the empty list.
+    let inner = list.strip_prefix('(').and_then(|rest| rest.trim_end().strip_suffix(')'));
+    if inner.is_some_and(|inner| inner.trim().is_empty()) {
+        return Ok(Vec::new());
+    }
+    let value = wasm_wave::untyped::UntypedValue::parse(list).map_err(|e| bad(&e))?;
+    let items = value.node().as_tuple().map_err(|e| bad(&e))?;
+    Ok(items.map(|node| list[node.span()].to_string()).collect())
+}
+
+/// The exported function `name`, whose `#`-separated parts lead through exported instances.
+fn find_func(instance: &component::Instance, store: &Store<()>, name: &str) -> Option<component::Func> {
+    let mut index = None;
+    for part in name.split('#') {
+        index = Some(instance.get_export_index(store, index.as_ref(), part)?);
+    }
+    instance.get_func_by_index(store, index.as_ref()?)
 }
 
 /// Parses a command-line argument as a value of type `ty`.
@@ -372,6 +512,35 @@ mod tests {
         assert_eq!(parse_int("-2147483649", 32), None);
         assert_eq!(parse_int("-0x1", 64), Some(u64::MAX));
         assert_eq!(parse_int("x", 64), None);
+    }
+
+    #[test]
+    fn calls() {
+        let call = |s: &str| parse_call(s, &[]).unwrap();
+        let args = |s: &str| call(s).args;
+        assert_eq!(call("add(1, 2)"), Call { name: "add".into(), args: vec!["1".into(), "2".into()] });
+        assert_eq!(args(r#"greet("a, b) \"c\"")"#), [r#""a, b) \"c\"""#]);
+        assert_eq!(args("f()"), Vec::<String>::new());
+        assert_eq!(call(" f ( ) "), Call { name: "f".into(), args: vec![] });
+        let nested = call("math#mul({a: [1, 2], b: (3, ',')}, none, [])");
+        assert_eq!(nested.name, "math#mul");
+        assert_eq!(nested.args, ["{a: [1, 2], b: (3, ',')}", "none", "[]"]);
+        let positional = parse_call("f", &["1".into(), "\"x\"".into()]).unwrap();
+        assert_eq!(positional, Call { name: "f".into(), args: vec!["1".into(), "\"x\"".into()] });
+        let err = |s: &str, positional: &[String]| parse_call(s, positional).unwrap_err().to_string();
+        assert_eq!(
+            err("f(1)", &["2".into()]),
+            "arguments given both inside `--invoke f(1)` and after it (2); write them all inside the parentheses"
+        );
+        assert_eq!(err("(1)", &[]), "--invoke `(1)` names no function; write e.g. `--invoke 'add(1, 2)'`");
+        assert_eq!(
+            err("f(1", &[]),
+            "cannot read the arguments `(1` as WAVE values: unexpected end of input at the end"
+        );
+        assert_eq!(
+            err("f(1) x", &[]),
+            "cannot read the arguments `(1) x` as WAVE values: trailing characters after value at `x`"
+        );
     }
 
     #[test]

@@ -141,13 +141,13 @@ fn compound_types_round_trip() {
     round_trip(
         r#"(record (field "name" string) (field "age" u8) (field "score" f64))"#,
         None,
-        &[Val::Record(vec![("name".into(), s("Ada")), ("age".into(), Val::U8(36)), ("score".into(), Val::Float64(9.5))])],
+        &[Val::Record(vec![
+            ("name".into(), s("Ada")),
+            ("age".into(), Val::U8(36)),
+            ("score".into(), Val::Float64(9.5)),
+        ])],
     );
-    round_trip(
-        "(tuple u8 u64 string)",
-        None,
-        &[Val::Tuple(vec![Val::U8(1), Val::U64(1 << 40), s("t")])],
-    );
+    round_trip("(tuple u8 u64 string)", None, &[Val::Tuple(vec![Val::U8(1), Val::U64(1 << 40), s("t")])]);
     round_trip(
         r#"(variant (case "none") (case "small" u8) (case "big" u64) (case "text" string) (case "f" f32))"#,
         None,
@@ -168,11 +168,7 @@ fn compound_types_round_trip() {
         &[Val::Result(Ok(Some(Box::new(Val::U32(3))))), Val::Result(Err(Some(Box::new(s("bad")))))],
     );
     round_trip("(result)", Some("i32"), &[Val::Result(Ok(None)), Val::Result(Err(None))]);
-    round_trip(
-        r#"(flags "a" "b" "c")"#,
-        Some("i32"),
-        &[Val::Flags(vec![]), Val::Flags(vec!["a".into(), "c".into()])],
-    );
+    round_trip(r#"(flags "a" "b" "c")"#, Some("i32"), &[Val::Flags(vec![]), Val::Flags(vec!["a".into(), "c".into()])]);
     // The spec allows at most 32 flags: they always fit one i32.
     let names: Vec<String> = (0..32).map(|i| format!("f{i}")).collect();
     let flags = format!("(flags {})", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" "));
@@ -319,10 +315,7 @@ fn host_functions_dynamic_and_typed() {
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let run = instance.get_func(&mut store, "run").unwrap();
     let err = run.call(&mut store, &[s("x")], &mut out).unwrap_err();
-    assert!(
-        format!("{err:?}").contains("host function `host-fn` returned a value of the wrong type"),
-        "{err:?}"
-    );
+    assert!(format!("{err:?}").contains("host function `host-fn` returned a value of the wrong type"), "{err:?}");
     // The trap left the instance unusable.
     let err = run.call(&mut store, &[s("x")], &mut out).unwrap_err();
     assert!(format!("{err:?}").contains("cannot enter component instance"), "{err:?}");

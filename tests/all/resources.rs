@@ -1,8 +1,8 @@
 //! Resources across the host boundary: guest-defined resources held by the host, host-defined
 //! resources held by guests, destructors, borrows and the handle table's traps.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use weld::component::{Component, Linker, Resource, ResourceAny, ResourceType, Val};
 use weld::{Engine, Store};
 
