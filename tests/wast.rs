@@ -308,11 +308,7 @@ fn run_tier(tier: &str, baseline_file: &str) {
         .collect();
     let mut report = String::new();
     if !new.is_empty() {
-        report.push_str(&format!(
-            "{} new failures (not in {baseline_file}):\n{}\n",
-            new.len(),
-            new.join("\n")
-        ));
+        report.push_str(&format!("{} new failures (not in {baseline_file}):\n{}\n", new.len(), new.join("\n")));
     }
     if !fixed.is_empty() {
         report.push_str(&format!(
