@@ -1,0 +1,71 @@
+;; Resource handles inside one component: the handle table's index allocation and reuse,
+;; destructors, and the traps for bad indices and wrong types.
+
+(component
+  (core module $d
+    (global $drops (mut i32) (i32.const 0))
+    (global $last (mut i32) (i32.const 0))
+    (func (export "dtor") (param i32)
+      (global.set $drops (i32.add (global.get $drops) (i32.const 1)))
+      (global.set $last (local.get 0)))
+    (func (export "drops") (result i32) (global.get $drops))
+    (func (export "last") (result i32) (global.get $last)))
+  (core instance $d (instantiate $d))
+  (type $a (resource (rep i32) (dtor (core func $d "dtor"))))
+  (type $b (resource (rep i32)))
+  (core func $new-a (canon resource.new $a))
+  (core func $drop-a (canon resource.drop $a))
+  (core func $rep-a (canon resource.rep $a))
+  (core func $new-b (canon resource.new $b))
+  (core func $rep-b (canon resource.rep $b))
+  (core module $m
+    (import "" "new-a" (func $new-a (param i32) (result i32)))
+    (import "" "drop-a" (func $drop-a (param i32)))
+    (import "" "rep-a" (func $rep-a (param i32) (result i32)))
+    (import "" "new-b" (func $new-b (param i32) (result i32)))
+    (import "" "rep-b" (func $rep-b (param i32) (result i32)))
+    ;; Returns the index the third new handle gets after dropping the second.
+    (func (export "reuse") (result i32)
+      (drop (call $new-a (i32.const 10)))
+      (call $drop-a (call $new-a (i32.const 20)))
+      (call $new-a (i32.const 30)))
+    (func (export "rep-of") (param i32) (result i32) (call $rep-a (local.get 0)))
+    (func (export "drop") (param i32) (call $drop-a (local.get 0)))
+    (func (export "wrong-type") (result i32) (call $rep-b (call $new-a (i32.const 1))))
+  )
+  (core instance $m (instantiate $m (with "" (instance
+    (export "new-a" (func $new-a)) (export "drop-a" (func $drop-a)) (export "rep-a" (func $rep-a))
+    (export "new-b" (func $new-b)) (export "rep-b" (func $rep-b))))))
+  (func (export "reuse") (result u32) (canon lift (core func $m "reuse")))
+  (func (export "rep-of") (param "h" u32) (result u32) (canon lift (core func $m "rep-of")))
+  (func (export "drop") (param "h" u32) (canon lift (core func $m "drop")))
+  (func (export "drops") (result u32) (canon lift (core func $d "drops")))
+  (func (export "last") (result u32) (canon lift (core func $d "last")))
+  (func (export "wrong-type") (result u32) (canon lift (core func $m "wrong-type")))
+)
+;; Handle 1 holds rep 10; handle 2 was freed and is reused for rep 30.
+(assert_return (invoke "reuse") (u32.const 2))
+(assert_return (invoke "drops") (u32.const 1))
+(assert_return (invoke "last") (u32.const 20))
+(assert_return (invoke "rep-of" (u32.const 1)) (u32.const 10))
+(assert_return (invoke "rep-of" (u32.const 2)) (u32.const 30))
+(assert_return (invoke "drop" (u32.const 1)))
+(assert_return (invoke "drops") (u32.const 2))
+(assert_return (invoke "last") (u32.const 10))
+(assert_trap (invoke "rep-of" (u32.const 1)) "unknown handle index 1")
+
+(component
+  (type $a (resource (rep i32)))
+  (type $b (resource (rep i32)))
+  (core func $new-a (canon resource.new $a))
+  (core func $rep-b (canon resource.rep $b))
+  (core module $m
+    (import "" "new-a" (func $new-a (param i32) (result i32)))
+    (import "" "rep-b" (func $rep-b (param i32) (result i32)))
+    (func (export "wrong-type") (result i32) (call $rep-b (call $new-a (i32.const 1)))))
+  (core instance $m (instantiate $m (with "" (instance
+    (export "new-a" (func $new-a)) (export "rep-b" (func $rep-b))))))
+  (func (export "wrong-type") (result u32) (canon lift (core func $m "wrong-type")))
+)
+(assert_trap (invoke "wrong-type")
+  "handle index 1 used with the wrong type, expected guest-defined resource but found a different guest-defined resource")
