@@ -74,10 +74,12 @@ fn registry() -> &'static Registry {
     &REGISTRY
 }
 
-/// The code range containing `pc`: its info and `pc`'s offset in it. Never blocks: returns
-/// `None` if the registry is being written (which never happens on a thread running wasm).
+/// The code range containing `pc`: its info and `pc`'s offset in it. The trap handler calls
+/// this too, so it must not fail while another thread registers or drops code: it waits for
+/// that thread's write, which is short and never runs wasm (a thread running wasm never holds
+/// the write lock, so a trap cannot wait for its own thread).
 pub fn lookup_code(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
-    let reg = registry().try_read().ok()?;
+    let reg = registry().read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (start, (end, info)) = reg.range(..=pc).next_back()?;
     (pc < *end).then(|| (info.clone(), (pc - start) as u32))
 }
