@@ -156,7 +156,7 @@ fn print_error(e: &anyhow::Error) {
     if !causes.is_empty() {
         eprintln!("\nCaused by:");
         for (i, cause) in causes.iter().enumerate() {
-            let cause = elide_lines(cause, 40).replace('\n', "\n       ");
+            let cause = weld_wast::elide_lines(cause, 40).replace('\n', "\n       ");
             if causes.len() == 1 {
                 eprintln!("    {cause}");
             } else {
@@ -213,18 +213,6 @@ fn print_failure(file: &Path, f: &weld_wast::Failure) {
     for line in lines {
         println!("      {line}");
     }
-}
-
-/// Keeps the first `max` lines of `text` (a deep recursion's backtrace can have thousands).
-fn elide_lines(text: &str, max: usize) -> String {
-    let total = text.lines().count();
-    if total <= max {
-        return text.to_string();
-    }
-    let mut kept: Vec<&str> = text.lines().take(max).collect();
-    let more = format!("... ({} more lines)", total - max);
-    kept.push(&more);
-    kept.join("\n")
 }
 
 fn run(cmd: RunCommand) -> Result<ExitCode> {

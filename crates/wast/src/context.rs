@@ -67,27 +67,13 @@ pub(crate) fn run_script(engine: &Engine, path: &Path, text: &str, script: Wast<
             Outcome::Assertion(Ok(())) => report.passed += 1,
             Outcome::Step(Ok(())) => {}
             Outcome::Assertion(Err(e)) | Outcome::Step(Err(e)) => {
-                let message = shorten(&format!("{e:#}"));
+                let message = crate::elide_lines(&format!("{e:#}"), 20);
                 log::debug!("{}:{line}:{col}: {kind} failed: {message}", path.display());
                 report.failures.push(Failure { line, col, kind, message });
             }
         }
     }
     report
-}
-
-/// Keeps a failure message readable: a trap from a deep recursion carries a backtrace of
-/// thousands of frames.
-fn shorten(message: &str) -> String {
-    const MAX_LINES: usize = 20;
-    let total = message.lines().count();
-    if total <= MAX_LINES {
-        return message.to_string();
-    }
-    let mut kept: Vec<&str> = message.lines().take(MAX_LINES).collect();
-    let more = format!("... ({} more lines)", total - MAX_LINES);
-    kept.push(&more);
-    kept.join("\n")
 }
 
 fn linecol(span: Span, text: &str) -> (u32, u32) {

@@ -35,6 +35,19 @@ mod values;
 pub use scan::{TopLevelForm, count_directives};
 pub use values::HostRef;
 
+/// Keeps the first `max` lines of `text`, saying how many were left out: a trap from a deep
+/// recursion carries a backtrace of thousands of frames.
+pub fn elide_lines(text: &str, max: usize) -> String {
+    let total = text.lines().count();
+    if total <= max {
+        return text.to_string();
+    }
+    let mut kept: Vec<&str> = text.lines().take(max).collect();
+    let more = format!("... ({} more lines)", total - max);
+    kept.push(&more);
+    kept.join("\n")
+}
+
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use weld::{Config, Engine};

@@ -199,13 +199,9 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 
     /// The nested instance `name`, created if it does not exist.
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
-        let path = self.full_name(name);
-        let allow_shadowing = self.allow_shadowing;
-        let entry = self.map.entry(name.to_string()).or_insert_with(|| Definition::Instance(IndexMap::new()));
-        match entry {
-            Definition::Instance(map) => Ok(LinkerInstance { map, path, allow_shadowing }),
-            other => bail!("`{path}` is already defined in this linker as a {}, not an instance", other.kind()),
-        }
+        let this =
+            LinkerInstance { map: &mut *self.map, path: self.path.clone(), allow_shadowing: self.allow_shadowing };
+        this.into_instance(name)
     }
 
     /// Like [`LinkerInstance::instance`], consuming this one.
