@@ -100,7 +100,11 @@ impl Func {
     /// [`Func::post_return`] before calling into the same instance again.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
-        let lifted = self.lifted(store).clone();
+        // The component (an Arc) is cloned rather than its function type: the store is
+        // borrowed mutably below.
+        store.opaque().check_owner(self.store);
+        let component = store.opaque().component_instance(self.instance).component.clone();
+        let lifted = component.lifted(self.index);
         let ty = &lifted.ty;
         if params.len() != ty.params.len() {
             bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
