@@ -5,10 +5,11 @@
 use weld::component::{Component, Linker, Type, Val};
 use weld::{Engine, Store};
 
-/// A core module with a memory, a bump-allocating `realloc`, and identity functions: `echo-mem` returns
-/// its pointer argument, `echo-<t>` its scalar argument.
-const ECHO_MODULE: &str = r#"
-  (core module $m
+/// A memory and a bump-allocating `realloc` over it, as core module fields: shrinking keeps
+/// the block, growing copies into a new one.
+macro_rules! memory_and_realloc {
+    () => {
+        r#"
     (memory (export "mem") 1)
     (global $next (mut i32) (i32.const 1024))
     (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32)
@@ -21,7 +22,17 @@ const ECHO_MODULE: &str = r#"
                              (i32.sub (i32.const 0) (local.get $align))))
       (global.set $next (i32.add (local.get $p) (local.get $size)))
       (memory.copy (local.get $p) (local.get $old) (local.get $old_size))
-      (local.get $p))
+      (local.get $p))"#
+    };
+}
+
+/// A core module with a memory, a bump-allocating `realloc`, and identity functions: `echo-mem` returns
+/// its pointer argument, `echo-<t>` its scalar argument.
+const ECHO_MODULE: &str = concat!(
+    r#"
+  (core module $m"#,
+    memory_and_realloc!(),
+    r#"
     (func (export "echo-mem") (param i32) (result i32) local.get 0)
     (func (export "echo-i32") (param i32) (result i32) local.get 0)
     (func (export "echo-i64") (param i64) (result i64) local.get 0)
@@ -29,7 +40,8 @@ const ECHO_MODULE: &str = r#"
     (func (export "echo-f64") (param f64) (result f64) local.get 0)
   )
   (core instance $i (instantiate $m))
-"#;
+"#
+);
 
 /// A component exporting `echo: func(x: t) -> t` for the component type `ty` (written in
 /// the text format), with strings in `encoding`.
@@ -225,22 +237,12 @@ fn typed_calls() {
 
 /// A component that imports `host-fn: func(s: string, n: u32) -> string` and exports
 /// `run: func(s: string) -> string`, which calls the import with `(s, 3)`.
-const CALLS_HOST: &str = r#"(component
+const CALLS_HOST: &str = concat!(
+    r#"(component
   (import "host-fn" (func $h (param "s" string) (param "n" u32) (result string)))
-  (core module $mem
-    (memory (export "mem") 1)
-    (global $next (mut i32) (i32.const 1024))
-    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32)
-      (result i32)
-      (local $p i32)
-      ;; Shrinking keeps the block; otherwise a new block gets the old contents.
-      (if (i32.and (i32.ne (local.get $old) (i32.const 0)) (i32.le_u (local.get $size) (local.get $old_size)))
-        (then (return (local.get $old))))
-      (local.set $p (i32.and (i32.add (global.get $next) (i32.sub (local.get $align) (i32.const 1)))
-                             (i32.sub (i32.const 0) (local.get $align))))
-      (global.set $next (i32.add (local.get $p) (local.get $size)))
-      (memory.copy (local.get $p) (local.get $old) (local.get $old_size))
-      (local.get $p)))
+  (core module $mem"#,
+    memory_and_realloc!(),
+    r#")
   (core instance $mi (instantiate $mem))
   (core func $h' (canon lower (func $h) (memory (core memory $mi "mem")) (realloc (core func $mi "realloc"))))
   (core module $main
@@ -254,7 +256,8 @@ const CALLS_HOST: &str = r#"(component
     (with "mem" (instance $mi))))
   (func (export "run") (param "s" string) (result string)
     (canon lift (core func $main "run") (memory (core memory $mi "mem")) (realloc (core func $mi "realloc"))))
-)"#;
+)"#
+);
 
 #[test]
 fn host_functions_dynamic_and_typed() {
