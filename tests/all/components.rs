@@ -412,23 +412,37 @@ fn results_out_of_bounds_trap() {
 }
 
 #[test]
-fn fused_calls_are_refused_clearly() {
+fn fused_calls_run_through_adapters() {
     let wat = r#"(component
       (component $a
-        (core module $m (func (export "f") (result i32) (i32.const 1)))
+        (core module $m (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))
         (core instance $i (instantiate $m))
-        (func (export "f") (result u32) (canon lift (core func $i "f"))))
+        (func (export "f") (param "x" u8) (result u32) (canon lift (core func $i "f"))))
       (component $b
-        (import "f" (func $f (result u32)))
+        (import "f" (func $f (param "x" u8) (result u32)))
         (core func $f' (canon lower (func $f)))
-        (core module $m (import "" "f" (func (result i32))))
-        (core instance $i (instantiate $m (with "" (instance (export "f" (func $f')))))))
+        (core module $m
+          (import "" "f" (func $f (param i32) (result i32)))
+          ;; 0x1ff is masked to the u8 0xff on the way into $a.
+          (func (export "run") (result i32) (call $f (i32.const 0x1ff))))
+        (core instance $i (instantiate $m (with "" (instance (export "f" (func $f'))))))
+        (func (export "run") (result u32) (canon lift (core func $i "run"))))
       (instance $a (instantiate $a))
-      (instance $b (instantiate $b (with "f" (func $a "f")))))"#;
+      (instance $b (instantiate $b (with "f" (func $a "f"))))
+      (export "run" (func $b "run")))"#;
     let engine = Engine::default();
     let component = Component::new(&engine, wat).unwrap();
-    let err = Linker::<()>::new(&engine).instantiate(&mut Store::new(&engine, ()), &component).unwrap_err();
-    assert!(err.to_string().contains("need fused adapters, which weld does not support yet"), "{err}");
+    assert_eq!(component.num_fused_calls(), 1);
+    let modules = component.adapter_modules();
+    assert_eq!(modules.len(), 1);
+    assert!(modules[0].1[0].contains("adapter0: func(x: u8) -> u32"), "{:?}", modules[0].1);
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::<()>::new(&engine).instantiate(&mut store, &component).unwrap();
+    let run = instance.get_func(&mut store, "run").unwrap();
+    let mut out = [Val::Bool(false)];
+    run.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(0xff * 3));
+    run.post_return(&mut store).unwrap();
 }
 
 #[test]

@@ -37,11 +37,23 @@ pub enum Trap {
     /// A component instance called out (an import, a resource intrinsic) while it may not,
     /// e.g. from its `post-return` function.
     CannotLeaveComponent,
+    /// A fused adapter found a pointer that is not aligned for the value it points to.
+    UnalignedPointer,
+    /// A fused adapter found a list whose contents lie outside its linear memory.
+    ListOutOfBounds,
+    /// A fused adapter found a string whose contents lie outside its linear memory.
+    StringOutOfBounds,
+    /// A fused adapter found a pointer to parameters or results outside its linear memory.
+    PointerOutOfBounds,
+    /// A fused adapter found a `char` that is not a Unicode scalar value.
+    InvalidChar,
+    /// A fused adapter found a variant discriminant beyond the last case.
+    InvalidDiscriminant,
 }
 
 impl Trap {
     /// Every trap, in the order of their codes.
-    pub const ALL: [Trap; 14] = [
+    pub const ALL: [Trap; 20] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -56,6 +68,12 @@ impl Trap {
         Trap::HostError,
         Trap::CannotEnterComponent,
         Trap::CannotLeaveComponent,
+        Trap::UnalignedPointer,
+        Trap::ListOutOfBounds,
+        Trap::StringOutOfBounds,
+        Trap::PointerOutOfBounds,
+        Trap::InvalidChar,
+        Trap::InvalidDiscriminant,
     ];
 
     /// A small non-zero code for this trap, used as a Cranelift user trap code.
@@ -85,6 +103,12 @@ impl Trap {
             Trap::HostError => "host function error",
             Trap::CannotEnterComponent => "cannot enter component instance",
             Trap::CannotLeaveComponent => "cannot leave component instance",
+            Trap::UnalignedPointer => "unaligned pointer",
+            Trap::ListOutOfBounds => "list content out-of-bounds",
+            Trap::StringOutOfBounds => "string content out-of-bounds",
+            Trap::PointerOutOfBounds => "pointer out-of-bounds of memory",
+            Trap::InvalidChar => "invalid `char` bit pattern",
+            Trap::InvalidDiscriminant => "invalid variant discriminant",
         }
     }
 }

@@ -37,6 +37,8 @@ index! {
     RuntimeResourceIndex;
     /// A resource intrinsic (`resource.new`, `resource.rep`, `resource.drop`).
     IntrinsicIndex;
+    /// A core module of fused adapters, compiled by FACT.
+    AdapterModuleIndex;
 }
 
 /// Where a resource type comes from.
@@ -151,6 +153,16 @@ pub struct FusedCall {
     pub lift: LiftedFunc,
     /// The caller's options.
     pub lower: Options,
+    /// How many initializers existed when the `canon lower` was reached: everything the
+    /// adapter imports exists once that many initializers have run.
+    pub ready_after: usize,
+}
+
+/// A group of fused calls compiled into one core module (see `adapt.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterModule {
+    /// The calls, in creation order; the module exports `adapter{i}` for each [`FusedIndex`] `i`.
+    pub adapters: Vec<FusedIndex>,
 }
 
 /// One step of instantiation, run in order.
@@ -196,6 +208,8 @@ pub enum Initializer {
         /// The function.
         def: CoreDef,
     },
+    /// Instantiates an adapter module: from here on its fused calls exist as core functions.
+    InstantiateAdapters(AdapterModuleIndex),
 }
 
 /// An export of the root component.
@@ -233,6 +247,10 @@ pub struct ComponentInfo {
     pub initializers: Vec<Initializer>,
     /// The component-to-component calls, by index.
     pub fused: Vec<FusedCall>,
+    /// The adapter modules, by index (each instantiated by one initializer).
+    pub adapter_modules: Vec<AdapterModule>,
+    /// The parent of each component instance (`None` for the root).
+    pub instance_parents: Vec<Option<RuntimeComponentInstanceIndex>>,
     /// The root's exports.
     pub exports: IndexMap<String, Export>,
     /// Number of core instances created.
@@ -251,4 +269,33 @@ pub struct ComponentInfo {
     pub resources: Vec<ResourceDef>,
     /// Resource intrinsics, by index.
     pub intrinsics: Vec<Intrinsic>,
+}
+
+impl ComponentInfo {
+    /// Component instance `instance` and all its ancestors, innermost first.
+    pub fn self_and_ancestors(&self, instance: RuntimeComponentInstanceIndex) -> Vec<RuntimeComponentInstanceIndex> {
+        let mut out = vec![instance];
+        let mut at = instance;
+        while let Some(Some(parent)) = self.instance_parents.get(at.0 as usize) {
+            out.push(*parent);
+            at = *parent;
+        }
+        out
+    }
+
+    /// The spec's `entering_set`: the instances a call into `callee` enters, given the
+    /// calling instance (`None` for the host). Calls between instances that share ancestors
+    /// do not enter those again.
+    pub fn entering_set(
+        &self,
+        callee: RuntimeComponentInstanceIndex,
+        caller: Option<RuntimeComponentInstanceIndex>,
+    ) -> Vec<RuntimeComponentInstanceIndex> {
+        let mut set = self.self_and_ancestors(callee);
+        if let Some(caller) = caller {
+            let held = self.self_and_ancestors(caller);
+            set.retain(|i| !held.contains(i));
+        }
+        set
+    }
 }

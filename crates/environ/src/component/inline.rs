@@ -125,12 +125,13 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
         inliner.info.imports.insert(name.clone(), kind);
     }
     let root_value = ComponentValue { index: StaticComponentIndex(0), outer: Rc::new(OuterScope::default()) };
-    let exports = inliner.run(&root_value, None)?;
+    let exports = inliner.run(&root_value, None, None)?;
     for (name, item) in exports {
         if let Some(export) = root_export(item).with_context(|| format!("export `{name}`"))? {
             inliner.info.exports.insert(name, export);
         }
     }
+    super::adapt::partition(&mut inliner.info);
     Ok(inliner.info)
 }
 
@@ -160,12 +161,14 @@ impl Inliner<'_, '_> {
         &mut self,
         value: &ComponentValue,
         args: Option<&HashMap<String, ItemValue>>,
+        parent: Option<RuntimeComponentInstanceIndex>,
     ) -> Result<Vec<(String, ItemValue)>> {
         let c = &self.translation.components[value.index.0 as usize];
         let mut conv = TypeConverter::strict(c.types().as_ref());
         let mut s = Scope::default();
         let frame = RuntimeComponentInstanceIndex(self.info.num_component_instances);
         self.info.num_component_instances += 1;
+        self.info.instance_parents.push(parent);
         let import_arg = |i: u32| -> Result<ItemValue> {
             let name = &c.imports[i as usize].0;
             match args {
@@ -251,7 +254,8 @@ impl Inliner<'_, '_> {
                                     CoreDef::Lowered(index)
                                 }
                                 FuncValue::Lifted(lift) => {
-                                    self.info.fused.push(FusedCall { lift, lower });
+                                    let ready_after = self.info.initializers.len();
+                                    self.info.fused.push(FusedCall { lift, lower, ready_after });
                                     CoreDef::Fused(FusedIndex(self.info.fused.len() as u32 - 1))
                                 }
                             }
@@ -336,7 +340,7 @@ impl Inliner<'_, '_> {
                             let callee = s.components[*component as usize].clone();
                             let args: HashMap<String, ItemValue> =
                                 args.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect();
-                            InstanceValue::Bag(self.run(&callee, Some(&args))?.into_iter().collect())
+                            InstanceValue::Bag(self.run(&callee, Some(&args), Some(frame))?.into_iter().collect())
                         }
                     };
                     s.instances.push(v);

@@ -9,6 +9,7 @@
 //! to fact and the runtime.
 
 pub mod abi;
+pub mod adapt;
 pub mod convert;
 pub mod info;
 pub mod inline;

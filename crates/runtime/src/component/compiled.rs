@@ -7,9 +7,12 @@ use crate::{Engine, Module};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::sync::Arc;
-use weld_environ::component::info::{ComponentInfo, Export, ImportKind, LiftedFunc};
+use weld_environ::component::info::{
+    AdapterModuleIndex, ComponentInfo, Export, ImportKind, LiftedFunc, RuntimeComponentInstanceIndex,
+};
 use weld_environ::component::translate::StaticModuleIndex;
 use weld_environ::component::{inline::inline, translate::translate_component};
+use weld_fact::AdapterModuleCode;
 
 /// A compiled component.
 #[derive(Clone)]
@@ -25,6 +28,10 @@ struct ComponentInner {
     lifted: Vec<LiftedFunc>,
     /// The export tree with functions replaced by their number in `lifted`.
     exports: IndexMap<String, ExportItem>,
+    /// The instances a call from the host into each lifted function enters.
+    entering_sets: Vec<Vec<RuntimeComponentInstanceIndex>>,
+    /// The adapter modules FACT generated, compiled, with what they import.
+    adapters: Vec<(Module, AdapterModuleCode)>,
 }
 
 /// An export of a component, as instances look it up.
@@ -80,9 +87,30 @@ impl Component {
             .enumerate()
             .map(|(i, m)| Module::from_translation(engine, m).with_context(|| format!("compiling core module {i}")))
             .collect::<Result<Vec<_>>>()?;
+        let adapters = (0..info.adapter_modules.len())
+            .map(|i| {
+                let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
+                let translation = weld_environ::translate_module(&code.wasm, engine.config().features)
+                    .with_context(|| format!("bug: translating adapter module {i}"))?;
+                let module = Module::from_translation(engine, translation)
+                    .with_context(|| format!("compiling adapter module {i}"))?;
+                Ok((module, code))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut lifted = Vec::new();
         let exports = number_exports(&info.exports, &mut lifted);
-        Ok(Component { inner: Arc::new(ComponentInner { engine: engine.clone(), info, modules, lifted, exports }) })
+        let entering_sets = lifted.iter().map(|f| info.entering_set(f.options.instance, None)).collect();
+        Ok(Component {
+            inner: Arc::new(ComponentInner {
+                engine: engine.clone(),
+                info,
+                modules,
+                lifted,
+                exports,
+                entering_sets,
+                adapters,
+            }),
+        })
     }
 
     pub(crate) fn info(&self) -> &ComponentInfo {
@@ -93,8 +121,31 @@ impl Component {
         &self.inner.modules[index.0 as usize]
     }
 
+    pub(crate) fn adapter_module(&self, index: AdapterModuleIndex) -> (&Module, &AdapterModuleCode) {
+        let (m, code) = &self.inner.adapters[index.0 as usize];
+        (m, code)
+    }
+
+    /// The adapter modules as core wasm, each with a description of the fused calls it
+    /// implements (for `weld adapters`).
+    pub fn adapter_modules(&self) -> Vec<(Vec<u8>, Vec<String>)> {
+        self.inner
+            .adapters
+            .iter()
+            .map(|(_, code)| {
+                let about = code.adapters.iter().map(|f| weld_fact::describe(&self.inner.info, *f)).collect();
+                (code.wasm.clone(), about)
+            })
+            .collect()
+    }
+
     pub(crate) fn lifted(&self, index: usize) -> &LiftedFunc {
         &self.inner.lifted[index]
+    }
+
+    /// The instances a host call of lifted function `index` enters.
+    pub(crate) fn entering_set(&self, index: usize) -> &[RuntimeComponentInstanceIndex] {
+        &self.inner.entering_sets[index]
     }
 
     pub(crate) fn num_lifted(&self) -> usize {

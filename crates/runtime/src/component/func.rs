@@ -12,10 +12,11 @@ use super::store_memory::StoreMemory;
 use super::typed::{ComponentNamedList, Lift, Lower, TypedFunc};
 use super::types::{FuncType, InterfaceType};
 use super::values::Val;
+use crate::ValRaw;
 use crate::func::call_raw;
 use crate::store::{AsContext, AsContextMut, StoreId, StoreInner};
-use crate::{Trap, ValRaw};
 use anyhow::{Context, Result, bail};
+use weld_environ::component::adapt::FLAG_MAY_LEAVE;
 use weld_environ::component::info::Options;
 use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 
@@ -116,14 +117,11 @@ impl Func {
         for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
             val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
         }
-        let state = store.opaque_mut().component_instance_mut(self.instance);
-        if state.pending_post_return.is_some() {
+        if store.opaque().component_instance(self.instance).pending_post_return.is_some() {
             bail!("`post_return` must be called after a call before the instance is called again");
         }
-        if !state.may_enter {
-            return Err(Trap::CannotEnterComponent.into());
-        }
-        state.may_enter = false;
+        store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
+        let state = store.opaque_mut().component_instance_mut(self.instance);
         let callee = state.callees[self.index];
         let post_return = lifted.options.post_return.map(|p| state.post_returns[p.0 as usize]);
 
@@ -149,8 +147,8 @@ impl Func {
         // that validation checked the callee against, and has room for its results.
         unsafe { call_raw(mem.store, callee, None, &mut slots)? };
         let table = &mut mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table];
-        if table.host_borrows != 0 {
-            table.host_borrows = 0;
+        if table.call_borrows != 0 {
+            table.call_borrows = 0;
             return Err(super::resources::borrows_remain());
         }
         let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
@@ -180,14 +178,16 @@ impl Func {
         if pending.func != self.index {
             log::debug!("post_return called on another function of the instance than the one called last");
         }
+        let component = state.component.clone();
+        let callee = component.lifted(pending.func).options.instance;
         if let Some((f, mut raw)) = pending.call {
-            state.may_leave = false;
+            store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, false);
             // SAFETY: validation checked that post-return takes the callee's core results and
             // returns nothing; `raw` holds exactly those results.
             unsafe { call_raw(store, f, None, &mut raw)? };
-            store.opaque_mut().component_instance_mut(self.instance).may_leave = true;
+            store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
         }
-        store.opaque_mut().component_instance_mut(self.instance).may_enter = true;
+        store.opaque_mut().leave_to_host(self.instance, component.entering_set(pending.func));
         Ok(())
     }
 }

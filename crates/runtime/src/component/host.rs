@@ -43,7 +43,7 @@ pub(crate) fn lower_import<T: 'static>(
     let core_ty =
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
-        if !store.opaque().component_instance(instance).may_leave {
+        if !store.opaque().may_leave(instance, options.instance) {
             return Err(Trap::CannotLeaveComponent.into());
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();

@@ -7,8 +7,9 @@
 //! component instance owns at run time (those items, its core instances and its
 //! reentrance flags) is an [`InstanceState`] kept in the store.
 //!
-//! A call from one component into another (a fused call) needs an adapter, which weld does
-//! not compile yet: instantiating such a component fails with an error saying so.
+//! A call from one component into another (a fused call) goes through an adapter that FACT
+//! compiled into an adapter module; `Initializer::InstantiateAdapters` instantiates one (see
+//! `adapters.rs`).
 
 use super::compiled::{Component, ExportItem};
 use super::func::Func;
@@ -38,11 +39,17 @@ pub(crate) struct InstanceState {
     pub(crate) post_returns: Vec<crate::Func>,
     /// The core function of each exported lifted function, by its number in the component.
     pub(crate) callees: Vec<crate::Func>,
-    /// Cleared while a call is inside the instance and after a trap in it, which leaves the
-    /// instance unusable (as the spec's trap does to the whole component).
-    pub(crate) may_enter: bool,
-    /// Cleared while the instance may not call out: during its `post-return` functions.
-    pub(crate) may_leave: bool,
+    /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals
+    /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
+    /// and stays cleared after a trap in it, which leaves it unusable.
+    pub(crate) flags: Vec<crate::Global>,
+    /// The adapter of each fused call, once its adapter module is instantiated.
+    pub(crate) fused: Vec<Option<crate::Func>>,
+    /// The runtime functions adapters import, created on first use.
+    pub(crate) libcalls: std::collections::HashMap<weld_environ::component::adapt::AdapterLibcall, crate::Func>,
+    /// For each fused call in progress that lends handles: the (table, index) of each owned
+    /// handle lent, returned when the call ends.
+    pub(crate) call_scopes: Vec<Vec<(usize, u32)>>,
     /// A call whose results were returned but whose `post-return` has not run yet.
     pub(crate) pending_post_return: Option<PendingPostReturn>,
     /// One handle table per component instance inside the flattened component.
@@ -120,15 +127,6 @@ pub(crate) fn instantiate<T: 'static>(
         }
         imports.push(Some(def));
     }
-    if let Some(fused) = info.fused.first() {
-        bail!(
-            "this component calls from one component into another ({} such calls, the first of type {}); \
-             such calls need fused adapters, which weld does not support yet",
-            info.fused.len(),
-            fused.lift.ty
-        );
-    }
-
     let s = store.opaque_mut();
     let index = s.component_instances.len();
     let id = s.id();
@@ -159,13 +157,18 @@ pub(crate) fn instantiate<T: 'static>(
         reallocs: Vec::new(),
         post_returns: Vec::new(),
         callees: Vec::new(),
-        may_enter: true,
-        may_leave: true,
+        flags: Vec::new(),
+        fused: vec![None; info.fused.len()],
+        libcalls: Default::default(),
+        call_scopes: Vec::new(),
         pending_post_return: None,
         handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
         resource_types,
         intrinsics: Vec::new(),
     });
+    let flags =
+        (0..info.num_component_instances).map(|_| super::adapters::new_flags(store)).collect::<Result<Vec<_>>>()?;
+    store.opaque_mut().component_instance_mut(index).flags = flags;
     let host_dtors = Arc::new(host_dtors);
     let intrinsics = info
         .intrinsics
@@ -209,6 +212,22 @@ pub(crate) fn instantiate<T: 'static>(
             Initializer::ExtractPostReturn { def, .. } => {
                 let f = core_func(store, index, def)?;
                 store.opaque_mut().component_instance_mut(index).post_returns.push(f);
+            }
+            Initializer::InstantiateAdapters(m) => {
+                let (module, code) = component.adapter_module(*m);
+                let externs = code
+                    .imports
+                    .iter()
+                    .map(|i| super::adapters::adapter_import(store, index, i))
+                    .collect::<Result<Vec<_>>>()?;
+                let inst = crate::Instance::new(&mut *store, module, &externs)
+                    .with_context(|| format!("instantiating adapter module {}", m.0))?;
+                for f in &code.adapters {
+                    let func = inst
+                        .get_func(&*store, &weld_fact::export_name(*f))
+                        .ok_or_else(|| anyhow!("adapter module {} lacks the adapter of fused call {}", m.0, f.0))?;
+                    store.opaque_mut().component_instance_mut(index).fused[f.0 as usize] = Some(func);
+                }
             }
         }
     }
@@ -262,13 +281,14 @@ fn core_export<T>(store: &mut StoreInner<T>, index: usize, export: &CoreExport) 
         .ok_or_else(|| anyhow!("core instance {} has no export `{}`", export.instance.0, export.name))
 }
 
-fn core_func<T>(store: &mut StoreInner<T>, index: usize, def: &CoreDef) -> Result<crate::Func> {
+pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: usize, def: &CoreDef) -> Result<crate::Func> {
     match def {
         CoreDef::Export(e) => core_export(store, index, e)?
             .into_func()
             .ok_or_else(|| anyhow!("core export `{}` is not a function", e.name)),
         CoreDef::Lowered(i) => Ok(store.opaque().component_instance(index).lowered[i.0 as usize]),
-        CoreDef::Fused(_) => bail!("calls between components need fused adapters, which weld does not support yet"),
+        CoreDef::Fused(f) => store.opaque().component_instance(index).fused[f.0 as usize]
+            .ok_or_else(|| anyhow!("bug: the adapter of fused call {} is used before its module exists", f.0)),
         CoreDef::Intrinsic(i) => Ok(store.opaque().component_instance(index).intrinsics[i.0 as usize]),
     }
 }
@@ -288,11 +308,11 @@ fn intrinsic_func<T: 'static>(
         IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
     };
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
-        let state = store.opaque_mut().component_instance_mut(index);
         // `resource.rep` only reads the table, so the spec allows it where calling out is not.
-        if !state.may_leave && kind != IntrinsicKind::ResourceRep {
+        if kind != IntrinsicKind::ResourceRep && !store.opaque().may_leave(index, instance) {
             return Err(Trap::CannotLeaveComponent.into());
         }
+        let state = store.opaque_mut().component_instance_mut(index);
         let arg = slots[0].get_u64() as u32;
         let types = &state.resource_types;
         let names = |r: u32| types[r as usize].to_string();

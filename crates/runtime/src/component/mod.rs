@@ -9,6 +9,7 @@
 //! not instantiate components or call guest functions yet, and does not cover resource handles
 //! (`own`/`borrow`).
 
+mod adapters;
 pub mod canonical;
 mod compiled;
 mod func;
@@ -17,6 +18,7 @@ mod instance;
 mod linker;
 mod resources;
 mod store_memory;
+mod transcode;
 mod typed;
 pub mod types;
 pub mod values;

@@ -154,11 +154,12 @@ pub(crate) enum Slot {
         rep: u32,
         lends: u32,
     },
-    /// A borrowed handle; `from_host` when the host lent it for a call.
+    /// A borrowed handle; `scoped` when it was lent for the current call (by the host or
+    /// through an adapter) and so must be dropped before the call returns.
     Borrow {
         resource: u32,
         rep: u32,
-        from_host: bool,
+        scoped: bool,
     },
 }
 
@@ -167,13 +168,13 @@ pub(crate) enum Slot {
 pub(crate) struct HandleTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    /// Borrowed handles the host lent for the current call that are still in the table.
-    pub(crate) host_borrows: u32,
+    /// Borrowed handles lent for the current call that are still in the table.
+    pub(crate) call_borrows: u32,
 }
 
 impl Default for HandleTable {
     fn default() -> Self {
-        HandleTable { slots: vec![Slot::Free], free: Vec::new(), host_borrows: 0 }
+        HandleTable { slots: vec![Slot::Free], free: Vec::new(), call_borrows: 0 }
     }
 }
 
@@ -221,12 +222,28 @@ impl HandleTable {
         {
             bail!("cannot remove owned resource while borrowed");
         }
-        if let Slot::Borrow { from_host: true, .. } = slot {
-            self.host_borrows -= 1;
+        if let Slot::Borrow { scoped: true, .. } = slot {
+            self.call_borrows -= 1;
         }
         self.slots[index as usize] = Slot::Free;
         self.free.push(index);
         Ok(slot)
+    }
+}
+
+impl HandleTable {
+    /// Ends one loan of the owned handle at `index` (lent for a call that has returned).
+    pub(crate) fn unlend(&mut self, index: u32) {
+        if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
+            *lends = lends.saturating_sub(1);
+        }
+    }
+
+    /// Records one more loan of the owned handle at `index`.
+    pub(crate) fn lend(&mut self, index: u32) {
+        if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
+            *lends += 1;
+        }
     }
 }
 

@@ -97,8 +97,8 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         if defined_here {
             return Ok(rep);
         }
-        let index = table.add(Slot::Borrow { resource, rep, from_host: true })?;
-        table.host_borrows += 1;
+        let index = table.add(Slot::Borrow { resource, rep, scoped: true })?;
+        table.call_borrows += 1;
         Ok(index)
     }
 

@@ -131,8 +131,19 @@ fn a_lowered_lift_is_a_fused_call() {
     let fused = &info.fused[0];
     assert_eq!(fused.lift.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "add".into() }));
     assert_eq!(fused.lift.ty.to_string(), "func(a: u32, b: u32) -> u32");
+    // The adapter module is instantiated right before the module that imports the adapter.
+    assert_eq!(info.initializers[1], Initializer::InstantiateAdapters(AdapterModuleIndex(0)));
+    assert_eq!(info.adapter_modules[0].adapters, [FusedIndex(0)]);
     assert_eq!(
-        info.initializers[1],
+        info.instance_parents,
+        [None, Some(RuntimeComponentInstanceIndex(0)), Some(RuntimeComponentInstanceIndex(0))]
+    );
+    assert_eq!(
+        info.entering_set(RuntimeComponentInstanceIndex(1), Some(RuntimeComponentInstanceIndex(2))),
+        [RuntimeComponentInstanceIndex(1)]
+    );
+    assert_eq!(
+        info.initializers[2],
         Initializer::InstantiateModule {
             module: StaticModuleIndex(1),
             args: vec![CoreItemDef::Func(CoreDef::Fused(FusedIndex(0)))]
