@@ -151,3 +151,26 @@ fn traps() {
          \x20      0: m!div\n    1: integer divide by zero\n",
     );
 }
+
+#[test]
+fn run_goes_through_a_transcoding_adapter() {
+    let out = weld(&["run", "examples/fused.wat", "--invoke", "measure(\"héllo ☃\")"]);
+    assert!(out.success, "{}", out.stderr);
+    // 10 bytes of UTF-8 in the caller; the callee, using UTF-16, receives 7 code units.
+    assert_eq!(out.stdout, "(10, 7)\n");
+}
+
+#[test]
+fn adapters_prints_each_adapter_with_its_types_and_options() {
+    let out = weld(&["adapters", "examples/fused.wat"]);
+    assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.starts_with(";; adapter module 0: 1 adapter(s)\n(module"), "{}", out.stdout);
+    assert!(out.stdout.contains(";; adapter0: func(s: string) -> u32"), "{}", out.stdout);
+    assert!(out.stdout.contains(";;   caller (lower): instance 2, Utf8, memory 1"), "{}", out.stdout);
+    assert!(out.stdout.contains(";;   callee (lift):  instance 1, Utf16, memory 0, realloc 0"), "{}", out.stdout);
+    assert!(out.stdout.contains("encoding: Utf16"), "the string copy import is described: {}", out.stdout);
+
+    let none = weld(&["adapters", "examples/greet.wat"]);
+    assert!(none.success, "{}", none.stderr);
+    assert!(none.stdout.contains("no adapters"), "{}", none.stdout);
+}
