@@ -496,6 +496,57 @@ fn compile(cmd: CompileCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `weld adapters`: generates the component's adapter modules with FACT and prints them.
+fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
+    use weld_environ::component::info::AdapterModuleIndex;
+    let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
+    let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", cmd.file.display()))?;
+    let translation =
+        weld_environ::component::translate::translate_component(&wasm, weld_environ::supported_features())
+            .with_context(|| format!("failed to translate {}", cmd.file.display()))?;
+    let info = weld_environ::component::inline::inline(&translation)?;
+    if info.adapter_modules.is_empty() {
+        println!(";; {} has no calls from one component into another: no adapters", cmd.file.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for i in 0..info.adapter_modules.len() {
+        let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
+        println!(";; adapter module {i}: {} adapter(s)", code.adapters.len());
+        print!("{}", annotate_adapter_module(&info, &code)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The module as WAT, each import followed by what it is and each adapter function headed by
+/// its description.
+fn annotate_adapter_module(
+    info: &weld_environ::component::info::ComponentInfo,
+    code: &weld_fact::AdapterModuleCode,
+) -> Result<String> {
+    let text = wasmprinter::print_bytes(&code.wasm).context("printing an adapter module")?;
+    let mut out = String::new();
+    let (mut import, mut func) = (0usize, 0usize);
+    for line in text.lines() {
+        if line.starts_with("  (func ") {
+            if let Some(f) = code.adapters.get(func) {
+                for l in weld_fact::describe(info, *f).lines() {
+                    out += &format!("  ;; {l}\n");
+                }
+            }
+            func += 1;
+        }
+        out += line;
+        if line.starts_with("  (import ") {
+            if let Some(what) = code.imports.get(import) {
+                out += &format!(" ;; {what:?}");
+            }
+            import += 1;
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,55 +598,4 @@ mod tests {
         assert!(parse_arg(&ValType::F64, "nan").unwrap().f64().unwrap().is_nan());
         assert_eq!(parse_arg(&ValType::F64, "-2.5").unwrap().f64(), Some(-2.5));
     }
-}
-
-/// `weld adapters`: generates the component's adapter modules with FACT and prints them.
-fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
-    use weld_environ::component::info::AdapterModuleIndex;
-    let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
-    let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", cmd.file.display()))?;
-    let translation =
-        weld_environ::component::translate::translate_component(&wasm, weld_environ::supported_features())
-            .with_context(|| format!("failed to translate {}", cmd.file.display()))?;
-    let info = weld_environ::component::inline::inline(&translation)?;
-    if info.adapter_modules.is_empty() {
-        println!(";; {} has no calls from one component into another: no adapters", cmd.file.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    for i in 0..info.adapter_modules.len() {
-        let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
-        println!(";; adapter module {i}: {} adapter(s)", code.adapters.len());
-        print!("{}", annotate_adapter_module(&info, &code)?);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The module as WAT, each import followed by what it is and each adapter function headed by
-/// its description.
-fn annotate_adapter_module(
-    info: &weld_environ::component::info::ComponentInfo,
-    code: &weld_fact::AdapterModuleCode,
-) -> Result<String> {
-    let text = wasmprinter::print_bytes(&code.wasm).context("printing an adapter module")?;
-    let mut out = String::new();
-    let (mut import, mut func) = (0usize, 0usize);
-    for line in text.lines() {
-        if line.starts_with("  (func ") {
-            if let Some(f) = code.adapters.get(func) {
-                for l in weld_fact::describe(info, *f).lines() {
-                    out += &format!("  ;; {l}\n");
-                }
-            }
-            func += 1;
-        }
-        out += line;
-        if line.starts_with("  (import ") {
-            if let Some(what) = code.imports.get(import) {
-                out += &format!(" ;; {what:?}");
-            }
-            import += 1;
-        }
-        out.push('\n');
-    }
-    Ok(out)
 }
