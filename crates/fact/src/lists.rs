@@ -98,6 +98,7 @@ impl Pass<'_> {
                 memory64: s.wide(),
                 encoding: s.opts.string_encoding,
                 realloc,
+                instance: s.opts.instance,
             })
         };
         let call = AdapterLibcall::String { from: side(self.from, None)?, to: side(self.to, self.to.opts.realloc)? };

@@ -414,3 +414,67 @@
 (assert_return (invoke "bool-byte" (u32.const 0x300)) (u32.const 0))
 (assert_return (invoke "offsets" (u32.const 1000)) (u32.const 10786))
 (assert_return (invoke "allocs") (u32.const 7))
+
+;; The edges of the flat limits: exactly 16 flat parameters are passed flat; a result of one
+;; flat value (a one-element tuple, a payload-less result) is returned flat; and a function
+;; with neither parameters nor results.
+(component
+  (component $C
+    (core module $M
+      (global $calls (mut i32) (i32.const 0))
+      ;; sum of p_i * (i + 1), the u64 last
+      (func (export "p16") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64) (result i64)
+        (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.add (i64.extend_i32_u (local.get 0)) (i64.mul (i64.extend_i32_u (local.get 1)) (i64.const 2))) (i64.mul (i64.extend_i32_u (local.get 2)) (i64.const 3))) (i64.mul (i64.extend_i32_u (local.get 3)) (i64.const 4))) (i64.mul (i64.extend_i32_u (local.get 4)) (i64.const 5))) (i64.mul (i64.extend_i32_u (local.get 5)) (i64.const 6))) (i64.mul (i64.extend_i32_u (local.get 6)) (i64.const 7))) (i64.mul (i64.extend_i32_u (local.get 7)) (i64.const 8))) (i64.mul (i64.extend_i32_u (local.get 8)) (i64.const 9))) (i64.mul (i64.extend_i32_u (local.get 9)) (i64.const 10))) (i64.mul (i64.extend_i32_u (local.get 10)) (i64.const 11))) (i64.mul (i64.extend_i32_u (local.get 11)) (i64.const 12))) (i64.mul (i64.extend_i32_u (local.get 12)) (i64.const 13))) (i64.mul (i64.extend_i32_u (local.get 13)) (i64.const 14))) (i64.mul (i64.extend_i32_u (local.get 14)) (i64.const 15))) (i64.mul (local.get 15) (i64.const 16))))
+      (func (export "id32") (param i32) (result i32) (local.get 0))
+      (func (export "nop") (global.set $calls (i32.add (global.get $calls) (i32.const 1))))
+      (func (export "calls") (result i32) (global.get $calls)))
+    (core instance $m (instantiate $M))
+    (func (export "p16") (param "p0" u32) (param "p1" u32) (param "p2" u32) (param "p3" u32) (param "p4" u32) (param "p5" u32) (param "p6" u32) (param "p7" u32) (param "p8" u32) (param "p9" u32) (param "p10" u32) (param "p11" u32) (param "p12" u32) (param "p13" u32) (param "p14" u32) (param "q" u64) (result u64) (canon lift (core func $m "p16")))
+    (func (export "tup1") (param "x" u32) (result (tuple u32)) (canon lift (core func $m "id32")))
+    (func (export "res0") (param "x" u32) (result (result)) (canon lift (core func $m "id32")))
+    (func (export "nop") (canon lift (core func $m "nop")))
+    (func (export "calls") (result u32) (canon lift (core func $m "calls")))
+  )
+  (component $D
+    (import "p16" (func $p16 (param "p0" u32) (param "p1" u32) (param "p2" u32) (param "p3" u32) (param "p4" u32) (param "p5" u32) (param "p6" u32) (param "p7" u32) (param "p8" u32) (param "p9" u32) (param "p10" u32) (param "p11" u32) (param "p12" u32) (param "p13" u32) (param "p14" u32) (param "q" u64) (result u64)))
+    (import "tup1" (func $tup1 (param "x" u32) (result (tuple u32))))
+    (import "res0" (func $res0 (param "x" u32) (result (result))))
+    (import "nop" (func $nop))
+    (core func $p16' (canon lower (func $p16)))
+    (core func $tup1' (canon lower (func $tup1)))
+    (core func $res0' (canon lower (func $res0)))
+    (core func $nop' (canon lower (func $nop)))
+    (core module $M
+      (import "" "p16" (func $p16 (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64) (result i64)))
+      (import "" "tup1" (func $tup1 (param i32) (result i32)))
+      (import "" "res0" (func $res0 (param i32) (result i32)))
+      (import "" "nop" (func $nop))
+      ;; p_i = x + i, q = y
+      (func (export "p16") (param i32 i64) (result i64) (call $p16 (i32.add (local.get 0) (i32.const 0)) (i32.add (local.get 0) (i32.const 1)) (i32.add (local.get 0) (i32.const 2)) (i32.add (local.get 0) (i32.const 3)) (i32.add (local.get 0) (i32.const 4)) (i32.add (local.get 0) (i32.const 5)) (i32.add (local.get 0) (i32.const 6)) (i32.add (local.get 0) (i32.const 7)) (i32.add (local.get 0) (i32.const 8)) (i32.add (local.get 0) (i32.const 9)) (i32.add (local.get 0) (i32.const 10)) (i32.add (local.get 0) (i32.const 11)) (i32.add (local.get 0) (i32.const 12)) (i32.add (local.get 0) (i32.const 13)) (i32.add (local.get 0) (i32.const 14)) (local.get 1)))
+      (func (export "tup1") (param i32) (result i32) (call $tup1 (local.get 0)))
+      (func (export "res0") (param i32) (result i32) (call $res0 (local.get 0)))
+      (func (export "nop") (call $nop) (call $nop)))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "p16" (func $p16')) (export "tup1" (func $tup1')) (export "res0" (func $res0')) (export "nop" (func $nop'))))))
+    (func (export "p16") (param "x" u32) (param "y" u64) (result u64) (canon lift (core func $m "p16")))
+    (func (export "tup1") (param "x" u32) (result u32) (canon lift (core func $m "tup1")))
+    (func (export "res0") (param "x" u32) (result u32) (canon lift (core func $m "res0")))
+    (func (export "nop") (canon lift (core func $m "nop")))
+  )
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "p16" (func $c "p16")) (with "tup1" (func $c "tup1")) (with "res0" (func $c "res0")) (with "nop" (func $c "nop"))))
+  (export "p16" (func $d "p16"))
+  (export "tup1" (func $d "tup1"))
+  (export "res0" (func $d "res0"))
+  (export "nop" (func $d "nop"))
+  (export "calls" (func $c "calls"))
+)
+(assert_return (invoke "p16" (u32.const 1) (u64.const 2)) (u64.const 1272))
+(assert_return (invoke "p16" (u32.const 1000) (u64.const 0x100000000)) (u64.const 68719597856))
+(assert_return (invoke "tup1" (u32.const 0xabcdef)) (u32.const 0xabcdef))
+(assert_return (invoke "res0" (u32.const 1)) (u32.const 1))
+(assert_return (invoke "res0" (u32.const 0)) (u32.const 0))
+(assert_return (invoke "nop"))
+(assert_return (invoke "calls") (u32.const 2))
+(assert_return (invoke "nop"))
+(assert_return (invoke "calls") (u32.const 4))

@@ -50,6 +50,9 @@ pub struct StringSide {
     pub encoding: StringEncoding,
     /// The `realloc` that allocates the destination (unused on the source side).
     pub realloc: Option<RuntimeReallocIndex>,
+    /// The component instance whose options these are (its `may_leave` flag is cleared while
+    /// its `realloc` runs).
+    pub instance: RuntimeComponentInstanceIndex,
 }
 
 /// Functions the runtime provides to adapters.

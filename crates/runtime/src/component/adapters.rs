@@ -48,8 +48,9 @@ impl StoreOpaque {
         self.component_flags(instance, i) & FLAG_MAY_LEAVE != 0
     }
 
-    /// The host enters the instances in `set`: traps if one of them may not be entered,
-    /// otherwise clears their `may_enter` flags.
+    /// A call enters the instances in `set` (from the host, or from the runtime on behalf of
+    /// a guest): traps if one of them may not be entered, otherwise clears their `may_enter`
+    /// flags.
     pub(crate) fn enter_from_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) -> Result<()> {
         if set.iter().any(|i| self.component_flags(instance, *i) & FLAG_MAY_ENTER == 0) {
             return Err(Trap::CannotEnterComponent.into());
@@ -60,7 +61,7 @@ impl StoreOpaque {
         Ok(())
     }
 
-    /// The host's call into the instances in `set` has finished.
+    /// A call into the instances in `set` has finished.
     pub(crate) fn leave_to_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) {
         for i in set {
             self.set_component_flag(instance, *i, FLAG_MAY_ENTER, true);
@@ -98,6 +99,7 @@ fn string_end(state: &InstanceState, side: &StringSide) -> StringEnd {
         memory64: side.memory64,
         encoding: side.encoding,
         realloc: side.realloc.map(|r| state.reallocs[r.0 as usize]),
+        instance: side.instance,
     }
 }
 
@@ -201,7 +203,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 Box::new(move |store, slots| {
                     let read = |v: ValRaw| if from.memory64 { v.get_u64() } else { u64::from(v.get_u64() as u32) };
                     let (p, n) = (read(slots[0]), read(slots[1]));
-                    let (q, m) = transfer_string(store, &from_end, &to_end, p, n)?;
+                    let (q, m) = transfer_string(store, index, &from_end, &to_end, p, n)?;
                     slots[0] = ValRaw::u64(q);
                     slots[1] = ValRaw::u64(m);
                     Ok(())

@@ -330,7 +330,19 @@ fn intrinsic_func<T: 'static>(
             }
             IntrinsicKind::ResourceDrop => {
                 if let Slot::Own { rep, .. } = state.handles[table].remove(arg, r, &names)? {
+                    // The destructor is called like a function lifted by the instance that
+                    // defines the resource (the spec's `canon_resource_drop`), which must not
+                    // reenter it.
+                    let component = state.component.clone();
+                    let enter = match &component.info().resources[r as usize] {
+                        ResourceDef::Guest { instance: owner, .. } => {
+                            component.info().entering_set(*owner, Some(instance))
+                        }
+                        ResourceDef::Host(_) => Vec::new(),
+                    };
+                    store.opaque_mut().enter_from_host(index, &enter)?;
                     run_dtor(store, index, r, rep, host_dtors[r as usize].as_deref())?;
+                    store.opaque_mut().leave_to_host(index, &enter);
                 }
             }
         }

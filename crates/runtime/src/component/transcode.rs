@@ -15,6 +15,8 @@ use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, bail};
 use weld_environ::Trap;
+use weld_environ::component::adapt::FLAG_MAY_LEAVE;
+use weld_environ::component::info::RuntimeComponentInstanceIndex;
 use weld_environ::component::translate::StringEncoding;
 
 /// The spec's `MAX_STRING_BYTE_LENGTH`.
@@ -31,6 +33,8 @@ pub(crate) struct StringEnd {
     pub(crate) memory64: bool,
     pub(crate) encoding: StringEncoding,
     pub(crate) realloc: Option<Func>,
+    /// The runtime component instance the options belong to.
+    pub(crate) instance: RuntimeComponentInstanceIndex,
 }
 
 /// The source's simple encoding (latin1+utf16 split by its tag).
@@ -53,6 +57,7 @@ fn bytes_mut<T>(store: &mut StoreInner<T>, m: Memory) -> &mut [u8] {
 /// destination pointer and tagged length.
 pub(crate) fn transfer_string<T>(
     store: &mut StoreInner<T>,
+    component: usize,
     from: &StringEnd,
     to: &StringEnd,
     ptr: u64,
@@ -85,7 +90,7 @@ pub(crate) fn transfer_string<T>(
     // Fast paths: no intermediate string.
     if simple == Simple::Utf8 {
         validate_utf8(&bytes(store, from.memory)[at..at + len])?;
-        let mut dst = Dest { store, end: to };
+        let mut dst = Dest { store, component, end: to };
         match to.encoding {
             StringEncoding::Utf8 => {
                 let q = dst.allocate(1, byte_len)?;
@@ -115,7 +120,7 @@ pub(crate) fn transfer_string<T>(
         }
         Simple::Latin1 => src.iter().map(|b| char::from(*b)).collect(),
     };
-    let mut dst = Dest { store, end: to };
+    let mut dst = Dest { store, component, end: to };
     match (to.encoding, simple) {
         (StringEncoding::Utf8, Simple::Utf8) => dst.copy(s.as_bytes().to_vec(), 1, src_units),
         (StringEncoding::Utf8, Simple::Utf16) => dst.store_to_utf8(&s, src_units, 3 * src_units),
@@ -135,7 +140,9 @@ pub(crate) fn transfer_string<T>(
 fn validate_utf8(bytes: &[u8]) -> Result<()> {
     match std::str::from_utf8(bytes) {
         Ok(_) => Ok(()),
-        Err(e) if e.error_len().is_none() => bail!("incomplete utf-8 byte sequence at byte {}", e.valid_up_to()),
+        Err(e) if e.error_len().is_none() => {
+            bail!("invalid utf-8: incomplete utf-8 byte sequence at byte {}", e.valid_up_to())
+        }
         Err(e) => bail!("invalid utf-8 at byte {}", e.valid_up_to()),
     }
 }
@@ -200,6 +207,8 @@ fn utf8_into_utf16<T>(
 /// The destination of a string: its memory and `realloc`.
 struct Dest<'a, T> {
     store: &'a mut StoreInner<T>,
+    /// The component instance in the store.
+    component: usize,
     end: &'a StringEnd,
 }
 
@@ -209,9 +218,13 @@ impl<T> Dest<'_, T> {
             bail!("a string must be allocated, but the destination's canonical options name no realloc");
         };
         let mut slots = [ValRaw::u64(old), ValRaw::u64(old_size), ValRaw::u64(align), ValRaw::u64(new_size)];
+        // The spec's `reallocate` runs `realloc` with the instance's `may_leave` cleared.
+        let instance = self.end.instance;
+        self.store.opaque_mut().set_component_flag(self.component, instance, FLAG_MAY_LEAVE, false);
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, ptr, ptr) -> ptr for
         // this memory's pointer type, so four slots hold its parameters and its result.
         unsafe { call_raw(self.store, f, None, &mut slots)? };
+        self.store.opaque_mut().set_component_flag(self.component, instance, FLAG_MAY_LEAVE, true);
         let ptr = slots[0].get_u64();
         let ptr = if self.end.memory64 { ptr } else { u64::from(ptr as u32) };
         if !ptr.is_multiple_of(align) {
