@@ -74,17 +74,13 @@ impl<'m> FuncBuilder<'m> {
 
     /// Converts the pointer on the stack to `i64` (zero-extending a 32-bit one).
     pub(crate) fn ptr_to_i64(&mut self, wide: bool) {
-        if !wide {
-            self.ins(Instruction::I64ExtendI32U);
-        }
+        self.convert_ptr(wide, true);
     }
 
     /// Converts the `i64` on the stack to a pointer (wrapping for a 32-bit memory; callers
     /// have checked that it fits).
     pub(crate) fn i64_to_ptr(&mut self, wide: bool) {
-        if !wide {
-            self.ins(Instruction::I32WrapI64);
-        }
+        self.convert_ptr(true, wide);
     }
 
     /// Converts a pointer-typed value between widths: zero-extends or wraps.

@@ -182,6 +182,25 @@ impl Pass<'_> {
         })
     }
 
+    /// Copies an 8- or 16-bit integer, applying `narrow` to a flat source.
+    fn small_int(
+        &self,
+        f: &mut FuncBuilder<'_>,
+        src: &Src,
+        dst: &Dst,
+        access: &Access,
+        narrow: &[I<'static>],
+    ) -> Result<()> {
+        self.scalar(f, src, dst, access, access, |f| {
+            if matches!(src, Src::Flat(_)) {
+                for i in narrow {
+                    f.ins(i.clone());
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Translates a value of type `ty` from `src` to `dst`.
     pub(crate) fn translate(&self, f: &mut FuncBuilder<'_>, ty: &InterfaceType, src: &Src, dst: &Dst) -> Result<()> {
         let none = |_: &mut FuncBuilder<'_>| Ok(());
@@ -191,32 +210,11 @@ impl Pass<'_> {
                 f.ins(I::I32Ne);
                 Ok(())
             }),
-            InterfaceType::U8 => self.scalar(f, src, dst, &U8, &U8, |f| {
-                if matches!(src, Src::Flat(_)) {
-                    f.ins(I::I32Const(0xff));
-                    f.ins(I::I32And);
-                }
-                Ok(())
-            }),
-            InterfaceType::S8 => self.scalar(f, src, dst, &S8, &S8, |f| {
-                if matches!(src, Src::Flat(_)) {
-                    f.ins(I::I32Extend8S);
-                }
-                Ok(())
-            }),
-            InterfaceType::U16 => self.scalar(f, src, dst, &U16, &U16, |f| {
-                if matches!(src, Src::Flat(_)) {
-                    f.ins(I::I32Const(0xffff));
-                    f.ins(I::I32And);
-                }
-                Ok(())
-            }),
-            InterfaceType::S16 => self.scalar(f, src, dst, &S16, &S16, |f| {
-                if matches!(src, Src::Flat(_)) {
-                    f.ins(I::I32Extend16S);
-                }
-                Ok(())
-            }),
+            // A load from memory already masks or sign-extends; a flat value needs it done.
+            InterfaceType::U8 => self.small_int(f, src, dst, &U8, &[I::I32Const(0xff), I::I32And]),
+            InterfaceType::S8 => self.small_int(f, src, dst, &S8, &[I::I32Extend8S]),
+            InterfaceType::U16 => self.small_int(f, src, dst, &U16, &[I::I32Const(0xffff), I::I32And]),
+            InterfaceType::S16 => self.small_int(f, src, dst, &S16, &[I::I32Extend16S]),
             InterfaceType::U32 | InterfaceType::S32 => self.scalar(f, src, dst, &I32, &I32, none),
             InterfaceType::U64 | InterfaceType::S64 => self.scalar(f, src, dst, &I64, &I64, none),
             InterfaceType::F32 => self.scalar(f, src, dst, &F32, &F32, none),

@@ -272,6 +272,12 @@ pub struct ComponentInfo {
 }
 
 impl ComponentInfo {
+    /// Whether `instance` is the component instance that defines `resource` (a borrow of it
+    /// is then lowered as the bare representation).
+    pub fn defines_resource(&self, instance: RuntimeComponentInstanceIndex, resource: RuntimeResourceIndex) -> bool {
+        matches!(self.resources.get(resource.0 as usize), Some(ResourceDef::Guest { instance: i, .. }) if *i == instance)
+    }
+
     /// Component instance `instance` and all its ancestors, innermost first.
     pub fn self_and_ancestors(&self, instance: RuntimeComponentInstanceIndex) -> Vec<RuntimeComponentInstanceIndex> {
         let mut out = vec![instance];

@@ -8,14 +8,14 @@
 //! here interprets them.
 
 use super::instance::InstanceState;
-use super::resources::{Slot, borrows_remain};
+use super::resources::Slot;
 use super::transcode::{StringEnd, transfer_string};
 use crate::store::{StoreInner, StoreOpaque};
 use crate::{Extern, Global, GlobalType, Mutability, Trap, Val, ValRaw, ValType};
 use anyhow::{Result, anyhow, bail};
 use std::sync::Arc;
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, FLAG_MAY_ENTER, FLAG_MAY_LEAVE, StringSide};
-use weld_environ::component::info::{ResourceDef, RuntimeComponentInstanceIndex};
+use weld_environ::component::info::RuntimeComponentInstanceIndex;
 
 /// Creates the flags global of one component instance, with both flags set.
 pub(crate) fn new_flags<T>(store: &mut StoreInner<T>) -> Result<Global> {
@@ -133,12 +133,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 for (table, h) in lenders {
                     state.handles[table].unlend(h);
                 }
-                let table = &mut state.handles[callee.0 as usize];
-                if table.call_borrows != 0 {
-                    table.call_borrows = 0;
-                    return Err(borrows_remain());
-                }
-                Ok(())
+                state.handles[callee.0 as usize].end_call()
             }),
         ),
         AdapterLibcall::TransferOwn { resource, from, to } => (
@@ -177,17 +172,10 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                     Slot::Borrow { rep, .. } => rep,
                     Slot::Free => unreachable!("get never returns a free slot"),
                 };
-                let defined_by_callee = matches!(
-                    state.component.info().resources[resource.0 as usize],
-                    ResourceDef::Guest { instance, .. } if instance == to
-                );
-                let out = if defined_by_callee {
+                let out = if state.component.info().defines_resource(to, resource) {
                     rep
                 } else {
-                    let table = &mut state.handles[to.0 as usize];
-                    let h = table.add(Slot::Borrow { resource: resource.0, rep, scoped: true })?;
-                    table.call_borrows += 1;
-                    h
+                    state.handles[to.0 as usize].add_call_borrow(resource.0, rep)?
                 };
                 slots[0] = ValRaw::u64(u64::from(out));
                 Ok(())

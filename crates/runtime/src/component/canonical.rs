@@ -63,7 +63,7 @@ pub struct Options {
 }
 
 /// The spec's `MAX_STRING_BYTE_LENGTH`.
-const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
+pub(crate) const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `MAX_LIST_BYTE_LENGTH`.
 const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `REALLOC_I32_MAX`.
@@ -74,7 +74,7 @@ fn width_of(memory64: bool) -> MemoryWidth {
 }
 
 /// The high bit of a pointer-sized length marks a `latin1+utf16` string as UTF-16.
-fn utf16_tag(width: MemoryWidth) -> u64 {
+pub(crate) fn utf16_tag(width: MemoryWidth) -> u64 {
     1 << (width.ptr_size() * 8 - 1)
 }
 
@@ -322,41 +322,50 @@ fn enum_case(ty: &InterfaceType, names: &[String], index: u64) -> Result<Val> {
     }
 }
 
-/// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
-fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagged_units: u64) -> Result<String> {
-    enum Enc {
-        Utf8,
-        Utf16,
-        Latin1,
-    }
+/// How a string's bytes are encoded once the tag of a `latin1+utf16` string is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StringBytes {
+    Utf8,
+    Utf16,
+    Latin1,
+}
+
+/// The first part of the spec's `load_string_from_range`: the byte encoding, alignment and
+/// byte length of a string of `tagged_units` code units in `encoding`; `None` if it is longer
+/// than `MAX_STRING_BYTE_LENGTH`.
+pub(crate) fn string_bytes(
+    encoding: StringEncoding,
+    width: MemoryWidth,
+    tagged_units: u64,
+) -> Option<(StringBytes, u32, u64)> {
     let tag = utf16_tag(width);
-    let (enc, align, byte_len) = match opts.string_encoding {
-        StringEncoding::Utf8 => (Enc::Utf8, 1, Some(tagged_units)),
-        StringEncoding::Utf16 => (Enc::Utf16, 2, tagged_units.checked_mul(2)),
-        StringEncoding::CompactUtf16 if tagged_units & tag != 0 => (Enc::Utf16, 2, Some(2 * (tagged_units ^ tag))),
-        StringEncoding::CompactUtf16 => (Enc::Latin1, 2, Some(tagged_units)),
+    let (enc, align, byte_len) = match encoding {
+        StringEncoding::Utf8 => (StringBytes::Utf8, 1, Some(tagged_units)),
+        StringEncoding::Utf16 => (StringBytes::Utf16, 2, tagged_units.checked_mul(2)),
+        StringEncoding::CompactUtf16 if tagged_units & tag != 0 => {
+            (StringBytes::Utf16, 2, (tagged_units ^ tag).checked_mul(2))
+        }
+        StringEncoding::CompactUtf16 => (StringBytes::Latin1, 2, Some(tagged_units)),
     };
-    let byte_len = match byte_len {
-        Some(n) if n <= MAX_STRING_BYTE_LENGTH => n,
-        _ => bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes"),
-    };
-    check_align(ptr, align)?;
-    let at = match check_bounds(bytes.len(), "string", ptr, byte_len) {
-        Ok(at) => at,
-        Err(_) => bail!(
-            "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a memory \
-             of {} bytes",
-            bytes.len()
-        ),
-    };
-    let raw = &bytes[at..at + byte_len as usize];
+    byte_len.filter(|n| *n <= MAX_STRING_BYTE_LENGTH).map(|n| (enc, align, n))
+}
+
+/// Checks that the string bytes at `ptr` are valid UTF-8.
+pub(crate) fn check_utf8(raw: &[u8], ptr: u64) -> Result<&str> {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Ok(s),
+        Err(e) if e.error_len().is_none() => {
+            bail!("invalid utf-8: incomplete utf-8 byte sequence in the string at {ptr:#x}")
+        }
+        Err(e) => bail!("invalid utf-8 in the string at {ptr:#x} (byte {})", e.valid_up_to()),
+    }
+}
+
+/// Decodes the string bytes `raw` found at `ptr` (the end of `load_string_from_range`).
+pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, ptr: u64) -> Result<String> {
     match enc {
-        Enc::Utf8 => match std::str::from_utf8(raw) {
-            Ok(s) => Ok(s.to_string()),
-            Err(e) if e.error_len().is_none() => bail!("incomplete utf-8 byte sequence in the string at {ptr:#x}"),
-            Err(e) => bail!("invalid utf-8 in the string at {ptr:#x} (byte {})", e.valid_up_to()),
-        },
-        Enc::Utf16 => {
+        StringBytes::Utf8 => check_utf8(raw, ptr).map(str::to_string),
+        StringBytes::Utf16 => {
             let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
             char::decode_utf16(units)
                 .map(|c| {
@@ -369,8 +378,25 @@ fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagge
                 })
                 .collect()
         }
-        Enc::Latin1 => Ok(raw.iter().map(|b| char::from(*b)).collect()),
+        StringBytes::Latin1 => Ok(raw.iter().map(|b| char::from(*b)).collect()),
     }
+}
+
+/// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
+fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagged_units: u64) -> Result<String> {
+    let Some((enc, align, byte_len)) = string_bytes(opts.string_encoding, width, tagged_units) else {
+        bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes")
+    };
+    check_align(ptr, align)?;
+    let at = match check_bounds(bytes.len(), "string", ptr, byte_len) {
+        Ok(at) => at,
+        Err(_) => bail!(
+            "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a memory \
+             of {} bytes",
+            bytes.len()
+        ),
+    };
+    decode_string(&bytes[at..at + byte_len as usize], enc, ptr)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,11 +146,7 @@ impl Func {
         // SAFETY: `slots` holds the callee's core parameters, flattened by the same signature
         // that validation checked the callee against, and has room for its results.
         unsafe { call_raw(mem.store, callee, None, &mut slots)? };
-        let table = &mut mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table];
-        if table.call_borrows != 0 {
-            table.call_borrows = 0;
-            return Err(super::resources::borrows_remain());
-        }
+        mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
         let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
         if let Some(rt) = &ty.result {
             let val = if sig.results_in_memory {

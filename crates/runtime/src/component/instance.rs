@@ -307,6 +307,15 @@ fn intrinsic_func<T: 'static>(
         IntrinsicKind::ResourceNew | IntrinsicKind::ResourceRep => crate::FuncType::new([I32], [I32]),
         IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
     };
+    // `resource.drop` calls the destructor like a function lifted by the instance that
+    // defines the resource (the spec's `canon_resource_drop`), which must not reenter it.
+    let info = store.opaque().component_instance(index).component.info();
+    let dtor_enters = match &info.resources[r as usize] {
+        ResourceDef::Guest { instance: owner, .. } if kind == IntrinsicKind::ResourceDrop => {
+            info.entering_set(*owner, Some(instance))
+        }
+        _ => Vec::new(),
+    };
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         // `resource.rep` only reads the table, so the spec allows it where calling out is not.
         if kind != IntrinsicKind::ResourceRep && !store.opaque().may_leave(index, instance) {
@@ -330,19 +339,9 @@ fn intrinsic_func<T: 'static>(
             }
             IntrinsicKind::ResourceDrop => {
                 if let Slot::Own { rep, .. } = state.handles[table].remove(arg, r, &names)? {
-                    // The destructor is called like a function lifted by the instance that
-                    // defines the resource (the spec's `canon_resource_drop`), which must not
-                    // reenter it.
-                    let component = state.component.clone();
-                    let enter = match &component.info().resources[r as usize] {
-                        ResourceDef::Guest { instance: owner, .. } => {
-                            component.info().entering_set(*owner, Some(instance))
-                        }
-                        ResourceDef::Host(_) => Vec::new(),
-                    };
-                    store.opaque_mut().enter_from_host(index, &enter)?;
+                    store.opaque_mut().enter_from_host(index, &dtor_enters)?;
                     run_dtor(store, index, r, rep, host_dtors[r as usize].as_deref())?;
-                    store.opaque_mut().leave_to_host(index, &enter);
+                    store.opaque_mut().leave_to_host(index, &dtor_enters);
                 }
             }
         }

@@ -169,7 +169,7 @@ pub(crate) struct HandleTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// Borrowed handles lent for the current call that are still in the table.
-    pub(crate) call_borrows: u32,
+    call_borrows: u32,
 }
 
 impl Default for HandleTable {
@@ -232,6 +232,24 @@ impl HandleTable {
 }
 
 impl HandleTable {
+    /// Adds a borrowed handle lent for the current call: it must be dropped before the call
+    /// returns (see [`HandleTable::end_call`]).
+    pub(crate) fn add_call_borrow(&mut self, resource: u32, rep: u32) -> Result<u32> {
+        let index = self.add(Slot::Borrow { resource, rep, scoped: true })?;
+        self.call_borrows += 1;
+        Ok(index)
+    }
+
+    /// The end of a call into this table's instance: an error if a handle lent for the call
+    /// is still there (the count is reset, so the error is reported once).
+    pub(crate) fn end_call(&mut self) -> Result<()> {
+        if self.call_borrows != 0 {
+            self.call_borrows = 0;
+            return Err(borrows_remain());
+        }
+        Ok(())
+    }
+
     /// Ends one loan of the owned handle at `index` (lent for a call that has returned).
     pub(crate) fn unlend(&mut self, index: u32) {
         if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
@@ -248,6 +266,6 @@ impl HandleTable {
 }
 
 /// The error for a call into a guest that returned while still holding a borrowed handle.
-pub(crate) fn borrows_remain() -> anyhow::Error {
+fn borrows_remain() -> anyhow::Error {
     anyhow::anyhow!("borrow handles still remain at the end of the call")
 }

@@ -11,7 +11,7 @@ use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
-use weld_environ::component::info::ResourceDef;
+use weld_environ::component::info::{RuntimeComponentInstanceIndex, RuntimeResourceIndex};
 
 /// A guest memory, `realloc` and handle table inside a store.
 pub(crate) struct StoreMemory<'a, T> {
@@ -81,10 +81,10 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         if handle.ty() != expected {
             bail!("resource type mismatch: expected a handle to a {expected}, found one to a {}", handle.ty());
         }
-        let defined_here = matches!(
-            state.component.info().resources[resource as usize],
-            ResourceDef::Guest { instance, .. } if instance.0 as usize == self.table
-        );
+        let defined_here = state
+            .component
+            .info()
+            .defines_resource(RuntimeComponentInstanceIndex(self.table as u32), RuntimeResourceIndex(resource));
         let rep = handle.rep();
         let (table, _) = self.table();
         if own {
@@ -97,9 +97,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         if defined_here {
             return Ok(rep);
         }
-        let index = table.add(Slot::Borrow { resource, rep, scoped: true })?;
-        table.call_borrows += 1;
-        Ok(index)
+        table.add_call_borrow(resource, rep)
     }
 
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {

@@ -10,20 +10,19 @@
 //! What it does not do: check the source for the adapter (it does that itself, here), or
 //! anything for lists (those are copied by the adapter's own code).
 
+use super::canonical::{self, StringBytes, check_utf8, decode_string, string_bytes};
 use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, bail};
 use weld_environ::Trap;
+use weld_environ::component::abi::MemoryWidth;
 use weld_environ::component::adapt::FLAG_MAY_LEAVE;
 use weld_environ::component::info::RuntimeComponentInstanceIndex;
 use weld_environ::component::translate::StringEncoding;
 
-/// The spec's `MAX_STRING_BYTE_LENGTH`.
-const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
-
 fn utf16_tag(memory64: bool) -> u64 {
-    if memory64 { 1 << 63 } else { 1 << 31 }
+    canonical::utf16_tag(MemoryWidth::from_memory64(memory64))
 }
 
 /// One side of a string copy, resolved to store items.
@@ -35,14 +34,6 @@ pub(crate) struct StringEnd {
     pub(crate) realloc: Option<Func>,
     /// The runtime component instance the options belong to.
     pub(crate) instance: RuntimeComponentInstanceIndex,
-}
-
-/// The source's simple encoding (latin1+utf16 split by its tag).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Simple {
-    Utf8,
-    Utf16,
-    Latin1,
 }
 
 fn bytes<T>(store: &StoreInner<T>, m: Memory) -> &[u8] {
@@ -64,32 +55,24 @@ pub(crate) fn transfer_string<T>(
     tagged_units: u64,
 ) -> Result<(u64, u64)> {
     // load_string_from_range
-    let tag = utf16_tag(from.memory64);
-    let (simple, align, byte_len) = match from.encoding {
-        StringEncoding::Utf8 => (Simple::Utf8, 1, Some(tagged_units)),
-        StringEncoding::Utf16 => (Simple::Utf16, 2, tagged_units.checked_mul(2)),
-        StringEncoding::CompactUtf16 if tagged_units & tag != 0 => {
-            (Simple::Utf16, 2, (tagged_units ^ tag).checked_mul(2))
-        }
-        StringEncoding::CompactUtf16 => (Simple::Latin1, 2, Some(tagged_units)),
+    let Some((simple, align, byte_len)) =
+        string_bytes(from.encoding, MemoryWidth::from_memory64(from.memory64), tagged_units)
+    else {
+        bail!("{}: a string of {tagged_units:#x} code units is too long", Trap::StringOutOfBounds)
     };
-    let byte_len = match byte_len {
-        Some(n) if n <= MAX_STRING_BYTE_LENGTH => n,
-        _ => bail!("{}: a string of {tagged_units:#x} code units is too long", Trap::StringOutOfBounds),
-    };
-    if !ptr.is_multiple_of(align) {
+    if !ptr.is_multiple_of(u64::from(align)) {
         return Err(Trap::UnalignedPointer.into());
     }
     let src_len = bytes(store, from.memory).len() as u64;
     if ptr > src_len || byte_len > src_len - ptr {
         return Err(Trap::StringOutOfBounds.into());
     }
-    let src_units = if simple == Simple::Utf16 { byte_len / 2 } else { byte_len };
+    let src_units = if simple == StringBytes::Utf16 { byte_len / 2 } else { byte_len };
     let (at, len) = (ptr as usize, byte_len as usize);
 
     // Fast paths: no intermediate string.
-    if simple == Simple::Utf8 {
-        validate_utf8(&bytes(store, from.memory)[at..at + len])?;
+    if simple == StringBytes::Utf8 {
+        check_utf8(&bytes(store, from.memory)[at..at + len], ptr)?;
         let mut dst = Dest { store, component, end: to };
         match to.encoding {
             StringEncoding::Utf8 => {
@@ -109,41 +92,21 @@ pub(crate) fn transfer_string<T>(
         }
     }
 
-    let src = &bytes(store, from.memory)[at..at + len];
-    let s: String = match simple {
-        Simple::Utf8 => std::str::from_utf8(src).expect("validated above").to_string(),
-        Simple::Utf16 => {
-            let units = src.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .map_err(|e| anyhow::anyhow!("invalid utf-16: lone surrogate {:#x}", e.unpaired_surrogate()))?
-        }
-        Simple::Latin1 => src.iter().map(|b| char::from(*b)).collect(),
-    };
+    let s = decode_string(&bytes(store, from.memory)[at..at + len], simple, ptr)?;
     let mut dst = Dest { store, component, end: to };
     match (to.encoding, simple) {
-        (StringEncoding::Utf8, Simple::Utf8) => dst.copy(s.as_bytes().to_vec(), 1, src_units),
-        (StringEncoding::Utf8, Simple::Utf16) => dst.store_to_utf8(&s, src_units, 3 * src_units),
-        (StringEncoding::Utf8, Simple::Latin1) => dst.store_to_utf8(&s, src_units, 2 * src_units),
-        (StringEncoding::Utf16, Simple::Utf8) => dst.utf8_to_utf16(&s, src_units),
+        (StringEncoding::Utf8, StringBytes::Utf8) => dst.copy(s.as_bytes().to_vec(), 1, src_units),
+        (StringEncoding::Utf8, StringBytes::Utf16) => dst.store_to_utf8(&s, src_units, 3 * src_units),
+        (StringEncoding::Utf8, StringBytes::Latin1) => dst.store_to_utf8(&s, src_units, 2 * src_units),
+        (StringEncoding::Utf16, StringBytes::Utf8) => dst.utf8_to_utf16(&s, src_units),
         (StringEncoding::Utf16, _) => dst.copy(utf16_bytes(&s), 2, src_units),
         (StringEncoding::CompactUtf16, _) if from.encoding != StringEncoding::CompactUtf16 => {
             dst.store_to_latin1_or_utf16(&s, src_units)
         }
-        (StringEncoding::CompactUtf16, Simple::Latin1) => {
+        (StringEncoding::CompactUtf16, StringBytes::Latin1) => {
             dst.copy(s.chars().map(|c| u32::from(c) as u8).collect(), 2, src_units)
         }
         (StringEncoding::CompactUtf16, _) => dst.probably_utf16_to_latin1_or_utf16(&s, src_units),
-    }
-}
-
-fn validate_utf8(bytes: &[u8]) -> Result<()> {
-    match std::str::from_utf8(bytes) {
-        Ok(_) => Ok(()),
-        Err(e) if e.error_len().is_none() => {
-            bail!("invalid utf-8: incomplete utf-8 byte sequence at byte {}", e.valid_up_to())
-        }
-        Err(e) => bail!("invalid utf-8 at byte {}", e.valid_up_to()),
     }
 }
 
