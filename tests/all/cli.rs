@@ -153,6 +153,25 @@ fn traps() {
 }
 
 #[test]
+fn records_variants_enums_and_flags_in_wave() {
+    let cases = [
+        ("area(rect({width: 2.0, height: 3.5}))", "7\n"),
+        ("area(circle(1.0))", "3.141592653589793\n"),
+        ("area(point)", "0\n"),
+        ("classify(-4)", "negative\n"),
+        ("classify(7)", "positive\n"),
+        ("grant({read}, {write, execute})", "{read, write, execute}\n"),
+        ("grant({}, {})", "{}\n"),
+        ("scale({width: 1.0, height: 2.0}, 3.0)", "{width: 3, height: 6}\n"),
+    ];
+    for (call, expected) in cases {
+        let out = weld(&["run", "examples/shapes.wat", "--invoke", call]);
+        assert!(out.success, "`{call}`: {}", out.stderr);
+        assert_eq!(out.stdout, expected, "`{call}`");
+    }
+}
+
+#[test]
 fn run_goes_through_a_transcoding_adapter() {
     let out = weld(&["run", "examples/fused.wat", "--invoke", "measure(\"héllo ☃\")"]);
     assert!(out.success, "{}", out.stderr);

@@ -28,7 +28,7 @@ macro_rules! memory_and_realloc {
 
 /// A core module with a memory, a bump-allocating `realloc`, and identity functions: `echo-mem` returns
 /// its pointer argument, `echo-<t>` its scalar argument.
-const ECHO_MODULE: &str = concat!(
+pub(crate) const ECHO_MODULE: &str = concat!(
     r#"
   (core module $m"#,
     memory_and_realloc!(),
@@ -65,7 +65,7 @@ fn echo_component(ty: &str, flat: Option<&str>, encoding: &str) -> String {
     )
 }
 
-fn instantiate(wat: &str) -> (Store<()>, weld::component::Instance) {
+pub(crate) fn instantiate(wat: &str) -> (Store<()>, weld::component::Instance) {
     let engine = Engine::default();
     let component = Component::new(&engine, wat).expect("the component compiles");
     let mut store = Store::new(&engine, ());

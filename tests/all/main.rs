@@ -3,6 +3,7 @@
 mod cli;
 mod components;
 mod config;
+mod derive;
 mod funcs;
 mod instances;
 mod random_modules;

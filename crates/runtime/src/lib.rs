@@ -18,6 +18,9 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+// Generated code names `::weld`; this lets weld's own tests use the derives.
+extern crate self as weld;
+
 pub mod component;
 mod config;
 mod externals;

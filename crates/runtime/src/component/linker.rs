@@ -155,7 +155,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Params: ComponentNamedList + Lift + 'static,
         Results: ComponentNamedList + Lower + 'static,
     {
-        if Results::types().len() > 1 {
+        if Results::LEN > 1 {
             bail!("a component function has at most one result; use a tuple type inside `(T,)`");
         }
         fn typecheck<P: ComponentNamedList, R: ComponentNamedList>(ty: &FuncType) -> Result<()> {

@@ -1,14 +1,16 @@
-//! Host-side support for the component model: the interface types embedders see
-//! ([`types`]), dynamically typed component values ([`Val`]) and the canonical ABI's lifting
-//! and lowering of those values to and from a guest's linear memory and flat core values
-//! ([`canonical`]).
+//! The component model on the host: compiling components ([`Component`]), linking host
+//! functions and resources ([`Linker`]), instantiating and calling them with dynamic values
+//! ([`Val`], [`Func`]) or Rust types ([`TypedFunc`], the [`ComponentType`], [`Lift`] and
+//! [`Lower`] traits and their derives, [`flags!`]), and the canonical ABI's lifting and
+//! lowering on the host side ([`canonical`]).
 //!
 //! Layout (sizes, alignments, offsets, flattening) is not defined here: it comes from
-//! `weld_environ::component`, the one definition shared with the adapter compiler.
-//! [`Component`] compiles a component (translation, inlining, core modules). This module does
-//! not instantiate components or call guest functions yet, and does not cover resource handles
-//! (`own`/`borrow`).
+//! `weld_environ::component`, the one definition shared with the adapter compiler, whose
+//! adapters run calls between components without going through the host.
 
+#[doc(hidden)]
+#[path = "derive_support.rs"]
+pub mod __derive;
 mod adapters;
 pub mod canonical;
 mod compiled;
@@ -36,3 +38,4 @@ pub use resources::{Resource, ResourceAny, ResourceType};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
 pub use types::*;
 pub use values::Val;
+pub use weld_component_macro::{ComponentType, Lift, Lower, flags};

@@ -52,6 +52,9 @@ pub trait Lift: ComponentType + Sized {
 
 /// A tuple used as a parameter list or as results.
 pub trait ComponentNamedList: ComponentType {
+    /// The number of elements.
+    const LEN: usize;
+
     /// The type of each element.
     fn types() -> Vec<InterfaceType>;
 
@@ -272,6 +275,12 @@ impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift 
     }
 }
 
+macro_rules! one {
+    ($t:ident) => {
+        1
+    };
+}
+
 macro_rules! tuples {
     ($(($($t:ident $n:tt),*);)*) => {$(
         impl<$($t: ComponentType),*> ComponentType for ($($t,)*) {
@@ -286,6 +295,7 @@ macro_rules! tuples {
             }
         }
         impl<$($t: ComponentType),*> ComponentNamedList for ($($t,)*) {
+            const LEN: usize = 0 $(+ one!($t))*;
             fn types() -> Vec<InterfaceType> {
                 vec![$($t::ty()),*]
             }
@@ -427,7 +437,7 @@ where
     /// before the instance is entered again.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
         let params = tuple_elements(params.to_val());
-        let mut results = vec![Val::Bool(false); Results::types().len()];
+        let mut results = vec![Val::Bool(false); Results::LEN];
         self.func.call(store.as_context_mut(), &params, &mut results)?;
         Results::from_val(Val::Tuple(results))
     }

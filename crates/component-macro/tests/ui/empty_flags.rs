@@ -1,0 +1,5 @@
+weld_component_macro::flags! {
+    Nothing {}
+}
+
+fn main() {}

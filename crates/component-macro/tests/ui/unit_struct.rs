@@ -1,0 +1,6 @@
+use weld_component_macro::ComponentType;
+
+#[derive(ComponentType)]
+struct Nothing;
+
+fn main() {}
