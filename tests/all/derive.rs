@@ -515,7 +515,7 @@ fn mismatches_name_the_field_or_case() {
 
     assert_eq!(
         mismatch::<Answer>(&named("t", r#"(enum "yes" "no" "maybe")"#)),
-        "type mismatch: expected enum of 3 cases (enum { yes, no, maybe }), found the Rust enum `Answer` of 2 cases"
+        "type mismatch: expected an enum of 3 cases (enum { yes, no, maybe }), found the Rust enum `Answer` of 2 cases"
     );
     assert_eq!(
         mismatch::<Answer>(&named("t", r#"(enum "yes" "nope")"#)),
@@ -523,7 +523,7 @@ fn mismatches_name_the_field_or_case() {
     );
     assert_eq!(
         mismatch::<Cases257>(&named("t", &enum_type(256))),
-        "type mismatch: expected enum of 256 cases (enum { c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, \
+        "type mismatch: expected an enum of 256 cases (enum { c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, \
          c15, c16, c17, c18, c19, c20, c21, c22, c23, c24 ...), found the Rust enum `Cases257` of 257 cases"
     );
     assert_eq!(
@@ -627,4 +627,74 @@ pub fn types() -> Vec<InterfaceType> {
         .output()
         .unwrap();
     assert!(out.status.success(), "cargo check failed:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(enum)]
+enum Sign {
+    Negative,
+    Zero,
+    Positive,
+}
+
+/// A host function with derived types: the guest's `run(n, p)` calls the import
+/// `classify(n, p) -> tuple<sign, permissions>` and returns what it returns.
+#[test]
+fn host_functions_take_and_return_derived_types() {
+    let wat = r#"(component
+      (type $sign' (enum "negative" "zero" "positive"))
+      (import "sign" (type $sign (eq $sign')))
+      (type $perm' (flags "read" "write-all" "exec"))
+      (import "permissions" (type $perm (eq $perm')))
+      (import "classify" (func $classify (param "n" s32) (param "p" $perm) (result (tuple $sign $perm))))
+      (core module $mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $mem))
+      (core func $classify (canon lower (func $classify) (memory (core memory $mem "mem"))))
+      (core module $m
+        (import "host" "classify" (func $classify (param i32 i32 i32)))
+        (import "host" "mem" (memory 1))
+        (func (export "run") (param i32 i32) (result i32)
+          (call $classify (local.get 0) (local.get 1) (i32.const 64))
+          (i32.const 64)))
+      (core instance $i (instantiate $m
+        (with "host" (instance (export "classify" (func $classify)) (export "mem" (memory $mem "mem"))))))
+      (func (export "run") (param "n" s32) (param "p" $perm) (result (tuple $sign $perm))
+        (canon lift (core func $i "run") (memory (core memory $mem "mem"))))
+    )"#;
+    let engine = weld::Engine::default();
+    let component = Component::new(&engine, wat).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_wrap("classify", |_, (n, p): (i32, Permissions)| {
+            let sign = match n.signum() {
+                -1 => Sign::Negative,
+                0 => Sign::Zero,
+                _ => Sign::Positive,
+            };
+            Ok(((sign, p | Permissions::EXEC),))
+        })
+        .unwrap();
+    let mut store = weld::Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = instance.get_typed_func::<(i32, Permissions), ((Sign, Permissions),)>(&mut store, "run").unwrap();
+    for (n, p, sign) in [
+        (-3, Permissions::READ, Sign::Negative),
+        (0, Permissions::empty(), Sign::Zero),
+        (9, Permissions::WRITE, Sign::Positive),
+    ] {
+        let ((got_sign, got_p),) = run.call(&mut store, (n, p)).unwrap();
+        run.post_return(&mut store).unwrap();
+        assert_eq!((got_sign, got_p), (sign, p | Permissions::EXEC));
+    }
+
+    // A host function whose Rust types differ from the import is refused at instantiation.
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("classify", |_, (_, p): (i32, Flags9)| Ok(((Sign::Zero, p),))).unwrap();
+    let err = linker.instantiate(&mut store, &component).err().expect("the types differ");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("in parameter 1: type mismatch: expected a flags type of 3 flags (flags { read, write-all, exec }), found the Rust flags `Flags9` of 9 flags"),
+        "{message}"
+    );
 }

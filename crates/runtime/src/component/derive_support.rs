@@ -102,8 +102,9 @@ fn typecheck_labels(
     ours: &[&str],
 ) -> Result<()> {
     if theirs.len() != ours.len() {
+        let article = if kind == "enum" { "an enum" } else { "a flags type" };
         bail!(
-            "type mismatch: expected {kind} of {} ({}), found the Rust {kind} `{rust}` of {}",
+            "type mismatch: expected {article} of {} ({}), found the Rust {kind} `{rust}` of {}",
             plural(theirs.len(), member),
             short(ty),
             plural(ours.len(), member)
