@@ -691,7 +691,7 @@ fn host_functions_take_and_return_derived_types() {
     // A host function whose Rust types differ from the import is refused at instantiation.
     let mut linker = Linker::new(&engine);
     linker.root().func_wrap("classify", |_, (_, p): (i32, Flags9)| Ok(((Sign::Zero, p),))).unwrap();
-    let err = linker.instantiate(&mut store, &component).err().expect("the types differ");
+    let Err(err) = linker.instantiate(&mut store, &component) else { panic!("the types differ") };
     let message = format!("{err:#}");
     assert!(
         message.contains("in parameter 1: type mismatch: expected a flags type of 3 flags (flags { read, write-all, exec }), found the Rust flags `Flags9` of 9 flags"),
