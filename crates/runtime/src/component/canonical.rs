@@ -352,12 +352,34 @@ pub(crate) fn string_bytes(
 
 /// Checks that the string bytes at `ptr` are valid UTF-8.
 pub(crate) fn check_utf8(raw: &[u8], ptr: u64) -> Result<&str> {
-    match std::str::from_utf8(raw) {
-        Ok(s) => Ok(s),
-        Err(e) if e.error_len().is_none() => {
-            bail!("invalid utf-8: incomplete utf-8 byte sequence in the string at {ptr:#x}")
+    std::str::from_utf8(raw).map_err(|e| utf8_error(e, 0, ptr))
+}
+
+/// Checks that `raw`, found at `ptr`, is UTF-8, without making a `&str` of it: an ASCII
+/// prefix is checked 64 bytes at a time (several times faster than `str::from_utf8` on long
+/// ASCII strings), and the rest by `str::from_utf8`. Errors are those of [`check_utf8`].
+pub(crate) fn validate_utf8(raw: &[u8], ptr: u64) -> Result<()> {
+    const BLOCK: usize = 64;
+    let mut ascii = 0;
+    for block in raw.chunks_exact(BLOCK) {
+        let mut bits = 0u64;
+        for word in block.chunks_exact(8) {
+            bits |= u64::from_le_bytes(word.try_into().expect("8-byte words"));
         }
-        Err(e) => bail!("invalid utf-8 in the string at {ptr:#x} (byte {})", e.valid_up_to()),
+        if bits & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        ascii += BLOCK;
+    }
+    // The prefix ends after an ASCII byte, so the rest starts on a character boundary.
+    std::str::from_utf8(&raw[ascii..]).map(|_| ()).map_err(|e| utf8_error(e, ascii, ptr))
+}
+
+/// The trap message for invalid UTF-8 found `offset` bytes into a string at `ptr`.
+fn utf8_error(e: std::str::Utf8Error, offset: usize, ptr: u64) -> anyhow::Error {
+    match e.error_len() {
+        None => anyhow!("invalid utf-8: incomplete utf-8 byte sequence in the string at {ptr:#x}"),
+        Some(_) => anyhow!("invalid utf-8 in the string at {ptr:#x} (byte {})", offset + e.valid_up_to()),
     }
 }
 

@@ -344,3 +344,25 @@ fn flat_integer_rules() {
     let wide = T::tuple(vec![T::U8; 17]);
     assert!(lift_flat(&mut mem, &o, &wide, &mut std::iter::repeat(0)).is_err());
 }
+
+#[test]
+fn utf8_validation_fast_path_agrees_with_from_utf8() {
+    use super::canonical::{check_utf8, validate_utf8};
+    let message = |r: Result<()>| r.err().map(|e| e.to_string());
+    let mut cases: Vec<Vec<u8>> = vec![vec![], b"plain ascii".to_vec(), "héllo ☃ 𝄞".as_bytes().to_vec()];
+    // Non-ASCII characters and errors on either side of the 64-byte blocks, and at the end.
+    for at in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
+        for insert in ["é".as_bytes(), "☃".as_bytes(), "𝄞".as_bytes(), &[0xff], &[0xc3], &[0xe2, 0x98], &[0x80]] {
+            let mut s = vec![b'a'; 256];
+            s.splice(at..at, insert.iter().copied());
+            cases.push(s.clone());
+            s.truncate(at + insert.len());
+            cases.push(s);
+        }
+    }
+    for raw in &cases {
+        let expected = message(check_utf8(raw, 0x40).map(|_| ()));
+        assert_eq!(message(validate_utf8(raw, 0x40)), expected, "{raw:?}");
+        assert_eq!(expected.is_none(), std::str::from_utf8(raw).is_ok());
+    }
+}

@@ -10,7 +10,7 @@
 //! What it does not do: check the source for the adapter (it does that itself, here), or
 //! anything for lists (those are copied by the adapter's own code).
 
-use super::canonical::{self, StringBytes, check_utf8, decode_string, string_bytes};
+use super::canonical::{self, StringBytes, decode_string, string_bytes, validate_utf8};
 use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
@@ -72,7 +72,7 @@ pub(crate) fn transfer_string<T>(
 
     // Fast paths: no intermediate string.
     if simple == StringBytes::Utf8 {
-        check_utf8(&bytes(store, from.memory)[at..at + len], ptr)?;
+        validate_utf8(&bytes(store, from.memory)[at..at + len], ptr)?;
         let mut dst = Dest { store, component, end: to };
         match to.encoding {
             StringEncoding::Utf8 => {
