@@ -278,15 +278,24 @@ where
     T: ComponentType + Lift + Lower + Clone + Copy + Debug + PartialEq,
 {
     assert_eq!(T::ty().abi().size32, size, "the discriminant size of {}", std::any::type_name::<T>());
+    check_one_i32(types, values);
+}
+
+/// Checks that the guest receives each value of `T` (whose type `types` defines as `$t`) as
+/// the given `i32`, then echoes the values.
+fn check_one_i32<T>(types: &str, values: &[(T, u32)])
+where
+    T: ComponentType + Lift + Lower + Clone + Copy + Debug + PartialEq,
+{
     let wat = format!(
         r#"(component {ECHO_MODULE} {types}
-             (func (export "disc") (param "x" $t) (result u32) (canon lift (core func $i "echo-i32"))))"#
+             (func (export "bits") (param "x" $t) (result u32) (canon lift (core func $i "echo-i32"))))"#
     );
     let (mut store, instance) = instantiate(&wat);
-    let disc = instance.get_typed_func::<(T,), (u32,)>(&mut store, "disc").unwrap();
-    for (value, index) in values {
-        assert_eq!(disc.call(&mut store, (*value,)).unwrap(), (*index,), "{value:?}");
-        disc.post_return(&mut store).unwrap();
+    let bits = instance.get_typed_func::<(T,), (u32,)>(&mut store, "bits").unwrap();
+    for (value, expected) in values {
+        assert_eq!(bits.call(&mut store, (*value,)).unwrap(), (*expected,), "{value:?}");
+        bits.post_return(&mut store).unwrap();
     }
     let values: Vec<T> = values.iter().map(|(v, _)| *v).collect();
     round_trip(types, &values);
@@ -336,19 +345,7 @@ where
         InterfaceType::Flags(f) => f.names().iter().map(|n| format!("\"{n}\" ")).collect::<String>(),
         other => panic!("{other} is not a flags type"),
     };
-    let types = named("t", &format!("(flags {labels})"));
-    let wat = format!(
-        r#"(component {ECHO_MODULE} {types}
-             (func (export "bits") (param "x" $t) (result u32) (canon lift (core func $i "echo-i32"))))"#
-    );
-    let (mut store, instance) = instantiate(&wat);
-    let bits = instance.get_typed_func::<(T,), (u32,)>(&mut store, "bits").unwrap();
-    for (value, expected) in values {
-        assert_eq!(bits.call(&mut store, (*value,)).unwrap(), (*expected,), "{value:?}");
-        bits.post_return(&mut store).unwrap();
-    }
-    let values: Vec<T> = values.iter().map(|(v, _)| *v).collect();
-    round_trip(&types, &values);
+    check_one_i32(&named("t", &format!("(flags {labels})")), values);
 }
 
 #[test]

@@ -221,16 +221,14 @@ fn enum_index(ident: &Ident, cases: &[CaseDef]) -> TokenStream {
         let arms = arms(cases, 0, false);
         return quote!(match self { #arms });
     }
-    let chunks = cases.chunks(ENUM_CHUNK).enumerate().map(|(k, chunk)| {
-        let arms = arms(chunk, k * ENUM_CHUNK, true);
-        let name = format_ident!("chunk_{k}");
+    let (chunks, names) = chunk_functions(cases, |name, chunk, start| {
+        let arms = arms(chunk, start, true);
         quote! {
             fn #name(value: &#ident) -> ::core::option::Option<usize> {
                 match value { #arms _ => ::core::option::Option::None }
             }
         }
     });
-    let names = (0..cases.len().div_ceil(ENUM_CHUNK)).map(|k| format_ident!("chunk_{k}"));
     quote!({
         #(#chunks)*
         const CHUNKS: &[fn(&#ident) -> ::core::option::Option<usize>] = &[#(#names),*];
@@ -251,19 +249,28 @@ fn enum_case(ident: &Ident, cases: &[CaseDef]) -> TokenStream {
         let arms = arms(cases, 0);
         return quote!(match index { #arms _ => ::core::unreachable!("enum_index checks the range") });
     }
-    let chunks = cases.chunks(ENUM_CHUNK).enumerate().map(|(k, chunk)| {
-        let arms = arms(chunk, k * ENUM_CHUNK);
-        let name = format_ident!("chunk_{k}");
+    let (chunks, names) = chunk_functions(cases, |name, chunk, start| {
+        let arms = arms(chunk, start);
         quote! {
             fn #name(index: usize) -> #ident {
                 match index { #arms _ => ::core::unreachable!("the chunk of an index holds it") }
             }
         }
     });
-    let names = (0..cases.len().div_ceil(ENUM_CHUNK)).map(|k| format_ident!("chunk_{k}"));
     quote!({
         #(#chunks)*
         const CHUNKS: &[fn(usize) -> #ident] = &[#(#names),*];
         CHUNKS[index / #ENUM_CHUNK](index)
     })
+}
+
+/// One function `chunk_<k>` per [`ENUM_CHUNK`] cases, from `function(name, cases, position
+/// of the first case)`; returns the functions and their names.
+fn chunk_functions(
+    cases: &[CaseDef],
+    function: impl Fn(&Ident, &[CaseDef], usize) -> TokenStream,
+) -> (Vec<TokenStream>, Vec<Ident>) {
+    let names: Vec<Ident> = (0..cases.len().div_ceil(ENUM_CHUNK)).map(|k| format_ident!("chunk_{k}")).collect();
+    let functions = cases.chunks(ENUM_CHUNK).zip(&names).enumerate();
+    (functions.map(|(k, (chunk, name))| function(name, chunk, k * ENUM_CHUNK)).collect(), names)
 }

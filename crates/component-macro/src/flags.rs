@@ -107,6 +107,31 @@ fn expand_one(def: FlagsDef) -> syn::Result<TokenStream> {
     let rust_names = flags.iter().map(|f| f.ident.to_string());
     let last_word_mask = if count % 32 == 0 { u32::MAX } else { (1u32 << (count % 32)) - 1 };
     let doc = format!("A component `flags` type of {count} flags.");
+    // `|`, `&` and `^` and their assigning forms, word by word.
+    let set_operators = [
+        (quote!(BitOr), quote!(bitor), quote!(BitOrAssign), quote!(bitor_assign), quote!(|=)),
+        (quote!(BitAnd), quote!(bitand), quote!(BitAndAssign), quote!(bitand_assign), quote!(&=)),
+        (quote!(BitXor), quote!(bitxor), quote!(BitXorAssign), quote!(bitxor_assign), quote!(^=)),
+    ]
+    .into_iter()
+    .map(|(op, method, assign_op, assign_method, assign)| {
+        quote! {
+            impl ::core::ops::#op for #ident {
+                type Output = Self;
+                fn #method(mut self, rhs: Self) -> Self {
+                    ::core::ops::#assign_op::#assign_method(&mut self, rhs);
+                    self
+                }
+            }
+            impl ::core::ops::#assign_op for #ident {
+                fn #assign_method(&mut self, rhs: Self) {
+                    for (a, b) in self.bits.iter_mut().zip(rhs.bits) {
+                        *a #assign b;
+                    }
+                }
+            }
+        }
+    });
     Ok(quote! {
         #[doc = #doc]
         #(#attrs)*
@@ -180,48 +205,7 @@ fn expand_one(def: FlagsDef) -> syn::Result<TokenStream> {
             }
         }
 
-        impl ::core::ops::BitOr for #ident {
-            type Output = Self;
-            fn bitor(mut self, rhs: Self) -> Self {
-                self |= rhs;
-                self
-            }
-        }
-        impl ::core::ops::BitOrAssign for #ident {
-            fn bitor_assign(&mut self, rhs: Self) {
-                for (a, b) in self.bits.iter_mut().zip(rhs.bits) {
-                    *a |= b;
-                }
-            }
-        }
-        impl ::core::ops::BitAnd for #ident {
-            type Output = Self;
-            fn bitand(mut self, rhs: Self) -> Self {
-                self &= rhs;
-                self
-            }
-        }
-        impl ::core::ops::BitAndAssign for #ident {
-            fn bitand_assign(&mut self, rhs: Self) {
-                for (a, b) in self.bits.iter_mut().zip(rhs.bits) {
-                    *a &= b;
-                }
-            }
-        }
-        impl ::core::ops::BitXor for #ident {
-            type Output = Self;
-            fn bitxor(mut self, rhs: Self) -> Self {
-                self ^= rhs;
-                self
-            }
-        }
-        impl ::core::ops::BitXorAssign for #ident {
-            fn bitxor_assign(&mut self, rhs: Self) {
-                for (a, b) in self.bits.iter_mut().zip(rhs.bits) {
-                    *a ^= b;
-                }
-            }
-        }
+        #(#set_operators)*
         impl ::core::ops::Not for #ident {
             type Output = Self;
             fn not(self) -> Self {

@@ -29,9 +29,7 @@ pub struct EchoCase {
 impl EchoCase {
     /// An arbitrary case: a type within the default limits and one to four values of it.
     pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<EchoCase> {
-        let ty = arbitrary_type(u, TypeLimits::default())?;
-        let n = u.int_in_range(1..=4)?;
-        let values = (0..n).map(|_| arbitrary_val(u, &ty)).collect::<arbitrary::Result<_>>()?;
+        let (ty, values) = type_and_values(u)?;
         let encoding = ENCODINGS[u.choose_index(ENCODINGS.len())?];
         Ok(EchoCase { ty, values, encoding })
     }
@@ -124,19 +122,35 @@ fn padding() -> String {
 /// equal.
 pub fn component_api(case: &EchoCase) -> Result<()> {
     let wat = echo_component(&case.ty, case.encoding);
+    let what = || format!("{} in {}", case.ty, case.encoding);
+    round_trip(&wat, "echo", &case.values, what).with_context(|| format!("the echo of {}", case.ty))
+}
+
+/// A type within the default limits and one to four values of it.
+fn type_and_values(u: &mut Unstructured) -> arbitrary::Result<(InterfaceType, Vec<Val>)> {
+    let ty = arbitrary_type(u, TypeLimits::default())?;
+    let n = u.int_in_range(1..=4)?;
+    let values = (0..n).map(|_| arbitrary_val(u, &ty)).collect::<arbitrary::Result<_>>()?;
+    Ok((ty, values))
+}
+
+/// Instantiates the component `wat`, calls its export `func` (which takes a value and the
+/// padding parameters, and returns the value) with each of `values`, and checks that each
+/// comes back equal; `what` describes the case in the error.
+fn round_trip(wat: &str, func: &str, values: &[Val], what: impl Fn() -> String) -> Result<()> {
     let engine = Engine::default();
-    let component = Component::new(&engine, &wat).with_context(|| format!("compiling the echo of {}", case.ty))?;
+    let component = Component::new(&engine, wat).context("compiling")?;
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &component).context("instantiating")?;
-    let echo = instance.get_func(&mut store, "echo").context("`echo` is exported")?;
-    for value in &case.values {
+    let f = instance.get_func(&mut store, func).with_context(|| format!("`{func}` is exported"))?;
+    for value in values {
         let mut params = vec![value.clone()];
         params.extend((0..PADDING as u64).map(Val::U64));
         let mut results = [Val::Bool(false)];
-        echo.call(&mut store, &params, &mut results).with_context(|| format!("echoing {value:?} as {}", case.ty))?;
-        echo.post_return(&mut store)?;
+        f.call(&mut store, &params, &mut results).with_context(|| format!("passing {value:?} ({})", what()))?;
+        f.post_return(&mut store)?;
         if results[0] != *value {
-            bail!("{} in {}: sent {value:?}, received {:?}", case.ty, case.encoding, results[0]);
+            bail!("{}: sent {value:?}, received {:?}", what(), results[0]);
         }
     }
     Ok(())
@@ -172,9 +186,7 @@ impl FusedCase {
     /// An arbitrary case: a type within the default limits, one to four values of it, and
     /// arbitrary options on each side.
     pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<FusedCase> {
-        let ty = arbitrary_type(u, TypeLimits::default())?;
-        let n = u.int_in_range(1..=4)?;
-        let values = (0..n).map(|_| arbitrary_val(u, &ty)).collect::<arbitrary::Result<_>>()?;
+        let (ty, values) = type_and_values(u)?;
         Ok(FusedCase { ty, values, caller: Side::arbitrary(u)?, callee: Side::arbitrary(u)? })
     }
 }
@@ -247,21 +259,6 @@ pub fn fused_component(ty: &InterfaceType, caller: Side, callee: Side) -> String
 /// Calls `run` of [`fused_component`] with each value and checks that it comes back equal.
 pub fn fact_roundtrip(case: &FusedCase) -> Result<()> {
     let wat = fused_component(&case.ty, case.caller, case.callee);
-    let engine = Engine::default();
-    let component =
-        Component::new(&engine, &wat).with_context(|| format!("compiling the fused call of {}", case.ty))?;
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &component).context("instantiating")?;
-    let run = instance.get_func(&mut store, "run").context("`run` is exported")?;
-    for value in &case.values {
-        let mut params = vec![value.clone()];
-        params.extend((0..PADDING as u64).map(Val::U64));
-        let mut results = [Val::Bool(false)];
-        run.call(&mut store, &params, &mut results).with_context(|| format!("passing {value:?} as {}", case.ty))?;
-        run.post_return(&mut store)?;
-        if results[0] != *value {
-            bail!("{} from {:?} to {:?}: sent {value:?}, received {:?}", case.ty, case.caller, case.callee, results[0]);
-        }
-    }
-    Ok(())
+    let what = || format!("{} from {:?} to {:?}", case.ty, case.caller, case.callee);
+    round_trip(&wat, "run", &case.values, what).with_context(|| format!("the fused call of {}", case.ty))
 }

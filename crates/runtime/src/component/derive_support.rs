@@ -28,28 +28,96 @@ fn plural(n: usize, one: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
 }
 
-/// Checks a record type against the fields of the Rust struct `rust`, in order.
-pub fn typecheck_record(ty: &InterfaceType, rust: &str, fields: &[(&str, Check)]) -> Result<()> {
-    let InterfaceType::Record(record) = ty else {
-        bail!("type mismatch: expected {}, found the Rust record `{rust}`", short(ty));
-    };
-    let theirs = record.fields();
-    if theirs.len() != fields.len() {
-        bail!(
-            "type mismatch: expected a record of {} ({}), found the Rust record `{rust}` of {}",
-            plural(theirs.len(), "field"),
-            short(ty),
-            plural(fields.len(), "field")
-        );
+/// The kinds of derived types whose members have names.
+#[derive(Clone, Copy)]
+enum Kind {
+    Record,
+    Variant,
+    Enum,
+    Flags,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Record => "record",
+            Kind::Variant => "variant",
+            Kind::Enum => "enum",
+            Kind::Flags => "flags",
+        }
     }
-    for (i, (field, (name, check))) in theirs.iter().zip(fields).enumerate() {
-        if field.name != *name {
+
+    /// The kind with its article, as in "expected a record of 2 fields".
+    fn with_article(self) -> &'static str {
+        match self {
+            Kind::Record => "a record",
+            Kind::Variant => "a variant",
+            Kind::Enum => "an enum",
+            Kind::Flags => "a flags type",
+        }
+    }
+
+    /// What one member is called.
+    fn member(self) -> &'static str {
+        match self {
+            Kind::Record => "field",
+            Kind::Variant | Kind::Enum => "case",
+            Kind::Flags => "flag",
+        }
+    }
+}
+
+/// The members (fields, cases or flags) of a component type being checked against those of
+/// the Rust type `rust`: the messages shared by every kind.
+struct Members<'a> {
+    ty: &'a InterfaceType,
+    kind: Kind,
+    rust: &'a str,
+}
+
+impl Members<'_> {
+    /// The error for a component type of another kind.
+    fn other_kind(&self) -> anyhow::Error {
+        anyhow!("type mismatch: expected {}, found the Rust {} `{}`", short(self.ty), self.kind.name(), self.rust)
+    }
+
+    /// Checks that both types have as many members.
+    fn count(&self, theirs: usize, ours: usize) -> Result<()> {
+        if theirs != ours {
+            let member = self.kind.member();
             bail!(
-                "type mismatch: field {i} of {} is \"{}\", but field {i} of the Rust record `{rust}` is \"{name}\"",
-                short(ty),
-                field.name
+                "type mismatch: expected {} of {} ({}), found the Rust {} `{}` of {}",
+                self.kind.with_article(),
+                plural(theirs, member),
+                short(self.ty),
+                self.kind.name(),
+                self.rust,
+                plural(ours, member)
             );
         }
+        Ok(())
+    }
+
+    /// Checks that member `i` has the same name in both types.
+    fn name(&self, i: usize, theirs: &str, ours: &str) -> Result<()> {
+        if theirs != ours {
+            let (member, kind, rust) = (self.kind.member(), self.kind.name(), self.rust);
+            bail!(
+                "type mismatch: {member} {i} of {} is \"{theirs}\", but {member} {i} of the Rust {kind} `{rust}` is \"{ours}\"",
+                short(self.ty),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Checks a record type against the fields of the Rust struct `rust`, in order.
+pub fn typecheck_record(ty: &InterfaceType, rust: &str, fields: &[(&str, Check)]) -> Result<()> {
+    let m = Members { ty, kind: Kind::Record, rust };
+    let InterfaceType::Record(record) = ty else { return Err(m.other_kind()) };
+    m.count(record.fields().len(), fields.len())?;
+    for (i, (field, (name, check))) in record.fields().iter().zip(fields).enumerate() {
+        m.name(i, &field.name, name)?;
         check(&field.ty).with_context(|| format!("in field \"{name}\" of the Rust record `{rust}`"))?;
     }
     Ok(())
@@ -57,26 +125,11 @@ pub fn typecheck_record(ty: &InterfaceType, rust: &str, fields: &[(&str, Check)]
 
 /// Checks a variant type against the cases of the Rust enum `rust`, in order.
 pub fn typecheck_variant(ty: &InterfaceType, rust: &str, cases: &[(&str, Option<Check>)]) -> Result<()> {
-    let InterfaceType::Variant(variant) = ty else {
-        bail!("type mismatch: expected {}, found the Rust variant `{rust}`", short(ty));
-    };
-    let theirs = variant.cases();
-    if theirs.len() != cases.len() {
-        bail!(
-            "type mismatch: expected a variant of {} ({}), found the Rust variant `{rust}` of {}",
-            plural(theirs.len(), "case"),
-            short(ty),
-            plural(cases.len(), "case")
-        );
-    }
-    for (i, (case, (name, check))) in theirs.iter().zip(cases).enumerate() {
-        if case.name != *name {
-            bail!(
-                "type mismatch: case {i} of {} is \"{}\", but case {i} of the Rust variant `{rust}` is \"{name}\"",
-                short(ty),
-                case.name
-            );
-        }
+    let m = Members { ty, kind: Kind::Variant, rust };
+    let InterfaceType::Variant(variant) = ty else { return Err(m.other_kind()) };
+    m.count(variant.cases().len(), cases.len())?;
+    for (i, (case, (name, check))) in variant.cases().iter().zip(cases).enumerate() {
+        m.name(i, &case.name, name)?;
         match (&case.ty, check) {
             (None, None) => {}
             (Some(payload), Some(check)) => check(payload)
@@ -93,47 +146,29 @@ pub fn typecheck_variant(ty: &InterfaceType, rust: &str, cases: &[(&str, Option<
 }
 
 /// Checks the labels of an enum or flags type against those of a Rust type.
-fn typecheck_labels(
-    ty: &InterfaceType,
-    kind: &str,
-    member: &str,
-    rust: &str,
-    theirs: &[String],
-    ours: &[&str],
-) -> Result<()> {
-    if theirs.len() != ours.len() {
-        let article = if kind == "enum" { "an enum" } else { "a flags type" };
-        bail!(
-            "type mismatch: expected {article} of {} ({}), found the Rust {kind} `{rust}` of {}",
-            plural(theirs.len(), member),
-            short(ty),
-            plural(ours.len(), member)
-        );
-    }
-    if let Some(i) = theirs.iter().zip(ours).position(|(a, b)| a != b) {
-        bail!(
-            "type mismatch: {member} {i} of {} is \"{}\", but {member} {i} of the Rust {kind} `{rust}` is \"{}\"",
-            short(ty),
-            theirs[i],
-            ours[i]
-        );
+fn typecheck_labels(m: &Members, theirs: &[String], ours: &[&str]) -> Result<()> {
+    m.count(theirs.len(), ours.len())?;
+    for (i, (a, b)) in theirs.iter().zip(ours).enumerate() {
+        m.name(i, a, b)?;
     }
     Ok(())
 }
 
 /// Checks an enum type against the cases of the Rust enum `rust`.
 pub fn typecheck_enum(ty: &InterfaceType, rust: &str, names: &[&str]) -> Result<()> {
+    let m = Members { ty, kind: Kind::Enum, rust };
     match ty {
-        InterfaceType::Enum(e) => typecheck_labels(ty, "enum", "case", rust, e.names(), names),
-        _ => bail!("type mismatch: expected {}, found the Rust enum `{rust}`", short(ty)),
+        InterfaceType::Enum(e) => typecheck_labels(&m, e.names(), names),
+        _ => Err(m.other_kind()),
     }
 }
 
 /// Checks a flags type against the flags of the Rust type `rust`.
 pub fn typecheck_flags(ty: &InterfaceType, rust: &str, names: &[&str]) -> Result<()> {
+    let m = Members { ty, kind: Kind::Flags, rust };
     match ty {
-        InterfaceType::Flags(f) => typecheck_labels(ty, "flags", "flag", rust, f.names(), names),
-        _ => bail!("type mismatch: expected {}, found the Rust flags `{rust}`", short(ty)),
+        InterfaceType::Flags(f) => typecheck_labels(&m, f.names(), names),
+        _ => Err(m.other_kind()),
     }
 }
 
