@@ -6,6 +6,7 @@ mod config;
 mod derive;
 mod funcs;
 mod instances;
+mod module_imports;
 mod random_modules;
 mod resources;
 mod traps;

@@ -109,7 +109,22 @@ fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &Exter
         s.check_owner(f.store_id());
     }
     let actual_ty = actual.ty_in(s);
-    let ok = match (expected, &actual_ty) {
+    if !extern_type_matches(expected, &actual_ty) {
+        bail!(
+            "incompatible import type for `{}::{}`: expected {}, found {}",
+            import.module,
+            import.name,
+            expected.describe(),
+            actual_ty.describe()
+        );
+    }
+    Ok(())
+}
+
+/// Whether an item of type `actual` may be used where `expected` is (the core spec's import
+/// matching: equal function types, global subtyping, limits within the expected ones).
+pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) -> bool {
+    match (expected, actual) {
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
         (ExternType::Global(e), ExternType::Global(a)) => {
             // A mutable global's type must match exactly; an immutable one may be a subtype.
@@ -122,17 +137,7 @@ fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &Exter
             e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
         }
         _ => false,
-    };
-    if !ok {
-        bail!(
-            "incompatible import type for `{}::{}`: expected {}, found {}",
-            import.module,
-            import.name,
-            expected.describe(),
-            actual_ty.describe()
-        );
     }
-    Ok(())
 }
 
 /// Whether a value of type `a` may be used where `b` is expected.

@@ -157,7 +157,7 @@ fn initializer_fused(init: &Initializer, out: &mut Vec<FusedIndex>) {
         }
     };
     match init {
-        Initializer::InstantiateModule { args, .. } => {
+        Initializer::InstantiateModule { args, .. } | Initializer::InstantiateImportedModule { args, .. } => {
             for a in args {
                 if let CoreItemDef::Func(d) = a {
                     def(d);

@@ -2,13 +2,40 @@
 //! component [`FuncType`]s. A standalone converter gives resource types small per-conversion
 //! ids (two handles name the same resource exactly when wasmparser says so); the inliner
 //! instead binds each resource to its runtime index before converting types that use it.
+//! [`core_module_type`] converts the type a component gives a core module.
 
+use super::info::{CoreEntityType, CoreModuleType};
 use super::types::{FuncType, InterfaceType, ResourceId};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use wasmparser::PrimitiveValType as P;
 use wasmparser::component_types::{ComponentDefinedType, ComponentFuncTypeId, ComponentValType};
 use wasmparser::types::TypesRef;
+
+/// The core module type `id` of `types`. Tags and exact function types (exceptions and
+/// custom descriptors) are refused: weld runs neither.
+pub fn core_module_type(
+    types: TypesRef<'_>,
+    id: wasmparser::component_types::ComponentCoreModuleTypeId,
+) -> Result<CoreModuleType> {
+    let entity = |ty: &wasmparser::types::EntityType| -> Result<CoreEntityType> {
+        use wasmparser::types::EntityType as E;
+        Ok(match ty {
+            E::Func(f) => CoreEntityType::Func(crate::FuncType::from_wasmparser(types[*f].unwrap_func())?),
+            E::Table(t) => CoreEntityType::Table(crate::TableType::from_wasmparser(t)?),
+            E::Memory(m) => CoreEntityType::Memory(crate::MemoryType::from_wasmparser(m)?),
+            E::Global(g) => CoreEntityType::Global(crate::GlobalType::from_wasmparser(g)?),
+            E::Tag(_) | E::FuncExact(_) => {
+                bail!("core module types with tags or exact function types are not supported")
+            }
+        })
+    };
+    let ty = &types[id];
+    Ok(CoreModuleType {
+        imports: ty.imports.iter().map(|((m, n), t)| Ok((m.clone(), n.clone(), entity(t)?))).collect::<Result<_>>()?,
+        exports: ty.exports.iter().map(|(n, t)| Ok((n.clone(), entity(t)?))).collect::<Result<_>>()?,
+    })
+}
 
 /// Converts types of one component, assigning ids to the resources it meets.
 pub struct TypeConverter<'a> {

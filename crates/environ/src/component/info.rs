@@ -5,6 +5,7 @@
 use super::translate::{StaticModuleIndex, StringEncoding};
 use super::types::FuncType;
 use indexmap::IndexMap;
+use std::sync::Arc;
 
 macro_rules! index {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
@@ -165,6 +166,50 @@ pub struct AdapterModule {
     pub adapters: Vec<FusedIndex>,
 }
 
+/// A core module that a component instantiates or exports.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ModuleRef {
+    /// Defined inside the component.
+    Static(StaticModuleIndex),
+    /// Provided by the host through this import path.
+    Import(ImportPath),
+}
+
+/// The type of a core item, as a component declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoreEntityType {
+    /// A function.
+    Func(crate::FuncType),
+    /// A table.
+    Table(crate::TableType),
+    /// A memory.
+    Memory(crate::MemoryType),
+    /// A global.
+    Global(crate::GlobalType),
+}
+
+impl CoreEntityType {
+    /// `function`, `table`, `memory` or `global`, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreEntityType::Func(_) => "function",
+            CoreEntityType::Table(_) => "table",
+            CoreEntityType::Memory(_) => "memory",
+            CoreEntityType::Global(_) => "global",
+        }
+    }
+}
+
+/// The type a component gives a core module that the host provides: what the component
+/// passes it and what it uses of it. The host's module may import less and export more.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CoreModuleType {
+    /// Imports as (module, name, type), in the declared order.
+    pub imports: Vec<(String, String, CoreEntityType)>,
+    /// Exports the component may use.
+    pub exports: Vec<(String, CoreEntityType)>,
+}
+
 /// One step of instantiation, run in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Initializer {
@@ -174,6 +219,17 @@ pub enum Initializer {
         /// The module.
         module: StaticModuleIndex,
         /// One item per module import.
+        args: Vec<CoreItemDef>,
+    },
+    /// Instantiates a core module the host provides; creates the next
+    /// [`RuntimeInstanceIndex`]. The runtime checks the module against `ty` and passes each
+    /// of its imports the argument of the same name.
+    InstantiateImportedModule {
+        /// Where the module comes from.
+        import: ImportPath,
+        /// The type the instantiating component gives it.
+        ty: Arc<CoreModuleType>,
+        /// One item per import of `ty`, in its order.
         args: Vec<CoreItemDef>,
     },
     /// Lowers a host import into core function `index`.
@@ -220,7 +276,7 @@ pub enum Export {
     /// An instance with named exports.
     Instance(IndexMap<String, Export>),
     /// A core module.
-    Module(StaticModuleIndex),
+    Module(ModuleRef),
 }
 
 /// What an import of the root component is.
@@ -234,6 +290,8 @@ pub enum ImportKind {
     Type,
     /// An instance (its exports are found by name when lowered).
     Instance,
+    /// A core module (checked against its type when instantiated).
+    Module,
     /// Something weld does not support importing yet.
     Unsupported(&'static str),
 }

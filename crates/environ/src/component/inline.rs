@@ -9,10 +9,11 @@
 //! Every component instantiation is a runtime component instance with its own handle table,
 //! and every resource type definition it runs creates a runtime resource; resource types are
 //! followed through imports, exports and aliases like other items, so that a handle type in
-//! any function signature names the runtime resource it really is. Value imports, module
-//! imports and async functions are reported as unsupported.
+//! any function signature names the runtime resource it really is. Core modules the host
+//! provides are instantiated by name against the type the instantiating component gives them.
+//! Value imports, component imports and async functions are reported as unsupported.
 
-use super::convert::TypeConverter;
+use super::convert::{TypeConverter, core_module_type};
 use super::info::*;
 use super::translate::*;
 use super::types::{FuncType, ResourceId};
@@ -21,6 +22,7 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use wasmparser::component_types::ComponentAnyTypeId;
 
 #[derive(Clone, Debug)]
@@ -41,6 +43,15 @@ enum InstanceValue {
     Bag(IndexMap<String, ItemValue>),
 }
 
+/// Where the exports of a runtime core instance are known from.
+#[derive(Clone, Debug)]
+enum InstanceExports {
+    /// A module of the component.
+    Static(StaticModuleIndex),
+    /// A module of the host, through the type the component gave it.
+    Imported(Arc<CoreModuleType>),
+}
+
 /// A component definition closed over the modules and components visible where it was defined.
 #[derive(Clone, Debug)]
 struct ComponentValue {
@@ -51,7 +62,7 @@ struct ComponentValue {
 /// What outer aliases can reach: modules and components of the enclosing components.
 #[derive(Debug, Default)]
 struct OuterScope {
-    modules: Vec<StaticModuleIndex>,
+    modules: Vec<ModuleRef>,
     components: Vec<ComponentValue>,
     parent: Option<Rc<OuterScope>>,
 }
@@ -68,7 +79,7 @@ enum ItemValue {
     Func(FuncValue),
     Instance(InstanceValue),
     Component(ComponentValue),
-    Module(StaticModuleIndex),
+    Module(ModuleRef),
     Type(TypeValue),
     Value,
 }
@@ -76,7 +87,7 @@ enum ItemValue {
 /// The values of one running component's index spaces.
 #[derive(Default)]
 struct Scope {
-    modules: Vec<StaticModuleIndex>,
+    modules: Vec<ModuleRef>,
     core_instances: Vec<CoreInstanceValue>,
     core_funcs: Vec<CoreDef>,
     core_memories: Vec<CoreExport>,
@@ -91,7 +102,8 @@ struct Scope {
 struct Inliner<'a, 'data> {
     translation: &'a ComponentTranslation<'data>,
     info: ComponentInfo,
-    instance_modules: Vec<StaticModuleIndex>,
+    /// What each runtime instance's exports are known from.
+    instance_exports: Vec<InstanceExports>,
     memories: HashMap<CoreExport, RuntimeMemoryIndex>,
     reallocs: HashMap<CoreDef, RuntimeReallocIndex>,
     post_returns: HashMap<CoreDef, RuntimePostReturnIndex>,
@@ -103,7 +115,7 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
     let mut inliner = Inliner {
         translation,
         info: ComponentInfo::default(),
-        instance_modules: Vec::new(),
+        instance_exports: Vec::new(),
         memories: HashMap::new(),
         reallocs: HashMap::new(),
         post_returns: HashMap::new(),
@@ -118,7 +130,7 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
             ComponentItem::Instance(_) => ImportKind::Instance,
             ComponentItem::Type(t) if is_resource(root, *t) => ImportKind::Resource,
             ComponentItem::Type(_) => ImportKind::Type,
-            ComponentItem::Module(_) => ImportKind::Unsupported("core module"),
+            ComponentItem::Module(_) => ImportKind::Module,
             ComponentItem::Component(_) => ImportKind::Unsupported("component"),
             ComponentItem::Value(_) => ImportKind::Unsupported("value"),
         };
@@ -185,33 +197,52 @@ impl Inliner<'_, '_> {
             match *def {
                 Def::Module(i) => {
                     let m = match &c.modules[i as usize] {
-                        ModuleDef::Static(m) => *m,
-                        ModuleDef::Alias(j) => s.modules[*j as usize],
-                        ModuleDef::Import(i) => match import_arg(*i)? {
-                            ItemValue::Module(m) if args.is_some() => m,
-                            _ => bail!("importing core modules from the host is not supported yet"),
+                        ModuleDef::Static(m) => ModuleRef::Static(*m),
+                        ModuleDef::Alias(j) => s.modules[*j as usize].clone(),
+                        ModuleDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Module(m) => m,
+                            ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                ModuleRef::Import(path)
+                            }
+                            _ => bail!("argument `{}` is not a core module", c.imports[*j as usize].0),
                         },
                         // `outer 0` is this component itself.
-                        ModuleDef::Outer { count: 0, index } => {
-                            *s.modules.get(*index as usize).context("outer alias to an item that does not exist")?
-                        }
+                        ModuleDef::Outer { count: 0, index } => s
+                            .modules
+                            .get(*index as usize)
+                            .cloned()
+                            .context("outer alias to an item that does not exist")?,
                         ModuleDef::Outer { count, index } => {
-                            outer(&value.outer, *count, |o| o.modules.get(*index as usize).copied())?
+                            outer(&value.outer, *count, |o| o.modules.get(*index as usize).cloned())?
                         }
-                        ModuleDef::Export { instance, name } => match lookup(&s.instances[*instance as usize], name)? {
-                            ItemValue::Module(m) => m,
-                            _ => bail!("`{name}` is not a module"),
+                        ModuleDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                            InstanceValue::Import(path) => {
+                                let mut path = path.clone();
+                                path.path.push(name.clone());
+                                ModuleRef::Import(path)
+                            }
+                            bag => match lookup(bag, name)? {
+                                ItemValue::Module(m) => m,
+                                _ => bail!("`{name}` is not a module"),
+                            },
                         },
                     };
                     s.modules.push(m);
                 }
                 Def::CoreInstance(i) => {
                     let v = match &c.core_instances[i as usize] {
-                        CoreInstanceDef::Instantiate { module, args } => {
-                            let module = s.modules[*module as usize];
+                        CoreInstanceDef::Instantiate { module: index, args } => {
                             let args: HashMap<&str, &CoreInstanceValue> =
                                 args.iter().map(|(n, i)| (n.as_str(), &s.core_instances[*i as usize])).collect();
-                            CoreInstanceValue::Runtime(self.instantiate_module(module, &args)?)
+                            let instance = match &s.modules[*index as usize] {
+                                ModuleRef::Static(module) => self.instantiate_module(*module, &args)?,
+                                ModuleRef::Import(path) => {
+                                    let types = c.types().as_ref();
+                                    let ty = core_module_type(types, types.module_at(*index))?;
+                                    self.instantiate_imported_module(path.clone(), ty, &args)?
+                                }
+                            };
+                            CoreInstanceValue::Runtime(instance)
                         }
                         CoreInstanceDef::FromExports(items) => CoreInstanceValue::Bag(
                             items
@@ -440,8 +471,35 @@ impl Inliner<'_, '_> {
         }
         let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
         self.info.num_runtime_instances += 1;
-        self.instance_modules.push(module);
+        self.instance_exports.push(InstanceExports::Static(module));
         self.info.initializers.push(Initializer::InstantiateModule { module, args: items });
+        Ok(index)
+    }
+
+    /// Records the instantiation of the host's module at `import`, whose imports the
+    /// instantiating component declares as `ty`, resolving them from `args`.
+    fn instantiate_imported_module(
+        &mut self,
+        import: ImportPath,
+        ty: CoreModuleType,
+        args: &HashMap<&str, &CoreInstanceValue>,
+    ) -> Result<RuntimeInstanceIndex> {
+        let mut items = Vec::with_capacity(ty.imports.len());
+        for (module, name, entity) in &ty.imports {
+            let instance = args
+                .get(module.as_str())
+                .with_context(|| format!("no instance given for the module's import `{module}`"))?;
+            let item = match (core_item(instance, name)?, entity) {
+                (CoreItemDef::Export(e), CoreEntityType::Func(_)) => CoreItemDef::Func(CoreDef::Export(e)),
+                (item, _) => item,
+            };
+            items.push(item);
+        }
+        let ty = Arc::new(ty);
+        let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
+        self.info.num_runtime_instances += 1;
+        self.instance_exports.push(InstanceExports::Imported(ty.clone()));
+        self.info.initializers.push(Initializer::InstantiateImportedModule { import, ty, args: items });
         Ok(index)
     }
 
@@ -508,10 +566,18 @@ impl Inliner<'_, '_> {
     }
 
     fn is_memory64(&self, export: &CoreExport) -> bool {
-        let module = &self.translation.modules[self.instance_modules[export.instance.0 as usize].0 as usize].module;
-        match module.exports.get(&export.name) {
-            Some(EntityRef::Memory(m)) => module.memories[*m].memory64,
-            _ => false,
+        match &self.instance_exports[export.instance.0 as usize] {
+            InstanceExports::Static(module) => {
+                let module = &self.translation.modules[module.0 as usize].module;
+                match module.exports.get(&export.name) {
+                    Some(EntityRef::Memory(m)) => module.memories[*m].memory64,
+                    _ => false,
+                }
+            }
+            InstanceExports::Imported(ty) => ty
+                .exports
+                .iter()
+                .any(|(name, t)| *name == export.name && matches!(t, CoreEntityType::Memory(m) if m.memory64)),
         }
     }
 }
@@ -552,7 +618,7 @@ fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
         ComponentItem::Func(i) => ItemValue::Func(s.funcs[i as usize].clone()),
         ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i as usize].clone()),
         ComponentItem::Component(i) => ItemValue::Component(s.components[i as usize].clone()),
-        ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize]),
+        ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize].clone()),
         ComponentItem::Type(i) => ItemValue::Type(s.types[i as usize]),
         ComponentItem::Value(_) => ItemValue::Value,
     }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::sync::Arc;
 use weld_environ::component::info::{
-    AdapterModuleIndex, ComponentInfo, Export, ImportKind, LiftedFunc, RuntimeComponentInstanceIndex,
+    AdapterModuleIndex, ComponentInfo, Export, ImportKind, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
 };
 use weld_environ::component::translate::StaticModuleIndex;
 use weld_environ::component::{inline::inline, translate::translate_component};
@@ -43,7 +43,7 @@ pub(crate) enum ExportItem {
     Instance(IndexMap<String, ExportItem>),
     /// A core module (exports of modules are not reachable through the API yet).
     #[allow(dead_code)]
-    Module(StaticModuleIndex),
+    Module(ModuleRef),
 }
 
 /// Numbers the lifted functions of `exports` into `lifted`.
@@ -57,7 +57,7 @@ fn number_exports(exports: &IndexMap<String, Export>, lifted: &mut Vec<LiftedFun
                     ExportItem::Func(lifted.len() - 1)
                 }
                 Export::Instance(inner) => ExportItem::Instance(number_exports(inner, lifted)),
-                Export::Module(m) => ExportItem::Module(*m),
+                Export::Module(m) => ExportItem::Module(m.clone()),
             };
             (name.clone(), item)
         })
@@ -181,6 +181,7 @@ impl Component {
                 let what = match kind {
                     ImportKind::Func(ty) => ty.to_string(),
                     ImportKind::Instance => "instance".to_string(),
+                    ImportKind::Module => "core module".to_string(),
                     ImportKind::Resource => "resource type".to_string(),
                     ImportKind::Type => "type".to_string(),
                     ImportKind::Unsupported(what) => format!("{what} (not supported yet)"),

@@ -113,6 +113,7 @@ pub(crate) fn instantiate<T: 'static>(
         let def = def.ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
         match (kind, def) {
             (ImportKind::Func(_), Definition::Func(_))
+            | (ImportKind::Module, Definition::Module(_))
             | (ImportKind::Instance, Definition::Instance(_))
             | (ImportKind::Resource, Definition::Resource(..)) => {}
             (ImportKind::Resource, other) => {
@@ -121,6 +122,7 @@ pub(crate) fn instantiate<T: 'static>(
             (ImportKind::Type, _) => unreachable!("handled above"),
             (ImportKind::Unsupported(what), _) => bail!("import `{name}`: importing a {what} is not supported yet"),
             (ImportKind::Func(_), other) => bail!("import `{name}` must be a function, but it is a {}", other.kind()),
+            (ImportKind::Module, other) => bail!("import `{name}` must be a core module, but it is a {}", other.kind()),
             (ImportKind::Instance, other) => {
                 bail!("import `{name}` must be an instance, but it is a {}", other.kind())
             }
@@ -183,6 +185,19 @@ pub(crate) fn instantiate<T: 'static>(
                 let externs = args.iter().map(|a| core_item(store, index, a)).collect::<Result<Vec<_>>>()?;
                 let inst = crate::Instance::new(&mut *store, component.module(*module), &externs)
                     .with_context(|| format!("instantiating core module {} of the component", module.0))?;
+                store.opaque_mut().component_instance_mut(index).core.push(inst);
+            }
+            Initializer::InstantiateImportedModule { import, ty, args } => {
+                let name = import_name(info, import);
+                let module = match definition(&imports, info, import)? {
+                    Definition::Module(m) => m,
+                    other => bail!("import `{name}` must be a core module, but it is a {}", other.kind()),
+                };
+                super::host_module::check_module(&name, module, ty)?;
+                let args = args.iter().map(|a| core_item(store, index, a)).collect::<Result<Vec<_>>>()?;
+                let externs = super::host_module::module_imports(module, ty, args)?;
+                let inst = crate::Instance::new(&mut *store, module, &externs)
+                    .with_context(|| format!("instantiating core module `{name}`"))?;
                 store.opaque_mut().component_instance_mut(index).core.push(inst);
             }
             Initializer::LowerImport { import, ty, options, .. } => {

@@ -1,5 +1,5 @@
 //! `Linker<T>` for components: a tree of named host definitions (functions over component
-//! values, instances nesting more definitions, core modules) that satisfies a component's
+//! values, instances nesting more definitions, core modules, resource types) that satisfies a component's
 //! imports when it is instantiated. Matching the definitions against the component happens in
 //! `instance.rs`; this module only stores them.
 
@@ -42,9 +42,6 @@ pub(crate) enum Definition<T> {
     Func(Arc<HostFunc<T>>),
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType, Arc<HostDtor<T>>),
-    // Defined so that importing components get a clear "not supported yet" error rather
-    // than "not defined"; the inliner does not instantiate imported modules yet.
-    #[allow(dead_code)]
     Module(Module),
 }
 

@@ -16,6 +16,7 @@ pub mod canonical;
 mod compiled;
 mod func;
 mod host;
+mod host_module;
 mod instance;
 mod linker;
 mod resources;
