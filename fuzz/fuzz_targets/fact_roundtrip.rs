@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use weld_fuzzing::oracles::{FusedCase, fact_roundtrip, fused_component};
 
 fuzz_target!(|data: &[u8]| {
-    let mut u = arbitrary::Unstructured::new(data);
+    let data = weld_fuzzing::fuzz_input(data);
+    let mut u = arbitrary::Unstructured::new(&data);
     let Ok(case) = FusedCase::arbitrary(&mut u) else { return };
     if let Err(e) = fact_roundtrip(&case) {
         panic!("{e:#}\n{}", fused_component(&case.ty, case.caller, case.callee));

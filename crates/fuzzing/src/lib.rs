@@ -26,3 +26,19 @@ pub fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// The bytes a fuzz target builds its case from: `data` itself when it is long enough to
+/// describe a case, otherwise 1 KiB of [`seeded_bytes`] seeded by a hash of `data`.
+///
+/// libFuzzer starts with inputs of a few bytes and lengthens them slowly; `arbitrary` fills
+/// what is missing with zeros, so short inputs would all describe the same trivial case.
+/// Expanding them makes every short input a distinct random case, while long inputs (from
+/// the corpus, or grown by mutation) keep their structure.
+pub fn fuzz_input(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const LONG_ENOUGH: usize = 256;
+    if data.len() >= LONG_ENOUGH {
+        return std::borrow::Cow::Borrowed(data);
+    }
+    let seed = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    std::borrow::Cow::Owned(seeded_bytes(seed ^ data.len() as u64, 1024))
+}

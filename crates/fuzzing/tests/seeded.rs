@@ -2,24 +2,29 @@
 //! generators and the oracles (the fuzz targets in fuzz/ explore further).
 
 use arbitrary::Unstructured;
-use weld_fuzzing::oracles::{EchoCase, component_api};
+use weld_fuzzing::oracles::*;
 use weld_fuzzing::seeded_bytes;
 
-/// How many seeds each oracle runs: 300, or `WELD_FUZZ_SEEDS`.
-fn seeds() -> std::ops::Range<u64> {
-    0..std::env::var("WELD_FUZZ_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(300)
+/// How many seeds each oracle runs: `default` (scaled to the oracle's cost), or
+/// `WELD_FUZZ_SEEDS` for all of them.
+fn seeds(default: u64) -> std::ops::Range<u64> {
+    0..std::env::var("WELD_FUZZ_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(default)
+}
+
+/// The case of `seed`, from 4 KiB of seeded bytes.
+fn case<T>(seed: u64, arbitrary: impl Fn(&mut Unstructured) -> arbitrary::Result<T>) -> T {
+    let bytes = seeded_bytes(seed, 4096);
+    arbitrary(&mut Unstructured::new(&bytes)).expect("4 KiB of input is enough for a case")
 }
 
 #[test]
 fn component_api_round_trips() {
     let mut kinds = std::collections::BTreeSet::new();
-    for seed in seeds() {
-        let bytes = seeded_bytes(seed, 4096);
-        let mut u = Unstructured::new(&bytes);
-        let case = EchoCase::arbitrary(&mut u).expect("4 KiB of input is enough for a case");
+    for seed in seeds(300) {
+        let case = case(seed, EchoCase::arbitrary);
         kinds.insert(format!("{:?}", std::mem::discriminant(&case.ty)));
         if let Err(e) = component_api(&case) {
-            panic!("seed {seed}: {e:#}\n{}", weld_fuzzing::oracles::echo_component(&case.ty, case.encoding));
+            panic!("seed {seed}: {e:#}\n{}", echo_component(&case.ty, case.encoding));
         }
     }
     // The generator must reach every kind of top-level type it knows.
@@ -27,14 +32,63 @@ fn component_api_round_trips() {
 }
 
 #[test]
+fn typed_component_api_round_trips() {
+    let mut types = std::collections::BTreeSet::new();
+    for seed in seeds(300) {
+        let case = case(seed, TypedCase::arbitrary);
+        types.insert(case.rust_type());
+        if let Err(e) = typed_component_api(&case) {
+            panic!("seed {seed}: {e:#}\n{}", case.component());
+        }
+    }
+    // 300 seeds reach every Rust type of the menu.
+    assert_eq!(types.len(), TypedCase::MENU_LEN, "Rust types reached: {types:?}");
+}
+
+#[test]
 fn fact_round_trips() {
-    use weld_fuzzing::oracles::{FusedCase, fact_roundtrip, fused_component};
-    for seed in seeds() {
-        let bytes = seeded_bytes(seed, 4096);
-        let mut u = Unstructured::new(&bytes);
-        let case = FusedCase::arbitrary(&mut u).expect("4 KiB of input is enough for a case");
+    for seed in seeds(300) {
+        let case = case(seed, FusedCase::arbitrary);
         if let Err(e) = fact_roundtrip(&case) {
             panic!("seed {seed}: {e:#}\n{}", fused_component(&case.ty, case.caller, case.callee));
         }
     }
+}
+
+#[test]
+fn fact_adapters_validate() {
+    let (mut without_realloc, mut with_post_return, mut without_memory) = (0, 0, 0);
+    for seed in seeds(2000) {
+        let case = case(seed, AdapterCase::arbitrary);
+        without_realloc += usize::from(!case.caller.realloc || !case.callee.realloc);
+        without_memory += usize::from(!case.caller.memory || !case.callee.memory);
+        with_post_return += usize::from(case.callee.post_return);
+        if let Err(e) = fact_valid(&case) {
+            panic!("seed {seed}: {e:#}\n{}", adapter_component(&case));
+        }
+    }
+    // Options are really varied, not forced on by the signatures.
+    assert!(without_realloc > 100 && without_memory > 100 && with_post_return > 100);
+}
+
+/// weld against itself: optimized code with guard pages, and unoptimized code with explicit
+/// bounds checks (fuzz/ compares weld with an interpreter).
+#[test]
+fn core_modules_agree_across_configurations() {
+    let mut config = weld::Config::new();
+    config.cranelift_opt_level(weld::OptLevel::None).explicit_bounds_checks(true);
+    let other = weld::Engine::new(&config).unwrap();
+    let (mut calls, mut returns) = (0, 0);
+    for seed in seeds(300) {
+        let case = case(seed, CoreCase::arbitrary);
+        let optimized = weld_outcome(engine(), &case);
+        let checked = weld_outcome(&other, &case);
+        calls += optimized.calls.len();
+        returns += optimized.calls.iter().filter(|c| matches!(c, CallOutcome::Returned(_))).count();
+        if let Err(e) = core_differential(&case, &optimized, &checked) {
+            panic!("seed {seed}: {e:#}");
+        }
+    }
+    // The modules are called, and many calls return.
+    assert!(calls > 600 && returns > 100, "{calls} calls, {returns} returned");
 }

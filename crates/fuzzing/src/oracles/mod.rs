@@ -1,16 +1,36 @@
-//! Oracles: properties weld must have for any generated input.
+//! Oracles: properties weld must have for any generated input. Each returns an error that
+//! describes the input when the property does not hold.
 //!
-//! - [`component_api`]: a value of any type passed to a guest with `Func::call` and echoed
-//!   back comes back equal, in every string encoding.
-//! - [`fact_roundtrip`]: the same through a fused adapter: the host calls a caller component
-//!   that passes the value to an echoing callee component, with any string encoding and
-//!   memory width on either side; the value comes back equal (so the callee received it
-//!   equal too: the echo returns exactly what it got).
+//! - [`echo`]: a value of any type passed to a guest and echoed back comes back equal, through
+//!   `Func::call` with `Val`s and through `TypedFunc` with Rust types.
+//! - [`fused`]: the same through a fused adapter between two components, with any string
+//!   encoding and memory width on either side.
+//! - [`fact_valid`]: FACT turns any adapter signature with any canonical options into a valid
+//!   core module.
+//! - [`core_diff`]: a random core module gives the same results, traps and memory on weld as
+//!   on a reference engine.
+//!
+//! This module holds what they share: one engine per process, a cache of compiled
+//! components (a fuzzer mutating only the values reuses the compiled component), the guest's
+//! core module and the call-and-compare loop.
 
-use crate::types::{NamedTypes, TypeLimits, arbitrary_type};
+pub mod core_diff;
+pub mod echo;
+pub mod fact_valid;
+pub mod fused;
+
+pub use core_diff::{CallOutcome, CoreCase, CoreOutcome, CoreValue, TrapKind, core_differential, weld_outcome};
+pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
+pub use fact_valid::{AdapterCase, adapter_component, fact_valid};
+pub use fused::{FusedCase, Side, fact_roundtrip, fused_component};
+
+use crate::types::{TypeLimits, arbitrary_type};
 use crate::values::arbitrary_val;
 use anyhow::{Context, Result, bail};
 use arbitrary::Unstructured;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use weld::component::{Component, InterfaceType, Linker, Val};
 use weld::{Engine, Store};
 use weld_environ::component::abi::{FlatType, MemoryWidth, flatten};
@@ -18,33 +38,61 @@ use weld_environ::component::abi::{FlatType, MemoryWidth, flatten};
 /// The string encodings of canonical options, as written in component text.
 pub const ENCODINGS: [&str; 3] = ["utf8", "utf16", "latin1+utf16"];
 
-/// A type, values of it, and the string encoding of the guest that echoes them.
-#[derive(Debug)]
-pub struct EchoCase {
-    pub ty: InterfaceType,
-    pub values: Vec<Val>,
-    pub encoding: &'static str,
+/// The engine every oracle compiles with: one per process, so that its trampolines and
+/// signatures are shared across inputs.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
 }
 
-impl EchoCase {
-    /// An arbitrary case: a type within the default limits and one to four values of it.
-    pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<EchoCase> {
-        let (ty, values) = type_and_values(u)?;
-        let encoding = ENCODINGS[u.choose_index(ENCODINGS.len())?];
-        Ok(EchoCase { ty, values, encoding })
+/// How many compiled components [`compile_cached`] keeps before it starts over.
+const CACHE_CAPACITY: usize = 128;
+
+/// The component of text `wat`, compiled once per thread and then reused.
+pub fn compile_cached(wat: &str) -> Result<Component> {
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Component>> = RefCell::new(HashMap::new());
     }
+    if let Some(c) = CACHE.with(|cache| cache.borrow().get(wat).cloned()) {
+        return Ok(c);
+    }
+    let component = Component::new(engine(), wat).context("compiling")?;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(wat.to_string(), component.clone());
+    });
+    Ok(component)
 }
 
 /// Sixteen `u64` parameters after the value push the parameters past the flat limit, so the
 /// guest always receives a pointer to `(x, p0, ..., p15)`, with `x` at offset 0.
 const PADDING: usize = 16;
 
+fn padding_params() -> String {
+    (0..PADDING).map(|i| format!(" (param \"p{i}\" u64)")).collect()
+}
+
 /// A core module and its instance `$name`: a memory (64-bit if `mem64`), a bump `realloc`,
-/// `echo-mem` (returns its pointer argument: the value at offset 0 is the result when results
-/// go through memory) and `load-*` (return the value at the pointer when the result is one
-/// core value).
-fn echo_core(name: &str, mem64: bool) -> String {
+/// and `echo`, which returns a value of `ty` whose parameters arrive through memory at the
+/// pointer it is given: the pointer itself when results go through memory, else the one core
+/// value loaded from it.
+fn echo_core(name: &str, mem64: bool, ty: &InterfaceType) -> String {
+    let width = if mem64 { MemoryWidth::Mem64 } else { MemoryWidth::Mem32 };
     let (p, mem) = if mem64 { ("i64", "i64 16") } else { ("i32", "16") };
+    let (result, load) = match flat_result(ty, width) {
+        Some("i32") => match ty.abi().size(width) {
+            1 => ("i32", "(i32.load8_u (local.get 0))"),
+            2 => ("i32", "(i32.load16_u (local.get 0))"),
+            _ => ("i32", "(i32.load (local.get 0))"),
+        },
+        Some("i64") => ("i64", "(i64.load (local.get 0))"),
+        Some("f32") => ("f32", "(f32.load (local.get 0))"),
+        Some(_) => ("f64", "(f64.load (local.get 0))"),
+        None => (p, "(local.get 0)"),
+    };
     format!(
         r#"
   (core module ${name}'
@@ -58,13 +106,7 @@ fn echo_core(name: &str, mem64: bool) -> String {
       (if ({p}.gt_u (global.get $next) ({p}.const 0x100000)) (then unreachable))
       (memory.copy (local.get $q) (local.get $old) (local.get $old_size))
       (local.get $q))
-    (func (export "echo-mem") (param {p}) (result {p}) (local.get 0))
-    (func (export "load-i32-1") (param {p}) (result i32) (i32.load8_u (local.get 0)))
-    (func (export "load-i32-2") (param {p}) (result i32) (i32.load16_u (local.get 0)))
-    (func (export "load-i32-4") (param {p}) (result i32) (i32.load (local.get 0)))
-    (func (export "load-i64") (param {p}) (result i64) (i64.load (local.get 0)))
-    (func (export "load-f32") (param {p}) (result f32) (f32.load (local.get 0)))
-    (func (export "load-f64") (param {p}) (result f64) (f64.load (local.get 0))))
+    (func (export "echo") (param {p}) (result {result}) {load}))
   (core instance ${name} (instantiate ${name}'))
 "#
     )
@@ -82,48 +124,11 @@ fn flat_result(ty: &InterfaceType, width: MemoryWidth) -> Option<&'static str> {
     }
 }
 
-/// The `echo_core` function that echoes a value of `ty` whose parameters arrive through
-/// memory.
-fn echo_core_func(ty: &InterfaceType, width: MemoryWidth) -> String {
-    match flat_result(ty, width) {
-        Some("i32") => format!("load-i32-{}", ty.abi().size(width)),
-        Some(core) => format!("load-{core}"),
-        None => "echo-mem".into(),
-    }
-}
-
 /// `(canon lift|lower ...)` options for a memory and realloc of instance `inst`.
 fn options(inst: &str, encoding: &str) -> String {
     format!(
         "(memory (core memory ${inst} \"mem\")) (realloc (core func ${inst} \"realloc\")) string-encoding={encoding}"
     )
-}
-
-/// A component exporting `echo: func(x: ty, p0: u64, ..) -> ty` that returns `x`.
-pub fn echo_component(ty: &InterfaceType, encoding: &str) -> String {
-    let mut names = NamedTypes::default();
-    let t = names.reference(ty);
-    format!(
-        "(component {core}\n{defs}\n  (func (export \"echo\") (param \"x\" {t}){padding} (result {t})\n    \
-         (canon lift (core func $i \"{func}\") {options})))",
-        core = echo_core("i", false),
-        defs = names.exported_definitions(),
-        padding = padding(),
-        func = echo_core_func(ty, MemoryWidth::Mem32),
-        options = options("i", encoding),
-    )
-}
-
-fn padding() -> String {
-    (0..PADDING).map(|i| format!(" (param \"p{i}\" u64)")).collect()
-}
-
-/// Passes each value to an echoing guest with `Func::call` and checks that it comes back
-/// equal.
-pub fn component_api(case: &EchoCase) -> Result<()> {
-    let wat = echo_component(&case.ty, case.encoding);
-    let what = || format!("{} in {}", case.ty, case.encoding);
-    round_trip(&wat, "echo", &case.values, what).with_context(|| format!("the echo of {}", case.ty))
 }
 
 /// A type within the default limits and one to four values of it.
@@ -138,10 +143,9 @@ fn type_and_values(u: &mut Unstructured) -> arbitrary::Result<(InterfaceType, Ve
 /// padding parameters, and returns the value) with each of `values`, and checks that each
 /// comes back equal; `what` describes the case in the error.
 fn round_trip(wat: &str, func: &str, values: &[Val], what: impl Fn() -> String) -> Result<()> {
-    let engine = Engine::default();
-    let component = Component::new(&engine, wat).context("compiling")?;
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &component).context("instantiating")?;
+    let component = compile_cached(wat)?;
+    let mut store = Store::new(engine(), ());
+    let instance = Linker::new(engine()).instantiate(&mut store, &component).context("instantiating")?;
     let f = instance.get_func(&mut store, func).with_context(|| format!("`{func}` is exported"))?;
     for value in values {
         let mut params = vec![value.clone()];
@@ -154,111 +158,4 @@ fn round_trip(wat: &str, func: &str, values: &[Val], what: impl Fn() -> String) 
         }
     }
     Ok(())
-}
-
-/// One side of a fused call: its string encoding and memory width.
-#[derive(Clone, Copy, Debug)]
-pub struct Side {
-    pub encoding: &'static str,
-    pub mem64: bool,
-}
-
-impl Side {
-    fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<Side> {
-        Ok(Side { encoding: ENCODINGS[u.choose_index(ENCODINGS.len())?], mem64: u.arbitrary()? })
-    }
-
-    fn width(self) -> MemoryWidth {
-        if self.mem64 { MemoryWidth::Mem64 } else { MemoryWidth::Mem32 }
-    }
-}
-
-/// A type, values of it, and the options of the caller and the callee of a fused call.
-#[derive(Debug)]
-pub struct FusedCase {
-    pub ty: InterfaceType,
-    pub values: Vec<Val>,
-    pub caller: Side,
-    pub callee: Side,
-}
-
-impl FusedCase {
-    /// An arbitrary case: a type within the default limits, one to four values of it, and
-    /// arbitrary options on each side.
-    pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<FusedCase> {
-        let (ty, values) = type_and_values(u)?;
-        Ok(FusedCase { ty, values, caller: Side::arbitrary(u)?, callee: Side::arbitrary(u)? })
-    }
-}
-
-/// A component exporting `run: func(x: ty, p0: u64, ..) -> ty`: its inner component `$B`
-/// passes `x` to `echo` of its inner component `$A` (a fused call through an adapter) and
-/// returns what comes back.
-pub fn fused_component(ty: &InterfaceType, caller: Side, callee: Side) -> String {
-    let mut names = NamedTypes::default();
-    let t = names.reference(ty);
-    let sig = format!("(param \"x\" {t}){} (result {t})", padding());
-    let (p, mem_b) = if caller.mem64 { ("i64", "i64 16") } else { ("i32", "16") };
-    // The lowered import takes a pointer to the parameters, and a pointer to room for the
-    // result unless the result is one core value.
-    let (import_sig, run_result, body) = match flat_result(ty, caller.width()) {
-        Some(core) => {
-            (format!("(param {p}) (result {core})"), core.to_string(), "(call $echo (local.get $p))".to_string())
-        }
-        None => {
-            let (size, align) = (ty.abi().size(caller.width()), ty.abi().align(caller.width()));
-            (
-                format!("(param {p} {p})"),
-                p.to_string(),
-                format!(
-                    "(local.set $r (call $realloc ({p}.const 0) ({p}.const 0) ({p}.const {align}) ({p}.const {size})))
-        (call $echo (local.get $p) (local.get $r))
-        (local.get $r)"
-                ),
-            )
-        }
-    };
-    format!(
-        r#"(component
-  (component $A
-    {core_a}
-    {defs}
-    (func (export "echo") {sig} (canon lift (core func $i "{func_a}") {options_a})))
-  (component $B
-    (import "a" (instance $a
-      {decls}
-      (export "echo" (func {sig}))))
-    {aliases}
-    {core_b}
-    (core func $echo (canon lower (func $a "echo") {options_b}))
-    (core module $run'
-      (import "m" "mem" (memory {mem_b}))
-      (import "m" "realloc" (func $realloc (param {p} {p} {p} {p}) (result {p})))
-      (import "a" "echo" (func $echo {import_sig}))
-      (func (export "run") (param $p {p}) (result {run_result})
-        (local $r {p})
-        {body}))
-    (core instance $run (instantiate $run' (with "m" (instance $m)) (with "a" (instance (export "echo" (func $echo))))))
-    (func (export "run") {sig} (canon lift (core func $run "run") {options_b})))
-  (instance $a (instantiate $A))
-  (instance $b (instantiate $B (with "a" (instance $a))))
-  {reexports}
-  (export "run" (func $b "run") (func {sig})))"#,
-        core_a = echo_core("i", callee.mem64),
-        defs = names.exported_definitions(),
-        func_a = echo_core_func(ty, callee.width()),
-        options_a = options("i", callee.encoding),
-        decls = names.instance_type_declarations(),
-        aliases = names.aliases("a"),
-        core_b = echo_core("m", caller.mem64),
-        options_b = options("m", caller.encoding),
-        reexports = names.reexports("a"),
-    )
-}
-
-/// Calls `run` of [`fused_component`] with each value and checks that it comes back equal.
-pub fn fact_roundtrip(case: &FusedCase) -> Result<()> {
-    let wat = fused_component(&case.ty, case.caller, case.callee);
-    let what = || format!("{} from {:?} to {:?}", case.ty, case.caller, case.callee);
-    round_trip(&wat, "run", &case.values, what).with_context(|| format!("the fused call of {}", case.ty))
 }

@@ -1,0 +1,317 @@
+//! The core differential oracle: a random core module (wasm-smith), instantiated and called
+//! with random arguments, gives the same results, traps, memory contents and global values on
+//! weld as on a reference engine.
+//!
+//! The reference engine is a parameter: fuzz/ compares weld against an interpreter (wasmi),
+//! which is allowed only there; `cargo test` compares two configurations of weld (optimized
+//! code with guard pages against unoptimized code with explicit bounds checks), which needs no
+//! other engine. Generated modules import nothing and terminate: wasm-smith adds a fuel
+//! counter that traps when it runs out. A stack overflow ends the comparison (engines may
+//! overflow at different depths; what happened before it is still compared).
+
+use anyhow::{Result, bail};
+use arbitrary::Unstructured;
+use weld::{Engine, Instance, Module, Store, Val, ValType};
+use weld_environ::wasmparser::{self, Parser, Payload};
+
+/// The fuel wasm-smith's termination counter starts with: function entries and loop
+/// iterations it allows over all calls. It also bounds the recursion depth, so that a stack
+/// overflow (which ends a comparison) needs frames of more than 256 bytes.
+const FUEL: u32 = 2000;
+
+/// A module and the calls to make to it, in order.
+#[derive(Debug)]
+pub struct CoreCase {
+    pub wasm: Vec<u8>,
+    /// Exported function names and the arguments to pass.
+    pub calls: Vec<(String, Vec<CoreValue>)>,
+}
+
+/// A core value as both engines can represent it: floats as bits, references only as null
+/// or not.
+#[derive(Clone, Copy, Debug)]
+pub enum CoreValue {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    /// A reference: `true` if null. Arguments are always null references.
+    Ref(bool),
+}
+
+impl PartialEq for CoreValue {
+    /// Bits must be equal, except that any two NaNs are (the spec lets their payloads differ).
+    fn eq(&self, other: &CoreValue) -> bool {
+        use CoreValue::*;
+        match (*self, *other) {
+            (F32(a), F32(b)) => a == b || (f32::from_bits(a).is_nan() && f32::from_bits(b).is_nan()),
+            (F64(a), F64(b)) => a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan()),
+            (I32(a), I32(b)) => a == b,
+            (I64(a), I64(b)) => a == b,
+            (V128(a), V128(b)) => a == b,
+            (Ref(a), Ref(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A trap, in the terms both engines share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    StackOverflow,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    IndirectCallToNull,
+    BadSignature,
+    IntegerOverflow,
+    IntegerDivisionByZero,
+    BadConversionToInteger,
+    Unreachable,
+    NullReference,
+    /// Anything else, as the engine describes it.
+    Other(String),
+}
+
+/// What a call did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallOutcome {
+    Returned(Vec<CoreValue>),
+    Trapped(TrapKind),
+    /// An error that is not a trap (e.g. a resource limit), as the engine describes it.
+    Failed(String),
+}
+
+/// Everything observable about running a [`CoreCase`].
+#[derive(Clone, Debug, Default)]
+pub struct CoreOutcome {
+    /// Whether the module compiled and instantiated: `Err` with a trap if the start function
+    /// or a segment trapped, or with a description of any other failure.
+    pub instantiated: Option<CallOutcome>,
+    /// Each call's outcome, in order; the calls stop at a trap that is a stack overflow.
+    pub calls: Vec<CallOutcome>,
+    /// Exported memories after the calls: name, size in bytes and a hash of the contents.
+    pub memories: Vec<(String, u64, u64)>,
+    /// Exported globals after the calls.
+    pub globals: Vec<(String, CoreValue)>,
+}
+
+impl CoreCase {
+    /// An arbitrary case: a module within the features weld supports (no SIMD, threads,
+    /// exceptions or GC), at most 1 MiB per memory and 1000 table elements, NaNs
+    /// canonicalized, every item exported; then one call of each exported function and a
+    /// few more at random.
+    pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<CoreCase> {
+        let config = wasm_smith::Config {
+            max_imports: 0,
+            export_everything: true,
+            canonicalize_nans: true,
+            simd_enabled: false,
+            relaxed_simd_enabled: false,
+            threads_enabled: false,
+            exceptions_enabled: false,
+            gc_enabled: false,
+            wide_arithmetic_enabled: false,
+            custom_page_sizes_enabled: false,
+            max_memories: 2,
+            max_memory32_bytes: 1 << 20,
+            max_memory64_bytes: 1 << 20,
+            memory_max_size_required: true,
+            max_table_elements: 1000,
+            table_max_size_required: true,
+            min_funcs: 2,
+            max_funcs: 20,
+            max_instructions: 200,
+            ..wasm_smith::Config::default()
+        };
+        let mut module = wasm_smith::Module::new(config, u)?;
+        module.ensure_termination(FUEL).map_err(|_| arbitrary::Error::IncorrectFormat)?;
+        let wasm = module.to_bytes();
+        let funcs = exported_funcs(&wasm).map_err(|_| arbitrary::Error::IncorrectFormat)?;
+        let mut calls = Vec::new();
+        let extra = if funcs.is_empty() { 0 } else { u.int_in_range(0..=4)? };
+        let order = (0..funcs.len()).map(Ok).chain((0..extra).map(|_| u.choose_index(funcs.len())));
+        for index in order.collect::<arbitrary::Result<Vec<_>>>()? {
+            let (name, params) = &funcs[index];
+            let args = params.iter().map(|t| arbitrary_value(u, *t)).collect::<arbitrary::Result<_>>()?;
+            calls.push((name.clone(), args));
+        }
+        Ok(CoreCase { wasm, calls })
+    }
+}
+
+fn arbitrary_value(u: &mut Unstructured, ty: wasmparser::ValType) -> arbitrary::Result<CoreValue> {
+    Ok(match ty {
+        wasmparser::ValType::I32 => CoreValue::I32(u.arbitrary()?),
+        wasmparser::ValType::I64 => CoreValue::I64(u.arbitrary()?),
+        wasmparser::ValType::F32 => CoreValue::F32(u.arbitrary()?),
+        wasmparser::ValType::F64 => CoreValue::F64(u.arbitrary()?),
+        wasmparser::ValType::V128 => CoreValue::V128(u.arbitrary()?),
+        wasmparser::ValType::Ref(_) => CoreValue::Ref(true),
+    })
+}
+
+/// The exported functions of `wasm` (which imports nothing) with their parameter types.
+fn exported_funcs(wasm: &[u8]) -> Result<Vec<(String, Vec<wasmparser::ValType>)>> {
+    let mut types = Vec::new();
+    let mut funcs = Vec::new();
+    let mut exports = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload? {
+            Payload::TypeSection(s) => {
+                for ty in s.into_iter_err_on_gc_types() {
+                    types.push(ty?.params().to_vec());
+                }
+            }
+            Payload::FunctionSection(s) => {
+                for f in s {
+                    funcs.push(f?);
+                }
+            }
+            Payload::ExportSection(s) => {
+                for e in s {
+                    let e = e?;
+                    if e.kind == wasmparser::ExternalKind::Func {
+                        let ty = funcs.get(e.index as usize).and_then(|t| types.get(*t as usize));
+                        let Some(params) = ty else { bail!("export {} has no type", e.name) };
+                        exports.push((e.name.to_string(), params.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(exports)
+}
+
+/// 64-bit FNV-1a, to compare memories without keeping them.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Runs `case` on weld with `engine`.
+pub fn weld_outcome(engine: &Engine, case: &CoreCase) -> CoreOutcome {
+    let mut outcome = CoreOutcome::default();
+    let mut store = Store::new(engine, ());
+    let instance = match Module::from_binary(engine, &case.wasm).and_then(|m| Instance::new(&mut store, &m, &[])) {
+        Ok(instance) => instance,
+        Err(e) => {
+            outcome.instantiated = Some(weld_error(&e));
+            return outcome;
+        }
+    };
+    outcome.instantiated = Some(CallOutcome::Returned(Vec::new()));
+    for (name, args) in &case.calls {
+        let func = instance.get_func(&store, name).expect("the case's functions are exported");
+        let ty = func.ty(&store);
+        let params: Vec<Val> = args.iter().zip(ty.params()).map(|(a, t)| to_weld(*a, t)).collect();
+        let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
+        let call = match func.call(&mut store, &params, &mut results) {
+            Ok(()) => CallOutcome::Returned(results.iter().map(from_weld).collect()),
+            Err(e) => weld_error(&e),
+        };
+        let overflow = call == CallOutcome::Trapped(TrapKind::StackOverflow);
+        outcome.calls.push(call);
+        if overflow {
+            return outcome;
+        }
+    }
+    for (name, export) in instance.exports(&store) {
+        if let Some(memory) = export.clone().into_memory() {
+            let data = memory.data(&store);
+            outcome.memories.push((name.clone(), data.len() as u64, hash_bytes(data)));
+        }
+        if let Some(global) = export.into_global() {
+            outcome.globals.push((name, from_weld(&global.get(&store))));
+        }
+    }
+    outcome
+}
+
+fn weld_error(e: &anyhow::Error) -> CallOutcome {
+    let Some(trap) = e.chain().find_map(|e| e.downcast_ref::<weld::Trap>()) else {
+        return CallOutcome::Failed(format!("{e:#}"));
+    };
+    CallOutcome::Trapped(match trap {
+        weld::Trap::StackOverflow => TrapKind::StackOverflow,
+        weld::Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        weld::Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        weld::Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        weld::Trap::BadSignature => TrapKind::BadSignature,
+        weld::Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+        weld::Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        weld::Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        weld::Trap::UnreachableCodeReached => TrapKind::Unreachable,
+        weld::Trap::NullReference | weld::Trap::NullFunctionReference => TrapKind::NullReference,
+        other => TrapKind::Other(format!("{other:?}")),
+    })
+}
+
+fn to_weld(v: CoreValue, ty: ValType) -> Val {
+    match v {
+        CoreValue::I32(x) => Val::I32(x),
+        CoreValue::I64(x) => Val::I64(x),
+        CoreValue::F32(x) => Val::F32(x),
+        CoreValue::F64(x) => Val::F64(x),
+        CoreValue::V128(x) => Val::V128(x),
+        CoreValue::Ref(_) => Val::default_for(ty),
+    }
+}
+
+fn from_weld(v: &Val) -> CoreValue {
+    match v {
+        Val::I32(x) => CoreValue::I32(*x),
+        Val::I64(x) => CoreValue::I64(*x),
+        Val::F32(x) => CoreValue::F32(*x),
+        Val::F64(x) => CoreValue::F64(*x),
+        Val::V128(x) => CoreValue::V128(*x),
+        Val::FuncRef(f) => CoreValue::Ref(f.is_none()),
+        Val::ExternRef(r) => CoreValue::Ref(r.is_none()),
+    }
+}
+
+/// Compares weld's outcome (`actual`) with the reference's (`expected`): instantiation, each
+/// call up to the first stack overflow on either side, and, if neither overflowed, the final
+/// memories and globals. A failure that is not a trap on both sides (e.g. both reject a
+/// feature) counts as agreement, whatever the messages.
+pub fn core_differential(case: &CoreCase, actual: &CoreOutcome, expected: &CoreOutcome) -> Result<()> {
+    let agree =
+        |a: &CallOutcome, e: &CallOutcome| a == e || matches!((a, e), (CallOutcome::Failed(_), CallOutcome::Failed(_)));
+    let (Some(a), Some(e)) = (&actual.instantiated, &expected.instantiated) else {
+        bail!("an outcome was not recorded");
+    };
+    let overflow = |c: &CallOutcome| *c == CallOutcome::Trapped(TrapKind::StackOverflow);
+    if overflow(a) || overflow(e) {
+        return Ok(());
+    }
+    if !agree(a, e) {
+        bail!("instantiation: weld {a:?}, reference {e:?}");
+    }
+    for (i, (a, e)) in actual.calls.iter().zip(&expected.calls).enumerate() {
+        if overflow(a) || overflow(e) {
+            return Ok(());
+        }
+        if !agree(a, e) {
+            let (name, args) = &case.calls[i];
+            bail!("call {i} of `{name}` with {args:?}: weld {a:?}, reference {e:?}");
+        }
+    }
+    if actual.calls.len() != expected.calls.len() {
+        bail!("weld made {} calls, the reference {}", actual.calls.len(), expected.calls.len());
+    }
+    let sorted = |mut v: Vec<(String, u64, u64)>| {
+        v.sort();
+        v
+    };
+    if sorted(actual.memories.clone()) != sorted(expected.memories.clone()) {
+        bail!("memories (name, size, hash): weld {:?}, reference {:?}", actual.memories, expected.memories);
+    }
+    let sorted = |mut v: Vec<(String, CoreValue)>| {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    if sorted(actual.globals.clone()) != sorted(expected.globals.clone()) {
+        bail!("globals: weld {:?}, reference {:?}", actual.globals, expected.globals);
+    }
+    Ok(())
+}

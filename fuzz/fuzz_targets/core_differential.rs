@@ -1,0 +1,122 @@
+//! A random core module (wasm-smith) gives the same results, traps, memories and globals on
+//! weld as on wasmi, an interpreter (weld_fuzzing::oracles::core_diff). wasmi is used here
+//! only, as an oracle; weld's product never depends on it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use weld_fuzzing::oracles::{CallOutcome, CoreCase, CoreOutcome, CoreValue, TrapKind, core_differential, engine, weld_outcome};
+
+fuzz_target!(|data: &[u8]| {
+    let data = weld_fuzzing::fuzz_input(data);
+    let mut u = arbitrary::Unstructured::new(&data);
+    let Ok(case) = CoreCase::arbitrary(&mut u) else { return };
+    let actual = weld_outcome(engine(), &case);
+    let expected = wasmi_outcome(&case);
+    if let Err(e) = core_differential(&case, &actual, &expected) {
+        let text = wasmprinter::print_bytes(&case.wasm).unwrap_or_default();
+        panic!("{e:#}\n{text}");
+    }
+});
+
+/// wasmi with the features weld supports (wasm-smith is configured to the same set).
+fn wasmi_engine() -> wasmi::Engine {
+    let mut config = wasmi::Config::default();
+    config
+        .wasm_multi_value(true)
+        .wasm_multi_memory(true)
+        .wasm_bulk_memory(true)
+        .wasm_reference_types(true)
+        .wasm_tail_call(true)
+        .wasm_extended_const(true)
+        .wasm_memory64(true)
+        .wasm_sign_extension(true)
+        .wasm_saturating_float_to_int(true)
+        .wasm_wide_arithmetic(false)
+        .wasm_custom_page_sizes(false);
+    wasmi::Engine::new(&config)
+}
+
+fn wasmi_outcome(case: &CoreCase) -> CoreOutcome {
+    let engine = wasmi_engine();
+    let mut outcome = CoreOutcome::default();
+    let mut store = wasmi::Store::new(&engine, ());
+    let instance = wasmi::Module::new(&engine, &case.wasm[..])
+        .and_then(|module| wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module));
+    let instance = match instance {
+        Ok(instance) => instance,
+        Err(e) => {
+            outcome.instantiated = Some(wasmi_error(&e));
+            return outcome;
+        }
+    };
+    outcome.instantiated = Some(CallOutcome::Returned(Vec::new()));
+    for (name, args) in &case.calls {
+        let func = instance.get_func(&store, name).expect("the case's functions are exported");
+        let ty = func.ty(&store);
+        let params: Vec<wasmi::Val> = args.iter().zip(ty.params()).map(|(a, t)| to_wasmi(*a, *t)).collect();
+        let mut results: Vec<wasmi::Val> = ty.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
+        let call = match func.call(&mut store, &params, &mut results) {
+            Ok(()) => CallOutcome::Returned(results.iter().map(from_wasmi).collect()),
+            Err(e) => wasmi_error(&e),
+        };
+        let overflow = call == CallOutcome::Trapped(TrapKind::StackOverflow);
+        outcome.calls.push(call);
+        if overflow {
+            return outcome;
+        }
+    }
+    let exports: Vec<(String, wasmi::Extern)> =
+        instance.exports(&store).map(|e| (e.name().to_string(), e.into_extern())).collect();
+    for (name, export) in exports {
+        if let Some(memory) = export.clone().into_memory() {
+            let data = memory.data(&store);
+            outcome.memories.push((name.clone(), data.len() as u64, weld_fuzzing::oracles::core_diff::hash_bytes(data)));
+        }
+        if let Some(global) = export.into_global() {
+            outcome.globals.push((name, from_wasmi(&global.get(&store))));
+        }
+    }
+    outcome
+}
+
+fn wasmi_error(e: &wasmi::Error) -> CallOutcome {
+    use wasmi::TrapCode as T;
+    let Some(code) = e.as_trap_code() else {
+        return CallOutcome::Failed(e.to_string());
+    };
+    CallOutcome::Trapped(match code {
+        T::UnreachableCodeReached => TrapKind::Unreachable,
+        T::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        T::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        T::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        T::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        T::IntegerOverflow => TrapKind::IntegerOverflow,
+        T::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        T::StackOverflow => TrapKind::StackOverflow,
+        T::BadSignature => TrapKind::BadSignature,
+        other => TrapKind::Other(format!("{other:?}")),
+    })
+}
+
+fn to_wasmi(v: CoreValue, ty: wasmi::ValType) -> wasmi::Val {
+    match v {
+        CoreValue::I32(x) => wasmi::Val::I32(x),
+        CoreValue::I64(x) => wasmi::Val::I64(x),
+        CoreValue::F32(x) => wasmi::Val::F32(wasmi::F32::from_bits(x)),
+        CoreValue::F64(x) => wasmi::Val::F64(wasmi::F64::from_bits(x)),
+        CoreValue::V128(x) => wasmi::Val::V128(wasmi::V128::from(x)),
+        CoreValue::Ref(_) => wasmi::Val::default_for_ty(ty),
+    }
+}
+
+fn from_wasmi(v: &wasmi::Val) -> CoreValue {
+    match v {
+        wasmi::Val::I32(x) => CoreValue::I32(*x),
+        wasmi::Val::I64(x) => CoreValue::I64(*x),
+        wasmi::Val::F32(x) => CoreValue::F32(x.to_bits()),
+        wasmi::Val::F64(x) => CoreValue::F64(x.to_bits()),
+        wasmi::Val::V128(x) => CoreValue::V128(x.as_u128()),
+        wasmi::Val::FuncRef(r) => CoreValue::Ref(r.is_null()),
+        wasmi::Val::ExternRef(r) => CoreValue::Ref(r.is_null()),
+    }
+}
