@@ -65,7 +65,7 @@ pub struct Options {
 /// The spec's `MAX_STRING_BYTE_LENGTH`.
 pub(crate) const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `MAX_LIST_BYTE_LENGTH`.
-const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
+pub(crate) const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `REALLOC_I32_MAX`.
 const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
 
@@ -79,14 +79,14 @@ pub(crate) fn utf16_tag(width: MemoryWidth) -> u64 {
 }
 
 /// Checks that `len` bytes at `ptr` lie inside a memory of `mem_len` bytes.
-fn check_bounds(mem_len: usize, what: &str, ptr: u64, len: u64) -> Result<usize> {
+pub(crate) fn check_bounds(mem_len: usize, what: &str, ptr: u64, len: u64) -> Result<usize> {
     match ptr.checked_add(len) {
         Some(end) if end <= mem_len as u64 => Ok(ptr as usize),
         _ => bail!("{what} out-of-bounds: {len} bytes at {ptr:#x} do not fit in a memory of {mem_len} bytes"),
     }
 }
 
-fn check_align(ptr: u64, align: u32) -> Result<()> {
+pub(crate) fn check_align(ptr: u64, align: u32) -> Result<()> {
     if !ptr.is_multiple_of(u64::from(align.max(1))) {
         bail!("unaligned pointer: {ptr:#x} is not aligned to {align}");
     }
@@ -106,7 +106,7 @@ pub fn check_realloc_result(mem_len: usize, ptr: u64, align: u32, size: u64) -> 
 }
 
 /// Reads `n` (at most 8) little-endian bytes at `ptr`.
-fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
+pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
     let at = check_bounds(bytes.len(), "value", ptr, u64::from(n))?;
     let mut buf = [0u8; 8];
     buf[..n as usize].copy_from_slice(&bytes[at..at + n as usize]);
@@ -134,7 +134,7 @@ fn case_index<'a>(mut names: impl Iterator<Item = &'a str>, name: &str) -> Resul
 }
 
 /// The payload type of case `index` of a variant-like type, and its case count and layout.
-fn variant_case(
+pub(crate) fn variant_case(
     ty: &InterfaceType,
     index: u64,
 ) -> Result<(Option<&InterfaceType>, &weld_environ::component::VariantLayout)> {

@@ -6,6 +6,7 @@
 //! run: [`Func::post_return`] must be called after every successful [`Func::call`] before the
 //! instance is entered again. A trap leaves the instance unusable.
 
+use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
 use super::canonical::{self, GuestMemory};
 use super::instance::PendingPostReturn;
 use super::store_memory::StoreMemory;
@@ -101,6 +102,25 @@ impl Func {
     /// [`Func::post_return`] before calling into the same instance again.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
+        let num_results = usize::from(self.lifted(store).ty.result.is_some());
+        if results.len() != num_results {
+            let ty = &self.lifted(store).ty;
+            bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
+        }
+        self.call_and_lift(store, params, &mut |cx, ty, src| {
+            results[0] = cx.lift_val(ty, src)?;
+            Ok(())
+        })
+    }
+
+    /// Calls the function with `params`, then lifts its result (if it has one) with `lift`,
+    /// given the result type and where the value is.
+    pub(crate) fn call_and_lift<T>(
+        &self,
+        store: &mut StoreInner<T>,
+        params: &[Val],
+        lift: &mut dyn FnMut(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<()>,
+    ) -> Result<()> {
         // The component (an Arc) is cloned rather than its function type: the store is
         // borrowed mutably below.
         store.opaque().check_owner(self.store);
@@ -109,10 +129,6 @@ impl Func {
         let ty = &lifted.ty;
         if params.len() != ty.params.len() {
             bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
-        }
-        let num_results = usize::from(ty.result.is_some());
-        if results.len() != num_results {
-            bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
         }
         for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
             val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
@@ -149,14 +165,15 @@ impl Func {
         mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
         let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
         if let Some(rt) = &ty.result {
-            let val = if sig.results_in_memory {
+            let origin = MemoryOrigin { store: self.store, instance: self.instance, options: lifted.options.clone() };
+            let mut cx = LiftContext { mem: &mut mem, opts, origin };
+            if sig.results_in_memory {
                 let ptr = read_flat(core_results[0], width.ptr_type());
-                canonical::load(&mut mem, &opts, rt, ptr)?
+                lift(&mut cx, rt, LiftSource::Memory(ptr))?;
             } else {
                 let mut it = sig.results.iter().zip(&core_results).map(|(t, v)| read_flat(*v, *t));
-                canonical::lift_flat(&mut mem, &opts, rt, &mut it)?
-            };
-            results[0] = val;
+                lift(&mut cx, rt, LiftSource::Flat(&mut it))?;
+            }
         }
         store.opaque_mut().component_instance_mut(self.instance).pending_post_return =
             Some(PendingPostReturn { func: self.index, call: post_return.map(|f| (f, core_results)) });

@@ -9,7 +9,7 @@
 
 use super::canonical;
 use super::func::{guest_memory, params_tuple, read_flat};
-use super::linker::HostFunc;
+use super::linker::{HostCallKind, HostFunc, RawParams};
 use super::types::FuncType;
 use super::values::Val;
 use crate::store::StoreInner;
@@ -47,18 +47,27 @@ pub(crate) fn lower_import<T: 'static>(
             return Err(Trap::CannotLeaveComponent.into());
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
-        let (mut mem, opts) = guest_memory(store, instance, &options);
-        let params = if sig.params_in_memory {
-            match canonical::load(&mut mem, &opts, &params_tuple(&ty), flat[0])? {
-                Val::Tuple(items) => items,
-                _ => unreachable!("a tuple type loads as a tuple"),
-            }
-        } else {
-            let mut it = flat.iter().copied();
-            ty.param_types().map(|t| canonical::lift_flat(&mut mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
-        };
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
-        (host.call)(&mut *store, &params, &mut results).with_context(|| format!("host function `{name}` failed"))?;
+        let params_end = flat.len() - usize::from(sig.results_in_memory);
+        let called = match &host.call {
+            HostCallKind::InPlace(call) => {
+                let tuple = params_tuple(&ty);
+                let raw = RawParams {
+                    instance,
+                    options: &options,
+                    ty: &tuple,
+                    flat: &flat[..params_end],
+                    in_memory: sig.params_in_memory,
+                };
+                // The outer error is a failure to lift the parameters, the inner one the host's.
+                call(&mut *store, raw, &mut results)?
+            }
+            HostCallKind::Vals(call) => {
+                let params = lift_params(store, instance, &options, &ty, &flat, sig.params_in_memory)?;
+                call(&mut *store, &params, &mut results)
+            }
+        };
+        called.with_context(|| format!("host function `{name}` failed"))?;
         let Some(rt) = &ty.result else { return Ok(()) };
         results[0]
             .typecheck(rt)
@@ -75,4 +84,26 @@ pub(crate) fn lower_import<T: 'static>(
         Ok(())
     };
     crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
+}
+
+/// Lifts a lowered import's parameters as `Val`s, from flat values or from the caller's memory.
+fn lift_params<T>(
+    store: &mut StoreInner<T>,
+    instance: usize,
+    options: &Options,
+    ty: &FuncType,
+    flat: &[u64],
+    in_memory: bool,
+) -> Result<Vec<Val>> {
+    let (mut mem, opts) = guest_memory(store, instance, options);
+    let params = if in_memory {
+        match canonical::load(&mut mem, &opts, &params_tuple(ty), flat[0])? {
+            Val::Tuple(items) => items,
+            _ => unreachable!("a tuple type loads as a tuple"),
+        }
+    } else {
+        let mut it = flat.iter().copied();
+        ty.param_types().map(|t| canonical::lift_flat(&mut mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
+    };
+    Ok(params)
 }

@@ -4,10 +4,13 @@
 //! `instance.rs`; this module only stores them.
 
 use super::Component;
+use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
+use super::func::guest_memory;
 use super::instance::{Instance, instantiate};
 use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
 use super::types::FuncType;
+use super::types::InterfaceType;
 use super::values::Val;
 use crate::store::{AsContextMut, StoreInner};
 use crate::{Engine, Module};
@@ -15,12 +18,41 @@ use anyhow::{Result, bail};
 use indexmap::IndexMap;
 use indexmap::map::Entry;
 use std::sync::Arc;
+use weld_environ::component::info::Options;
 
 /// The store as a host function sees it: its data (`data()`, `data_mut()`) and everything in it.
 pub type StoreContextMut<'a, T> = &'a mut StoreInner<T>;
 
 /// A host function over component values: its parameters, and room for its results.
 pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// A host function whose parameters are lifted in place (they contain views of the caller's
+/// memory): it gets where they are rather than `Val`s. The outer error is a failure to lift
+/// them (a trap of the canonical ABI), the inner one the host function's own.
+pub(crate) type InPlaceHostCall<T> =
+    dyn Fn(&mut StoreInner<T>, RawParams<'_>, &mut [Val]) -> Result<Result<()>> + Send + Sync;
+
+/// Where a lowered import's parameters are, for a host function that lifts them itself.
+pub(crate) struct RawParams<'a> {
+    /// The calling component instance (in the store).
+    pub(crate) instance: usize,
+    /// The caller's canonical options.
+    pub(crate) options: &'a Options,
+    /// The parameters as one tuple type.
+    pub(crate) ty: &'a InterfaceType,
+    /// The flat core parameters (without a result pointer).
+    pub(crate) flat: &'a [u64],
+    /// Whether `flat` is one pointer to the parameters in memory.
+    pub(crate) in_memory: bool,
+}
+
+/// How a host function receives its parameters.
+pub(crate) enum HostCallKind<T> {
+    /// As `Val`s.
+    Vals(Arc<HostCall<T>>),
+    /// Lifted by the function itself.
+    InPlace(Arc<InPlaceHostCall<T>>),
+}
 
 /// Checks a component function type against a host function's Rust types.
 pub(crate) type HostTypecheck = fn(&FuncType) -> Result<()>;
@@ -30,7 +62,7 @@ pub(crate) struct HostFunc<T> {
     /// Checks the type the component imports it with, when the host gave Rust types
     /// (`func_wrap`); `func_new` functions are checked at each call instead.
     pub(crate) typecheck: Option<HostTypecheck>,
-    pub(crate) call: Arc<HostCall<T>>,
+    pub(crate) call: HostCallKind<T>,
 }
 
 /// The destructor of a host-defined resource, called with the representation when a guest
@@ -43,6 +75,18 @@ pub(crate) enum Definition<T> {
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType, Arc<HostDtor<T>>),
     Module(Module),
+}
+
+/// Lifts a host function's parameters from the caller, in place.
+fn lift_params_in_place<T, P: Lift>(store: &mut StoreInner<T>, raw: &RawParams<'_>) -> Result<P> {
+    let origin = MemoryOrigin { store: store.opaque().id(), instance: raw.instance, options: raw.options.clone() };
+    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options);
+    let mut cx = LiftContext { mem: &mut mem, opts, origin };
+    if raw.in_memory {
+        P::lift(&mut cx, raw.ty, LiftSource::Memory(raw.flat[0]))
+    } else {
+        P::lift(&mut cx, raw.ty, LiftSource::Flat(&mut raw.flat.iter().copied()))
+    }
 }
 
 impl<T> Definition<T> {
@@ -137,7 +181,8 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
-        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck: None, call: Arc::new(func) })))
+        let call = HostCallKind::Vals(Arc::new(func));
+        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck: None, call })))
     }
 
     /// Defines `name` as a host function with Rust parameter and result types: `Params` and
@@ -160,8 +205,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             P::typecheck_list(&params, "parameter")?;
             R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
         }
-        let call = move |store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]| -> Result<()> {
-            let params = Params::from_val(Val::Tuple(params.to_vec()))?;
+        let finish = move |store: &mut StoreInner<T>, params: Params, results: &mut [Val]| -> Result<()> {
             let out = tuple_elements(func(store, params)?.to_val());
             if out.len() != results.len() {
                 bail!("the host function returned {} results where {} were expected", out.len(), results.len());
@@ -171,8 +215,20 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             }
             Ok(())
         };
+        let call = if Params::IN_PLACE {
+            HostCallKind::InPlace(Arc::new(
+                move |store: &mut StoreInner<T>, raw: RawParams<'_>, results: &mut [Val]| {
+                    let params = lift_params_in_place::<T, Params>(store, &raw)?;
+                    Ok(finish(store, params, results))
+                },
+            ))
+        } else {
+            HostCallKind::Vals(Arc::new(move |store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]| {
+                finish(store, Params::from_val(Val::Tuple(params.to_vec()))?, results)
+            }))
+        };
         let typecheck = Some(typecheck::<Params, Results> as HostTypecheck);
-        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call: Arc::new(call) })))
+        self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call })))
     }
 
     /// Defines `name` as a resource type `ty` (from [`ResourceType::host`]), with the

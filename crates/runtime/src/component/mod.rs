@@ -12,6 +12,7 @@
 #[path = "derive_support.rs"]
 pub mod __derive;
 mod adapters;
+mod borrowed;
 pub mod canonical;
 mod compiled;
 mod func;
@@ -29,6 +30,9 @@ pub mod values;
 #[cfg(test)]
 mod tests;
 
+#[doc(hidden)]
+pub use borrowed::{LiftContext, LiftSource};
+pub use borrowed::{WasmList, WasmStr};
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
 pub use func::Func;

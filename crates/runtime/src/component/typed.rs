@@ -5,8 +5,8 @@
 //! | component type | Rust type |
 //! |---|---|
 //! | `bool`, `s8` .. `u64`, `f32`, `f64`, `char` | `bool`, `i8` .. `u64`, `f32`, `f64`, `char` |
-//! | `string` | `String` (both ways), `&str` and `Box<str>` (lowered only) |
-//! | `list<T>` | `Vec<T>` (both ways), `&[T]` (lowered only) |
+//! | `string` | `String` (both ways), `&str` and `Box<str>` (lowered only), `WasmStr` (lifted only) |
+//! | `list<T>` | `Vec<T>` (both ways), `&[T]` (lowered only), `WasmList<T>` (lifted only) |
 //! | `option<T>` | `Option<T>` |
 //! | `result<T, E>` | `Result<T, E>`, `()` for a missing side |
 //! | `tuple<A, B, ..>` | `(A, B, ..)` |
@@ -16,8 +16,11 @@
 //! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results.
 //!
 //! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
-//! exactly the checks and layout of a dynamic one.
+//! exactly the checks and layout of a dynamic one. The exception is `WasmStr` and `WasmList`,
+//! views of the guest's memory (see `borrowed.rs`): they and the tuples, options, results and
+//! lists that contain them are lifted in place ([`Lift::lift`]), with the same checks.
 
+use super::borrowed::{LiftContext, LiftSource, lift_list_in_place, lift_tuple_elements, lift_variant_in_place};
 use super::func::Func;
 use super::resources::{Resource, ResourceAny};
 use super::types::{InterfaceType, ResourceId};
@@ -48,6 +51,19 @@ pub trait Lower: ComponentType {
 pub trait Lift: ComponentType + Sized {
     /// Converts a component value that has been checked against `Self::ty()`.
     fn from_val(val: Val) -> Result<Self>;
+
+    /// Whether this type must be lifted in place (it is or contains a view of guest memory,
+    /// [`WasmStr`](super::WasmStr) or [`WasmList`](super::WasmList)) rather than through a
+    /// [`Val`].
+    #[doc(hidden)]
+    const IN_PLACE: bool = false;
+
+    /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; views of
+    /// guest memory and their containers lift in place.
+    #[doc(hidden)]
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        Self::from_val(cx.lift_val(ty, src)?)
+    }
 }
 
 /// A tuple used as a parameter list or as results.
@@ -164,11 +180,17 @@ impl<T: Lower> Lower for Vec<T> {
     }
 }
 impl<T: Lift> Lift for Vec<T> {
+    const IN_PLACE: bool = T::IN_PLACE;
+
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::List(items) => items.into_iter().map(T::from_val).collect(),
             other => Err(mismatch("list", &other)),
         }
+    }
+
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { Self::from_val(cx.lift_val(ty, src)?) }
     }
 }
 impl<T: ComponentType> ComponentType for &[T] {
@@ -202,76 +224,94 @@ impl<T: Lower> Lower for Option<T> {
     }
 }
 impl<T: Lift> Lift for Option<T> {
+    const IN_PLACE: bool = T::IN_PLACE;
+
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::Option(v) => v.map(|v| T::from_val(*v)).transpose(),
             other => Err(mismatch("option", &other)),
         }
     }
-}
 
-/// A side of a `result`: `()` stands for a missing payload.
-trait ResultSide: Sized {
-    fn side_ty() -> Option<InterfaceType>;
-    fn side_typecheck(ty: Option<&InterfaceType>) -> Result<()>;
-    fn side_to_val(&self) -> Option<Box<Val>>;
-    fn side_from_val(val: Option<Box<Val>>) -> Result<Self>;
-}
-
-impl<T: ComponentType + Lower + Lift + 'static> ResultSide for T {
-    fn side_ty() -> Option<InterfaceType> {
-        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() { None } else { Some(T::ty()) }
-    }
-    fn side_typecheck(ty: Option<&InterfaceType>) -> Result<()> {
-        match (Self::side_ty(), ty) {
-            (None, None) => Ok(()),
-            (Some(_), Some(ty)) => T::typecheck(ty),
-            (None, Some(ty)) => bail!("type mismatch: expected a payload of {ty}, found `()`"),
-            (Some(mine), None) => bail!("type mismatch: expected no payload, found a Rust type for {mine}"),
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if !T::IN_PLACE {
+            return Self::from_val(cx.lift_val(ty, src)?);
         }
-    }
-    fn side_to_val(&self) -> Option<Box<Val>> {
-        Self::side_ty().map(|_| Box::new(self.to_val()))
-    }
-    fn side_from_val(val: Option<Box<Val>>) -> Result<Self> {
-        match val {
-            Some(v) => T::from_val(*v),
-            None => T::from_val(Val::Tuple(Vec::new())),
-        }
+        lift_variant_in_place(cx, ty, src, |cx, _, payload, src| match payload {
+            Some(p) => T::lift(cx, p, src).map(Some),
+            None => Ok(None),
+        })
     }
 }
 
-impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> ComponentType
-    for Result<T, E>
-{
+/// The payload type of a side of a `result` whose Rust type is `T`: `()` stands for none.
+fn side_ty<T: ComponentType + 'static>() -> Option<InterfaceType> {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() { None } else { Some(T::ty()) }
+}
+
+fn side_typecheck<T: ComponentType + 'static>(ty: Option<&InterfaceType>) -> Result<()> {
+    match (side_ty::<T>(), ty) {
+        (None, None) => Ok(()),
+        (Some(_), Some(ty)) => T::typecheck(ty),
+        (None, Some(ty)) => bail!("type mismatch: expected a payload of {ty}, found `()`"),
+        (Some(mine), None) => bail!("type mismatch: expected no payload, found a Rust type for {mine}"),
+    }
+}
+
+fn side_to_val<T: Lower + 'static>(v: &T) -> Option<Box<Val>> {
+    side_ty::<T>().map(|_| Box::new(v.to_val()))
+}
+
+fn side_from_val<T: Lift + 'static>(val: Option<Box<Val>>) -> Result<T> {
+    match val {
+        Some(v) => T::from_val(*v),
+        None => T::from_val(Val::Tuple(Vec::new())),
+    }
+}
+
+impl<T: ComponentType + 'static, E: ComponentType + 'static> ComponentType for Result<T, E> {
     fn ty() -> InterfaceType {
-        InterfaceType::result(T::side_ty(), E::side_ty())
+        InterfaceType::result(side_ty::<T>(), side_ty::<E>())
     }
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         match ty {
             InterfaceType::Result(r) => {
-                T::side_typecheck(r.ok()).context("in the ok type of a result")?;
-                E::side_typecheck(r.err()).context("in the error type of a result")
+                side_typecheck::<T>(r.ok()).context("in the ok type of a result")?;
+                side_typecheck::<E>(r.err()).context("in the error type of a result")
             }
             _ => bail!("type mismatch: expected {ty}, found a Rust Result"),
         }
     }
 }
-impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> Lower for Result<T, E> {
+impl<T: Lower + 'static, E: Lower + 'static> Lower for Result<T, E> {
     fn to_val(&self) -> Val {
         Val::Result(match self {
-            Ok(v) => Ok(v.side_to_val()),
-            Err(e) => Err(e.side_to_val()),
+            Ok(v) => Ok(side_to_val(v)),
+            Err(e) => Err(side_to_val(e)),
         })
     }
 }
-impl<T: ComponentType + Lower + Lift + 'static, E: ComponentType + Lower + Lift + 'static> Lift for Result<T, E> {
+impl<T: Lift + 'static, E: Lift + 'static> Lift for Result<T, E> {
+    const IN_PLACE: bool = T::IN_PLACE || E::IN_PLACE;
+
     fn from_val(val: Val) -> Result<Self> {
         match val {
-            Val::Result(Ok(v)) => Ok(Ok(T::side_from_val(v)?)),
-            Val::Result(Err(e)) => Ok(Err(E::side_from_val(e)?)),
+            Val::Result(Ok(v)) => Ok(Ok(side_from_val(v)?)),
+            Val::Result(Err(e)) => Ok(Err(side_from_val(e)?)),
             other => Err(mismatch("result", &other)),
         }
+    }
+
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if !Self::IN_PLACE {
+            return Self::from_val(cx.lift_val(ty, src)?);
+        }
+        lift_variant_in_place(cx, ty, src, |cx, case, payload, src| match (case, payload) {
+            (0, Some(p)) => T::lift(cx, p, src).map(Ok),
+            (0, None) => side_from_val(None).map(Ok),
+            (_, Some(p)) => E::lift(cx, p, src).map(Err),
+            (_, None) => side_from_val(None).map(Err),
+        })
     }
 }
 
@@ -315,6 +355,24 @@ macro_rules! tuples {
             }
         }
         impl<$($t: Lift),*> Lift for ($($t,)*) {
+            const IN_PLACE: bool = false $(|| $t::IN_PLACE)*;
+
+            #[allow(unused_mut, unused_variables, unreachable_code, clippy::let_unit_value)]
+            fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+                if !Self::IN_PLACE {
+                    return Self::from_val(cx.lift_val(ty, src)?);
+                }
+                let mut out: ($(Option<$t>,)*) = ($(None::<$t>,)*);
+                lift_tuple_elements(cx, ty, src, |cx, i, t, src| {
+                    match i {
+                        $($n => out.$n = Some($t::lift(cx, t, src)?),)*
+                        _ => bail!("too many tuple elements"),
+                    }
+                    Ok(())
+                })?;
+                Ok(($(out.$n.ok_or_else(|| anyhow!("too few tuple elements"))?,)*))
+            }
+
             #[allow(unused_mut, unused_variables)]
             fn from_val(val: Val) -> Result<Self> {
                 match val {
@@ -437,9 +495,21 @@ where
     /// before the instance is entered again.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
         let params = tuple_elements(params.to_val());
-        let mut results = vec![Val::Bool(false); Results::LEN];
-        self.func.call(store.as_context_mut(), &params, &mut results)?;
-        Results::from_val(Val::Tuple(results))
+        if !Results::IN_PLACE {
+            let mut results = vec![Val::Bool(false); Results::LEN];
+            self.func.call(store.as_context_mut(), &params, &mut results)?;
+            return Results::from_val(Val::Tuple(results));
+        }
+        // The results are (or contain) views of the guest's memory: lift them in place.
+        let mut out = None;
+        self.func.call_and_lift(store.as_context_mut(), &params, &mut |cx, ty, src| {
+            out = Some(Results::lift(cx, &InterfaceType::tuple([ty.clone()]), src)?);
+            Ok(())
+        })?;
+        match out {
+            Some(results) => Ok(results),
+            None => Results::from_val(Val::Tuple(Vec::new())),
+        }
     }
 
     /// Runs the callee's `post-return` function (see [`Func::post_return`]).

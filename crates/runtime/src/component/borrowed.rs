@@ -1,0 +1,360 @@
+//! Lifting Rust values straight from a guest, and the two views of guest memory that need it:
+//! [`WasmStr`] and [`WasmList`], which a typed function's result or a host function's
+//! parameter can be instead of `String` and `Vec<T>`, to read the guest's data in place.
+//!
+//! Other types lift through [`Val`]; [`LiftContext`] and [`LiftSource`] let the containers of
+//! a view (tuples, `Option`, `Result`, `Vec`) lift it in place too. A view is checked when it
+//! is lifted, as the canonical ABI requires (bounds, alignment, length limits, and for a
+//! string its encoding), and holds only its address: it stays valid until the guest changes
+//! that memory, which it may do once `post_return` has run. Reading it again checks the bounds
+//! again, so a stale view gives wrong data or an error, never undefined behaviour.
+
+use super::canonical::{
+    self, GuestMemory, MAX_LIST_BYTE_LENGTH, StringBytes, check_align, check_bounds, read_uint, string_bytes,
+};
+use super::func::guest_memory;
+use super::typed::{ComponentType, Lift};
+use super::types::InterfaceType;
+use super::values::Val;
+use crate::store::{AsContext, AsContextMut, StoreId};
+use anyhow::{Context, Result, anyhow, bail};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use weld_environ::component::info::Options;
+use weld_environ::component::{MemoryWidth, flatten};
+
+/// Where a lifted value comes from.
+#[doc(hidden)]
+pub enum LiftSource<'a> {
+    /// Flat core values (raw `u64` bits), consumed in order.
+    Flat(&'a mut dyn Iterator<Item = u64>),
+    /// Linear memory at this address.
+    Memory(u64),
+}
+
+/// What lifting a Rust value from a guest has at hand: the guest's memory and the canonical
+/// options of the lift.
+#[doc(hidden)]
+pub struct LiftContext<'a> {
+    pub(crate) mem: &'a mut dyn GuestMemory,
+    pub(crate) opts: canonical::Options,
+    /// Where the memory is, for views that outlive the lift.
+    pub(crate) origin: MemoryOrigin,
+}
+
+/// The memory a view reads, and how to find it again in the store.
+#[derive(Clone, Debug)]
+pub(crate) struct MemoryOrigin {
+    pub(crate) store: StoreId,
+    /// The component instance (in the store).
+    pub(crate) instance: usize,
+    /// The canonical options of the lift.
+    pub(crate) options: Options,
+}
+
+impl LiftContext<'_> {
+    fn width(&self) -> MemoryWidth {
+        MemoryWidth::from_memory64(self.mem.memory64())
+    }
+
+    /// Lifts a value of type `ty` as a [`Val`], with the canonical ABI's checks.
+    pub(crate) fn lift_val(&mut self, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Val> {
+        match src {
+            LiftSource::Flat(mut flat) => canonical::lift_flat(self.mem, &self.opts, ty, &mut flat),
+            LiftSource::Memory(ptr) => canonical::load(self.mem, &self.opts, ty, ptr),
+        }
+    }
+
+    /// A pointer-sized value: from the flat values (an `i32` keeps its low 32 bits) or from
+    /// memory at `ptr`.
+    fn pointer(&mut self, src: &mut LiftSource<'_>, index: u64) -> Result<u64> {
+        let w = self.width();
+        match src {
+            LiftSource::Flat(flat) => {
+                let x = flat.next().ok_or_else(|| anyhow!("too few flat values"))?;
+                Ok(if w == MemoryWidth::Mem32 { u64::from(x as u32) } else { x })
+            }
+            LiftSource::Memory(ptr) => {
+                read_uint(self.mem.bytes(), *ptr + index * u64::from(w.ptr_size()), w.ptr_size())
+            }
+        }
+    }
+
+    /// A (pointer, length) pair, as strings and lists are passed.
+    fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
+        if let LiftSource::Memory(ptr) = src {
+            let w = self.width();
+            check_align(ptr, ty.abi().align(w))?;
+            check_bounds(self.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
+        }
+        Ok((self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?))
+    }
+}
+
+/// Lifts the elements of a tuple of `types` in place (each with `lift`, given its index).
+pub(crate) fn lift_tuple_elements<'s>(
+    cx: &mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'s>,
+    mut lift: impl FnMut(&mut LiftContext<'_>, usize, &InterfaceType, LiftSource<'_>) -> Result<()>,
+) -> Result<()> {
+    let InterfaceType::Tuple(tuple) = ty else { bail!("type mismatch: expected a tuple, found {ty}") };
+    match src {
+        LiftSource::Flat(flat) => {
+            for (i, t) in tuple.types().iter().enumerate() {
+                lift(cx, i, t, LiftSource::Flat(&mut *flat))?;
+            }
+        }
+        LiftSource::Memory(ptr) => {
+            let w = cx.width();
+            check_align(ptr, ty.abi().align(w))?;
+            check_bounds(cx.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
+            for (i, (t, off)) in tuple.types().iter().zip(tuple.field_offsets(w)).enumerate() {
+                lift(cx, i, t, LiftSource::Memory(ptr + u64::from(*off)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lifts an `option` or `result` in place: reads the case, then lifts its payload (if it has
+/// one) with `lift`, which gets the case index and the payload's type.
+pub(crate) fn lift_variant_in_place<R>(
+    cx: &mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'_>,
+    lift: impl FnOnce(&mut LiftContext<'_>, u64, Option<&InterfaceType>, LiftSource<'_>) -> Result<R>,
+) -> Result<R> {
+    let w = cx.width();
+    match src {
+        LiftSource::Flat(flat) => {
+            let case = flat.next().ok_or_else(|| anyhow!("too few flat values"))?;
+            let (payload, _) = canonical::variant_case(ty, case)?;
+            // The payload takes the first of the joined slots; the rest are skipped.
+            let slots = flatten(ty, w).map_or(0, |f| f.len() - 1);
+            let used = payload.map_or(0, |p| flatten(p, w).map_or(0, |f| f.len()));
+            let mut taken = (&mut *flat).take(used);
+            let value = lift(cx, case, payload, LiftSource::Flat(&mut taken))?;
+            for _ in used..slots {
+                flat.next();
+            }
+            Ok(value)
+        }
+        LiftSource::Memory(ptr) => {
+            check_align(ptr, ty.abi().align(w))?;
+            check_bounds(cx.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
+            let (_, layout) = canonical::variant_case(ty, 0)?;
+            let case = read_uint(cx.mem.bytes(), ptr, layout.discriminant_size)?;
+            let (payload, layout) = canonical::variant_case(ty, case)?;
+            let at = ptr + u64::from(layout.payload_offset(w));
+            lift(cx, case, payload, LiftSource::Memory(at))
+        }
+    }
+}
+
+/// Lifts a `list<T>` in place, element by element.
+pub(crate) fn lift_list_in_place<T: Lift>(
+    cx: &mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'_>,
+) -> Result<Vec<T>> {
+    let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
+    let (ptr, len) = cx.pointer_pair(src, ty)?;
+    let (size, _) = check_list(cx, list.element(), ptr, len)?;
+    (0..len).map(|i| T::lift(cx, list.element(), LiftSource::Memory(ptr + i * size))).collect()
+}
+
+/// The spec's checks of `load_list_from_range`; returns the element size and byte length.
+fn check_list(cx: &mut LiftContext<'_>, element: &InterfaceType, ptr: u64, len: u64) -> Result<(u64, u64)> {
+    let w = cx.width();
+    let size = u64::from(element.abi().size(w));
+    let Some(byte_len) = len.checked_mul(size).filter(|n| *n <= MAX_LIST_BYTE_LENGTH) else {
+        bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
+    };
+    check_align(ptr, element.abi().align(w))?;
+    check_bounds(cx.mem.bytes().len(), "list content", ptr, byte_len)?;
+    Ok((size, byte_len))
+}
+
+fn not_from_val(what: &str) -> anyhow::Error {
+    anyhow!(
+        "a {what} is a view of guest memory: it can only be lifted from a guest (as a typed function's \
+         result or a host function's parameter, directly or inside a tuple, option, result or list), \
+         not converted from a `Val`"
+    )
+}
+
+/// A string in a guest's memory, lifted without copying (the component type `string`).
+///
+/// Its encoding was checked when it was lifted. [`WasmStr::to_str`] borrows it from the
+/// memory when it is UTF-8, and decodes it when it is UTF-16 or Latin-1.
+#[derive(Clone, Debug)]
+pub struct WasmStr {
+    ptr: u64,
+    byte_len: u64,
+    encoding: StringBytes,
+    origin: MemoryOrigin,
+}
+
+impl WasmStr {
+    /// The string, borrowed from the guest's memory when it is UTF-8.
+    pub fn to_str<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<Cow<'a, str>> {
+        let bytes = self.bytes(store.as_context())?;
+        match self.encoding {
+            StringBytes::Utf8 => Ok(Cow::Borrowed(canonical::check_utf8(bytes, self.ptr)?)),
+            other => Ok(Cow::Owned(canonical::decode_string(bytes, other, self.ptr)?)),
+        }
+    }
+
+    /// The string's bytes in the guest's encoding (UTF-8, UTF-16LE or Latin-1).
+    pub fn as_bytes<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
+        self.bytes(store.as_context())
+    }
+
+    /// The length of the string in the guest's memory, in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.byte_len as usize
+    }
+
+    fn bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
+        let data = self.origin.memory_bytes(store)?;
+        let at = check_bounds(data.len(), "string", self.ptr, self.byte_len)?;
+        Ok(&data[at..at + self.byte_len as usize])
+    }
+}
+
+impl MemoryOrigin {
+    /// The bytes of the memory, from the store it lives in.
+    fn memory_bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
+        let s = store.opaque();
+        if s.id() != self.store {
+            bail!("the view of guest memory is used with another store than its own");
+        }
+        let memory = self.options.memory.map(|m| s.component_instance(self.instance).memories[m.0 as usize]);
+        Ok(memory.map_or(&[], |m| s.memory(m.index).data()))
+    }
+}
+
+impl ComponentType for WasmStr {
+    fn ty() -> InterfaceType {
+        InterfaceType::String
+    }
+}
+
+impl Lift for WasmStr {
+    const IN_PLACE: bool = true;
+
+    fn from_val(_: Val) -> Result<Self> {
+        Err(not_from_val("WasmStr"))
+    }
+
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        let (ptr, units) = cx.pointer_pair(src, ty)?;
+        let w = cx.width();
+        let Some((encoding, align, byte_len)) = string_bytes(cx.opts.string_encoding, w, units) else {
+            bail!("string of {units:#x} code units is longer than {} bytes", canonical::MAX_STRING_BYTE_LENGTH)
+        };
+        check_align(ptr, align)?;
+        let bytes = cx.mem.bytes();
+        let at = check_bounds(bytes.len(), "string", ptr, byte_len).map_err(|_| {
+            anyhow!(
+                "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a \
+                 memory of {} bytes",
+                bytes.len()
+            )
+        })?;
+        let raw = &bytes[at..at + byte_len as usize];
+        match encoding {
+            StringBytes::Utf8 => canonical::validate_utf8(raw, ptr)?,
+            StringBytes::Utf16 => {
+                canonical::decode_string(raw, encoding, ptr)?;
+            }
+            StringBytes::Latin1 => {}
+        }
+        Ok(WasmStr { ptr, byte_len, encoding, origin: cx.origin.clone() })
+    }
+}
+
+/// A list in a guest's memory, lifted without copying (the component type `list<T>`).
+/// Elements are lifted when they are read.
+#[derive(Clone, Debug)]
+pub struct WasmList<T> {
+    ptr: u64,
+    len: u64,
+    element: InterfaceType,
+    origin: MemoryOrigin,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T: Lift> WasmList<T> {
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Lifts element `index`, or `None` past the end. Lifting an `own` handle moves it out of
+    /// the guest's table, so it can be done once.
+    pub fn get(&self, mut store: impl AsContextMut, index: usize) -> Option<Result<T>> {
+        let index = index as u64;
+        if index >= self.len {
+            return None;
+        }
+        let store = store.as_context_mut();
+        if store.opaque().id() != self.origin.store {
+            return Some(Err(anyhow!("the view of guest memory is used with another store than its own")));
+        }
+        let (mut mem, opts) = guest_memory(store, self.origin.instance, &self.origin.options);
+        let mut cx = LiftContext { mem: &mut mem, opts, origin: self.origin.clone() };
+        let size = u64::from(self.element.abi().size(cx.width()));
+        Some(
+            T::lift(&mut cx, &self.element, LiftSource::Memory(self.ptr + index * size))
+                .with_context(|| format!("lifting element {index} of a list")),
+        )
+    }
+
+    /// Lifts every element, in order.
+    pub fn iter<'a, S: AsContextMut + 'a>(&'a self, mut store: S) -> impl Iterator<Item = Result<T>> + 'a {
+        (0..self.len()).map(move |i| self.get(&mut store, i).expect("the index is below the length"))
+    }
+}
+
+impl WasmList<u8> {
+    /// The bytes, borrowed from the guest's memory.
+    pub fn as_le_slice<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
+        let data = self.origin.memory_bytes(store.as_context())?;
+        let at = check_bounds(data.len(), "list content", self.ptr, self.len)?;
+        Ok(&data[at..at + self.len as usize])
+    }
+}
+
+impl<T: ComponentType> ComponentType for WasmList<T> {
+    fn ty() -> InterfaceType {
+        InterfaceType::list(T::ty())
+    }
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        match ty {
+            InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
+            _ => bail!("type mismatch: expected {ty}, found a Rust list type"),
+        }
+    }
+}
+
+impl<T: Lift> Lift for WasmList<T> {
+    const IN_PLACE: bool = true;
+
+    fn from_val(_: Val) -> Result<Self> {
+        Err(not_from_val("WasmList"))
+    }
+
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
+        let (ptr, len) = cx.pointer_pair(src, ty)?;
+        check_list(cx, list.element(), ptr, len)?;
+        Ok(WasmList { ptr, len, element: list.element().clone(), origin: cx.origin.clone(), _marker: PhantomData })
+    }
+}
