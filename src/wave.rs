@@ -44,6 +44,7 @@ fn has_handle(ty: &Type) -> bool {
         Type::Own(_) | Type::Borrow(_) => true,
         Type::List(t) => has_handle(t.element()),
         Type::FixedList(t) => has_handle(t.element()),
+        Type::Map(t) => has_handle(t.value()),
         Type::Record(t) => t.fields().iter().any(|f| has_handle(&f.ty)),
         Type::Tuple(t) => t.types().iter().any(has_handle),
         Type::Variant(t) => t.cases().iter().any(|c| c.ty.as_ref().is_some_and(has_handle)),
@@ -91,7 +92,8 @@ impl WasmType for WaveType {
             Type::F64 => WasmTypeKind::F64,
             Type::Char => WasmTypeKind::Char,
             Type::String => WasmTypeKind::String,
-            Type::List(_) | Type::FixedList(_) => WasmTypeKind::List,
+            // A map is written as its entry list, `[(key, value), ...]`, as `Val` holds it.
+            Type::List(_) | Type::FixedList(_) | Type::Map(_) => WasmTypeKind::List,
             Type::Record(_) => WasmTypeKind::Record,
             Type::Tuple(_) => WasmTypeKind::Tuple,
             Type::Variant(_) => WasmTypeKind::Variant,
@@ -107,6 +109,7 @@ impl WasmType for WaveType {
         match &self.0 {
             Type::List(t) => Some(WaveType(t.element().clone())),
             Type::FixedList(t) => Some(WaveType(t.element().clone())),
+            Type::Map(t) => Some(WaveType(Type::tuple([t.key().clone(), t.value().clone()]))),
             _ => None,
         }
     }
@@ -269,7 +272,7 @@ impl WasmValue for WaveVal {
     fn make_list(ty: &WaveType, vals: impl IntoIterator<Item = Self>) -> Result<Self, WasmValueError> {
         let elements: Vec<Val> = vals.into_iter().map(|v| v.0).collect();
         match &ty.0 {
-            Type::List(_) => {}
+            Type::List(_) | Type::Map(_) => {}
             Type::FixedList(t) if elements.len() == t.len() as usize => {}
             Type::FixedList(t) => {
                 return Err(WasmValueError::Other(format!(

@@ -7,6 +7,7 @@ mod config;
 mod derive;
 mod funcs;
 mod instances;
+mod maps;
 mod module_imports;
 mod random_modules;
 mod resources;

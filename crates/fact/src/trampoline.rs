@@ -28,6 +28,7 @@ pub(crate) fn has_borrow(ty: &InterfaceType) -> bool {
         InterfaceType::Borrow(_) => true,
         InterfaceType::List(l) => has_borrow(l.element()),
         InterfaceType::FixedList(l) => has_borrow(l.element()),
+        InterfaceType::Map(m) => has_borrow(m.value()),
         InterfaceType::Record(r) => r.fields().iter().any(|f| has_borrow(&f.ty)),
         InterfaceType::Tuple(t) => t.types().iter().any(has_borrow),
         InterfaceType::Variant(v) => v.cases().iter().any(|c| c.ty.as_ref().is_some_and(has_borrow)),

@@ -264,6 +264,7 @@ impl Pass<'_> {
             }
             InterfaceType::String => self.string(f, src, dst),
             InterfaceType::List(list) => self.list(f, list.element(), src, dst),
+            InterfaceType::Map(m) => self.translate(f, m.entries(), src, dst),
             InterfaceType::Record(r) => {
                 let types: Vec<&InterfaceType> = r.fields().iter().map(|field| &field.ty).collect();
                 self.fields(f, &types, r.field_offsets(self.from.width), r.field_offsets(self.to.width), src, dst)

@@ -1,6 +1,6 @@
 //! Interface types of bounded depth and size, and the component text that defines them.
 //!
-//! Resources (`own`, `borrow`) and fixed-length lists are not generated yet.
+//! Resources (`own`, `borrow`) and fixed-length lists are not generated yet; maps are.
 
 use arbitrary::{Result, Unstructured};
 use weld::component::InterfaceType;
@@ -27,7 +27,7 @@ pub fn arbitrary_type(u: &mut Unstructured, limits: TypeLimits) -> Result<Interf
 
 fn gen_type(u: &mut Unstructured, limits: TypeLimits, depth: u32) -> Result<InterfaceType> {
     const SCALARS: usize = 13;
-    let kinds = if depth == 0 { SCALARS } else { SCALARS + 9 };
+    let kinds = if depth == 0 { SCALARS } else { SCALARS + 10 };
     let members = |u: &mut Unstructured| u.int_in_range(1..=limits.max_members.max(1));
     Ok(match u.choose_index(kinds)? {
         0 => InterfaceType::Bool,
@@ -82,6 +82,24 @@ fn gen_type(u: &mut Unstructured, limits: TypeLimits, depth: u32) -> Result<Inte
             };
             InterfaceType::flags((0..n).map(|i| format!("g{i}")))
         }
+        21 => {
+            // Keys are the spec's `keytype`: bool, the integers, char and string.
+            const KEYS: [InterfaceType; 11] = [
+                InterfaceType::Bool,
+                InterfaceType::S8,
+                InterfaceType::U8,
+                InterfaceType::S16,
+                InterfaceType::U16,
+                InterfaceType::S32,
+                InterfaceType::U32,
+                InterfaceType::S64,
+                InterfaceType::U64,
+                InterfaceType::Char,
+                InterfaceType::String,
+            ];
+            let key = KEYS[u.choose_index(KEYS.len())?].clone();
+            InterfaceType::map(key, gen_type(u, limits, depth - 1)?)
+        }
         _ => InterfaceType::list(InterfaceType::U8),
     })
 }
@@ -119,6 +137,7 @@ impl NamedTypes {
             T::String => "string".into(),
             T::List(l) => format!("(list {})", self.reference(l.element())),
             T::FixedList(l) => format!("(list {} {})", self.reference(l.element()), l.len()),
+            T::Map(m) => format!("(map {} {})", self.reference(m.key()), self.reference(m.value())),
             T::Tuple(t) => {
                 let elems: Vec<String> = t.types().iter().map(|t| self.reference(t)).collect();
                 format!("(tuple {})", elems.join(" "))

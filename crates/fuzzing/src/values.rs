@@ -30,6 +30,8 @@ pub fn arbitrary_val(u: &mut Unstructured, ty: &InterfaceType) -> Result<Val> {
             let n = u.int_in_range(0..=MAX_LEN)?;
             Val::List((0..n).map(|_| arbitrary_val(u, l.element())).collect::<Result<_>>()?)
         }
+        // A map value is its entry list; keys may repeat, as the spec allows.
+        T::Map(m) => arbitrary_val(u, m.entries())?,
         T::FixedList(l) => Val::List((0..l.len()).map(|_| arbitrary_val(u, l.element())).collect::<Result<_>>()?),
         T::Record(r) => Val::Record(
             r.fields().iter().map(|f| Ok((f.name.clone(), arbitrary_val(u, &f.ty)?))).collect::<Result<_>>()?,

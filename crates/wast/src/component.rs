@@ -93,11 +93,24 @@ fn convert(v: &WastVal<'_>, ty: Option<&Type>) -> Result<Val> {
             let element = match ty {
                 Some(Type::List(l)) => Some(l.element()),
                 Some(Type::FixedList(l)) => Some(l.element()),
+                Some(Type::Map(m)) => match m.entries() {
+                    Type::List(l) => Some(l.element()),
+                    _ => None,
+                },
                 _ => None,
             };
             Val::List(items.iter().map(|v| convert(v, element)).collect::<Result<_>>()?)
         }
-        WastVal::Map(_) => bail!("`map` values are not supported: weld has no map type yet"),
+        // A map value is its list of entries, as `Val` holds maps.
+        WastVal::Map(entries) => {
+            let (key, value) = match ty {
+                Some(Type::Map(m)) => (Some(m.key()), Some(m.value())),
+                _ => (None, None),
+            };
+            let entry =
+                |(k, v): &(WastVal<'_>, WastVal<'_>)| Ok(Val::Tuple(vec![convert(k, key)?, convert(v, value)?]));
+            Val::List(entries.iter().map(entry).collect::<Result<_>>()?)
+        }
         WastVal::Record(fields) => {
             let typed = match ty {
                 Some(Type::Record(r))
@@ -456,8 +469,12 @@ mod tests {
         assert_eq!(v, expected);
         let flags = Type::flags(["r", "w"]);
         assert_eq!(arg_of("flags.const \"w\"", &flags).unwrap(), Val::Flags(vec!["w".into()]));
+        // A map is its entry list.
+        let map = Type::map(Type::String, Type::U32);
+        let entries = arg_of("map.const (entry (str.const \"a\") (u32.const 1))", &map).unwrap();
+        assert_eq!(entries, Val::List(vec![Val::Tuple(vec![Val::String("a".into()), Val::U32(1)])]));
         let e = arg_of("map.const", &Type::U8).unwrap_err();
-        assert!(format!("{e:#}").contains("`map` values are not supported"), "{e:#}");
+        assert_eq!(format!("{e:#}"), "the script's value list.const does not fit u8: expected u8, found list");
     }
 
     #[test]
@@ -524,8 +541,10 @@ mod tests {
     fn unusable_expectations() {
         let e = check_text(&Val::U32(1), "i32.const 1").unwrap_err();
         assert!(e.to_string().contains("cannot match a component value"), "{e}");
-        let e = check_text(&Val::U32(1), "map.const").unwrap_err();
-        assert!(e.to_string().contains("`map` values are not supported"), "{e}");
+        // Map expectations compare entry lists.
+        let entries = Val::List(vec![Val::Tuple(vec![Val::String("a".into()), Val::U32(1)])]);
+        assert!(check_text(&entries, "map.const (entry (str.const \"a\") (u32.const 1))").is_ok());
+        assert!(check_text(&entries, "map.const (entry (str.const \"a\") (u32.const 2))").is_err());
     }
 
     #[test]

@@ -428,7 +428,7 @@ fn push_flat(ty: &InterfaceType, width: MemoryWidth, out: &mut Vec<FlatType>) {
         InterfaceType::S64 | InterfaceType::U64 => out.push(FlatType::I64),
         InterfaceType::F32 => out.push(FlatType::F32),
         InterfaceType::F64 => out.push(FlatType::F64),
-        InterfaceType::String | InterfaceType::List(_) => {
+        InterfaceType::String | InterfaceType::List(_) | InterfaceType::Map(_) => {
             out.push(width.ptr_type());
             out.push(width.ptr_type());
         }

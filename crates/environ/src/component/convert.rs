@@ -108,7 +108,9 @@ impl<'a> TypeConverter<'a> {
             ),
             ComponentDefinedType::Own(r) => InterfaceType::Own(self.resource(r.resource())?),
             ComponentDefinedType::Borrow(r) => InterfaceType::Borrow(self.resource(r.resource())?),
-            ComponentDefinedType::Map { .. } => bail!("`map` types are not supported yet"),
+            ComponentDefinedType::Map { key, value, .. } => {
+                InterfaceType::map(self.val_type(key)?, self.val_type(value)?)
+            }
             ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
                 bail!("`future` and `stream` types are not supported yet")
             }

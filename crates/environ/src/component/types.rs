@@ -47,6 +47,8 @@ pub enum InterfaceType {
     List(Arc<ListType>),
     /// `list<T, N>`: a list of fixed length.
     FixedList(Arc<FixedListType>),
+    /// `map<K, V>`: laid out and passed exactly as `list<tuple<K, V>>`.
+    Map(Arc<MapType>),
     /// `record { ... }`.
     Record(Arc<RecordType>),
     /// `tuple<...>`.
@@ -88,6 +90,7 @@ impl InterfaceType {
             InterfaceType::S64 | InterfaceType::U64 | InterfaceType::F64 => &CanonicalAbiInfo::SCALAR8,
             InterfaceType::String | InterfaceType::List(_) => &CanonicalAbiInfo::POINTER_PAIR,
             InterfaceType::FixedList(t) => &t.abi,
+            InterfaceType::Map(_) => &CanonicalAbiInfo::POINTER_PAIR,
             InterfaceType::Record(t) => &t.abi,
             InterfaceType::Tuple(t) => &t.abi,
             InterfaceType::Variant(t) => &t.abi,
@@ -106,6 +109,21 @@ impl InterfaceType {
     /// `list<element, len>`.
     pub fn fixed_list(element: InterfaceType, len: u32) -> InterfaceType {
         InterfaceType::FixedList(Arc::new(FixedListType::new(element, len)))
+    }
+
+    /// `map<key, value>`.
+    pub fn map(key: InterfaceType, value: InterfaceType) -> InterfaceType {
+        InterfaceType::Map(Arc::new(MapType::new(key, value)))
+    }
+
+    /// The type whose canonical ABI this one has: `list<tuple<K, V>>` for `map<K, V>` (the
+    /// spec's `despecialize`), the type itself otherwise. Lifting, lowering and adapters
+    /// treat a map as its entry list.
+    pub fn despecialized(&self) -> &InterfaceType {
+        match self {
+            InterfaceType::Map(m) => &m.entries,
+            other => other,
+        }
     }
 
     /// `record { name: ty, ... }`.
@@ -161,6 +179,38 @@ impl ListType {
     /// The element type.
     pub fn element(&self) -> &InterfaceType {
         &self.element
+    }
+}
+
+/// `map<K, V>`: a list of key-value entries (the spec does not require keys to be unique).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MapType {
+    key: InterfaceType,
+    value: InterfaceType,
+    /// `list<tuple<K, V>>`, the map's canonical ABI.
+    entries: InterfaceType,
+}
+
+impl MapType {
+    /// A map from `key`s to `value`s.
+    pub fn new(key: InterfaceType, value: InterfaceType) -> MapType {
+        let entries = InterfaceType::list(InterfaceType::tuple([key.clone(), value.clone()]));
+        MapType { key, value, entries }
+    }
+
+    /// The key type.
+    pub fn key(&self) -> &InterfaceType {
+        &self.key
+    }
+
+    /// The value type.
+    pub fn value(&self) -> &InterfaceType {
+        &self.value
+    }
+
+    /// `list<tuple<K, V>>`: how the map is laid out and passed.
+    pub fn entries(&self) -> &InterfaceType {
+        &self.entries
     }
 }
 
@@ -469,6 +519,7 @@ impl fmt::Display for InterfaceType {
             InterfaceType::String => "string",
             InterfaceType::List(t) => return write!(f, "list<{}>", t.element),
             InterfaceType::FixedList(t) => return write!(f, "list<{}, {}>", t.element, t.len),
+            InterfaceType::Map(t) => return write!(f, "map<{}, {}>", t.key, t.value),
             InterfaceType::Record(t) => {
                 return braced(f, "record", &t.fields, |f, field| write!(f, "{}: {}", field.name, field.ty));
             }
@@ -558,6 +609,7 @@ mod tests {
     fn display_aggregates() {
         assert_eq!(T::list(T::U8).to_string(), "list<u8>");
         assert_eq!(T::fixed_list(T::U8, 4).to_string(), "list<u8, 4>");
+        assert_eq!(T::map(T::String, T::list(T::U32)).to_string(), "map<string, list<u32>>");
         let rec = T::record([("a", T::U32), ("b", T::String)]);
         assert_eq!(rec.to_string(), "record { a: u32, b: string }");
         let var = T::variant([("a", Some(T::U32)), ("b", None)]);

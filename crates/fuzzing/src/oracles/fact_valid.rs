@@ -100,7 +100,7 @@ impl AdapterCase {
 /// Whether a value of `ty` can hold a string or a list (whose contents live in memory).
 fn contains_pointers(ty: &InterfaceType) -> bool {
     match ty {
-        InterfaceType::String | InterfaceType::List(_) => true,
+        InterfaceType::String | InterfaceType::List(_) | InterfaceType::Map(_) => true,
         InterfaceType::FixedList(t) => contains_pointers(t.element()),
         InterfaceType::Record(t) => t.fields().iter().any(|f| contains_pointers(&f.ty)),
         InterfaceType::Tuple(t) => t.types().iter().any(contains_pointers),

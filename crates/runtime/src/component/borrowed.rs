@@ -158,6 +158,7 @@ pub(crate) fn lift_list_in_place<T: Lift>(
     ty: &InterfaceType,
     src: LiftSource<'_>,
 ) -> Result<Vec<T>> {
+    let ty = ty.despecialized();
     let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
     let (ptr, len) = cx.pointer_pair(src, ty)?;
     let (size, _) = check_list(cx, list.element(), ptr, len)?;
@@ -337,7 +338,7 @@ impl<T: ComponentType> ComponentType for WasmList<T> {
         InterfaceType::list(T::ty())
     }
     fn typecheck(ty: &InterfaceType) -> Result<()> {
-        match ty {
+        match ty.despecialized() {
             InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
             _ => bail!("type mismatch: expected {ty}, found a Rust list type"),
         }
@@ -352,6 +353,7 @@ impl<T: Lift> Lift for WasmList<T> {
     }
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        let ty = ty.despecialized();
         let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
         let (ptr, len) = cx.pointer_pair(src, ty)?;
         check_list(cx, list.element(), ptr, len)?;

@@ -236,6 +236,7 @@ impl Loader<'_> {
                 let len = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
                 self.list(list.element(), begin, len)?
             }
+            T::Map(map) => self.load(map.entries(), ptr)?,
             T::FixedList(list) => {
                 let size = u64::from(list.element().abi().size(w));
                 let elements = (0..u64::from(list.len())).map(|i| self.load(list.element(), ptr + i * size));
@@ -472,6 +473,7 @@ impl Storer<'_> {
                 self.uint(ptr, ps, begin)?;
                 self.uint(ptr + u64::from(ps), ps, len)
             }
+            (T::Map(map), val) => self.store(val, map.entries(), ptr),
             (T::FixedList(list), Val::List(elements)) => {
                 let size = u64::from(list.element().abi().size(w));
                 for (i, e) in elements.iter().enumerate() {
@@ -661,6 +663,7 @@ impl Storer<'_> {
                 let (ptr, len) = self.list(list.element(), elements)?;
                 out.extend([ptr, len]);
             }
+            (T::Map(map), val) => self.lower(val, map.entries(), out)?,
             (T::FixedList(list), Val::List(elements)) => {
                 for e in elements {
                     self.lower(e, list.element(), out)?;
@@ -753,6 +756,7 @@ impl Loader<'_> {
                 let len = self.next_ptr(flat)?;
                 self.list(list.element(), ptr, len)?
             }
+            T::Map(map) => self.lift(map.entries(), flat)?,
             T::FixedList(list) => {
                 Val::List((0..list.len()).map(|_| self.lift(list.element(), flat)).collect::<Result<_>>()?)
             }

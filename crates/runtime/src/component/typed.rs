@@ -7,6 +7,7 @@
 //! | `bool`, `s8` .. `u64`, `f32`, `f64`, `char` | `bool`, `i8` .. `u64`, `f32`, `f64`, `char` |
 //! | `string` | `String` (both ways), `&str` and `Box<str>` (lowered only), `WasmStr` (lifted only) |
 //! | `list<T>` | `Vec<T>` (both ways), `&[T]` (lowered only), `WasmList<T>` (lifted only) |
+//! | `map<K, V>` | `HashMap<K, V>`, `BTreeMap<K, V>`, `Vec<(K, V)>` (its entries, in order) |
 //! | `option<T>` | `Option<T>` |
 //! | `result<T, E>` | `Result<T, E>`, `()` for a missing side |
 //! | `tuple<A, B, ..>` | `(A, B, ..)` |
@@ -162,6 +163,11 @@ impl Lower for Box<str> {
 fn typecheck_list_of<T: ComponentType>(ty: &InterfaceType) -> Result<()> {
     match ty {
         InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
+        // A map's value is its entry list: a list of (key, value) tuples stands for it.
+        InterfaceType::Map(m) => match m.entries() {
+            InterfaceType::List(l) => T::typecheck(l.element()).context("in the entry type of a map"),
+            _ => unreachable!("a map's entries are a list"),
+        },
         _ => bail!("type mismatch: expected {ty}, found a Rust list type"),
     }
 }
@@ -242,6 +248,54 @@ impl<T: Lift> Lift for Option<T> {
             None => Ok(None),
         })
     }
+}
+
+/// `map<K, V>` as a Rust map: lowered as its entries in the map's order, lifted by inserting
+/// the entries in order (so the last of repeated keys wins, as the spec's explainer asks of
+/// bindings that deduplicate).
+macro_rules! maps {
+    ($($map:ident, $($bound:path),*;)*) => {$(
+        impl<K: ComponentType, V: ComponentType> ComponentType for std::collections::$map<K, V> {
+            fn ty() -> InterfaceType {
+                InterfaceType::map(K::ty(), V::ty())
+            }
+            fn typecheck(ty: &InterfaceType) -> Result<()> {
+                match ty {
+                    InterfaceType::Map(m) => {
+                        K::typecheck(m.key()).context("in the key type of a map")?;
+                        V::typecheck(m.value()).context("in the value type of a map")
+                    }
+                    _ => bail!("type mismatch: expected {ty}, found a Rust map type"),
+                }
+            }
+        }
+        impl<K: Lower, V: Lower> Lower for std::collections::$map<K, V> {
+            fn to_val(&self) -> Val {
+                Val::List(self.iter().map(|(k, v)| Val::Tuple(vec![k.to_val(), v.to_val()])).collect())
+            }
+        }
+        impl<K: Lift $(+ $bound)*, V: Lift> Lift for std::collections::$map<K, V> {
+            fn from_val(val: Val) -> Result<Self> {
+                let Val::List(entries) = val else { return Err(mismatch("map", &val)) };
+                entries
+                    .into_iter()
+                    .map(|entry| match entry {
+                        Val::Tuple(kv) if kv.len() == 2 => {
+                            let mut kv = kv.into_iter();
+                            let k = K::from_val(kv.next().expect("two elements"))?;
+                            Ok((k, V::from_val(kv.next().expect("two elements"))?))
+                        }
+                        other => Err(mismatch("map entry (a 2-tuple)", &other)),
+                    })
+                    .collect()
+            }
+        }
+    )*};
+}
+
+maps! {
+    HashMap, std::hash::Hash, Eq;
+    BTreeMap, Ord;
 }
 
 /// The payload type of a side of a `result` whose Rust type is `T`: `()` stands for none.

@@ -185,6 +185,13 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
             }
             Ok(())
         }
+        (T::Map(map), Val::List(entries)) => {
+            let InterfaceType::List(list) = map.entries() else { unreachable!("a map's entries are a list") };
+            for (i, e) in entries.iter().enumerate() {
+                within(e, list.element(), || format!("entry {i} of {ty}"))?;
+            }
+            Ok(())
+        }
         (T::FixedList(list), Val::List(elements)) => {
             if elements.len() != list.len() as usize {
                 return fail(format!("expected {} elements, found {}", list.len(), elements.len()));
