@@ -1,5 +1,6 @@
 //! Integration tests of weld's embedder API and of the `weld` command (`cli.rs`).
 
+mod async_builtins;
 mod borrowed;
 mod cli;
 mod components;

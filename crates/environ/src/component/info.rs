@@ -40,6 +40,8 @@ index! {
     IntrinsicIndex;
     /// A core module of fused adapters, compiled by FACT.
     AdapterModuleIndex;
+    /// A built-in of component-model async or threads.
+    AsyncBuiltinIndex;
 }
 
 /// Where a resource type comes from.
@@ -98,6 +100,22 @@ pub enum CoreDef {
     Fused(FusedIndex),
     /// A resource intrinsic.
     Intrinsic(IntrinsicIndex),
+    /// A built-in of component-model async or threads.
+    AsyncBuiltin(AsyncBuiltinIndex),
+}
+
+/// A built-in of component-model async or threads (`task.return`, `stream.read`, ...). weld
+/// does not run async yet: such a core function checks, as each of these built-ins does
+/// first, that its instance may leave (so it traps when called from `post-return`), and
+/// otherwise fails with a message naming it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsyncBuiltin {
+    /// Its canonical name.
+    pub name: &'static str,
+    /// The component instance that defines it.
+    pub instance: RuntimeComponentInstanceIndex,
+    /// Its core function type.
+    pub ty: crate::FuncType,
 }
 
 /// A core item passed as a module import.
@@ -327,6 +345,8 @@ pub struct ComponentInfo {
     pub resources: Vec<ResourceDef>,
     /// Resource intrinsics, by index.
     pub intrinsics: Vec<Intrinsic>,
+    /// Async and threads built-ins, by index.
+    pub async_builtins: Vec<AsyncBuiltin>,
 }
 
 impl ComponentInfo {

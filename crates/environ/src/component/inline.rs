@@ -300,6 +300,13 @@ impl Inliner<'_, '_> {
                         CoreFuncDef::ResourceRep { ty } => {
                             self.intrinsic(&s, IntrinsicKind::ResourceRep, *ty, frame)?
                         }
+                        CoreFuncDef::AsyncBuiltin { name } => {
+                            let types = c.types().as_ref();
+                            let ty = types[types.core_function_at(i)].unwrap_func();
+                            let ty = crate::FuncType::from_wasmparser(ty)?;
+                            self.info.async_builtins.push(AsyncBuiltin { name, instance: frame, ty });
+                            CoreDef::AsyncBuiltin(AsyncBuiltinIndex(self.info.async_builtins.len() as u32 - 1))
+                        }
                     };
                     s.core_funcs.push(def);
                 }

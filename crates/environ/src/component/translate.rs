@@ -131,6 +131,9 @@ pub enum CoreFuncDef {
     ResourceDrop { ty: u32 },
     /// `canon resource.rep`.
     ResourceRep { ty: u32 },
+    /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...),
+    /// by its canonical name. weld translates them but does not run them yet.
+    AsyncBuiltin { name: &'static str },
 }
 
 /// How a component function is defined.
@@ -327,15 +330,71 @@ enum Frame {
     Module(usize),
 }
 
+/// The canonical name of a built-in of component-model async or threads.
+fn async_builtin_name(f: &CanonicalFunction) -> Option<&'static str> {
+    use CanonicalFunction as F;
+    Some(match f {
+        F::ThreadSpawnRef { .. } => "thread.spawn-ref",
+        F::ThreadSpawnIndirect { .. } => "thread.spawn-indirect",
+        F::ThreadAvailableParallelism => "thread.available-parallelism",
+        F::BackpressureInc => "backpressure.inc",
+        F::BackpressureDec => "backpressure.dec",
+        F::TaskReturn { .. } => "task.return",
+        F::TaskCancel => "task.cancel",
+        F::ContextGet { .. } => "context.get",
+        F::ContextSet { .. } => "context.set",
+        F::ThreadYield => "thread.yield",
+        F::SubtaskDrop => "subtask.drop",
+        F::SubtaskCancel { .. } => "subtask.cancel",
+        F::StreamNew { .. } => "stream.new",
+        F::StreamRead { .. } => "stream.read",
+        F::StreamWrite { .. } => "stream.write",
+        F::StreamCancelRead { .. } => "stream.cancel-read",
+        F::StreamCancelWrite { .. } => "stream.cancel-write",
+        F::StreamDropReadable { .. } => "stream.drop-readable",
+        F::StreamDropWritable { .. } => "stream.drop-writable",
+        F::FutureNew { .. } => "future.new",
+        F::FutureRead { .. } => "future.read",
+        F::FutureWrite { .. } => "future.write",
+        F::FutureCancelRead { .. } => "future.cancel-read",
+        F::FutureCancelWrite { .. } => "future.cancel-write",
+        F::FutureDropReadable { .. } => "future.drop-readable",
+        F::FutureDropWritable { .. } => "future.drop-writable",
+        F::ErrorContextNew { .. } => "error-context.new",
+        F::ErrorContextDebugMessage { .. } => "error-context.debug-message",
+        F::ErrorContextDrop => "error-context.drop",
+        F::WaitableSetNew => "waitable-set.new",
+        F::WaitableSetWait { .. } => "waitable-set.wait",
+        F::WaitableSetPoll { .. } => "waitable-set.poll",
+        F::WaitableSetDrop => "waitable-set.drop",
+        F::WaitableJoin => "waitable.join",
+        F::ThreadIndex => "thread.index",
+        F::ThreadNewIndirect { .. } => "thread.new-indirect",
+        F::ThreadResumeLater => "thread.resume-later",
+        F::ThreadSuspend => "thread.suspend",
+        F::ThreadSuspendThenResume => "thread.suspend-then-resume",
+        F::ThreadYieldThenResume => "thread.yield-then-resume",
+        F::ThreadSuspendThenPromote => "thread.suspend-then-promote",
+        F::ThreadYieldThenPromote => "thread.yield-then-promote",
+        _ => return None,
+    })
+}
+
 /// Validates and statically translates a component binary.
 pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<ComponentTranslation<'_>> {
-    // Maps and `implements` names are validated so that invalid uses are reported as such;
-    // a component that uses a map type is then refused when its types are converted.
+    // Async and threads are validated too, so that their built-ins can be translated (they
+    // check `may_leave`, then report that they are not supported); async lifts and lowers,
+    // and `stream`/`future` types in signatures, are refused by the inliner.
     let cm = WasmFeatures::COMPONENT_MODEL
         | WasmFeatures::CM64
         | WasmFeatures::CM_FIXED_LENGTH_LISTS
         | WasmFeatures::CM_MAP
-        | WasmFeatures::CM_IMPLEMENTS;
+        | WasmFeatures::CM_IMPLEMENTS
+        | WasmFeatures::CM_ASYNC
+        | WasmFeatures::CM_MORE_ASYNC_BUILTINS
+        | WasmFeatures::CM_ASYNC_STACKFUL
+        | WasmFeatures::CM_THREADING
+        | WasmFeatures::CM_ERROR_CONTEXT;
     let mut validator = Validator::new_with_features(features | cm);
     let mut t = ComponentTranslation { modules: Vec::new(), components: Vec::new() };
     let mut stack: Vec<Frame> = Vec::new();
@@ -507,7 +566,10 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                     CanonicalFunction::ResourceRep { resource } => {
                         c.push_core_funcs(CoreFuncDef::ResourceRep { ty: resource })
                     }
-                    other => bail!("unsupported canonical function: {other:?}"),
+                    other => match async_builtin_name(&other) {
+                        Some(name) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { name }),
+                        None => bail!("unsupported canonical function: {other:?}"),
+                    },
                 }
             }
         }

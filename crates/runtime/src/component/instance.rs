@@ -24,7 +24,8 @@ use crate::{Trap, ValRaw};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
 use weld_environ::component::info::{
-    CoreDef, CoreExport, CoreItemDef, ImportKind, ImportPath, Initializer, Intrinsic, IntrinsicKind, ResourceDef,
+    AsyncBuiltin, CoreDef, CoreExport, CoreItemDef, ImportKind, ImportPath, Initializer, Intrinsic, IntrinsicKind,
+    ResourceDef,
 };
 
 /// What a component instance owns in its store.
@@ -58,6 +59,10 @@ pub(crate) struct InstanceState {
     pub(crate) resource_types: Vec<ResourceType>,
     /// The core functions of the resource intrinsics.
     pub(crate) intrinsics: Vec<crate::Func>,
+    /// The core functions of the async and threads built-ins (see [`async_builtin_func`]).
+    pub(crate) async_builtins: Vec<crate::Func>,
+    /// The `backpressure` counter of each runtime component instance.
+    pub(crate) backpressure: Vec<u32>,
 }
 
 /// What `Func::post_return` must still do after a call.
@@ -167,6 +172,8 @@ pub(crate) fn instantiate<T: 'static>(
         handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
         resource_types,
         intrinsics: Vec::new(),
+        async_builtins: Vec::new(),
+        backpressure: vec![0; info.num_component_instances as usize],
     });
     let flags =
         (0..info.num_component_instances).map(|_| super::adapters::new_flags(store)).collect::<Result<Vec<_>>>()?;
@@ -178,6 +185,9 @@ pub(crate) fn instantiate<T: 'static>(
         .map(|i| intrinsic_func(store, index, *i, host_dtors.clone()))
         .collect::<Result<Vec<_>>>()?;
     store.opaque_mut().component_instance_mut(index).intrinsics = intrinsics;
+    let async_builtins =
+        info.async_builtins.iter().map(|b| async_builtin_func(store, index, b)).collect::<Result<Vec<_>>>()?;
+    store.opaque_mut().component_instance_mut(index).async_builtins = async_builtins;
 
     for init in &info.initializers {
         match init {
@@ -305,10 +315,50 @@ pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: usize, def: &CoreDe
         CoreDef::Fused(f) => store.opaque().component_instance(index).fused[f.0 as usize]
             .ok_or_else(|| anyhow!("bug: the adapter of fused call {} is used before its module exists", f.0)),
         CoreDef::Intrinsic(i) => Ok(store.opaque().component_instance(index).intrinsics[i.0 as usize]),
+        CoreDef::AsyncBuiltin(i) => Ok(store.opaque().component_instance(index).async_builtins[i.0 as usize]),
     }
 }
 
 /// The core function of a resource intrinsic of component instance `index`.
+/// The core function of an async or threads built-in of component instance `index`.
+///
+/// `backpressure.inc` and `backpressure.dec` keep the instance's counter as the spec says
+/// (trapping past 2^16 - 1 and below 0); with only synchronous calls nothing waits on it.
+/// weld does not run the other built-ins yet: each does what the spec's definition does first,
+/// trapping if the instance may not leave (inside `post-return`) where the spec checks that,
+/// and then fails with a message that names it.
+fn async_builtin_func<T: 'static>(
+    store: &mut StoreInner<T>,
+    index: usize,
+    builtin: &AsyncBuiltin,
+) -> Result<crate::Func> {
+    let (name, instance) = (builtin.name, builtin.instance);
+    // The spec's definitions of these read or change only the current task or instance, and
+    // do not check `may_leave`.
+    let guarded = !matches!(
+        name,
+        "context.get" | "context.set" | "backpressure.inc" | "backpressure.dec" | "thread.available-parallelism"
+    );
+    let call = move |store: &mut StoreInner<T>, _caller, _slots: &mut [ValRaw]| -> Result<()> {
+        if guarded && !store.opaque().may_leave(index, instance) {
+            return Err(Trap::CannotLeaveComponent.into());
+        }
+        let counter = &mut store.opaque_mut().component_instance_mut(index).backpressure[instance.0 as usize];
+        match name {
+            "backpressure.inc" if *counter + 1 == 1 << 16 => bail!("backpressure counter overflow"),
+            "backpressure.inc" => *counter += 1,
+            "backpressure.dec" if *counter == 0 => bail!("backpressure counter underflow"),
+            "backpressure.dec" => *counter -= 1,
+            _ => bail!(
+                "the canonical built-in `{name}` needs component-model async or threads, which weld does not \
+                 support yet"
+            ),
+        }
+        Ok(())
+    };
+    crate::Func::from_host_fn(store, &builtin.ty, Arc::new(call))
+}
+
 fn intrinsic_func<T: 'static>(
     store: &mut StoreInner<T>,
     index: usize,
