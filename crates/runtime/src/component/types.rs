@@ -6,8 +6,8 @@
 //! one environ computed (`ty.abi()` and the node types' offset accessors).
 
 pub use weld_environ::component::{
-    Case, EnumType, Field, FixedListType, FlagsType, FuncType, InterfaceType, ListType, OptionType, RecordType,
-    ResourceId, ResultType, TupleType, VariantType,
+    Case, EnumType, Field, FixedListType, FlagsType, FuncType, InterfaceType, ListType, MapType, OptionType,
+    RecordType, ResourceId, ResultType, TupleType, VariantType,
 };
 
 /// A component value type; the same tree as [`InterfaceType`].
