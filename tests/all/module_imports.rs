@@ -6,21 +6,35 @@
 use weld::component::{Component, Linker, Val};
 use weld::{Engine, Module, Store};
 
+/// The type the components below give the host's module `m`.
+macro_rules! module_type {
+    () => {
+        r#"(core type $mt (module
+             (import "host" "base" (func (result i32)))
+             (export "double" (func (param i32) (result i32)))
+             (export "mem" (memory 1))))"#
+    };
+}
+
+/// Instantiates `$m` with a `base` returning `$base`, and lifts its `double` as `run`.
+macro_rules! run_of_m {
+    ($base:literal) => {
+        concat!(
+            r#"(core module $base' (func (export "base") (result i32) (i32.const "#,
+            $base,
+            r#")))
+               (core instance $base (instantiate $base'))
+               (core instance $i (instantiate $m (with "host" (instance $base))))
+               (func (export "run") (param "x" u32) (result u32)
+                 (canon lift (core func $i "double") (memory (core memory $i "mem"))))"#
+        )
+    };
+}
+
 /// A component that imports core module `m` (exporting `double` and `mem`, importing
 /// `host::base`), instantiates it with its own `base`, and lifts `double` as `run`.
-const COMPONENT: &str = r#"
-(component
-  (core type $mt (module
-    (import "host" "base" (func (result i32)))
-    (export "double" (func (param i32) (result i32)))
-    (export "mem" (memory 1))))
-  (import "m" (core module $m (type $mt)))
-  (core module $base' (func (export "base") (result i32) (i32.const 100)))
-  (core instance $base (instantiate $base'))
-  (core instance $i (instantiate $m (with "host" (instance $base))))
-  (func (export "run") (param "x" u32) (result u32)
-    (canon lift (core func $i "double") (memory (core memory $i "mem")))))
-"#;
+const COMPONENT: &str =
+    concat!("(component ", module_type!(), r#"(import "m" (core module $m (type $mt)))"#, run_of_m!("100"), ")");
 
 /// The host's module: `double(x) = 2x + base()`.
 const MODULE: &str = r#"
@@ -79,45 +93,32 @@ fn host_module_may_import_less_and_export_more() {
 
 #[test]
 fn host_module_from_an_imported_instance() {
-    let component = r#"
-    (component
-      (core type $mt (module
-        (import "host" "base" (func (result i32)))
-        (export "double" (func (param i32) (result i32)))
-        (export "mem" (memory 1))))
-      (import "lib" (instance $lib (export "m" (core module (type $mt)))))
-      (alias export $lib "m" (core module $m))
-      (core module $base' (func (export "base") (result i32) (i32.const 7)))
-      (core instance $base (instantiate $base'))
-      (core instance $i (instantiate $m (with "host" (instance $base))))
-      (func (export "run") (param "x" u32) (result u32)
-        (canon lift (core func $i "double") (memory (core memory $i "mem")))))"#;
+    let component = concat!(
+        "(component ",
+        module_type!(),
+        r#"(import "lib" (instance $lib (export "m" (core module (type $mt)))))
+           (alias export $lib "m" (core module $m))"#,
+        run_of_m!("7"),
+        ")"
+    );
     let (mut store, instance) = instantiate_with(component, MODULE, Some("lib")).unwrap();
     assert_eq!(run(&mut store, &instance, 1), Val::U32(9));
 }
 
 #[test]
 fn host_module_passed_to_a_nested_component() {
-    let component = r#"
-    (component
-      (core type $mt (module
-        (import "host" "base" (func (result i32)))
-        (export "double" (func (param i32) (result i32)))
-        (export "mem" (memory 1))))
-      (import "m" (core module $m (type $mt)))
-      (component $inner
-        (core type $mt (module
-          (import "host" "base" (func (result i32)))
-          (export "double" (func (param i32) (result i32)))
-          (export "mem" (memory 1))))
-        (import "m" (core module $m (type $mt)))
-        (core module $base' (func (export "base") (result i32) (i32.const 1000)))
-        (core instance $base (instantiate $base'))
-        (core instance $i (instantiate $m (with "host" (instance $base))))
-        (func (export "run") (param "x" u32) (result u32)
-          (canon lift (core func $i "double") (memory (core memory $i "mem")))))
-      (instance $inner (instantiate $inner (with "m" (core module $m))))
-      (export "run" (func $inner "run")))"#;
+    let component = concat!(
+        "(component ",
+        module_type!(),
+        r#"(import "m" (core module $m (type $mt)))
+           (component $inner "#,
+        module_type!(),
+        r#"(import "m" (core module $m (type $mt)))"#,
+        run_of_m!("1000"),
+        r#")
+           (instance $inner (instantiate $inner (with "m" (core module $m))))
+           (export "run" (func $inner "run")))"#
+    );
     let (mut store, instance) = instantiate_with(component, MODULE, None).unwrap();
     assert_eq!(run(&mut store, &instance, 3), Val::U32(1006));
 }
