@@ -25,6 +25,7 @@ mod store_memory;
 mod transcode;
 mod typed;
 pub mod types;
+mod val_builders;
 pub mod values;
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! A [`Val`] carries no type of its own beyond its shape: a record is a list of named fields,
 //! a variant a case name and maybe a payload, flags the set of names that are set. Whether it
 //! fits a type is decided by [`Val::typecheck`], which lifting and lowering call before
-//! touching memory.
+//! touching memory. `Val::record`, `Val::variant`, `Val::flags`, ... (in `val_builders.rs`)
+//! build compound values checked against a type.
 //!
 //! A resource handle ([`Val::Resource`]) typechecks against any `own` or `borrow` type here;
 //! its resource type is checked when it is lowered into an instance.
