@@ -154,6 +154,15 @@ pub struct ImportPath {
     pub path: Vec<String>,
 }
 
+impl ImportPath {
+    /// The export `name` of the instance this path leads to.
+    pub fn child(&self, name: &str) -> ImportPath {
+        let mut path = self.path.clone();
+        path.push(name.to_string());
+        ImportPath { import: self.import, path }
+    }
+}
+
 /// A lifted function: its type, code and options.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiftedFunc {
@@ -204,18 +213,6 @@ pub enum CoreEntityType {
     Memory(crate::MemoryType),
     /// A global.
     Global(crate::GlobalType),
-}
-
-impl CoreEntityType {
-    /// `function`, `table`, `memory` or `global`, for messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            CoreEntityType::Func(_) => "function",
-            CoreEntityType::Table(_) => "table",
-            CoreEntityType::Memory(_) => "memory",
-            CoreEntityType::Global(_) => "global",
-        }
-    }
 }
 
 /// The type a component gives a core module that the host provides: what the component

@@ -216,11 +216,7 @@ impl Inliner<'_, '_> {
                             outer(&value.outer, *count, |o| o.modules.get(*index as usize).cloned())?
                         }
                         ModuleDef::Export { instance, name } => match &s.instances[*instance as usize] {
-                            InstanceValue::Import(path) => {
-                                let mut path = path.clone();
-                                path.path.push(name.clone());
-                                ModuleRef::Import(path)
-                            }
+                            InstanceValue::Import(path) => ModuleRef::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Module(m) => m,
                                 _ => bail!("`{name}` is not a module"),
@@ -341,9 +337,7 @@ impl Inliner<'_, '_> {
                         },
                         FuncDef::Export { instance, name } => match &s.instances[*instance as usize] {
                             InstanceValue::Import(path) => {
-                                let mut path = path.clone();
-                                path.path.push(name.clone());
-                                FuncValue::Import(path, conv.func_type(c.func_type(i))?)
+                                FuncValue::Import(path.child(name), conv.func_type(c.func_type(i))?)
                             }
                             bag => match lookup(bag, name)? {
                                 ItemValue::Func(f) => f,
@@ -361,11 +355,7 @@ impl Inliner<'_, '_> {
                         },
                         InstanceDef::Alias(j) => s.instances[*j as usize].clone(),
                         InstanceDef::Export { instance, name } => match &s.instances[*instance as usize] {
-                            InstanceValue::Import(path) => {
-                                let mut path = path.clone();
-                                path.path.push(name.clone());
-                                InstanceValue::Import(path)
-                            }
+                            InstanceValue::Import(path) => InstanceValue::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Instance(v) => v,
                                 _ => bail!("`{name}` is not an instance"),
@@ -384,35 +374,32 @@ impl Inliner<'_, '_> {
                     s.instances.push(v);
                 }
                 Def::Type(i) => {
-                    let v =
-                        match &c.types_defs[i as usize] {
-                            TypeDef::Resource { dtor } => {
-                                let dtor = dtor.map(|f| s.core_funcs[f as usize].clone());
-                                self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
-                                TypeValue::Resource(RuntimeResourceIndex(self.info.resources.len() as u32 - 1))
-                            }
-                            TypeDef::Import(j) => match import_arg(*j)? {
+                    let v = match &c.types_defs[i as usize] {
+                        TypeDef::Resource { dtor } => {
+                            let dtor = dtor.map(|f| s.core_funcs[f as usize].clone());
+                            self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
+                            TypeValue::Resource(RuntimeResourceIndex(self.info.resources.len() as u32 - 1))
+                        }
+                        TypeDef::Import(j) => {
+                            match import_arg(*j)? {
                                 ItemValue::Type(v) => v,
                                 ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
                                     if is_resource(c, i) { self.host_resource(path) } else { TypeValue::Other }
                                 }
                                 _ => bail!("argument `{}` is not a type", c.imports[*j as usize].0),
+                            }
+                        }
+                        TypeDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                            InstanceValue::Import(path) if is_resource(c, i) => self.host_resource(path.child(name)),
+                            InstanceValue::Import(_) => TypeValue::Other,
+                            bag => match lookup(bag, name)? {
+                                ItemValue::Type(v) => v,
+                                _ => bail!("`{name}` is not a type"),
                             },
-                            TypeDef::Export { instance, name } => match &s.instances[*instance as usize] {
-                                InstanceValue::Import(path) if is_resource(c, i) => {
-                                    let mut path = path.clone();
-                                    path.path.push(name.clone());
-                                    self.host_resource(path)
-                                }
-                                InstanceValue::Import(_) => TypeValue::Other,
-                                bag => match lookup(bag, name)? {
-                                    ItemValue::Type(v) => v,
-                                    _ => bail!("`{name}` is not a type"),
-                                },
-                            },
-                            TypeDef::Alias(j) => s.types[*j as usize],
-                            TypeDef::Other => TypeValue::Other,
-                        };
+                        },
+                        TypeDef::Alias(j) => s.types[*j as usize],
+                        TypeDef::Other => TypeValue::Other,
+                    };
                     if let TypeValue::Resource(r) = v
                         && let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i)
                     {
@@ -464,23 +451,14 @@ impl Inliner<'_, '_> {
         args: &HashMap<&str, &CoreInstanceValue>,
     ) -> Result<RuntimeInstanceIndex> {
         let m: &ModuleTranslation<'_> = &self.translation.modules[module.0 as usize];
-        let mut items = Vec::with_capacity(m.module.imports.len());
-        for import in &m.module.imports {
-            let instance = args
-                .get(import.module.as_str())
-                .with_context(|| format!("no instance given for the module's import `{}`", import.module))?;
-            let item = core_item(instance, &import.name)?;
-            let item = match (item, import.entity) {
-                (CoreItemDef::Export(e), EntityRef::Func(_)) => CoreItemDef::Func(CoreDef::Export(e)),
-                (item, _) => item,
-            };
-            items.push(item);
-        }
-        let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
-        self.info.num_runtime_instances += 1;
-        self.instance_exports.push(InstanceExports::Static(module));
+        let items = m
+            .module
+            .imports
+            .iter()
+            .map(|i| module_arg(args, &i.module, &i.name, matches!(i.entity, EntityRef::Func(_))))
+            .collect::<Result<_>>()?;
         self.info.initializers.push(Initializer::InstantiateModule { module, args: items });
-        Ok(index)
+        Ok(self.next_runtime_instance(InstanceExports::Static(module)))
     }
 
     /// Records the instantiation of the host's module at `import`, whose imports the
@@ -491,23 +469,22 @@ impl Inliner<'_, '_> {
         ty: CoreModuleType,
         args: &HashMap<&str, &CoreInstanceValue>,
     ) -> Result<RuntimeInstanceIndex> {
-        let mut items = Vec::with_capacity(ty.imports.len());
-        for (module, name, entity) in &ty.imports {
-            let instance = args
-                .get(module.as_str())
-                .with_context(|| format!("no instance given for the module's import `{module}`"))?;
-            let item = match (core_item(instance, name)?, entity) {
-                (CoreItemDef::Export(e), CoreEntityType::Func(_)) => CoreItemDef::Func(CoreDef::Export(e)),
-                (item, _) => item,
-            };
-            items.push(item);
-        }
+        let items = ty
+            .imports
+            .iter()
+            .map(|(module, name, entity)| module_arg(args, module, name, matches!(entity, CoreEntityType::Func(_))))
+            .collect::<Result<_>>()?;
         let ty = Arc::new(ty);
+        self.info.initializers.push(Initializer::InstantiateImportedModule { import, ty: ty.clone(), args: items });
+        Ok(self.next_runtime_instance(InstanceExports::Imported(ty)))
+    }
+
+    /// The index of the runtime core instance the initializer just recorded creates.
+    fn next_runtime_instance(&mut self, exports: InstanceExports) -> RuntimeInstanceIndex {
         let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
         self.info.num_runtime_instances += 1;
-        self.instance_exports.push(InstanceExports::Imported(ty.clone()));
-        self.info.initializers.push(Initializer::InstantiateImportedModule { import, ty, args: items });
-        Ok(index)
+        self.instance_exports.push(exports);
+        index
     }
 
     /// The runtime resource of the host import at `path`, created on first use.
@@ -604,6 +581,16 @@ fn core_item(instance: &CoreInstanceValue, name: &str) -> Result<CoreItemDef> {
             items.get(name).cloned().with_context(|| format!("no core export named `{name}`"))
         }
     }
+}
+
+/// The argument for a module's import `module::name` (a function if `func`) among the
+/// instances it is instantiated with.
+fn module_arg(args: &HashMap<&str, &CoreInstanceValue>, module: &str, name: &str, func: bool) -> Result<CoreItemDef> {
+    let instance = args.get(module).with_context(|| format!("no instance given for the module's import `{module}`"))?;
+    Ok(match core_item(instance, name)? {
+        CoreItemDef::Export(e) if func => CoreItemDef::Func(CoreDef::Export(e)),
+        item => item,
+    })
 }
 
 fn core_export(s: &Scope, (instance, name): &(u32, String)) -> Result<CoreExport> {
