@@ -10,7 +10,7 @@
 //! again, so a stale view gives wrong data or an error, never undefined behaviour.
 
 use super::canonical::{
-    self, GuestMemory, MAX_LIST_BYTE_LENGTH, StringBytes, check_align, check_bounds, read_uint, string_bytes,
+    self, GuestMemory, StringBytes, check_bounds, check_list_range, check_value_at, read_uint, string_range,
 };
 use super::func::guest_memory;
 use super::typed::{ComponentType, Lift};
@@ -80,12 +80,20 @@ impl LiftContext<'_> {
         }
     }
 
+    /// Checks that a value of `ty` at `ptr` is aligned and inside the memory.
+    fn check_value_at(&self, ty: &InterfaceType, ptr: u64) -> Result<()> {
+        check_value_at(self.mem.bytes().len(), ty, self.width(), ptr)
+    }
+
+    /// The spec's checks of `load_list_from_range`; returns the element size.
+    fn check_list_range(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<u64> {
+        check_list_range(self.mem.bytes().len(), element, self.width(), ptr, len)
+    }
+
     /// A (pointer, length) pair, as strings and lists are passed.
     fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
         if let LiftSource::Memory(ptr) = src {
-            let w = self.width();
-            check_align(ptr, ty.abi().align(w))?;
-            check_bounds(self.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
+            self.check_value_at(ty, ptr)?;
         }
         Ok((self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?))
     }
@@ -106,9 +114,8 @@ pub(crate) fn lift_tuple_elements<'s>(
             }
         }
         LiftSource::Memory(ptr) => {
+            cx.check_value_at(ty, ptr)?;
             let w = cx.width();
-            check_align(ptr, ty.abi().align(w))?;
-            check_bounds(cx.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
             for (i, (t, off)) in tuple.types().iter().zip(tuple.field_offsets(w)).enumerate() {
                 lift(cx, i, t, LiftSource::Memory(ptr + u64::from(*off)))?;
             }
@@ -141,8 +148,7 @@ pub(crate) fn lift_variant_in_place<R>(
             Ok(value)
         }
         LiftSource::Memory(ptr) => {
-            check_align(ptr, ty.abi().align(w))?;
-            check_bounds(cx.mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(w)))?;
+            cx.check_value_at(ty, ptr)?;
             let (_, layout) = canonical::variant_case(ty, 0)?;
             let case = read_uint(cx.mem.bytes(), ptr, layout.discriminant_size)?;
             let (payload, layout) = canonical::variant_case(ty, case)?;
@@ -161,20 +167,8 @@ pub(crate) fn lift_list_in_place<T: Lift>(
     let ty = ty.despecialized();
     let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
     let (ptr, len) = cx.pointer_pair(src, ty)?;
-    let (size, _) = check_list(cx, list.element(), ptr, len)?;
+    let size = cx.check_list_range(list.element(), ptr, len)?;
     (0..len).map(|i| T::lift(cx, list.element(), LiftSource::Memory(ptr + i * size))).collect()
-}
-
-/// The spec's checks of `load_list_from_range`; returns the element size and byte length.
-fn check_list(cx: &mut LiftContext<'_>, element: &InterfaceType, ptr: u64, len: u64) -> Result<(u64, u64)> {
-    let w = cx.width();
-    let size = u64::from(element.abi().size(w));
-    let Some(byte_len) = len.checked_mul(size).filter(|n| *n <= MAX_LIST_BYTE_LENGTH) else {
-        bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
-    };
-    check_align(ptr, element.abi().align(w))?;
-    check_bounds(cx.mem.bytes().len(), "list content", ptr, byte_len)?;
-    Ok((size, byte_len))
 }
 
 fn not_from_val(what: &str) -> anyhow::Error {
@@ -251,20 +245,10 @@ impl Lift for WasmStr {
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         let (ptr, units) = cx.pointer_pair(src, ty)?;
-        let w = cx.width();
-        let Some((encoding, align, byte_len)) = string_bytes(cx.opts.string_encoding, w, units) else {
-            bail!("string of {units:#x} code units is longer than {} bytes", canonical::MAX_STRING_BYTE_LENGTH)
-        };
-        check_align(ptr, align)?;
         let bytes = cx.mem.bytes();
-        let at = check_bounds(bytes.len(), "string", ptr, byte_len).map_err(|_| {
-            anyhow!(
-                "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a \
-                 memory of {} bytes",
-                bytes.len()
-            )
-        })?;
-        let raw = &bytes[at..at + byte_len as usize];
+        let (encoding, range) = string_range(bytes.len(), &cx.opts, cx.width(), ptr, units)?;
+        let byte_len = range.len() as u64;
+        let raw = &bytes[range];
         match encoding {
             StringBytes::Utf8 => canonical::validate_utf8(raw, ptr)?,
             StringBytes::Utf16 => {
@@ -356,7 +340,7 @@ impl<T: Lift> Lift for WasmList<T> {
         let ty = ty.despecialized();
         let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
         let (ptr, len) = cx.pointer_pair(src, ty)?;
-        check_list(cx, list.element(), ptr, len)?;
+        cx.check_list_range(list.element(), ptr, len)?;
         Ok(WasmList { ptr, len, element: list.element().clone(), origin: cx.origin.clone(), _marker: PhantomData })
     }
 }

@@ -65,7 +65,7 @@ pub struct Options {
 /// The spec's `MAX_STRING_BYTE_LENGTH`.
 pub(crate) const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `MAX_LIST_BYTE_LENGTH`.
-pub(crate) const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
+const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `REALLOC_I32_MAX`.
 const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
 
@@ -195,8 +195,7 @@ struct Loader<'a> {
 /// Lifts a value of type `ty` from memory at `ptr` (the spec's `load`).
 pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
     let width = width_of(mem.memory64());
-    check_align(ptr, ty.abi().align(width))?;
-    check_bounds(mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(width)))?;
+    check_value_at(mem.bytes().len(), ty, width, ptr)?;
     let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.load(ty, ptr)
 }
@@ -294,13 +293,7 @@ impl Loader<'_> {
 
     /// The spec's `load_list_from_range`.
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
-        let size = u64::from(element.abi().size(self.width));
-        let byte_len = len.checked_mul(size).filter(|n| *n <= MAX_LIST_BYTE_LENGTH);
-        let Some(byte_len) = byte_len else {
-            bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
-        };
-        check_align(ptr, element.abi().align(self.width))?;
-        check_bounds(self.mem.borrow().bytes().len(), "list content", ptr, byte_len)?;
+        let size = check_list_range(self.mem.borrow().bytes().len(), element, self.width, ptr, len)?;
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
     }
@@ -407,19 +400,57 @@ pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, ptr: u64) -> Result<St
 
 /// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
 fn load_string(bytes: &[u8], opts: &Options, width: MemoryWidth, ptr: u64, tagged_units: u64) -> Result<String> {
+    let (enc, range) = string_range(bytes.len(), opts, width, ptr, tagged_units)?;
+    decode_string(&bytes[range], enc, ptr)
+}
+
+/// The spec's checks of `load_string_from_range` before decoding: the string of
+/// `tagged_units` code units at `ptr` is within the length limit, aligned and inside a
+/// memory of `mem_len` bytes. Returns its byte encoding and the range of its bytes.
+pub(crate) fn string_range(
+    mem_len: usize,
+    opts: &Options,
+    width: MemoryWidth,
+    ptr: u64,
+    tagged_units: u64,
+) -> Result<(StringBytes, std::ops::Range<usize>)> {
     let Some((enc, align, byte_len)) = string_bytes(opts.string_encoding, width, tagged_units) else {
         bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes")
     };
     check_align(ptr, align)?;
-    let at = match check_bounds(bytes.len(), "string", ptr, byte_len) {
-        Ok(at) => at,
-        Err(_) => bail!(
+    let Ok(at) = check_bounds(mem_len, "string", ptr, byte_len) else {
+        bail!(
             "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a memory \
-             of {} bytes",
-            bytes.len()
-        ),
+             of {mem_len} bytes"
+        )
     };
-    decode_string(&bytes[at..at + byte_len as usize], enc, ptr)
+    Ok((enc, at..at + byte_len as usize))
+}
+
+/// The spec's checks of `load_list_from_range` before loading: `len` elements of `element`
+/// at `ptr` are within the length limit, aligned and inside a memory of `mem_len` bytes.
+/// Returns the element size.
+pub(crate) fn check_list_range(
+    mem_len: usize,
+    element: &InterfaceType,
+    width: MemoryWidth,
+    ptr: u64,
+    len: u64,
+) -> Result<u64> {
+    let size = u64::from(element.abi().size(width));
+    let Some(byte_len) = len.checked_mul(size).filter(|n| *n <= MAX_LIST_BYTE_LENGTH) else {
+        bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
+    };
+    check_align(ptr, element.abi().align(width))?;
+    check_bounds(mem_len, "list content", ptr, byte_len)?;
+    Ok(size)
+}
+
+/// Checks that a value of `ty` at `ptr` is aligned and inside a memory of `mem_len` bytes.
+pub(crate) fn check_value_at(mem_len: usize, ty: &InterfaceType, width: MemoryWidth, ptr: u64) -> Result<()> {
+    check_align(ptr, ty.abi().align(width))?;
+    check_bounds(mem_len, "value", ptr, u64::from(ty.abi().size(width)))?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
