@@ -7,10 +7,13 @@
 //! The spec's `canon lower` traps when the caller may not leave its instance (during its
 //! `post-return`); that is checked first.
 
+use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
 use super::canonical;
 use super::func::{guest_memory, params_tuple, read_flat};
 use super::linker::{HostCallKind, HostFunc, RawParams};
+use super::typed::tuple_elements;
 use super::types::FuncType;
+use super::types::InterfaceType;
 use super::values::Val;
 use crate::store::StoreInner;
 use crate::{Trap, ValRaw, ValType};
@@ -49,21 +52,19 @@ pub(crate) fn lower_import<T: 'static>(
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         let params_end = flat.len() - usize::from(sig.results_in_memory);
+        let tuple = params_tuple(&ty);
+        let raw = RawParams {
+            instance,
+            options: &options,
+            ty: &tuple,
+            flat: &flat[..params_end],
+            in_memory: sig.params_in_memory,
+        };
         let called = match &host.call {
-            HostCallKind::InPlace(call) => {
-                let tuple = params_tuple(&ty);
-                let raw = RawParams {
-                    instance,
-                    options: &options,
-                    ty: &tuple,
-                    flat: &flat[..params_end],
-                    in_memory: sig.params_in_memory,
-                };
-                // The outer error is a failure to lift the parameters, the inner one the host's.
-                call(&mut *store, raw, &mut results)?
-            }
+            // The outer error is a failure to lift the parameters, the inner one the host's.
+            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results)?,
             HostCallKind::Vals(call) => {
-                let params = lift_params(store, instance, &options, &ty, &flat, sig.params_in_memory)?;
+                let params = tuple_elements(lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))?);
                 call(&mut *store, &params, &mut results)
             }
         };
@@ -86,24 +87,19 @@ pub(crate) fn lower_import<T: 'static>(
     crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
 }
 
-/// Lifts a lowered import's parameters as `Val`s, from flat values or from the caller's memory.
-fn lift_params<T>(
+/// Lifts a lowered import's parameters `raw` from the caller with `lift`, given their tuple
+/// type and where they are (flat values, or the caller's memory past `MAX_FLAT_PARAMS`).
+pub(crate) fn lift_params<T, R>(
     store: &mut StoreInner<T>,
-    instance: usize,
-    options: &Options,
-    ty: &FuncType,
-    flat: &[u64],
-    in_memory: bool,
-) -> Result<Vec<Val>> {
-    let (mut mem, opts) = guest_memory(store, instance, options);
-    let params = if in_memory {
-        match canonical::load(&mut mem, &opts, &params_tuple(ty), flat[0])? {
-            Val::Tuple(items) => items,
-            _ => unreachable!("a tuple type loads as a tuple"),
-        }
+    raw: &RawParams<'_>,
+    lift: impl FnOnce(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<R>,
+) -> Result<R> {
+    let origin = MemoryOrigin { store: store.opaque().id(), instance: raw.instance, options: raw.options.clone() };
+    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options);
+    let mut cx = LiftContext { mem: &mut mem, opts, origin };
+    if raw.in_memory {
+        lift(&mut cx, raw.ty, LiftSource::Memory(raw.flat[0]))
     } else {
-        let mut it = flat.iter().copied();
-        ty.param_types().map(|t| canonical::lift_flat(&mut mem, &opts, t, &mut it)).collect::<Result<Vec<_>>>()?
-    };
-    Ok(params)
+        lift(&mut cx, raw.ty, LiftSource::Flat(&mut raw.flat.iter().copied()))
+    }
 }

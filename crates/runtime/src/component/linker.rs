@@ -4,8 +4,7 @@
 //! `instance.rs`; this module only stores them.
 
 use super::Component;
-use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
-use super::func::guest_memory;
+use super::host::lift_params;
 use super::instance::{Instance, instantiate};
 use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
@@ -75,18 +74,6 @@ pub(crate) enum Definition<T> {
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType, Arc<HostDtor<T>>),
     Module(Module),
-}
-
-/// Lifts a host function's parameters from the caller, in place.
-fn lift_params_in_place<T, P: Lift>(store: &mut StoreInner<T>, raw: &RawParams<'_>) -> Result<P> {
-    let origin = MemoryOrigin { store: store.opaque().id(), instance: raw.instance, options: raw.options.clone() };
-    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options);
-    let mut cx = LiftContext { mem: &mut mem, opts, origin };
-    if raw.in_memory {
-        P::lift(&mut cx, raw.ty, LiftSource::Memory(raw.flat[0]))
-    } else {
-        P::lift(&mut cx, raw.ty, LiftSource::Flat(&mut raw.flat.iter().copied()))
-    }
 }
 
 impl<T> Definition<T> {
@@ -218,7 +205,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         let call = if Params::IN_PLACE {
             HostCallKind::InPlace(Arc::new(
                 move |store: &mut StoreInner<T>, raw: RawParams<'_>, results: &mut [Val]| {
-                    let params = lift_params_in_place::<T, Params>(store, &raw)?;
+                    let params = lift_params(store, &raw, |cx, ty, src| Params::lift(cx, ty, src))?;
                     Ok(finish(store, params, results))
                 },
             ))
