@@ -319,7 +319,6 @@ pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: usize, def: &CoreDe
     }
 }
 
-/// The core function of a resource intrinsic of component instance `index`.
 /// The core function of an async or threads built-in of component instance `index`.
 ///
 /// `backpressure.inc` and `backpressure.dec` keep the instance's counter as the spec says
@@ -359,6 +358,7 @@ fn async_builtin_func<T: 'static>(
     crate::Func::from_host_fn(store, &builtin.ty, Arc::new(call))
 }
 
+/// The core function of a resource intrinsic of component instance `index`.
 fn intrinsic_func<T: 'static>(
     store: &mut StoreInner<T>,
     index: usize,
