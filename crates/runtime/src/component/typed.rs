@@ -63,8 +63,14 @@ pub trait Lift: ComponentType + Sized {
     /// guest memory and their containers lift in place.
     #[doc(hidden)]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        Self::from_val(cx.lift_val(ty, src)?)
+        lift_through_val(cx, ty, src)
     }
+}
+
+/// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when
+/// they hold no view of guest memory.
+fn lift_through_val<T: Lift>(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<T> {
+    T::from_val(cx.lift_val(ty, src)?)
 }
 
 /// A tuple used as a parameter list or as results.
@@ -196,7 +202,7 @@ impl<T: Lift> Lift for Vec<T> {
     }
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { Self::from_val(cx.lift_val(ty, src)?) }
+        if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { lift_through_val(cx, ty, src) }
     }
 }
 impl<T: ComponentType> ComponentType for &[T] {
@@ -241,7 +247,7 @@ impl<T: Lift> Lift for Option<T> {
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         if !T::IN_PLACE {
-            return Self::from_val(cx.lift_val(ty, src)?);
+            return lift_through_val(cx, ty, src);
         }
         lift_variant_in_place(cx, ty, src, |cx, _, payload, src| match payload {
             Some(p) => T::lift(cx, p, src).map(Some),
@@ -358,7 +364,7 @@ impl<T: Lift + 'static, E: Lift + 'static> Lift for Result<T, E> {
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         if !Self::IN_PLACE {
-            return Self::from_val(cx.lift_val(ty, src)?);
+            return lift_through_val(cx, ty, src);
         }
         lift_variant_in_place(cx, ty, src, |cx, case, payload, src| match (case, payload) {
             (0, Some(p)) => T::lift(cx, p, src).map(Ok),
@@ -414,7 +420,7 @@ macro_rules! tuples {
             #[allow(unused_mut, unused_variables, unreachable_code, clippy::let_unit_value)]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
                 if !Self::IN_PLACE {
-                    return Self::from_val(cx.lift_val(ty, src)?);
+                    return lift_through_val(cx, ty, src);
                 }
                 let mut out: ($(Option<$t>,)*) = ($(None::<$t>,)*);
                 lift_tuple_elements(cx, ty, src, |cx, i, t, src| {
