@@ -4,7 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use weld_fuzzing::oracles::{CallOutcome, CoreCase, CoreOutcome, CoreValue, TrapKind, core_differential, engine, weld_outcome};
+use weld_fuzzing::oracles::{
+    CallOutcome, CoreCase, CoreEngine, CoreOutcome, CoreValue, TrapKind, core_differential, engine, run_case,
+    weld_outcome,
+};
 
 fuzz_target!(|data: &[u8]| {
     let data = weld_fuzzing::fuzz_input(data);
@@ -36,47 +39,50 @@ fn wasmi_engine() -> wasmi::Engine {
     wasmi::Engine::new(&config)
 }
 
-fn wasmi_outcome(case: &CoreCase) -> CoreOutcome {
-    let engine = wasmi_engine();
-    let mut outcome = CoreOutcome::default();
-    let mut store = wasmi::Store::new(&engine, ());
-    let instance = wasmi::Module::new(&engine, &case.wasm[..])
-        .and_then(|module| wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module));
-    let instance = match instance {
-        Ok(instance) => instance,
-        Err(e) => {
-            outcome.instantiated = Some(wasmi_error(&e));
-            return outcome;
-        }
-    };
-    outcome.instantiated = Some(CallOutcome::Returned(Vec::new()));
-    for (name, args) in &case.calls {
-        let func = instance.get_func(&store, name).expect("the case's functions are exported");
-        let ty = func.ty(&store);
+/// wasmi with one store per case.
+struct Wasmi {
+    engine: wasmi::Engine,
+    store: wasmi::Store<()>,
+}
+
+impl CoreEngine for Wasmi {
+    type Instance = wasmi::Instance;
+
+    fn instantiate(&mut self, wasm: &[u8]) -> Result<wasmi::Instance, CallOutcome> {
+        wasmi::Module::new(&self.engine, wasm)
+            .and_then(|module| wasmi::Linker::<()>::new(&self.engine).instantiate_and_start(&mut self.store, &module))
+            .map_err(|e| wasmi_error(&e))
+    }
+
+    fn call(&mut self, instance: &wasmi::Instance, name: &str, args: &[CoreValue]) -> CallOutcome {
+        let func = instance.get_func(&self.store, name).expect("the case's functions are exported");
+        let ty = func.ty(&self.store);
         let params: Vec<wasmi::Val> = args.iter().zip(ty.params()).map(|(a, t)| to_wasmi(*a, *t)).collect();
         let mut results: Vec<wasmi::Val> = ty.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
-        let call = match func.call(&mut store, &params, &mut results) {
+        match func.call(&mut self.store, &params, &mut results) {
             Ok(()) => CallOutcome::Returned(results.iter().map(from_wasmi).collect()),
             Err(e) => wasmi_error(&e),
-        };
-        let overflow = call == CallOutcome::Trapped(TrapKind::StackOverflow);
-        outcome.calls.push(call);
-        if overflow {
-            return outcome;
         }
     }
-    let exports: Vec<(String, wasmi::Extern)> =
-        instance.exports(&store).map(|e| (e.name().to_string(), e.into_extern())).collect();
-    for (name, export) in exports {
-        if let Some(memory) = export.clone().into_memory() {
-            let data = memory.data(&store);
-            outcome.memories.push((name.clone(), data.len() as u64, weld_fuzzing::oracles::core_diff::hash_bytes(data)));
-        }
-        if let Some(global) = export.into_global() {
-            outcome.globals.push((name, from_wasmi(&global.get(&store))));
+
+    fn exports(&mut self, instance: &wasmi::Instance, out: &mut CoreOutcome) {
+        let exports: Vec<(String, wasmi::Extern)> =
+            instance.exports(&self.store).map(|e| (e.name().to_string(), e.into_extern())).collect();
+        for (name, export) in exports {
+            if let Some(memory) = export.clone().into_memory() {
+                out.push_memory(name.clone(), memory.data(&self.store));
+            }
+            if let Some(global) = export.into_global() {
+                out.globals.push((name, from_wasmi(&global.get(&self.store))));
+            }
         }
     }
-    outcome
+}
+
+fn wasmi_outcome(case: &CoreCase) -> CoreOutcome {
+    let engine = wasmi_engine();
+    let store = wasmi::Store::new(&engine, ());
+    run_case(&mut Wasmi { engine, store }, case)
 }
 
 fn wasmi_error(e: &wasmi::Error) -> CallOutcome {

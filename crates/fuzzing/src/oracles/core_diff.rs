@@ -189,43 +189,91 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
 }
 
-/// Runs `case` on weld with `engine`.
-pub fn weld_outcome(engine: &Engine, case: &CoreCase) -> CoreOutcome {
+/// An engine a [`CoreCase`] runs on: [`run_case`] drives it the same way whichever it is.
+pub trait CoreEngine {
+    /// An instance of the case's module.
+    type Instance;
+    /// Compiles and instantiates `wasm` (running its start function); the error is the
+    /// outcome of the failed instantiation.
+    fn instantiate(&mut self, wasm: &[u8]) -> Result<Self::Instance, CallOutcome>;
+    /// Calls the exported function `name` with `args`.
+    fn call(&mut self, instance: &Self::Instance, name: &str, args: &[CoreValue]) -> CallOutcome;
+    /// The exported memories (name and contents) and globals (name and value).
+    fn exports(&mut self, instance: &Self::Instance, out: &mut CoreOutcome);
+}
+
+/// Runs `case` on `engine`: instantiation, then the calls up to the first stack overflow,
+/// then (if none overflowed) the exported memories and globals.
+pub fn run_case<E: CoreEngine>(engine: &mut E, case: &CoreCase) -> CoreOutcome {
     let mut outcome = CoreOutcome::default();
-    let mut store = Store::new(engine, ());
-    let instance = match Module::from_binary(engine, &case.wasm).and_then(|m| Instance::new(&mut store, &m, &[])) {
+    let instance = match engine.instantiate(&case.wasm) {
         Ok(instance) => instance,
-        Err(e) => {
-            outcome.instantiated = Some(weld_error(&e));
+        Err(failed) => {
+            outcome.instantiated = Some(failed);
             return outcome;
         }
     };
     outcome.instantiated = Some(CallOutcome::Returned(Vec::new()));
     for (name, args) in &case.calls {
-        let func = instance.get_func(&store, name).expect("the case's functions are exported");
-        let ty = func.ty(&store);
-        let params: Vec<Val> = args.iter().zip(ty.params()).map(|(a, t)| to_weld(*a, t)).collect();
-        let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
-        let call = match func.call(&mut store, &params, &mut results) {
-            Ok(()) => CallOutcome::Returned(results.iter().map(from_weld).collect()),
-            Err(e) => weld_error(&e),
-        };
+        let call = engine.call(&instance, name, args);
         let overflow = call == CallOutcome::Trapped(TrapKind::StackOverflow);
         outcome.calls.push(call);
         if overflow {
             return outcome;
         }
     }
-    for (name, export) in instance.exports(&store) {
-        if let Some(memory) = export.clone().into_memory() {
-            let data = memory.data(&store);
-            outcome.memories.push((name.clone(), data.len() as u64, hash_bytes(data)));
-        }
-        if let Some(global) = export.into_global() {
-            outcome.globals.push((name, from_weld(&global.get(&store))));
+    engine.exports(&instance, &mut outcome);
+    outcome
+}
+
+impl CoreOutcome {
+    /// Records the exported memory `name` with contents `data`.
+    pub fn push_memory(&mut self, name: String, data: &[u8]) {
+        self.memories.push((name, data.len() as u64, hash_bytes(data)));
+    }
+}
+
+/// weld with one store per case.
+struct WeldEngine {
+    engine: Engine,
+    store: Store<()>,
+}
+
+impl CoreEngine for WeldEngine {
+    type Instance = Instance;
+
+    fn instantiate(&mut self, wasm: &[u8]) -> Result<Instance, CallOutcome> {
+        Module::from_binary(&self.engine, wasm)
+            .and_then(|m| Instance::new(&mut self.store, &m, &[]))
+            .map_err(|e| weld_error(&e))
+    }
+
+    fn call(&mut self, instance: &Instance, name: &str, args: &[CoreValue]) -> CallOutcome {
+        let func = instance.get_func(&self.store, name).expect("the case's functions are exported");
+        let ty = func.ty(&self.store);
+        let params: Vec<Val> = args.iter().zip(ty.params()).map(|(a, t)| to_weld(*a, t)).collect();
+        let mut results: Vec<Val> = ty.results().map(Val::default_for).collect();
+        match func.call(&mut self.store, &params, &mut results) {
+            Ok(()) => CallOutcome::Returned(results.iter().map(from_weld).collect()),
+            Err(e) => weld_error(&e),
         }
     }
-    outcome
+
+    fn exports(&mut self, instance: &Instance, out: &mut CoreOutcome) {
+        for (name, export) in instance.exports(&self.store) {
+            if let Some(memory) = export.clone().into_memory() {
+                out.push_memory(name.clone(), memory.data(&self.store));
+            }
+            if let Some(global) = export.into_global() {
+                out.globals.push((name, from_weld(&global.get(&self.store))));
+            }
+        }
+    }
+}
+
+/// Runs `case` on weld with `engine`.
+pub fn weld_outcome(engine: &Engine, case: &CoreCase) -> CoreOutcome {
+    run_case(&mut WeldEngine { engine: engine.clone(), store: Store::new(engine, ()) }, case)
 }
 
 fn weld_error(e: &anyhow::Error) -> CallOutcome {

@@ -19,7 +19,9 @@ pub mod echo;
 pub mod fact_valid;
 pub mod fused;
 
-pub use core_diff::{CallOutcome, CoreCase, CoreOutcome, CoreValue, TrapKind, core_differential, weld_outcome};
+pub use core_diff::{
+    CallOutcome, CoreCase, CoreEngine, CoreOutcome, CoreValue, TrapKind, core_differential, run_case, weld_outcome,
+};
 pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
 pub use fact_valid::{AdapterCase, adapter_component, fact_valid};
 pub use fused::{FusedCase, Side, fact_roundtrip, fused_component};
