@@ -125,6 +125,11 @@ struct RunCommand {
     /// no parentheses, each argument is one WAVE value.
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
+    /// Provides a component for one of the component's component imports:
+    /// `NAME=FILE` (.wasm or .wat), where NAME is the import's name, or
+    /// `INSTANCE#NAME` for a component exported by an imported instance. Repeatable.
+    #[arg(long = "component", value_name = "NAME=FILE")]
+    components: Vec<String>,
     #[command(flatten)]
     codegen: CodegenOptions,
 }
@@ -280,14 +285,22 @@ fn run(cmd: RunCommand) -> Result<ExitCode> {
 fn run_component(cmd: &RunCommand, engine: &Engine, binary: &[u8]) -> Result<ExitCode> {
     let file = cmd.file.display();
     let component = component::Component::new(engine, binary).with_context(|| format!("failed to compile {file}"))?;
-    let imports: Vec<String> = component.imports().into_iter().map(|(name, what)| format!("{name} ({what})")).collect();
+    let linker = provided_components(engine, &cmd.components)?;
+    let imports: Vec<String> = component
+        .imports()
+        .into_iter()
+        .filter(|(name, what)| !(what == "component" || what == "instance") || !linker_defines(&cmd.components, name))
+        .map(|(name, what)| format!("{name} ({what})"))
+        .collect();
     if !imports.is_empty() {
-        bail!("`weld run` only runs components without imports, but {file} imports: {}", imports.join(", "));
+        bail!(
+            "`weld run` only runs components whose imports are components given with --component, \
+             but {file} imports: {}",
+            imports.join(", ")
+        );
     }
     let mut store = Store::new(engine, ());
-    let instance = component::Linker::new(engine)
-        .instantiate(&mut store, &component)
-        .context("failed to instantiate the component")?;
+    let instance = linker.instantiate(&mut store, &component).context("failed to instantiate the component")?;
     let exports = || {
         let list: Vec<String> =
             instance.exported_functions(&store).iter().map(|(name, ty)| format!("\n  {name}: {ty}")).collect();
@@ -331,6 +344,31 @@ fn run_component(cmd: &RunCommand, engine: &Engine, binary: &[u8]) -> Result<Exi
     }
     func.post_return(&mut store).with_context(|| format!("the post-return function of `{name}` failed"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A linker defining the components that `--component NAME=FILE` options give.
+fn provided_components(engine: &Engine, options: &[String]) -> Result<component::Linker<()>> {
+    let mut linker = component::Linker::new(engine);
+    for option in options {
+        let (name, file) =
+            option.split_once('=').ok_or_else(|| anyhow!("--component `{option}` is not of the form NAME=FILE"))?;
+        let bytes = std::fs::read(file).with_context(|| format!("failed to read {file} (--component {name})"))?;
+        let provided = component::Component::new(engine, bytes)
+            .with_context(|| format!("failed to compile {file} (--component {name})"))?;
+        let mut parts: Vec<&str> = name.split('#').collect();
+        let last = parts.pop().unwrap_or_default();
+        let mut place = linker.root();
+        for part in parts {
+            place = place.into_instance(part)?;
+        }
+        place.component(last, &provided)?;
+    }
+    Ok(linker)
+}
+
+/// Whether a `--component` option defines something under the root import `name`.
+fn linker_defines(options: &[String], name: &str) -> bool {
+    options.iter().filter_map(|o| o.split_once('=')).any(|(n, _)| n.split('#').next() == Some(name))
 }
 
 /// `n` and `what`, with an `s` unless `n` is 1.

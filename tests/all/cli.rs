@@ -180,6 +180,32 @@ fn run_goes_through_a_transcoding_adapter() {
 }
 
 #[test]
+fn run_provides_components_for_component_imports() {
+    let call = ["--invoke", "measure(\"héllo ☃\")"];
+    let out = weld(&[&["run", "examples/measure.wat", "--component", "units=examples/units.wat"][..], &call].concat());
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(out.stdout, "(10, 7)\n");
+
+    let missing = weld(&[&["run", "examples/measure.wat"][..], &call].concat());
+    assert!(!missing.success);
+    assert_eq!(
+        missing.stderr,
+        "error: `weld run` only runs components whose imports are components given with --component, \
+         but examples/measure.wat imports: units (component)\n"
+    );
+    let wrong =
+        weld(&[&["run", "examples/measure.wat", "--component", "units=examples/greet.wat"][..], &call].concat());
+    assert!(!wrong.success);
+    assert!(
+        wrong.stderr.contains("the component provided for import `units` has no export named `units`"),
+        "{}",
+        wrong.stderr
+    );
+    let malformed = weld(&[&["run", "examples/measure.wat", "--component", "units"][..], &call].concat());
+    assert_eq!(malformed.stderr, "error: --component `units` is not of the form NAME=FILE\n");
+}
+
+#[test]
 fn adapters_prints_each_adapter_with_its_types_and_options() {
     let out = weld(&["adapters", "examples/fused.wat"]);
     assert!(out.success, "{}", out.stderr);

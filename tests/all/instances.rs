@@ -121,7 +121,10 @@ fn exports_are_listed_in_order() {
 fn components_are_not_mistaken_for_modules() {
     let engine = Engine::default();
     let err = Module::new(&engine, "(component)").unwrap_err();
-    assert_eq!(err.to_string(), "expected a core module, found a component (running components is not supported yet)");
+    assert_eq!(
+        err.to_string(),
+        "expected a core module, found a component (compile it with `weld::component::Component::new`)"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod async_builtins;
 mod borrowed;
 mod cli;
+mod component_imports;
 mod components;
 mod config;
 mod derive;

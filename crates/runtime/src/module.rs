@@ -43,7 +43,9 @@ impl Module {
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         if wasmparser::Parser::is_component(bytes) {
-            anyhow::bail!("expected a core module, found a component (running components is not supported yet)");
+            anyhow::bail!(
+                "expected a core module, found a component (compile it with `weld::component::Component::new`)"
+            );
         }
         let translation = weld_environ::translate_module(bytes, engine.config().features)?;
         Module::from_translation(engine, translation)

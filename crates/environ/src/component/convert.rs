@@ -43,23 +43,67 @@ pub struct TypeConverter<'a> {
     resources: HashMap<wasmparser::component_types::ResourceId, ResourceId>,
     /// Whether every resource must have been bound (the inliner's mode).
     strict: bool,
+    /// While [`TypeConverter::check_func_type`] converts: the resources not bound yet, in the
+    /// order met, each standing for `ResourceId(UNBOUND + i)`.
+    unbound: Option<Vec<wasmparser::component_types::ResourceId>>,
 }
+
+/// The first id given to an unbound resource while checking a function type.
+const UNBOUND: u32 = 1 << 31;
 
 impl<'a> TypeConverter<'a> {
     /// A converter over `types`.
     pub fn new(types: TypesRef<'a>) -> Self {
-        TypeConverter { types, resources: HashMap::new(), strict: false }
+        TypeConverter { types, resources: HashMap::new(), strict: false, unbound: None }
     }
 
     /// A converter over `types` in which every resource must be bound with
     /// [`TypeConverter::bind`] before a type using it is converted.
     pub fn strict(types: TypesRef<'a>) -> Self {
-        TypeConverter { types, resources: HashMap::new(), strict: true }
+        TypeConverter { types, resources: HashMap::new(), strict: true, unbound: None }
+    }
+
+    /// The type information it converts from.
+    pub fn types(&self) -> TypesRef<'a> {
+        self.types
+    }
+
+    /// The id wasmparser's resource `r` is bound to, if it is.
+    pub fn bound(&self, r: wasmparser::component_types::ResourceId) -> Option<ResourceId> {
+        self.resources.get(&r).copied()
     }
 
     /// Makes wasmparser's resource `r` convert to `id`.
     pub fn bind(&mut self, r: wasmparser::component_types::ResourceId, id: ResourceId) {
         self.resources.insert(r, id);
+    }
+
+    /// Checks that function type `id`, as this component declares it, is `actual`, the type of
+    /// the function it really gets (from another component). Component types must be equal;
+    /// a resource this converter has not bound yet matches whichever resource `actual` has at
+    /// that place (the same one everywhere), and is bound to it if the check passes.
+    pub fn check_func_type(&mut self, id: ComponentFuncTypeId, actual: &FuncType) -> Result<()> {
+        self.unbound = Some(Vec::new());
+        let expected = self.func_type(id);
+        let unbound = self.unbound.take().unwrap_or_default();
+        let expected = expected?;
+        let mut found: Vec<Option<ResourceId>> = vec![None; unbound.len()];
+        let mut same_resource = |e: ResourceId, a: ResourceId| {
+            if e.0 < UNBOUND {
+                return e == a;
+            }
+            let slot = &mut found[(e.0 - UNBOUND) as usize];
+            *slot.get_or_insert(a) == a
+        };
+        if !expected.matches(actual, &mut same_resource) {
+            bail!("expected `{expected}`, found `{actual}`");
+        }
+        for (r, id) in unbound.into_iter().zip(found) {
+            if let Some(id) = id {
+                self.bind(r, id);
+            }
+        }
+        Ok(())
     }
 
     /// Converts a function type.
@@ -120,6 +164,13 @@ impl<'a> TypeConverter<'a> {
     fn resource(&mut self, r: wasmparser::component_types::ResourceId) -> Result<ResourceId> {
         if let Some(id) = self.resources.get(&r) {
             return Ok(*id);
+        }
+        if let Some(unbound) = &mut self.unbound {
+            let i = unbound.iter().position(|u| *u == r).unwrap_or_else(|| {
+                unbound.push(r);
+                unbound.len() - 1
+            });
+            return Ok(ResourceId(UNBOUND + i as u32));
         }
         if self.strict {
             bail!("a handle names a resource type weld could not trace to its definition");

@@ -307,6 +307,8 @@ pub enum ImportKind {
     Instance,
     /// A core module (checked against its type when instantiated).
     Module,
+    /// A component, which the host provides and the importing component instantiates.
+    Component,
     /// Something weld does not support importing yet.
     Unsupported(&'static str),
 }

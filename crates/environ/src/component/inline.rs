@@ -11,13 +11,20 @@
 //! followed through imports, exports and aliases like other items, so that a handle type in
 //! any function signature names the runtime resource it really is. Core modules the host
 //! provides are instantiated by name against the type the instantiating component gives them.
-//! Value imports, component imports and async functions are reported as unsupported.
+//!
+//! A component the host provides for a component import is inlined like a nested component:
+//! its static translation (another [`Source`]) is run with the arguments the importing
+//! component gives it, so calls between the two are fused calls like any other. Since it was
+//! validated apart from the component that imports it, every function crossing between the
+//! two is checked against the type the receiving side declares, with
+//! [`TypeConverter::check_func_type`]. Value imports and async functions are reported as
+//! unsupported.
 
 use super::convert::{TypeConverter, core_module_type};
 use super::info::*;
 use super::translate::*;
 use super::types::{FuncType, ResourceId};
-use crate::{EntityRef, ModuleTranslation};
+use crate::{EntityRef, Module};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -31,6 +38,15 @@ enum FuncValue {
     Import(ImportPath, FuncType),
 }
 
+impl FuncValue {
+    fn ty(&self) -> &FuncType {
+        match self {
+            FuncValue::Lifted(f) => &f.ty,
+            FuncValue::Import(_, ty) => ty,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum CoreInstanceValue {
     Runtime(RuntimeInstanceIndex),
@@ -41,6 +57,12 @@ enum CoreInstanceValue {
 enum InstanceValue {
     Import(ImportPath),
     Bag(IndexMap<String, ItemValue>),
+    /// An instance of a component the host provided for the named import: a bag whose
+    /// items messages attribute to it.
+    Provided {
+        import: Rc<str>,
+        exports: IndexMap<String, ItemValue>,
+    },
 }
 
 /// Where the exports of a runtime core instance are known from.
@@ -55,6 +77,8 @@ enum InstanceExports {
 /// A component definition closed over the modules and components visible where it was defined.
 #[derive(Clone, Debug)]
 struct ComponentValue {
+    /// The binary it is defined in (an index into the inliner's sources).
+    source: usize,
     index: StaticComponentIndex,
     outer: Rc<OuterScope>,
 }
@@ -99,8 +123,32 @@ struct Scope {
     types: Vec<TypeValue>,
 }
 
-struct Inliner<'a, 'data> {
-    translation: &'a ComponentTranslation<'data>,
+/// One binary the inliner reads: its components (the first is its root) and the description
+/// of each of its core modules, in its own numbering.
+#[derive(Clone)]
+pub struct Source<'a> {
+    /// The components of the binary.
+    pub components: &'a [StaticComponent],
+    /// Its core modules.
+    pub modules: Vec<&'a Module>,
+}
+
+/// What [`inline_linked`] flattens: the root component's binary, the binaries of the
+/// components the host provides, and which import each of those is provided for.
+pub struct InlineInput<'a> {
+    /// The binaries; the root component is the root of `sources[0]`.
+    pub sources: Vec<Source<'a>>,
+    /// For each component import of the root (a root import, or an export of an imported
+    /// instance), the source whose root component the host provides for it.
+    pub provided: HashMap<ImportPath, usize>,
+}
+
+struct Inliner<'a> {
+    sources: &'a [Source<'a>],
+    /// The number of the first core module of each source: modules are numbered across all
+    /// sources, in order, in [`ModuleRef::Static`] and the initializers.
+    first_module: Vec<u32>,
+    provided: &'a HashMap<ImportPath, usize>,
     info: ComponentInfo,
     /// What each runtime instance's exports are known from.
     instance_exports: Vec<InstanceExports>,
@@ -110,10 +158,28 @@ struct Inliner<'a, 'data> {
     host_resources: HashMap<ImportPath, RuntimeResourceIndex>,
 }
 
-/// Flattens a statically translated component.
+/// Flattens a statically translated component that imports no component.
 pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
+    let source = Source {
+        components: &translation.components,
+        modules: translation.modules.iter().map(|m| &m.module).collect(),
+    };
+    inline_linked(&InlineInput { sources: vec![source], provided: HashMap::new() })
+}
+
+/// Flattens the root component of `input.sources[0]`, inlining the components the host
+/// provides for its component imports.
+pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
+    let mut first_module = Vec::with_capacity(input.sources.len());
+    let mut next = 0;
+    for source in &input.sources {
+        first_module.push(next);
+        next += source.modules.len() as u32;
+    }
     let mut inliner = Inliner {
-        translation,
+        sources: &input.sources,
+        first_module,
+        provided: &input.provided,
         info: ComponentInfo::default(),
         instance_exports: Vec::new(),
         memories: HashMap::new(),
@@ -121,22 +187,23 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
         post_returns: HashMap::new(),
         host_resources: HashMap::new(),
     };
-    let root = &translation.components[0];
+    let root = &input.sources[0].components[0];
     for (name, item) in &root.imports {
         let kind = match item {
             // The type is converted when the inliner reaches the import, once the resources
             // it may name are known.
             ComponentItem::Func(_) => ImportKind::Func(FuncType { params: Vec::new(), result: None }),
             ComponentItem::Instance(_) => ImportKind::Instance,
-            ComponentItem::Type(t) if is_resource(root, *t) => ImportKind::Resource,
+            ComponentItem::Type(t) if root.is_resource(*t) => ImportKind::Resource,
             ComponentItem::Type(_) => ImportKind::Type,
             ComponentItem::Module(_) => ImportKind::Module,
-            ComponentItem::Component(_) => ImportKind::Unsupported("component"),
+            ComponentItem::Component(_) => ImportKind::Component,
             ComponentItem::Value(_) => ImportKind::Unsupported("value"),
         };
         inliner.info.imports.insert(name.clone(), kind);
     }
-    let root_value = ComponentValue { index: StaticComponentIndex(0), outer: Rc::new(OuterScope::default()) };
+    let root_value =
+        ComponentValue { source: 0, index: StaticComponentIndex(0), outer: Rc::new(OuterScope::default()) };
     let exports = inliner.run(&root_value, None, None)?;
     for (name, item) in exports {
         if let Some(export) = root_export(item).with_context(|| format!("export `{name}`"))? {
@@ -147,11 +214,42 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
     Ok(inliner.info)
 }
 
+/// The component imports of `root`: its imports of components, and the components that its
+/// imported instances export (at any depth). The host must provide a component for each
+/// before the root can be flattened with [`inline_linked`].
+pub fn component_imports(root: &StaticComponent) -> Vec<ImportPath> {
+    use wasmparser::component_types::ComponentEntityType as E;
+    fn walk(types: wasmparser::types::TypesRef<'_>, ty: &E, path: ImportPath, out: &mut Vec<ImportPath>) {
+        match ty {
+            E::Component(_) => out.push(path),
+            E::Instance(id) => {
+                for (name, export) in &types[*id].exports {
+                    walk(types, &export.ty, path.child(name), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let types = root.types().as_ref();
+    let mut out = Vec::new();
+    for (i, (_, item)) in root.imports.iter().enumerate() {
+        let path = ImportPath { import: ImportIndex(i as u32), path: Vec::new() };
+        match item {
+            ComponentItem::Component(_) => out.push(path),
+            ComponentItem::Instance(index) => {
+                walk(types, &E::Instance(types.component_instance_at(*index)), path, &mut out)
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn root_export(item: ItemValue) -> Result<Option<Export>> {
     Ok(Some(match item {
         ItemValue::Func(FuncValue::Lifted(f)) => Export::Func(f),
         ItemValue::Func(FuncValue::Import(..)) => bail!("re-exporting a host import is not supported yet"),
-        ItemValue::Instance(InstanceValue::Bag(items)) => {
+        ItemValue::Instance(InstanceValue::Bag(items) | InstanceValue::Provided { exports: items, .. }) => {
             let mut map = IndexMap::new();
             for (name, item) in items {
                 if let Some(e) = root_export(item)? {
@@ -166,7 +264,7 @@ fn root_export(item: ItemValue) -> Result<Option<Export>> {
     }))
 }
 
-impl Inliner<'_, '_> {
+impl<'a> Inliner<'a> {
     /// Runs component `value` with `args` (None for the root, whose imports come from the host)
     /// and returns its exports.
     fn run(
@@ -175,7 +273,7 @@ impl Inliner<'_, '_> {
         args: Option<&HashMap<String, ItemValue>>,
         parent: Option<RuntimeComponentInstanceIndex>,
     ) -> Result<Vec<(String, ItemValue)>> {
-        let c = &self.translation.components[value.index.0 as usize];
+        let c: &'a StaticComponent = &self.sources[value.source].components[value.index.0 as usize];
         let mut conv = TypeConverter::strict(c.types().as_ref());
         let mut s = Scope::default();
         let frame = RuntimeComponentInstanceIndex(self.info.num_component_instances);
@@ -197,7 +295,9 @@ impl Inliner<'_, '_> {
             match *def {
                 Def::Module(i) => {
                     let m = match &c.modules[i as usize] {
-                        ModuleDef::Static(m) => ModuleRef::Static(*m),
+                        ModuleDef::Static(m) => {
+                            ModuleRef::Static(StaticModuleIndex(self.first_module[value.source] + m.0))
+                        }
                         ModuleDef::Alias(j) => s.modules[*j as usize].clone(),
                         ModuleDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Module(m) => m,
@@ -219,7 +319,7 @@ impl Inliner<'_, '_> {
                             InstanceValue::Import(path) => ModuleRef::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Module(m) => m,
-                                _ => bail!("`{name}` is not a module"),
+                                _ => bail!("`{name}`{} is not a module", of(bag)),
                             },
                         },
                     };
@@ -327,7 +427,12 @@ impl Inliner<'_, '_> {
                         }),
                         FuncDef::Alias(j) => s.funcs[*j as usize].clone(),
                         FuncDef::Import(j) => match import_arg(*j)? {
-                            ItemValue::Func(f) => f,
+                            ItemValue::Func(f) => {
+                                conv.check_func_type(c.func_type(i), f.ty()).with_context(|| {
+                                    format!("argument `{}` has the wrong type", c.imports[*j as usize].0)
+                                })?;
+                                f
+                            }
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
                                 let ty = conv.func_type(c.func_type(i))?;
                                 self.info.imports[*j as usize] = ImportKind::Func(ty.clone());
@@ -340,8 +445,12 @@ impl Inliner<'_, '_> {
                                 FuncValue::Import(path.child(name), conv.func_type(c.func_type(i))?)
                             }
                             bag => match lookup(bag, name)? {
-                                ItemValue::Func(f) => f,
-                                _ => bail!("`{name}` is not a function"),
+                                ItemValue::Func(f) => {
+                                    conv.check_func_type(c.func_type(i), f.ty())
+                                        .with_context(|| format!("export `{name}`{} has the wrong type", of(bag)))?;
+                                    f
+                                }
+                                _ => bail!("`{name}`{} is not a function", of(bag)),
                             },
                         },
                     };
@@ -358,7 +467,7 @@ impl Inliner<'_, '_> {
                             InstanceValue::Import(path) => InstanceValue::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Instance(v) => v,
-                                _ => bail!("`{name}` is not an instance"),
+                                _ => bail!("`{name}`{} is not an instance", of(bag)),
                             },
                         },
                         InstanceDef::FromExports(items) => InstanceValue::Bag(
@@ -368,7 +477,19 @@ impl Inliner<'_, '_> {
                             let callee = s.components[*component as usize].clone();
                             let args: HashMap<String, ItemValue> =
                                 args.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect();
-                            InstanceValue::Bag(self.run(&callee, Some(&args), Some(frame))?.into_iter().collect())
+                            let exports = self.run(&callee, Some(&args), Some(frame));
+                            let provided = self.provided.iter().find(|(_, s)| **s == callee.source);
+                            match provided {
+                                // The root of a provided component's source.
+                                Some((path, _)) if callee.index.0 == 0 => {
+                                    let import: Rc<str> = self.import_name(path).into();
+                                    let exports = exports.with_context(|| {
+                                        format!("instantiating the component provided for import `{import}`")
+                                    })?;
+                                    InstanceValue::Provided { import, exports: exports.into_iter().collect() }
+                                }
+                                _ => InstanceValue::Bag(exports?.into_iter().collect()),
+                            }
                         }
                     };
                     s.instances.push(v);
@@ -380,29 +501,48 @@ impl Inliner<'_, '_> {
                             self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
                             TypeValue::Resource(RuntimeResourceIndex(self.info.resources.len() as u32 - 1))
                         }
-                        TypeDef::Import(j) => {
-                            match import_arg(*j)? {
-                                ItemValue::Type(v) => v,
-                                ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
-                                    if is_resource(c, i) { self.host_resource(path) } else { TypeValue::Other }
+                        TypeDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Type(v) => v,
+                            ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                match already_bound(&conv, c, i) {
+                                    Some(v) => v,
+                                    None if c.is_resource(i) => self.host_resource(path),
+                                    None => TypeValue::Other,
                                 }
-                                _ => bail!("argument `{}` is not a type", c.imports[*j as usize].0),
                             }
-                        }
+                            _ => bail!("argument `{}` is not a type", c.imports[*j as usize].0),
+                        },
                         TypeDef::Export { instance, name } => match &s.instances[*instance as usize] {
-                            InstanceValue::Import(path) if is_resource(c, i) => self.host_resource(path.child(name)),
+                            InstanceValue::Import(path) if c.is_resource(i) => match already_bound(&conv, c, i) {
+                                Some(v) => v,
+                                None => self.host_resource(path.child(name)),
+                            },
                             InstanceValue::Import(_) => TypeValue::Other,
                             bag => match lookup(bag, name)? {
                                 ItemValue::Type(v) => v,
-                                _ => bail!("`{name}` is not a type"),
+                                _ => bail!("`{name}`{} is not a type", of(bag)),
                             },
                         },
                         TypeDef::Alias(j) => s.types[*j as usize],
                         TypeDef::Other => TypeValue::Other,
                     };
-                    if let TypeValue::Resource(r) = v
-                        && let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i)
-                    {
+                    if let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i) {
+                        // Only a component validated apart (one the host provides) can give a
+                        // type that is not a resource, or another resource than the one its
+                        // functions were found to use, where a resource type is declared.
+                        let type_name = || match &c.types_defs[i as usize] {
+                            TypeDef::Import(j) => format!("`{}`", c.imports[*j as usize].0),
+                            TypeDef::Export { instance, name } => {
+                                format!("`{name}`{}", of(&s.instances[*instance as usize]))
+                            }
+                            _ => format!("type {i}"),
+                        };
+                        let TypeValue::Resource(r) = v else {
+                            bail!("{} is not a resource type", type_name());
+                        };
+                        if conv.bound(id.resource()).is_some_and(|b| b != ResourceId(r.0)) {
+                            bail!("{} is not the resource type the functions using it have", type_name());
+                        }
                         conv.bind(id.resource(), ResourceId(r.0));
                     }
                     s.types.push(v);
@@ -410,6 +550,7 @@ impl Inliner<'_, '_> {
                 Def::Component(i) => {
                     let v = match &c.components[i as usize] {
                         ComponentDef::Static(index) => ComponentValue {
+                            source: value.source,
                             index: *index,
                             outer: Rc::new(OuterScope {
                                 modules: s.modules.clone(),
@@ -419,8 +560,11 @@ impl Inliner<'_, '_> {
                         },
                         ComponentDef::Alias(j) => s.components[*j as usize].clone(),
                         ComponentDef::Import(j) => match import_arg(*j)? {
-                            ItemValue::Component(v) if args.is_some() => v,
-                            _ => bail!("importing components from the host is not supported yet"),
+                            ItemValue::Component(v) => v,
+                            ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                self.provided_component(&path)?
+                            }
+                            _ => bail!("argument `{}` is not a component", c.imports[*j as usize].0),
                         },
                         ComponentDef::Outer { count: 0, index } => s
                             .components
@@ -430,12 +574,13 @@ impl Inliner<'_, '_> {
                         ComponentDef::Outer { count, index } => {
                             outer(&value.outer, *count, |o| o.components.get(*index as usize).cloned())?
                         }
-                        ComponentDef::Export { instance, name } => {
-                            match lookup(&s.instances[*instance as usize], name)? {
+                        ComponentDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                            InstanceValue::Import(path) => self.provided_component(&path.child(name))?,
+                            bag => match lookup(bag, name)? {
                                 ItemValue::Component(v) => v,
-                                _ => bail!("`{name}` is not a component"),
-                            }
-                        }
+                                _ => bail!("`{name}`{} is not a component", of(bag)),
+                            },
+                        },
                     };
                     s.components.push(v);
                 }
@@ -450,9 +595,8 @@ impl Inliner<'_, '_> {
         module: StaticModuleIndex,
         args: &HashMap<&str, &CoreInstanceValue>,
     ) -> Result<RuntimeInstanceIndex> {
-        let m: &ModuleTranslation<'_> = &self.translation.modules[module.0 as usize];
+        let m: &Module = self.module(module);
         let items = m
-            .module
             .imports
             .iter()
             .map(|i| module_arg(args, &i.module, &i.name, matches!(i.entity, EntityRef::Func(_))))
@@ -485,6 +629,31 @@ impl Inliner<'_, '_> {
         self.info.num_runtime_instances += 1;
         self.instance_exports.push(exports);
         index
+    }
+
+    /// The description of core module `index` (numbered across sources).
+    fn module(&self, index: StaticModuleIndex) -> &'a Module {
+        let source = self.first_module.partition_point(|first| *first <= index.0) - 1;
+        self.sources[source].modules[(index.0 - self.first_module[source]) as usize]
+    }
+
+    /// The component the host provides for the component import at `path`.
+    fn provided_component(&self, path: &ImportPath) -> Result<ComponentValue> {
+        match self.provided.get(path) {
+            Some(source) => Ok(ComponentValue {
+                source: *source,
+                index: StaticComponentIndex(0),
+                outer: Rc::new(OuterScope::default()),
+            }),
+            None => bail!("no component was provided for the component import `{}`", self.import_name(path)),
+        }
+    }
+
+    /// The full name of a root import path, for messages.
+    fn import_name(&self, path: &ImportPath) -> String {
+        let root = &self.sources[0].components[0];
+        let first = root.imports.get(path.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
+        std::iter::once(first).chain(path.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
     }
 
     /// The runtime resource of the host import at `path`, created on first use.
@@ -552,7 +721,7 @@ impl Inliner<'_, '_> {
     fn is_memory64(&self, export: &CoreExport) -> bool {
         match &self.instance_exports[export.instance.0 as usize] {
             InstanceExports::Static(module) => {
-                let module = &self.translation.modules[module.0 as usize].module;
+                let module = self.module(*module);
                 match module.exports.get(&export.name) {
                     Some(EntityRef::Memory(m)) => module.memories[*m].memory64,
                     _ => false,
@@ -600,10 +769,33 @@ fn core_export(s: &Scope, (instance, name): &(u32, String)) -> Result<CoreExport
     }
 }
 
+/// ` of the component provided for import `x`` for an instance of one, nothing otherwise.
+fn of(instance: &InstanceValue) -> String {
+    match instance {
+        InstanceValue::Provided { import, .. } => format!(" of the component provided for import `{import}`"),
+        _ => String::new(),
+    }
+}
+
 fn lookup(instance: &InstanceValue, name: &str) -> Result<ItemValue> {
     match instance {
         InstanceValue::Bag(items) => items.get(name).cloned().with_context(|| format!("no export named `{name}`")),
+        InstanceValue::Provided { import, exports } => exports
+            .get(name)
+            .cloned()
+            .with_context(|| format!("the component provided for import `{import}` has no export named `{name}`")),
         InstanceValue::Import(_) => bail!("using `{name}` of a host instance this way is not supported yet"),
+    }
+}
+
+/// The resource that type `ty` of `c` is already known to be: a type the host provides may
+/// be declared equal (`eq`) to one imported before it, and is then that resource.
+fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Option<TypeValue> {
+    match c.types().as_ref().component_any_type_at(ty) {
+        ComponentAnyTypeId::Resource(id) => {
+            conv.bound(id.resource()).map(|r| TypeValue::Resource(RuntimeResourceIndex(r.0)))
+        }
+        _ => None,
     }
 }
 
@@ -616,11 +808,6 @@ fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
         ComponentItem::Type(i) => ItemValue::Type(s.types[i as usize]),
         ComponentItem::Value(_) => ItemValue::Value,
     }
-}
-
-/// Whether type `ty` of component `c` is a resource type.
-fn is_resource(c: &StaticComponent, ty: u32) -> bool {
-    matches!(c.types().as_ref().component_any_type_at(ty), ComponentAnyTypeId::Resource(_))
 }
 
 #[cfg(test)]

@@ -191,7 +191,8 @@ pub enum TypeDef {
     Export { instance: u32, name: String },
     /// The same type as the one at this index (an export makes such an alias).
     Alias(u32),
-    /// Any other type, or an outer alias (which cannot name a resource).
+    /// Any other type, or an outer alias from an enclosing component (which cannot name a
+    /// resource).
     Other,
 }
 
@@ -309,6 +310,11 @@ impl StaticComponent {
     /// The type information of this component.
     pub fn types(&self) -> &Types {
         self.types.as_ref().expect("types are recorded when the component ends")
+    }
+
+    /// Whether type `ty` of this component is a resource type.
+    pub fn is_resource(&self, ty: u32) -> bool {
+        matches!(self.types().as_ref().component_any_type_at(ty), ComponentAnyTypeId::Resource(_))
     }
 
     /// The type of the function at index `func`, as wasmparser knows it.
@@ -642,6 +648,9 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
         ComponentAlias::Outer { kind, count, index } => match kind {
             ComponentOuterAliasKind::CoreModule => c.push_modules(ModuleDef::Outer { count, index }),
             ComponentOuterAliasKind::Component => c.push_components(ComponentDef::Outer { count, index }),
+            // `outer 0` is this component's own type, possibly a resource; validation keeps
+            // resources from being aliased across a component boundary.
+            ComponentOuterAliasKind::Type if count == 0 => c.push_types(TypeDef::Alias(index)),
             ComponentOuterAliasKind::Type => c.push_types(TypeDef::Other),
             ComponentOuterAliasKind::CoreType => {}
         },

@@ -101,6 +101,75 @@ impl InterfaceType {
         }
     }
 
+    /// Whether `self` and `other` are the same type up to resources: every pair of handles
+    /// at the same place (both `own` or both `borrow`) is passed to `resources`, which says
+    /// whether those two resources may stand for each other. Labels, lengths and the presence
+    /// of payloads must be equal, as component type equality requires.
+    pub fn matches(&self, other: &InterfaceType, resources: &mut dyn FnMut(ResourceId, ResourceId) -> bool) -> bool {
+        use InterfaceType as T;
+        fn all(
+            a: impl ExactSizeIterator<Item = Option<InterfaceType>>,
+            b: impl ExactSizeIterator<Item = Option<InterfaceType>>,
+            resources: &mut dyn FnMut(ResourceId, ResourceId) -> bool,
+        ) -> bool {
+            a.len() == b.len()
+                && a.zip(b).all(|pair| match pair {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => a.matches(&b, resources),
+                    _ => false,
+                })
+        }
+        match (self, other) {
+            (T::Own(a), T::Own(b)) | (T::Borrow(a), T::Borrow(b)) => resources(*a, *b),
+            (T::List(a), T::List(b)) => a.element.matches(&b.element, resources),
+            (T::FixedList(a), T::FixedList(b)) => a.len == b.len && a.element.matches(&b.element, resources),
+            (T::Map(a), T::Map(b)) => a.key.matches(&b.key, resources) && a.value.matches(&b.value, resources),
+            (T::Record(a), T::Record(b)) => {
+                a.fields.iter().map(|f| &f.name).eq(b.fields.iter().map(|f| &f.name))
+                    && all(
+                        a.fields.iter().map(|f| Some(f.ty.clone())),
+                        b.fields.iter().map(|f| Some(f.ty.clone())),
+                        resources,
+                    )
+            }
+            (T::Tuple(a), T::Tuple(b)) => {
+                all(a.types.iter().cloned().map(Some), b.types.iter().cloned().map(Some), resources)
+            }
+            (T::Variant(a), T::Variant(b)) => {
+                a.cases.iter().map(|c| &c.name).eq(b.cases.iter().map(|c| &c.name))
+                    && all(a.cases.iter().map(|c| c.ty.clone()), b.cases.iter().map(|c| c.ty.clone()), resources)
+            }
+            (T::Option(a), T::Option(b)) => a.some.matches(&b.some, resources),
+            (T::Result(a), T::Result(b)) => {
+                all([a.ok.clone(), a.err.clone()].into_iter(), [b.ok.clone(), b.err.clone()].into_iter(), resources)
+            }
+            (T::Enum(a), T::Enum(b)) => a.names == b.names,
+            (T::Flags(a), T::Flags(b)) => a.names == b.names,
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b) && a.is_scalar(),
+        }
+    }
+
+    /// Whether this is a type without parts (bool, numbers, char, string).
+    fn is_scalar(&self) -> bool {
+        use InterfaceType as T;
+        matches!(
+            self,
+            T::Bool
+                | T::S8
+                | T::U8
+                | T::S16
+                | T::U16
+                | T::S32
+                | T::U32
+                | T::S64
+                | T::U64
+                | T::F32
+                | T::F64
+                | T::Char
+                | T::String
+        )
+    }
+
     /// `list<element>`.
     pub fn list(element: InterfaceType) -> InterfaceType {
         InterfaceType::List(Arc::new(ListType::new(element)))
@@ -459,6 +528,18 @@ pub struct FuncType {
 }
 
 impl FuncType {
+    /// Whether `self` and `other` are the same function type up to resources (see
+    /// [`InterfaceType::matches`]); parameter names must be equal.
+    pub fn matches(&self, other: &FuncType, resources: &mut dyn FnMut(ResourceId, ResourceId) -> bool) -> bool {
+        self.params.len() == other.params.len()
+            && self.params.iter().zip(&other.params).all(|((an, at), (bn, bt))| an == bn && at.matches(bt, resources))
+            && match (&self.result, &other.result) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.matches(b, resources),
+                _ => false,
+            }
+    }
+
     /// The parameter types, in order.
     pub fn param_types(&self) -> impl ExactSizeIterator<Item = &InterfaceType> + Clone {
         self.params.iter().map(|(_, ty)| ty)

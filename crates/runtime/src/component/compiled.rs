@@ -1,18 +1,31 @@
-//! `Component`: a compiled component. Compiling translates the binary, flattens its nested
-//! instantiations into initializers (weld-environ's inliner) and compiles every core module in
-//! it. The exported functions are numbered once here, so that a component `Func` is a small
-//! copyable index.
+//! `Component`: a compiled component. Compiling translates the binary and compiles every core
+//! module in it; flattening its nested instantiations into initializers (weld-environ's
+//! inliner) and compiling the fused adapters gives a [`LinkedComponent`], what instances run.
+//!
+//! A component that imports no component is flattened once, when it is compiled. One that
+//! imports components is flattened when it is instantiated, with the components the linker
+//! provides inlined into it (from their own static translations, which every `Component`
+//! keeps for that): calls between them are then fused calls like any other. The last few
+//! flattenings are cached by the identity of the provided components.
+//!
+//! The exported functions are numbered once per flattening, so that a component `Func` is a
+//! small copyable index.
 
 use crate::{Engine, Module};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use weld_environ::component::convert::TypeConverter;
 use weld_environ::component::info::{
-    AdapterModuleIndex, ComponentInfo, Export, ImportKind, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
+    AdapterModuleIndex, ComponentInfo, Export, ImportPath, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
 };
-use weld_environ::component::translate::StaticModuleIndex;
-use weld_environ::component::{inline::inline, translate::translate_component};
+use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
+use weld_environ::component::translate::{ComponentItem, StaticComponent, StaticModuleIndex, translate_component};
 use weld_fact::AdapterModuleCode;
+
+/// How many flattenings with different provided components a component keeps.
+const LINK_CACHE_SIZE: usize = 8;
 
 /// A compiled component.
 #[derive(Clone)]
@@ -22,6 +35,29 @@ pub struct Component {
 
 struct ComponentInner {
     engine: Engine,
+    /// The static translation of every component in the binary (the root first): what the
+    /// inliner reads, for this component and wherever it is provided for a component import.
+    statics: Vec<StaticComponent>,
+    /// The binary's core modules, compiled, in the binary's order.
+    modules: Vec<Module>,
+    /// The root's component imports, which a linker must provide.
+    component_imports: Vec<ImportPath>,
+    /// The flattened component, if it imports no component.
+    linked: Option<Arc<LinkedComponent>>,
+    /// Flattenings with provided components, oldest first.
+    links: Mutex<Vec<Link>>,
+}
+
+/// A flattening of a component with the components provided for its component imports.
+struct Link {
+    provided: Vec<Component>,
+    linked: Arc<LinkedComponent>,
+}
+
+/// A component with every import of a component resolved: the flattened plan, the core
+/// modules its initializers name (its own, then those of the provided components) and the
+/// adapter modules FACT generated for it, compiled.
+pub(crate) struct LinkedComponent {
     info: ComponentInfo,
     modules: Vec<Module>,
     /// Every exported lifted function, numbered in export order (nested instances included).
@@ -66,7 +102,8 @@ fn number_exports(exports: &IndexMap<String, Export>, lifted: &mut Vec<LiftedFun
 
 impl std::fmt::Debug for Component {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Component").field("exports", &self.inner.info.exports.keys()).finish_non_exhaustive()
+        let exports: Vec<&str> = self.inner.statics[0].exports.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Component").field("exports", &exports).finish_non_exhaustive()
     }
 }
 
@@ -80,13 +117,196 @@ impl Component {
     /// Compiles a component from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let translation = translate_component(bytes, engine.config().features)?;
-        let info = inline(&translation)?;
+        let statics = translation.components;
         let modules = translation
             .modules
             .into_iter()
             .enumerate()
             .map(|(i, m)| Module::from_translation(engine, m).with_context(|| format!("compiling core module {i}")))
             .collect::<Result<Vec<_>>>()?;
+        let component_imports = component_imports(&statics[0]);
+        let linked = if component_imports.is_empty() {
+            let source = Source { components: &statics, modules: modules.iter().map(Module::env).collect() };
+            let input = InlineInput { sources: vec![source], provided: HashMap::new() };
+            Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone())?))
+        } else {
+            None
+        };
+        Ok(Component {
+            inner: Arc::new(ComponentInner {
+                engine: engine.clone(),
+                statics,
+                modules,
+                component_imports,
+                linked,
+                links: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The flattened component, with `provide` giving the component for each component
+    /// import: it gets the name of the root import, the export names leading from it to
+    /// the component, and the import's full name for messages.
+    pub(crate) fn link(
+        &self,
+        mut provide: impl FnMut(&str, &[String], &str) -> Result<Component>,
+    ) -> Result<Arc<LinkedComponent>> {
+        if let Some(linked) = &self.inner.linked {
+            return Ok(linked.clone());
+        }
+        let mut provided = Vec::with_capacity(self.inner.component_imports.len());
+        for path in &self.inner.component_imports {
+            let name = self.import_name(path);
+            let root = &self.inner.statics[0].imports[path.import.0 as usize].0;
+            let c = provide(root, &path.path, &name)?;
+            if !Engine::same(&c.inner.engine, &self.inner.engine) {
+                bail!("the component provided for import `{name}` was compiled with a different engine");
+            }
+            provided.push(c);
+        }
+        let same = |a: &[Component], b: &[Component]| a.iter().zip(b).all(|(a, b)| Arc::ptr_eq(&a.inner, &b.inner));
+        let mut links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(link) = links.iter().find(|l| same(&l.provided, &provided)) {
+            return Ok(link.linked.clone());
+        }
+        // Each distinct provided component is one more source, its modules numbered after
+        // those of the sources before it.
+        let mut distinct: Vec<&Component> = vec![self];
+        let mut source_of = HashMap::new();
+        for (path, c) in self.inner.component_imports.iter().zip(&provided) {
+            let source = match distinct.iter().position(|d| Arc::ptr_eq(&d.inner, &c.inner)) {
+                Some(i) => i,
+                None => {
+                    distinct.push(c);
+                    distinct.len() - 1
+                }
+            };
+            source_of.insert(path.clone(), source);
+        }
+        let sources = distinct
+            .iter()
+            .map(|c| Source {
+                components: &c.inner.statics,
+                modules: c.inner.modules.iter().map(Module::env).collect(),
+            })
+            .collect();
+        let modules = distinct.iter().flat_map(|c| c.inner.modules.iter().cloned()).collect();
+        let input = InlineInput { sources, provided: source_of };
+        let linked = Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules)?);
+        if links.len() == LINK_CACHE_SIZE {
+            links.remove(0);
+        }
+        links.push(Link { provided, linked: linked.clone() });
+        Ok(linked)
+    }
+
+    /// The full name of an import path (`instance/name`), for messages.
+    fn import_name(&self, path: &ImportPath) -> String {
+        let root = &self.inner.statics[0];
+        let first = root.imports.get(path.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
+        std::iter::once(first).chain(path.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+    }
+
+    /// The engine it was compiled with.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The number of core modules compiled for it.
+    pub fn num_core_modules(&self) -> usize {
+        self.inner.modules.len()
+    }
+
+    /// Whether it imports components, which a linker must provide. Such a component is
+    /// flattened, and its adapters compiled, when it is instantiated with them; until then it
+    /// reports no fused calls and no adapter modules.
+    pub fn imports_components(&self) -> bool {
+        self.inner.linked.is_none()
+    }
+
+    /// The number of component-to-component calls that need a fused adapter.
+    pub fn num_fused_calls(&self) -> usize {
+        self.inner.linked.as_ref().map_or(0, |l| l.info.fused.len())
+    }
+
+    /// The adapter modules as core wasm, each with a description of the fused calls it
+    /// implements (for `weld adapters`).
+    pub fn adapter_modules(&self) -> Vec<(Vec<u8>, Vec<String>)> {
+        let Some(linked) = &self.inner.linked else { return Vec::new() };
+        linked
+            .adapters
+            .iter()
+            .map(|(_, code)| {
+                let about = code.adapters.iter().map(|f| weld_fact::describe(&linked.info, *f)).collect();
+                (code.wasm.clone(), about)
+            })
+            .collect()
+    }
+
+    /// The component's imports: each name with a description of what it expects.
+    pub fn imports(&self) -> Vec<(String, String)> {
+        let root = &self.inner.statics[0];
+        let mut conv = TypeConverter::new(root.types().as_ref());
+        root.imports
+            .iter()
+            .map(|(name, item)| {
+                let what = match *item {
+                    ComponentItem::Func(f) => match conv.func_type(root.func_type(f)) {
+                        Ok(ty) => ty.to_string(),
+                        Err(e) => format!("function ({e})"),
+                    },
+                    ComponentItem::Instance(_) => "instance".to_string(),
+                    ComponentItem::Component(_) => "component".to_string(),
+                    ComponentItem::Module(_) => "core module".to_string(),
+                    ComponentItem::Type(t) if root.is_resource(t) => "resource type".to_string(),
+                    ComponentItem::Type(_) => "type".to_string(),
+                    ComponentItem::Value(_) => "value (not supported yet)".to_string(),
+                };
+                (name.clone(), what)
+            })
+            .collect()
+    }
+
+    /// The component's exported functions, with nested instance exports written
+    /// `instance#name`, each with its type.
+    pub fn exported_functions(&self) -> Vec<(String, String)> {
+        use weld_environ::wasmparser::component_types::ComponentEntityType as E;
+        fn walk(conv: &mut TypeConverter<'_>, name: String, ty: &E, out: &mut Vec<(String, String)>) {
+            match ty {
+                E::Func(f) => {
+                    let ty = conv.func_type(*f).map_or_else(|e| format!("function ({e})"), |t| t.to_string());
+                    out.push((name, ty));
+                }
+                E::Instance(id) => {
+                    let types = conv.types();
+                    for (inner, item) in &types[*id].exports {
+                        walk(conv, format!("{name}#{inner}"), &item.ty, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let root = &self.inner.statics[0];
+        let types = root.types().as_ref();
+        let mut conv = TypeConverter::new(types);
+        let mut out = Vec::new();
+        for (name, item) in &root.exports {
+            let ty = match *item {
+                ComponentItem::Func(f) => E::Func(types.component_function_at(f)),
+                ComponentItem::Instance(i) => E::Instance(types.component_instance_at(i)),
+                _ => continue,
+            };
+            walk(&mut conv, name.clone(), &ty, &mut out);
+        }
+        out
+    }
+}
+
+impl LinkedComponent {
+    /// Flattens `input` and compiles its adapters; `modules` are the compiled core modules of
+    /// every source, in the inliner's numbering.
+    fn new(engine: &Engine, input: &InlineInput<'_>, modules: Vec<Module>) -> Result<LinkedComponent> {
+        let info = inline_linked(input)?;
         let adapters = (0..info.adapter_modules.len())
             .map(|i| {
                 let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
@@ -100,112 +320,36 @@ impl Component {
         let mut lifted = Vec::new();
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.iter().map(|f| info.entering_set(f.options.instance, None)).collect();
-        Ok(Component {
-            inner: Arc::new(ComponentInner {
-                engine: engine.clone(),
-                info,
-                modules,
-                lifted,
-                exports,
-                entering_sets,
-                adapters,
-            }),
-        })
+        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, adapters })
     }
 
     pub(crate) fn info(&self) -> &ComponentInfo {
-        &self.inner.info
+        &self.info
     }
 
     pub(crate) fn module(&self, index: StaticModuleIndex) -> &Module {
-        &self.inner.modules[index.0 as usize]
+        &self.modules[index.0 as usize]
     }
 
     pub(crate) fn adapter_module(&self, index: AdapterModuleIndex) -> (&Module, &AdapterModuleCode) {
-        let (m, code) = &self.inner.adapters[index.0 as usize];
+        let (m, code) = &self.adapters[index.0 as usize];
         (m, code)
     }
 
-    /// The adapter modules as core wasm, each with a description of the fused calls it
-    /// implements (for `weld adapters`).
-    pub fn adapter_modules(&self) -> Vec<(Vec<u8>, Vec<String>)> {
-        self.inner
-            .adapters
-            .iter()
-            .map(|(_, code)| {
-                let about = code.adapters.iter().map(|f| weld_fact::describe(&self.inner.info, *f)).collect();
-                (code.wasm.clone(), about)
-            })
-            .collect()
-    }
-
     pub(crate) fn lifted(&self, index: usize) -> &LiftedFunc {
-        &self.inner.lifted[index]
+        &self.lifted[index]
     }
 
     /// The instances a host call of lifted function `index` enters.
     pub(crate) fn entering_set(&self, index: usize) -> &[RuntimeComponentInstanceIndex] {
-        &self.inner.entering_sets[index]
+        &self.entering_sets[index]
     }
 
     pub(crate) fn num_lifted(&self) -> usize {
-        self.inner.lifted.len()
+        self.lifted.len()
     }
 
     pub(crate) fn export_items(&self) -> &IndexMap<String, ExportItem> {
-        &self.inner.exports
-    }
-
-    /// The engine it was compiled with.
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-
-    /// The number of core modules compiled for it.
-    pub fn num_core_modules(&self) -> usize {
-        self.inner.modules.len()
-    }
-
-    /// The number of component-to-component calls that need a fused adapter.
-    pub fn num_fused_calls(&self) -> usize {
-        self.inner.info.fused.len()
-    }
-
-    /// The component's imports: each name with a description of what it expects.
-    pub fn imports(&self) -> Vec<(String, String)> {
-        self.inner
-            .info
-            .imports
-            .iter()
-            .map(|(name, kind)| {
-                let what = match kind {
-                    ImportKind::Func(ty) => ty.to_string(),
-                    ImportKind::Instance => "instance".to_string(),
-                    ImportKind::Module => "core module".to_string(),
-                    ImportKind::Resource => "resource type".to_string(),
-                    ImportKind::Type => "type".to_string(),
-                    ImportKind::Unsupported(what) => format!("{what} (not supported yet)"),
-                };
-                (name.clone(), what)
-            })
-            .collect()
-    }
-
-    /// The component's exported functions, with nested instance exports written
-    /// `instance#name`, each with its type.
-    pub fn exported_functions(&self) -> Vec<(String, String)> {
-        fn walk(prefix: &str, exports: &indexmap::IndexMap<String, Export>, out: &mut Vec<(String, String)>) {
-            for (name, e) in exports {
-                let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}#{name}") };
-                match e {
-                    Export::Func(f) => out.push((full, f.ty.to_string())),
-                    Export::Instance(inner) => walk(&full, inner, out),
-                    Export::Module(_) => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk("", &self.inner.info.exports, &mut out);
-        out
+        &self.exports
     }
 }

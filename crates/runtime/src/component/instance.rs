@@ -11,7 +11,7 @@
 //! compiled into an adapter module; `Initializer::InstantiateAdapters` instantiates one (see
 //! `adapters.rs`).
 
-use super::compiled::{Component, ExportItem};
+use super::compiled::{Component, ExportItem, LinkedComponent};
 use super::func::Func;
 use super::host::lower_import;
 use super::linker::{Definition, HostDtor, HostFunc, Linker};
@@ -30,7 +30,8 @@ use weld_environ::component::info::{
 
 /// What a component instance owns in its store.
 pub(crate) struct InstanceState {
-    pub(crate) component: Component,
+    /// The flattened component it is an instance of.
+    pub(crate) component: Arc<LinkedComponent>,
     /// Core instances in creation order.
     pub(crate) core: Vec<crate::Instance>,
     /// Lowered host imports.
@@ -106,6 +107,15 @@ pub(crate) fn instantiate<T: 'static>(
     if !crate::Engine::same(component.engine(), store.opaque().engine()) {
         bail!("the component was compiled with a different engine than the store's");
     }
+    // Components provided for component imports are inlined first: the flattened component
+    // is what runs.
+    let component = component.link(|root, path, name| {
+        let root = linker.definitions().get(root).ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
+        match lookup(root, path, name)? {
+            Definition::Component(c) => Ok(c.clone()),
+            other => bail!("import `{name}` must be a component, but it is a {}", other.kind()),
+        }
+    })?;
     let info = component.info();
     // Every import must be defined, with the right kind, before anything runs.
     let mut imports = Vec::with_capacity(info.imports.len());
@@ -120,6 +130,7 @@ pub(crate) fn instantiate<T: 'static>(
             (ImportKind::Func(_), Definition::Func(_))
             | (ImportKind::Module, Definition::Module(_))
             | (ImportKind::Instance, Definition::Instance(_))
+            | (ImportKind::Component, Definition::Component(_))
             | (ImportKind::Resource, Definition::Resource(..)) => {}
             (ImportKind::Resource, other) => {
                 bail!("import `{name}` must be a resource type, but it is a {}", other.kind())
@@ -130,6 +141,9 @@ pub(crate) fn instantiate<T: 'static>(
             (ImportKind::Module, other) => bail!("import `{name}` must be a core module, but it is a {}", other.kind()),
             (ImportKind::Instance, other) => {
                 bail!("import `{name}` must be an instance, but it is a {}", other.kind())
+            }
+            (ImportKind::Component, other) => {
+                bail!("import `{name}` must be a component, but it is a {}", other.kind())
             }
         }
         imports.push(Some(def));
@@ -287,14 +301,19 @@ fn definition<'a, T>(
     info: &weld_environ::component::info::ComponentInfo,
     import: &ImportPath,
 ) -> Result<&'a Definition<T>> {
-    let mut def = imports[import.import.0 as usize]
+    let def = imports[import.import.0 as usize]
         .ok_or_else(|| anyhow!("import `{}` has not been defined", import_name(info, import)))?;
-    for name in &import.path {
+    lookup(def, &import.path, &import_name(info, import))
+}
+
+/// The definition at `path` inside `def`; `full_name` names the whole import in messages.
+fn lookup<'a, T>(mut def: &'a Definition<T>, path: &[String], full_name: &str) -> Result<&'a Definition<T>> {
+    for name in path {
         def = match def {
-            Definition::Instance(map) => map.get(name).ok_or_else(|| {
-                anyhow!("import `{}` has not been defined (no `{name}` in that instance)", import_name(info, import))
-            })?,
-            other => bail!("import `{}`: expected an instance, found a {}", import_name(info, import), other.kind()),
+            Definition::Instance(map) => map
+                .get(name)
+                .ok_or_else(|| anyhow!("import `{full_name}` has not been defined (no `{name}` in that instance)"))?,
+            other => bail!("import `{full_name}`: expected an instance, found a {}", other.kind()),
         };
     }
     Ok(def)
@@ -543,7 +562,7 @@ impl Instance {
     pub fn exported_functions(&self, store: impl AsContext) -> Vec<(String, super::types::FuncType)> {
         let state = self.state(store.as_context().opaque());
         fn walk(
-            c: &Component,
+            c: &LinkedComponent,
             prefix: &str,
             items: &indexmap::IndexMap<String, ExportItem>,
             out: &mut Vec<(String, super::types::FuncType)>,

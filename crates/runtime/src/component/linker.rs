@@ -1,5 +1,5 @@
 //! `Linker<T>` for components: a tree of named host definitions (functions over component
-//! values, instances nesting more definitions, core modules, resource types) that satisfies a component's
+//! values, instances nesting more definitions, core modules, components, resource types) that satisfies a component's
 //! imports when it is instantiated. Matching the definitions against the component happens in
 //! `instance.rs`; this module only stores them.
 
@@ -74,6 +74,7 @@ pub(crate) enum Definition<T> {
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType, Arc<HostDtor<T>>),
     Module(Module),
+    Component(Component),
 }
 
 impl<T> Definition<T> {
@@ -84,6 +85,7 @@ impl<T> Definition<T> {
             Definition::Instance(_) => "instance",
             Definition::Module(_) => "core module",
             Definition::Resource(..) => "resource type",
+            Definition::Component(_) => "component",
         }
     }
 }
@@ -235,6 +237,16 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     /// Defines `name` as a core module, for components that import one.
     pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
         self.insert(name, Definition::Module(module.clone()))
+    }
+
+    /// Defines `name` as a component, for components that import one. The importing
+    /// component instantiates it (as many times as it says, with the arguments it gives),
+    /// and calls between the two go through fused adapters, as between nested components.
+    /// Its imports are the importing component's arguments, never this linker's definitions.
+    /// Its type is checked where the importing component uses it: every function that
+    /// crosses between the two must have the type the receiving side declares.
+    pub fn component(&mut self, name: &str, component: &Component) -> Result<()> {
+        self.insert(name, Definition::Component(component.clone()))
     }
 
     /// The nested instance `name`, created if it does not exist.

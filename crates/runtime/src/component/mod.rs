@@ -1,5 +1,5 @@
 //! The component model on the host: compiling components ([`Component`]), linking host
-//! functions and resources ([`Linker`]), instantiating and calling them with dynamic values
+//! functions, resources, core modules and components ([`Linker`]), instantiating and calling them with dynamic values
 //! ([`Val`], [`Func`]) or Rust types ([`TypedFunc`], the [`ComponentType`], [`Lift`] and
 //! [`Lower`] traits and their derives, [`flags!`]), and the canonical ABI's lifting and
 //! lowering on the host side ([`canonical`]).

@@ -198,3 +198,79 @@ fn outer_zero_aliases_the_current_component() {
         ]
     );
 }
+
+#[test]
+fn component_imports_are_found_at_any_depth() {
+    let bytes = wat::parse_str(
+        r#"(component
+            (import "f" (func))
+            (import "c" (component))
+            (import "i" (instance
+              (export "d" (component))
+              (export "j" (instance (export "e" (component)) (export "g" (func)))))))"#,
+    )
+    .unwrap();
+    let t = translate_component(&bytes, crate::supported_features()).unwrap();
+    let path = |i: u32, names: &[&str]| ImportPath {
+        import: ImportIndex(i),
+        path: names.iter().map(|n| n.to_string()).collect(),
+    };
+    assert_eq!(component_imports(&t.components[0]), [path(1, &[]), path(2, &["d"]), path(2, &["j", "e"])]);
+}
+
+#[test]
+fn a_provided_component_is_inlined_with_its_modules_numbered_after_the_root() {
+    let root = wat::parse_str(
+        r#"(component
+            (import "lib" (component $L (export "f" (func (result u32)))))
+            (core module $m (func (export "g") (result i32) i32.const 1))
+            (instance $l (instantiate $L))
+            (export "f" (func $l "f")))"#,
+    )
+    .unwrap();
+    let lib = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 2))
+            (core instance $i (instantiate $m))
+            (func (export "f") (result u32) (canon lift (core func $i "f"))))"#,
+    )
+    .unwrap();
+    let root = translate_component(&root, crate::supported_features()).unwrap();
+    let lib = translate_component(&lib, crate::supported_features()).unwrap();
+    fn source<'a>(t: &'a ComponentTranslation<'_>) -> Source<'a> {
+        Source { components: &t.components, modules: t.modules.iter().map(|m| &m.module).collect() }
+    }
+    let path = ImportPath { import: ImportIndex(0), path: vec![] };
+    let input =
+        InlineInput { sources: vec![source(&root), source(&lib)], provided: [(path.clone(), 1)].into_iter().collect() };
+    let info = inline_linked(&input).unwrap();
+    assert_eq!(info.imports["lib"], ImportKind::Component);
+    // The lib's module is module 1: the root's one module comes first.
+    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(1), args: vec![] }]);
+    assert_eq!(export_func(&info, "f").ty.to_string(), "func() -> u32");
+    assert_eq!(info.instance_parents, [None, Some(RuntimeComponentInstanceIndex(0))]);
+    // Without the component, flattening names the import.
+    let err = inline(&root).unwrap_err();
+    assert_eq!(err.to_string(), "no component was provided for the component import `lib`");
+}
+
+#[test]
+fn a_host_resource_declared_equal_to_another_is_that_resource() {
+    let info = info(
+        r#"(component
+            (import "T1" (type $T1 (sub resource)))
+            (import "T2" (type $T2 (eq $T1)))
+            (import "f" (func (param "a" (own $T1)) (param "b" (own $T2)))))"#,
+    );
+    assert_eq!(info.resources.len(), 1);
+    assert_eq!(
+        info.imports["f"],
+        ImportKind::Func(FuncType {
+            params: vec![
+                ("a".into(), crate::component::InterfaceType::Own(ResourceId(0))),
+                ("b".into(), crate::component::InterfaceType::Own(ResourceId(0))),
+            ],
+            result: None,
+        })
+    );
+}
