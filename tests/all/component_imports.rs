@@ -514,3 +514,28 @@ fn resource_types_of_a_provided_component_are_checked() {
         "`r` of the component provided for import `lib` is not a resource type"
     );
 }
+
+#[test]
+fn instance_pre_links_once_for_many_instantiations() {
+    let engine = Engine::default();
+    let main = Component::new(&engine, USES_ADDER).unwrap();
+    assert_eq!(main.num_fused_calls(), 0, "an importer of components is flattened when linked");
+    let lib = Component::new(&engine, adder(10)).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker.allow_shadowing(true);
+    linker.root().component("lib", &lib).unwrap();
+    let pre = linker.instantiate_pre(&main).unwrap();
+    assert_eq!(pre.num_fused_calls(), 1);
+    // Redefining `lib` afterwards changes nothing for `pre`.
+    linker.root().component("lib", &Component::new(&engine, adder(1000)).unwrap()).unwrap();
+    for n in [1, 2] {
+        let mut store = Store::new(&engine, ());
+        let instance = pre.clone().instantiate(&mut store).unwrap();
+        let run = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "run").unwrap();
+        assert_eq!(run.call(&mut store, (n,)).unwrap(), (n + 11,));
+    }
+    assert_eq!(run_with(&main, &Component::new(&engine, adder(1000)).unwrap(), 1).unwrap(), 1002);
+    // Resolution errors come from `instantiate_pre` itself.
+    let err = Linker::<()>::new(&engine).instantiate_pre(&main).err().unwrap();
+    assert_eq!(format!("{err:#}"), "import `lib` has not been defined");
+}

@@ -98,25 +98,80 @@ impl StoreOpaque {
     }
 }
 
+/// A component whose imports have been resolved against a linker, ready to be instantiated
+/// (any number of times, in any store of its engine) without looking anything up again:
+/// from [`Linker::instantiate_pre`]. The components the linker provides are already
+/// inlined and their adapters compiled.
+pub struct InstancePre<T> {
+    component: Component,
+    linked: Arc<LinkedComponent>,
+    /// The linker's definition of each root import (`None` for a type that is not a
+    /// resource, which the host need not define).
+    imports: Arc<Vec<Option<Definition<T>>>>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre { component: self.component.clone(), linked: self.linked.clone(), imports: self.imports.clone() }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// Resolves `component`'s imports in `linker`.
+    pub(crate) fn new(linker: &Linker<T>, component: &Component) -> Result<InstancePre<T>> {
+        let (linked, imports) = resolve(linker, component)?;
+        let imports = imports.into_iter().map(|d| d.cloned()).collect();
+        Ok(InstancePre { component: component.clone(), linked, imports: Arc::new(imports) })
+    }
+
+    /// The component this instantiates.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The number of component-to-component calls that need a fused adapter, including those
+    /// with the components the linker provided.
+    pub fn num_fused_calls(&self) -> usize {
+        self.linked.info().fused.len()
+    }
+
+    /// Instantiates the component in `store`.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let imports: Vec<Option<&Definition<T>>> = self.imports.iter().map(Option::as_ref).collect();
+        instantiate_resolved(store.as_context_mut(), &self.component, &self.linked, &imports)
+    }
+}
+
 /// Instantiates `component` with imports from `linker`.
 pub(crate) fn instantiate<T: 'static>(
     store: &mut StoreInner<T>,
     linker: &Linker<T>,
     component: &Component,
 ) -> Result<Instance> {
-    if !crate::Engine::same(component.engine(), store.opaque().engine()) {
-        bail!("the component was compiled with a different engine than the store's");
+    let (linked, imports) = resolve(linker, component)?;
+    instantiate_resolved(store, component, &linked, &imports)
+}
+
+/// The flattened component, and the linker's definition of each of its root imports, checked
+/// to be of the kind the component imports.
+#[allow(clippy::type_complexity)]
+fn resolve<'a, T: 'static>(
+    linker: &'a Linker<T>,
+    component: &Component,
+) -> Result<(Arc<LinkedComponent>, Vec<Option<&'a Definition<T>>>)> {
+    if !crate::Engine::same(component.engine(), linker.engine()) {
+        bail!("the component was compiled with a different engine than the linker's");
     }
     // Components provided for component imports are inlined first: the flattened component
     // is what runs.
-    let component = component.link(|root, path, name| {
+    let linked = component.link(|root, path, name| {
         let root = linker.definitions().get(root).ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
         match lookup(root, path, name)? {
             Definition::Component(c) => Ok(c.clone()),
             other => bail!("import `{name}` must be a component, but it is a {}", other.kind()),
         }
     })?;
-    let info = component.info();
+    let info = linked.info();
     // Every import must be defined, with the right kind, before anything runs.
     let mut imports = Vec::with_capacity(info.imports.len());
     for (name, kind) in &info.imports {
@@ -148,6 +203,22 @@ pub(crate) fn instantiate<T: 'static>(
         }
         imports.push(Some(def));
     }
+    Ok((linked, imports))
+}
+
+/// Instantiates `linked`, the flattened `component`, with `imports`, the definitions of its
+/// root imports.
+fn instantiate_resolved<T: 'static>(
+    store: &mut StoreInner<T>,
+    component: &Component,
+    linked: &Arc<LinkedComponent>,
+    imports: &[Option<&Definition<T>>],
+) -> Result<Instance> {
+    if !crate::Engine::same(component.engine(), store.opaque().engine()) {
+        bail!("the component was compiled with a different engine than the store's");
+    }
+    let component = linked;
+    let info = component.info();
     let s = store.opaque_mut();
     let index = s.component_instances.len();
     let id = s.id();
@@ -159,7 +230,7 @@ pub(crate) fn instantiate<T: 'static>(
                 resource_types.push(ResourceType::guest(id, index, r as u32));
                 host_dtors.push(None);
             }
-            ResourceDef::Host(path) => match definition(&imports, info, path)? {
+            ResourceDef::Host(path) => match definition(imports, info, path)? {
                 Definition::Resource(ty, dtor) => {
                     resource_types.push(*ty);
                     host_dtors.push(Some(dtor.clone()));
@@ -213,7 +284,7 @@ pub(crate) fn instantiate<T: 'static>(
             }
             Initializer::InstantiateImportedModule { import, ty, args } => {
                 let name = import_name(info, import);
-                let module = match definition(&imports, info, import)? {
+                let module = match definition(imports, info, import)? {
                     Definition::Module(m) => m,
                     other => bail!("import `{name}` must be a core module, but it is a {}", other.kind()),
                 };
@@ -225,7 +296,7 @@ pub(crate) fn instantiate<T: 'static>(
                 store.opaque_mut().component_instance_mut(index).core.push(inst);
             }
             Initializer::LowerImport { import, ty, options, .. } => {
-                let host = host_func(&imports, info, import)?;
+                let host = host_func(imports, info, import)?;
                 if let Some(typecheck) = host.typecheck {
                     typecheck(ty).with_context(|| {
                         format!(

@@ -5,7 +5,7 @@
 
 use super::Component;
 use super::host::lift_params;
-use super::instance::{Instance, instantiate};
+use super::instance::{Instance, InstancePre, instantiate};
 use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
 use super::types::FuncType;
@@ -77,6 +77,18 @@ pub(crate) enum Definition<T> {
     Component(Component),
 }
 
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Instance(map) => Definition::Instance(map.clone()),
+            Definition::Resource(ty, dtor) => Definition::Resource(*ty, dtor.clone()),
+            Definition::Module(m) => Definition::Module(m.clone()),
+            Definition::Component(c) => Definition::Component(c.clone()),
+        }
+    }
+}
+
 impl<T> Definition<T> {
     /// What kind of item this is, for error messages.
     pub(crate) fn kind(&self) -> &'static str {
@@ -139,6 +151,14 @@ impl<T: 'static> Linker<T> {
     /// Instantiates `component` in `store`, satisfying its imports from this linker.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, component: &Component) -> Result<Instance> {
         instantiate(store.as_context_mut(), self, component)
+    }
+
+    /// Resolves `component`'s imports in this linker once, for instantiating it many times:
+    /// every import is looked up and checked for its kind, and the components this linker
+    /// provides are linked in (adapters compiled). Later changes to the linker do not affect
+    /// the result.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        InstancePre::new(self, component)
     }
 }
 

@@ -38,7 +38,7 @@ pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
 pub use func::Func;
 pub(crate) use instance::InstanceState;
-pub use instance::{ComponentExportIndex, Instance};
+pub use instance::{ComponentExportIndex, Instance, InstancePre};
 pub use linker::{Linker, LinkerInstance, StoreContextMut};
 pub use resources::{Resource, ResourceAny, ResourceType};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
