@@ -127,11 +127,35 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
             }
         }
     };
+    // A record lowers its fields straight into the guest, without a `Val` for the record.
+    let lower_direct = match &shape.body {
+        Body::Record(fields) => {
+            let arms = fields.iter().enumerate().map(|(i, f)| {
+                let field = &f.ident;
+                quote_spanned!(f.ty.span()=> #i => #w::Lower::lower(&self.#field, cx, ty, dst))
+            });
+            quote! {
+                fn lower(
+                    &self,
+                    cx: &mut #w::LowerContext<'_>,
+                    ty: &#w::InterfaceType,
+                    dst: #w::LowerDest<'_>,
+                ) -> #w::__derive::Result<()> {
+                    #w::__derive::lower_record_fields(cx, ty, dst, |cx, i, ty, dst| match i {
+                        #(#arms,)*
+                        _ => ::core::result::Result::Err(#w::__derive::too_many_fields()),
+                    })
+                }
+            }
+        }
+        Body::Variant(_) | Body::Enum(_) => quote!(),
+    };
     quote! {
         impl #impl_generics #w::Lower for #ident #ty_generics #where_clause {
             fn to_val(&self) -> #w::Val {
                 #body
             }
+            #lower_direct
         }
     }
 }
@@ -181,11 +205,35 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
             }
         }
     };
+    // A record lifts its fields straight from the guest, without a `Val` for the record.
+    let lift_in_place = match &shape.body {
+        Body::Record(fields) => {
+            let inits = fields.iter().map(|f| {
+                let (field, label) = (&f.ident, &f.label);
+                quote_spanned!(f.ty.span()=> #field: lifter.field(#label)?)
+            });
+            let tys = fields.iter().map(|f| &f.ty);
+            quote! {
+                const IN_PLACE: bool = false #(|| <#tys as #w::Lift>::IN_PLACE)*;
+
+                fn lift(
+                    cx: &mut #w::LiftContext<'_>,
+                    ty: &#w::InterfaceType,
+                    src: #w::LiftSource<'_>,
+                ) -> #w::__derive::Result<Self> {
+                    let mut lifter = #w::__derive::RecordLifter::new(cx, ty, src, #rust_name)?;
+                    ::core::result::Result::Ok(Self { #(#inits,)* })
+                }
+            }
+        }
+        Body::Variant(_) | Body::Enum(_) => quote!(),
+    };
     quote! {
         impl #impl_generics #w::Lift for #ident #ty_generics #where_clause {
             fn from_val(val: #w::Val) -> #w::__derive::Result<Self> {
                 #body
             }
+            #lift_in_place
         }
     }
 }

@@ -20,8 +20,8 @@ use crate::store::{AsContext, AsContextMut, StoreId};
 use anyhow::{Context, Result, anyhow, bail};
 use std::borrow::Cow;
 use std::marker::PhantomData;
+use weld_environ::component::MemoryWidth;
 use weld_environ::component::info::Options;
-use weld_environ::component::{MemoryWidth, flatten};
 
 /// Where a lifted value comes from.
 #[doc(hidden)]
@@ -53,7 +53,7 @@ pub(crate) struct MemoryOrigin {
 }
 
 impl LiftContext<'_> {
-    fn width(&self) -> MemoryWidth {
+    pub(crate) fn width(&self) -> MemoryWidth {
         MemoryWidth::from_memory64(self.mem.memory64())
     }
 
@@ -81,7 +81,7 @@ impl LiftContext<'_> {
     }
 
     /// Checks that a value of `ty` at `ptr` is aligned and inside the memory.
-    fn check_value_at(&self, ty: &InterfaceType, ptr: u64) -> Result<()> {
+    pub(crate) fn check_value_at(&self, ty: &InterfaceType, ptr: u64) -> Result<()> {
         check_value_at(self.mem.bytes().len(), ty, self.width(), ptr)
     }
 
@@ -138,8 +138,9 @@ pub(crate) fn lift_variant_in_place<R>(
             let case = flat.next().ok_or_else(|| anyhow!("too few flat values"))?;
             let (payload, _) = canonical::variant_case(ty, case)?;
             // The payload takes the first of the joined slots; the rest are skipped.
-            let slots = flatten(ty, w).map_or(0, |f| f.len() - 1);
-            let used = payload.map_or(0, |p| flatten(p, w).map_or(0, |f| f.len()));
+            let count = |t: &InterfaceType| t.abi().flat_count.map_or(0, usize::from);
+            let slots = count(ty).saturating_sub(1);
+            let used = payload.map_or(0, count);
             let mut taken = (&mut *flat).take(used);
             let value = lift(cx, case, payload, LiftSource::Flat(&mut taken))?;
             for _ in used..slots {

@@ -114,7 +114,7 @@ pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
 }
 
 /// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr`.
-fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
+pub(crate) fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
     let at = check_bounds(bytes.len(), "value", ptr, u64::from(n))?;
     bytes[at..at + n as usize].copy_from_slice(&value.to_le_bytes()[..n as usize]);
     Ok(())
@@ -472,6 +472,27 @@ pub fn store(mem: &mut dyn GuestMemory, opts: &Options, val: &Val, ty: &Interfac
     Storer { mem, opts, width }.store(val, ty, ptr)
 }
 
+/// [`store`] of a value already checked against `ty`.
+pub(crate) fn store_unchecked(
+    mem: &mut dyn GuestMemory,
+    opts: &Options,
+    val: &Val,
+    ty: &InterfaceType,
+    ptr: u64,
+) -> Result<()> {
+    let width = width_of(mem.memory64());
+    check_align(ptr, ty.abi().align(width))?;
+    check_bounds(mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(width)))?;
+    Storer { mem, opts, width }.store(val, ty, ptr)
+}
+
+/// Stores string `s` in the guest's memory with its `realloc` (the spec's `store_string`),
+/// returning the pointer and the (tagged) length in code units.
+pub(crate) fn store_string(mem: &mut dyn GuestMemory, opts: &Options, s: &str) -> Result<(u64, u64)> {
+    let width = width_of(mem.memory64());
+    Storer { mem, opts, width }.string(s)
+}
+
 impl Storer<'_> {
     fn uint(&mut self, ptr: u64, n: u32, value: u64) -> Result<()> {
         write_uint(self.mem.bytes_mut(), ptr, n, value)
@@ -655,6 +676,15 @@ fn flat_types(ty: &InterfaceType, width: MemoryWidth) -> Result<Vec<FlatType>> {
     flatten(ty, width).ok_or_else(|| anyhow!("{ty} flattens to too many core values to be passed flat"))
 }
 
+/// The number of flat core values of `ty`, refusing types that flatten to too many (O(1):
+/// the layout was computed with the type).
+fn flat_count(ty: &InterfaceType) -> Result<usize> {
+    ty.abi()
+        .flat_count
+        .map(usize::from)
+        .ok_or_else(|| anyhow!("{ty} flattens to too many core values to be passed flat"))
+}
+
 /// Lowers `val` of type `ty` to flat core values appended to `out` (the spec's
 /// `lower_flat`); strings and lists are stored in memory with `realloc`.
 pub fn lower_flat(
@@ -665,8 +695,19 @@ pub fn lower_flat(
     out: &mut Vec<u64>,
 ) -> Result<()> {
     val.typecheck(ty)?;
+    lower_flat_unchecked(mem, opts, val, ty, out)
+}
+
+/// [`lower_flat`] of a value already checked against `ty`.
+pub(crate) fn lower_flat_unchecked(
+    mem: &mut dyn GuestMemory,
+    opts: &Options,
+    val: &Val,
+    ty: &InterfaceType,
+    out: &mut Vec<u64>,
+) -> Result<()> {
     let width = width_of(mem.memory64());
-    flat_types(ty, width)?;
+    flat_count(ty)?;
     Storer { mem, opts, width }.lower(val, ty, out)
 }
 
@@ -713,7 +754,7 @@ impl Storer<'_> {
             (T::Variant(_) | T::Option(_) | T::Result(_), _) => {
                 // lower_flat_variant: with raw bits, every have -> want conversion is the
                 // identity (i32 and f32 bits are already zero-extended); pad with zeros.
-                let joined = flat_types(ty, self.width)?.len() - 1;
+                let joined = flat_count(ty)? - 1;
                 let (index, payload) = variant_value(ty, val)?;
                 let (payload_ty, _) = variant_case(ty, index)?;
                 out.push(index);
@@ -743,7 +784,7 @@ pub fn lift_flat(
     flat: &mut impl Iterator<Item = u64>,
 ) -> Result<Val> {
     let width = width_of(mem.memory64());
-    flat_types(ty, width)?;
+    flat_count(ty)?;
     let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.lift(ty, flat)
 }

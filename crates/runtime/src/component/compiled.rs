@@ -22,6 +22,7 @@ use weld_environ::component::info::{
 };
 use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
 use weld_environ::component::translate::{ComponentItem, StaticComponent, StaticModuleIndex, translate_component};
+use weld_environ::component::{AbiContext, CoreSignature, InterfaceType, MemoryWidth};
 use weld_fact::AdapterModuleCode;
 
 /// How many flattenings with different provided components a component keeps.
@@ -66,8 +67,32 @@ pub(crate) struct LinkedComponent {
     exports: IndexMap<String, ExportItem>,
     /// The instances a call from the host into each lifted function enters.
     entering_sets: Vec<Vec<RuntimeComponentInstanceIndex>>,
+    /// How a host call of each lifted function is laid out.
+    shapes: Vec<CallShape>,
     /// The adapter modules FACT generated, compiled, with what they import.
     adapters: Vec<(Module, AdapterModuleCode)>,
+}
+
+/// How a host call of an exported function is laid out, computed once per linking so that a
+/// call flattens nothing.
+pub(crate) struct CallShape {
+    /// The core signature of the lifted function.
+    pub(crate) sig: CoreSignature,
+    /// The parameters as one tuple (their layout when passed through memory).
+    pub(crate) params: InterfaceType,
+    /// The result as a one-element tuple, as typed calls lift it.
+    pub(crate) result_tuple: Option<InterfaceType>,
+}
+
+impl CallShape {
+    fn new(f: &LiftedFunc) -> CallShape {
+        let width = MemoryWidth::from_memory64(f.options.memory64);
+        CallShape {
+            sig: f.ty.core_signature(width, AbiContext::Lift),
+            params: InterfaceType::tuple(f.ty.param_types().cloned()),
+            result_tuple: f.ty.result.clone().map(|r| InterfaceType::tuple([r])),
+        }
+    }
 }
 
 /// An export of a component, as instances look it up.
@@ -320,7 +345,8 @@ impl LinkedComponent {
         let mut lifted = Vec::new();
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.iter().map(|f| info.entering_set(f.options.instance, None)).collect();
-        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, adapters })
+        let shapes = lifted.iter().map(CallShape::new).collect();
+        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters })
     }
 
     pub(crate) fn info(&self) -> &ComponentInfo {
@@ -338,6 +364,11 @@ impl LinkedComponent {
 
     pub(crate) fn lifted(&self, index: usize) -> &LiftedFunc {
         &self.lifted[index]
+    }
+
+    /// How a host call of lifted function `index` is laid out.
+    pub(crate) fn call_shape(&self, index: usize) -> &CallShape {
+        &self.shapes[index]
     }
 
     /// The instances a host call of lifted function `index` enters.

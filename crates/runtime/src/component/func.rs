@@ -8,7 +8,8 @@
 
 use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
 use super::canonical::{self, GuestMemory};
-use super::instance::PendingPostReturn;
+use super::direct::{LowerContext, LowerDest};
+use super::instance::{PendingPostReturn, PostReturnCall};
 use super::store_memory::StoreMemory;
 use super::typed::{ComponentNamedList, Lift, Lower, TypedFunc};
 use super::types::{FuncType, InterfaceType};
@@ -19,7 +20,7 @@ use crate::store::{AsContext, AsContextMut, StoreId, StoreInner};
 use anyhow::{Context, Result, bail};
 use weld_environ::component::adapt::FLAG_MAY_LEAVE;
 use weld_environ::component::info::Options;
-use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
+use weld_environ::component::{FlatType, MAX_FLAT_PARAMS, MemoryWidth};
 
 /// An exported function of a component instance.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +53,23 @@ pub(crate) fn guest_memory<'a, T>(
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance.0 as usize;
     (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
+}
+
+/// The parameters of a host call.
+pub(crate) enum CallParams<'a> {
+    /// Component values, checked against the function's type before they are lowered.
+    Vals(&'a [Val]),
+    /// A typed function's parameters (checked against the function's type when it was
+    /// made), lowered by this function as the tuple of all parameters.
+    Typed(&'a dyn Fn(&mut LowerContext<'_>, &InterfaceType, LowerDest<'_>) -> Result<()>),
+}
+
+/// The result type of a called function, alone and as the one-element tuple that typed
+/// results are.
+#[derive(Clone, Copy)]
+pub(crate) struct ResultType<'a> {
+    pub(crate) ty: &'a InterfaceType,
+    pub(crate) tuple: &'a InterfaceType,
 }
 
 /// The parameters of a function type as one tuple type (how they are laid out in memory).
@@ -107,8 +125,8 @@ impl Func {
             let ty = &self.lifted(store).ty;
             bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
         }
-        self.call_and_lift(store, params, &mut |cx, ty, src| {
-            results[0] = cx.lift_val(ty, src)?;
+        self.call_and_lift(store, CallParams::Vals(params), &mut |cx, result, src| {
+            results[0] = cx.lift_val(result.ty, src)?;
             Ok(())
         })
     }
@@ -118,65 +136,97 @@ impl Func {
     pub(crate) fn call_and_lift<T>(
         &self,
         store: &mut StoreInner<T>,
-        params: &[Val],
-        lift: &mut dyn FnMut(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<()>,
+        params: CallParams<'_>,
+        lift: &mut dyn FnMut(&mut LiftContext<'_>, ResultType<'_>, LiftSource<'_>) -> Result<()>,
     ) -> Result<()> {
         // The component (an Arc) is cloned rather than its function type: the store is
         // borrowed mutably below.
         store.opaque().check_owner(self.store);
         let component = store.opaque().component_instance(self.instance).component.clone();
         let lifted = component.lifted(self.index);
+        let shape = component.call_shape(self.index);
         let ty = &lifted.ty;
-        if params.len() != ty.params.len() {
-            bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
-        }
-        for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
-            val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
+        if let CallParams::Vals(params) = params {
+            if params.len() != ty.params.len() {
+                bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
+            }
+            for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
+                val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
+            }
         }
         if store.opaque().component_instance(self.instance).pending_post_return.is_some() {
             bail!("`post_return` must be called after a call before the instance is called again");
         }
         store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
         let state = store.opaque_mut().component_instance_mut(self.instance);
-        let callee = state.callees[self.index];
-        let post_return = lifted.options.post_return.map(|p| state.post_returns[p.0 as usize]);
+        let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
+        let post_return = lifted
+            .options
+            .post_return
+            .map(|p| (state.post_returns[p.0 as usize], state.post_return_entries[p.0 as usize]));
+        let mut flat = std::mem::take(&mut state.flat_scratch);
+        flat.clear();
 
         let width = MemoryWidth::from_memory64(lifted.options.memory64);
-        let sig = ty.core_signature(width, AbiContext::Lift);
+        let sig = &shape.sig;
         let (mut mem, opts) = guest_memory(store, self.instance, &lifted.options);
-        let mut flat = Vec::with_capacity(sig.params.len());
         if sig.params_in_memory {
-            let tuple = params_tuple(ty);
-            let abi = tuple.abi();
+            let abi = shape.params.abi();
             let ptr = mem.realloc(0, 0, abi.align(width), u64::from(abi.size(width)))?;
             canonical::check_realloc_result(mem.bytes().len(), ptr, abi.align(width), u64::from(abi.size(width)))?;
-            canonical::store(&mut mem, &opts, &Val::Tuple(params.to_vec()), &tuple, ptr)?;
+            match params {
+                CallParams::Vals(params) => {
+                    canonical::store_unchecked(&mut mem, &opts, &Val::Tuple(params.to_vec()), &shape.params, ptr)?
+                }
+                CallParams::Typed(lower) => {
+                    lower(&mut LowerContext { mem: &mut mem, opts }, &shape.params, LowerDest::Memory(ptr))?
+                }
+            }
             flat.push(ptr);
         } else {
-            for (val, t) in params.iter().zip(ty.param_types()) {
-                canonical::lower_flat(&mut mem, &opts, val, t, &mut flat)?;
+            match params {
+                CallParams::Vals(params) => {
+                    for (val, t) in params.iter().zip(ty.param_types()) {
+                        canonical::lower_flat_unchecked(&mut mem, &opts, val, t, &mut flat)?;
+                    }
+                }
+                CallParams::Typed(lower) => {
+                    lower(&mut LowerContext { mem: &mut mem, opts }, &shape.params, LowerDest::Flat(&mut flat))?
+                }
             }
         }
-        let mut slots: Vec<ValRaw> = flat.into_iter().map(ValRaw::u64).collect();
-        slots.resize(slots.len().max(sig.results.len()), ValRaw::default());
+        // At most MAX_FLAT_PARAMS core parameters and MAX_FLAT_RESULTS results.
+        let mut slots = [ValRaw::default(); MAX_FLAT_PARAMS];
+        for (slot, v) in slots.iter_mut().zip(&flat) {
+            *slot = ValRaw::u64(*v);
+        }
+        let len = flat.len().max(sig.results.len());
+        mem.store.opaque_mut().component_instance_mut(self.instance).flat_scratch = flat;
         // SAFETY: `slots` holds the callee's core parameters, flattened by the same signature
-        // that validation checked the callee against, and has room for its results.
-        unsafe { call_raw(mem.store, callee, None, &mut slots)? };
+        // that validation checked the callee against, and has room for its results; `entry`
+        // is the entry trampoline of the callee's signature.
+        unsafe { call_raw(mem.store, callee, entry.map(|e| e as *const u8), &mut slots[..len])? };
         mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
-        let core_results: Vec<ValRaw> = slots[..sig.results.len()].to_vec();
+        let core_result = sig.results.first().map(|_| slots[0]);
         if let Some(rt) = &ty.result {
             let origin = MemoryOrigin { store: self.store, instance: self.instance, options: lifted.options.clone() };
             let mut cx = LiftContext { mem: &mut mem, opts, origin };
+            let result = ResultType { ty: rt, tuple: shape.result_tuple.as_ref().unwrap_or(rt) };
+            let (core, flat_ty) = match (core_result, sig.results.first()) {
+                (Some(v), Some(t)) => (v, *t),
+                _ => bail!("bug: a function with a result has no core result"),
+            };
             if sig.results_in_memory {
-                let ptr = read_flat(core_results[0], width.ptr_type());
-                lift(&mut cx, rt, LiftSource::Memory(ptr))?;
+                let ptr = read_flat(core, width.ptr_type());
+                lift(&mut cx, result, LiftSource::Memory(ptr))?;
             } else {
-                let mut it = sig.results.iter().zip(&core_results).map(|(t, v)| read_flat(*v, *t));
-                lift(&mut cx, rt, LiftSource::Flat(&mut it))?;
+                let mut it = std::iter::once(read_flat(core, flat_ty));
+                lift(&mut cx, result, LiftSource::Flat(&mut it))?;
             }
         }
+        let call = post_return.map(|(func, entry)| PostReturnCall { func, entry, result: core_result });
         store.opaque_mut().component_instance_mut(self.instance).pending_post_return =
-            Some(PendingPostReturn { func: self.index, call: post_return.map(|f| (f, core_results)) });
+            Some(PendingPostReturn { func: self.index, call });
         Ok(())
     }
 
@@ -193,11 +243,14 @@ impl Func {
         }
         let component = state.component.clone();
         let callee = component.lifted(pending.func).options.instance;
-        if let Some((f, mut raw)) = pending.call {
+        if let Some(call) = pending.call {
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, false);
+            let mut raw = [call.result.unwrap_or_default()];
+            let raw = &mut raw[..usize::from(call.result.is_some())];
             // SAFETY: validation checked that post-return takes the callee's core results and
-            // returns nothing; `raw` holds exactly those results.
-            unsafe { call_raw(store, f, None, &mut raw)? };
+            // returns nothing; `raw` holds exactly those results, and `entry` is the entry
+            // trampoline of its signature.
+            unsafe { call_raw(store, call.func, call.entry.map(|e| e as *const u8), raw)? };
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
         }
         store.opaque_mut().leave_to_host(self.instance, component.entering_set(pending.func));

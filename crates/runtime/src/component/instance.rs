@@ -41,6 +41,12 @@ pub(crate) struct InstanceState {
     pub(crate) post_returns: Vec<crate::Func>,
     /// The core function of each exported lifted function, by its number in the component.
     pub(crate) callees: Vec<crate::Func>,
+    /// The address of the entry trampoline of each of `callees` (`None` for a host function).
+    pub(crate) callee_entries: Vec<Option<usize>>,
+    /// The address of the entry trampoline of each of `post_returns`.
+    pub(crate) post_return_entries: Vec<Option<usize>>,
+    /// Room for the flat parameters of a host call, kept between calls.
+    pub(crate) flat_scratch: Vec<u64>,
     /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals
     /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
     /// and stays cleared after a trap in it, which leaves it unusable.
@@ -70,8 +76,17 @@ pub(crate) struct InstanceState {
 pub(crate) struct PendingPostReturn {
     /// The exported function that was called.
     pub(crate) func: usize,
-    /// Its `post-return` function and the core results to pass it, if it has one.
-    pub(crate) call: Option<(crate::Func, Vec<crate::ValRaw>)>,
+    /// Its `post-return` function, if it has one.
+    pub(crate) call: Option<PostReturnCall>,
+}
+
+/// A `post-return` function to call, with the core result of the call it follows (a lifted
+/// function has at most `MAX_FLAT_RESULTS`, one, core result).
+pub(crate) struct PostReturnCall {
+    pub(crate) func: crate::Func,
+    /// The address of its entry trampoline.
+    pub(crate) entry: Option<usize>,
+    pub(crate) result: Option<crate::ValRaw>,
 }
 
 /// An instance of a component in a store.
@@ -249,6 +264,9 @@ fn instantiate_resolved<T: 'static>(
         reallocs: Vec::new(),
         post_returns: Vec::new(),
         callees: Vec::new(),
+        callee_entries: Vec::new(),
+        post_return_entries: Vec::new(),
+        flat_scratch: Vec::new(),
         flags: Vec::new(),
         fused: vec![None; info.fused.len()],
         libcalls: Default::default(),
@@ -341,10 +359,17 @@ fn instantiate_resolved<T: 'static>(
             }
         }
     }
-    let callees = (0..component.num_lifted())
+    let callees: Vec<crate::Func> = (0..component.num_lifted())
         .map(|i| core_func(store, index, &component.lifted(i).core))
         .collect::<Result<_>>()?;
-    store.opaque_mut().component_instance_mut(index).callees = callees;
+    let engine = store.opaque().engine().clone();
+    let entry = |f: &crate::Func| -> Result<Option<usize>> { Ok(f.entry_trampoline(&engine)?.map(|p| p as usize)) };
+    let callee_entries = callees.iter().map(entry).collect::<Result<_>>()?;
+    let state = store.opaque_mut().component_instance_mut(index);
+    let post_return_entries = state.post_returns.iter().map(entry).collect::<Result<_>>()?;
+    state.callees = callees;
+    state.callee_entries = callee_entries;
+    state.post_return_entries = post_return_entries;
     Ok(Instance { store: id, index })
 }
 

@@ -15,6 +15,7 @@ mod adapters;
 mod borrowed;
 pub mod canonical;
 mod compiled;
+mod direct;
 mod func;
 mod host;
 mod host_module;
@@ -36,6 +37,8 @@ pub use borrowed::{LiftContext, LiftSource};
 pub use borrowed::{WasmList, WasmStr};
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
+#[doc(hidden)]
+pub use direct::{LowerContext, LowerDest};
 pub use func::Func;
 pub(crate) use instance::InstanceState;
 pub use instance::{ComponentExportIndex, Instance, InstancePre};

@@ -22,7 +22,8 @@
 //! lists that contain them are lifted in place ([`Lift::lift`]), with the same checks.
 
 use super::borrowed::{LiftContext, LiftSource, lift_list_in_place, lift_tuple_elements, lift_variant_in_place};
-use super::func::Func;
+use super::direct::{LowerContext, LowerDest};
+use super::func::{CallParams, Func};
 use super::resources::{Resource, ResourceAny};
 use super::types::{InterfaceType, ResourceId};
 use super::values::Val;
@@ -46,6 +47,14 @@ pub trait ComponentType {
 pub trait Lower: ComponentType {
     /// The value as a component value.
     fn to_val(&self) -> Val;
+
+    /// Lowers the value, of type `ty` (checked against `Self::ty()` beforehand), into a guest.
+    /// The default goes through a [`Val`]; tuples, derived records and strings write their
+    /// parts directly.
+    #[doc(hidden)]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        cx.lower_val(&self.to_val(), ty, dst)
+    }
 }
 
 /// A Rust value that can be lifted out of a component (received from a guest).
@@ -133,6 +142,9 @@ impl ComponentType for String {
     }
 }
 impl Lower for String {
+    fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        cx.lower_str(self, dst)
+    }
     fn to_val(&self) -> Val {
         Val::String(self.clone())
     }
@@ -151,6 +163,9 @@ impl ComponentType for &str {
     }
 }
 impl Lower for &str {
+    fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        cx.lower_str(self, dst)
+    }
     fn to_val(&self) -> Val {
         Val::String(self.to_string())
     }
@@ -161,6 +176,9 @@ impl ComponentType for Box<str> {
     }
 }
 impl Lower for Box<str> {
+    fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        cx.lower_str(self, dst)
+    }
     fn to_val(&self) -> Val {
         Val::String(self.to_string())
     }
@@ -413,15 +431,21 @@ macro_rules! tuples {
             fn to_val(&self) -> Val {
                 Val::Tuple(vec![$(self.$n.to_val()),*])
             }
+            #[allow(unused_variables)]
+            fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+                // Element by element: no `Val` for the tuple itself.
+                cx.lower_fields(ty, dst, |cx, i, t, dst| match i {
+                    $($n => self.$n.lower(cx, t, dst),)*
+                    _ => bail!("too many tuple elements"),
+                })
+            }
         }
         impl<$($t: Lift),*> Lift for ($($t,)*) {
             const IN_PLACE: bool = false $(|| $t::IN_PLACE)*;
 
             #[allow(unused_mut, unused_variables, unreachable_code, clippy::let_unit_value)]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-                if !Self::IN_PLACE {
-                    return lift_through_val(cx, ty, src);
-                }
+                // Element by element: no `Val` for the tuple itself.
                 let mut out: ($(Option<$t>,)*) = ($(None::<$t>,)*);
                 lift_tuple_elements(cx, ty, src, |cx, i, t, src| {
                     match i {
@@ -554,16 +578,14 @@ where
     /// Calls the function. As with [`Func::call`], [`TypedFunc::post_return`] must be called
     /// before the instance is entered again.
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
-        let params = tuple_elements(params.to_val());
-        if !Results::IN_PLACE {
-            let mut results = vec![Val::Bool(false); Results::LEN];
-            self.func.call(store.as_context_mut(), &params, &mut results)?;
-            return Results::from_val(Val::Tuple(results));
-        }
-        // The results are (or contain) views of the guest's memory: lift them in place.
+        // The parameters were checked against the function's type when this was made; they
+        // lower as one tuple, element by element. The results tuple lifts element by
+        // element too: straight from the core values for scalars, in place for views of the
+        // guest's memory.
+        let lower = |cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>| params.lower(cx, ty, dst);
         let mut out = None;
-        self.func.call_and_lift(store.as_context_mut(), &params, &mut |cx, ty, src| {
-            out = Some(Results::lift(cx, &InterfaceType::tuple([ty.clone()]), src)?);
+        self.func.call_and_lift(store.as_context_mut(), CallParams::Typed(&lower), &mut |cx, result, src| {
+            out = Some(Results::lift(cx, result.tuple, src)?);
             Ok(())
         })?;
         match out {

@@ -1,0 +1,89 @@
+//! Lowering typed Rust values straight into a guest ([`LowerContext`], [`LowerDest`]), what
+//! [`Lower::lower`](super::Lower::lower) does: tuples, derived records and strings write
+//! their parts where they go, without first building a [`Val`] (whose records and strings
+//! own their labels and bytes). Every other type is lowered through its `Val`, by the
+//! canonical ABI code of `canonical.rs`, so the checks and layout are the same either way.
+//!
+//! The types were checked when the typed function was made; values are not checked again.
+
+use super::canonical::{self, GuestMemory};
+use super::types::InterfaceType;
+use super::values::Val;
+use anyhow::{Result, bail};
+use weld_environ::component::MemoryWidth;
+
+/// Where a lowered value goes.
+#[doc(hidden)]
+pub enum LowerDest<'a> {
+    /// Flat core values (raw `u64` bits), appended in order.
+    Flat(&'a mut Vec<u64>),
+    /// Linear memory at this address, which the caller checked for the value's size and
+    /// alignment.
+    Memory(u64),
+}
+
+/// What lowering a Rust value into a guest has at hand: the guest's memory and `realloc`, and
+/// the canonical options of the call.
+#[doc(hidden)]
+pub struct LowerContext<'a> {
+    pub(crate) mem: &'a mut dyn GuestMemory,
+    pub(crate) opts: canonical::Options,
+}
+
+impl LowerContext<'_> {
+    fn width(&self) -> MemoryWidth {
+        MemoryWidth::from_memory64(self.mem.memory64())
+    }
+
+    /// Lowers `val`, of type `ty`, to `dst`: the default of `Lower::lower`.
+    pub(crate) fn lower_val(&mut self, val: &Val, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        match dst {
+            LowerDest::Flat(out) => canonical::lower_flat_unchecked(self.mem, &self.opts, val, ty, out),
+            LowerDest::Memory(ptr) => canonical::store_unchecked(self.mem, &self.opts, val, ty, ptr),
+        }
+    }
+
+    /// Lowers a string: stored with `realloc`, then its pointer and length go to `dst`.
+    pub(crate) fn lower_str(&mut self, s: &str, dst: LowerDest<'_>) -> Result<()> {
+        let (ptr, len) = canonical::store_string(self.mem, &self.opts, s)?;
+        match dst {
+            LowerDest::Flat(out) => out.extend([ptr, len]),
+            LowerDest::Memory(at) => {
+                let size = self.width().ptr_size();
+                let bytes = self.mem.bytes_mut();
+                canonical::write_uint(bytes, at, size, ptr)?;
+                canonical::write_uint(bytes, at + u64::from(size), size, len)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Lowers the fields of a record or the elements of a tuple of type `ty`, one after
+    /// another, each with `lower` (given its index and type).
+    pub(crate) fn lower_fields(
+        &mut self,
+        ty: &InterfaceType,
+        mut dst: LowerDest<'_>,
+        mut lower: impl FnMut(&mut Self, usize, &InterfaceType, LowerDest<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let width = self.width();
+        let offsets = match ty {
+            InterfaceType::Tuple(t) => t.field_offsets(width),
+            InterfaceType::Record(r) => r.field_offsets(width),
+            other => bail!("type mismatch: expected a record or tuple, found {other}"),
+        };
+        for (i, offset) in offsets.iter().enumerate() {
+            let t = match ty {
+                InterfaceType::Tuple(t) => &t.types()[i],
+                InterfaceType::Record(r) => &r.fields()[i].ty,
+                _ => unreachable!("checked above"),
+            };
+            let dst = match &mut dst {
+                LowerDest::Flat(out) => LowerDest::Flat(out),
+                LowerDest::Memory(ptr) => LowerDest::Memory(*ptr + u64::from(*offset)),
+            };
+            lower(self, i, t, dst)?;
+        }
+        Ok(())
+    }
+}
