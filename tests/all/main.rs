@@ -10,6 +10,7 @@ mod derive;
 mod funcs;
 mod instances;
 mod maps;
+mod memory_reuse;
 mod module_imports;
 mod random_modules;
 mod resources;

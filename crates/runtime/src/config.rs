@@ -2,6 +2,8 @@
 //! everything compiled with it: signature ids and trampolines).
 
 use crate::vm::code_memory::CodeMemory;
+use crate::vm::memory::LinearMemory;
+use crate::vm::reservations::ReservationPool;
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -128,6 +130,8 @@ pub(crate) struct EngineInner {
     signatures: Mutex<Signatures>,
     entry_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
     host_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
+    /// Free reservations of guarded 32-bit memories, reused by later memories.
+    reservations: Arc<ReservationPool>,
 }
 
 #[derive(Default)]
@@ -158,8 +162,16 @@ impl Engine {
                 signatures: Mutex::default(),
                 entry_trampolines: Mutex::default(),
                 host_trampolines: Mutex::default(),
+                reservations: Arc::new(ReservationPool::new(LinearMemory::guarded_reservation_len(
+                    config.compiler.guard_size,
+                ))),
             }),
         })
+    }
+
+    /// The pool of free memory reservations.
+    pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
+        &self.inner.reservations
     }
 
     /// The configuration.

@@ -136,7 +136,7 @@ impl StoreOpaque {
 
     pub(crate) fn new_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
         let c = &self.engine.config().compiler;
-        let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image)?;
+        let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image, self.engine.reservations())?;
         self.memories.push(m);
         Ok(StoreIndex(self.memories.len() - 1))
     }

@@ -4,7 +4,9 @@
 
 use super::memory_image::MemoryImage;
 use super::mmap::{Mmap, page_size, round_up};
+use super::reservations::ReservationPool;
 use anyhow::{Result, bail};
+use std::sync::Arc;
 use weld_environ::{MemoryType, WASM_PAGE_SIZE};
 
 /// `VMMemoryDefinition`: what JIT code reads (layout in weld_environ::memory_def).
@@ -25,7 +27,12 @@ pub const MAX_RESERVATION: u64 = 8 << 30;
 pub struct LinearMemory {
     /// Read by JIT code; boxed so its address is stable.
     pub def: Box<VMMemoryDefinition>,
-    mmap: Mmap,
+    /// The reservation (`None` only while dropping).
+    mmap: Option<Mmap>,
+    /// Where the reservation goes back when the memory is dropped.
+    pool: Arc<ReservationPool>,
+    /// Whether a memory image (a file) is mapped over the start of the reservation.
+    file_backed: bool,
     ty: MemoryType,
     /// The largest size in bytes this memory may reach.
     maximum_bytes: u64,
@@ -37,7 +44,13 @@ unsafe impl Send for LinearMemory {}
 impl LinearMemory {
     /// Creates a memory of type `ty`. `guard_size` is the guard region after a 32-bit memory's
     /// 4 GiB reservation; `guarded` says whether compiled code relies on it.
-    pub fn new(ty: MemoryType, guarded: bool, guard_size: u64, image: Option<&MemoryImage>) -> Result<LinearMemory> {
+    pub fn new(
+        ty: MemoryType,
+        guarded: bool,
+        guard_size: u64,
+        image: Option<&MemoryImage>,
+        pool: &Arc<ReservationPool>,
+    ) -> Result<LinearMemory> {
         let index_max = ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
         let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
         let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
@@ -52,15 +65,30 @@ impl LinearMemory {
         if min_bytes > maximum_bytes {
             bail!("memory minimum size of {} pages exceeds the limit weld supports", ty.minimum);
         }
-        let mmap = Mmap::reserve(round_up(reservation.max(page_size() as u64) as usize, page_size()))?;
-        mmap.make_accessible(0, min_bytes as usize)?;
+        let (mmap, accessible) = pool.acquire(Self::reservation_len(reservation))?;
+        let min = min_bytes as usize;
+        if accessible < min {
+            mmap.make_accessible(accessible, min - accessible)?;
+        } else if accessible > min {
+            mmap.make_inaccessible(min, accessible - min)?;
+        }
         if let Some(image) = image {
             assert!(image.size() as u64 <= min_bytes);
             // SAFETY: the image fits in the accessible part of this fresh, unshared mapping.
             unsafe { image.map_at(mmap.as_ptr())? };
         }
         let def = Box::new(VMMemoryDefinition { base: mmap.as_ptr(), current_length: min_bytes as usize });
-        Ok(LinearMemory { def, mmap, ty, maximum_bytes })
+        Ok(LinearMemory { def, mmap: Some(mmap), pool: pool.clone(), file_backed: image.is_some(), ty, maximum_bytes })
+    }
+
+    /// The length of a reservation of `bytes`, rounded to pages.
+    fn reservation_len(bytes: u64) -> usize {
+        round_up(bytes.max(page_size() as u64) as usize, page_size())
+    }
+
+    /// The reservation length of a guarded 32-bit memory with `guard_size`: what an engine pools.
+    pub fn guarded_reservation_len(guard_size: u64) -> usize {
+        Self::reservation_len((4u64 << 30) + guard_size)
     }
 
     /// The memory's type, with its current minimum.
@@ -89,12 +117,21 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.size_pages();
         let new_bytes = old.checked_add(delta)?.checked_mul(WASM_PAGE_SIZE)?;
-        if new_bytes > self.maximum_bytes || new_bytes as usize > self.mmap.len() {
+        let mmap = self.mmap.as_ref()?;
+        if new_bytes > self.maximum_bytes || new_bytes as usize > mmap.len() {
             return None;
         }
         let old_bytes = self.def.current_length;
-        self.mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes).ok()?;
+        mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes).ok()?;
         self.def.current_length = new_bytes as usize;
         Some(old)
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        if let Some(mmap) = self.mmap.take() {
+            self.pool.release(mmap, self.def.current_length, self.file_backed);
+        }
     }
 }

@@ -53,6 +53,54 @@ impl Mmap {
         self.len
     }
 
+    /// Replaces the first `len` bytes (rounded up to pages) with fresh inaccessible pages, as
+    /// if the mapping had just been reserved: their contents, and any file mapped over them,
+    /// are gone.
+    pub fn reset(&self, len: usize) -> Result<()> {
+        let len = round_up(len, page_size()).min(self.len);
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range lies inside this mapping, which we own; MAP_FIXED replaces exactly
+        // those pages with a new anonymous mapping and touches nothing else.
+        let p = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().cast(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            bail!("resetting a reservation failed: {}", std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Discards the contents of the first `len` bytes (rounded up to pages) of this
+    /// anonymous mapping: they read as zeros from now on, with their protection unchanged.
+    /// Not for ranges a file is mapped over (use [`Mmap::reset`]).
+    pub fn discard(&self, len: usize) -> Result<()> {
+        let len = round_up(len, page_size()).min(self.len);
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range lies inside this private anonymous mapping, which we own; after
+        // MADV_DONTNEED its pages are zero-fill-on-demand.
+        let r = unsafe { libc::madvise(self.ptr.as_ptr().cast(), len, libc::MADV_DONTNEED) };
+        if r != 0 {
+            bail!("madvise failed: {}", std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Makes `[start, start + len)` inaccessible again. Both must be page-aligned.
+    pub fn make_inaccessible(&self, start: usize, len: usize) -> Result<()> {
+        self.protect(start, len, libc::PROT_NONE)
+    }
+
     /// Makes `[start, start + len)` readable and writable. Both must be page-aligned.
     pub fn make_accessible(&self, start: usize, len: usize) -> Result<()> {
         self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)

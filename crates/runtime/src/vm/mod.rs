@@ -6,6 +6,7 @@ pub mod libcalls;
 pub mod memory;
 pub mod memory_image;
 pub mod mmap;
+pub mod reservations;
 pub mod setjmp;
 pub mod table;
 pub mod traphandlers;
