@@ -65,6 +65,19 @@ impl LiftContext<'_> {
         }
     }
 
+    /// The raw bits of an integer (or `bool`) of `size` bytes, whose size is its alignment:
+    /// the next flat value, or the little-endian value at a memory address (checked for
+    /// alignment and bounds, as `load` does).
+    pub(crate) fn scalar_bits(&mut self, src: LiftSource<'_>, size: u32) -> Result<u64> {
+        match src {
+            LiftSource::Flat(flat) => flat.next().ok_or_else(|| anyhow!("too few flat values")),
+            LiftSource::Memory(ptr) => {
+                canonical::check_align(ptr, size)?;
+                read_uint(self.mem.bytes(), ptr, size)
+            }
+        }
+    }
+
     /// A pointer-sized value: from the flat values (an `i32` keeps its low 32 bits) or from
     /// memory at `ptr`.
     fn pointer(&mut self, src: &mut LiftSource<'_>, index: u64) -> Result<u64> {

@@ -110,14 +110,6 @@ macro_rules! primitives {
                 Val::$variant(*self)
             }
         }
-        impl Lift for $rust {
-            fn from_val(val: Val) -> Result<Self> {
-                match val {
-                    Val::$variant(v) => Ok(v),
-                    other => Err(mismatch(stringify!($rust), &other)),
-                }
-            }
-        }
     )*};
 }
 
@@ -134,6 +126,62 @@ primitives! {
     f32 => Float32, F32;
     f64 => Float64, F64;
     char => Char, Char;
+}
+
+/// `Lift` for types lifted through their `Val` (whose lifting validates them: `char`, and
+/// floats, whose NaNs the canonical ABI code handles).
+macro_rules! lift_through_val {
+    ($($rust:ty => $variant:ident;)*) => {$(
+        impl Lift for $rust {
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(v) => Ok(v),
+                    other => Err(mismatch(stringify!($rust), &other)),
+                }
+            }
+        }
+    )*};
+}
+
+lift_through_val! {
+    f32 => Float32;
+    f64 => Float64;
+    char => Char;
+}
+
+/// `Lift` for integers and `bool`, read straight from the core value or memory: `lift_flat`
+/// and `load` of CanonicalABI.md keep the low bits (`bool` is any non-zero value).
+macro_rules! lift_integers {
+    ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $convert:expr;)*) => {$(
+        impl Lift for $rust {
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(v) => Ok(v),
+                    other => Err(mismatch(stringify!($rust), &other)),
+                }
+            }
+
+            fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+                if !matches!(ty, InterfaceType::$ty) {
+                    return lift_through_val(cx, ty, src);
+                }
+                let $x = cx.scalar_bits(src, $size)?;
+                Ok($convert)
+            }
+        }
+    )*};
+}
+
+lift_integers! {
+    bool => Bool, Bool, 1, |x| x as u32 != 0;
+    i8 => S8, S8, 1, |x| x as u8 as i8;
+    u8 => U8, U8, 1, |x| x as u8;
+    i16 => S16, S16, 2, |x| x as u16 as i16;
+    u16 => U16, U16, 2, |x| x as u16;
+    i32 => S32, S32, 4, |x| x as u32 as i32;
+    u32 => U32, U32, 4, |x| x as u32;
+    i64 => S64, S64, 8, |x| x as i64;
+    u64 => U64, U64, 8, |x| x;
 }
 
 impl ComponentType for String {
