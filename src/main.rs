@@ -45,6 +45,11 @@ enum Command {
 struct AdaptersCommand {
     /// The component (binary or text).
     file: std::path::PathBuf,
+    /// Provides a component for one of its component imports, as for `weld run`:
+    /// `NAME=FILE`, or `INSTANCE#NAME=FILE`. The adapters printed are then those of the
+    /// component linked with the ones given. Repeatable.
+    #[arg(long = "component", value_name = "NAME=FILE")]
+    components: Vec<String>,
 }
 
 /// Code generation options shared by the commands that compile.
@@ -539,10 +544,21 @@ fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
     use weld_environ::component::info::AdapterModuleIndex;
     let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
     let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", cmd.file.display()))?;
-    let translation =
-        weld_environ::component::translate::translate_component(&wasm, weld_environ::supported_features())
-            .with_context(|| format!("failed to translate {}", cmd.file.display()))?;
-    let info = weld_environ::component::inline::inline(&translation)?;
+    let translation = translate_for_adapters(&wasm, &cmd.file.display())?;
+    // The components given with --component, each translated, by the path of its import.
+    let mut provided = Vec::new();
+    for option in &cmd.components {
+        let (name, file) =
+            option.split_once('=').ok_or_else(|| anyhow!("--component `{option}` is not of the form NAME=FILE"))?;
+        let bytes = std::fs::read(file).with_context(|| format!("failed to read {file} (--component {name})"))?;
+        let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {file}"))?.into_owned();
+        provided.push((name.split('#').map(str::to_string).collect::<Vec<_>>(), wasm));
+    }
+    let provided_translations = provided
+        .iter()
+        .map(|(name, wasm)| translate_for_adapters(wasm, &name.join("#")))
+        .collect::<Result<Vec<_>>>()?;
+    let info = link_statically(&translation, &provided, &provided_translations)?;
     if info.adapter_modules.is_empty() {
         println!(";; {} has no calls from one component into another: no adapters", cmd.file.display());
         return Ok(ExitCode::SUCCESS);
@@ -553,6 +569,41 @@ fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
         print!("{}", annotate_adapter_module(&info, &code)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The static translation of a component binary, for `weld adapters`.
+fn translate_for_adapters<'a>(
+    wasm: &'a [u8],
+    file: &dyn std::fmt::Display,
+) -> Result<weld_environ::component::translate::ComponentTranslation<'a>> {
+    weld_environ::component::translate::translate_component(wasm, weld_environ::supported_features())
+        .with_context(|| format!("failed to translate {file}"))
+}
+
+/// Flattens `root` with the components `provided` (each a `#`-separated import name and its
+/// binary, translated in `translations`) inlined for its component imports.
+fn link_statically(
+    root: &weld_environ::component::translate::ComponentTranslation<'_>,
+    provided: &[(Vec<String>, Vec<u8>)],
+    translations: &[weld_environ::component::translate::ComponentTranslation<'_>],
+) -> Result<weld_environ::component::info::ComponentInfo> {
+    use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
+    use weld_environ::component::translate::ComponentTranslation;
+    fn source<'a>(t: &'a ComponentTranslation<'_>) -> Source<'a> {
+        Source { components: &t.components, modules: t.modules.iter().map(|m| &m.module).collect() }
+    }
+    let root_component = &root.components[0];
+    let mut input = InlineInput { sources: vec![source(root)], provided: Default::default() };
+    for path in component_imports(root_component) {
+        let mut full = vec![root_component.imports[path.import.0 as usize].0.clone()];
+        full.extend(path.path.iter().cloned());
+        let Some(i) = provided.iter().position(|(name, _)| *name == full) else {
+            bail!("the component imports the component `{}`: give it with --component", full.join("#"));
+        };
+        input.sources.push(source(&translations[i]));
+        input.provided.insert(path, input.sources.len() - 1);
+    }
+    inline_linked(&input)
 }
 
 /// The module as WAT, each import followed by what it is and each adapter function headed by

@@ -203,6 +203,15 @@ fn run_provides_components_for_component_imports() {
     );
     let malformed = weld(&[&["run", "examples/measure.wat", "--component", "units"][..], &call].concat());
     assert_eq!(malformed.stderr, "error: --component `units` is not of the form NAME=FILE\n");
+
+    // `weld adapters` links the same way, and prints the adapter linking makes.
+    let adapters = weld(&["adapters", "examples/measure.wat", "--component", "units=examples/units.wat"]);
+    assert!(adapters.success, "{}", adapters.stderr);
+    assert!(adapters.stdout.contains(";; adapter0: func(s: string) -> u32"), "{}", adapters.stdout);
+    assert!(adapters.stdout.contains("encoding: Utf16"), "{}", adapters.stdout);
+    let unlinked = weld(&["adapters", "examples/measure.wat"]);
+    assert!(!unlinked.success);
+    assert_eq!(unlinked.stderr, "error: the component imports the component `units`: give it with --component\n");
 }
 
 #[test]
