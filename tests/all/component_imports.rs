@@ -182,11 +182,11 @@ fn each_instantiation_of_a_provided_component_has_its_own_state() {
     assert_eq!(*logged.lock().unwrap(), [1, 2, 1000, 3]);
 }
 
-/// A component whose `echo(s: string) -> string` returns its argument, with UTF-16 strings
-/// and a bump allocator.
-const ECHO_UTF16: &str = r#"
-(component
-  (core module $m
+/// The fields of a core module with an exported memory `mem` and a bump allocator `realloc`
+/// (which copies the old contents when it moves an allocation).
+macro_rules! memory_and_realloc {
+    () => {
+        r#"
     (memory (export "mem") 1)
     (global $heap (mut i32) (i32.const 1024))
     (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
@@ -197,7 +197,18 @@ const ECHO_UTF16: &str = r#"
       (if (local.get $old)
         (then (memory.copy (local.get $ret) (local.get $old)
                 (select (local.get $old_size) (local.get $size) (i32.lt_u (local.get $old_size) (local.get $size))))))
-      (local.get $ret))
+      (local.get $ret))"#
+    };
+}
+
+/// A component whose `echo(s: string) -> string` returns its argument, with UTF-16 strings
+/// and a bump allocator.
+const ECHO_UTF16: &str = concat!(
+    r#"
+(component
+  (core module $m"#,
+    memory_and_realloc!(),
+    r#"
     (func (export "echo") (param i32 i32) (result i32)
       (i32.store (i32.const 0) (local.get 0))
       (i32.store (i32.const 4) (local.get 1))
@@ -206,7 +217,8 @@ const ECHO_UTF16: &str = r#"
   (func (export "echo") (param "s" string) (result string)
     (canon lift (core func $i "echo") (memory (core memory $i "mem"))
       (realloc (core func $i "realloc")) string-encoding=utf16)))
-"#;
+"#
+);
 
 #[test]
 fn strings_cross_to_a_provided_component_with_another_encoding() {
@@ -215,21 +227,13 @@ fn strings_cross_to_a_provided_component_with_another_encoding() {
     // the provided component and its result back.
     let main = Component::new(
         &engine,
-        r#"(component
+        concat!(
+            r#"(component
              (import "lib" (component $Lib (export "echo" (func (param "s" string) (result string)))))
              (instance $l (instantiate $Lib))
-             (core module $mem
-               (memory (export "mem") 1)
-               (global $heap (mut i32) (i32.const 1024))
-               (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
-                 (local $ret i32)
-                 (local.set $ret (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-                                          (i32.sub (i32.const 0) (local.get $align))))
-                 (global.set $heap (i32.add (local.get $ret) (local.get $size)))
-                 (if (local.get $old)
-                   (then (memory.copy (local.get $ret) (local.get $old)
-                           (select (local.get $old_size) (local.get $size) (i32.lt_u (local.get $old_size) (local.get $size))))))
-                 (local.get $ret)))
+             (core module $mem"#,
+            memory_and_realloc!(),
+            r#")
              (core instance $mem (instantiate $mem))
              (core func $echo (canon lower (func $l "echo") (memory (core memory $mem "mem"))
                (realloc (core func $mem "realloc"))))
@@ -241,7 +245,8 @@ fn strings_cross_to_a_provided_component_with_another_encoding() {
              (core instance $i (instantiate $m (with "lib" (instance (export "echo" (func $echo))))))
              (func (export "run") (param "s" string) (result string)
                (canon lift (core func $i "run") (memory (core memory $mem "mem"))
-                 (realloc (core func $mem "realloc")))))"#,
+                 (realloc (core func $mem "realloc")))))"#
+        ),
     )
     .unwrap();
     let lib = Component::new(&engine, ECHO_UTF16).unwrap();
@@ -276,6 +281,17 @@ const RESOURCE_LIB: &str = r#"
   (func (export "get") (param "h" (borrow $R)) (result u32) (canon lift (core func $i "get"))))
 "#;
 
+/// The import of a component `lib` exporting resource `r`, `make(v) -> own<r>` and
+/// `get(borrow<r>) -> u32` (`RESOURCE_LIB`'s type).
+macro_rules! import_resource_lib {
+    () => {
+        r#"(import "lib" (component $Lib
+               (export "r" (type $r (sub resource)))
+               (export "make" (func (param "v" u32) (result (own $r))))
+               (export "get" (func (param "h" (borrow $r)) (result u32)))))"#
+    };
+}
+
 #[test]
 fn resources_of_a_provided_component_flow_to_the_importing_one() {
     let engine = Engine::default();
@@ -283,11 +299,10 @@ fn resources_of_a_provided_component_flow_to_the_importing_one() {
     // and drops it; `keep(v)` hands the owned handle to the host.
     let main = Component::new(
         &engine,
-        r#"(component
-             (import "lib" (component $Lib
-               (export "r" (type $r (sub resource)))
-               (export "make" (func (param "v" u32) (result (own $r))))
-               (export "get" (func (param "h" (borrow $r)) (result u32)))))
+        concat!(
+            "(component ",
+            import_resource_lib!(),
+            r#"
              (instance $l (instantiate $Lib))
              (alias export $l "r" (type $r))
              (core func $make (canon lower (func $l "make")))
@@ -309,7 +324,8 @@ fn resources_of_a_provided_component_flow_to_the_importing_one() {
              (export $R "r" (type $r))
              (func (export "run") (param "v" u32) (result u32) (canon lift (core func $i "run")))
              (func (export "keep") (param "v" u32) (result (own $R)) (canon lift (core func $i "keep")))
-             (export "lib" (instance $l)))"#,
+             (export "lib" (instance $l)))"#
+        ),
     )
     .unwrap();
     let lib = Component::new(&engine, RESOURCE_LIB).unwrap();
@@ -341,11 +357,10 @@ fn a_resource_type_is_learned_from_the_functions_that_use_it() {
     let engine = Engine::default();
     let main = Component::new(
         &engine,
-        r#"(component
-             (import "lib" (component $Lib
-               (export "r" (type $r (sub resource)))
-               (export "make" (func (param "v" u32) (result (own $r))))
-               (export "get" (func (param "h" (borrow $r)) (result u32)))))
+        concat!(
+            "(component ",
+            import_resource_lib!(),
+            r#"
              (instance $l (instantiate $Lib))
              (core func $make (canon lower (func $l "make")))
              (core func $get (canon lower (func $l "get")))
@@ -354,7 +369,8 @@ fn a_resource_type_is_learned_from_the_functions_that_use_it() {
                (import "lib" "get" (func $get (param i32) (result i32)))
                (func (export "run") (param i32) (result i32) (call $get (call $make (local.get 0)))))
              (core instance $i (instantiate $m (with "lib" (instance (export "make" (func $make)) (export "get" (func $get))))))
-             (func (export "run") (param "v" u32) (result u32) (canon lift (core func $i "run"))))"#,
+             (func (export "run") (param "v" u32) (result u32) (canon lift (core func $i "run"))))"#
+        ),
     )
     .unwrap();
     let lib = Component::new(&engine, RESOURCE_LIB).unwrap();

@@ -221,7 +221,7 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                     ty: &#w::InterfaceType,
                     src: #w::LiftSource<'_>,
                 ) -> #w::__derive::Result<Self> {
-                    let mut lifter = #w::__derive::RecordLifter::new(cx, ty, src, #rust_name)?;
+                    let mut lifter = #w::__derive::record_lifter(cx, ty, src, #rust_name)?;
                     ::core::result::Result::Ok(Self { #(#inits,)* })
                 }
             }

@@ -155,6 +155,11 @@ pub struct ImportPath {
 }
 
 impl ImportPath {
+    /// The path written `root/name/...`, given the name of its root import, for messages.
+    pub fn full_name(&self, root: &str) -> String {
+        std::iter::once(root).chain(self.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+    }
+
     /// The export `name` of the instance this path leads to.
     pub fn child(&self, name: &str) -> ImportPath {
         let mut path = self.path.clone();

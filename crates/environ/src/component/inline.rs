@@ -652,8 +652,7 @@ impl<'a> Inliner<'a> {
     /// The full name of a root import path, for messages.
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.sources[0].components[0];
-        let first = root.imports.get(path.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
-        std::iter::once(first).chain(path.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        path.full_name(root.imports.get(path.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The runtime resource of the host import at `path`, created on first use.

@@ -112,29 +112,82 @@ impl LiftContext<'_> {
     }
 }
 
-/// Lifts the elements of a tuple of `types` in place (each with `lift`, given its index).
-pub(crate) fn lift_tuple_elements<'s>(
-    cx: &mut LiftContext<'_>,
-    ty: &InterfaceType,
+/// Lifts the fields of a record, or the elements of a tuple, one after another straight from
+/// where the value is (flat core values or memory), without a `Val` for the whole: what
+/// tuples' and derived records' `Lift::lift` do. Types were checked against the Rust types
+/// when the typed function was made; record labels are checked again here, by position.
+#[doc(hidden)]
+pub struct FieldLifter<'c, 'a, 's> {
+    cx: &'c mut LiftContext<'a>,
+    /// A record or tuple type.
+    ty: &'c InterfaceType,
     src: LiftSource<'s>,
-    mut lift: impl FnMut(&mut LiftContext<'_>, usize, &InterfaceType, LiftSource<'_>) -> Result<()>,
-) -> Result<()> {
-    let InterfaceType::Tuple(tuple) = ty else { bail!("type mismatch: expected a tuple, found {ty}") };
-    match src {
-        LiftSource::Flat(flat) => {
-            for (i, t) in tuple.types().iter().enumerate() {
-                lift(cx, i, t, LiftSource::Flat(&mut *flat))?;
-            }
+    width: MemoryWidth,
+    next: usize,
+}
+
+impl<'c, 'a, 's> FieldLifter<'c, 'a, 's> {
+    /// Starts lifting a value of `ty`, a record or tuple type, from `src` (a memory address
+    /// is checked for alignment and bounds first).
+    pub(crate) fn new(cx: &'c mut LiftContext<'a>, ty: &'c InterfaceType, src: LiftSource<'s>) -> Result<Self> {
+        if !matches!(ty, InterfaceType::Record(_) | InterfaceType::Tuple(_)) {
+            bail!("type mismatch: expected a record or tuple, found {ty}");
         }
-        LiftSource::Memory(ptr) => {
+        if let LiftSource::Memory(ptr) = src {
             cx.check_value_at(ty, ptr)?;
-            let w = cx.width();
-            for (i, (t, off)) in tuple.types().iter().zip(tuple.field_offsets(w)).enumerate() {
-                lift(cx, i, t, LiftSource::Memory(ptr + u64::from(*off)))?;
-            }
         }
+        let width = cx.width();
+        Ok(FieldLifter { cx, ty, src, width, next: 0 })
     }
-    Ok(())
+
+    /// The next field's label (records only), type and offset, if there is one.
+    fn advance(&mut self) -> Option<(Option<&'c str>, &'c InterfaceType, u32)> {
+        let (i, w) = (self.next, self.width);
+        let next = match self.ty {
+            InterfaceType::Record(r) => {
+                let f = r.fields().get(i)?;
+                (Some(f.name.as_str()), &f.ty, r.field_offsets(w)[i])
+            }
+            InterfaceType::Tuple(t) => (None, t.types().get(i)?, t.field_offsets(w)[i]),
+            _ => return None,
+        };
+        self.next += 1;
+        Some(next)
+    }
+
+    /// Lifts a `T` of type `ty` at `offset` in the value (the next flat values if flat).
+    fn lift_at<T: Lift>(&mut self, ty: &InterfaceType, offset: u32) -> Result<T> {
+        let src = match &mut self.src {
+            LiftSource::Flat(flat) => LiftSource::Flat(&mut **flat),
+            LiftSource::Memory(ptr) => LiftSource::Memory(*ptr + u64::from(offset)),
+        };
+        T::lift(self.cx, ty, src)
+    }
+
+    /// Lifts the next element of a tuple.
+    pub(crate) fn element<T: Lift>(&mut self) -> Result<T> {
+        let Some((_, ty, offset)) = self.advance() else { bail!("too few tuple elements") };
+        self.lift_at(ty, offset)
+    }
+
+    /// Checks that a tuple has no elements left.
+    pub(crate) fn finish_tuple(mut self) -> Result<()> {
+        if self.advance().is_some() {
+            bail!("too many tuple elements");
+        }
+        Ok(())
+    }
+
+    /// Lifts the next field of a record, which must be `label`.
+    pub fn field<T: Lift>(&mut self, label: &str) -> Result<T> {
+        let Some((name, ty, offset)) = self.advance() else { bail!("missing field \"{label}\"") };
+        if let Some(name) = name
+            && name != label
+        {
+            bail!("expected field \"{label}\", found \"{name}\"");
+        }
+        self.lift_at(ty, offset).with_context(|| format!("in field \"{label}\""))
+    }
 }
 
 /// Lifts an `option` or `result` in place: reads the case, then lifts its payload (if it has

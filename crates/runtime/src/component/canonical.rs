@@ -466,10 +466,7 @@ struct Storer<'a> {
 /// and lists with the memory's `realloc`.
 pub fn store(mem: &mut dyn GuestMemory, opts: &Options, val: &Val, ty: &InterfaceType, ptr: u64) -> Result<()> {
     val.typecheck(ty)?;
-    let width = width_of(mem.memory64());
-    check_align(ptr, ty.abi().align(width))?;
-    check_bounds(mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(width)))?;
-    Storer { mem, opts, width }.store(val, ty, ptr)
+    store_unchecked(mem, opts, val, ty, ptr)
 }
 
 /// [`store`] of a value already checked against `ty`.

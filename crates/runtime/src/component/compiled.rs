@@ -228,8 +228,7 @@ impl Component {
     /// The full name of an import path (`instance/name`), for messages.
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.inner.statics[0];
-        let first = root.imports.get(path.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
-        std::iter::once(first).chain(path.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        path.full_name(root.imports.get(path.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The engine it was compiled with.

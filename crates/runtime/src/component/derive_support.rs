@@ -241,47 +241,20 @@ pub fn enum_index(val: Val, rust: &str, names: &[&str]) -> Result<usize> {
     names.iter().position(|n| *n == case).ok_or_else(|| unknown_case(&case, rust))
 }
 
-/// Lifts a record's fields one after another straight from where the record is (flat core
-/// values or memory), without a `Val` for the record: what a derived record's `Lift::lift`
-/// does. The record's type was checked against the Rust type when the typed function was
-/// made; labels are checked again here, cheaply, by position.
-pub struct RecordLifter<'c, 'a, 's> {
+pub use super::borrowed::FieldLifter;
+
+/// Starts lifting a derived record, field by field with [`FieldLifter::field`], straight
+/// from where the record of type `ty` is: what a derived record's `Lift::lift` does.
+pub fn record_lifter<'c, 'a, 's>(
     cx: &'c mut LiftContext<'a>,
-    record: &'c super::types::RecordType,
+    ty: &'c InterfaceType,
     src: LiftSource<'s>,
-    next: usize,
-}
-
-impl<'c, 'a, 's> RecordLifter<'c, 'a, 's> {
-    /// Starts lifting a record of type `ty` from `src` (a memory address is checked for
-    /// alignment and bounds first).
-    pub fn new(cx: &'c mut LiftContext<'a>, ty: &'c InterfaceType, src: LiftSource<'s>, rust: &str) -> Result<Self> {
-        let InterfaceType::Record(record) = ty else {
-            bail!("type mismatch: expected {}, found the Rust record `{rust}`", short(ty))
-        };
-        if let LiftSource::Memory(ptr) = src {
-            cx.check_value_at(ty, ptr)?;
-        }
-        Ok(RecordLifter { cx, record, src, next: 0 })
+    rust: &str,
+) -> Result<FieldLifter<'c, 'a, 's>> {
+    if !matches!(ty, InterfaceType::Record(_)) {
+        bail!("type mismatch: expected {}, found the Rust record `{rust}`", short(ty));
     }
-
-    /// Lifts the next field, which must be `label`.
-    pub fn field<T: Lift>(&mut self, label: &str) -> Result<T> {
-        let i = self.next;
-        let Some(field) = self.record.fields().get(i) else { bail!("missing field \"{label}\"") };
-        if field.name != label {
-            bail!("expected field \"{label}\", found \"{}\"", field.name);
-        }
-        self.next += 1;
-        let src = match &mut self.src {
-            LiftSource::Flat(flat) => LiftSource::Flat(&mut **flat),
-            LiftSource::Memory(ptr) => {
-                let offset = self.record.field_offsets(self.cx.width())[i];
-                LiftSource::Memory(*ptr + u64::from(offset))
-            }
-        };
-        T::lift(self.cx, &field.ty, src).with_context(|| format!("in field \"{label}\""))
-    }
+    FieldLifter::new(cx, ty, src)
 }
 
 /// Lowers a record's fields one after another straight into the guest: what a derived

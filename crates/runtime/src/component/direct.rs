@@ -63,21 +63,28 @@ impl LowerContext<'_> {
     pub(crate) fn lower_fields(
         &mut self,
         ty: &InterfaceType,
+        dst: LowerDest<'_>,
+        lower: impl FnMut(&mut Self, usize, &InterfaceType, LowerDest<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let width = self.width();
+        match ty {
+            InterfaceType::Tuple(t) => self.lower_each(t.types().iter(), t.field_offsets(width), dst, lower),
+            InterfaceType::Record(r) => {
+                self.lower_each(r.fields().iter().map(|f| &f.ty), r.field_offsets(width), dst, lower)
+            }
+            other => bail!("type mismatch: expected a record or tuple, found {other}"),
+        }
+    }
+
+    /// Lowers parts of types `types`, at `offsets` in memory or one after another flat.
+    fn lower_each<'t>(
+        &mut self,
+        types: impl Iterator<Item = &'t InterfaceType>,
+        offsets: &[u32],
         mut dst: LowerDest<'_>,
         mut lower: impl FnMut(&mut Self, usize, &InterfaceType, LowerDest<'_>) -> Result<()>,
     ) -> Result<()> {
-        let width = self.width();
-        let offsets = match ty {
-            InterfaceType::Tuple(t) => t.field_offsets(width),
-            InterfaceType::Record(r) => r.field_offsets(width),
-            other => bail!("type mismatch: expected a record or tuple, found {other}"),
-        };
-        for (i, offset) in offsets.iter().enumerate() {
-            let t = match ty {
-                InterfaceType::Tuple(t) => &t.types()[i],
-                InterfaceType::Record(r) => &r.fields()[i].ty,
-                _ => unreachable!("checked above"),
-            };
+        for (i, (t, offset)) in types.zip(offsets).enumerate() {
             let dst = match &mut dst {
                 LowerDest::Flat(out) => LowerDest::Flat(out),
                 LowerDest::Memory(ptr) => LowerDest::Memory(*ptr + u64::from(*offset)),

@@ -375,8 +375,7 @@ fn instantiate_resolved<T: 'static>(
 
 /// The import's full name, for error messages.
 fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &ImportPath) -> String {
-    let root = info.imports.get_index(import.import.0 as usize).map(|(n, _)| n.as_str()).unwrap_or("?");
-    std::iter::once(root).chain(import.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+    import.full_name(info.imports.get_index(import.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
 }
 
 /// The host function an import path leads to.

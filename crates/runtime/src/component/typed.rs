@@ -21,7 +21,7 @@
 //! views of the guest's memory (see `borrowed.rs`): they and the tuples, options, results and
 //! lists that contain them are lifted in place ([`Lift::lift`]), with the same checks.
 
-use super::borrowed::{LiftContext, LiftSource, lift_list_in_place, lift_tuple_elements, lift_variant_in_place};
+use super::borrowed::{FieldLifter, LiftContext, LiftSource, lift_list_in_place, lift_variant_in_place};
 use super::direct::{LowerContext, LowerDest};
 use super::func::{CallParams, Func};
 use super::resources::{Resource, ResourceAny};
@@ -491,18 +491,16 @@ macro_rules! tuples {
         impl<$($t: Lift),*> Lift for ($($t,)*) {
             const IN_PLACE: bool = false $(|| $t::IN_PLACE)*;
 
-            #[allow(unused_mut, unused_variables, unreachable_code, clippy::let_unit_value)]
+            #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
                 // Element by element: no `Val` for the tuple itself.
-                let mut out: ($(Option<$t>,)*) = ($(None::<$t>,)*);
-                lift_tuple_elements(cx, ty, src, |cx, i, t, src| {
-                    match i {
-                        $($n => out.$n = Some($t::lift(cx, t, src)?),)*
-                        _ => bail!("too many tuple elements"),
-                    }
-                    Ok(())
-                })?;
-                Ok(($(out.$n.ok_or_else(|| anyhow!("too few tuple elements"))?,)*))
+                if !matches!(ty, InterfaceType::Tuple(_)) {
+                    bail!("type mismatch: expected a tuple, found {ty}");
+                }
+                let mut elements = FieldLifter::new(cx, ty, src)?;
+                let value = ($(elements.element::<$t>()?,)*);
+                elements.finish_tuple()?;
+                Ok(value)
             }
 
             #[allow(unused_mut, unused_variables)]

@@ -55,17 +55,17 @@ impl LinearMemory {
         let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
         let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
         let Some(min_bytes) = min_bytes else { bail!("memory minimum size of {} pages is too large", ty.minimum) };
-        let reservation = if !ty.memory64 && guarded {
-            (4u64 << 30) + guard_size
+        let reservation_len = if !ty.memory64 && guarded {
+            Self::guarded_reservation_len(guard_size)
         } else {
-            declared_max.min(index_max).min(MAX_RESERVATION)
+            Self::reservation_len(declared_max.min(index_max).min(MAX_RESERVATION))
         };
         let maximum_bytes =
             declared_max.min(index_max).min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
         if min_bytes > maximum_bytes {
             bail!("memory minimum size of {} pages exceeds the limit weld supports", ty.minimum);
         }
-        let (mmap, accessible) = pool.acquire(Self::reservation_len(reservation))?;
+        let (mmap, accessible) = pool.acquire(reservation_len)?;
         let min = min_bytes as usize;
         if accessible < min {
             mmap.make_accessible(accessible, min - accessible)?;
