@@ -1,43 +1,17 @@
-//! What an instance imports and exports: [`Extern`] and its kinds [`Global`], [`Memory`] and
-//! [`Table`] (functions are in `func.rs`), plus [`ExternType`].
+//! What can be done with the handles of globals, memories and tables ([`Global`], [`Memory`],
+//! [`Table`]) and with an [`Extern`]: create, read, write, grow, ask the type. The handles
+//! themselves are in `handles.rs`; functions are in `func.rs`; types in `extern_type.rs`.
 
-use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
+use crate::extern_type::ExternType;
+use crate::handles::{Extern, Global, Memory, Table};
+use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::vm::table::VmTable;
-use crate::vm::vmcontext::{StoreIndex, VMGlobalDefinition, VmGlobal};
-use crate::{Func, FuncType, GlobalType, MemoryType, Module, TableType, Val, ValType};
+use crate::vm::vmcontext::{VMGlobalDefinition, VmGlobal};
+use crate::{GlobalType, MemoryType, TableType, Val, ValType};
 use anyhow::{Result, bail};
-use weld_environ::{EntityRef, Mutability};
-
-/// An entity that can be imported or exported.
-#[derive(Clone, Debug)]
-pub enum Extern {
-    /// A function.
-    Func(Func),
-    /// A global.
-    Global(Global),
-    /// A table.
-    Table(Table),
-    /// A linear memory.
-    Memory(Memory),
-}
+use weld_environ::Mutability;
 
 impl Extern {
-    /// The function, if it is one.
-    pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self { Some(f) } else { None }
-    }
-    /// The global, if it is one.
-    pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self { Some(g) } else { None }
-    }
-    /// The table, if it is one.
-    pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self { Some(t) } else { None }
-    }
-    /// The memory, if it is one.
-    pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self { Some(m) } else { None }
-    }
     /// Its type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         self.ty_in(store.as_context().opaque())
@@ -51,84 +25,6 @@ impl Extern {
             Extern::Memory(m) => ExternType::Memory(s.memory(m.index).ty()),
         }
     }
-}
-
-impl From<Func> for Extern {
-    fn from(f: Func) -> Extern {
-        Extern::Func(f)
-    }
-}
-impl From<Global> for Extern {
-    fn from(g: Global) -> Extern {
-        Extern::Global(g)
-    }
-}
-impl From<Table> for Extern {
-    fn from(t: Table) -> Extern {
-        Extern::Table(t)
-    }
-}
-impl From<Memory> for Extern {
-    fn from(m: Memory) -> Extern {
-        Extern::Memory(m)
-    }
-}
-
-/// The type of an [`Extern`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ExternType {
-    /// A function type.
-    Func(FuncType),
-    /// A global type.
-    Global(GlobalType),
-    /// A table type.
-    Table(TableType),
-    /// A memory type.
-    Memory(MemoryType),
-}
-
-impl ExternType {
-    pub(crate) fn of_entity(module: &Module, e: EntityRef) -> ExternType {
-        let env = module.env();
-        match e {
-            EntityRef::Func(f) => ExternType::Func(env.func_type(f).clone()),
-            EntityRef::Global(g) => ExternType::Global(env.globals[g]),
-            EntityRef::Table(t) => ExternType::Table(env.tables[t].ty),
-            EntityRef::Memory(m) => ExternType::Memory(env.memories[m]),
-        }
-    }
-
-    /// A short description, e.g. `func (param i32)` or `memory 1..2 pages`.
-    pub fn describe(&self) -> String {
-        match self {
-            ExternType::Func(f) => format!("function of type {f}"),
-            ExternType::Global(g) => {
-                format!("global of type {}{}", if g.mutable { "mut " } else { "" }, g.ty)
-            }
-            ExternType::Table(t) => {
-                format!("table of {} with limits {}", ValType::Ref(t.element), limits(t.minimum, t.maximum))
-            }
-            ExternType::Memory(m) => format!(
-                "{}memory with limits {} pages",
-                if m.memory64 { "64-bit " } else { "" },
-                limits(m.minimum, m.maximum)
-            ),
-        }
-    }
-}
-
-fn limits(min: u64, max: Option<u64>) -> String {
-    match max {
-        Some(max) => format!("{min}..{max}"),
-        None => format!("{min}.."),
-    }
-}
-
-/// A global variable.
-#[derive(Clone, Copy, Debug)]
-pub struct Global {
-    pub(crate) store: StoreId,
-    pub(crate) index: StoreIndex,
 }
 
 impl Global {
@@ -177,13 +73,6 @@ impl Global {
     }
 }
 
-/// A linear memory.
-#[derive(Clone, Copy, Debug)]
-pub struct Memory {
-    pub(crate) store: StoreId,
-    pub(crate) index: StoreIndex,
-}
-
 impl Memory {
     /// Creates a memory of type `ty`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
@@ -225,13 +114,6 @@ impl Memory {
             None => bail!("failed to grow memory by {delta} pages"),
         }
     }
-}
-
-/// A table of references.
-#[derive(Clone, Copy, Debug)]
-pub struct Table {
-    pub(crate) store: StoreId,
-    pub(crate) index: StoreIndex,
 }
 
 impl Table {

@@ -2,12 +2,13 @@
 //! a host function sees of its caller), host function creation, and the path from the host into
 //! wasm (entry trampoline under a trap catch point).
 
-use crate::store::{AsContext, AsContextMut, StoreId, StoreInner, StoreOpaque};
+use crate::caller::Caller;
+use crate::handles::Func;
+use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::trap::trap_error;
-use crate::typed::{IntoFunc, TypedFunc, WasmTyList};
 use crate::vm::traphandlers::{Unwind, catch_traps, set_pending_error, set_pending_panic};
 use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef};
-use crate::{Engine, Extern, FuncType, Instance, Val, ValRaw};
+use crate::{Engine, FuncType, Val, ValRaw};
 use anyhow::{Result, bail};
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -15,19 +16,6 @@ use weld_environ::{VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC};
 
 /// A host function in raw form: reads its parameters from and writes its results to the slots.
 pub(crate) type HostFn<T> = dyn Fn(&mut StoreInner<T>, Option<InstanceId>, &mut [ValRaw]) -> Result<()> + Send + Sync;
-
-/// A function in a store: defined by a wasm instance or by the host.
-#[derive(Clone, Copy, Debug)]
-pub struct Func {
-    store: StoreId,
-    func_ref: NonNull<VMFuncRef>,
-}
-
-// SAFETY: a Func is an identifier; the pointer is only dereferenced with its store, which
-// `check_owner` verifies.
-unsafe impl Send for Func {}
-// SAFETY: as above.
-unsafe impl Sync for Func {}
 
 /// The context of a host function: a `VMFuncRef` whose `vmctx` points back at it.
 #[repr(C)]
@@ -44,26 +32,8 @@ pub(crate) struct VMHostFuncContext<T> {
 unsafe impl<T> Send for VMHostFuncContext<T> {}
 
 impl Func {
-    pub(crate) fn from_raw(store: StoreId, func_ref: NonNull<VMFuncRef>) -> Func {
-        Func { store, func_ref }
-    }
-
-    pub(crate) fn store_id(&self) -> StoreId {
-        self.store
-    }
-
-    pub(crate) fn func_ref_ptr(&self) -> *mut VMFuncRef {
-        self.func_ref.as_ptr()
-    }
-
     pub(crate) fn comes_from(&self, s: &StoreOpaque) -> bool {
-        self.store == s.id()
-    }
-
-    pub(crate) fn type_id(&self) -> u32 {
-        // SAFETY: the VMFuncRef lives as long as the store that owns this Func, and callers
-        // have checked the store (or reached this Func through it).
-        unsafe { self.func_ref.as_ref().type_id }
+        self.store_id() == s.id()
     }
 
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> FuncType {
@@ -73,7 +43,7 @@ impl Func {
     /// The function's type.
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         let s = store.as_context().opaque();
-        s.check_owner(self.store);
+        s.check_owner(self.store_id());
         self.ty_in(s)
     }
 
@@ -85,16 +55,6 @@ impl Func {
     ) -> Result<Func> {
         let raw = host_fn_from_vals(ty.clone(), func);
         Func::from_host_fn(store.as_context_mut(), &ty, raw)
-    }
-
-    /// Creates a host function from a Rust closure whose parameter and result types give the
-    /// signature.
-    pub fn wrap<T: 'static, Params, Results>(
-        mut store: impl AsContextMut<Data = T>,
-        func: impl IntoFunc<T, Params, Results>,
-    ) -> Result<Func> {
-        let (ty, raw) = func.into_func();
-        Func::from_host_fn(store.as_context_mut(), &ty, Arc::from(raw))
     }
 
     pub(crate) fn from_host_fn<T: 'static>(
@@ -118,13 +78,13 @@ impl Func {
         let func_ref = NonNull::from(&mut ctx.func_ref);
         let id = store.opaque().id();
         store.opaque_mut().push_host_func(ctx);
-        Ok(Func { store: id, func_ref })
+        Ok(Func::from_raw(id, func_ref))
     }
 
     /// Calls the function with `params`, writing its results into `results`.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
-        store.opaque().check_owner(self.store);
+        store.opaque().check_owner(self.store_id());
         let ty = self.ty_in(store.opaque());
         if params.len() != ty.params.len() {
             bail!("expected {} arguments for a function of type {ty}, got {}", ty.params.len(), params.len());
@@ -147,19 +107,6 @@ impl Func {
         Ok(())
     }
 
-    /// A typed view of this function, checked against its signature.
-    pub fn typed<P: WasmTyList, R: WasmTyList>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
-        let s = store.as_context().opaque();
-        s.check_owner(self.store);
-        TypedFunc::new(s, *self)
-    }
-
-    /// Whether this is a host function.
-    fn is_host(&self) -> bool {
-        // SAFETY: see `type_id`; a context always starts with its magic u32.
-        unsafe { *self.func_ref.as_ref().vmctx.cast::<u32>() == VMHOST_CONTEXT_MAGIC }
-    }
-
     /// The entry trampoline to call this function from the host, if it is a wasm function.
     pub(crate) fn entry_trampoline(&self, engine: &Engine) -> Result<Option<*const u8>> {
         if self.is_host() { Ok(None) } else { engine.entry_trampoline(self.type_id()).map(Some) }
@@ -176,8 +123,7 @@ pub(crate) unsafe fn call_raw<T>(
     entry: Option<*const u8>,
     slots: &mut [ValRaw],
 ) -> Result<()> {
-    // SAFETY: the VMFuncRef lives in `store`, which owns `func` (checked by the callers).
-    let fr = unsafe { *func.func_ref.as_ref() };
+    let fr = func.func_ref();
     if func.is_host() {
         // SAFETY: a host context in this store was created by `from_host_fn` with this `T`.
         let ctx = unsafe { &*fr.vmctx.cast::<VMHostFuncContext<T>>() };
@@ -263,46 +209,4 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
         }
         Ok(())
     })
-}
-
-/// What a host function knows of its call: the store, and the instance that called it.
-pub struct Caller<'a, T> {
-    pub(crate) store: &'a mut StoreInner<T>,
-    pub(crate) caller: Option<InstanceId>,
-}
-
-impl<T> Caller<'_, T> {
-    /// The store's data.
-    pub fn data(&self) -> &T {
-        self.store.data()
-    }
-
-    /// The store's data, mutably.
-    pub fn data_mut(&mut self) -> &mut T {
-        self.store.data_mut()
-    }
-
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        self.store.opaque().engine()
-    }
-
-    /// An export of the calling instance (commonly its memory), if called from wasm.
-    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
-        let id = self.caller?;
-        Instance::from_id(self.store.opaque().id(), id).get_export(&mut *self.store, name)
-    }
-}
-
-impl<T> AsContext for Caller<'_, T> {
-    type Data = T;
-    fn as_context(&self) -> &StoreInner<T> {
-        self.store
-    }
-}
-
-impl<T> AsContextMut for Caller<'_, T> {
-    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
-        self.store
-    }
 }

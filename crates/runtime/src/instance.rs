@@ -1,105 +1,34 @@
-//! Instantiation of a module and access to an instance's exports.
+//! Instantiation of a module (`Instance::new`); the exports of an instance are read in
+//! `exports.rs`.
 //!
 //! `Instance::new` checks each import against the module's declared type, builds the
 //! VMContext (function references, memories, tables, globals), evaluates constant
 //! expressions, applies active element then data segments, and runs the start function.
 
+use crate::const_eval::{element_items, eval_const};
+use crate::extern_type::{ExternType, extern_type_matches};
 use crate::func::call_raw;
-use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
-use crate::typed::{TypedFunc, WasmTyList};
-use crate::vm::libcalls::libcall_table;
+use crate::handles::{Extern, Instance};
+use crate::libcalls::libcall_table;
+use crate::store::{AsContextMut, StoreOpaque};
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMFuncRef, VMGlobalDefinition, VmGlobal};
-use crate::{Engine, Extern, ExternType, Func, Global, Memory, Module, Table, Trap};
-use anyhow::{Context, Result, bail};
-use std::ptr::NonNull;
+use crate::{Engine, Module, Trap};
+use anyhow::{Result, bail};
 use weld_environ::*;
 
-/// An instance of a module in a store.
-#[derive(Clone, Copy, Debug)]
-pub struct Instance {
-    store: StoreId,
-    id: InstanceId,
-}
-
 impl Instance {
-    pub(crate) fn from_id(store: StoreId, id: InstanceId) -> Instance {
-        Instance { store, id }
-    }
-
     /// Instantiates `module` with `imports`, given in the order of the module's imports.
     pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
         let store = store.as_context_mut();
         let id = instantiate(store.opaque_mut(), module, imports)?;
-        let instance = Instance { store: store.opaque().id(), id };
+        let instance = Instance::from_id(store.opaque().id(), id);
         if let Some(start) = module.env().start {
             let f = instance.func(store.opaque(), start);
             // SAFETY: the start function takes no parameters and returns no results.
             unsafe { call_raw(store, f, None, &mut [])? };
         }
         Ok(instance)
-    }
-
-    fn func(&self, s: &StoreOpaque, f: FuncIndex) -> Func {
-        let ptr = s.instance(self.id).func_ref(f);
-        Func::from_raw(self.store, NonNull::new(ptr).unwrap())
-    }
-
-    fn extern_for(&self, s: &StoreOpaque, e: EntityRef) -> Extern {
-        let inst = s.instance(self.id);
-        match e {
-            EntityRef::Func(f) => Extern::Func(self.func(s, f)),
-            EntityRef::Memory(m) => Extern::Memory(Memory { store: self.store, index: inst.memories[m.0 as usize] }),
-            EntityRef::Table(t) => Extern::Table(Table { store: self.store, index: inst.tables[t.0 as usize] }),
-            EntityRef::Global(g) => Extern::Global(Global { store: self.store, index: inst.globals[g.0 as usize] }),
-        }
-    }
-
-    /// The export named `name`.
-    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
-        let s = store.as_context().opaque();
-        s.check_owner(self.store);
-        let e = s.instance(self.id).module.export(name)?;
-        Some(self.extern_for(s, e))
-    }
-
-    /// Every export, in order.
-    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
-        let s = store.as_context().opaque();
-        s.check_owner(self.store);
-        let module = s.instance(self.id).module.clone();
-        module.env().exports.iter().map(|(n, e)| (n.clone(), self.extern_for(s, *e))).collect()
-    }
-
-    /// The exported function `name`.
-    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
-        self.get_export(store, name)?.into_func()
-    }
-
-    /// The exported memory `name`.
-    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
-        self.get_export(store, name)?.into_memory()
-    }
-
-    /// The exported table `name`.
-    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
-        self.get_export(store, name)?.into_table()
-    }
-
-    /// The exported global `name`.
-    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
-        self.get_export(store, name)?.into_global()
-    }
-
-    /// The exported function `name` as a typed function.
-    pub fn get_typed_func<P: WasmTyList, R: WasmTyList>(
-        &self,
-        store: impl AsContext,
-        name: &str,
-    ) -> Result<TypedFunc<P, R>> {
-        let s = store.as_context();
-        let f = self.get_func(s, name).with_context(|| format!("no exported function named `{name}`"))?;
-        f.typed(s).with_context(|| format!("exported function `{name}`"))
     }
 }
 
@@ -121,41 +50,6 @@ fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &Exter
     Ok(())
 }
 
-/// Whether an item of type `actual` may be used where `expected` is (the core spec's import
-/// matching: equal function types, global subtyping, limits within the expected ones).
-pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) -> bool {
-    match (expected, actual) {
-        (ExternType::Func(e), ExternType::Func(a)) => e == a,
-        (ExternType::Global(e), ExternType::Global(a)) => {
-            // A mutable global's type must match exactly; an immutable one may be a subtype.
-            e.mutable == a.mutable && (e.ty == a.ty || (!e.mutable && is_subtype(a.ty, e.ty)))
-        }
-        (ExternType::Memory(e), ExternType::Memory(a)) => {
-            e.memory64 == a.memory64 && e.shared == a.shared && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
-        }
-        (ExternType::Table(e), ExternType::Table(a)) => {
-            e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
-        }
-        _ => false,
-    }
-}
-
-/// Whether a value of type `a` may be used where `b` is expected.
-fn is_subtype(a: ValType, b: ValType) -> bool {
-    match (a, b) {
-        (ValType::Ref(a), ValType::Ref(b)) => a.heap == b.heap && (b.nullable || !a.nullable),
-        _ => a == b,
-    }
-}
-
-fn limits_match(e_min: u64, e_max: Option<u64>, a_min: u64, a_max: Option<u64>) -> bool {
-    a_min >= e_min
-        && match e_max {
-            None => true,
-            Some(e) => a_max.is_some_and(|a| a <= e),
-        }
-}
-
 fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<InstanceId> {
     if !Engine::same(s.engine(), module.engine()) {
         bail!("the module was compiled with a different engine than the store's");
@@ -165,7 +59,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         bail!("the module has {} imports, but {} were given", env.imports.len(), imports.len());
     }
     for (import, actual) in env.imports.iter().zip(imports) {
-        check_import(s, import, &ExternType::of_entity(module, import.entity), actual)?;
+        check_import(s, import, &ExternType::of_entity(module.env(), import.entity), actual)?;
     }
 
     let id = s.push_instance(|id, store| InstanceData::new(id, module.clone(), store));
@@ -244,55 +138,6 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     initialize_elements(s, id)?;
     initialize_data(s, id)?;
     Ok(id)
-}
-
-/// Evaluates a constant expression in the context of instance `id`, returning the raw bits.
-pub(crate) fn eval_const(s: &StoreOpaque, id: InstanceId, expr: &ConstExpr) -> Result<u128> {
-    let inst = s.instance(id);
-    let mut stack: Vec<u128> = Vec::with_capacity(2);
-    let i32s = |stack: &mut Vec<u128>, f: fn(i32, i32) -> i32| {
-        let b = stack.pop().unwrap() as u32 as i32;
-        let a = stack.pop().unwrap() as u32 as i32;
-        stack.push(f(a, b) as u32 as u128);
-    };
-    let i64s = |stack: &mut Vec<u128>, f: fn(i64, i64) -> i64| {
-        let b = stack.pop().unwrap() as u64 as i64;
-        let a = stack.pop().unwrap() as u64 as i64;
-        stack.push(f(a, b) as u64 as u128);
-    };
-    for op in &expr.ops {
-        match *op {
-            ConstOp::I32Const(v) => stack.push(v as u32 as u128),
-            ConstOp::I64Const(v) => stack.push(v as u64 as u128),
-            ConstOp::F32Const(v) => stack.push(v as u128),
-            ConstOp::F64Const(v) => stack.push(v as u128),
-            ConstOp::V128Const(v) => stack.push(v),
-            ConstOp::RefNull => stack.push(0),
-            ConstOp::RefFunc(f) => stack.push(inst.func_ref(f) as usize as u128),
-            ConstOp::GlobalGet(g) => {
-                let Some(index) = inst.globals.get(g.0 as usize) else {
-                    bail!("constant expression reads global {} before it is defined", g.0)
-                };
-                stack.push(u128::from_le_bytes(s.global(*index).def.bytes));
-            }
-            ConstOp::I32Add => i32s(&mut stack, i32::wrapping_add),
-            ConstOp::I32Sub => i32s(&mut stack, i32::wrapping_sub),
-            ConstOp::I32Mul => i32s(&mut stack, i32::wrapping_mul),
-            ConstOp::I64Add => i64s(&mut stack, i64::wrapping_add),
-            ConstOp::I64Sub => i64s(&mut stack, i64::wrapping_sub),
-            ConstOp::I64Mul => i64s(&mut stack, i64::wrapping_mul),
-        }
-    }
-    Ok(stack.pop().unwrap_or(0))
-}
-
-/// The raw references of an element segment's items.
-pub(crate) fn element_items(s: &StoreOpaque, id: InstanceId, seg: &ElementSegment) -> Result<Vec<u64>> {
-    let inst = s.instance(id);
-    match &seg.items {
-        ElementItems::Functions(fs) => Ok(fs.iter().map(|f| inst.func_ref(*f) as usize as u64).collect()),
-        ElementItems::Expressions(es) => es.iter().map(|e| eval_const(s, id, e).map(|v| v as u64)).collect(),
-    }
 }
 
 fn initialize_elements(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {

@@ -21,11 +21,18 @@
 // Generated code names `::weld`; this lets weld's own tests use the derives.
 extern crate self as weld;
 
+mod caller;
 pub mod component;
 mod config;
+mod const_eval;
+mod exports;
+mod extern_type;
 mod externals;
+mod externref;
 mod func;
+mod handles;
 mod instance;
+mod libcalls;
 mod linker;
 mod module;
 mod store;
@@ -34,14 +41,16 @@ mod typed;
 mod values;
 mod vm;
 
+pub use caller::Caller;
 pub use config::{Config, Engine, OptLevel};
-pub use externals::{Extern, ExternType, Global, Memory, Table};
-pub use func::{Caller, Func};
-pub use instance::Instance;
+pub use extern_type::ExternType;
+pub use externref::ExternRef;
+pub use handles::{Extern, Func, Global, Instance, Memory, Table};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreInner, StoreMut, StoreRef};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
-pub use values::{ExternRef, Val, ValRaw};
+pub use values::Val;
+pub use vm::valraw::ValRaw;
 pub use weld_environ::{FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType};

@@ -85,13 +85,13 @@ impl Module {
         self.inner.env.imports.iter().map(|i| ImportType {
             module: &i.module,
             name: &i.name,
-            ty: ExternType::of_entity(self, i.entity),
+            ty: ExternType::of_entity(self.env(), i.entity),
         })
     }
 
     /// The module's exports in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
-        self.inner.env.exports.iter().map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self, *e) })
+        self.inner.env.exports.iter().map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self.env(), *e) })
     }
 
     pub(crate) fn env(&self) -> &weld_environ::Module {

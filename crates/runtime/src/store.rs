@@ -2,18 +2,17 @@
 //! together with the embedder's data `T`. Handles (`Func`, `Memory`, ...) are indices into a
 //! store, checked against its id on use.
 
+use crate::component::InstanceState;
+use crate::externref::ExternRef;
+use crate::handles::StoreId;
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMStoreContext, VmGlobal};
-use crate::{Engine, ExternRef, MemoryType};
+use crate::{Engine, MemoryType};
 use anyhow::Result;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// A store's unique id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct StoreId(u64);
 
 /// A collection of instances and host state. Everything created in a store lives until the
 /// store is dropped.
@@ -41,7 +40,7 @@ pub struct StoreOpaque {
     host_funcs: Vec<Box<dyn Any + Send>>,
     externrefs: Vec<ExternRef>,
     /// Component instances; their core instances live in `instances`.
-    pub(crate) component_instances: Vec<crate::component::InstanceState>,
+    pub(crate) component_instances: Vec<InstanceState>,
 }
 
 impl<T> Store<T> {
@@ -116,13 +115,10 @@ impl StoreOpaque {
         assert_eq!(self.id, id, "object used with the wrong store");
     }
 
-    pub(crate) fn push_instance(
-        &mut self,
-        make: impl FnOnce(InstanceId, *mut StoreOpaque) -> Box<InstanceData>,
-    ) -> InstanceId {
+    pub(crate) fn push_instance(&mut self, make: impl FnOnce(InstanceId, *mut u8) -> Box<InstanceData>) -> InstanceId {
         let id = InstanceId(self.instances.len());
         let this: *mut StoreOpaque = self;
-        self.instances.push(make(id, this));
+        self.instances.push(make(id, this.cast()));
         id
     }
 
@@ -195,6 +191,14 @@ impl StoreOpaque {
     pub(crate) fn register_externref(&mut self, e: ExternRef) -> u64 {
         self.externrefs.push(e);
         self.externrefs.len() as u64
+    }
+
+    pub(crate) fn component_instance(&self, index: usize) -> &InstanceState {
+        &self.component_instances[index]
+    }
+
+    pub(crate) fn component_instance_mut(&mut self, index: usize) -> &mut InstanceState {
+        &mut self.component_instances[index]
     }
 
     /// The externref with raw handle `raw` (0 is null).

@@ -2,12 +2,15 @@
 //! (parameter and result lists: `()`, a single type, or tuples), [`TypedFunc`] (a checked,
 //! allocation-free call), and [`IntoFunc`] (Rust closures as host functions).
 
-use crate::func::{Caller, HostFn, call_raw};
-use crate::store::{AsContextMut, StoreInner, StoreOpaque};
+use crate::caller::Caller;
+use crate::func::{HostFn, call_raw};
+use crate::handles::Instance;
+use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::vm::vmcontext::InstanceId;
 use crate::{ExternRef, Func, FuncType, ValRaw, ValType};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A Rust type that is a wasm value type.
 pub trait WasmTy: Sized + 'static {
@@ -274,5 +277,37 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
         // SAFETY: the signature was checked against P and R, so `slots` has room for all.
         unsafe { call_raw(store, self.func, self.entry, slots)? };
         Ok(R::load_raw(store.opaque(), slots))
+    }
+}
+
+impl Instance {
+    /// The exported function `name` as a typed function.
+    pub fn get_typed_func<P: WasmTyList, R: WasmTyList>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
+        let s = store.as_context();
+        let f = self.get_func(s, name).with_context(|| format!("no exported function named `{name}`"))?;
+        f.typed(s).with_context(|| format!("exported function `{name}`"))
+    }
+}
+
+impl Func {
+    /// Creates a host function from a Rust closure whose parameter and result types give the
+    /// signature.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<Func> {
+        let (ty, raw) = func.into_func();
+        Func::from_host_fn(store.as_context_mut(), &ty, Arc::from(raw))
+    }
+
+    /// A typed view of this function, checked against its signature.
+    pub fn typed<P: WasmTyList, R: WasmTyList>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
+        let s = store.as_context().opaque();
+        s.check_owner(self.store_id());
+        TypedFunc::new(s, *self)
     }
 }

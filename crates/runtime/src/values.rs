@@ -1,12 +1,13 @@
-//! Values crossing the host boundary: [`Val`] (typed, for dynamic calls), [`ValRaw`] (the
-//! 16-byte slots of the array calling convention) and [`ExternRef`] (host references).
+//! [`Val`]: a core wasm value as the host sees it in dynamic calls, globals and tables, and
+//! its conversion to and from the raw slots ([`ValRaw`](crate::ValRaw)) that compiled code
+//! reads and writes.
 
+use crate::externref::ExternRef;
 use crate::store::StoreOpaque;
+use crate::vm::valraw::ValRaw;
 use crate::vm::vmcontext::VMFuncRef;
 use crate::{Func, ValType};
 use anyhow::{Result, bail};
-use std::any::Any;
-use std::sync::Arc;
 use weld_environ::HeapType;
 
 /// A WebAssembly value.
@@ -135,48 +136,5 @@ impl From<f32> for Val {
 impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
-    }
-}
-
-/// One 16-byte slot of the array calling convention: the little-endian bytes of a value.
-#[repr(C, align(16))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ValRaw(pub [u8; 16]);
-
-impl ValRaw {
-    /// A slot holding `v` in its low bytes.
-    pub fn u64(v: u64) -> ValRaw {
-        let mut b = [0; 16];
-        b[..8].copy_from_slice(&v.to_le_bytes());
-        ValRaw(b)
-    }
-    /// The low 8 bytes.
-    pub fn get_u64(&self) -> u64 {
-        u64::from_le_bytes(self.0[..8].try_into().unwrap())
-    }
-}
-
-/// A reference to a host value that wasm can hold and pass around but not look into.
-#[derive(Clone)]
-pub struct ExternRef(Arc<dyn Any + Send + Sync>);
-
-impl ExternRef {
-    /// Wraps `value`.
-    pub fn new(value: impl Any + Send + Sync) -> ExternRef {
-        ExternRef(Arc::new(value))
-    }
-    /// The wrapped value.
-    pub fn data(&self) -> &(dyn Any + Send + Sync) {
-        &*self.0
-    }
-    /// Whether two references are the same reference.
-    pub fn ptr_eq(a: &ExternRef, b: &ExternRef) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
-    }
-}
-
-impl std::fmt::Debug for ExternRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ExternRef(..)")
     }
 }

@@ -1,73 +1,19 @@
-//! Fused adapters at run time: instantiating FACT's adapter modules with what they import, the
-//! runtime functions they call (traps, borrow scopes, handle transfers, string copies), and
-//! the per-instance flags (`may_leave`, `may_enter`) that adapters and the host share.
+//! Fused adapters at run time: what FACT's adapter modules import (memories, reallocs,
+//! callees, flags, and the runtime functions they call: traps, borrow scopes, handle
+//! transfers, string copies).
 //!
-//! The flags of each component instance live in a mutable `i32` core global, so an adapter
-//! tests and sets them with plain `global.get`/`global.set`, and the host reads the same
-//! global. Adapters themselves are compiled like any core module (see `compiled.rs`); nothing
-//! here interprets them.
+//! Adapters themselves are compiled like any core module (see `compiled.rs`); nothing here
+//! interprets them. The flags they test and set are `flags.rs`'s.
 
-use super::instance::InstanceState;
-use super::resources::Slot;
+use super::core_defs::core_func;
+use super::handle_table::Slot;
+use super::state::InstanceState;
 use super::transcode::{StringEnd, transfer_string};
-use crate::store::{StoreInner, StoreOpaque};
-use crate::{Extern, Global, GlobalType, Mutability, Trap, Val, ValRaw, ValType};
+use crate::store::StoreInner;
+use crate::{Extern, Trap, ValRaw, ValType};
 use anyhow::{Result, anyhow, bail};
 use std::sync::Arc;
-use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, FLAG_MAY_ENTER, FLAG_MAY_LEAVE, StringSide};
-use weld_environ::component::info::RuntimeComponentInstanceIndex;
-
-/// Creates the flags global of one component instance, with both flags set.
-pub(crate) fn new_flags<T>(store: &mut StoreInner<T>) -> Result<Global> {
-    Global::new(store, GlobalType::new(ValType::I32, Mutability::Var), Val::I32(FLAG_MAY_LEAVE | FLAG_MAY_ENTER))
-}
-
-impl StoreOpaque {
-    /// The flags of runtime component instance `i` of component instance `instance`.
-    pub(crate) fn component_flags(&self, instance: usize, i: RuntimeComponentInstanceIndex) -> i32 {
-        let g = self.component_instance(instance).flags[i.0 as usize];
-        let bytes = self.global(g.index).def.bytes;
-        i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-    }
-
-    fn set_component_flags(&mut self, instance: usize, i: RuntimeComponentInstanceIndex, value: i32) {
-        let g = self.component_instance(instance).flags[i.0 as usize];
-        let def = &mut self.global_mut(g.index).def;
-        def.bytes = [0; 16];
-        def.bytes[..4].copy_from_slice(&value.to_le_bytes());
-    }
-
-    /// Sets or clears `bit` of the flags of `i`.
-    pub(crate) fn set_component_flag(&mut self, instance: usize, i: RuntimeComponentInstanceIndex, bit: i32, on: bool) {
-        let v = self.component_flags(instance, i);
-        self.set_component_flags(instance, i, if on { v | bit } else { v & !bit });
-    }
-
-    /// Whether instance `i` may call out.
-    pub(crate) fn may_leave(&self, instance: usize, i: RuntimeComponentInstanceIndex) -> bool {
-        self.component_flags(instance, i) & FLAG_MAY_LEAVE != 0
-    }
-
-    /// A call enters the instances in `set` (from the host, or from the runtime on behalf of
-    /// a guest): traps if one of them may not be entered, otherwise clears their `may_enter`
-    /// flags.
-    pub(crate) fn enter_from_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) -> Result<()> {
-        if set.iter().any(|i| self.component_flags(instance, *i) & FLAG_MAY_ENTER == 0) {
-            return Err(Trap::CannotEnterComponent.into());
-        }
-        for i in set {
-            self.set_component_flag(instance, *i, FLAG_MAY_ENTER, false);
-        }
-        Ok(())
-    }
-
-    /// A call into the instances in `set` has finished.
-    pub(crate) fn leave_to_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) {
-        for i in set {
-            self.set_component_flag(instance, *i, FLAG_MAY_ENTER, true);
-        }
-    }
-}
+use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 
 /// The item the runtime supplies for an adapter module's import.
 pub(crate) fn adapter_import<T: 'static>(
@@ -81,7 +27,7 @@ pub(crate) fn adapter_import<T: 'static>(
         AdapterImport::Realloc(r) => Extern::Func(state.reallocs[r.0 as usize]),
         AdapterImport::PostReturn(p) => Extern::Func(state.post_returns[p.0 as usize]),
         AdapterImport::Flags(i) => Extern::Global(state.flags[i.0 as usize]),
-        AdapterImport::Callee(def) => Extern::Func(super::instance::core_func(store, index, def)?),
+        AdapterImport::Callee(def) => Extern::Func(core_func(store, index, def)?),
         AdapterImport::Libcall(call) => {
             if let Some(f) = state.libcalls.get(call) {
                 return Ok(Extern::Func(*f));

@@ -5,9 +5,8 @@
 //!
 //! Public only for generated code (`weld::component::__derive`); not a stable API.
 
-use super::borrowed::{LiftContext, LiftSource};
-use super::direct::{LowerContext, LowerDest};
-use super::typed::Lift;
+use super::lift::{Lift, LiftContext, LiftSource};
+use super::lower::{LowerContext, LowerDest};
 use super::types::InterfaceType;
 use super::values::Val;
 use anyhow::{Context, anyhow, bail};
@@ -241,7 +240,7 @@ pub fn enum_index(val: Val, rust: &str, names: &[&str]) -> Result<usize> {
     names.iter().position(|n| *n == case).ok_or_else(|| unknown_case(&case, rust))
 }
 
-pub use super::borrowed::FieldLifter;
+pub use super::lift::FieldLifter;
 
 /// Starts lifting a derived record, field by field with [`FieldLifter::field`], straight
 /// from where the record of type `ty` is: what a derived record's `Lift::lift` does.

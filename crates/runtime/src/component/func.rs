@@ -6,21 +6,22 @@
 //! run: [`Func::post_return`] must be called after every successful [`Func::call`] before the
 //! instance is entered again. A trap leaves the instance unusable.
 
-use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
 use super::canonical::{self, GuestMemory};
-use super::direct::{LowerContext, LowerDest};
-use super::instance::{PendingPostReturn, PostReturnCall};
-use super::store_memory::StoreMemory;
-use super::typed::{ComponentNamedList, Lift, Lower, TypedFunc};
+use super::component_type::ComponentNamedList;
+use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
+use super::lower::{Lower, LowerContext, LowerDest};
+use super::state::{PendingPostReturn, PostReturnCall};
+use super::store_memory::guest_memory;
 use super::types::{FuncType, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
 use crate::func::call_raw;
-use crate::store::{AsContext, AsContextMut, StoreId, StoreInner};
+use crate::handles::StoreId;
+use crate::store::{AsContext, AsContextMut, StoreInner};
 use anyhow::{Context, Result, bail};
+use std::marker::PhantomData;
 use weld_environ::component::adapt::FLAG_MAY_LEAVE;
-use weld_environ::component::info::Options;
-use weld_environ::component::{FlatType, MAX_FLAT_PARAMS, MemoryWidth};
+use weld_environ::component::{MAX_FLAT_PARAMS, MemoryWidth};
 
 /// An exported function of a component instance.
 #[derive(Clone, Copy, Debug)]
@@ -30,29 +31,6 @@ pub struct Func {
     pub(crate) instance: usize,
     /// The function's number among the component's exported functions.
     pub(crate) index: usize,
-}
-
-/// A flat core value read from a slot: `i32` and `f32` keep their low 32 bits.
-pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
-    match ty {
-        FlatType::I32 | FlatType::F32 => u64::from(slot.get_u64() as u32),
-        FlatType::I64 | FlatType::F64 => slot.get_u64(),
-    }
-}
-
-/// The canonical memory, realloc and string encoding that `options` name in instance
-/// `instance`.
-pub(crate) fn guest_memory<'a, T>(
-    store: &'a mut StoreInner<T>,
-    instance: usize,
-    options: &Options,
-) -> (StoreMemory<'a, T>, canonical::Options) {
-    let state = store.opaque().component_instance(instance);
-    let memory = options.memory.map(|m| state.memories[m.0 as usize]);
-    let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
-    let opts = canonical::Options { string_encoding: options.string_encoding };
-    let table = options.instance.0 as usize;
-    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
 }
 
 /// The parameters of a host call.
@@ -70,11 +48,6 @@ pub(crate) enum CallParams<'a> {
 pub(crate) struct ResultType<'a> {
     pub(crate) ty: &'a InterfaceType,
     pub(crate) tuple: &'a InterfaceType,
-}
-
-/// The parameters of a function type as one tuple type (how they are laid out in memory).
-pub(crate) fn params_tuple(ty: &FuncType) -> InterfaceType {
-    InterfaceType::tuple(ty.param_types().cloned())
 }
 
 impl Func {
@@ -255,5 +228,58 @@ impl Func {
         }
         store.opaque_mut().leave_to_host(self.instance, component.entering_set(pending.func));
         Ok(())
+    }
+}
+
+/// A component function with Rust parameter and result types, checked once when created.
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _marker: PhantomData<fn(Params) -> Results>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<Params, Results> TypedFunc<Params, Results>
+where
+    Params: ComponentNamedList + Lower,
+    Results: ComponentNamedList + Lift,
+{
+    /// Wraps `func` without checking its type; [`Func::typed`] checks it.
+    pub(crate) fn new_unchecked(func: Func) -> Self {
+        TypedFunc { func, _marker: PhantomData }
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function. As with [`Func::call`], [`TypedFunc::post_return`] must be called
+    /// before the instance is entered again.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        // The parameters were checked against the function's type when this was made; they
+        // lower as one tuple, element by element. The results tuple lifts element by
+        // element too: straight from the core values for scalars, in place for views of the
+        // guest's memory.
+        let lower = |cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>| params.lower(cx, ty, dst);
+        let mut out = None;
+        self.func.call_and_lift(store.as_context_mut(), CallParams::Typed(&lower), &mut |cx, result, src| {
+            out = Some(Results::lift(cx, result.tuple, src)?);
+            Ok(())
+        })?;
+        match out {
+            Some(results) => Ok(results),
+            None => Results::from_val(Val::Tuple(Vec::new())),
+        }
+    }
+
+    /// Runs the callee's `post-return` function (see [`Func::post_return`]).
+    pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
+        self.func.post_return(store)
     }
 }

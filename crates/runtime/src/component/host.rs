@@ -1,5 +1,7 @@
-//! Lowering a host function into a component: the core function a component's
-//! `canon lower` of an import becomes. Called from wasm with the flattened core arguments, it
+//! Host functions in a component: the types of what a linker defines ([`Definition`],
+//! [`HostFunc`] with its [`HostCallKind`], [`RawParams`], [`HostDtor`]), and lowering a host
+//! function into a component: the core function a component's `canon lower` of an import
+//! becomes. Called from wasm with the flattened core arguments, it
 //! lifts them into component values (from the caller's memory past `MAX_FLAT_PARAMS`), calls
 //! the host function, checks its result against the import's type and lowers it back, into a
 //! core result or through the caller's result pointer.
@@ -7,20 +9,102 @@
 //! The spec's `canon lower` traps when the caller may not leave its instance (during its
 //! `post-return`); that is checked first.
 
-use super::borrowed::{LiftContext, LiftSource, MemoryOrigin};
 use super::canonical;
-use super::func::{guest_memory, params_tuple, read_flat};
-use super::linker::{HostCallKind, HostFunc, RawParams};
-use super::typed::tuple_elements;
+use super::compiled::Component;
+use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
+use super::resources::ResourceType;
+use super::store_memory::guest_memory;
 use super::types::FuncType;
 use super::types::InterfaceType;
 use super::values::Val;
+use super::values::tuple_elements;
 use crate::store::StoreInner;
-use crate::{Trap, ValRaw, ValType};
+use crate::{Module, Trap, ValRaw, ValType};
 use anyhow::{Context, Result};
+use indexmap::IndexMap;
 use std::sync::Arc;
 use weld_environ::component::info::Options;
 use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
+
+/// A host function over component values: its parameters, and room for its results.
+pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// A host function whose parameters are lifted in place (they contain views of the caller's
+/// memory): it gets where they are rather than `Val`s. The outer error is a failure to lift
+/// them (a trap of the canonical ABI), the inner one the host function's own.
+pub(crate) type InPlaceHostCall<T> =
+    dyn Fn(&mut StoreInner<T>, RawParams<'_>, &mut [Val]) -> Result<Result<()>> + Send + Sync;
+
+/// Where a lowered import's parameters are, for a host function that lifts them itself.
+pub(crate) struct RawParams<'a> {
+    /// The calling component instance (in the store).
+    pub(crate) instance: usize,
+    /// The caller's canonical options.
+    pub(crate) options: &'a Options,
+    /// The parameters as one tuple type.
+    pub(crate) ty: &'a InterfaceType,
+    /// The flat core parameters (without a result pointer).
+    pub(crate) flat: &'a [u64],
+    /// Whether `flat` is one pointer to the parameters in memory.
+    pub(crate) in_memory: bool,
+}
+
+/// How a host function receives its parameters.
+pub(crate) enum HostCallKind<T> {
+    /// As `Val`s.
+    Vals(Arc<HostCall<T>>),
+    /// Lifted by the function itself.
+    InPlace(Arc<InPlaceHostCall<T>>),
+}
+
+/// Checks a component function type against a host function's Rust types.
+pub(crate) type HostTypecheck = fn(&FuncType) -> Result<()>;
+
+/// A host function defined in a linker.
+pub(crate) struct HostFunc<T> {
+    /// Checks the type the component imports it with, when the host gave Rust types
+    /// (`func_wrap`); `func_new` functions are checked at each call instead.
+    pub(crate) typecheck: Option<HostTypecheck>,
+    pub(crate) call: HostCallKind<T>,
+}
+
+/// The destructor of a host-defined resource, called with the representation when a guest
+/// drops an owned handle.
+pub(crate) type HostDtor<T> = dyn Fn(&mut StoreInner<T>, u32) -> Result<()> + Send + Sync;
+
+/// Something a name in a linker is defined as.
+pub(crate) enum Definition<T> {
+    Func(Arc<HostFunc<T>>),
+    Instance(IndexMap<String, Definition<T>>),
+    Resource(ResourceType, Arc<HostDtor<T>>),
+    Module(Module),
+    Component(Component),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Instance(map) => Definition::Instance(map.clone()),
+            Definition::Resource(ty, dtor) => Definition::Resource(*ty, dtor.clone()),
+            Definition::Module(m) => Definition::Module(m.clone()),
+            Definition::Component(c) => Definition::Component(c.clone()),
+        }
+    }
+}
+
+impl<T> Definition<T> {
+    /// What kind of item this is, for error messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "function",
+            Definition::Instance(_) => "instance",
+            Definition::Module(_) => "core module",
+            Definition::Resource(..) => "resource type",
+            Definition::Component(_) => "component",
+        }
+    }
+}
 
 fn core_type(t: FlatType) -> ValType {
     match t {

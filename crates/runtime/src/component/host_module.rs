@@ -5,7 +5,7 @@
 //! import less than the component passes and export more than the component uses. Instance
 //! creation itself is the core `Instance::new`.
 
-use crate::instance::extern_type_matches;
+use crate::extern_type::extern_type_matches;
 use crate::{Extern, ExternType, Module};
 use anyhow::{Result, anyhow, bail};
 use weld_environ::component::info::{CoreEntityType, CoreModuleType};

@@ -1,106 +1,28 @@
 //! `Linker<T>` for components: a tree of named host definitions (functions over component
 //! values, instances nesting more definitions, core modules, components, resource types) that satisfies a component's
 //! imports when it is instantiated. Matching the definitions against the component happens in
-//! `instance.rs`; this module only stores them.
+//! `instantiate.rs` (which also holds `Linker::instantiate`); this module only stores them,
+//! and the types of what it stores are in `host.rs`.
 
-use super::Component;
-use super::host::lift_params;
-use super::instance::{Instance, InstancePre, instantiate};
+use super::compiled::Component;
+use super::component_type::ComponentNamedList;
+use super::host::HostTypecheck;
+use super::host::{Definition, HostCallKind, HostFunc, RawParams, lift_params};
+use super::lift::Lift;
+use super::lower::Lower;
 use super::resources::ResourceType;
-use super::typed::{ComponentNamedList, Lift, Lower, tuple_elements};
 use super::types::FuncType;
-use super::types::InterfaceType;
 use super::values::Val;
-use crate::store::{AsContextMut, StoreInner};
+use super::values::tuple_elements;
+use crate::store::StoreInner;
 use crate::{Engine, Module};
 use anyhow::{Result, bail};
 use indexmap::IndexMap;
 use indexmap::map::Entry;
 use std::sync::Arc;
-use weld_environ::component::info::Options;
 
 /// The store as a host function sees it: its data (`data()`, `data_mut()`) and everything in it.
 pub type StoreContextMut<'a, T> = &'a mut StoreInner<T>;
-
-/// A host function over component values: its parameters, and room for its results.
-pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
-
-/// A host function whose parameters are lifted in place (they contain views of the caller's
-/// memory): it gets where they are rather than `Val`s. The outer error is a failure to lift
-/// them (a trap of the canonical ABI), the inner one the host function's own.
-pub(crate) type InPlaceHostCall<T> =
-    dyn Fn(&mut StoreInner<T>, RawParams<'_>, &mut [Val]) -> Result<Result<()>> + Send + Sync;
-
-/// Where a lowered import's parameters are, for a host function that lifts them itself.
-pub(crate) struct RawParams<'a> {
-    /// The calling component instance (in the store).
-    pub(crate) instance: usize,
-    /// The caller's canonical options.
-    pub(crate) options: &'a Options,
-    /// The parameters as one tuple type.
-    pub(crate) ty: &'a InterfaceType,
-    /// The flat core parameters (without a result pointer).
-    pub(crate) flat: &'a [u64],
-    /// Whether `flat` is one pointer to the parameters in memory.
-    pub(crate) in_memory: bool,
-}
-
-/// How a host function receives its parameters.
-pub(crate) enum HostCallKind<T> {
-    /// As `Val`s.
-    Vals(Arc<HostCall<T>>),
-    /// Lifted by the function itself.
-    InPlace(Arc<InPlaceHostCall<T>>),
-}
-
-/// Checks a component function type against a host function's Rust types.
-pub(crate) type HostTypecheck = fn(&FuncType) -> Result<()>;
-
-/// A host function defined in a linker.
-pub(crate) struct HostFunc<T> {
-    /// Checks the type the component imports it with, when the host gave Rust types
-    /// (`func_wrap`); `func_new` functions are checked at each call instead.
-    pub(crate) typecheck: Option<HostTypecheck>,
-    pub(crate) call: HostCallKind<T>,
-}
-
-/// The destructor of a host-defined resource, called with the representation when a guest
-/// drops an owned handle.
-pub(crate) type HostDtor<T> = dyn Fn(&mut StoreInner<T>, u32) -> Result<()> + Send + Sync;
-
-/// Something a name in a linker is defined as.
-pub(crate) enum Definition<T> {
-    Func(Arc<HostFunc<T>>),
-    Instance(IndexMap<String, Definition<T>>),
-    Resource(ResourceType, Arc<HostDtor<T>>),
-    Module(Module),
-    Component(Component),
-}
-
-impl<T> Clone for Definition<T> {
-    fn clone(&self) -> Self {
-        match self {
-            Definition::Func(f) => Definition::Func(f.clone()),
-            Definition::Instance(map) => Definition::Instance(map.clone()),
-            Definition::Resource(ty, dtor) => Definition::Resource(*ty, dtor.clone()),
-            Definition::Module(m) => Definition::Module(m.clone()),
-            Definition::Component(c) => Definition::Component(c.clone()),
-        }
-    }
-}
-
-impl<T> Definition<T> {
-    /// What kind of item this is, for error messages.
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Definition::Func(_) => "function",
-            Definition::Instance(_) => "instance",
-            Definition::Module(_) => "core module",
-            Definition::Resource(..) => "resource type",
-            Definition::Component(_) => "component",
-        }
-    }
-}
 
 /// Host definitions for instantiating components in stores with data `T`.
 pub struct Linker<T> {
@@ -146,19 +68,6 @@ impl<T: 'static> Linker<T> {
 
     pub(crate) fn definitions(&self) -> &IndexMap<String, Definition<T>> {
         &self.root
-    }
-
-    /// Instantiates `component` in `store`, satisfying its imports from this linker.
-    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, component: &Component) -> Result<Instance> {
-        instantiate(store.as_context_mut(), self, component)
-    }
-
-    /// Resolves `component`'s imports in this linker once, for instantiating it many times:
-    /// every import is looked up and checked for its kind, and the components this linker
-    /// provides are linked in (adapters compiled). Later changes to the linker do not affect
-    /// the result.
-    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
-        InstancePre::new(self, component)
     }
 }
 

@@ -7,44 +7,69 @@
 //! Layout (sizes, alignments, offsets, flattening) is not defined here: it comes from
 //! `weld_environ::component`, the one definition shared with the adapter compiler, whose
 //! adapters run calls between components without going through the host.
+//!
+//! The modules, from the bottom up (each uses only those above it in this list):
+//! - values and types: `types` (environ's interface types), `resources` (resource types and
+//!   handles), `values` (`Val`), `val_builders`, `handle_table`, `canonical` (lifting and
+//!   lowering `Val`s over a `GuestMemory`), `compiled` (`Component`, the linked plan);
+//! - per-instance state: `state` (what an instance owns in the store; the store holds it);
+//! - guest memory and flags: `store_memory` (a store's guest memory, handles against its
+//!   tables), `flags` (`may_leave`/`may_enter`), `transcode` (the adapters' string copies);
+//! - typed values: `component_type`, `lift`, `lower`, `views` (`WasmStr`, `WasmList`),
+//!   `rust_types`, `derive_support`;
+//! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
+//!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
+//! - linking and instantiation: `linker`, `host_module`, `instance` (exports),
+//!   `instantiate`.
 
 #[doc(hidden)]
 #[path = "derive_support.rs"]
 pub mod __derive;
 mod adapters;
-mod borrowed;
 pub mod canonical;
 mod compiled;
-mod direct;
+mod component_type;
+mod core_defs;
+mod flags;
 mod func;
+mod handle_table;
 mod host;
 mod host_module;
 mod instance;
+mod instantiate;
+mod intrinsics;
+mod lift;
 mod linker;
+mod lower;
 mod resources;
+mod rust_types;
+mod state;
 mod store_memory;
 mod transcode;
-mod typed;
 pub mod types;
 mod val_builders;
 pub mod values;
+mod views;
 
 #[cfg(test)]
 mod tests;
 
-#[doc(hidden)]
-pub use borrowed::{LiftContext, LiftSource};
-pub use borrowed::{WasmList, WasmStr};
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
+pub use component_type::{ComponentNamedList, ComponentType};
+pub use func::{Func, TypedFunc};
+pub use instance::{ComponentExportIndex, Instance};
+pub use instantiate::InstancePre;
+pub use lift::Lift;
 #[doc(hidden)]
-pub use direct::{LowerContext, LowerDest};
-pub use func::Func;
-pub(crate) use instance::InstanceState;
-pub use instance::{ComponentExportIndex, Instance, InstancePre};
+pub use lift::{LiftContext, LiftSource};
 pub use linker::{Linker, LinkerInstance, StoreContextMut};
+pub use lower::Lower;
+#[doc(hidden)]
+pub use lower::{LowerContext, LowerDest};
 pub use resources::{Resource, ResourceAny, ResourceType};
-pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
+pub(crate) use state::InstanceState;
 pub use types::*;
 pub use values::Val;
+pub use views::{WasmList, WasmStr};
 pub use weld_component_macro::{ComponentType, Lift, Lower, flags};

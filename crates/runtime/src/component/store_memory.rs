@@ -4,14 +4,15 @@
 //! table of the component instance the options belong to. Bounds and alignment of what
 //! `realloc` returns are checked by the canonical ABI code, not here.
 
-use super::canonical::GuestMemory;
-use super::resources::{HandleTable, ResourceAny, Slot};
+use super::canonical::{self, GuestMemory};
+use super::handle_table::{HandleTable, Slot};
+use super::resources::ResourceAny;
 use super::types::InterfaceType;
 use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
-use weld_environ::component::info::{RuntimeComponentInstanceIndex, RuntimeResourceIndex};
+use weld_environ::component::info::{Options, RuntimeComponentInstanceIndex, RuntimeResourceIndex};
 
 /// A guest memory, `realloc` and handle table inside a store.
 pub(crate) struct StoreMemory<'a, T> {
@@ -116,4 +117,19 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
             }
         }
     }
+}
+
+/// The canonical memory, realloc and string encoding that `options` name in instance
+/// `instance`.
+pub(crate) fn guest_memory<'a, T>(
+    store: &'a mut StoreInner<T>,
+    instance: usize,
+    options: &Options,
+) -> (StoreMemory<'a, T>, canonical::Options) {
+    let state = store.opaque().component_instance(instance);
+    let memory = options.memory.map(|m| state.memories[m.0 as usize]);
+    let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
+    let opts = canonical::Options { string_encoding: options.string_encoding };
+    let table = options.instance.0 as usize;
+    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
 }

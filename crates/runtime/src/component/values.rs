@@ -359,3 +359,11 @@ mod tests {
         assert_eq!(err(&Val::U32(1), &ty), "expected own<resource-0>, found u32");
     }
 }
+
+/// Splits a parameter or result tuple into its elements.
+pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
+    match val {
+        Val::Tuple(items) => items,
+        other => vec![other],
+    }
+}

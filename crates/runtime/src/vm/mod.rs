@@ -1,8 +1,12 @@
-//! The VM: everything that touches raw memory, JIT code and signals. All of weld's `unsafe`
-//! lives here and in the call paths of `func.rs`; each block says why it is sound.
+//! The VM: raw memory (reservations, linear memories, tables, copy-on-write images), JIT code
+//! memory, the VMContext's Rust mirror, and traps (signal handlers, setjmp/longjmp).
+//!
+//! It never names the store, a handle or anything of the embedder API: the store owns these
+//! pieces and hands them out. Most of weld's `unsafe` lives here; the rest is in the call and
+//! host-function paths (`func.rs`, `libcalls.rs`, `typed.rs`, the component call paths), each
+//! block with the reason it is sound.
 
 pub mod code_memory;
-pub mod libcalls;
 pub mod memory;
 pub mod memory_image;
 pub mod mmap;
@@ -10,4 +14,5 @@ pub mod reservations;
 pub mod setjmp;
 pub mod table;
 pub mod traphandlers;
+pub mod valraw;
 pub mod vmcontext;

@@ -76,13 +76,14 @@ pub struct InstanceData {
     pub dropped_data: Vec<bool>,
     /// Which element segments were dropped.
     pub dropped_elems: Vec<bool>,
-    /// The store that owns this instance (a `*mut StoreOpaque`).
-    pub store: *mut crate::store::StoreOpaque,
+    /// The store that owns this instance: a `*mut StoreOpaque`, erased so that `vm/` does not
+    /// name the store; only the libcalls read it back.
+    pub store: *mut u8,
 }
 
 impl InstanceData {
     /// A new instance with a zeroed VMContext.
-    pub fn new(id: InstanceId, module: Module, store: *mut crate::store::StoreOpaque) -> Box<InstanceData> {
+    pub fn new(id: InstanceId, module: Module, store: *mut u8) -> Box<InstanceData> {
         let size = module.offsets().size() as usize;
         let n = module.env().data.len();
         let e = module.env().elements.len();

@@ -1,5 +1,5 @@
-//! Lowering typed Rust values straight into a guest ([`LowerContext`], [`LowerDest`]), what
-//! [`Lower::lower`](super::Lower::lower) does: tuples, derived records and strings write
+//! Lowering: the [`Lower`] trait, and lowering typed Rust values straight into a guest
+//! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: tuples, derived records and strings write
 //! their parts where they go, without first building a [`Val`] (whose records and strings
 //! own their labels and bytes). Every other type is lowered through its `Val`, by the
 //! canonical ABI code of `canonical.rs`, so the checks and layout are the same either way.
@@ -7,10 +7,25 @@
 //! The types were checked when the typed function was made; values are not checked again.
 
 use super::canonical::{self, GuestMemory};
+use super::component_type::ComponentType;
 use super::types::InterfaceType;
 use super::values::Val;
 use anyhow::{Result, bail};
 use weld_environ::component::MemoryWidth;
+
+/// A Rust value that can be lowered into a component (passed to a guest).
+pub trait Lower: ComponentType {
+    /// The value as a component value.
+    fn to_val(&self) -> Val;
+
+    /// Lowers the value, of type `ty` (checked against `Self::ty()` beforehand), into a guest.
+    /// The default goes through a [`Val`]; tuples, derived records and strings write their
+    /// parts directly.
+    #[doc(hidden)]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        cx.lower_val(&self.to_val(), ty, dst)
+    }
+}
 
 /// Where a lowered value goes.
 #[doc(hidden)]

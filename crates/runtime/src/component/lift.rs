@@ -1,27 +1,63 @@
-//! Lifting Rust values straight from a guest, and the two views of guest memory that need it:
-//! [`WasmStr`] and [`WasmList`], which a typed function's result or a host function's
-//! parameter can be instead of `String` and `Vec<T>`, to read the guest's data in place.
+//! Lifting: the [`Lift`] trait, and what lifting a Rust value straight from a guest has at
+//! hand ([`LiftContext`]: the guest's memory and the canonical options; [`LiftSource`]: flat
+//! core values or an address), with the helpers that records, tuples, variants and lists use
+//! to lift their parts in place.
 //!
-//! Other types lift through [`Val`]; [`LiftContext`] and [`LiftSource`] let the containers of
-//! a view (tuples, `Option`, `Result`, `Vec`) lift it in place too. A view is checked when it
-//! is lifted, as the canonical ABI requires (bounds, alignment, length limits, and for a
-//! string its encoding), and holds only its address: it stays valid until the guest changes
-//! that memory, which it may do once `post_return` has run. Reading it again checks the bounds
-//! again, so a stale view gives wrong data or an error, never undefined behaviour.
+//! Most types lift through a [`Val`] (with the checks of `canonical.rs`); views of guest
+//! memory (`views.rs`) and their containers (tuples, `Option`, `Result`, `Vec`), results and
+//! derived records lift in place, with the same checks.
 
-use super::canonical::{
-    self, GuestMemory, StringBytes, check_bounds, check_list_range, check_value_at, read_uint, string_range,
-};
-use super::func::guest_memory;
-use super::typed::{ComponentType, Lift};
-use super::types::InterfaceType;
+use super::canonical::{self, GuestMemory, check_list_range, check_value_at, read_uint};
+use super::component_type::ComponentType;
+use super::types::{FuncType, InterfaceType};
 use super::values::Val;
-use crate::store::{AsContext, AsContextMut, StoreId};
+use crate::ValRaw;
+use crate::handles::StoreId;
 use anyhow::{Context, Result, anyhow, bail};
-use std::borrow::Cow;
-use std::marker::PhantomData;
-use weld_environ::component::MemoryWidth;
 use weld_environ::component::info::Options;
+use weld_environ::component::{FlatType, MemoryWidth};
+
+/// A Rust value that can be lifted out of a component (received from a guest).
+pub trait Lift: ComponentType + Sized {
+    /// Converts a component value that has been checked against `Self::ty()`.
+    fn from_val(val: Val) -> Result<Self>;
+
+    /// Whether this type must be lifted in place (it is or contains a view of guest memory,
+    /// [`WasmStr`](super::WasmStr) or [`WasmList`](super::WasmList)) rather than through a
+    /// [`Val`].
+    #[doc(hidden)]
+    const IN_PLACE: bool = false;
+
+    /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; views of
+    /// guest memory and their containers lift in place.
+    #[doc(hidden)]
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        lift_through_val(cx, ty, src)
+    }
+}
+
+/// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when
+/// they hold no view of guest memory.
+pub(crate) fn lift_through_val<T: Lift>(
+    cx: &mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'_>,
+) -> Result<T> {
+    T::from_val(cx.lift_val(ty, src)?)
+}
+
+/// The bits of a flat core value of type `ty` in a raw slot.
+pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
+    match ty {
+        FlatType::I32 | FlatType::F32 => u64::from(slot.get_u64() as u32),
+        FlatType::I64 | FlatType::F64 => slot.get_u64(),
+    }
+}
+
+/// A function's parameters as one tuple type.
+pub(crate) fn params_tuple(ty: &FuncType) -> InterfaceType {
+    InterfaceType::tuple(ty.param_types().cloned())
+}
 
 /// Where a lifted value comes from.
 #[doc(hidden)]
@@ -99,12 +135,12 @@ impl LiftContext<'_> {
     }
 
     /// The spec's checks of `load_list_from_range`; returns the element size.
-    fn check_list_range(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<u64> {
+    pub(crate) fn check_list_range(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<u64> {
         check_list_range(self.mem.bytes().len(), element, self.width(), ptr, len)
     }
 
     /// A (pointer, length) pair, as strings and lists are passed.
-    fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
+    pub(crate) fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
         if let LiftSource::Memory(ptr) = src {
             self.check_value_at(ty, ptr)?;
         }
@@ -236,178 +272,4 @@ pub(crate) fn lift_list_in_place<T: Lift>(
     let (ptr, len) = cx.pointer_pair(src, ty)?;
     let size = cx.check_list_range(list.element(), ptr, len)?;
     (0..len).map(|i| T::lift(cx, list.element(), LiftSource::Memory(ptr + i * size))).collect()
-}
-
-fn not_from_val(what: &str) -> anyhow::Error {
-    anyhow!(
-        "a {what} is a view of guest memory: it can only be lifted from a guest (as a typed function's \
-         result or a host function's parameter, directly or inside a tuple, option, result or list), \
-         not converted from a `Val`"
-    )
-}
-
-/// A string in a guest's memory, lifted without copying (the component type `string`).
-///
-/// Its encoding was checked when it was lifted. [`WasmStr::to_str`] borrows it from the
-/// memory when it is UTF-8, and decodes it when it is UTF-16 or Latin-1.
-#[derive(Clone, Debug)]
-pub struct WasmStr {
-    ptr: u64,
-    byte_len: u64,
-    encoding: StringBytes,
-    origin: MemoryOrigin,
-}
-
-impl WasmStr {
-    /// The string, borrowed from the guest's memory when it is UTF-8.
-    pub fn to_str<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<Cow<'a, str>> {
-        let bytes = self.bytes(store.as_context())?;
-        match self.encoding {
-            StringBytes::Utf8 => Ok(Cow::Borrowed(canonical::check_utf8(bytes, self.ptr)?)),
-            other => Ok(Cow::Owned(canonical::decode_string(bytes, other, self.ptr)?)),
-        }
-    }
-
-    /// The string's bytes in the guest's encoding (UTF-8, UTF-16LE or Latin-1).
-    pub fn as_bytes<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
-        self.bytes(store.as_context())
-    }
-
-    /// The length of the string in the guest's memory, in bytes.
-    pub fn byte_len(&self) -> usize {
-        self.byte_len as usize
-    }
-
-    fn bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
-        let data = self.origin.memory_bytes(store)?;
-        let at = check_bounds(data.len(), "string", self.ptr, self.byte_len)?;
-        Ok(&data[at..at + self.byte_len as usize])
-    }
-}
-
-impl MemoryOrigin {
-    /// The bytes of the memory, from the store it lives in.
-    fn memory_bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
-        let s = store.opaque();
-        if s.id() != self.store {
-            bail!("the view of guest memory is used with another store than its own");
-        }
-        let memory = self.options.memory.map(|m| s.component_instance(self.instance).memories[m.0 as usize]);
-        Ok(memory.map_or(&[], |m| s.memory(m.index).data()))
-    }
-}
-
-impl ComponentType for WasmStr {
-    fn ty() -> InterfaceType {
-        InterfaceType::String
-    }
-}
-
-impl Lift for WasmStr {
-    const IN_PLACE: bool = true;
-
-    fn from_val(_: Val) -> Result<Self> {
-        Err(not_from_val("WasmStr"))
-    }
-
-    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        let (ptr, units) = cx.pointer_pair(src, ty)?;
-        let bytes = cx.mem.bytes();
-        let (encoding, range) = string_range(bytes.len(), &cx.opts, cx.width(), ptr, units)?;
-        let byte_len = range.len() as u64;
-        let raw = &bytes[range];
-        match encoding {
-            StringBytes::Utf8 => canonical::validate_utf8(raw, ptr)?,
-            StringBytes::Utf16 => {
-                canonical::decode_string(raw, encoding, ptr)?;
-            }
-            StringBytes::Latin1 => {}
-        }
-        Ok(WasmStr { ptr, byte_len, encoding, origin: cx.origin.clone() })
-    }
-}
-
-/// A list in a guest's memory, lifted without copying (the component type `list<T>`).
-/// Elements are lifted when they are read.
-#[derive(Clone, Debug)]
-pub struct WasmList<T> {
-    ptr: u64,
-    len: u64,
-    element: InterfaceType,
-    origin: MemoryOrigin,
-    _marker: PhantomData<fn() -> T>,
-}
-
-impl<T: Lift> WasmList<T> {
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Lifts element `index`, or `None` past the end. Lifting an `own` handle moves it out of
-    /// the guest's table, so it can be done once.
-    pub fn get(&self, mut store: impl AsContextMut, index: usize) -> Option<Result<T>> {
-        let index = index as u64;
-        if index >= self.len {
-            return None;
-        }
-        let store = store.as_context_mut();
-        if store.opaque().id() != self.origin.store {
-            return Some(Err(anyhow!("the view of guest memory is used with another store than its own")));
-        }
-        let (mut mem, opts) = guest_memory(store, self.origin.instance, &self.origin.options);
-        let mut cx = LiftContext { mem: &mut mem, opts, origin: self.origin.clone() };
-        let size = u64::from(self.element.abi().size(cx.width()));
-        Some(
-            T::lift(&mut cx, &self.element, LiftSource::Memory(self.ptr + index * size))
-                .with_context(|| format!("lifting element {index} of a list")),
-        )
-    }
-
-    /// Lifts every element, in order.
-    pub fn iter<'a, S: AsContextMut + 'a>(&'a self, mut store: S) -> impl Iterator<Item = Result<T>> + 'a {
-        (0..self.len()).map(move |i| self.get(&mut store, i).expect("the index is below the length"))
-    }
-}
-
-impl WasmList<u8> {
-    /// The bytes, borrowed from the guest's memory.
-    pub fn as_le_slice<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
-        let data = self.origin.memory_bytes(store.as_context())?;
-        let at = check_bounds(data.len(), "list content", self.ptr, self.len)?;
-        Ok(&data[at..at + self.len as usize])
-    }
-}
-
-impl<T: ComponentType> ComponentType for WasmList<T> {
-    fn ty() -> InterfaceType {
-        InterfaceType::list(T::ty())
-    }
-    fn typecheck(ty: &InterfaceType) -> Result<()> {
-        match ty.despecialized() {
-            InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
-            _ => bail!("type mismatch: expected {ty}, found a Rust list type"),
-        }
-    }
-}
-
-impl<T: Lift> Lift for WasmList<T> {
-    const IN_PLACE: bool = true;
-
-    fn from_val(_: Val) -> Result<Self> {
-        Err(not_from_val("WasmList"))
-    }
-
-    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        let ty = ty.despecialized();
-        let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
-        let (ptr, len) = cx.pointer_pair(src, ty)?;
-        cx.check_list_range(list.element(), ptr, len)?;
-        Ok(WasmList { ptr, len, element: list.element().clone(), origin: cx.origin.clone(), _marker: PhantomData })
-    }
 }

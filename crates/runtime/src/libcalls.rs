@@ -2,10 +2,10 @@
 //! order of `weld_environ::Libcall::ALL`. Those that can trap record the trap as pending and
 //! return 1; the JIT code then raises the pending trap.
 
-use super::traphandlers::set_pending_error;
-use super::vmcontext::{InstanceData, StoreIndex};
-use crate::instance::element_items;
+use crate::const_eval::element_items;
 use crate::store::StoreOpaque;
+use crate::vm::traphandlers::set_pending_error;
+use crate::vm::vmcontext::{InstanceData, StoreIndex};
 use std::sync::LazyLock;
 use weld_environ::{ElemIndex, Libcall, Trap};
 
@@ -36,11 +36,12 @@ pub fn libcall_table() -> &'static [usize] {
 /// # Safety
 /// `vmctx` must be a live instance's VMContext, passed by JIT code of that instance.
 unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
-    // SAFETY: per the contract, the instance is alive and its store pointer is valid; JIT code
+    // SAFETY: per the contract, the instance is alive and its store pointer is valid (it is the
+    // `StoreOpaque` that created the instance, see `StoreOpaque::push_instance`); JIT code
     // holds no Rust references into either while the libcall runs.
     unsafe {
         let inst = InstanceData::from_vmctx(vmctx);
-        let store = &mut *inst.store;
+        let store = &mut *inst.store.cast::<StoreOpaque>();
         (inst, store)
     }
 }

@@ -1,6 +1,7 @@
-//! Rust types as component types: the [`ComponentType`], [`Lift`] and [`Lower`] traits, their
-//! implementations for the Rust types that have an obvious component counterpart, and
-//! [`TypedFunc`], a component function called with Rust values.
+//! Rust's own types as component types: the implementations of [`ComponentType`], [`Lift`]
+//! and [`Lower`] for the Rust types that have an obvious component counterpart. (The traits
+//! are in `component_type.rs`, `lift.rs` and `lower.rs`; [`TypedFunc`](super::TypedFunc), which
+//! calls with these types, is in `func.rs`.)
 //!
 //! | component type | Rust type |
 //! |---|---|
@@ -18,81 +19,18 @@
 //!
 //! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
 //! exactly the checks and layout of a dynamic one. The exception is `WasmStr` and `WasmList`,
-//! views of the guest's memory (see `borrowed.rs`): they and the tuples, options, results and
+//! views of the guest's memory (see `views.rs`): they and the tuples, options, results and
 //! lists that contain them are lifted in place ([`Lift::lift`]), with the same checks.
 
-use super::borrowed::{FieldLifter, LiftContext, LiftSource, lift_list_in_place, lift_variant_in_place};
-use super::direct::{LowerContext, LowerDest};
-use super::func::{CallParams, Func};
+use super::component_type::{ComponentNamedList, ComponentType};
+use super::lift::{
+    FieldLifter, Lift, LiftContext, LiftSource, lift_list_in_place, lift_through_val, lift_variant_in_place,
+};
+use super::lower::{Lower, LowerContext, LowerDest};
 use super::resources::{Resource, ResourceAny};
 use super::types::{InterfaceType, ResourceId};
 use super::values::Val;
-use crate::store::AsContextMut;
 use anyhow::{Context, Result, anyhow, bail};
-use std::marker::PhantomData;
-
-/// A Rust type that corresponds to a component type.
-pub trait ComponentType {
-    /// The component type this Rust type stands for.
-    fn ty() -> InterfaceType;
-
-    /// Checks that `ty` is a type this Rust type can stand for; the error says what differs.
-    fn typecheck(ty: &InterfaceType) -> Result<()> {
-        let mine = Self::ty();
-        if &mine == ty { Ok(()) } else { bail!("type mismatch: expected {ty}, found a Rust type for {mine}") }
-    }
-}
-
-/// A Rust value that can be lowered into a component (passed to a guest).
-pub trait Lower: ComponentType {
-    /// The value as a component value.
-    fn to_val(&self) -> Val;
-
-    /// Lowers the value, of type `ty` (checked against `Self::ty()` beforehand), into a guest.
-    /// The default goes through a [`Val`]; tuples, derived records and strings write their
-    /// parts directly.
-    #[doc(hidden)]
-    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
-        cx.lower_val(&self.to_val(), ty, dst)
-    }
-}
-
-/// A Rust value that can be lifted out of a component (received from a guest).
-pub trait Lift: ComponentType + Sized {
-    /// Converts a component value that has been checked against `Self::ty()`.
-    fn from_val(val: Val) -> Result<Self>;
-
-    /// Whether this type must be lifted in place (it is or contains a view of guest memory,
-    /// [`WasmStr`](super::WasmStr) or [`WasmList`](super::WasmList)) rather than through a
-    /// [`Val`].
-    #[doc(hidden)]
-    const IN_PLACE: bool = false;
-
-    /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; views of
-    /// guest memory and their containers lift in place.
-    #[doc(hidden)]
-    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        lift_through_val(cx, ty, src)
-    }
-}
-
-/// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when
-/// they hold no view of guest memory.
-fn lift_through_val<T: Lift>(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<T> {
-    T::from_val(cx.lift_val(ty, src)?)
-}
-
-/// A tuple used as a parameter list or as results.
-pub trait ComponentNamedList: ComponentType {
-    /// The number of elements.
-    const LEN: usize;
-
-    /// The type of each element.
-    fn types() -> Vec<InterfaceType>;
-
-    /// Checks the elements against `types`, naming the element that differs.
-    fn typecheck_list(types: &[InterfaceType], what: &str) -> Result<()>;
-}
 
 fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
     anyhow!("expected a {expected} value, found {}", found.kind())
@@ -582,66 +520,5 @@ impl<T: 'static> Lift for Resource<T> {
             Val::Resource(r) => r.try_into_resource(),
             other => Err(mismatch("resource", &other)),
         }
-    }
-}
-
-/// Splits a parameter or result tuple into its elements.
-pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
-    match val {
-        Val::Tuple(items) => items,
-        other => vec![other],
-    }
-}
-
-/// A component function with Rust parameter and result types, checked once when created.
-pub struct TypedFunc<Params, Results> {
-    func: Func,
-    _marker: PhantomData<fn(Params) -> Results>,
-}
-
-impl<P, R> Clone for TypedFunc<P, R> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<P, R> Copy for TypedFunc<P, R> {}
-
-impl<Params, Results> TypedFunc<Params, Results>
-where
-    Params: ComponentNamedList + Lower,
-    Results: ComponentNamedList + Lift,
-{
-    /// Wraps `func` without checking its type; [`Func::typed`] checks it.
-    pub(crate) fn new_unchecked(func: Func) -> Self {
-        TypedFunc { func, _marker: PhantomData }
-    }
-
-    /// The untyped function.
-    pub fn func(&self) -> &Func {
-        &self.func
-    }
-
-    /// Calls the function. As with [`Func::call`], [`TypedFunc::post_return`] must be called
-    /// before the instance is entered again.
-    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
-        // The parameters were checked against the function's type when this was made; they
-        // lower as one tuple, element by element. The results tuple lifts element by
-        // element too: straight from the core values for scalars, in place for views of the
-        // guest's memory.
-        let lower = |cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>| params.lower(cx, ty, dst);
-        let mut out = None;
-        self.func.call_and_lift(store.as_context_mut(), CallParams::Typed(&lower), &mut |cx, result, src| {
-            out = Some(Results::lift(cx, result.tuple, src)?);
-            Ok(())
-        })?;
-        match out {
-            Some(results) => Ok(results),
-            None => Results::from_val(Val::Tuple(Vec::new())),
-        }
-    }
-
-    /// Runs the callee's `post-return` function (see [`Func::post_return`]).
-    pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
-        self.func.post_return(store)
     }
 }

@@ -1,0 +1,49 @@
+//! [`Caller`]: what a host function sees of its call, the store and (when wasm called it)
+//! the calling instance, whose exports it can read.
+
+use crate::Engine;
+use crate::handles::{Extern, Instance};
+use crate::store::{AsContext, AsContextMut, StoreInner};
+use crate::vm::vmcontext::InstanceId;
+
+/// What a host function knows of its call: the store, and the instance that called it.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    pub(crate) caller: Option<InstanceId>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The store's data.
+    pub fn data(&self) -> &T {
+        self.store.data()
+    }
+
+    /// The store's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store.data_mut()
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.store.opaque().engine()
+    }
+
+    /// An export of the calling instance (commonly its memory), if called from wasm.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let id = self.caller?;
+        Instance::from_id(self.store.opaque().id(), id).get_export(&mut *self.store, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> &StoreInner<T> {
+        self.store
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
+        self.store
+    }
+}

@@ -1,0 +1,222 @@
+//! Lifting: [`load`] reads a [`Val`] from linear memory and [`lift_flat`] from flat core
+//! values, with every check the spec makes.
+
+use super::super::types::InterfaceType;
+use super::super::values::Val;
+use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
+use super::flat::{flat_count, flat_types};
+use super::memory::{GuestMemory, Options, check_list_range, check_value_at, read_uint, width_of};
+use super::strings::load_string;
+use anyhow::{Result, anyhow};
+use std::cell::RefCell;
+use weld_environ::component::{FlatType, MemoryWidth, flags_i32_count};
+
+struct Loader<'a> {
+    /// Borrowed briefly for each read; mutably only to lift handles.
+    mem: RefCell<&'a mut dyn GuestMemory>,
+    opts: &'a Options,
+    width: MemoryWidth,
+}
+
+/// Lifts a value of type `ty` from memory at `ptr` (the spec's `load`).
+pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
+    let width = width_of(mem.memory64());
+    check_value_at(mem.bytes().len(), ty, width, ptr)?;
+    let cx = Loader { mem: RefCell::new(mem), opts, width };
+    cx.load(ty, ptr)
+}
+
+impl Loader<'_> {
+    fn uint(&self, ptr: u64, n: u32) -> Result<u64> {
+        read_uint(self.mem.borrow().bytes(), ptr, n)
+    }
+
+    fn handle(&self, ty: &InterfaceType, index: u64) -> Result<Val> {
+        Ok(Val::Resource(self.mem.borrow_mut().lift_handle(ty, index as u32)?))
+    }
+
+    fn load(&self, ty: &InterfaceType, ptr: u64) -> Result<Val> {
+        use InterfaceType as T;
+        let w = self.width;
+        Ok(match ty {
+            T::Bool => Val::Bool(self.uint(ptr, 1)? != 0),
+            T::S8 => Val::S8(self.uint(ptr, 1)? as u8 as i8),
+            T::U8 => Val::U8(self.uint(ptr, 1)? as u8),
+            T::S16 => Val::S16(self.uint(ptr, 2)? as u16 as i16),
+            T::U16 => Val::U16(self.uint(ptr, 2)? as u16),
+            T::S32 => Val::S32(self.uint(ptr, 4)? as u32 as i32),
+            T::U32 => Val::U32(self.uint(ptr, 4)? as u32),
+            T::S64 => Val::S64(self.uint(ptr, 8)? as i64),
+            T::U64 => Val::U64(self.uint(ptr, 8)?),
+            T::F32 => Val::Float32(f32::from_bits(self.uint(ptr, 4)? as u32)),
+            T::F64 => Val::Float64(f64::from_bits(self.uint(ptr, 8)?)),
+            T::Char => Val::Char(char_from(self.uint(ptr, 4)? as u32)?),
+            T::String => {
+                let begin = self.uint(ptr, w.ptr_size())?;
+                let units = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
+                Val::String(self.string(begin, units)?)
+            }
+            T::List(list) => {
+                let begin = self.uint(ptr, w.ptr_size())?;
+                let len = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
+                self.list(list.element(), begin, len)?
+            }
+            T::Map(map) => self.load(map.entries(), ptr)?,
+            T::FixedList(list) => {
+                let size = u64::from(list.element().abi().size(w));
+                let elements = (0..u64::from(list.len())).map(|i| self.load(list.element(), ptr + i * size));
+                Val::List(elements.collect::<Result<_>>()?)
+            }
+            T::Record(record) => {
+                let offsets = record.field_offsets(w);
+                let fields = record
+                    .fields()
+                    .iter()
+                    .zip(offsets)
+                    .map(|(f, off)| Ok((f.name.clone(), self.load(&f.ty, ptr + u64::from(*off))?)));
+                Val::Record(fields.collect::<Result<_>>()?)
+            }
+            T::Tuple(tuple) => {
+                let offsets = tuple.field_offsets(w);
+                let elements = tuple.types().iter().zip(offsets).map(|(t, off)| self.load(t, ptr + u64::from(*off)));
+                Val::Tuple(elements.collect::<Result<_>>()?)
+            }
+            T::Variant(_) | T::Option(_) | T::Result(_) => {
+                let disc_size = match ty {
+                    T::Variant(v) => v.layout().discriminant_size,
+                    _ => 1,
+                };
+                let index = self.uint(ptr, disc_size)?;
+                let (payload_ty, layout) = variant_case(ty, index)?;
+                let payload = match payload_ty {
+                    Some(pty) => Some(Box::new(self.load(pty, ptr + u64::from(layout.payload_offset(w)))?)),
+                    None => None,
+                };
+                make_variant(ty, index, payload)
+            }
+            T::Enum(e) => {
+                let index = self.uint(ptr, e.discriminant_size())?;
+                enum_case(ty, e.names(), index)?
+            }
+            T::Flags(flags) => {
+                let size = ty.abi().size(w);
+                let words = if size <= 4 {
+                    vec![self.uint(ptr, size)? as u32]
+                } else {
+                    let count = u64::from(size / 4);
+                    (0..count).map(|i| Ok(self.uint(ptr + 4 * i, 4)? as u32)).collect::<Result<_>>()?
+                };
+                flags_from_words(flags.names(), &words)
+            }
+            T::Own(_) | T::Borrow(_) => self.handle(ty, self.uint(ptr, 4)?)?,
+        })
+    }
+
+    /// The spec's `load_string_from_range`.
+    fn string(&self, ptr: u64, tagged_units: u64) -> Result<String> {
+        load_string(self.mem.borrow().bytes(), self.opts, self.width, ptr, tagged_units)
+    }
+
+    /// The spec's `load_list_from_range`.
+    fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
+        let size = check_list_range(self.mem.borrow().bytes().len(), element, self.width, ptr, len)?;
+        let elements = (0..len).map(|i| self.load(element, ptr + i * size));
+        Ok(Val::List(elements.collect::<Result<_>>()?))
+    }
+}
+
+/// Lifts a value of type `ty` from flat core values (the spec's `lift_flat`), reading strings
+/// and lists from memory.
+pub fn lift_flat(
+    mem: &mut dyn GuestMemory,
+    opts: &Options,
+    ty: &InterfaceType,
+    flat: &mut impl Iterator<Item = u64>,
+) -> Result<Val> {
+    let width = width_of(mem.memory64());
+    flat_count(ty)?;
+    let cx = Loader { mem: RefCell::new(mem), opts, width };
+    cx.lift(ty, flat)
+}
+
+fn next(flat: &mut dyn Iterator<Item = u64>) -> Result<u64> {
+    flat.next().ok_or_else(|| anyhow!("too few flat values"))
+}
+
+impl Loader<'_> {
+    /// A pointer-sized flat value: an `i32` keeps its low 32 bits.
+    fn next_ptr(&self, flat: &mut dyn Iterator<Item = u64>) -> Result<u64> {
+        let x = next(flat)?;
+        Ok(match self.width {
+            MemoryWidth::Mem32 => u64::from(x as u32),
+            MemoryWidth::Mem64 => x,
+        })
+    }
+
+    fn lift(&self, ty: &InterfaceType, flat: &mut dyn Iterator<Item = u64>) -> Result<Val> {
+        use InterfaceType as T;
+        Ok(match ty {
+            T::Bool => Val::Bool(next(flat)? as u32 != 0),
+            T::S8 => Val::S8(next(flat)? as u8 as i8),
+            T::U8 => Val::U8(next(flat)? as u8),
+            T::S16 => Val::S16(next(flat)? as u16 as i16),
+            T::U16 => Val::U16(next(flat)? as u16),
+            T::S32 => Val::S32(next(flat)? as u32 as i32),
+            T::U32 => Val::U32(next(flat)? as u32),
+            T::S64 => Val::S64(next(flat)? as i64),
+            T::U64 => Val::U64(next(flat)?),
+            T::F32 => Val::Float32(f32::from_bits(next(flat)? as u32)),
+            T::F64 => Val::Float64(f64::from_bits(next(flat)?)),
+            T::Char => Val::Char(char_from(next(flat)? as u32)?),
+            T::String => {
+                let ptr = self.next_ptr(flat)?;
+                let units = self.next_ptr(flat)?;
+                Val::String(self.string(ptr, units)?)
+            }
+            T::List(list) => {
+                let ptr = self.next_ptr(flat)?;
+                let len = self.next_ptr(flat)?;
+                self.list(list.element(), ptr, len)?
+            }
+            T::Map(map) => self.lift(map.entries(), flat)?,
+            T::FixedList(list) => {
+                Val::List((0..list.len()).map(|_| self.lift(list.element(), flat)).collect::<Result<_>>()?)
+            }
+            T::Record(record) => {
+                let fields = record.fields().iter().map(|f| Ok((f.name.clone(), self.lift(&f.ty, flat)?)));
+                Val::Record(fields.collect::<Result<_>>()?)
+            }
+            T::Tuple(tuple) => Val::Tuple(tuple.types().iter().map(|t| self.lift(t, flat)).collect::<Result<_>>()?),
+            T::Variant(_) | T::Option(_) | T::Result(_) => self.lift_variant(ty, flat)?,
+            T::Enum(e) => enum_case(ty, e.names(), u64::from(next(flat)? as u32))?,
+            T::Flags(flags) => {
+                let count = flags_i32_count(flags.names().len());
+                let words = (0..count).map(|_| Ok(next(flat)? as u32)).collect::<Result<Vec<_>>>()?;
+                flags_from_words(flags.names(), &words)
+            }
+            T::Own(_) | T::Borrow(_) => self.handle(ty, u64::from(next(flat)? as u32))?,
+        })
+    }
+
+    /// The spec's `lift_flat_variant`: reads all the joined payload slots, converts those the
+    /// case's payload uses from the joined type to the payload's own, and lifts the payload.
+    fn lift_variant(&self, ty: &InterfaceType, flat: &mut dyn Iterator<Item = u64>) -> Result<Val> {
+        let joined = flat_types(ty, self.width)?;
+        let index = u64::from(next(flat)? as u32);
+        let slots = (1..joined.len()).map(|_| next(flat)).collect::<Result<Vec<_>>>()?;
+        let (payload_ty, _) = variant_case(ty, index)?;
+        let payload = match payload_ty {
+            None => None,
+            Some(pty) => {
+                let wanted = flat_types(pty, self.width)?;
+                let coerced = slots.iter().zip(&joined[1..]).zip(&wanted).map(|((x, have), want)| match (have, want) {
+                    (FlatType::I64, FlatType::I32 | FlatType::F32) => u64::from(*x as u32),
+                    _ => *x,
+                });
+                let mut coerced = coerced.collect::<Vec<_>>().into_iter();
+                Some(Box::new(self.lift(pty, &mut coerced)?))
+            }
+        };
+        Ok(make_variant(ty, index, payload))
+    }
+}

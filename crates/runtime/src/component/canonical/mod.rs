@@ -1,0 +1,44 @@
+//! Host-side lifting and lowering of component values, as CanonicalABI.md defines them:
+//! [`store`] and [`load`] move a [`Val`] to and from linear memory, [`lower_flat`] and
+//! [`lift_flat`] to and from flat core values. They are pure functions over a
+//! [`GuestMemory`], which gives the bytes of the memory and its `realloc`.
+//!
+//! Flat core values are raw `u64` bits: an `i32` zero-extended, an `f32` as its bits
+//! zero-extended, an `i64` or `f64` as is. With that representation the spec's conversions
+//! between a variant's joined flat types and its payload's own are a truncation to the low 32
+//! bits when the payload wants `i32`/`f32` from an `i64` slot, and nothing otherwise.
+//!
+//! What is checked, with an error and never a panic: the alignment and bounds of every
+//! pointer (top-level pointers too), the pointers `realloc` returns, string and list byte
+//! lengths against the spec's maxima, UTF-8 and UTF-16 validity, `char` values (surrogates
+//! and values past 0x10FFFF), and discriminants. Lifting `bool` maps any nonzero to `true`,
+//! narrow integers lifted from an `i32` keep their low bits, and flags ignore unknown bits,
+//! as the spec does. NaNs are passed through unchanged in both directions, which the spec
+//! allows ("or even to the original value of the NaN").
+//!
+//! Lowering first typechecks the value ([`Val::typecheck`](super::Val::typecheck)), so mismatches are reported with a
+//! path into the value. Resource handles go through the [`GuestMemory`]'s handle methods
+//! (which know the instance's handle table). Not covered: flat
+//! lifting/lowering of a type that flattens to more than `MAX_FLAT_PARAMS` values (which the
+//! canonical ABI always passes through memory) is refused.
+//!
+//! The parts: `memory.rs` (the guest's memory, options, limits, pointer and range checks),
+//! `cases.rs` (variants, enums, flags), `strings.rs`, `flat.rs` (flattening limits), `load.rs`
+//! (lifting), `store.rs` (lowering).
+
+mod cases;
+mod flat;
+mod load;
+mod memory;
+mod store;
+mod strings;
+
+pub(crate) use cases::variant_case;
+pub use load::{lift_flat, load};
+pub use memory::{GuestMemory, Options, check_realloc_result};
+pub(crate) use memory::{
+    check_align, check_bounds, check_list_range, check_value_at, read_uint, utf16_tag, write_uint,
+};
+pub use store::{lower_flat, store};
+pub(crate) use store::{lower_flat_unchecked, store_string, store_unchecked};
+pub(crate) use strings::{StringBytes, check_utf8, decode_string, string_bytes, string_range, validate_utf8};

@@ -1,0 +1,31 @@
+//! [`ComponentType`]: a Rust type that stands for a component type, and
+//! [`ComponentNamedList`], the tuples that are parameter lists and results. What lifting and
+//! lowering add on top is in `lift.rs` and `lower.rs`; the implementations for Rust's own
+//! types are in `rust_types.rs`.
+
+use super::types::InterfaceType;
+use anyhow::{Result, bail};
+
+/// A Rust type that corresponds to a component type.
+pub trait ComponentType {
+    /// The component type this Rust type stands for.
+    fn ty() -> InterfaceType;
+
+    /// Checks that `ty` is a type this Rust type can stand for; the error says what differs.
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        let mine = Self::ty();
+        if &mine == ty { Ok(()) } else { bail!("type mismatch: expected {ty}, found a Rust type for {mine}") }
+    }
+}
+
+/// A tuple used as a parameter list or as results.
+pub trait ComponentNamedList: ComponentType {
+    /// The number of elements.
+    const LEN: usize;
+
+    /// The type of each element.
+    fn types() -> Vec<InterfaceType>;
+
+    /// Checks the elements against `types`, naming the element that differs.
+    fn typecheck_list(types: &[InterfaceType], what: &str) -> Result<()>;
+}

@@ -1,0 +1,136 @@
+//! A component instance's handle table, with the spec's rules: index 0 is never used, freed
+//! indices are reused last-freed-first, every access checks the index and the resource type,
+//! and an owned handle cannot be removed while it is lent. Borrow scopes of calls are counted
+//! here too.
+//!
+//! Only the table: the intrinsics that use it (`resource.new`, `resource.rep`,
+//! `resource.drop`) are made in `instance.rs`, and handles are lifted and lowered against it in
+//! `store_memory.rs`.
+
+use anyhow::{Result, bail};
+
+/// One entry of a handle table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Free,
+    /// An owned handle, lent out `lends` times.
+    Own {
+        resource: u32,
+        rep: u32,
+        lends: u32,
+    },
+    /// A borrowed handle; `scoped` when it was lent for the current call (by the host or
+    /// through an adapter) and so must be dropped before the call returns.
+    Borrow {
+        resource: u32,
+        rep: u32,
+        scoped: bool,
+    },
+}
+
+/// A component instance's handle table.
+#[derive(Debug)]
+pub(crate) struct HandleTable {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Borrowed handles lent for the current call that are still in the table.
+    call_borrows: u32,
+}
+
+impl Default for HandleTable {
+    fn default() -> Self {
+        HandleTable { slots: vec![Slot::Free], free: Vec::new(), call_borrows: 0 }
+    }
+}
+
+/// The spec's limit on handle indices.
+const MAX_HANDLES: usize = 1 << 28;
+
+impl HandleTable {
+    /// Adds an entry, reusing the most recently freed index first.
+    pub(crate) fn add(&mut self, slot: Slot) -> Result<u32> {
+        if let Some(i) = self.free.pop() {
+            self.slots[i as usize] = slot;
+            return Ok(i);
+        }
+        if self.slots.len() >= MAX_HANDLES {
+            bail!("the handle table is full");
+        }
+        self.slots.push(slot);
+        Ok(self.slots.len() as u32 - 1)
+    }
+
+    /// The entry at `index`, checked to be of `resource`.
+    pub(crate) fn get(&self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<Slot> {
+        let slot = match self.slots.get(index as usize) {
+            Some(s) if index != 0 && *s != Slot::Free => *s,
+            _ => bail!("unknown handle index {index}"),
+        };
+        let found = match slot {
+            Slot::Own { resource, .. } | Slot::Borrow { resource, .. } => resource,
+            Slot::Free => unreachable!(),
+        };
+        if found != resource {
+            let (expected, found) = (names(resource), names(found));
+            let found = if found == expected { format!("a different {found}") } else { found };
+            bail!("handle index {index} used with the wrong type, expected {expected} but found {found}");
+        }
+        Ok(slot)
+    }
+
+    /// Removes the entry at `index` (checked as by [`HandleTable::get`]); an owned handle
+    /// that is lent cannot be removed.
+    pub(crate) fn remove(&mut self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<Slot> {
+        let slot = self.get(index, resource, names)?;
+        if let Slot::Own { lends, .. } = slot
+            && lends != 0
+        {
+            bail!("cannot remove owned resource while borrowed");
+        }
+        if let Slot::Borrow { scoped: true, .. } = slot {
+            self.call_borrows -= 1;
+        }
+        self.slots[index as usize] = Slot::Free;
+        self.free.push(index);
+        Ok(slot)
+    }
+}
+
+impl HandleTable {
+    /// Adds a borrowed handle lent for the current call: it must be dropped before the call
+    /// returns (see [`HandleTable::end_call`]).
+    pub(crate) fn add_call_borrow(&mut self, resource: u32, rep: u32) -> Result<u32> {
+        let index = self.add(Slot::Borrow { resource, rep, scoped: true })?;
+        self.call_borrows += 1;
+        Ok(index)
+    }
+
+    /// The end of a call into this table's instance: an error if a handle lent for the call
+    /// is still there (the count is reset, so the error is reported once).
+    pub(crate) fn end_call(&mut self) -> Result<()> {
+        if self.call_borrows != 0 {
+            self.call_borrows = 0;
+            return Err(borrows_remain());
+        }
+        Ok(())
+    }
+
+    /// Ends one loan of the owned handle at `index` (lent for a call that has returned).
+    pub(crate) fn unlend(&mut self, index: u32) {
+        if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
+            *lends = lends.saturating_sub(1);
+        }
+    }
+
+    /// Records one more loan of the owned handle at `index`.
+    pub(crate) fn lend(&mut self, index: u32) {
+        if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
+            *lends += 1;
+        }
+    }
+}
+
+/// The error for a call into a guest that returned while still holding a borrowed handle.
+fn borrows_remain() -> anyhow::Error {
+    anyhow::anyhow!("borrow handles still remain at the end of the call")
+}

@@ -1,0 +1,92 @@
+//! The types of what modules import and export ([`ExternType`]), and import matching: whether
+//! an item of one type may be given where another is expected.
+//!
+//! Types only: nothing here looks at a store, so modules, instances and component linking
+//! can all ask about types without depending on each other.
+
+use crate::{FuncType, GlobalType, MemoryType, TableType, ValType};
+use weld_environ::EntityRef;
+
+/// The type of an [`Extern`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function type.
+    Func(FuncType),
+    /// A global type.
+    Global(GlobalType),
+    /// A table type.
+    Table(TableType),
+    /// A memory type.
+    Memory(MemoryType),
+}
+
+impl ExternType {
+    pub(crate) fn of_entity(env: &weld_environ::Module, e: EntityRef) -> ExternType {
+        match e {
+            EntityRef::Func(f) => ExternType::Func(env.func_type(f).clone()),
+            EntityRef::Global(g) => ExternType::Global(env.globals[g]),
+            EntityRef::Table(t) => ExternType::Table(env.tables[t].ty),
+            EntityRef::Memory(m) => ExternType::Memory(env.memories[m]),
+        }
+    }
+
+    /// A short description, e.g. `func (param i32)` or `memory 1..2 pages`.
+    pub fn describe(&self) -> String {
+        match self {
+            ExternType::Func(f) => format!("function of type {f}"),
+            ExternType::Global(g) => {
+                format!("global of type {}{}", if g.mutable { "mut " } else { "" }, g.ty)
+            }
+            ExternType::Table(t) => {
+                format!("table of {} with limits {}", ValType::Ref(t.element), limits(t.minimum, t.maximum))
+            }
+            ExternType::Memory(m) => format!(
+                "{}memory with limits {} pages",
+                if m.memory64 { "64-bit " } else { "" },
+                limits(m.minimum, m.maximum)
+            ),
+        }
+    }
+}
+
+fn limits(min: u64, max: Option<u64>) -> String {
+    match max {
+        Some(max) => format!("{min}..{max}"),
+        None => format!("{min}.."),
+    }
+}
+
+/// Whether an item of type `actual` may be used where `expected` is (the core spec's import
+/// matching: equal function types, global subtyping, limits within the expected ones).
+pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) -> bool {
+    match (expected, actual) {
+        (ExternType::Func(e), ExternType::Func(a)) => e == a,
+        (ExternType::Global(e), ExternType::Global(a)) => {
+            // A mutable global's type must match exactly; an immutable one may be a subtype.
+            e.mutable == a.mutable && (e.ty == a.ty || (!e.mutable && is_subtype(a.ty, e.ty)))
+        }
+        (ExternType::Memory(e), ExternType::Memory(a)) => {
+            e.memory64 == a.memory64 && e.shared == a.shared && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
+        }
+        (ExternType::Table(e), ExternType::Table(a)) => {
+            e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
+        }
+        _ => false,
+    }
+}
+
+/// Whether a value of type `a` may be used where `b` is expected.
+fn is_subtype(a: ValType, b: ValType) -> bool {
+    match (a, b) {
+        (ValType::Ref(a), ValType::Ref(b)) => a.heap == b.heap && (b.nullable || !a.nullable),
+        _ => a == b,
+    }
+}
+
+fn limits_match(e_min: u64, e_max: Option<u64>, a_min: u64, a_max: Option<u64>) -> bool {
+    a_min >= e_min
+        && match e_max {
+            None => true,
+            Some(e) => a_max.is_some_and(|a| a <= e),
+        }
+}

@@ -1,0 +1,20 @@
+//! [`ValRaw`]: one slot of the array calling convention through which the host and wasm pass
+//! values (entry and host trampolines read and write arrays of them).
+
+/// One 16-byte slot of the array calling convention: the little-endian bytes of a value.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValRaw(pub [u8; 16]);
+
+impl ValRaw {
+    /// A slot holding `v` in its low bytes.
+    pub fn u64(v: u64) -> ValRaw {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&v.to_le_bytes());
+        ValRaw(b)
+    }
+    /// The low 8 bytes.
+    pub fn get_u64(&self) -> u64 {
+        u64::from_le_bytes(self.0[..8].try_into().unwrap())
+    }
+}
