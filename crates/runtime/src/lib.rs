@@ -18,6 +18,11 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+#![deny(missing_docs)]
+// `unsafe` is allowed in this crate only where the VM needs it (see `vm/mod.rs`); every
+// block must say why it is sound, and every unsafe function what its callers must ensure.
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 // Generated code names `::weld`; this lets weld's own tests use the derives.
 extern crate self as weld;
 

@@ -272,6 +272,14 @@ fn check_payload(name: &str, container: &str, ty: Option<&InterfaceType>, payloa
     }
 }
 
+/// Splits a parameter or result tuple into its elements.
+pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
+    match val {
+        Val::Tuple(items) => items,
+        other => vec![other],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,13 +365,5 @@ mod tests {
         assert_eq!(err(&Val::List(vec![Val::U8(1)]), &ty), "expected 3 elements, found 1");
         let ty = T::Own(super::super::types::ResourceId(0));
         assert_eq!(err(&Val::U32(1), &ty), "expected own<resource-0>, found u32");
-    }
-}
-
-/// Splits a parameter or result tuple into its elements.
-pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
-    match val {
-        Val::Tuple(items) => items,
-        other => vec![other],
     }
 }
