@@ -501,19 +501,31 @@ fn weld_dependencies(manifest: &str) -> Vec<String> {
     out
 }
 
+/// The weld dependencies of crate `name` (manifest text `manifest`) that the architecture
+/// does not allow.
+fn forbidden_dependencies(name: &str, manifest: &str) -> Vec<String> {
+    let allowed = ALLOWED_CRATE_DEPS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("crate {name} is not in ALLOWED_CRATE_DEPS: add it with the crates it may use"))
+        .1;
+    weld_dependencies(manifest).into_iter().filter(|dep| !allowed.contains(&dep.as_str())).collect()
+}
+
 #[test]
 fn crate_graph_points_one_way() {
     for (name, dir, _) in crates() {
         let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        let allowed = ALLOWED_CRATE_DEPS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap_or_else(|| panic!("crate {name} is not in ALLOWED_CRATE_DEPS: add it with the crates it may use"))
-            .1;
-        for dep in weld_dependencies(&manifest) {
-            assert!(allowed.contains(&dep.as_str()), "{name} depends on {dep}, which the architecture does not allow");
-        }
+        let bad = forbidden_dependencies(&name, &manifest);
+        assert!(bad.is_empty(), "{name} depends on {bad:?}, which the architecture does not allow");
     }
+}
+
+#[test]
+fn crate_graph_check_sees_a_planted_dependency() {
+    let manifest = "[package]\nname = \"weld-environ\"\n\n[dependencies]\nanyhow = \"1\"\nweld = { workspace = true }\n\n[dev-dependencies]\nweld-fact = { workspace = true }\n";
+    assert_eq!(forbidden_dependencies("weld-environ", manifest), ["weld"]);
+    assert!(forbidden_dependencies("weld-fact", "[dependencies]\nweld-environ = { workspace = true }\n").is_empty());
 }
 
 /// Every Rust source file of the workspace (crates, the CLI, tests, benches, examples).
