@@ -7,7 +7,7 @@
 use crate::{FuncType, GlobalType, MemoryType, TableType, ValType};
 use weld_environ::EntityRef;
 
-/// The type of an [`Extern`].
+/// The type of an [`Extern`](crate::Extern).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
     /// A function type.

@@ -1,6 +1,7 @@
-//! Functions: [`Func`] (a reference to a wasm or host function in a store), [`Caller`] (what
-//! a host function sees of its caller), host function creation, and the path from the host into
-//! wasm (entry trampoline under a trap catch point).
+//! What can be done with a [`Func`] handle: ask its type, create a host function over
+//! [`Val`]s, and call it; and the path from the host into wasm (`call_raw`: the entry
+//! trampoline under a trap catch point) and from wasm into a host function (its array-call
+//! entry). Typed calls and `Func::wrap` are in `typed.rs`; the handle itself in `handles.rs`.
 
 use crate::caller::Caller;
 use crate::handles::Func;

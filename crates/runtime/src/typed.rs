@@ -1,6 +1,7 @@
 //! Statically typed calls: [`WasmTy`] (Rust types that are wasm values), [`WasmTyList`]
 //! (parameter and result lists: `()`, a single type, or tuples), [`TypedFunc`] (a checked,
-//! allocation-free call), and [`IntoFunc`] (Rust closures as host functions).
+//! allocation-free call), and [`IntoFunc`] (Rust closures as host functions); with them
+//! `Func::wrap`, `Func::typed` and `Instance::get_typed_func`.
 
 use crate::caller::Caller;
 use crate::func::{HostFn, call_raw};

@@ -1,5 +1,5 @@
-//! A component's exported function ([`Func`]) and calling it from the host with component
-//! values: the arguments are lowered into the callee's core parameters (or into its memory,
+//! A component's exported function ([`Func`], and [`TypedFunc`] for calls with Rust types)
+//! and calling it from the host with component values: the arguments are lowered into the callee's core parameters (or into its memory,
 //! past `MAX_FLAT_PARAMS` values), the core function runs, and its results are lifted back.
 //!
 //! As in the spec, a call leaves the callee's results in its memory until `post-return` has

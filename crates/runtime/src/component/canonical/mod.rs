@@ -1,5 +1,5 @@
 //! Host-side lifting and lowering of component values, as CanonicalABI.md defines them:
-//! [`store`] and [`load`] move a [`Val`] to and from linear memory, [`lower_flat`] and
+//! [`store`] and [`load`] move a [`Val`](super::Val) to and from linear memory, [`lower_flat`] and
 //! [`lift_flat`] to and from flat core values. They are pure functions over a
 //! [`GuestMemory`], which gives the bytes of the memory and its `realloc`.
 //!
