@@ -73,7 +73,8 @@ struct ModuleTree {
 
 fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().is_ident("cfg") && a.meta.require_list().map(|l| l.tokens.to_string().contains("test")).unwrap_or(false)
+        a.path().is_ident("cfg")
+            && a.meta.require_list().map(|l| l.tokens.to_string().contains("test")).unwrap_or(false)
     })
 }
 
@@ -276,7 +277,7 @@ fn item_name(item: &syn::Item) -> Option<String> {
 /// Records one `use` tree: each leaf becomes an alias (or a glob); a re-export (`pub use`)
 /// is also a path the module names, since it ties the module to the item's.
 fn collect_use(tree: &syn::UseTree, mut prefix: Vec<String>, reexport: bool, module: &mut ModuleFile) {
-    let mut leaf = |path: Vec<String>, local: String, module: &mut ModuleFile| {
+    let leaf = |path: Vec<String>, local: String, module: &mut ModuleFile| {
         if reexport {
             module.uses.push((path.clone(), format!("pub use {}", path.join("::"))));
         }
@@ -460,7 +461,8 @@ fn module_graph_sees_a_planted_loop() {
     fs::write(dir.join("a.rs"), "pub struct A;\npub fn f() -> crate::b::B { todo!() }\n").unwrap();
     // `b` reaches `a` through the root's re-export, which must be followed to `a`.
     fs::write(dir.join("b.rs"), "pub struct B(pub super::A);\n").unwrap();
-    fs::write(dir.join("c.rs"), "use crate::a;\npub fn g() { a::f(); }\n#[cfg(test)]\nmod tests { use crate::c; }\n").unwrap();
+    fs::write(dir.join("c.rs"), "use crate::a;\npub fn g() { a::f(); }\n#[cfg(test)]\nmod tests { use crate::c; }\n")
+        .unwrap();
     let tree = ModuleTree::read(&dir.join("lib.rs"));
     let found = describe_loops("planted", &tree);
     fs::remove_dir_all(&dir).unwrap();
@@ -562,7 +564,11 @@ fn unsafe_is_forbidden_or_documented() {
                 assert!(text.contains(lint), "{name} uses unsafe, so {} must deny {lint}", root_file.display());
             }
         } else {
-            assert!(text.contains("#![forbid(unsafe_code)]"), "{name} needs no unsafe: {} must have #![forbid(unsafe_code)]", root_file.display());
+            assert!(
+                text.contains("#![forbid(unsafe_code)]"),
+                "{name} needs no unsafe: {} must have #![forbid(unsafe_code)]",
+                root_file.display()
+            );
         }
     }
 }
