@@ -5,7 +5,7 @@
 //!   `Func::call` with `Val`s and through `TypedFunc` with Rust types.
 //! - [`fused`]: the same through a fused adapter between two components, with any string
 //!   encoding and memory width on either side.
-//! - [`fact_valid`]: FACT turns any adapter signature with any canonical options into a valid
+//! - [`fact_valid`](mod@fact_valid): FACT turns any adapter signature with any canonical options into a valid
 //!   core module.
 //! - [`core_diff`]: a random core module gives the same results, traps and memory on weld as
 //!   on a reference engine.
