@@ -12,6 +12,8 @@
 //! Errors are printed with their whole chain of causes and give exit code 1; the command never
 //! panics on bad input. Logging goes through `env_logger` (`RUST_LOG=debug weld ...`).
 
+#![forbid(unsafe_code)]
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};

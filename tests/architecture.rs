@@ -162,10 +162,10 @@ impl ModuleTree {
         if self.is_module(&child) {
             return Some(join(child, rest));
         }
-        if let Some(target) = module.aliases.get(first) {
-            if target.as_slice() != raw {
-                return self.absolute(module, &join(target.clone(), rest), hops + 1);
-            }
+        if let Some(target) = module.aliases.get(first)
+            && target.as_slice() != raw
+        {
+            return self.absolute(module, &join(target.clone(), rest), hops + 1);
         }
         if module.defined.contains(first) {
             return Some(join(module.path.clone(), raw));

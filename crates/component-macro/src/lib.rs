@@ -39,6 +39,8 @@
 //! has exactly the layout and the checks of the dynamic path. This crate only generates code:
 //! type checks and their messages live in `weld::component`.
 
+#![forbid(unsafe_code)]
+
 mod attrs;
 mod expand;
 mod flags;

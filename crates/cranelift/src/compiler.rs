@@ -3,69 +3,13 @@
 
 use crate::code::{CallReloc, UnlinkedFunction, link, trap_from_cranelift};
 use crate::translate::translate_function;
-use crate::{CompiledCode, Target, build_isa};
+use crate::{CompiledCode, CompilerConfig, build_isa};
 use anyhow::{Context as _, Result, anyhow};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget, control::ControlPlane, ir};
 use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
 use weld_environ::{DefinedFuncIndex, EntityIndex, FunctionBodyData, Module, VMOffsets};
-
-/// How hard Cranelift optimizes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OptLevel {
-    /// No optimization: fastest compilation.
-    None,
-    /// Optimize for speed (the default).
-    #[default]
-    Speed,
-    /// Optimize for speed and size.
-    SpeedAndSize,
-}
-
-impl OptLevel {
-    pub(crate) fn as_cranelift(self) -> &'static str {
-        match self {
-            OptLevel::None => "none",
-            OptLevel::Speed => "speed",
-            OptLevel::SpeedAndSize => "speed_and_size",
-        }
-    }
-}
-
-/// Settings that change the generated code.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CompilerConfig {
-    /// The machine to compile for.
-    pub target: Target,
-    /// Cranelift's optimization level.
-    pub opt_level: OptLevel,
-    /// Canonicalize NaNs produced by float arithmetic.
-    pub nan_canonicalization: bool,
-    /// Run regalloc2's checker on every function (slow; for debugging the compiler).
-    pub regalloc_checker: bool,
-    /// Check every memory access explicitly instead of relying on guard pages.
-    pub explicit_bounds_checks: bool,
-    /// Bytes of guard region after a 32-bit memory's 4 GiB reservation; accesses whose static
-    /// offset fits in it need no explicit check.
-    pub guard_size: u64,
-    /// Compile functions on several threads.
-    pub parallel: bool,
-}
-
-impl Default for CompilerConfig {
-    fn default() -> Self {
-        CompilerConfig {
-            target: Target::Host,
-            opt_level: OptLevel::Speed,
-            nan_canonicalization: false,
-            regalloc_checker: false,
-            explicit_bounds_checks: false,
-            guard_size: 2 << 30,
-            parallel: true,
-        }
-    }
-}
 
 /// Validates and compiles every defined function of `module`. The result's functions are in
 /// [`DefinedFuncIndex`] order.

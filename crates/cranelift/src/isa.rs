@@ -1,33 +1,9 @@
 //! Building the Cranelift target ISA from weld's compiler settings.
 
-use crate::CompilerConfig;
+use crate::{CompilerConfig, Target};
 use anyhow::{Context, Result, anyhow};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use std::str::FromStr;
-
-/// The machine to generate code for.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Target {
-    /// The machine weld runs on, with the CPU features it detects.
-    #[default]
-    Host,
-    /// Another target triple, e.g. `aarch64-unknown-linux-gnu` (code can be produced, not run).
-    Triple(target_lexicon::Triple),
-}
-
-impl Target {
-    /// Parses `x86_64`, `aarch64` or a full triple.
-    pub fn parse(s: &str) -> Result<Target> {
-        let full = match s {
-            "x86_64" => "x86_64-unknown-linux-gnu",
-            "aarch64" | "arm64" => "aarch64-unknown-linux-gnu",
-            other => other,
-        };
-        let triple = target_lexicon::Triple::from_str(full).map_err(|e| anyhow!("unknown target `{s}`: {e}"))?;
-        Ok(Target::Triple(triple))
-    }
-}
 
 /// Builds the ISA that `config` asks for.
 pub fn build_isa(config: &CompilerConfig) -> Result<OwnedTargetIsa> {

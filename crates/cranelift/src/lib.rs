@@ -8,13 +8,17 @@
 //! The crate knows the VMContext layout (from weld-environ) but nothing of instances, stores or
 //! components, and it never executes the code it produces.
 
+#![forbid(unsafe_code)]
+
 mod code;
 mod compiler;
+mod config;
 mod isa;
 pub mod trampolines;
 mod translate;
 
 pub use code::{CompiledCode, FunctionLoc, TrapSite};
-pub use compiler::{CompilerConfig, OptLevel, compile_module};
-pub use isa::{Target, build_isa};
+pub use compiler::compile_module;
+pub use config::{CompilerConfig, OptLevel, Target};
+pub use isa::build_isa;
 pub use trampolines::Compiler;

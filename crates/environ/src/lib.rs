@@ -8,6 +8,8 @@
 //!
 //! It generates no code and contains no `unsafe`.
 
+#![forbid(unsafe_code)]
+
 pub mod component;
 mod const_expr;
 mod index;

@@ -12,6 +12,8 @@
 //! as a bug. FACT does not compile the module to machine code: the runtime does, with the
 //! same backend as user modules.
 
+#![forbid(unsafe_code)]
+
 mod func;
 mod lists;
 mod module;

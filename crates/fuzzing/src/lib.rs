@@ -9,6 +9,8 @@
 //!
 //! Nothing here is part of weld's product; it only drives it.
 
+#![forbid(unsafe_code)]
+
 pub mod oracles;
 pub mod types;
 pub mod values;

@@ -14,7 +14,7 @@
 //! prints both values in the script's syntax, and where in them the first difference is.
 //! `map` values have no weld counterpart and are reported as unsupported.
 
-use crate::context::ExecError;
+use crate::exec_error::ExecError;
 use anyhow::{Context as _, Result, anyhow, bail};
 use wast::component::WastVal;
 use wast::core::{NanPattern, WastArgCore, WastRetCore};

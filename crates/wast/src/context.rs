@@ -3,13 +3,16 @@
 //! The [`Context`] holds the per-file state: the store, a linker preloaded with `spectest` and
 //! every `register`ed instance, a component linker, the current (most recent) instance, named
 //! instances and named module and component definitions. An instance is a core module's or a
-//! component's; directives on component instances go through [`crate::component`]. [`run_script`] drives it, one directive at a time, catching errors and
-//! panics so that each directive's outcome is recorded independently.
+//! component's; directives on component instances go through [`crate::component`].
+//! [`run_script`] drives it, one directive at a time, catching errors and panics so that each
+//! directive's outcome is recorded independently.
 //!
 //! It deliberately knows nothing about output formats or baselines; it only fills a
 //! [`FileReport`].
 
-use crate::{Failure, FileReport, panic_message};
+use crate::exec_error::ExecError;
+use crate::panics::panic_message;
+use crate::report::{Failure, FileReport, elide_lines};
 use crate::{component, values};
 use anyhow::{Context as _, Error, Result, anyhow, bail};
 use std::collections::HashMap;
@@ -26,21 +29,6 @@ enum Outcome {
     Assertion(Result<()>),
     /// A plain step (`register`, `invoke`, ...): only a failure is reported.
     Step(Result<()>),
-}
-
-/// Why executing an action failed: before running wasm (a bad script or a module that does not
-/// compile), or while running it (a trap or an instantiation failure).
-pub(crate) enum ExecError {
-    Setup(Error),
-    Run(Error),
-}
-
-impl ExecError {
-    fn into_error(self) -> Error {
-        match self {
-            ExecError::Setup(e) | ExecError::Run(e) => e,
-        }
-    }
 }
 
 /// Runs every directive of `script` and reports the outcome.
@@ -67,7 +55,7 @@ pub(crate) fn run_script(engine: &Engine, path: &Path, text: &str, script: Wast<
             Outcome::Assertion(Ok(())) => report.passed += 1,
             Outcome::Step(Ok(())) => {}
             Outcome::Assertion(Err(e)) | Outcome::Step(Err(e)) => {
-                let message = crate::elide_lines(&format!("{e:#}"), 20);
+                let message = elide_lines(&format!("{e:#}"), 20);
                 log::debug!("{}:{line}:{col}: {kind} failed: {message}", path.display());
                 report.failures.push(Failure { line, col, kind, message });
             }

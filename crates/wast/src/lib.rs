@@ -26,62 +26,24 @@
 //! switching (`assert_suspension`) and GC reference patterns. Error messages of `assert_invalid`/`assert_malformed`/`assert_unlinkable` are not
 //! compared with the script's (only that an error happens); trap messages are.
 
+#![forbid(unsafe_code)]
+
 mod component;
 mod context;
+mod exec_error;
+mod panics;
+mod report;
 mod scan;
 pub mod spectest;
 mod values;
 
+pub use report::{Failure, FileReport, elide_lines};
 pub use scan::{TopLevelForm, count_directives};
 pub use values::HostRef;
 
-/// Keeps the first `max` lines of `text`, saying how many were left out: a trap from a deep
-/// recursion carries a backtrace of thousands of frames.
-pub fn elide_lines(text: &str, max: usize) -> String {
-    let total = text.lines().count();
-    if total <= max {
-        return text.to_string();
-    }
-    let mut kept: Vec<&str> = text.lines().take(max).collect();
-    let more = format!("... ({} more lines)", total - max);
-    kept.push(&more);
-    kept.join("\n")
-}
-
 use anyhow::{Context as _, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use weld::{Config, Engine};
-
-/// One failed assertion (or failed directive) of a script.
-#[derive(Clone, Debug)]
-pub struct Failure {
-    /// 1-based line of the directive.
-    pub line: u32,
-    /// 1-based column of the directive.
-    pub col: u32,
-    /// The directive, e.g. `"assert_return"`, `"module"`, `"invoke"`, or `"parse"`.
-    pub kind: &'static str,
-    /// What went wrong.
-    pub message: String,
-}
-
-/// The outcome of running one script.
-#[derive(Clone, Debug)]
-pub struct FileReport {
-    /// The script's path, as given to the runner.
-    pub path: PathBuf,
-    /// How many assertions passed.
-    pub passed: u32,
-    /// Every failure, in the order of the script.
-    pub failures: Vec<Failure>,
-}
-
-impl FileReport {
-    /// How many assertions (or directives) failed.
-    pub fn failed(&self) -> u32 {
-        self.failures.len() as u32
-    }
-}
 
 /// Runs `.wast` scripts with one [`Engine`].
 ///
@@ -100,7 +62,7 @@ impl WastRunner {
 
     /// A runner that uses an existing engine.
     pub fn from_engine(engine: Engine) -> WastRunner {
-        record_panic_locations();
+        panics::record_panic_locations();
         WastRunner { engine }
     }
 
@@ -161,41 +123,4 @@ fn unparsable(path: &Path, text: &str, message: &str) -> FileReport {
         failures.push(Failure { line: 0, col: 0, kind: "parse", message });
     }
     FileReport { path: path.to_path_buf(), passed: 0, failures }
-}
-
-thread_local! {
-    /// Where the last panic on this thread happened, recorded by the hook of
-    /// [`record_panic_locations`].
-    static LAST_PANIC_LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Wraps the current panic hook (once per process) so that the runner can say where a caught
-/// panic happened. The previous hook still runs, so panics print as before.
-fn record_panic_locations() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if let Some(loc) = info.location() {
-                let loc = format!("{}:{}", loc.file(), loc.line());
-                LAST_PANIC_LOCATION.with(|l| *l.borrow_mut() = Some(loc));
-            }
-            previous(info);
-        }));
-    });
-}
-
-/// The message of a caught panic payload, with the place it happened if it is known.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let message = if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(non-string panic payload)".to_string()
-    };
-    match LAST_PANIC_LOCATION.with(|l| l.borrow_mut().take()) {
-        Some(loc) => format!("{message} (at {loc})"),
-        None => message,
-    }
 }

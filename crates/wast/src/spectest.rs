@@ -23,7 +23,7 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> Vec<(
     let mut errors = Vec::new();
     let mut item = |name: &'static str, f: DefineItem<'_, T>| {
         let result = catch_unwind(AssertUnwindSafe(|| f(linker, store)))
-            .unwrap_or_else(|p| Err(anyhow!("panicked: {}", crate::panic_message(&*p))));
+            .unwrap_or_else(|p| Err(anyhow!("panicked: {}", crate::panics::panic_message(&*p))));
         if let Err(e) = result {
             log::warn!("spectest: cannot define `{name}`: {e:#}");
             errors.push((name, e));

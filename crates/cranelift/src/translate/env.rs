@@ -1,25 +1,14 @@
-//! What a function's translation knows of its surroundings: the VMContext layout, signatures of
-//! wasm functions and libcalls, and how to reach memories, tables, globals and libcalls.
+//! What a function's translation knows of its surroundings: the VMContext layout, the
+//! signatures it imports (of wasm functions and libcalls), and how to reach memories, tables,
+//! globals and libcalls.
 
-use super::ir_type;
+use super::wasm_signature;
 use crate::CompilerConfig;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Value, types};
-use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
-use weld_environ::{AbiType, FuncType, Libcall, Module, TypeIndex, VMOffsets, store_context};
-
-/// The Cranelift signature of a wasm function of type `ty`: `(callee vmctx, caller vmctx,
-/// params...) -> results`, with the tail calling convention.
-pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Signature {
-    let ptr = isa.pointer_type();
-    let mut sig = ir::Signature::new(CallConv::Tail);
-    sig.params.push(AbiParam::special(ptr, ir::ArgumentPurpose::VMContext));
-    sig.params.push(AbiParam::new(ptr));
-    sig.params.extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
-    sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
-    sig
-}
+use weld_environ::{AbiType, Libcall, Module, TypeIndex, VMOffsets, store_context};
 
 /// The translation environment of one function.
 pub(crate) struct FuncEnv<'a> {

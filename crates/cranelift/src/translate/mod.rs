@@ -9,6 +9,7 @@ mod control;
 mod env;
 mod memory;
 pub mod numeric;
+mod signature;
 mod table;
 
 use crate::CompilerConfig;
@@ -16,7 +17,8 @@ use anyhow::{Result, bail};
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap, wasm_signature};
+pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap};
+pub(crate) use signature::{ir_type, wasm_signature};
 use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 
@@ -153,18 +155,6 @@ pub(crate) fn translate_function(
     let frontend_config = isa.frontend_config();
     t.builder.finalize(frontend_config);
     Ok(())
-}
-
-/// The Cranelift type of a wasm value type.
-pub(crate) fn ir_type(ty: ValType) -> ir::Type {
-    match ty {
-        ValType::I32 => types::I32,
-        ValType::I64 => types::I64,
-        ValType::F32 => types::F32,
-        ValType::F64 => types::F64,
-        ValType::V128 => types::I8X16,
-        ValType::Ref(_) => types::I64,
-    }
 }
 
 fn zero_value(builder: &mut FunctionBuilder<'_>, ty: ValType) -> Value {

@@ -19,6 +19,9 @@
 //! two is checked against the type the receiving side declares, with
 //! [`TypeConverter::check_func_type`]. Value imports and async functions are reported as
 //! unsupported.
+//!
+//! What a component's index spaces hold while it runs, and how items are looked up in them, is
+//! the child module `values`; this module is the run itself and what it records.
 
 use super::convert::{TypeConverter, core_module_type};
 use super::info::*;
@@ -26,102 +29,14 @@ use super::translate::*;
 use super::types::{FuncType, ResourceId};
 use crate::{EntityRef, Module};
 use anyhow::{Context, Result, bail};
-use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
+use values::{
+    ComponentValue, CoreInstanceValue, FuncValue, InstanceExports, InstanceValue, ItemValue, OuterScope, Scope,
+    TypeValue, core_export, core_item, item_value, lookup, module_arg, of, outer, root_export,
+};
 use wasmparser::component_types::ComponentAnyTypeId;
-
-#[derive(Clone, Debug)]
-enum FuncValue {
-    Lifted(LiftedFunc),
-    Import(ImportPath, FuncType),
-}
-
-impl FuncValue {
-    fn ty(&self) -> &FuncType {
-        match self {
-            FuncValue::Lifted(f) => &f.ty,
-            FuncValue::Import(_, ty) => ty,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-enum CoreInstanceValue {
-    Runtime(RuntimeInstanceIndex),
-    Bag(IndexMap<String, CoreItemDef>),
-}
-
-#[derive(Clone, Debug)]
-enum InstanceValue {
-    Import(ImportPath),
-    Bag(IndexMap<String, ItemValue>),
-    /// An instance of a component the host provided for the named import: a bag whose
-    /// items messages attribute to it.
-    Provided {
-        import: Rc<str>,
-        exports: IndexMap<String, ItemValue>,
-    },
-}
-
-/// Where the exports of a runtime core instance are known from.
-#[derive(Clone, Debug)]
-enum InstanceExports {
-    /// A module of the component.
-    Static(StaticModuleIndex),
-    /// A module of the host, through the type the component gave it.
-    Imported(Arc<CoreModuleType>),
-}
-
-/// A component definition closed over the modules and components visible where it was defined.
-#[derive(Clone, Debug)]
-struct ComponentValue {
-    /// The binary it is defined in (an index into the inliner's sources).
-    source: usize,
-    index: StaticComponentIndex,
-    outer: Rc<OuterScope>,
-}
-
-/// What outer aliases can reach: modules and components of the enclosing components.
-#[derive(Debug, Default)]
-struct OuterScope {
-    modules: Vec<ModuleRef>,
-    components: Vec<ComponentValue>,
-    parent: Option<Rc<OuterScope>>,
-}
-
-/// A type: resources are tracked, other types need nothing at run time.
-#[derive(Clone, Copy, Debug)]
-enum TypeValue {
-    Resource(RuntimeResourceIndex),
-    Other,
-}
-
-#[derive(Clone, Debug)]
-enum ItemValue {
-    Func(FuncValue),
-    Instance(InstanceValue),
-    Component(ComponentValue),
-    Module(ModuleRef),
-    Type(TypeValue),
-    Value,
-}
-
-/// The values of one running component's index spaces.
-#[derive(Default)]
-struct Scope {
-    modules: Vec<ModuleRef>,
-    core_instances: Vec<CoreInstanceValue>,
-    core_funcs: Vec<CoreDef>,
-    core_memories: Vec<CoreExport>,
-    core_tables: Vec<CoreExport>,
-    core_globals: Vec<CoreExport>,
-    funcs: Vec<FuncValue>,
-    instances: Vec<InstanceValue>,
-    components: Vec<ComponentValue>,
-    types: Vec<TypeValue>,
-}
 
 /// One binary the inliner reads: its components (the first is its root) and the description
 /// of each of its core modules, in its own numbering.
@@ -243,25 +158,6 @@ pub fn component_imports(root: &StaticComponent) -> Vec<ImportPath> {
         }
     }
     out
-}
-
-fn root_export(item: ItemValue) -> Result<Option<Export>> {
-    Ok(Some(match item {
-        ItemValue::Func(FuncValue::Lifted(f)) => Export::Func(f),
-        ItemValue::Func(FuncValue::Import(..)) => bail!("re-exporting a host import is not supported yet"),
-        ItemValue::Instance(InstanceValue::Bag(items) | InstanceValue::Provided { exports: items, .. }) => {
-            let mut map = IndexMap::new();
-            for (name, item) in items {
-                if let Some(e) = root_export(item)? {
-                    map.insert(name, e);
-                }
-            }
-            Export::Instance(map)
-        }
-        ItemValue::Instance(InstanceValue::Import(_)) => bail!("re-exporting a host instance is not supported yet"),
-        ItemValue::Module(m) => Export::Module(m),
-        ItemValue::Component(_) | ItemValue::Type(_) | ItemValue::Value => return Ok(None),
-    }))
 }
 
 impl<'a> Inliner<'a> {
@@ -734,59 +630,6 @@ impl<'a> Inliner<'a> {
     }
 }
 
-fn outer<T>(scope: &Rc<OuterScope>, count: u32, get: impl Fn(&OuterScope) -> Option<T>) -> Result<T> {
-    let mut s = scope.clone();
-    for _ in 1..count {
-        s = s.parent.clone().context("outer alias beyond the outermost component")?;
-    }
-    get(&s).context("outer alias to an item that does not exist")
-}
-
-fn core_item(instance: &CoreInstanceValue, name: &str) -> Result<CoreItemDef> {
-    match instance {
-        CoreInstanceValue::Runtime(i) => Ok(CoreItemDef::Export(CoreExport { instance: *i, name: name.to_string() })),
-        CoreInstanceValue::Bag(items) => {
-            items.get(name).cloned().with_context(|| format!("no core export named `{name}`"))
-        }
-    }
-}
-
-/// The argument for a module's import `module::name` (a function if `func`) among the
-/// instances it is instantiated with.
-fn module_arg(args: &HashMap<&str, &CoreInstanceValue>, module: &str, name: &str, func: bool) -> Result<CoreItemDef> {
-    let instance = args.get(module).with_context(|| format!("no instance given for the module's import `{module}`"))?;
-    Ok(match core_item(instance, name)? {
-        CoreItemDef::Export(e) if func => CoreItemDef::Func(CoreDef::Export(e)),
-        item => item,
-    })
-}
-
-fn core_export(s: &Scope, (instance, name): &(u32, String)) -> Result<CoreExport> {
-    match core_item(&s.core_instances[*instance as usize], name)? {
-        CoreItemDef::Export(e) => Ok(e),
-        CoreItemDef::Func(_) => bail!("core export `{name}` is a function"),
-    }
-}
-
-/// ` of the component provided for import `x`` for an instance of one, nothing otherwise.
-fn of(instance: &InstanceValue) -> String {
-    match instance {
-        InstanceValue::Provided { import, .. } => format!(" of the component provided for import `{import}`"),
-        _ => String::new(),
-    }
-}
-
-fn lookup(instance: &InstanceValue, name: &str) -> Result<ItemValue> {
-    match instance {
-        InstanceValue::Bag(items) => items.get(name).cloned().with_context(|| format!("no export named `{name}`")),
-        InstanceValue::Provided { import, exports } => exports
-            .get(name)
-            .cloned()
-            .with_context(|| format!("the component provided for import `{import}` has no export named `{name}`")),
-        InstanceValue::Import(_) => bail!("using `{name}` of a host instance this way is not supported yet"),
-    }
-}
-
 /// The resource that type `ty` of `c` is already known to be: a type the host provides may
 /// be declared equal (`eq`) to one imported before it, and is then that resource.
 fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Option<TypeValue> {
@@ -798,16 +641,7 @@ fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Opti
     }
 }
 
-fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
-    match item {
-        ComponentItem::Func(i) => ItemValue::Func(s.funcs[i as usize].clone()),
-        ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i as usize].clone()),
-        ComponentItem::Component(i) => ItemValue::Component(s.components[i as usize].clone()),
-        ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize].clone()),
-        ComponentItem::Type(i) => ItemValue::Type(s.types[i as usize]),
-        ComponentItem::Value(_) => ItemValue::Value,
-    }
-}
+mod values;
 
 #[cfg(test)]
 mod tests;

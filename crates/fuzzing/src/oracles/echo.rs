@@ -5,7 +5,9 @@
 //! fixed menu (Rust types cannot be made up at run time) that covers every kind of type,
 //! derived records, variants, enums and flags included.
 
-use super::{ENCODINGS, compile_cached, echo_core, engine, options, padding_params, round_trip, type_and_values};
+use super::common::{
+    ENCODINGS, compile_cached, echo_core, engine, options, padding_params, round_trip, type_and_values,
+};
 use crate::types::NamedTypes;
 use crate::values::arbitrary_val;
 use anyhow::{Context, Result, bail};

@@ -5,7 +5,7 @@
 //! Only translation and FACT run (no machine code), so this oracle is fast; the run-time
 //! correctness of adapters is [`super::fused`]'s job.
 
-use super::ENCODINGS;
+use super::common::ENCODINGS;
 use crate::types::{NamedTypes, TypeLimits, arbitrary_type};
 use anyhow::{Context, Result, anyhow, bail};
 use arbitrary::Unstructured;

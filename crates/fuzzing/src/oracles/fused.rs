@@ -3,7 +3,7 @@
 //! width on either side; the value comes back equal (so the callee received it equal too: the
 //! echo returns exactly what it got).
 
-use super::{ENCODINGS, echo_core, flat_result, options, padding_params, round_trip, type_and_values};
+use super::common::{ENCODINGS, echo_core, flat_result, options, padding_params, round_trip, type_and_values};
 use crate::types::NamedTypes;
 use anyhow::{Context, Result};
 use arbitrary::Unstructured;

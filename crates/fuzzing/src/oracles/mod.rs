@@ -5,159 +5,25 @@
 //!   `Func::call` with `Val`s and through `TypedFunc` with Rust types.
 //! - [`fused`]: the same through a fused adapter between two components, with any string
 //!   encoding and memory width on either side.
-//! - [`fact_valid`]: FACT turns any adapter signature with any canonical options into a valid
+//! - [`fact_valid`](mod@fact_valid): FACT turns any adapter signature with any canonical options into a valid
 //!   core module.
 //! - [`core_diff`]: a random core module gives the same results, traps and memory on weld as
 //!   on a reference engine.
 //!
-//! This module holds what they share: one engine per process, a cache of compiled
-//! components (a fuzzer mutating only the values reuses the compiled component), the guest's
-//! core module and the call-and-compare loop.
+//! What they share (one engine per process, a cache of compiled components, the guest's core
+//! module and the call-and-compare loop) is in `common`; this module only names the oracles
+//! and re-exports what callers use.
 
+mod common;
 pub mod core_diff;
 pub mod echo;
 pub mod fact_valid;
 pub mod fused;
 
+pub use common::{ENCODINGS, compile_cached, engine};
 pub use core_diff::{
     CallOutcome, CoreCase, CoreEngine, CoreOutcome, CoreValue, TrapKind, core_differential, run_case, weld_outcome,
 };
 pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
 pub use fact_valid::{AdapterCase, adapter_component, fact_valid};
 pub use fused::{FusedCase, Side, fact_roundtrip, fused_component};
-
-use crate::types::{TypeLimits, arbitrary_type};
-use crate::values::arbitrary_val;
-use anyhow::{Context, Result, bail};
-use arbitrary::Unstructured;
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::OnceLock;
-use weld::component::{Component, InterfaceType, Linker, Val};
-use weld::{Engine, Store};
-use weld_environ::component::abi::{FlatType, MemoryWidth, flatten};
-
-/// The string encodings of canonical options, as written in component text.
-pub const ENCODINGS: [&str; 3] = ["utf8", "utf16", "latin1+utf16"];
-
-/// The engine every oracle compiles with: one per process, so that its trampolines and
-/// signatures are shared across inputs.
-pub fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
-}
-
-/// How many compiled components [`compile_cached`] keeps before it starts over.
-const CACHE_CAPACITY: usize = 128;
-
-/// The component of text `wat`, compiled once per thread and then reused.
-pub fn compile_cached(wat: &str) -> Result<Component> {
-    thread_local! {
-        static CACHE: RefCell<HashMap<String, Component>> = RefCell::new(HashMap::new());
-    }
-    if let Some(c) = CACHE.with(|cache| cache.borrow().get(wat).cloned()) {
-        return Ok(c);
-    }
-    let component = Component::new(engine(), wat).context("compiling")?;
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(wat.to_string(), component.clone());
-    });
-    Ok(component)
-}
-
-/// Sixteen `u64` parameters after the value push the parameters past the flat limit, so the
-/// guest always receives a pointer to `(x, p0, ..., p15)`, with `x` at offset 0.
-const PADDING: usize = 16;
-
-fn padding_params() -> String {
-    (0..PADDING).map(|i| format!(" (param \"p{i}\" u64)")).collect()
-}
-
-/// A core module and its instance `$name`: a memory (64-bit if `mem64`), a bump `realloc`,
-/// and `echo`, which returns a value of `ty` whose parameters arrive through memory at the
-/// pointer it is given: the pointer itself when results go through memory, else the one core
-/// value loaded from it.
-fn echo_core(name: &str, mem64: bool, ty: &InterfaceType) -> String {
-    let width = if mem64 { MemoryWidth::Mem64 } else { MemoryWidth::Mem32 };
-    let (p, mem) = if mem64 { ("i64", "i64 16") } else { ("i32", "16") };
-    let (result, load) = match flat_result(ty, width) {
-        Some("i32") => match ty.abi().size(width) {
-            1 => ("i32", "(i32.load8_u (local.get 0))"),
-            2 => ("i32", "(i32.load16_u (local.get 0))"),
-            _ => ("i32", "(i32.load (local.get 0))"),
-        },
-        Some("i64") => ("i64", "(i64.load (local.get 0))"),
-        Some("f32") => ("f32", "(f32.load (local.get 0))"),
-        Some(_) => ("f64", "(f64.load (local.get 0))"),
-        None => (p, "(local.get 0)"),
-    };
-    format!(
-        r#"
-  (core module ${name}'
-    (memory (export "mem") {mem})
-    (global $next (mut {p}) ({p}.const 1024))
-    (func (export "realloc") (param $old {p}) (param $old_size {p}) (param $align {p}) (param $size {p}) (result {p})
-      (local $q {p})
-      (local.set $q ({p}.and ({p}.add (global.get $next) ({p}.sub (local.get $align) ({p}.const 1)))
-                             ({p}.sub ({p}.const 0) (local.get $align))))
-      (global.set $next ({p}.add (local.get $q) (local.get $size)))
-      (if ({p}.gt_u (global.get $next) ({p}.const 0x100000)) (then unreachable))
-      (memory.copy (local.get $q) (local.get $old) (local.get $old_size))
-      (local.get $q))
-    (func (export "echo") (param {p}) (result {result}) {load}))
-  (core instance ${name} (instantiate ${name}'))
-"#
-    )
-}
-
-/// The core type of a value of `ty` returned flat, or `None` when it is returned through
-/// memory (as a pointer).
-fn flat_result(ty: &InterfaceType, width: MemoryWidth) -> Option<&'static str> {
-    match flatten(ty, width).as_deref() {
-        Some([FlatType::I32]) => Some("i32"),
-        Some([FlatType::I64]) => Some("i64"),
-        Some([FlatType::F32]) => Some("f32"),
-        Some([FlatType::F64]) => Some("f64"),
-        _ => None,
-    }
-}
-
-/// `(canon lift|lower ...)` options for a memory and realloc of instance `inst`.
-fn options(inst: &str, encoding: &str) -> String {
-    format!(
-        "(memory (core memory ${inst} \"mem\")) (realloc (core func ${inst} \"realloc\")) string-encoding={encoding}"
-    )
-}
-
-/// A type within the default limits and one to four values of it.
-fn type_and_values(u: &mut Unstructured) -> arbitrary::Result<(InterfaceType, Vec<Val>)> {
-    let ty = arbitrary_type(u, TypeLimits::default())?;
-    let n = u.int_in_range(1..=4)?;
-    let values = (0..n).map(|_| arbitrary_val(u, &ty)).collect::<arbitrary::Result<_>>()?;
-    Ok((ty, values))
-}
-
-/// Instantiates the component `wat`, calls its export `func` (which takes a value and the
-/// padding parameters, and returns the value) with each of `values`, and checks that each
-/// comes back equal; `what` describes the case in the error.
-fn round_trip(wat: &str, func: &str, values: &[Val], what: impl Fn() -> String) -> Result<()> {
-    let component = compile_cached(wat)?;
-    let mut store = Store::new(engine(), ());
-    let instance = Linker::new(engine()).instantiate(&mut store, &component).context("instantiating")?;
-    let f = instance.get_func(&mut store, func).with_context(|| format!("`{func}` is exported"))?;
-    for value in values {
-        let mut params = vec![value.clone()];
-        params.extend((0..PADDING as u64).map(Val::U64));
-        let mut results = [Val::Bool(false)];
-        f.call(&mut store, &params, &mut results).with_context(|| format!("passing {value:?} ({})", what()))?;
-        f.post_return(&mut store)?;
-        if results[0] != *value {
-            bail!("{}: sent {value:?}, received {:?}", what(), results[0]);
-        }
-    }
-    Ok(())
-}
