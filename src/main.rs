@@ -543,7 +543,6 @@ fn compile(cmd: CompileCommand) -> Result<ExitCode> {
 
 /// `weld adapters`: generates the component's adapter modules with FACT and prints them.
 fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
-    use weld_environ::component::info::AdapterModuleIndex;
     let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {}", cmd.file.display()))?;
     let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", cmd.file.display()))?;
     let translation = translate_for_adapters(&wasm, &cmd.file.display())?;
@@ -565,9 +564,9 @@ fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
         println!(";; {} has no calls from one component into another: no adapters", cmd.file.display());
         return Ok(ExitCode::SUCCESS);
     }
-    for i in 0..info.adapter_modules.len() {
-        let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
-        println!(";; adapter module {i}: {} adapter(s)", code.adapters.len());
+    for i in info.adapter_modules.keys() {
+        let code = weld_fact::compile(&info, i)?;
+        println!(";; adapter module {}: {} adapter(s)", i.as_u32(), code.adapters.len());
         print!("{}", annotate_adapter_module(&info, &code)?);
     }
     Ok(ExitCode::SUCCESS)
@@ -589,15 +588,16 @@ fn link_statically(
     provided: &[(Vec<String>, Vec<u8>)],
     translations: &[weld_environ::component::translate::ComponentTranslation<'_>],
 ) -> Result<weld_environ::component::info::ComponentInfo> {
+    use weld_environ::EntityRef;
     use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
     use weld_environ::component::translate::ComponentTranslation;
     fn source<'a>(t: &'a ComponentTranslation<'_>) -> Source<'a> {
-        Source { components: &t.components, modules: t.modules.iter().map(|m| &m.module).collect() }
+        Source { components: &t.components, modules: t.modules.values().map(|m| &m.module).collect() }
     }
-    let root_component = &root.components[0];
+    let root_component = &root.components[weld_environ::component::translate::StaticComponentIndex::ROOT];
     let mut input = InlineInput { sources: vec![source(root)], provided: Default::default() };
     for path in component_imports(root_component) {
-        let mut full = vec![root_component.imports[path.import.0 as usize].0.clone()];
+        let mut full = vec![root_component.imports[path.import.index()].0.clone()];
         full.extend(path.path.iter().cloned());
         let Some(i) = provided.iter().position(|(name, _)| *name == full) else {
             bail!("the component imports the component `{}`: give it with --component", full.join("#"));

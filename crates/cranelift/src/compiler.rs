@@ -9,7 +9,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget, control::ControlPlane, ir};
 use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
-use weld_environ::{DefinedFuncIndex, EntityIndex, FunctionBodyData, Module, VMOffsets};
+use weld_environ::{DefinedFuncIndex, EntityRef, FunctionBodyData, Module, VMOffsets};
 
 /// Validates and compiles every defined function of `module`. The result's functions are in
 /// [`DefinedFuncIndex`] order.

@@ -12,7 +12,7 @@ use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, Valid
 
 /// What an import or export refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EntityRef {
+pub enum EntityIndex {
     /// A function.
     Func(FuncIndex),
     /// A table.
@@ -31,7 +31,7 @@ pub struct Import {
     /// The field name.
     pub name: String,
     /// The entity the import defines in this module's index spaces.
-    pub entity: EntityRef,
+    pub entity: EntityIndex,
 }
 
 /// Where an active data segment goes.
@@ -117,15 +117,15 @@ pub struct Module {
     /// The module's name from the name section.
     pub name: Option<String>,
     /// Function types by type index.
-    pub types: IndexVec<TypeIndex, FuncType>,
+    pub types: PrimaryMap<TypeIndex, FuncType>,
     /// The type of every function, imported ones first.
-    pub functions: IndexVec<FuncIndex, TypeIndex>,
+    pub functions: PrimaryMap<FuncIndex, TypeIndex>,
     /// Every table, imported ones first.
-    pub tables: IndexVec<TableIndex, TablePlan>,
+    pub tables: PrimaryMap<TableIndex, TablePlan>,
     /// Every memory, imported ones first.
-    pub memories: IndexVec<MemoryIndex, MemoryType>,
+    pub memories: PrimaryMap<MemoryIndex, MemoryType>,
     /// Every global, imported ones first.
-    pub globals: IndexVec<GlobalIndex, GlobalType>,
+    pub globals: PrimaryMap<GlobalIndex, GlobalType>,
     /// Initializers of the defined globals, in order.
     pub global_inits: Vec<ConstExpr>,
     /// Number of imported functions.
@@ -139,13 +139,13 @@ pub struct Module {
     /// Imports in declaration order.
     pub imports: Vec<Import>,
     /// Exports by name, in declaration order.
-    pub exports: IndexMap<String, EntityRef>,
+    pub exports: IndexMap<String, EntityIndex>,
     /// The start function.
     pub start: Option<FuncIndex>,
     /// Data segments.
-    pub data: IndexVec<DataIndex, DataSegment>,
+    pub data: PrimaryMap<DataIndex, DataSegment>,
     /// Element segments.
-    pub elements: IndexVec<ElemIndex, ElementSegment>,
+    pub elements: PrimaryMap<ElemIndex, ElementSegment>,
     /// Function names from the name section.
     pub func_names: HashMap<FuncIndex, String>,
 }
@@ -249,19 +249,19 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                 let entity = match import.ty {
                     wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
                         m.num_imported_funcs += 1;
-                        EntityRef::Func(m.functions.push(TypeIndex(t)))
+                        EntityIndex::Func(m.functions.push(TypeIndex::from_u32(t)))
                     }
                     wasmparser::TypeRef::Table(t) => {
                         m.num_imported_tables += 1;
-                        EntityRef::Table(m.tables.push(TablePlan { ty: TableType::from_wasmparser(&t)?, init: None }))
+                        EntityIndex::Table(m.tables.push(TablePlan { ty: TableType::from_wasmparser(&t)?, init: None }))
                     }
                     wasmparser::TypeRef::Memory(t) => {
                         m.num_imported_memories += 1;
-                        EntityRef::Memory(m.memories.push(MemoryType::from_wasmparser(&t)?))
+                        EntityIndex::Memory(m.memories.push(MemoryType::from_wasmparser(&t)?))
                     }
                     wasmparser::TypeRef::Global(t) => {
                         m.num_imported_globals += 1;
-                        EntityRef::Global(m.globals.push(GlobalType::from_wasmparser(&t)?))
+                        EntityIndex::Global(m.globals.push(GlobalType::from_wasmparser(&t)?))
                     }
                     wasmparser::TypeRef::Tag(_) => bail!("exception tags are not supported yet"),
                 };
@@ -270,7 +270,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
         }
         Payload::FunctionSection(s) => {
             for ty in s {
-                m.functions.push(TypeIndex(ty?));
+                m.functions.push(TypeIndex::from_u32(ty?));
             }
         }
         Payload::TableSection(s) => {
@@ -301,17 +301,17 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                 let e = e?;
                 let entity = match e.kind {
                     wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
-                        EntityRef::Func(FuncIndex(e.index))
+                        EntityIndex::Func(FuncIndex::from_u32(e.index))
                     }
-                    wasmparser::ExternalKind::Table => EntityRef::Table(TableIndex(e.index)),
-                    wasmparser::ExternalKind::Memory => EntityRef::Memory(MemoryIndex(e.index)),
-                    wasmparser::ExternalKind::Global => EntityRef::Global(GlobalIndex(e.index)),
+                    wasmparser::ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(e.index)),
+                    wasmparser::ExternalKind::Memory => EntityIndex::Memory(MemoryIndex::from_u32(e.index)),
+                    wasmparser::ExternalKind::Global => EntityIndex::Global(GlobalIndex::from_u32(e.index)),
                     wasmparser::ExternalKind::Tag => bail!("exception tags are not supported yet"),
                 };
                 m.exports.insert(e.name.to_string(), entity);
             }
         }
-        Payload::StartSection { func, .. } => m.start = Some(FuncIndex(func)),
+        Payload::StartSection { func, .. } => m.start = Some(FuncIndex::from_u32(func)),
         Payload::ElementSection(s) => {
             for e in s {
                 m.elements.push(translate_element(e?)?);
@@ -323,7 +323,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                 let active = match d.kind {
                     wasmparser::DataKind::Passive => None,
                     wasmparser::DataKind::Active { memory_index, offset_expr } => Some(ActiveData {
-                        memory: MemoryIndex(memory_index),
+                        memory: MemoryIndex::from_u32(memory_index),
                         offset: ConstExpr::from_wasmparser(&offset_expr)?,
                     }),
                 };
@@ -346,14 +346,14 @@ fn translate_element(e: wasmparser::Element<'_>) -> Result<ElementSegment> {
         wasmparser::ElementKind::Passive => ElementMode::Passive,
         wasmparser::ElementKind::Declared => ElementMode::Declared,
         wasmparser::ElementKind::Active { table_index, offset_expr } => ElementMode::Active {
-            table: TableIndex(table_index.unwrap_or(0)),
+            table: TableIndex::from_u32(table_index.unwrap_or(0)),
             offset: ConstExpr::from_wasmparser(&offset_expr)?,
         },
     };
     let (ty, items) = match e.items {
         wasmparser::ElementItems::Functions(f) => (
             RefType::FUNCREF,
-            ElementItems::Functions(f.into_iter().map(|f| f.map(FuncIndex)).collect::<Result<_, _>>()?),
+            ElementItems::Functions(f.into_iter().map(|f| f.map(FuncIndex::from_u32)).collect::<Result<_, _>>()?),
         ),
         wasmparser::ElementItems::Expressions(ty, exprs) => (
             RefType::from_wasmparser(ty)?,
@@ -372,7 +372,7 @@ fn read_names(m: &mut Module, names: wasmparser::NameSectionReader<'_>) -> Resul
             wasmparser::Name::Function(map) => {
                 for n in map {
                     let n = n?;
-                    m.func_names.insert(FuncIndex(n.index), n.name.to_string());
+                    m.func_names.insert(FuncIndex::from_u32(n.index), n.name.to_string());
                 }
             }
             _ => {}

@@ -38,11 +38,11 @@ pub struct AdapterModuleCode {
 
 /// Generates adapter module `module` of `info`.
 pub fn compile(info: &ComponentInfo, module: AdapterModuleIndex) -> Result<AdapterModuleCode> {
-    let plan = info.adapter_modules.get(module.0 as usize).context("no such adapter module")?;
+    let plan = info.adapter_modules.get(module).context("no such adapter module")?;
     let mut m = module::ModuleBuilder::default();
     for f in &plan.adapters {
         trampoline::adapter(&mut m, info, *f).with_context(|| {
-            format!("generating the adapter of fused call {} ({})", f.0, info.fused[f.0 as usize].lift.ty)
+            format!("generating the adapter of fused call {} ({})", f.as_u32(), info.fused[*f].lift.ty)
         })?;
     }
     let (wasm, imports) = m.finish();
@@ -55,19 +55,19 @@ pub fn compile(info: &ComponentInfo, module: AdapterModuleIndex) -> Result<Adapt
 
 /// The name of the export implementing fused call `index`.
 pub fn export_name(index: FusedIndex) -> String {
-    format!("adapter{}", index.0)
+    format!("adapter{}", index.as_u32())
 }
 
 fn describe_options(o: &Options) -> String {
-    let mut s = format!("instance {}, {:?}", o.instance.0, o.string_encoding);
+    let mut s = format!("instance {}, {:?}", o.instance.as_u32(), o.string_encoding);
     if let Some(m) = o.memory {
-        s += &format!(", memory {}{}", m.0, if o.memory64 { " (64-bit)" } else { "" });
+        s += &format!(", memory {}{}", m.as_u32(), if o.memory64 { " (64-bit)" } else { "" });
     }
     if let Some(r) = o.realloc {
-        s += &format!(", realloc {}", r.0);
+        s += &format!(", realloc {}", r.as_u32());
     }
     if let Some(p) = o.post_return {
-        s += &format!(", post-return {}", p.0);
+        s += &format!(", post-return {}", p.as_u32());
     }
     s
 }
@@ -75,10 +75,10 @@ fn describe_options(o: &Options) -> String {
 /// A description of fused call `index` for people reading adapters: its component type and
 /// the canonical options on each side.
 pub fn describe(info: &ComponentInfo, index: FusedIndex) -> String {
-    let call = &info.fused[index.0 as usize];
+    let call = &info.fused[index];
     format!(
         "adapter{}: {}\n  caller (lower): {}\n  callee (lift):  {}",
-        index.0,
+        index.as_u32(),
         call.lift.ty,
         describe_options(&call.lower),
         describe_options(&call.lift.options)

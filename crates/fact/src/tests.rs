@@ -2,6 +2,7 @@
 //! through memory, for each pair of memory widths and string encodings.
 
 use super::*;
+use weld_environ::PrimaryMap;
 use weld_environ::component::info::*;
 use weld_environ::component::translate::StringEncoding;
 use weld_environ::component::types::{FuncType, InterfaceType as T, ResourceId};
@@ -36,24 +37,27 @@ fn sample_types() -> Vec<T> {
 
 fn options(instance: u32, memory64: bool, encoding: StringEncoding) -> Options {
     Options {
-        instance: RuntimeComponentInstanceIndex(instance),
+        instance: RuntimeComponentInstanceIndex::from_u32(instance),
         string_encoding: encoding,
-        memory: Some(RuntimeMemoryIndex(instance)),
+        memory: Some(RuntimeMemoryIndex::from_u32(instance)),
         memory64,
-        realloc: Some(RuntimeReallocIndex(instance)),
+        realloc: Some(RuntimeReallocIndex::from_u32(instance)),
         post_return: None,
     }
 }
 
 fn info_for(calls: Vec<(FuncType, Options, Options)>) -> ComponentInfo {
-    let fused: Vec<FusedCall> = calls
+    let fused: PrimaryMap<FusedIndex, FusedCall> = calls
         .into_iter()
         .enumerate()
         .map(|(i, (ty, lower, lift))| FusedCall {
             lift: LiftedFunc {
                 ty,
                 // Each callee is its own core function, with its own type.
-                core: CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: format!("f{i}") }),
+                core: CoreDef::Export(CoreExport {
+                    instance: RuntimeInstanceIndex::from_u32(0),
+                    name: format!("f{i}"),
+                }),
                 options: lift,
             },
             lower,
@@ -61,10 +65,17 @@ fn info_for(calls: Vec<(FuncType, Options, Options)>) -> ComponentInfo {
         })
         .collect();
     ComponentInfo {
-        adapter_modules: vec![AdapterModule { adapters: (0..fused.len() as u32).map(FusedIndex).collect() }],
+        adapter_modules: PrimaryMap::from_iter([AdapterModule { adapters: fused.keys().collect() }]),
         fused,
-        instance_parents: vec![None, Some(RuntimeComponentInstanceIndex(0)), Some(RuntimeComponentInstanceIndex(0))],
-        resources: vec![ResourceDef::Guest { instance: RuntimeComponentInstanceIndex(1), dtor: None }],
+        instance_parents: PrimaryMap::from_iter([
+            None,
+            Some(RuntimeComponentInstanceIndex::from_u32(0)),
+            Some(RuntimeComponentInstanceIndex::from_u32(0)),
+        ]),
+        resources: PrimaryMap::from_iter([ResourceDef::Guest {
+            instance: RuntimeComponentInstanceIndex::from_u32(1),
+            dtor: None,
+        }]),
         ..ComponentInfo::default()
     }
 }
@@ -82,20 +93,20 @@ fn adapters_for_every_type_validate() {
             for f in [flat, many] {
                 let mut lift = options(1, callee64, StringEncoding::Utf8);
                 // Each post-return function has the type of its lift's core results.
-                lift.post_return = Some(RuntimePostReturnIndex(calls.len() as u32));
+                lift.post_return = Some(RuntimePostReturnIndex::from_u32(calls.len() as u32));
                 calls.push((f, options(2, caller64, StringEncoding::Utf8), lift));
             }
         }
         for call in &calls {
             let info = info_for(vec![call.clone()]);
-            if let Err(e) = compile(&info, AdapterModuleIndex(0)) {
+            if let Err(e) = compile(&info, AdapterModuleIndex::from_u32(0)) {
                 panic!("{} with 64-bit caller {caller64}, callee {callee64}: {e:#}", call.0);
             }
         }
         let info = info_for(calls);
-        let code = compile(&info, AdapterModuleIndex(0)).unwrap_or_else(|e| panic!("{e:?}"));
+        let code = compile(&info, AdapterModuleIndex::from_u32(0)).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(code.adapters.len(), info.fused.len());
-        assert!(code.imports.contains(&AdapterImport::Flags(RuntimeComponentInstanceIndex(1))));
+        assert!(code.imports.contains(&AdapterImport::Flags(RuntimeComponentInstanceIndex::from_u32(1))));
     }
 }
 
@@ -110,7 +121,7 @@ fn string_adapters_validate_for_every_pair_of_encodings() {
         }
     }
     let info = info_for(calls);
-    let code = compile(&info, AdapterModuleIndex(0)).unwrap();
+    let code = compile(&info, AdapterModuleIndex::from_u32(0)).unwrap();
     let strings = code
         .imports
         .iter()
@@ -131,7 +142,7 @@ fn a_scalar_adapter_needs_no_runtime_call_but_the_trap() {
     lift.memory = None;
     lift.realloc = None;
     let info = info_for(vec![(ty, lower, lift)]);
-    let code = compile(&info, AdapterModuleIndex(0)).unwrap();
+    let code = compile(&info, AdapterModuleIndex::from_u32(0)).unwrap();
     for import in &code.imports {
         assert!(
             matches!(

@@ -40,7 +40,7 @@ pub(crate) fn has_borrow(ty: &InterfaceType) -> bool {
 
 /// Adds the adapter of fused call `index` to `m`, exported as `adapter{index}`.
 pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedIndex) -> Result<()> {
-    let call = &info.fused[index.0 as usize];
+    let call = &info.fused[index];
     let ty = &call.lift.ty;
     let caller = side(m, &call.lower);
     let callee = side(m, &call.lift.options);
@@ -160,6 +160,6 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
         f.get(*o);
     }
     let body = f.finish();
-    m.add_exported_func(format!("adapter{}", index.0), type_index, body);
+    m.add_exported_func(format!("adapter{}", index.as_u32()), type_index, body);
     Ok(())
 }

@@ -249,7 +249,7 @@ impl Pass<'_> {
                 })
             }
             InterfaceType::Own(r) | InterfaceType::Borrow(r) => {
-                let resource = RuntimeResourceIndex(r.0);
+                let resource = RuntimeResourceIndex::from_u32(r.0);
                 let (from, to) = (self.from.opts.instance, self.to.opts.instance);
                 let call = if matches!(ty, InterfaceType::Own(_)) {
                     AdapterLibcall::TransferOwn { resource, from, to }

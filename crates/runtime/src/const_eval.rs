@@ -31,8 +31,8 @@ pub(crate) fn eval_const(s: &StoreOpaque, id: InstanceId, expr: &ConstExpr) -> R
             ConstOp::RefNull => stack.push(0),
             ConstOp::RefFunc(f) => stack.push(inst.func_ref(f) as usize as u128),
             ConstOp::GlobalGet(g) => {
-                let Some(index) = inst.globals.get(g.0 as usize) else {
-                    bail!("constant expression reads global {} before it is defined", g.0)
+                let Some(index) = inst.globals.get(g) else {
+                    bail!("constant expression reads global {} before it is defined", g.as_u32())
                 };
                 stack.push(u128::from_le_bytes(s.global(*index).def.bytes));
             }

@@ -7,7 +7,7 @@
 use crate::handles::{Extern, Func, Global, Instance, Memory, Table};
 use crate::store::{AsContext, StoreOpaque};
 use std::ptr::NonNull;
-use weld_environ::{EntityRef, FuncIndex};
+use weld_environ::{EntityIndex, FuncIndex};
 
 impl Instance {
     /// Function `f` of the instance.
@@ -16,13 +16,13 @@ impl Instance {
         Func::from_raw(self.store, NonNull::new(ptr).unwrap())
     }
 
-    fn extern_for(&self, s: &StoreOpaque, e: EntityRef) -> Extern {
+    fn extern_for(&self, s: &StoreOpaque, e: EntityIndex) -> Extern {
         let inst = s.instance(self.id);
         match e {
-            EntityRef::Func(f) => Extern::Func(self.func(s, f)),
-            EntityRef::Memory(m) => Extern::Memory(Memory { store: self.store, index: inst.memories[m.0 as usize] }),
-            EntityRef::Table(t) => Extern::Table(Table { store: self.store, index: inst.tables[t.0 as usize] }),
-            EntityRef::Global(g) => Extern::Global(Global { store: self.store, index: inst.globals[g.0 as usize] }),
+            EntityIndex::Func(f) => Extern::Func(self.func(s, f)),
+            EntityIndex::Memory(m) => Extern::Memory(Memory { store: self.store, index: inst.memories[m] }),
+            EntityIndex::Table(t) => Extern::Table(Table { store: self.store, index: inst.tables[t] }),
+            EntityIndex::Global(g) => Extern::Global(Global { store: self.store, index: inst.globals[g] }),
         }
     }
 

@@ -5,7 +5,7 @@
 //! can all ask about types without depending on each other.
 
 use crate::{FuncType, GlobalType, MemoryType, TableType, ValType};
-use weld_environ::EntityRef;
+use weld_environ::EntityIndex;
 
 /// The type of an [`Extern`](crate::Extern).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,12 +21,12 @@ pub enum ExternType {
 }
 
 impl ExternType {
-    pub(crate) fn of_entity(env: &weld_environ::Module, e: EntityRef) -> ExternType {
+    pub(crate) fn of_entity(env: &weld_environ::Module, e: EntityIndex) -> ExternType {
         match e {
-            EntityRef::Func(f) => ExternType::Func(env.func_type(f).clone()),
-            EntityRef::Global(g) => ExternType::Global(env.globals[g]),
-            EntityRef::Table(t) => ExternType::Table(env.tables[t].ty),
-            EntityRef::Memory(m) => ExternType::Memory(env.memories[m]),
+            EntityIndex::Func(f) => ExternType::Func(env.func_type(f).clone()),
+            EntityIndex::Global(g) => ExternType::Global(env.globals[g]),
+            EntityIndex::Table(t) => ExternType::Table(env.tables[t].ty),
+            EntityIndex::Memory(m) => ExternType::Memory(env.memories[m]),
         }
     }
 

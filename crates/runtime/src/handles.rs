@@ -15,6 +15,11 @@ use weld_environ::VMHOST_CONTEXT_MAGIC;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StoreId(pub(crate) u64);
 
+weld_environ::entity_index! {
+    /// A component instance in its store (an index of the store's component instances).
+    pub(crate) struct ComponentInstanceId;
+}
+
 /// A function in a store: defined by a wasm instance or by the host.
 #[derive(Clone, Copy, Debug)]
 pub struct Func {

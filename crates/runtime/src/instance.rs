@@ -79,21 +79,27 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     // Imports.
     for (import, actual) in env.imports.iter().zip(imports) {
         match (import.entity, actual) {
-            (EntityRef::Func(f), Extern::Func(func)) => {
+            (EntityIndex::Func(f), Extern::Func(func)) => {
                 // SAFETY: the function belongs to this store (checked above), so its
                 // VMFuncRef is alive; the destination is this instance's slot for `f`.
                 unsafe { *s.instance(id).func_ref(f) = *func.func_ref_ptr() };
             }
-            (EntityRef::Memory(_), Extern::Memory(m)) => s.instance_mut(id).memories.push(m.index),
-            (EntityRef::Table(_), Extern::Table(t)) => s.instance_mut(id).tables.push(t.index),
-            (EntityRef::Global(_), Extern::Global(g)) => s.instance_mut(id).globals.push(g.index),
+            (EntityIndex::Memory(_), Extern::Memory(m)) => {
+                s.instance_mut(id).memories.push(m.index);
+            }
+            (EntityIndex::Table(_), Extern::Table(t)) => {
+                s.instance_mut(id).tables.push(t.index);
+            }
+            (EntityIndex::Global(_), Extern::Global(g)) => {
+                s.instance_mut(id).globals.push(g.index);
+            }
             _ => unreachable!("import kinds were checked"),
         }
     }
 
     // Defined functions.
-    for f in (env.num_imported_funcs..env.functions.len()).map(|i| FuncIndex(i as u32)) {
-        let type_id = module.type_ids()[env.functions[f].0 as usize];
+    for f in (env.num_imported_funcs..env.functions.len()).map(|i| FuncIndex::from_u32(i as u32)) {
+        let type_id = module.type_ids()[env.functions[f].index()];
         let func_ref = VMFuncRef::new(module.function_code(f), vmctx, type_id);
         // SAFETY: the slot lies in this instance's VMContext.
         unsafe { *s.instance(id).func_ref(f) = func_ref };
@@ -107,7 +113,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
 
     // Defined globals, then tables (whose initializers may read globals).
     for (i, init) in env.global_inits.iter().enumerate() {
-        let ty = env.globals[GlobalIndex((env.num_imported_globals + i) as u32)];
+        let ty = env.globals[GlobalIndex::from_u32((env.num_imported_globals + i) as u32)];
         let value = eval_const(s, id, init)?;
         let index = s.push_global(VmGlobal { def: Box::new(VMGlobalDefinition { bytes: value.to_le_bytes() }), ty });
         s.instance_mut(id).globals.push(index);
@@ -122,17 +128,17 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
 
     // Pointers to memories, tables and globals.
-    for (i, index) in s.instance(id).memories.clone().into_iter().enumerate() {
+    for (i, index) in s.instance(id).memories.clone() {
         let def: *const _ = &*s.memory(index).def;
-        s.instance_mut(id).write_usize(offsets.memory(i as u32), def as usize);
+        s.instance_mut(id).write_usize(offsets.memory(i.as_u32()), def as usize);
     }
-    for (i, index) in s.instance(id).tables.clone().into_iter().enumerate() {
+    for (i, index) in s.instance(id).tables.clone() {
         let def: *const _ = &*s.table(index).def;
-        s.instance_mut(id).write_usize(offsets.table(i as u32), def as usize);
+        s.instance_mut(id).write_usize(offsets.table(i.as_u32()), def as usize);
     }
-    for (i, index) in s.instance(id).globals.clone().into_iter().enumerate() {
+    for (i, index) in s.instance(id).globals.clone() {
         let def: *const _ = &*s.global(index).def;
-        s.instance_mut(id).write_usize(offsets.global(i as u32), def as usize);
+        s.instance_mut(id).write_usize(offsets.global(i.as_u32()), def as usize);
     }
 
     initialize_elements(s, id)?;
@@ -149,7 +155,7 @@ fn initialize_elements(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {
             ElementMode::Active { table, offset } => {
                 let items = element_items(s, id, seg)?;
                 let offset = eval_const(s, id, offset)? as u64;
-                let index = s.instance(id).tables[table.0 as usize];
+                let index = s.instance(id).tables[*table];
                 let t = s.table_mut(index);
                 let start = offset as usize;
                 match start.checked_add(items.len()).filter(|end| *end as u64 <= t.size()) {
@@ -158,7 +164,7 @@ fn initialize_elements(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {
                 }
             }
         }
-        s.instance_mut(id).dropped_elems[i.0 as usize] = true;
+        s.instance_mut(id).dropped_elems[i] = true;
     }
     Ok(())
 }
@@ -167,19 +173,19 @@ fn initialize_data(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {
     let module = s.instance(id).module.clone();
     for (i, seg) in module.env().data.iter() {
         let Some(active) = &seg.active else { continue };
-        if module.data_in_image(i.0 as usize) {
-            s.instance_mut(id).dropped_data[i.0 as usize] = true;
+        if module.data_in_image(i.index()) {
+            s.instance_mut(id).dropped_data[i] = true;
             continue;
         }
         let offset = eval_const(s, id, &active.offset)? as u64;
-        let index: StoreIndex = s.instance(id).memories[active.memory.0 as usize];
+        let index: StoreIndex = s.instance(id).memories[active.memory];
         let mem = s.memory_mut(index).data_mut();
         let start = offset as usize;
         match start.checked_add(seg.data.len()).filter(|end| *end <= mem.len() && offset <= usize::MAX as u64) {
             Some(end) => mem[start..end].copy_from_slice(&seg.data),
             None => return Err(anyhow::Error::new(Trap::MemoryOutOfBounds)),
         }
-        s.instance_mut(id).dropped_data[i.0 as usize] = true;
+        s.instance_mut(id).dropped_data[i] = true;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::store::StoreOpaque;
 use crate::vm::traphandlers::set_pending_error;
 use crate::vm::vmcontext::{InstanceData, StoreIndex};
 use std::sync::LazyLock;
-use weld_environ::{ElemIndex, Libcall, Trap};
+use weld_environ::{DataIndex, ElemIndex, Libcall, MemoryIndex, TableIndex, Trap};
 
 /// The libcall table shared by every instance.
 pub fn libcall_table() -> &'static [usize] {
@@ -60,14 +60,14 @@ fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let index = inst.memories[memory as usize];
+    let index = inst.memories[MemoryIndex::from_u32(memory)];
     s.memory_mut(index).grow(delta).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, byte: u32, len: u64) -> u32 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let data = s.memory_mut(inst.memories[memory as usize]).data_mut();
+    let data = s.memory_mut(inst.memories[MemoryIndex::from_u32(memory)]).data_mut();
     match range(dst, len, data.len()) {
         Some(r) => {
             data[r].fill(byte as u8);
@@ -80,7 +80,7 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, byte: u3
 unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let (d, sm) = (inst.memories[dst_mem as usize], inst.memories[src_mem as usize]);
+    let (d, sm) = (inst.memories[MemoryIndex::from_u32(dst_mem)], inst.memories[MemoryIndex::from_u32(src_mem)]);
     let dst_len = s.memory(d).data().len();
     let src_data = s.memory(sm).data();
     let (Some(dr), Some(sr)) = (range(dst, len, dst_len), range(src, len, src_data.len())) else {
@@ -97,9 +97,12 @@ unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u6
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
     let module = inst.module.clone();
-    let segment: &[u8] =
-        if inst.dropped_data[data as usize] { &[] } else { &module.env().data[weld_environ::DataIndex(data)].data };
-    let mem = s.memory_mut(inst.memories[memory as usize]).data_mut();
+    let segment: &[u8] = if inst.dropped_data[DataIndex::from_u32(data)] {
+        &[]
+    } else {
+        &module.env().data[DataIndex::from_u32(data)].data
+    };
+    let mem = s.memory_mut(inst.memories[MemoryIndex::from_u32(memory)]).data_mut();
     let (Some(dr), Some(sr)) = (range(dst, len.into(), mem.len()), range(src.into(), len.into(), segment.len())) else {
         return trap(Trap::MemoryOutOfBounds);
     };
@@ -110,19 +113,19 @@ unsafe extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u6
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, _) = unsafe { context(vmctx) };
-    inst.dropped_data[data as usize] = true;
+    inst.dropped_data[DataIndex::from_u32(data)] = true;
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    s.table_mut(inst.tables[table as usize]).grow(delta, init).unwrap_or(u64::MAX)
+    s.table_mut(inst.tables[TableIndex::from_u32(table)]).grow(delta, init).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64, len: u64) -> u32 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let elems = s.table_mut(inst.tables[table as usize]).elements_mut();
+    let elems = s.table_mut(inst.tables[TableIndex::from_u32(table)]).elements_mut();
     match range(dst, len, elems.len()) {
         Some(r) => {
             elems[r].fill(value);
@@ -135,7 +138,8 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64
 unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let (d, sr): (StoreIndex, StoreIndex) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+    let (d, sr): (StoreIndex, StoreIndex) =
+        (inst.tables[TableIndex::from_u32(dst_table)], inst.tables[TableIndex::from_u32(src_table)]);
     if d == sr {
         let elems = s.table_mut(d).elements_mut();
         let (Some(dr), Some(srr)) = (range(dst, len, elems.len()), range(src, len, elems.len())) else {
@@ -155,11 +159,11 @@ unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, 
 unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    let (id, module, index) = (inst.id, inst.module.clone(), inst.tables[table as usize]);
-    let items = if inst.dropped_elems[elem as usize] {
+    let (id, module, index) = (inst.id, inst.module.clone(), inst.tables[TableIndex::from_u32(table)]);
+    let items = if inst.dropped_elems[ElemIndex::from_u32(elem)] {
         Vec::new()
     } else {
-        match element_items(s, id, &module.env().elements[ElemIndex(elem)]) {
+        match element_items(s, id, &module.env().elements[ElemIndex::from_u32(elem)]) {
             Ok(items) => items,
             Err(e) => {
                 set_pending_error(e);
@@ -178,5 +182,5 @@ unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u64,
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, _) = unsafe { context(vmctx) };
-    inst.dropped_elems[elem as usize] = true;
+    inst.dropped_elems[ElemIndex::from_u32(elem)] = true;
 }

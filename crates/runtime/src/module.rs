@@ -5,7 +5,8 @@ use crate::vm::memory_image::{MemoryImage, build_images};
 use crate::{Engine, ExternType};
 use anyhow::{Context, Result};
 use std::sync::Arc;
-use weld_environ::{EntityRef, FuncIndex, VMOffsets};
+use weld_environ::EntityRef;
+use weld_environ::{EntityIndex, FuncIndex, VMOffsets};
 
 /// A compiled WebAssembly module.
 #[derive(Clone)]
@@ -59,7 +60,7 @@ impl Module {
         let env = translation.module;
         let compiled = engine.inner.compiler.compile_module(&env, translation.bodies)?;
         let names = (0..env.num_defined_funcs())
-            .map(|i| env.func_display_name(env.func_index(weld_environ::DefinedFuncIndex(i as u32))))
+            .map(|i| env.func_display_name(env.func_index(weld_environ::DefinedFuncIndex::from_u32(i as u32))))
             .collect();
         let code = CodeMemory::new(&compiled, names, env.name.clone())?;
         let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
@@ -119,10 +120,10 @@ impl Module {
     /// The code of defined function `f`.
     pub(crate) fn function_code(&self, f: FuncIndex) -> *const u8 {
         let d = self.inner.env.defined_func_index(f).expect("a defined function");
-        self.inner.code.function(d.0 as usize)
+        self.inner.code.function(d.index())
     }
 
-    pub(crate) fn export(&self, name: &str) -> Option<EntityRef> {
+    pub(crate) fn export(&self, name: &str) -> Option<EntityIndex> {
         self.inner.env.exports.get(name).copied()
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::component::InstanceState;
 use crate::externref::ExternRef;
+use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
@@ -13,6 +14,7 @@ use crate::{Engine, MemoryType};
 use anyhow::Result;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
+use weld_environ::PrimaryMap;
 
 /// A collection of instances and host state. Everything created in a store lives until the
 /// store is dropped.
@@ -33,14 +35,14 @@ pub struct StoreOpaque {
     pub(crate) store_context: Box<VMStoreContext>,
     // Boxed: each VMContext points back at its InstanceData, so it must not move.
     #[allow(clippy::vec_box)]
-    instances: Vec<Box<InstanceData>>,
-    memories: Vec<LinearMemory>,
-    tables: Vec<VmTable>,
-    globals: Vec<VmGlobal>,
+    instances: PrimaryMap<InstanceId, Box<InstanceData>>,
+    memories: PrimaryMap<StoreIndex, LinearMemory>,
+    tables: PrimaryMap<StoreIndex, VmTable>,
+    globals: PrimaryMap<StoreIndex, VmGlobal>,
     host_funcs: Vec<Box<dyn Any + Send>>,
     externrefs: Vec<ExternRef>,
     /// Component instances; their core instances live in `instances`.
-    pub(crate) component_instances: Vec<InstanceState>,
+    pub(crate) component_instances: PrimaryMap<ComponentInstanceId, InstanceState>,
 }
 
 impl<T> Store<T> {
@@ -51,13 +53,13 @@ impl<T> Store<T> {
             id: StoreId(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             engine: engine.clone(),
             store_context: Box::new(VMStoreContext { stack_limit: usize::MAX }),
-            instances: Vec::new(),
-            memories: Vec::new(),
-            tables: Vec::new(),
-            globals: Vec::new(),
+            instances: PrimaryMap::new(),
+            memories: PrimaryMap::new(),
+            tables: PrimaryMap::new(),
+            globals: PrimaryMap::new(),
             host_funcs: Vec::new(),
             externrefs: Vec::new(),
-            component_instances: Vec::new(),
+            component_instances: PrimaryMap::new(),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }
@@ -116,71 +118,62 @@ impl StoreOpaque {
     }
 
     pub(crate) fn push_instance(&mut self, make: impl FnOnce(InstanceId, *mut u8) -> Box<InstanceData>) -> InstanceId {
-        let id = InstanceId(self.instances.len());
+        let id = self.instances.next_key();
         let this: *mut StoreOpaque = self;
         self.instances.push(make(id, this.cast()));
         id
     }
 
     pub(crate) fn instance(&self, id: InstanceId) -> &InstanceData {
-        &self.instances[id.0]
+        &self.instances[id]
     }
 
     pub(crate) fn instance_mut(&mut self, id: InstanceId) -> &mut InstanceData {
-        &mut self.instances[id.0]
+        &mut self.instances[id]
     }
 
     pub(crate) fn new_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
         let c = &self.engine.config().compiler;
         let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image, self.engine.reservations())?;
-        self.memories.push(m);
-        Ok(StoreIndex(self.memories.len() - 1))
+        Ok(self.memories.push(m))
     }
 
     pub(crate) fn memory(&self, i: StoreIndex) -> &LinearMemory {
-        &self.memories[i.0]
+        &self.memories[i]
     }
 
     pub(crate) fn memory_mut(&mut self, i: StoreIndex) -> &mut LinearMemory {
-        &mut self.memories[i.0]
+        &mut self.memories[i]
     }
 
     pub(crate) fn push_table(&mut self, t: VmTable) -> StoreIndex {
-        self.tables.push(t);
-        StoreIndex(self.tables.len() - 1)
+        self.tables.push(t)
     }
 
     pub(crate) fn table(&self, i: StoreIndex) -> &VmTable {
-        &self.tables[i.0]
+        &self.tables[i]
     }
 
     pub(crate) fn table_mut(&mut self, i: StoreIndex) -> &mut VmTable {
-        &mut self.tables[i.0]
+        &mut self.tables[i]
     }
 
     /// Two distinct tables at once (for `table.copy` between tables).
     pub(crate) fn two_tables_mut(&mut self, a: StoreIndex, b: StoreIndex) -> (&mut VmTable, &mut VmTable) {
-        assert_ne!(a, b);
-        if a.0 < b.0 {
-            let (x, y) = self.tables.split_at_mut(b.0);
-            (&mut x[a.0], &mut y[0])
-        } else {
-            let (x, y) = self.tables.split_at_mut(a.0);
-            (&mut y[0], &mut x[b.0])
-        }
+        let [a, b] = self.tables.get_disjoint_mut([a, b]).expect("two distinct tables of this store");
+        (a, b)
     }
 
     pub(crate) fn push_global(&mut self, g: VmGlobal) -> StoreIndex {
-        self.globals.push(g);
-        StoreIndex(self.globals.len() - 1)
+        self.globals.push(g)
     }
 
     pub(crate) fn global(&self, i: StoreIndex) -> &VmGlobal {
-        &self.globals[i.0]
+        &self.globals[i]
     }
 
     pub(crate) fn global_mut(&mut self, i: StoreIndex) -> &mut VmGlobal {
-        &mut self.globals[i.0]
+        &mut self.globals[i]
     }
 
     pub(crate) fn push_host_func(&mut self, f: Box<dyn Any + Send>) {
@@ -193,11 +186,11 @@ impl StoreOpaque {
         self.externrefs.len() as u64
     }
 
-    pub(crate) fn component_instance(&self, index: usize) -> &InstanceState {
+    pub(crate) fn component_instance(&self, index: ComponentInstanceId) -> &InstanceState {
         &self.component_instances[index]
     }
 
-    pub(crate) fn component_instance_mut(&mut self, index: usize) -> &mut InstanceState {
+    pub(crate) fn component_instance_mut(&mut self, index: ComponentInstanceId) -> &mut InstanceState {
         &mut self.component_instances[index]
     }
 

@@ -18,7 +18,7 @@ impl FuncTranslator<'_, '_> {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![ir_type(ValType::from_wasmparser(t)?)]),
             BlockType::FuncType(i) => {
-                let f = &self.env.module.types[TypeIndex(i)];
+                let f = &self.env.module.types[TypeIndex::from_u32(i)];
                 (f.params.iter().map(|t| ir_type(*t)).collect(), f.results.iter().map(|t| ir_type(*t)).collect())
             }
         })
@@ -114,16 +114,16 @@ impl FuncTranslator<'_, '_> {
                 self.builder.ins().trap(trap_code(Trap::UnreachableCodeReached));
                 self.reachable = false;
             }
-            Operator::Call { function_index } => self.call(FuncIndex(function_index), false),
+            Operator::Call { function_index } => self.call(FuncIndex::from_u32(function_index), false),
             Operator::CallIndirect { type_index, table_index } => {
-                self.call_indirect(TypeIndex(type_index), TableIndex(table_index), false)
+                self.call_indirect(TypeIndex::from_u32(type_index), TableIndex::from_u32(table_index), false)
             }
-            Operator::CallRef { type_index } => self.call_ref(TypeIndex(type_index), false),
-            Operator::ReturnCall { function_index } => self.call(FuncIndex(function_index), true),
+            Operator::CallRef { type_index } => self.call_ref(TypeIndex::from_u32(type_index), false),
+            Operator::ReturnCall { function_index } => self.call(FuncIndex::from_u32(function_index), true),
             Operator::ReturnCallIndirect { type_index, table_index } => {
-                self.call_indirect(TypeIndex(type_index), TableIndex(table_index), true)
+                self.call_indirect(TypeIndex::from_u32(type_index), TableIndex::from_u32(table_index), true)
             }
-            Operator::ReturnCallRef { type_index } => self.call_ref(TypeIndex(type_index), true),
+            Operator::ReturnCallRef { type_index } => self.call_ref(TypeIndex::from_u32(type_index), true),
             Operator::RefAsNonNull => {
                 let v = *self.stack.last().unwrap();
                 self.builder.ins().trapz(v, trap_code(Trap::NullReference));
@@ -300,14 +300,14 @@ impl FuncTranslator<'_, '_> {
         let args = self.popn(n);
         let sig = self.env.sig_ref(&mut self.builder, ty_index);
         if module.is_imported_func(f) {
-            let base = self.env.offsets.func_ref(f.0);
+            let base = self.env.offsets.func_ref(f.as_u32());
             let code = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::WASM_CALL);
             let callee_vmctx = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, base + func_ref::VMCTX);
             let mut all = vec![callee_vmctx, self.vmctx];
             all.extend(args);
             self.finish_call(tail, sig, Some(code), None, all);
         } else {
-            let fref = self.env.direct_func_ref(&mut self.builder, f.0, ty_index);
+            let fref = self.env.direct_func_ref(&mut self.builder, f.as_u32(), ty_index);
             let mut all = vec![self.vmctx, self.vmctx];
             all.extend(args);
             self.finish_call(tail, sig, None, Some(fref), all);
@@ -319,7 +319,7 @@ impl FuncTranslator<'_, '_> {
         let n = self.env.module.types[ty].params.len();
         let args = self.popn(n);
         let table64 = self.env.module.tables[table].ty.table64;
-        let def = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.table(table.0));
+        let def = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.table(table.as_u32()));
         let index = if table64 { index } else { self.builder.ins().uextend(types::I64, index) };
         let len =
             self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
@@ -334,7 +334,7 @@ impl FuncTranslator<'_, '_> {
             self.builder.ins().load(types::I32, ir::MemFlagsData::trusted(), funcref, func_ref::TYPE_ID as i32);
         let ids = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, VMOffsets::TYPE_IDS);
         let flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
-        let expected = self.builder.ins().load(types::I32, flags, ids, (ty.0 * 4) as i32);
+        let expected = self.builder.ins().load(types::I32, flags, ids, (ty.as_u32() * 4) as i32);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.builder.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
         self.call_funcref(funcref, ty, args, tail);

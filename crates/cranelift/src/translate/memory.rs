@@ -49,7 +49,7 @@ impl FuncTranslator<'_, '_> {
             Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => self.store(memarg, Some(types::I16)),
             Operator::I64Store32 { memarg } => self.store(memarg, Some(I32)),
             Operator::MemorySize { mem } => {
-                let mem = MemoryIndex(mem);
+                let mem = MemoryIndex::from_u32(mem);
                 let def = self.memory_def(mem);
                 let len =
                     self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, memory_def::CURRENT_LENGTH as i32);
@@ -59,9 +59,9 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let mem = MemoryIndex(mem);
+                let mem = MemoryIndex::from_u32(mem);
                 let delta = self.widen_index(mem, delta);
-                let index = self.builder.ins().iconst(I32, i64::from(mem.0));
+                let index = self.builder.ins().iconst(I32, i64::from(mem.as_u32()));
                 let old =
                     self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::MemoryGrow, &[index, delta]).unwrap();
                 let v = self.narrow_index(mem, old);
@@ -69,7 +69,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
-                let m = MemoryIndex(mem);
+                let m = MemoryIndex::from_u32(mem);
                 let dst = self.widen_index(m, dst);
                 let len = self.widen_index(m, len);
                 let index = self.builder.ins().iconst(I32, i64::from(mem));
@@ -82,7 +82,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                let (d, s) = (MemoryIndex(dst_mem), MemoryIndex(src_mem));
+                let (d, s) = (MemoryIndex::from_u32(dst_mem), MemoryIndex::from_u32(src_mem));
                 let dst = self.widen_index(d, dst);
                 let src = self.widen_index(s, src);
                 // The length has the narrower of the two index types.
@@ -104,7 +104,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.widen_index(MemoryIndex(mem), dst);
+                let dst = self.widen_index(MemoryIndex::from_u32(mem), dst);
                 let mi = self.builder.ins().iconst(I32, i64::from(mem));
                 let di = self.builder.ins().iconst(I32, i64::from(data_index));
                 self.env.call_trapping_libcall(
@@ -144,7 +144,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn memory_def(&mut self, mem: MemoryIndex) -> Value {
-        let off = self.env.offsets.memory(mem.0);
+        let off = self.env.offsets.memory(mem.as_u32());
         self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, off)
     }
 
@@ -233,7 +233,7 @@ impl FuncTranslator<'_, '_> {
 /// The memory a `MemArg` addresses (GC array targets are not supported and never validate here).
 fn memarg_memory(memarg: &MemArg) -> MemoryIndex {
     match memarg.target {
-        wasmparser::MemArgTarget::Memory(m) => MemoryIndex(m),
+        wasmparser::MemArgTarget::Memory(m) => MemoryIndex::from_u32(m),
         wasmparser::MemArgTarget::Array(_) => unreachable!("validated: GC arrays are disabled"),
     }
 }

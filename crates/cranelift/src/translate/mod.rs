@@ -80,7 +80,7 @@ pub(crate) fn translate_function(
     body: &FunctionBody<'_>,
     validator: &mut FuncValidator<ValidatorResources>,
 ) -> Result<()> {
-    let ty = module.func_type(FuncIndex(func_index));
+    let ty = module.func_type(FuncIndex::from_u32(func_index));
     func.signature = wasm_signature(isa, ty);
     let mut builder = FunctionBuilder::new(func, fctx);
     let entry = builder.create_block();
@@ -214,12 +214,12 @@ impl FuncTranslator<'_, '_> {
                 self.builder.def_var(self.locals[local_index as usize], v);
             }
             Operator::GlobalGet { global_index } => {
-                let v = self.global_get(GlobalIndex(global_index));
+                let v = self.global_get(GlobalIndex::from_u32(global_index));
                 self.stack.push(v);
             }
             Operator::GlobalSet { global_index } => {
                 let v = self.pop();
-                self.global_set(GlobalIndex(global_index), v);
+                self.global_set(GlobalIndex::from_u32(global_index), v);
             }
             Operator::Drop => {
                 self.pop();
@@ -238,7 +238,7 @@ impl FuncTranslator<'_, '_> {
 
     fn global_get(&mut self, g: GlobalIndex) -> Value {
         let ty = self.env.module.globals[g];
-        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.0));
+        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.as_u32()));
         let mut flags = ir::MemFlagsData::trusted();
         if !ty.mutable {
             flags = flags.with_readonly().with_can_move();
@@ -247,7 +247,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn global_set(&mut self, g: GlobalIndex, v: Value) {
-        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.0));
+        let ptr = self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, self.env.offsets.global(g.as_u32()));
         self.builder.ins().store(ir::MemFlagsData::trusted(), v, ptr, 0);
     }
 }

@@ -34,27 +34,27 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableGet { table } => {
                 let index = self.pop();
-                let addr = self.table_element_address(TableIndex(table), index);
+                let addr = self.table_element_address(TableIndex::from_u32(table), index);
                 let v = self.builder.ins().load(I64, ir::MemFlagsData::trusted(), addr, 0);
                 self.stack.push(v);
             }
             Operator::TableSet { table } => {
                 let value = self.pop();
                 let index = self.pop();
-                let addr = self.table_element_address(TableIndex(table), index);
+                let addr = self.table_element_address(TableIndex::from_u32(table), index);
                 self.builder.ins().store(ir::MemFlagsData::trusted(), value, addr, 0);
             }
             Operator::TableSize { table } => {
-                let def = self.table_def(TableIndex(table));
+                let def = self.table_def(TableIndex::from_u32(table));
                 let len =
                     self.builder.ins().load(I64, ir::MemFlagsData::trusted(), def, table_def::CURRENT_ELEMENTS as i32);
-                let v = self.narrow_table_index(TableIndex(table), len);
+                let v = self.narrow_table_index(TableIndex::from_u32(table), len);
                 self.stack.push(v);
             }
             Operator::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
-                let t = TableIndex(table);
+                let t = TableIndex::from_u32(table);
                 let delta = self.widen_table_index(t, delta);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
                 let old = self
@@ -66,7 +66,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
-                let t = TableIndex(table);
+                let t = TableIndex::from_u32(table);
                 let dst = self.widen_table_index(t, dst);
                 let len = self.widen_table_index(t, len);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
@@ -79,8 +79,8 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.widen_table_index(TableIndex(dst_table), dst);
-                let src = self.widen_table_index(TableIndex(src_table), src);
+                let dst = self.widen_table_index(TableIndex::from_u32(dst_table), dst);
+                let src = self.widen_table_index(TableIndex::from_u32(src_table), src);
                 let len = if self.builder.func.dfg.value_type(len) == I32 {
                     self.builder.ins().uextend(I64, len)
                 } else {
@@ -97,7 +97,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.widen_table_index(TableIndex(table), dst);
+                let dst = self.widen_table_index(TableIndex::from_u32(table), dst);
                 let t = self.builder.ins().iconst(I32, i64::from(table));
                 let e = self.builder.ins().iconst(I32, i64::from(elem_index));
                 self.env.call_trapping_libcall(
@@ -129,7 +129,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn table_def(&mut self, t: TableIndex) -> Value {
-        let off = self.env.offsets.table(t.0);
+        let off = self.env.offsets.table(t.as_u32());
         self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, off)
     }
 

@@ -14,6 +14,9 @@
 
 use super::info::*;
 use super::translate::StringEncoding;
+#[cfg(test)]
+use crate::PrimaryMap;
+use crate::SecondaryMap;
 
 /// Something an adapter module imports, which the runtime supplies when instantiating it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -102,32 +105,35 @@ pub fn partition(info: &mut ComponentInfo) {
     if info.fused.is_empty() {
         return;
     }
-    let mut placed = vec![false; info.fused.len()];
+    let mut placed: SecondaryMap<FusedIndex, bool> = SecondaryMap::with_capacity(info.fused.len());
     let old = std::mem::take(&mut info.initializers);
     let mut initializers = Vec::with_capacity(old.len() + 1);
     for (pos, init) in old.into_iter().enumerate() {
         let mut used = Vec::new();
         initializer_fused(&init, &mut used);
-        if used.iter().any(|f| !placed[f.0 as usize]) {
-            let ready: Vec<FusedIndex> = (0..info.fused.len())
-                .filter(|&i| !placed[i] && info.fused[i].ready_after <= pos)
-                .map(|i| FusedIndex(i as u32))
-                .collect();
+        if used.iter().any(|f| !placed[*f]) {
+            let ready: Vec<FusedIndex> =
+                info.fused.iter().filter(|(i, call)| !placed[*i] && call.ready_after <= pos).map(|(i, _)| i).collect();
             place(info, &mut placed, &mut initializers, ready);
         }
         initializers.push(init);
     }
-    let rest: Vec<FusedIndex> = (0..info.fused.len()).filter(|&i| !placed[i]).map(|i| FusedIndex(i as u32)).collect();
+    let rest: Vec<FusedIndex> = info.fused.keys().filter(|i| !placed[*i]).collect();
     place(info, &mut placed, &mut initializers, rest);
     info.initializers = initializers;
 }
 
 /// Places `group` (in creation order) into as few modules as possible: a new module starts
 /// when an adapter's callee is an adapter of the module being built.
-fn place(info: &mut ComponentInfo, placed: &mut [bool], initializers: &mut Vec<Initializer>, group: Vec<FusedIndex>) {
+fn place(
+    info: &mut ComponentInfo,
+    placed: &mut SecondaryMap<FusedIndex, bool>,
+    initializers: &mut Vec<Initializer>,
+    group: Vec<FusedIndex>,
+) {
     let mut current: Vec<FusedIndex> = Vec::new();
     for f in group {
-        let depends_on_current = match &info.fused[f.0 as usize].lift.core {
+        let depends_on_current = match &info.fused[f].lift.core {
             CoreDef::Fused(callee) => current.contains(callee),
             _ => false,
         };
@@ -135,7 +141,7 @@ fn place(info: &mut ComponentInfo, placed: &mut [bool], initializers: &mut Vec<I
             flush(info, initializers, std::mem::take(&mut current));
         }
         current.push(f);
-        placed[f.0 as usize] = true;
+        placed[f] = true;
     }
     flush(info, initializers, current);
 }
@@ -144,7 +150,7 @@ fn flush(info: &mut ComponentInfo, initializers: &mut Vec<Initializer>, adapters
     if adapters.is_empty() {
         return;
     }
-    let index = AdapterModuleIndex(info.adapter_modules.len() as u32);
+    let index = AdapterModuleIndex::from_u32(info.adapter_modules.len() as u32);
     info.adapter_modules.push(AdapterModule { adapters });
     initializers.push(Initializer::InstantiateAdapters(index));
 }
@@ -184,13 +190,13 @@ mod tests {
 
     fn instantiate(args: Vec<CoreDef>) -> Initializer {
         Initializer::InstantiateModule {
-            module: super::super::translate::StaticModuleIndex(0),
+            module: super::super::translate::StaticModuleIndex::from_u32(0),
             args: args.into_iter().map(CoreItemDef::Func).collect(),
         }
     }
 
     fn export(i: u32) -> CoreDef {
-        CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(i), name: "f".into() })
+        CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(i), name: "f".into() })
     }
 
     #[test]
@@ -199,10 +205,10 @@ mod tests {
             initializers: vec![
                 instantiate(vec![]),
                 instantiate(vec![]),
-                instantiate(vec![CoreDef::Fused(FusedIndex(0)), CoreDef::Fused(FusedIndex(1))]),
-                instantiate(vec![CoreDef::Fused(FusedIndex(2))]),
+                instantiate(vec![CoreDef::Fused(FusedIndex::from_u32(0)), CoreDef::Fused(FusedIndex::from_u32(1))]),
+                instantiate(vec![CoreDef::Fused(FusedIndex::from_u32(2))]),
             ],
-            fused: vec![call(export(0), 1), call(export(1), 2), call(export(2), 3)],
+            fused: PrimaryMap::from_iter([call(export(0), 1), call(export(1), 2), call(export(2), 3)]),
             ..ComponentInfo::default()
         };
         partition(&mut info);
@@ -210,26 +216,36 @@ mod tests {
             .initializers
             .iter()
             .map(|i| match i {
-                Initializer::InstantiateAdapters(m) => format!("A{}", m.0),
+                Initializer::InstantiateAdapters(m) => format!("A{}", m.as_u32()),
                 _ => "M".to_string(),
             })
             .collect();
         assert_eq!(kinds, ["M", "M", "A0", "M", "A1", "M"]);
-        assert_eq!(info.adapter_modules[0].adapters, [FusedIndex(0), FusedIndex(1)]);
-        assert_eq!(info.adapter_modules[1].adapters, [FusedIndex(2)]);
+        assert_eq!(
+            info.adapter_modules[AdapterModuleIndex::from_u32(0)].adapters,
+            [FusedIndex::from_u32(0), FusedIndex::from_u32(1)]
+        );
+        assert_eq!(info.adapter_modules[AdapterModuleIndex::from_u32(1)].adapters, [FusedIndex::from_u32(2)]);
     }
 
     #[test]
     fn an_adapter_calling_an_adapter_goes_into_a_later_module() {
         let mut info = ComponentInfo {
             initializers: vec![instantiate(vec![])],
-            fused: vec![call(export(0), 1), call(CoreDef::Fused(FusedIndex(0)), 1), call(export(0), 1)],
+            fused: PrimaryMap::from_iter([
+                call(export(0), 1),
+                call(CoreDef::Fused(FusedIndex::from_u32(0)), 1),
+                call(export(0), 1),
+            ]),
             ..ComponentInfo::default()
         };
         partition(&mut info);
         assert_eq!(info.adapter_modules.len(), 2);
-        assert_eq!(info.adapter_modules[0].adapters, [FusedIndex(0)]);
-        assert_eq!(info.adapter_modules[1].adapters, [FusedIndex(1), FusedIndex(2)]);
+        assert_eq!(info.adapter_modules[AdapterModuleIndex::from_u32(0)].adapters, [FusedIndex::from_u32(0)]);
+        assert_eq!(
+            info.adapter_modules[AdapterModuleIndex::from_u32(1)].adapters,
+            [FusedIndex::from_u32(1), FusedIndex::from_u32(2)]
+        );
         assert_eq!(info.initializers.len(), 3);
     }
 }

@@ -220,7 +220,7 @@ mod tests {
         )
         .unwrap();
         let t = translate_component(&bytes, crate::supported_features()).unwrap();
-        let c = &t.components[0];
+        let c = &t.components[crate::component::translate::StaticComponentIndex::ROOT];
         let mut conv = TypeConverter::new(c.types().as_ref());
         let f = conv.func_type(c.func_type(0)).unwrap();
         assert_eq!(

@@ -4,44 +4,37 @@
 
 use super::translate::{StaticModuleIndex, StringEncoding};
 use super::types::FuncType;
+use crate::PrimaryMap;
 use indexmap::IndexMap;
 use std::sync::Arc;
 
-macro_rules! index {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u32);
-    )*};
-}
-
-index! {
+crate::entity_index! {
     /// A core module instance created while instantiating the component, in creation order.
-    RuntimeInstanceIndex;
+    pub struct RuntimeInstanceIndex;
     /// A host import lowered into a core function.
-    LoweredIndex;
+    pub struct LoweredIndex;
     /// A core memory used by canonical options.
-    RuntimeMemoryIndex;
+    pub struct RuntimeMemoryIndex;
     /// A core `realloc` function used by canonical options.
-    RuntimeReallocIndex;
+    pub struct RuntimeReallocIndex;
     /// A core `post-return` function used by canonical options.
-    RuntimePostReturnIndex;
+    pub struct RuntimePostReturnIndex;
     /// One of the root component's imports.
-    ImportIndex;
+    pub struct ImportIndex;
     /// A component-to-component call that needs a fused adapter.
-    FusedIndex;
+    pub struct FusedIndex;
     /// A component instance inside the flattened component (the root is 0); each has its own
     /// handle table.
-    RuntimeComponentInstanceIndex;
+    pub struct RuntimeComponentInstanceIndex;
     /// A resource type created at run time: each instantiation of a component that defines a
     /// resource type creates a new one, and each host resource import is one.
-    RuntimeResourceIndex;
+    pub struct RuntimeResourceIndex;
     /// A resource intrinsic (`resource.new`, `resource.rep`, `resource.drop`).
-    IntrinsicIndex;
+    pub struct IntrinsicIndex;
     /// A core module of fused adapters, compiled by FACT.
-    AdapterModuleIndex;
+    pub struct AdapterModuleIndex;
     /// A built-in of component-model async or threads.
-    AsyncBuiltinIndex;
+    pub struct AsyncBuiltinIndex;
 }
 
 /// Where a resource type comes from.
@@ -326,11 +319,11 @@ pub struct ComponentInfo {
     /// Instantiation steps in order.
     pub initializers: Vec<Initializer>,
     /// The component-to-component calls, by index.
-    pub fused: Vec<FusedCall>,
+    pub fused: PrimaryMap<FusedIndex, FusedCall>,
     /// The adapter modules, by index (each instantiated by one initializer).
-    pub adapter_modules: Vec<AdapterModule>,
+    pub adapter_modules: PrimaryMap<AdapterModuleIndex, AdapterModule>,
     /// The parent of each component instance (`None` for the root).
-    pub instance_parents: Vec<Option<RuntimeComponentInstanceIndex>>,
+    pub instance_parents: PrimaryMap<RuntimeComponentInstanceIndex, Option<RuntimeComponentInstanceIndex>>,
     /// The root's exports.
     pub exports: IndexMap<String, Export>,
     /// Number of core instances created.
@@ -346,25 +339,25 @@ pub struct ComponentInfo {
     /// Number of component instances (handle tables).
     pub num_component_instances: u32,
     /// Resource types, by runtime index; `InterfaceType::Own(ResourceId(i))` names the `i`th.
-    pub resources: Vec<ResourceDef>,
+    pub resources: PrimaryMap<RuntimeResourceIndex, ResourceDef>,
     /// Resource intrinsics, by index.
-    pub intrinsics: Vec<Intrinsic>,
+    pub intrinsics: PrimaryMap<IntrinsicIndex, Intrinsic>,
     /// Async and threads built-ins, by index.
-    pub async_builtins: Vec<AsyncBuiltin>,
+    pub async_builtins: PrimaryMap<AsyncBuiltinIndex, AsyncBuiltin>,
 }
 
 impl ComponentInfo {
     /// Whether `instance` is the component instance that defines `resource` (a borrow of it
     /// is then lowered as the bare representation).
     pub fn defines_resource(&self, instance: RuntimeComponentInstanceIndex, resource: RuntimeResourceIndex) -> bool {
-        matches!(self.resources.get(resource.0 as usize), Some(ResourceDef::Guest { instance: i, .. }) if *i == instance)
+        matches!(self.resources.get(resource), Some(ResourceDef::Guest { instance: i, .. }) if *i == instance)
     }
 
     /// Component instance `instance` and all its ancestors, innermost first.
     pub fn self_and_ancestors(&self, instance: RuntimeComponentInstanceIndex) -> Vec<RuntimeComponentInstanceIndex> {
         let mut out = vec![instance];
         let mut at = instance;
-        while let Some(Some(parent)) = self.instance_parents.get(at.0 as usize) {
+        while let Some(Some(parent)) = self.instance_parents.get(at) {
             out.push(*parent);
             at = *parent;
         }

@@ -27,7 +27,7 @@ use super::convert::{TypeConverter, core_module_type};
 use super::info::*;
 use super::translate::*;
 use super::types::{FuncType, ResourceId};
-use crate::{EntityRef, Module};
+use crate::{EntityIndex, EntityRef, Module, PrimaryMap};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -43,7 +43,7 @@ use wasmparser::component_types::ComponentAnyTypeId;
 #[derive(Clone)]
 pub struct Source<'a> {
     /// The components of the binary.
-    pub components: &'a [StaticComponent],
+    pub components: &'a PrimaryMap<StaticComponentIndex, StaticComponent>,
     /// Its core modules.
     pub modules: Vec<&'a Module>,
 }
@@ -66,7 +66,7 @@ struct Inliner<'a> {
     provided: &'a HashMap<ImportPath, usize>,
     info: ComponentInfo,
     /// What each runtime instance's exports are known from.
-    instance_exports: Vec<InstanceExports>,
+    instance_exports: PrimaryMap<RuntimeInstanceIndex, InstanceExports>,
     memories: HashMap<CoreExport, RuntimeMemoryIndex>,
     reallocs: HashMap<CoreDef, RuntimeReallocIndex>,
     post_returns: HashMap<CoreDef, RuntimePostReturnIndex>,
@@ -77,7 +77,7 @@ struct Inliner<'a> {
 pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
     let source = Source {
         components: &translation.components,
-        modules: translation.modules.iter().map(|m| &m.module).collect(),
+        modules: translation.modules.values().map(|m| &m.module).collect(),
     };
     inline_linked(&InlineInput { sources: vec![source], provided: HashMap::new() })
 }
@@ -96,13 +96,13 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         first_module,
         provided: &input.provided,
         info: ComponentInfo::default(),
-        instance_exports: Vec::new(),
+        instance_exports: PrimaryMap::new(),
         memories: HashMap::new(),
         reallocs: HashMap::new(),
         post_returns: HashMap::new(),
         host_resources: HashMap::new(),
     };
-    let root = &input.sources[0].components[0];
+    let root = &input.sources[0].components[StaticComponentIndex::ROOT];
     for (name, item) in &root.imports {
         let kind = match item {
             // The type is converted when the inliner reaches the import, once the resources
@@ -118,7 +118,7 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         inliner.info.imports.insert(name.clone(), kind);
     }
     let root_value =
-        ComponentValue { source: 0, index: StaticComponentIndex(0), outer: Rc::new(OuterScope::default()) };
+        ComponentValue { source: 0, index: StaticComponentIndex::from_u32(0), outer: Rc::new(OuterScope::default()) };
     let exports = inliner.run(&root_value, None, None)?;
     for (name, item) in exports {
         if let Some(export) = root_export(item).with_context(|| format!("export `{name}`"))? {
@@ -148,7 +148,7 @@ pub fn component_imports(root: &StaticComponent) -> Vec<ImportPath> {
     let types = root.types().as_ref();
     let mut out = Vec::new();
     for (i, (_, item)) in root.imports.iter().enumerate() {
-        let path = ImportPath { import: ImportIndex(i as u32), path: Vec::new() };
+        let path = ImportPath { import: ImportIndex::from_u32(i as u32), path: Vec::new() };
         match item {
             ComponentItem::Component(_) => out.push(path),
             ComponentItem::Instance(index) => {
@@ -169,10 +169,10 @@ impl<'a> Inliner<'a> {
         args: Option<&HashMap<String, ItemValue>>,
         parent: Option<RuntimeComponentInstanceIndex>,
     ) -> Result<Vec<(String, ItemValue)>> {
-        let c: &'a StaticComponent = &self.sources[value.source].components[value.index.0 as usize];
+        let c: &'a StaticComponent = &self.sources[value.source].components[value.index];
         let mut conv = TypeConverter::strict(c.types().as_ref());
         let mut s = Scope::default();
-        let frame = RuntimeComponentInstanceIndex(self.info.num_component_instances);
+        let frame = RuntimeComponentInstanceIndex::from_u32(self.info.num_component_instances);
         self.info.num_component_instances += 1;
         self.info.instance_parents.push(parent);
         let import_arg = |i: u32| -> Result<ItemValue> {
@@ -182,7 +182,7 @@ impl<'a> Inliner<'a> {
                     args.get(name).cloned().with_context(|| format!("missing instantiation argument `{name}`"))
                 }
                 None => Ok(ItemValue::Instance(InstanceValue::Import(ImportPath {
-                    import: ImportIndex(i),
+                    import: ImportIndex::from_u32(i),
                     path: Vec::new(),
                 }))),
             }
@@ -192,7 +192,7 @@ impl<'a> Inliner<'a> {
                 Def::Module(i) => {
                     let m = match &c.modules[i as usize] {
                         ModuleDef::Static(m) => {
-                            ModuleRef::Static(StaticModuleIndex(self.first_module[value.source] + m.0))
+                            ModuleRef::Static(StaticModuleIndex::from_u32(self.first_module[value.source] + m.as_u32()))
                         }
                         ModuleDef::Alias(j) => s.modules[*j as usize].clone(),
                         ModuleDef::Import(j) => match import_arg(*j)? {
@@ -266,7 +266,7 @@ impl<'a> Inliner<'a> {
                             let lower = self.options(&s, options, frame)?;
                             match s.funcs[*func as usize].clone() {
                                 FuncValue::Import(import, ty) => {
-                                    let index = LoweredIndex(self.info.num_lowered);
+                                    let index = LoweredIndex::from_u32(self.info.num_lowered);
                                     self.info.num_lowered += 1;
                                     self.info.initializers.push(Initializer::LowerImport {
                                         index,
@@ -279,7 +279,7 @@ impl<'a> Inliner<'a> {
                                 FuncValue::Lifted(lift) => {
                                     let ready_after = self.info.initializers.len();
                                     self.info.fused.push(FusedCall { lift, lower, ready_after });
-                                    CoreDef::Fused(FusedIndex(self.info.fused.len() as u32 - 1))
+                                    CoreDef::Fused(FusedIndex::from_u32(self.info.fused.len() as u32 - 1))
                                 }
                             }
                         }
@@ -297,7 +297,9 @@ impl<'a> Inliner<'a> {
                             let ty = types[types.core_function_at(i)].unwrap_func();
                             let ty = crate::FuncType::from_wasmparser(ty)?;
                             self.info.async_builtins.push(AsyncBuiltin { name, instance: frame, ty });
-                            CoreDef::AsyncBuiltin(AsyncBuiltinIndex(self.info.async_builtins.len() as u32 - 1))
+                            CoreDef::AsyncBuiltin(AsyncBuiltinIndex::from_u32(
+                                self.info.async_builtins.len() as u32 - 1,
+                            ))
                         }
                     };
                     s.core_funcs.push(def);
@@ -377,7 +379,7 @@ impl<'a> Inliner<'a> {
                             let provided = self.provided.iter().find(|(_, s)| **s == callee.source);
                             match provided {
                                 // The root of a provided component's source.
-                                Some((path, _)) if callee.index.0 == 0 => {
+                                Some((path, _)) if callee.index.as_u32() == 0 => {
                                     let import: Rc<str> = self.import_name(path).into();
                                     let exports = exports.with_context(|| {
                                         format!("instantiating the component provided for import `{import}`")
@@ -395,7 +397,7 @@ impl<'a> Inliner<'a> {
                         TypeDef::Resource { dtor } => {
                             let dtor = dtor.map(|f| s.core_funcs[f as usize].clone());
                             self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
-                            TypeValue::Resource(RuntimeResourceIndex(self.info.resources.len() as u32 - 1))
+                            TypeValue::Resource(RuntimeResourceIndex::from_u32(self.info.resources.len() as u32 - 1))
                         }
                         TypeDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Type(v) => v,
@@ -436,10 +438,10 @@ impl<'a> Inliner<'a> {
                         let TypeValue::Resource(r) = v else {
                             bail!("{} is not a resource type", type_name());
                         };
-                        if conv.bound(id.resource()).is_some_and(|b| b != ResourceId(r.0)) {
+                        if conv.bound(id.resource()).is_some_and(|b| b != ResourceId(r.as_u32())) {
                             bail!("{} is not the resource type the functions using it have", type_name());
                         }
-                        conv.bind(id.resource(), ResourceId(r.0));
+                        conv.bind(id.resource(), ResourceId(r.as_u32()));
                     }
                     s.types.push(v);
                 }
@@ -495,7 +497,7 @@ impl<'a> Inliner<'a> {
         let items = m
             .imports
             .iter()
-            .map(|i| module_arg(args, &i.module, &i.name, matches!(i.entity, EntityRef::Func(_))))
+            .map(|i| module_arg(args, &i.module, &i.name, matches!(i.entity, EntityIndex::Func(_))))
             .collect::<Result<_>>()?;
         self.info.initializers.push(Initializer::InstantiateModule { module, args: items });
         Ok(self.next_runtime_instance(InstanceExports::Static(module)))
@@ -521,7 +523,7 @@ impl<'a> Inliner<'a> {
 
     /// The index of the runtime core instance the initializer just recorded creates.
     fn next_runtime_instance(&mut self, exports: InstanceExports) -> RuntimeInstanceIndex {
-        let index = RuntimeInstanceIndex(self.info.num_runtime_instances);
+        let index = RuntimeInstanceIndex::from_u32(self.info.num_runtime_instances);
         self.info.num_runtime_instances += 1;
         self.instance_exports.push(exports);
         index
@@ -529,8 +531,8 @@ impl<'a> Inliner<'a> {
 
     /// The description of core module `index` (numbered across sources).
     fn module(&self, index: StaticModuleIndex) -> &'a Module {
-        let source = self.first_module.partition_point(|first| *first <= index.0) - 1;
-        self.sources[source].modules[(index.0 - self.first_module[source]) as usize]
+        let source = self.first_module.partition_point(|first| *first <= index.as_u32()) - 1;
+        self.sources[source].modules[(index.as_u32() - self.first_module[source]) as usize]
     }
 
     /// The component the host provides for the component import at `path`.
@@ -538,7 +540,7 @@ impl<'a> Inliner<'a> {
         match self.provided.get(path) {
             Some(source) => Ok(ComponentValue {
                 source: *source,
-                index: StaticComponentIndex(0),
+                index: StaticComponentIndex::from_u32(0),
                 outer: Rc::new(OuterScope::default()),
             }),
             None => bail!("no component was provided for the component import `{}`", self.import_name(path)),
@@ -547,13 +549,13 @@ impl<'a> Inliner<'a> {
 
     /// The full name of a root import path, for messages.
     fn import_name(&self, path: &ImportPath) -> String {
-        let root = &self.sources[0].components[0];
-        path.full_name(root.imports.get(path.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
+        let root = &self.sources[0].components[StaticComponentIndex::ROOT];
+        path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The runtime resource of the host import at `path`, created on first use.
     fn host_resource(&mut self, path: ImportPath) -> TypeValue {
-        let next = RuntimeResourceIndex(self.info.resources.len() as u32);
+        let next = RuntimeResourceIndex::from_u32(self.info.resources.len() as u32);
         let r = *self.host_resources.entry(path.clone()).or_insert_with(|| {
             self.info.resources.push(ResourceDef::Host(path));
             next
@@ -573,7 +575,7 @@ impl<'a> Inliner<'a> {
             bail!("a resource intrinsic names a type that is not a resource");
         };
         self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame });
-        Ok(CoreDef::Intrinsic(IntrinsicIndex(self.info.intrinsics.len() as u32 - 1)))
+        Ok(CoreDef::Intrinsic(IntrinsicIndex::from_u32(self.info.intrinsics.len() as u32 - 1)))
     }
 
     /// Resolves canonical options to runtime indices, recording extractions on first use.
@@ -585,7 +587,7 @@ impl<'a> Inliner<'a> {
         if let Some(m) = o.memory {
             let export = s.core_memories[m as usize].clone();
             out.memory64 = self.is_memory64(&export);
-            let next = RuntimeMemoryIndex(self.memories.len() as u32);
+            let next = RuntimeMemoryIndex::from_u32(self.memories.len() as u32);
             out.memory = Some(*self.memories.entry(export.clone()).or_insert_with(|| {
                 self.info.initializers.push(Initializer::ExtractMemory { index: next, export });
                 next
@@ -594,7 +596,7 @@ impl<'a> Inliner<'a> {
         }
         if let Some(r) = o.realloc {
             let def = s.core_funcs[r as usize].clone();
-            let next = RuntimeReallocIndex(self.reallocs.len() as u32);
+            let next = RuntimeReallocIndex::from_u32(self.reallocs.len() as u32);
             out.realloc = Some(*self.reallocs.entry(def.clone()).or_insert_with(|| {
                 self.info.initializers.push(Initializer::ExtractRealloc { index: next, def });
                 next
@@ -603,7 +605,7 @@ impl<'a> Inliner<'a> {
         }
         if let Some(p) = o.post_return {
             let def = s.core_funcs[p as usize].clone();
-            let next = RuntimePostReturnIndex(self.post_returns.len() as u32);
+            let next = RuntimePostReturnIndex::from_u32(self.post_returns.len() as u32);
             out.post_return = Some(*self.post_returns.entry(def.clone()).or_insert_with(|| {
                 self.info.initializers.push(Initializer::ExtractPostReturn { index: next, def });
                 next
@@ -614,11 +616,11 @@ impl<'a> Inliner<'a> {
     }
 
     fn is_memory64(&self, export: &CoreExport) -> bool {
-        match &self.instance_exports[export.instance.0 as usize] {
+        match &self.instance_exports[export.instance] {
             InstanceExports::Static(module) => {
                 let module = self.module(*module);
                 match module.exports.get(&export.name) {
-                    Some(EntityRef::Memory(m)) => module.memories[*m].memory64,
+                    Some(EntityIndex::Memory(m)) => module.memories[*m].memory64,
                     _ => false,
                 }
             }
@@ -635,7 +637,7 @@ impl<'a> Inliner<'a> {
 fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Option<TypeValue> {
     match c.types().as_ref().component_any_type_at(ty) {
         ComponentAnyTypeId::Resource(id) => {
-            conv.bound(id.resource()).map(|r| TypeValue::Resource(RuntimeResourceIndex(r.0)))
+            conv.bound(id.resource()).map(|r| TypeValue::Resource(RuntimeResourceIndex::from_u32(r.0)))
         }
         _ => None,
     }

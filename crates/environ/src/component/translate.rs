@@ -7,7 +7,7 @@
 //! initializers is the inliner's job. Validation runs over the whole binary; each component
 //! keeps the wasmparser type information of its own index spaces.
 
-use crate::{FunctionBodyData, Module, ModuleTranslation};
+use crate::{FunctionBodyData, Module, ModuleTranslation, PrimaryMap};
 use anyhow::{Result, bail};
 use wasmparser::component_types::ComponentAnyTypeId;
 use wasmparser::types::Types;
@@ -16,13 +16,17 @@ use wasmparser::{
     ComponentOuterAliasKind, ExternalKind, Instance, Parser, Payload, Validator, WasmFeatures,
 };
 
-/// Index of a core module among all modules of a [`ComponentTranslation`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct StaticModuleIndex(pub u32);
+crate::entity_index! {
+    /// Index of a core module among all modules of a [`ComponentTranslation`].
+    pub struct StaticModuleIndex;
+    /// Index of a component among all components of a [`ComponentTranslation`].
+    pub struct StaticComponentIndex;
+}
 
-/// Index of a component among all components of a [`ComponentTranslation`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct StaticComponentIndex(pub u32);
+impl StaticComponentIndex {
+    /// The root component of a binary (the first one translated).
+    pub const ROOT: StaticComponentIndex = StaticComponentIndex(0);
+}
 
 /// A string encoding of the canonical options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -326,14 +330,14 @@ impl StaticComponent {
 /// Every component and core module of a binary.
 pub struct ComponentTranslation<'a> {
     /// Core modules, in binary order.
-    pub modules: Vec<ModuleTranslation<'a>>,
+    pub modules: PrimaryMap<StaticModuleIndex, ModuleTranslation<'a>>,
     /// Components; the root is index 0.
-    pub components: Vec<StaticComponent>,
+    pub components: PrimaryMap<StaticComponentIndex, StaticComponent>,
 }
 
 enum Frame {
     Component(StaticComponentIndex),
-    Module(usize),
+    Module(StaticModuleIndex),
 }
 
 /// The canonical name of a built-in of component-model async or threads.
@@ -402,7 +406,7 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
         | WasmFeatures::CM_THREADING
         | WasmFeatures::CM_ERROR_CONTEXT;
     let mut validator = Validator::new_with_features(features | cm);
-    let mut t = ComponentTranslation { modules: Vec::new(), components: Vec::new() };
+    let mut t = ComponentTranslation { modules: PrimaryMap::new(), components: PrimaryMap::new() };
     let mut stack: Vec<Frame> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload?;
@@ -419,30 +423,28 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
                 }
                 // Nested modules and components were pushed by their section payloads.
                 if stack.is_empty() {
-                    t.components.push(StaticComponent::default());
-                    stack.push(Frame::Component(StaticComponentIndex(0)));
+                    let root = t.components.push(StaticComponent::default());
+                    stack.push(Frame::Component(root));
                 }
             }
             Payload::ModuleSection { .. } => {
                 let Some(Frame::Component(c)) = stack.last() else { bail!("module section outside a component") };
                 let c = *c;
-                let index = StaticModuleIndex(t.modules.len() as u32);
-                t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new() });
-                t.components[c.0 as usize].push_modules(ModuleDef::Static(index));
-                stack.push(Frame::Module(index.0 as usize));
+                let index = t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new() });
+                t.components[c].push_modules(ModuleDef::Static(index));
+                stack.push(Frame::Module(index));
             }
             Payload::ComponentSection { .. } => {
                 let Some(Frame::Component(c)) = stack.last() else { bail!("component section outside a component") };
                 let parent = *c;
-                let index = StaticComponentIndex(t.components.len() as u32);
-                t.components.push(StaticComponent { parent: Some(parent), ..Default::default() });
-                t.components[parent.0 as usize].push_components(ComponentDef::Static(index));
+                let index = t.components.push(StaticComponent { parent: Some(parent), ..Default::default() });
+                t.components[parent].push_components(ComponentDef::Static(index));
                 stack.push(Frame::Component(index));
             }
             Payload::End(_) => {
                 match (stack.pop(), valid) {
                     (Some(Frame::Component(c)), wasmparser::ValidPayload::End(types)) => {
-                        t.components[c.0 as usize].types = Some(types);
+                        t.components[c].types = Some(types);
                     }
                     (Some(Frame::Module(_)), _) => {}
                     _ => bail!("unbalanced component structure"),
@@ -453,7 +455,7 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
             }
             payload => match stack.last() {
                 Some(Frame::Module(m)) => crate::module::translate_payload(&mut t.modules[*m].module, payload)?,
-                Some(Frame::Component(c)) => component_payload(&mut t.components[c.0 as usize], payload)?,
+                Some(Frame::Component(c)) => component_payload(&mut t.components[*c], payload)?,
                 None => bail!("payload outside of any component"),
             },
         }
@@ -689,9 +691,9 @@ mod tests {
             )"#,
         );
         assert_eq!(t.modules.len(), 2);
-        assert_eq!(t.modules[1].bodies.len(), 1);
-        assert_eq!(t.modules[1].module.imports.len(), 1);
-        let c = &t.components[0];
+        assert_eq!(t.modules[StaticModuleIndex::from_u32(1)].bodies.len(), 1);
+        assert_eq!(t.modules[StaticModuleIndex::from_u32(1)].module.imports.len(), 1);
+        let c = &t.components[StaticComponentIndex::from_u32(0)];
         assert_eq!(c.imports, [("log".to_string(), ComponentItem::Func(0))]);
         assert_eq!(c.core_memories, [(0, "mem".to_string())]);
         assert!(matches!(&c.core_funcs[0], CoreFuncDef::Lower { func: 0, options } if options.memory == Some(0)));
@@ -713,9 +715,12 @@ mod tests {
                 (instance (instantiate $inner)))"#,
         );
         assert_eq!(t.components.len(), 2);
-        assert_eq!(t.components[1].parent, Some(StaticComponentIndex(0)));
-        assert_eq!(t.components[0].components, [ComponentDef::Static(StaticComponentIndex(1))]);
-        assert_eq!(t.components[0].instances.len(), 2);
+        assert_eq!(t.components[StaticComponentIndex::from_u32(1)].parent, Some(StaticComponentIndex::from_u32(0)));
+        assert_eq!(
+            t.components[StaticComponentIndex::from_u32(0)].components,
+            [ComponentDef::Static(StaticComponentIndex::from_u32(1))]
+        );
+        assert_eq!(t.components[StaticComponentIndex::from_u32(0)].instances.len(), 2);
         assert_eq!(t.modules.len(), 1);
     }
 

@@ -11,7 +11,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use arbitrary::Unstructured;
 use weld::component::InterfaceType;
 use weld_environ::component::abi::{AbiContext, CoreSignature, FlatType, MemoryWidth, core_signature};
-use weld_environ::component::info::AdapterModuleIndex;
 use weld_environ::component::inline::inline;
 use weld_environ::component::translate::translate_component;
 use weld_environ::wasmparser::{Validator, WasmFeatures};
@@ -207,12 +206,12 @@ pub fn fact_valid(case: &AdapterCase) -> Result<()> {
     let binary = wat::parse_str(&wat).context("assembling the component")?;
     let translation = translate_component(&binary, weld_environ::supported_features()).context("translating")?;
     let info = inline(&translation).context("inlining")?;
-    let fused: usize = info.adapter_modules.iter().map(|m| m.adapters.len()).sum();
+    let fused: usize = info.adapter_modules.values().map(|m| m.adapters.len()).sum();
     if fused != 1 {
         bail!("expected 1 fused call, found {fused} in {} adapter modules", info.adapter_modules.len());
     }
-    for i in 0..info.adapter_modules.len() {
-        let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
+    for i in info.adapter_modules.keys() {
+        let code = weld_fact::compile(&info, i)?;
         let features = WasmFeatures::WASM1
             | WasmFeatures::MULTI_VALUE
             | WasmFeatures::BULK_MEMORY
@@ -221,7 +220,7 @@ pub fn fact_valid(case: &AdapterCase) -> Result<()> {
             | WasmFeatures::MEMORY64;
         Validator::new_with_features(features)
             .validate_all(&code.wasm)
-            .map_err(|e| anyhow!("adapter module {i} is invalid: {e}"))?;
+            .map_err(|e| anyhow!("adapter module {} is invalid: {e}", i.as_u32()))?;
     }
     Ok(())
 }

@@ -9,24 +9,26 @@ use super::core_defs::core_func;
 use super::handle_table::Slot;
 use super::state::InstanceState;
 use super::transcode::{StringEnd, transfer_string};
+use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Extern, Trap, ValRaw, ValType};
 use anyhow::{Result, anyhow, bail};
 use std::sync::Arc;
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
+use weld_environ::component::info::RuntimeResourceIndex;
 
 /// The item the runtime supplies for an adapter module's import.
 pub(crate) fn adapter_import<T: 'static>(
     store: &mut StoreInner<T>,
-    index: usize,
+    index: ComponentInstanceId,
     import: &AdapterImport,
 ) -> Result<Extern> {
     let state = store.opaque().component_instance(index);
     Ok(match import {
-        AdapterImport::Memory(m) => Extern::Memory(state.memories[m.0 as usize]),
-        AdapterImport::Realloc(r) => Extern::Func(state.reallocs[r.0 as usize]),
-        AdapterImport::PostReturn(p) => Extern::Func(state.post_returns[p.0 as usize]),
-        AdapterImport::Flags(i) => Extern::Global(state.flags[i.0 as usize]),
+        AdapterImport::Memory(m) => Extern::Memory(state.memories[*m]),
+        AdapterImport::Realloc(r) => Extern::Func(state.reallocs[*r]),
+        AdapterImport::PostReturn(p) => Extern::Func(state.post_returns[*p]),
+        AdapterImport::Flags(i) => Extern::Global(state.flags[*i]),
         AdapterImport::Callee(def) => Extern::Func(core_func(store, index, def)?),
         AdapterImport::Libcall(call) => {
             if let Some(f) = state.libcalls.get(call) {
@@ -41,16 +43,20 @@ pub(crate) fn adapter_import<T: 'static>(
 
 fn string_end(state: &InstanceState, side: &StringSide) -> StringEnd {
     StringEnd {
-        memory: state.memories[side.memory.0 as usize],
+        memory: state.memories[side.memory],
         memory64: side.memory64,
         encoding: side.encoding,
-        realloc: side.realloc.map(|r| state.reallocs[r.0 as usize]),
+        realloc: side.realloc.map(|r| state.reallocs[r]),
         instance: side.instance,
     }
 }
 
 /// Creates the host function implementing `call` for component instance `index`.
-fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLibcall) -> Result<crate::Func> {
+fn libcall<T: 'static>(
+    store: &mut StoreInner<T>,
+    index: ComponentInstanceId,
+    call: &AdapterLibcall,
+) -> Result<crate::Func> {
     use ValType::{I32, I64};
     type Body<T> = Box<dyn Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<()> + Send + Sync>;
     let (params, results, body): (Vec<ValType>, Vec<ValType>, Body<T>) = match call.clone() {
@@ -79,7 +85,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 for (table, h) in lenders {
                     state.handles[table].unlend(h);
                 }
-                state.handles[callee.0 as usize].end_call()
+                state.handles[callee].end_call()
             }),
         ),
         AdapterLibcall::TransferOwn { resource, from, to } => (
@@ -88,13 +94,13 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
             Box::new(move |store, slots| {
                 let state = store.opaque_mut().component_instance_mut(index);
                 let types = &state.resource_types;
-                let names = |r: u32| types[r as usize].to_string();
+                let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = match state.handles[from.0 as usize].remove(handle, resource.0, &names)? {
+                let rep = match state.handles[from].remove(handle, resource.as_u32(), &names)? {
                     Slot::Own { rep, .. } => rep,
                     _ => bail!("handle index {handle} is a borrowed handle, but an owned handle (own<..>) is expected"),
                 };
-                let h = state.handles[to.0 as usize].add(Slot::Own { resource: resource.0, rep, lends: 0 })?;
+                let h = state.handles[to].add(Slot::Own { resource: resource.as_u32(), rep, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
                 Ok(())
             }),
@@ -105,13 +111,13 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
             Box::new(move |store, slots| {
                 let state = store.opaque_mut().component_instance_mut(index);
                 let types = &state.resource_types;
-                let names = |r: u32| types[r as usize].to_string();
+                let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = match state.handles[from.0 as usize].get(handle, resource.0, &names)? {
+                let rep = match state.handles[from].get(handle, resource.as_u32(), &names)? {
                     Slot::Own { rep, .. } => {
-                        state.handles[from.0 as usize].lend(handle);
+                        state.handles[from].lend(handle);
                         if let Some(scope) = state.call_scopes.last_mut() {
-                            scope.push((from.0 as usize, handle));
+                            scope.push((from, handle));
                         }
                         rep
                     }
@@ -121,7 +127,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 let out = if state.component.info().defines_resource(to, resource) {
                     rep
                 } else {
-                    state.handles[to.0 as usize].add_call_borrow(resource.0, rep)?
+                    state.handles[to].add_call_borrow(resource.as_u32(), rep)?
                 };
                 slots[0] = ValRaw::u64(u64::from(out));
                 Ok(())

@@ -16,12 +16,16 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use weld_environ::EntityRef;
+use weld_environ::PrimaryMap;
 use weld_environ::component::convert::TypeConverter;
 use weld_environ::component::info::{
     AdapterModuleIndex, ComponentInfo, Export, ImportPath, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
 };
 use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
-use weld_environ::component::translate::{ComponentItem, StaticComponent, StaticModuleIndex, translate_component};
+use weld_environ::component::translate::{
+    ComponentItem, StaticComponent, StaticComponentIndex, StaticModuleIndex, translate_component,
+};
 use weld_environ::component::{AbiContext, CoreSignature, InterfaceType, MemoryWidth};
 use weld_fact::AdapterModuleCode;
 
@@ -38,9 +42,9 @@ struct ComponentInner {
     engine: Engine,
     /// The static translation of every component in the binary (the root first): what the
     /// inliner reads, for this component and wherever it is provided for a component import.
-    statics: Vec<StaticComponent>,
+    statics: PrimaryMap<StaticComponentIndex, StaticComponent>,
     /// The binary's core modules, compiled, in the binary's order.
-    modules: Vec<Module>,
+    modules: PrimaryMap<StaticModuleIndex, Module>,
     /// The root's component imports, which a linker must provide.
     component_imports: Vec<ImportPath>,
     /// The flattened component, if it imports no component.
@@ -55,22 +59,28 @@ struct Link {
     linked: Arc<LinkedComponent>,
 }
 
+weld_environ::entity_index! {
+    /// An exported lifted function of a linked component, numbered in export order (nested
+    /// instances included).
+    pub(crate) struct ExportedFuncIndex;
+}
+
 /// A component with every import of a component resolved: the flattened plan, the core
 /// modules its initializers name (its own, then those of the provided components) and the
 /// adapter modules FACT generated for it, compiled.
 pub(crate) struct LinkedComponent {
     info: ComponentInfo,
-    modules: Vec<Module>,
+    modules: PrimaryMap<StaticModuleIndex, Module>,
     /// Every exported lifted function, numbered in export order (nested instances included).
-    lifted: Vec<LiftedFunc>,
+    lifted: PrimaryMap<ExportedFuncIndex, LiftedFunc>,
     /// The export tree with functions replaced by their number in `lifted`.
     exports: IndexMap<String, ExportItem>,
     /// The instances a call from the host into each lifted function enters.
-    entering_sets: Vec<Vec<RuntimeComponentInstanceIndex>>,
+    entering_sets: PrimaryMap<ExportedFuncIndex, Vec<RuntimeComponentInstanceIndex>>,
     /// How a host call of each lifted function is laid out.
-    shapes: Vec<CallShape>,
+    shapes: PrimaryMap<ExportedFuncIndex, CallShape>,
     /// The adapter modules FACT generated, compiled, with what they import.
-    adapters: Vec<(Module, AdapterModuleCode)>,
+    adapters: PrimaryMap<AdapterModuleIndex, (Module, AdapterModuleCode)>,
 }
 
 /// How a host call of an exported function is laid out, computed once per linking so that a
@@ -99,7 +109,7 @@ impl CallShape {
 #[derive(Clone, Debug)]
 pub(crate) enum ExportItem {
     /// The lifted function with this number.
-    Func(usize),
+    Func(ExportedFuncIndex),
     /// A nested instance.
     Instance(IndexMap<String, ExportItem>),
     /// A core module (exports of modules are not reachable through the API yet).
@@ -108,15 +118,15 @@ pub(crate) enum ExportItem {
 }
 
 /// Numbers the lifted functions of `exports` into `lifted`.
-fn number_exports(exports: &IndexMap<String, Export>, lifted: &mut Vec<LiftedFunc>) -> IndexMap<String, ExportItem> {
+fn number_exports(
+    exports: &IndexMap<String, Export>,
+    lifted: &mut PrimaryMap<ExportedFuncIndex, LiftedFunc>,
+) -> IndexMap<String, ExportItem> {
     exports
         .iter()
         .map(|(name, e)| {
             let item = match e {
-                Export::Func(f) => {
-                    lifted.push(f.clone());
-                    ExportItem::Func(lifted.len() - 1)
-                }
+                Export::Func(f) => ExportItem::Func(lifted.push(f.clone())),
                 Export::Instance(inner) => ExportItem::Instance(number_exports(inner, lifted)),
                 Export::Module(m) => ExportItem::Module(m.clone()),
             };
@@ -127,7 +137,8 @@ fn number_exports(exports: &IndexMap<String, Export>, lifted: &mut Vec<LiftedFun
 
 impl std::fmt::Debug for Component {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let exports: Vec<&str> = self.inner.statics[0].exports.iter().map(|(n, _)| n.as_str()).collect();
+        let exports: Vec<&str> =
+            self.inner.statics[StaticComponentIndex::ROOT].exports.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Component").field("exports", &exports).finish_non_exhaustive()
     }
 }
@@ -146,12 +157,13 @@ impl Component {
         let modules = translation
             .modules
             .into_iter()
-            .enumerate()
-            .map(|(i, m)| Module::from_translation(engine, m).with_context(|| format!("compiling core module {i}")))
-            .collect::<Result<Vec<_>>>()?;
-        let component_imports = component_imports(&statics[0]);
+            .map(|(i, m)| {
+                Module::from_translation(engine, m).with_context(|| format!("compiling core module {}", i.as_u32()))
+            })
+            .collect::<Result<PrimaryMap<_, _>>>()?;
+        let component_imports = component_imports(&statics[StaticComponentIndex::ROOT]);
         let linked = if component_imports.is_empty() {
-            let source = Source { components: &statics, modules: modules.iter().map(Module::env).collect() };
+            let source = Source { components: &statics, modules: modules.values().map(Module::env).collect() };
             let input = InlineInput { sources: vec![source], provided: HashMap::new() };
             Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone())?))
         } else {
@@ -182,7 +194,7 @@ impl Component {
         let mut provided = Vec::with_capacity(self.inner.component_imports.len());
         for path in &self.inner.component_imports {
             let name = self.import_name(path);
-            let root = &self.inner.statics[0].imports[path.import.0 as usize].0;
+            let root = &self.inner.statics[StaticComponentIndex::ROOT].imports[path.import.index()].0;
             let c = provide(root, &path.path, &name)?;
             if !Engine::same(&c.inner.engine, &self.inner.engine) {
                 bail!("the component provided for import `{name}` was compiled with a different engine");
@@ -212,10 +224,10 @@ impl Component {
             .iter()
             .map(|c| Source {
                 components: &c.inner.statics,
-                modules: c.inner.modules.iter().map(Module::env).collect(),
+                modules: c.inner.modules.values().map(Module::env).collect(),
             })
             .collect();
-        let modules = distinct.iter().flat_map(|c| c.inner.modules.iter().cloned()).collect();
+        let modules = distinct.iter().flat_map(|c| c.inner.modules.values().cloned()).collect();
         let input = InlineInput { sources, provided: source_of };
         let linked = Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules)?);
         if links.len() == LINK_CACHE_SIZE {
@@ -227,8 +239,8 @@ impl Component {
 
     /// The full name of an import path (`instance/name`), for messages.
     fn import_name(&self, path: &ImportPath) -> String {
-        let root = &self.inner.statics[0];
-        path.full_name(root.imports.get(path.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
+        let root = &self.inner.statics[StaticComponentIndex::ROOT];
+        path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The engine it was compiled with.
@@ -259,7 +271,7 @@ impl Component {
         let Some(linked) = &self.inner.linked else { return Vec::new() };
         linked
             .adapters
-            .iter()
+            .values()
             .map(|(_, code)| {
                 let about = code.adapters.iter().map(|f| weld_fact::describe(&linked.info, *f)).collect();
                 (code.wasm.clone(), about)
@@ -269,7 +281,7 @@ impl Component {
 
     /// The component's imports: each name with a description of what it expects.
     pub fn imports(&self) -> Vec<(String, String)> {
-        let root = &self.inner.statics[0];
+        let root = &self.inner.statics[StaticComponentIndex::ROOT];
         let mut conv = TypeConverter::new(root.types().as_ref());
         root.imports
             .iter()
@@ -310,7 +322,7 @@ impl Component {
                 _ => {}
             }
         }
-        let root = &self.inner.statics[0];
+        let root = &self.inner.statics[StaticComponentIndex::ROOT];
         let types = root.types().as_ref();
         let mut conv = TypeConverter::new(types);
         let mut out = Vec::new();
@@ -329,22 +341,29 @@ impl Component {
 impl LinkedComponent {
     /// Flattens `input` and compiles its adapters; `modules` are the compiled core modules of
     /// every source, in the inliner's numbering.
-    fn new(engine: &Engine, input: &InlineInput<'_>, modules: Vec<Module>) -> Result<LinkedComponent> {
+    fn new(
+        engine: &Engine,
+        input: &InlineInput<'_>,
+        modules: PrimaryMap<StaticModuleIndex, Module>,
+    ) -> Result<LinkedComponent> {
         let info = inline_linked(input)?;
-        let adapters = (0..info.adapter_modules.len())
+        let adapters = info
+            .adapter_modules
+            .keys()
             .map(|i| {
-                let code = weld_fact::compile(&info, AdapterModuleIndex(i as u32))?;
+                let n = i.as_u32();
+                let code = weld_fact::compile(&info, i)?;
                 let translation = weld_environ::translate_module(&code.wasm, engine.config().features)
-                    .with_context(|| format!("bug: translating adapter module {i}"))?;
+                    .with_context(|| format!("bug: translating adapter module {n}"))?;
                 let module = Module::from_translation(engine, translation)
-                    .with_context(|| format!("compiling adapter module {i}"))?;
+                    .with_context(|| format!("compiling adapter module {n}"))?;
                 Ok((module, code))
             })
-            .collect::<Result<Vec<_>>>()?;
-        let mut lifted = Vec::new();
+            .collect::<Result<PrimaryMap<_, _>>>()?;
+        let mut lifted = PrimaryMap::new();
         let exports = number_exports(&info.exports, &mut lifted);
-        let entering_sets = lifted.iter().map(|f| info.entering_set(f.options.instance, None)).collect();
-        let shapes = lifted.iter().map(CallShape::new).collect();
+        let entering_sets = lifted.values().map(|f| info.entering_set(f.options.instance, None)).collect();
+        let shapes = lifted.values().map(CallShape::new).collect();
         Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters })
     }
 
@@ -353,30 +372,31 @@ impl LinkedComponent {
     }
 
     pub(crate) fn module(&self, index: StaticModuleIndex) -> &Module {
-        &self.modules[index.0 as usize]
+        &self.modules[index]
     }
 
     pub(crate) fn adapter_module(&self, index: AdapterModuleIndex) -> (&Module, &AdapterModuleCode) {
-        let (m, code) = &self.adapters[index.0 as usize];
+        let (m, code) = &self.adapters[index];
         (m, code)
     }
 
-    pub(crate) fn lifted(&self, index: usize) -> &LiftedFunc {
+    pub(crate) fn lifted(&self, index: ExportedFuncIndex) -> &LiftedFunc {
         &self.lifted[index]
     }
 
     /// How a host call of lifted function `index` is laid out.
-    pub(crate) fn call_shape(&self, index: usize) -> &CallShape {
+    pub(crate) fn call_shape(&self, index: ExportedFuncIndex) -> &CallShape {
         &self.shapes[index]
     }
 
     /// The instances a host call of lifted function `index` enters.
-    pub(crate) fn entering_set(&self, index: usize) -> &[RuntimeComponentInstanceIndex] {
+    pub(crate) fn entering_set(&self, index: ExportedFuncIndex) -> &[RuntimeComponentInstanceIndex] {
         &self.entering_sets[index]
     }
 
-    pub(crate) fn num_lifted(&self) -> usize {
-        self.lifted.len()
+    /// The numbers of every lifted function.
+    pub(crate) fn lifted_keys(&self) -> impl Iterator<Item = ExportedFuncIndex> + '_ {
+        self.lifted.keys()
     }
 
     pub(crate) fn export_items(&self) -> &IndexMap<String, ExportItem> {

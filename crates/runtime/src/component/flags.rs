@@ -5,6 +5,7 @@
 //! tests and sets them with plain `global.get`/`global.set`, and the host reads and writes the
 //! same global through the store.
 
+use crate::handles::ComponentInstanceId;
 use crate::handles::Global;
 use crate::store::{StoreInner, StoreOpaque};
 use crate::{GlobalType, Mutability, Trap, Val, ValType};
@@ -19,34 +20,44 @@ pub(crate) fn new_flags<T>(store: &mut StoreInner<T>) -> Result<Global> {
 
 impl StoreOpaque {
     /// The flags of runtime component instance `i` of component instance `instance`.
-    pub(crate) fn component_flags(&self, instance: usize, i: RuntimeComponentInstanceIndex) -> i32 {
-        let g = self.component_instance(instance).flags[i.0 as usize];
+    pub(crate) fn component_flags(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> i32 {
+        let g = self.component_instance(instance).flags[i];
         let bytes = self.global(g.index).def.bytes;
         i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 
-    fn set_component_flags(&mut self, instance: usize, i: RuntimeComponentInstanceIndex, value: i32) {
-        let g = self.component_instance(instance).flags[i.0 as usize];
+    fn set_component_flags(&mut self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex, value: i32) {
+        let g = self.component_instance(instance).flags[i];
         let def = &mut self.global_mut(g.index).def;
         def.bytes = [0; 16];
         def.bytes[..4].copy_from_slice(&value.to_le_bytes());
     }
 
     /// Sets or clears `bit` of the flags of `i`.
-    pub(crate) fn set_component_flag(&mut self, instance: usize, i: RuntimeComponentInstanceIndex, bit: i32, on: bool) {
+    pub(crate) fn set_component_flag(
+        &mut self,
+        instance: ComponentInstanceId,
+        i: RuntimeComponentInstanceIndex,
+        bit: i32,
+        on: bool,
+    ) {
         let v = self.component_flags(instance, i);
         self.set_component_flags(instance, i, if on { v | bit } else { v & !bit });
     }
 
     /// Whether instance `i` may call out.
-    pub(crate) fn may_leave(&self, instance: usize, i: RuntimeComponentInstanceIndex) -> bool {
+    pub(crate) fn may_leave(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> bool {
         self.component_flags(instance, i) & FLAG_MAY_LEAVE != 0
     }
 
     /// A call enters the instances in `set` (from the host, or from the runtime on behalf of
     /// a guest): traps if one of them may not be entered, otherwise clears their `may_enter`
     /// flags.
-    pub(crate) fn enter_from_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) -> Result<()> {
+    pub(crate) fn enter_from_host(
+        &mut self,
+        instance: ComponentInstanceId,
+        set: &[RuntimeComponentInstanceIndex],
+    ) -> Result<()> {
         if set.iter().any(|i| self.component_flags(instance, *i) & FLAG_MAY_ENTER == 0) {
             return Err(Trap::CannotEnterComponent.into());
         }
@@ -57,7 +68,7 @@ impl StoreOpaque {
     }
 
     /// A call into the instances in `set` has finished.
-    pub(crate) fn leave_to_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) {
+    pub(crate) fn leave_to_host(&mut self, instance: ComponentInstanceId, set: &[RuntimeComponentInstanceIndex]) {
         for i in set {
             self.set_component_flag(instance, *i, FLAG_MAY_ENTER, true);
         }

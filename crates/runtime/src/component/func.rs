@@ -7,6 +7,7 @@
 //! instance is entered again. A trap leaves the instance unusable.
 
 use super::canonical::{self, GuestMemory};
+use super::compiled::ExportedFuncIndex;
 use super::component_type::ComponentNamedList;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
@@ -16,6 +17,7 @@ use super::types::{FuncType, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
 use crate::func::call_raw;
+use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::store::{AsContext, AsContextMut, StoreInner};
 use anyhow::{Context, Result, bail};
@@ -28,9 +30,9 @@ use weld_environ::component::{MAX_FLAT_PARAMS, MemoryWidth};
 pub struct Func {
     pub(crate) store: StoreId,
     /// The component instance.
-    pub(crate) instance: usize,
+    pub(crate) instance: ComponentInstanceId,
     /// The function's number among the component's exported functions.
-    pub(crate) index: usize,
+    pub(crate) index: ExportedFuncIndex,
 }
 
 /// The parameters of a host call.
@@ -133,10 +135,7 @@ impl Func {
         store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
         let state = store.opaque_mut().component_instance_mut(self.instance);
         let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
-        let post_return = lifted
-            .options
-            .post_return
-            .map(|p| (state.post_returns[p.0 as usize], state.post_return_entries[p.0 as usize]));
+        let post_return = lifted.options.post_return.map(|p| (state.post_returns[p], state.post_return_entries[p]));
         let mut flat = std::mem::take(&mut state.flat_scratch);
         flat.clear();
 

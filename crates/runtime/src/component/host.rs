@@ -18,6 +18,7 @@ use super::types::FuncType;
 use super::types::InterfaceType;
 use super::values::Val;
 use super::values::tuple_elements;
+use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Module, Trap, ValRaw, ValType};
 use anyhow::{Context, Result};
@@ -38,7 +39,7 @@ pub(crate) type InPlaceHostCall<T> =
 /// Where a lowered import's parameters are, for a host function that lifts them itself.
 pub(crate) struct RawParams<'a> {
     /// The calling component instance (in the store).
-    pub(crate) instance: usize,
+    pub(crate) instance: ComponentInstanceId,
     /// The caller's canonical options.
     pub(crate) options: &'a Options,
     /// The parameters as one tuple type.
@@ -119,7 +120,7 @@ fn core_type(t: FlatType) -> ValType {
 /// import `name` has type `ty` and is lowered with `options`.
 pub(crate) fn lower_import<T: 'static>(
     store: &mut StoreInner<T>,
-    instance: usize,
+    instance: ComponentInstanceId,
     host: Arc<HostFunc<T>>,
     ty: FuncType,
     options: Options,

@@ -10,6 +10,7 @@ use super::func::{Func, TypedFunc};
 use super::lift::Lift;
 use super::lower::Lower;
 use super::state::InstanceState;
+use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use anyhow::{Context, Result, anyhow};
@@ -18,13 +19,13 @@ use anyhow::{Context, Result, anyhow};
 #[derive(Clone, Copy, Debug)]
 pub struct Instance {
     pub(crate) store: StoreId,
-    pub(crate) index: usize,
+    pub(crate) index: ComponentInstanceId,
 }
 
 /// A path to a nested export, from [`Instance::get_export_index`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComponentExportIndex {
-    pub(crate) instance: usize,
+    pub(crate) instance: ComponentInstanceId,
     pub(crate) path: Vec<usize>,
 }
 

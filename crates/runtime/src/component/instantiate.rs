@@ -9,6 +9,7 @@
 //! instance's [`InstanceState`].
 
 use super::adapters::adapter_import;
+use super::compiled::ExportedFuncIndex;
 use super::compiled::{Component, LinkedComponent};
 use super::core_defs::{core_export, core_func, core_item};
 use super::flags::new_flags;
@@ -23,7 +24,10 @@ use super::state::InstanceState;
 use crate::store::{AsContextMut, StoreInner};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
+use weld_environ::EntityRef;
+use weld_environ::component::info::RuntimeResourceIndex;
 use weld_environ::component::info::{ImportKind, ImportPath, Initializer, ResourceDef};
+use weld_environ::{PrimaryMap, SecondaryMap};
 
 /// A component whose imports have been resolved against a linker, ready to be instantiated
 /// (any number of times, in any store of its engine) without looking anything up again:
@@ -143,14 +147,15 @@ fn instantiate_resolved<T: 'static>(
     let component = linked;
     let info = component.info();
     let s = store.opaque_mut();
-    let index = s.component_instances.len();
+    let index = s.component_instances.next_key();
     let id = s.id();
-    let mut resource_types = Vec::with_capacity(info.resources.len());
-    let mut host_dtors: Vec<Option<Arc<HostDtor<T>>>> = Vec::with_capacity(info.resources.len());
-    for (r, def) in info.resources.iter().enumerate() {
+    let mut resource_types = PrimaryMap::with_capacity(info.resources.len());
+    let mut host_dtors: PrimaryMap<RuntimeResourceIndex, Option<Arc<HostDtor<T>>>> =
+        PrimaryMap::with_capacity(info.resources.len());
+    for (r, def) in info.resources.iter() {
         match def {
             ResourceDef::Guest { .. } => {
-                resource_types.push(ResourceType::guest(id, index, r as u32));
+                resource_types.push(ResourceType::guest(id, index, r));
                 host_dtors.push(None);
             }
             ResourceDef::Host(path) => match definition(imports, info, path)? {
@@ -166,37 +171,40 @@ fn instantiate_resolved<T: 'static>(
     }
     s.component_instances.push(InstanceState {
         component: component.clone(),
-        core: Vec::new(),
-        lowered: Vec::new(),
-        memories: Vec::new(),
-        reallocs: Vec::new(),
-        post_returns: Vec::new(),
-        callees: Vec::new(),
-        callee_entries: Vec::new(),
-        post_return_entries: Vec::new(),
+        core: PrimaryMap::new(),
+        lowered: PrimaryMap::new(),
+        memories: PrimaryMap::new(),
+        reallocs: PrimaryMap::new(),
+        post_returns: PrimaryMap::new(),
+        callees: PrimaryMap::new(),
+        callee_entries: PrimaryMap::new(),
+        post_return_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
-        flags: Vec::new(),
-        fused: vec![None; info.fused.len()],
+        flags: PrimaryMap::new(),
+        fused: SecondaryMap::with_capacity(info.fused.len()),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
         pending_post_return: None,
         handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
         resource_types,
-        intrinsics: Vec::new(),
-        async_builtins: Vec::new(),
-        backpressure: vec![0; info.num_component_instances as usize],
+        intrinsics: PrimaryMap::new(),
+        async_builtins: PrimaryMap::new(),
+        backpressure: SecondaryMap::with_capacity(info.num_component_instances as usize),
     });
-    let flags = (0..info.num_component_instances).map(|_| new_flags(store)).collect::<Result<Vec<_>>>()?;
+    let flags = (0..info.num_component_instances).map(|_| new_flags(store)).collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).flags = flags;
     let host_dtors = Arc::new(host_dtors);
     let intrinsics = info
         .intrinsics
-        .iter()
+        .values()
         .map(|i| intrinsic_func(store, index, *i, host_dtors.clone()))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).intrinsics = intrinsics;
-    let async_builtins =
-        info.async_builtins.iter().map(|b| async_builtin_func(store, index, b)).collect::<Result<Vec<_>>>()?;
+    let async_builtins = info
+        .async_builtins
+        .values()
+        .map(|b| async_builtin_func(store, index, b))
+        .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).async_builtins = async_builtins;
 
     for init in &info.initializers {
@@ -204,7 +212,7 @@ fn instantiate_resolved<T: 'static>(
             Initializer::InstantiateModule { module, args } => {
                 let externs = args.iter().map(|a| core_item(store, index, a)).collect::<Result<Vec<_>>>()?;
                 let inst = crate::Instance::new(&mut *store, component.module(*module), &externs)
-                    .with_context(|| format!("instantiating core module {} of the component", module.0))?;
+                    .with_context(|| format!("instantiating core module {} of the component", module.as_u32()))?;
                 store.opaque_mut().component_instance_mut(index).core.push(inst);
             }
             Initializer::InstantiateImportedModule { import, ty, args } => {
@@ -253,24 +261,23 @@ fn instantiate_resolved<T: 'static>(
                 let externs =
                     code.imports.iter().map(|i| adapter_import(store, index, i)).collect::<Result<Vec<_>>>()?;
                 let inst = crate::Instance::new(&mut *store, module, &externs)
-                    .with_context(|| format!("instantiating adapter module {}", m.0))?;
+                    .with_context(|| format!("instantiating adapter module {}", m.as_u32()))?;
                 for f in &code.adapters {
-                    let func = inst
-                        .get_func(&*store, &weld_fact::export_name(*f))
-                        .ok_or_else(|| anyhow!("adapter module {} lacks the adapter of fused call {}", m.0, f.0))?;
-                    store.opaque_mut().component_instance_mut(index).fused[f.0 as usize] = Some(func);
+                    let func = inst.get_func(&*store, &weld_fact::export_name(*f)).ok_or_else(|| {
+                        anyhow!("adapter module {} lacks the adapter of fused call {}", m.as_u32(), f.as_u32())
+                    })?;
+                    store.opaque_mut().component_instance_mut(index).fused[*f] = Some(func);
                 }
             }
         }
     }
-    let callees: Vec<crate::Func> = (0..component.num_lifted())
-        .map(|i| core_func(store, index, &component.lifted(i).core))
-        .collect::<Result<_>>()?;
+    let callees: PrimaryMap<ExportedFuncIndex, crate::Func> =
+        component.lifted_keys().map(|i| core_func(store, index, &component.lifted(i).core)).collect::<Result<_>>()?;
     let engine = store.opaque().engine().clone();
     let entry = |f: &crate::Func| -> Result<Option<usize>> { Ok(f.entry_trampoline(&engine)?.map(|p| p as usize)) };
-    let callee_entries = callees.iter().map(entry).collect::<Result<_>>()?;
+    let callee_entries = callees.values().map(entry).collect::<Result<_>>()?;
     let state = store.opaque_mut().component_instance_mut(index);
-    let post_return_entries = state.post_returns.iter().map(entry).collect::<Result<_>>()?;
+    let post_return_entries = state.post_returns.values().map(entry).collect::<Result<_>>()?;
     state.callees = callees;
     state.callee_entries = callee_entries;
     state.post_return_entries = post_return_entries;
@@ -279,7 +286,7 @@ fn instantiate_resolved<T: 'static>(
 
 /// The import's full name, for error messages.
 fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &ImportPath) -> String {
-    import.full_name(info.imports.get_index(import.import.0 as usize).map_or("?", |(n, _)| n.as_str()))
+    import.full_name(info.imports.get_index(import.import.index()).map_or("?", |(n, _)| n.as_str()))
 }
 
 /// The host function an import path leads to.
@@ -300,7 +307,7 @@ fn definition<'a, T>(
     info: &weld_environ::component::info::ComponentInfo,
     import: &ImportPath,
 ) -> Result<&'a Definition<T>> {
-    let def = imports[import.import.0 as usize]
+    let def = imports[import.import.index()]
         .ok_or_else(|| anyhow!("import `{}` has not been defined", import_name(info, import)))?;
     lookup(def, &import.path, &import_name(info, import))
 }

@@ -9,11 +9,14 @@ use super::handle_table::Slot;
 use super::host::HostDtor;
 use super::resources::ResourceAny;
 use crate::func::call_raw;
+use crate::handles::ComponentInstanceId;
 use crate::handles::Func;
 use crate::store::{AsContextMut, StoreInner};
 use crate::{Trap, ValRaw};
 use anyhow::{Result, bail};
 use std::sync::Arc;
+use weld_environ::PrimaryMap;
+use weld_environ::component::info::RuntimeResourceIndex;
 use weld_environ::component::info::{AsyncBuiltin, Intrinsic, IntrinsicKind, ResourceDef};
 
 /// The core function of an async or threads built-in of component instance `index`.
@@ -25,7 +28,7 @@ use weld_environ::component::info::{AsyncBuiltin, Intrinsic, IntrinsicKind, Reso
 /// and then fails with a message that names it.
 pub(crate) fn async_builtin_func<T: 'static>(
     store: &mut StoreInner<T>,
-    index: usize,
+    index: ComponentInstanceId,
     builtin: &AsyncBuiltin,
 ) -> Result<Func> {
     let (name, instance) = (builtin.name, builtin.instance);
@@ -39,7 +42,7 @@ pub(crate) fn async_builtin_func<T: 'static>(
         if guarded && !store.opaque().may_leave(index, instance) {
             return Err(Trap::CannotLeaveComponent.into());
         }
-        let counter = &mut store.opaque_mut().component_instance_mut(index).backpressure[instance.0 as usize];
+        let counter = &mut store.opaque_mut().component_instance_mut(index).backpressure[instance];
         match name {
             "backpressure.inc" if *counter + 1 == 1 << 16 => bail!("backpressure counter overflow"),
             "backpressure.inc" => *counter += 1,
@@ -58,13 +61,13 @@ pub(crate) fn async_builtin_func<T: 'static>(
 /// The core function of a resource intrinsic of component instance `index`.
 pub(crate) fn intrinsic_func<T: 'static>(
     store: &mut StoreInner<T>,
-    index: usize,
+    index: ComponentInstanceId,
     intrinsic: Intrinsic,
-    host_dtors: Arc<Vec<Option<Arc<HostDtor<T>>>>>,
+    host_dtors: Arc<PrimaryMap<RuntimeResourceIndex, Option<Arc<HostDtor<T>>>>>,
 ) -> Result<Func> {
     use crate::ValType::I32;
     let Intrinsic { kind, resource, instance } = intrinsic;
-    let (r, table) = (resource.0, instance.0 as usize);
+    let (r, table) = (resource.as_u32(), instance);
     let ty = match kind {
         IntrinsicKind::ResourceNew | IntrinsicKind::ResourceRep => crate::FuncType::new([I32], [I32]),
         IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
@@ -72,7 +75,7 @@ pub(crate) fn intrinsic_func<T: 'static>(
     // `resource.drop` calls the destructor like a function lifted by the instance that
     // defines the resource (the spec's `canon_resource_drop`), which must not reenter it.
     let info = store.opaque().component_instance(index).component.info();
-    let dtor_enters = match &info.resources[r as usize] {
+    let dtor_enters = match &info.resources[resource] {
         ResourceDef::Guest { instance: owner, .. } if kind == IntrinsicKind::ResourceDrop => {
             info.entering_set(*owner, Some(instance))
         }
@@ -86,7 +89,7 @@ pub(crate) fn intrinsic_func<T: 'static>(
         let state = store.opaque_mut().component_instance_mut(index);
         let arg = slots[0].get_u64() as u32;
         let types = &state.resource_types;
-        let names = |r: u32| types[r as usize].to_string();
+        let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
         match kind {
             IntrinsicKind::ResourceNew => {
                 let h = state.handles[table].add(Slot::Own { resource: r, rep: arg, lends: 0 })?;
@@ -102,7 +105,7 @@ pub(crate) fn intrinsic_func<T: 'static>(
             IntrinsicKind::ResourceDrop => {
                 if let Slot::Own { rep, .. } = state.handles[table].remove(arg, r, &names)? {
                     store.opaque_mut().enter_from_host(index, &dtor_enters)?;
-                    run_dtor(store, index, r, rep, host_dtors[r as usize].as_deref())?;
+                    run_dtor(store, index, resource, rep, host_dtors[resource].as_deref())?;
                     store.opaque_mut().leave_to_host(index, &dtor_enters);
                 }
             }
@@ -115,13 +118,13 @@ pub(crate) fn intrinsic_func<T: 'static>(
 /// Runs the destructor of resource `r` of component instance `index` for `rep`.
 fn run_dtor<T>(
     store: &mut StoreInner<T>,
-    index: usize,
-    r: u32,
+    index: ComponentInstanceId,
+    r: RuntimeResourceIndex,
     rep: u32,
     host_dtor: Option<&HostDtor<T>>,
 ) -> Result<()> {
     let component = store.opaque().component_instance(index).component.clone();
-    match &component.info().resources[r as usize] {
+    match &component.info().resources[r] {
         ResourceDef::Guest { dtor: Some(def), .. } => {
             let f = core_func(store, index, def)?;
             let mut slots = [ValRaw::u64(u64::from(rep))];

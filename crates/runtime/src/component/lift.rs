@@ -12,6 +12,7 @@ use super::component_type::ComponentType;
 use super::types::{FuncType, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
+use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use anyhow::{Context, Result, anyhow, bail};
 use weld_environ::component::info::Options;
@@ -83,7 +84,7 @@ pub struct LiftContext<'a> {
 pub(crate) struct MemoryOrigin {
     pub(crate) store: StoreId,
     /// The component instance (in the store).
-    pub(crate) instance: usize,
+    pub(crate) instance: ComponentInstanceId,
     /// The canonical options of the lift.
     pub(crate) options: Options,
 }

@@ -3,9 +3,11 @@
 //! defines). Plain data: what a handle refers to is in the handle tables (`handle_table.rs`),
 //! and dropping a handle ([`ResourceAny::resource_drop`], in `instance.rs`) runs destructors.
 
+use crate::handles::{ComponentInstanceId, StoreId};
 use anyhow::{Result, bail};
 use std::any::TypeId;
 use std::marker::PhantomData;
+use weld_environ::component::info::RuntimeResourceIndex;
 
 /// The identity of a resource type at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -16,7 +18,7 @@ enum ResourceTypeKind {
     /// Defined by the host with Rust type `TypeId`.
     Host(TypeId),
     /// Defined by a guest: resource `resource` of component instance `instance` of a store.
-    Guest { store: crate::handles::StoreId, instance: usize, resource: u32 },
+    Guest { store: StoreId, instance: ComponentInstanceId, resource: RuntimeResourceIndex },
 }
 
 impl ResourceType {
@@ -25,12 +27,12 @@ impl ResourceType {
         ResourceType(ResourceTypeKind::Host(TypeId::of::<T>()))
     }
 
-    pub(crate) fn guest(store: crate::handles::StoreId, instance: usize, resource: u32) -> ResourceType {
+    pub(crate) fn guest(store: StoreId, instance: ComponentInstanceId, resource: RuntimeResourceIndex) -> ResourceType {
         ResourceType(ResourceTypeKind::Guest { store, instance, resource })
     }
 
     /// The store, component instance and resource of a guest-defined resource type.
-    pub(crate) fn guest_parts(&self) -> Option<(crate::handles::StoreId, usize, u32)> {
+    pub(crate) fn guest_parts(&self) -> Option<(StoreId, ComponentInstanceId, RuntimeResourceIndex)> {
         match self.0 {
             ResourceTypeKind::Guest { store, instance, resource } => Some((store, instance, resource)),
             ResourceTypeKind::Host(_) => None,

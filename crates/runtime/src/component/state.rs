@@ -7,7 +7,7 @@
 //! Plain data that the store holds (`StoreOpaque::component_instance`): no behaviour, so that
 //! the store can own it without depending on the code that instantiates or calls components.
 
-use super::compiled::LinkedComponent;
+use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::handle_table::HandleTable;
 use super::resources::ResourceType;
 use crate::handles::{Func, Global, Instance, Memory};
@@ -15,55 +15,63 @@ use crate::vm::valraw::ValRaw;
 use std::collections::HashMap;
 use std::sync::Arc;
 use weld_environ::component::adapt::AdapterLibcall;
+use weld_environ::component::info::{
+    AsyncBuiltinIndex, FusedIndex, IntrinsicIndex, LoweredIndex, RuntimeComponentInstanceIndex, RuntimeInstanceIndex,
+    RuntimeMemoryIndex, RuntimePostReturnIndex, RuntimeReallocIndex, RuntimeResourceIndex,
+};
+use weld_environ::{PrimaryMap, SecondaryMap};
 
 /// What a component instance owns in its store.
 pub(crate) struct InstanceState {
     /// The flattened component it is an instance of.
     pub(crate) component: Arc<LinkedComponent>,
     /// Core instances in creation order.
-    pub(crate) core: Vec<Instance>,
+    pub(crate) core: PrimaryMap<RuntimeInstanceIndex, Instance>,
     /// Lowered host imports.
-    pub(crate) lowered: Vec<Func>,
-    pub(crate) memories: Vec<Memory>,
-    pub(crate) reallocs: Vec<Func>,
-    pub(crate) post_returns: Vec<Func>,
+    pub(crate) lowered: PrimaryMap<LoweredIndex, Func>,
+    /// The memories, reallocs and post-returns that canonical options name.
+    pub(crate) memories: PrimaryMap<RuntimeMemoryIndex, Memory>,
+    /// See `memories`.
+    pub(crate) reallocs: PrimaryMap<RuntimeReallocIndex, Func>,
+    /// See `memories`.
+    pub(crate) post_returns: PrimaryMap<RuntimePostReturnIndex, Func>,
     /// The core function of each exported lifted function, by its number in the component.
-    pub(crate) callees: Vec<Func>,
+    pub(crate) callees: PrimaryMap<ExportedFuncIndex, Func>,
     /// The address of the entry trampoline of each of `callees` (`None` for a host function).
-    pub(crate) callee_entries: Vec<Option<usize>>,
+    pub(crate) callee_entries: PrimaryMap<ExportedFuncIndex, Option<usize>>,
     /// The address of the entry trampoline of each of `post_returns`.
-    pub(crate) post_return_entries: Vec<Option<usize>>,
+    pub(crate) post_return_entries: PrimaryMap<RuntimePostReturnIndex, Option<usize>>,
     /// Room for the flat parameters of a host call, kept between calls.
     pub(crate) flat_scratch: Vec<u64>,
     /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals
     /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
     /// and stays cleared after a trap in it, which leaves it unusable.
-    pub(crate) flags: Vec<Global>,
+    pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, Global>,
     /// The adapter of each fused call, once its adapter module is instantiated.
-    pub(crate) fused: Vec<Option<Func>>,
+    pub(crate) fused: SecondaryMap<FusedIndex, Option<Func>>,
     /// The runtime functions adapters import, created on first use.
     pub(crate) libcalls: HashMap<AdapterLibcall, Func>,
     /// For each fused call in progress that lends handles: the (table, index) of each owned
     /// handle lent, returned when the call ends.
-    pub(crate) call_scopes: Vec<Vec<(usize, u32)>>,
+    pub(crate) call_scopes: Vec<Vec<(RuntimeComponentInstanceIndex, u32)>>,
     /// A call whose results were returned but whose `post-return` has not run yet.
     pub(crate) pending_post_return: Option<PendingPostReturn>,
     /// One handle table per component instance inside the flattened component.
-    pub(crate) handles: Vec<HandleTable>,
+    pub(crate) handles: PrimaryMap<RuntimeComponentInstanceIndex, HandleTable>,
     /// The type of each runtime resource of the component.
-    pub(crate) resource_types: Vec<ResourceType>,
+    pub(crate) resource_types: PrimaryMap<RuntimeResourceIndex, ResourceType>,
     /// The core functions of the resource intrinsics.
-    pub(crate) intrinsics: Vec<Func>,
+    pub(crate) intrinsics: PrimaryMap<IntrinsicIndex, Func>,
     /// The core functions of the async and threads built-ins (see `intrinsics.rs`).
-    pub(crate) async_builtins: Vec<Func>,
+    pub(crate) async_builtins: PrimaryMap<AsyncBuiltinIndex, Func>,
     /// The `backpressure` counter of each runtime component instance.
-    pub(crate) backpressure: Vec<u32>,
+    pub(crate) backpressure: SecondaryMap<RuntimeComponentInstanceIndex, u32>,
 }
 
 /// What `Func::post_return` must still do after a call.
 pub(crate) struct PendingPostReturn {
     /// The exported function that was called.
-    pub(crate) func: usize,
+    pub(crate) func: ExportedFuncIndex,
     /// Its `post-return` function, if it has one.
     pub(crate) call: Option<PostReturnCall>,
 }

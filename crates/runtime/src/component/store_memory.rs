@@ -9,6 +9,7 @@ use super::handle_table::{HandleTable, Slot};
 use super::resources::ResourceAny;
 use super::types::InterfaceType;
 use crate::func::call_raw;
+use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
@@ -21,9 +22,9 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) realloc: Option<Func>,
     pub(crate) memory64: bool,
     /// The component instance (in the store).
-    pub(crate) instance: usize,
+    pub(crate) instance: ComponentInstanceId,
     /// The handle table (the runtime component instance inside it).
-    pub(crate) table: usize,
+    pub(crate) table: RuntimeComponentInstanceIndex,
 }
 
 impl<T> StoreMemory<'_, T> {
@@ -31,7 +32,7 @@ impl<T> StoreMemory<'_, T> {
     fn table(&mut self) -> (&mut HandleTable, impl Fn(u32) -> String + '_) {
         let state = self.store.opaque_mut().component_instance_mut(self.instance);
         let types = &state.resource_types;
-        (&mut state.handles[self.table], move |r: u32| types[r as usize].to_string())
+        (&mut state.handles[self.table], move |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string())
     }
 }
 
@@ -78,14 +79,12 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
         let (resource, own) = resource_of(ty);
         let state = self.store.opaque().component_instance(self.instance);
-        let expected = state.resource_types[resource as usize];
+        let expected = state.resource_types[RuntimeResourceIndex::from_u32(resource)];
         if handle.ty() != expected {
             bail!("resource type mismatch: expected a handle to a {expected}, found one to a {}", handle.ty());
         }
-        let defined_here = state
-            .component
-            .info()
-            .defines_resource(RuntimeComponentInstanceIndex(self.table as u32), RuntimeResourceIndex(resource));
+        let defined_here =
+            state.component.info().defines_resource(self.table, RuntimeResourceIndex::from_u32(resource));
         let rep = handle.rep();
         let (table, _) = self.table();
         if own {
@@ -103,7 +102,8 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let (resource, own) = resource_of(ty);
-        let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource as usize];
+        let rtype = self.store.opaque().component_instance(self.instance).resource_types
+            [RuntimeResourceIndex::from_u32(resource)];
         let (table, names) = self.table();
         if own {
             match table.remove(index, resource, &names)? {
@@ -123,13 +123,13 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 /// `instance`.
 pub(crate) fn guest_memory<'a, T>(
     store: &'a mut StoreInner<T>,
-    instance: usize,
+    instance: ComponentInstanceId,
     options: &Options,
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
-    let memory = options.memory.map(|m| state.memories[m.0 as usize]);
-    let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
+    let memory = options.memory.map(|m| state.memories[m]);
+    let realloc = options.realloc.map(|r| state.reallocs[r]);
     let opts = canonical::Options { string_encoding: options.string_encoding };
-    let table = options.instance.0 as usize;
+    let table = options.instance;
     (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
 }

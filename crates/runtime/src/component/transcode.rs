@@ -12,6 +12,7 @@
 
 use super::canonical::{self, StringBytes, decode_string, string_bytes, validate_utf8};
 use crate::func::call_raw;
+use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, bail};
@@ -48,7 +49,7 @@ fn bytes_mut<T>(store: &mut StoreInner<T>, m: Memory) -> &mut [u8] {
 /// destination pointer and tagged length.
 pub(crate) fn transfer_string<T>(
     store: &mut StoreInner<T>,
-    component: usize,
+    component: ComponentInstanceId,
     from: &StringEnd,
     to: &StringEnd,
     ptr: u64,
@@ -171,7 +172,7 @@ fn utf8_into_utf16<T>(
 struct Dest<'a, T> {
     store: &'a mut StoreInner<T>,
     /// The component instance in the store.
-    component: usize,
+    component: ComponentInstanceId,
     end: &'a StringEnd,
 }
 

@@ -73,7 +73,7 @@ impl MemoryOrigin {
         if s.id() != self.store {
             bail!("the view of guest memory is used with another store than its own");
         }
-        let memory = self.options.memory.map(|m| s.component_instance(self.instance).memories[m.0 as usize]);
+        let memory = self.options.memory.map(|m| s.component_instance(self.instance).memories[m]);
         Ok(memory.map_or(&[], |m| s.memory(m.index).data()))
     }
 }

@@ -7,7 +7,8 @@
 
 use anyhow::{Result, bail};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use weld_environ::{ConstOp, DataIndex, MemoryIndex, Module, WASM_PAGE_SIZE};
+use weld_environ::EntityRef;
+use weld_environ::{ConstOp, DataIndex, Module, WASM_PAGE_SIZE};
 
 /// A memory's initial contents in a memfd, `len` bytes (a multiple of the page size).
 #[derive(Debug)]
@@ -71,9 +72,9 @@ pub fn build_images(module: &Module) -> Result<(Vec<Option<MemoryImage>>, Vec<bo
     let mut segments: Vec<Vec<DataIndex>> = vec![Vec::new(); defined];
     for (i, seg) in module.data.iter() {
         let Some(active) = &seg.active else { continue };
-        let Some(d) = active.memory.0.checked_sub(module.num_imported_memories as u32) else { continue };
+        let Some(d) = active.memory.as_u32().checked_sub(module.num_imported_memories as u32) else { continue };
         let d = d as usize;
-        let ty = module.memories[MemoryIndex(active.memory.0)];
+        let ty = module.memories[active.memory];
         let offset = match active.offset.ops.as_slice() {
             [ConstOp::I32Const(o)] => Some(u64::from(*o as u32)),
             [ConstOp::I64Const(o)] => Some(*o as u64),
@@ -100,7 +101,7 @@ pub fn build_images(module: &Module) -> Result<(Vec<Option<MemoryImage>>, Vec<bo
             Some(bytes) if bytes.len() >= 4096 => {
                 images.push(Some(MemoryImage::new(&bytes)?));
                 for i in &segments[d] {
-                    in_image[i.0 as usize] = true;
+                    in_image[i.index()] = true;
                 }
             }
             _ => images.push(None),

@@ -3,7 +3,10 @@
 //! owns a VMContext.
 
 use crate::module::Module;
-use weld_environ::{FuncIndex, GlobalType, VMOffsets};
+use weld_environ::{
+    DataIndex, ElemIndex, FuncIndex, GlobalIndex, GlobalType, MemoryIndex, PrimaryMap, SecondaryMap, TableIndex,
+    VMOffsets,
+};
 
 /// A function reference: how to call a function and its signature id.
 #[repr(C)]
@@ -50,13 +53,12 @@ pub struct VMStoreContext {
     pub stack_limit: usize,
 }
 
-/// Identifies an instance inside its store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct InstanceId(pub usize);
-
-/// Identifies a memory, table or global inside its store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct StoreIndex(pub usize);
+weld_environ::entity_index! {
+    /// Identifies an instance inside its store.
+    pub struct InstanceId;
+    /// Identifies a memory, table or global inside its store.
+    pub struct StoreIndex;
+}
 
 /// A module instance: the VMContext and what it refers to.
 pub struct InstanceData {
@@ -67,15 +69,15 @@ pub struct InstanceData {
     /// The VMContext, 16-byte aligned.
     vmctx: Box<[u128]>,
     /// Store indices of its memories, tables and globals (imported ones first).
-    pub memories: Vec<StoreIndex>,
+    pub memories: PrimaryMap<MemoryIndex, StoreIndex>,
     /// See `memories`.
-    pub tables: Vec<StoreIndex>,
+    pub tables: PrimaryMap<TableIndex, StoreIndex>,
     /// See `memories`.
-    pub globals: Vec<StoreIndex>,
+    pub globals: PrimaryMap<GlobalIndex, StoreIndex>,
     /// Which passive data segments were dropped.
-    pub dropped_data: Vec<bool>,
+    pub dropped_data: SecondaryMap<DataIndex, bool>,
     /// Which element segments were dropped.
-    pub dropped_elems: Vec<bool>,
+    pub dropped_elems: SecondaryMap<ElemIndex, bool>,
     /// The store that owns this instance: a `*mut StoreOpaque`, erased so that `vm/` does not
     /// name the store; only the libcalls read it back.
     pub store: *mut u8,
@@ -91,11 +93,11 @@ impl InstanceData {
             id,
             vmctx: vec![0u128; size.div_ceil(16)].into_boxed_slice(),
             module,
-            memories: Vec::new(),
-            tables: Vec::new(),
-            globals: Vec::new(),
-            dropped_data: vec![false; n],
-            dropped_elems: vec![false; e],
+            memories: PrimaryMap::new(),
+            tables: PrimaryMap::new(),
+            globals: PrimaryMap::new(),
+            dropped_data: SecondaryMap::with_capacity(n),
+            dropped_elems: SecondaryMap::with_capacity(e),
             store,
         })
     }

@@ -24,10 +24,16 @@ fn one_module_one_export() {
             (core instance $i (instantiate $m))
             (func (export "double") (param "x" u32) (result u32) (canon lift (core func $i "double"))))"#,
     );
-    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] }]);
+    assert_eq!(
+        info.initializers,
+        [Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(0), args: vec![] }]
+    );
     let f = export_func(&info, "double");
     assert_eq!(f.ty.to_string(), "func(x: u32) -> u32");
-    assert_eq!(f.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "double".into() }));
+    assert_eq!(
+        f.core,
+        CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(0), name: "double".into() })
+    );
     assert_eq!(f.options, Options::default());
 }
 
@@ -42,27 +48,27 @@ fn host_imports_are_lowered_in_order() {
             (core module $m (import "host" "log" (func (param i32 i32))))
             (core instance (instantiate $m (with "host" (instance (export "log" (func $log)))))))"#,
     );
-    let mem = CoreExport { instance: RuntimeInstanceIndex(0), name: "mem".into() };
-    let realloc = CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "realloc".into() });
+    let mem = CoreExport { instance: RuntimeInstanceIndex::from_u32(0), name: "mem".into() };
+    let realloc = CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(0), name: "realloc".into() });
     assert_eq!(
         info.initializers,
         [
-            Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] },
-            Initializer::ExtractMemory { index: RuntimeMemoryIndex(0), export: mem },
-            Initializer::ExtractRealloc { index: RuntimeReallocIndex(0), def: realloc },
+            Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(0), args: vec![] },
+            Initializer::ExtractMemory { index: RuntimeMemoryIndex::from_u32(0), export: mem },
+            Initializer::ExtractRealloc { index: RuntimeReallocIndex::from_u32(0), def: realloc },
             Initializer::LowerImport {
-                index: LoweredIndex(0),
-                import: ImportPath { import: ImportIndex(0), path: vec![] },
+                index: LoweredIndex::from_u32(0),
+                import: ImportPath { import: ImportIndex::from_u32(0), path: vec![] },
                 ty: FuncType { params: vec![("msg".into(), crate::component::InterfaceType::String)], result: None },
                 options: Options {
-                    memory: Some(RuntimeMemoryIndex(0)),
-                    realloc: Some(RuntimeReallocIndex(0)),
+                    memory: Some(RuntimeMemoryIndex::from_u32(0)),
+                    realloc: Some(RuntimeReallocIndex::from_u32(0)),
                     ..Options::default()
                 },
             },
             Initializer::InstantiateModule {
-                module: StaticModuleIndex(1),
-                args: vec![CoreItemDef::Func(CoreDef::Lowered(LoweredIndex(0)))],
+                module: StaticModuleIndex::from_u32(1),
+                args: vec![CoreItemDef::Func(CoreDef::Lowered(LoweredIndex::from_u32(0)))],
             },
         ]
     );
@@ -80,7 +86,7 @@ fn functions_of_imported_instances_have_paths() {
             (core instance (instantiate $m (with "" (instance (export "w" (func $w)))))))"#,
     );
     let Initializer::LowerImport { import, ty, .. } = &info.initializers[0] else { panic!("{:?}", info.initializers) };
-    assert_eq!(import, &ImportPath { import: ImportIndex(0), path: vec!["write".into()] });
+    assert_eq!(import, &ImportPath { import: ImportIndex::from_u32(0), path: vec!["write".into()] });
     assert_eq!(ty.to_string(), "func(b: u8)");
     assert_eq!(info.imports["wasi:cli/stdout"], ImportKind::Instance);
 }
@@ -101,9 +107,9 @@ fn nested_components_instantiate_their_modules_each_time() {
     assert_eq!(info.num_runtime_instances, 2);
     let Export::Instance(a) = &info.exports["a"] else { panic!() };
     let Export::Func(af) = &a["f"] else { panic!() };
-    assert_eq!(af.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "f".into() }));
+    assert_eq!(af.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(0), name: "f".into() }));
     let g = export_func(&info, "g");
-    assert_eq!(g.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(1), name: "f".into() }));
+    assert_eq!(g.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(1), name: "f".into() }));
 }
 
 #[test]
@@ -128,29 +134,35 @@ fn a_lowered_lift_is_a_fused_call() {
             (export "run" (func $b "run")))"#,
     );
     assert_eq!(info.fused.len(), 1);
-    let fused = &info.fused[0];
-    assert_eq!(fused.lift.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(0), name: "add".into() }));
+    let fused = &info.fused[FusedIndex::from_u32(0)];
+    assert_eq!(
+        fused.lift.core,
+        CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(0), name: "add".into() })
+    );
     assert_eq!(fused.lift.ty.to_string(), "func(a: u32, b: u32) -> u32");
     // The adapter module is instantiated right before the module that imports the adapter.
-    assert_eq!(info.initializers[1], Initializer::InstantiateAdapters(AdapterModuleIndex(0)));
-    assert_eq!(info.adapter_modules[0].adapters, [FusedIndex(0)]);
+    assert_eq!(info.initializers[1], Initializer::InstantiateAdapters(AdapterModuleIndex::from_u32(0)));
+    assert_eq!(info.adapter_modules[AdapterModuleIndex::from_u32(0)].adapters, [FusedIndex::from_u32(0)]);
     assert_eq!(
-        info.instance_parents,
-        [None, Some(RuntimeComponentInstanceIndex(0)), Some(RuntimeComponentInstanceIndex(0))]
+        info.instance_parents.values().copied().collect::<Vec<_>>(),
+        [None, Some(RuntimeComponentInstanceIndex::from_u32(0)), Some(RuntimeComponentInstanceIndex::from_u32(0))]
     );
     assert_eq!(
-        info.entering_set(RuntimeComponentInstanceIndex(1), Some(RuntimeComponentInstanceIndex(2))),
-        [RuntimeComponentInstanceIndex(1)]
+        info.entering_set(RuntimeComponentInstanceIndex::from_u32(1), Some(RuntimeComponentInstanceIndex::from_u32(2))),
+        [RuntimeComponentInstanceIndex::from_u32(1)]
     );
     assert_eq!(
         info.initializers[2],
         Initializer::InstantiateModule {
-            module: StaticModuleIndex(1),
-            args: vec![CoreItemDef::Func(CoreDef::Fused(FusedIndex(0)))]
+            module: StaticModuleIndex::from_u32(1),
+            args: vec![CoreItemDef::Func(CoreDef::Fused(FusedIndex::from_u32(0)))]
         }
     );
     let run = export_func(&info, "run");
-    assert_eq!(run.core, CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex(1), name: "run".into() }));
+    assert_eq!(
+        run.core,
+        CoreDef::Export(CoreExport { instance: RuntimeInstanceIndex::from_u32(1), name: "run".into() })
+    );
 }
 
 #[test]
@@ -163,7 +175,10 @@ fn outer_aliases_reach_enclosing_modules() {
                 (core instance (instantiate $m)))
             (instance (instantiate $c)))"#,
     );
-    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] }]);
+    assert_eq!(
+        info.initializers,
+        [Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(0), args: vec![] }]
+    );
 }
 
 #[test]
@@ -176,7 +191,7 @@ fn memory64_options_are_flagged() {
     );
     let f = export_func(&info, "f");
     assert!(f.options.memory64);
-    assert_eq!(f.options.memory, Some(RuntimeMemoryIndex(0)));
+    assert_eq!(f.options.memory, Some(RuntimeMemoryIndex::from_u32(0)));
 }
 
 #[test]
@@ -193,8 +208,8 @@ fn outer_zero_aliases_the_current_component() {
     assert_eq!(
         info.initializers,
         [
-            Initializer::InstantiateModule { module: StaticModuleIndex(0), args: vec![] },
-            Initializer::InstantiateModule { module: StaticModuleIndex(1), args: vec![] },
+            Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(0), args: vec![] },
+            Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(1), args: vec![] },
         ]
     );
 }
@@ -212,10 +227,13 @@ fn component_imports_are_found_at_any_depth() {
     .unwrap();
     let t = translate_component(&bytes, crate::supported_features()).unwrap();
     let path = |i: u32, names: &[&str]| ImportPath {
-        import: ImportIndex(i),
+        import: ImportIndex::from_u32(i),
         path: names.iter().map(|n| n.to_string()).collect(),
     };
-    assert_eq!(component_imports(&t.components[0]), [path(1, &[]), path(2, &["d"]), path(2, &["j", "e"])]);
+    assert_eq!(
+        component_imports(&t.components[StaticComponentIndex::ROOT]),
+        [path(1, &[]), path(2, &["d"]), path(2, &["j", "e"])]
+    );
 }
 
 #[test]
@@ -238,17 +256,23 @@ fn a_provided_component_is_inlined_with_its_modules_numbered_after_the_root() {
     let root = translate_component(&root, crate::supported_features()).unwrap();
     let lib = translate_component(&lib, crate::supported_features()).unwrap();
     fn source<'a>(t: &'a ComponentTranslation<'_>) -> Source<'a> {
-        Source { components: &t.components, modules: t.modules.iter().map(|m| &m.module).collect() }
+        Source { components: &t.components, modules: t.modules.values().map(|m| &m.module).collect() }
     }
-    let path = ImportPath { import: ImportIndex(0), path: vec![] };
+    let path = ImportPath { import: ImportIndex::from_u32(0), path: vec![] };
     let input =
         InlineInput { sources: vec![source(&root), source(&lib)], provided: [(path.clone(), 1)].into_iter().collect() };
     let info = inline_linked(&input).unwrap();
     assert_eq!(info.imports["lib"], ImportKind::Component);
     // The lib's module is module 1: the root's one module comes first.
-    assert_eq!(info.initializers, [Initializer::InstantiateModule { module: StaticModuleIndex(1), args: vec![] }]);
+    assert_eq!(
+        info.initializers,
+        [Initializer::InstantiateModule { module: StaticModuleIndex::from_u32(1), args: vec![] }]
+    );
     assert_eq!(export_func(&info, "f").ty.to_string(), "func() -> u32");
-    assert_eq!(info.instance_parents, [None, Some(RuntimeComponentInstanceIndex(0))]);
+    assert_eq!(
+        info.instance_parents.values().copied().collect::<Vec<_>>(),
+        [None, Some(RuntimeComponentInstanceIndex::from_u32(0))]
+    );
     // Without the component, flattening names the import.
     let err = inline(&root).unwrap_err();
     assert_eq!(err.to_string(), "no component was provided for the component import `lib`");
