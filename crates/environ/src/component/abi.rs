@@ -24,6 +24,15 @@ pub const MAX_FLAT_PARAMS: usize = 16;
 /// At most this many flat core values are returned as results; more go through memory.
 pub const MAX_FLAT_RESULTS: usize = 1;
 
+/// The spec's `MAX_STRING_BYTE_LENGTH`: lifting a longer string traps.
+pub const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
+
+/// The spec's `MAX_LIST_BYTE_LENGTH`: lifting a longer list traps.
+pub const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
+
+/// The spec's `REALLOC_I32_MAX`: the largest size passed to `realloc` of a 32-bit memory.
+pub const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
+
 /// The largest number of labels a `flags` type may have (Binary.md: `0 < |l*| <= 32`).
 pub const MAX_FLAGS: usize = 32;
 
