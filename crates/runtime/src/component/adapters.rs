@@ -11,7 +11,7 @@ use super::state::InstanceState;
 use super::transcode::{StringEnd, transfer_string};
 use crate::store::StoreInner;
 use crate::{Extern, Trap, ValRaw, ValType};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use std::sync::Arc;
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 
@@ -41,6 +41,7 @@ pub(crate) fn adapter_import<T: 'static>(
 
 fn string_end(state: &InstanceState, side: &StringSide) -> StringEnd {
     StringEnd {
+        side: side.side,
         memory: state.memories[side.memory.0 as usize],
         memory64: side.memory64,
         encoding: side.encoding,
@@ -90,10 +91,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 let types = &state.resource_types;
                 let names = |r: u32| types[r as usize].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = match state.handles[from.0 as usize].remove(handle, resource.0, &names)? {
-                    Slot::Own { rep, .. } => rep,
-                    _ => bail!("handle index {handle} is a borrowed handle, but an owned handle (own<..>) is expected"),
-                };
+                let rep = state.handles[from.0 as usize].take_own(handle, resource.0, &names)?;
                 let h = state.handles[to.0 as usize].add(Slot::Own { resource: resource.0, rep, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
                 Ok(())

@@ -23,6 +23,7 @@ use crate::{Module, Trap, ValRaw, ValType};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::sync::Arc;
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::Options;
 use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 
@@ -157,7 +158,7 @@ pub(crate) fn lower_import<T: 'static>(
         results[0]
             .typecheck(rt)
             .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
-        let (mut mem, opts) = guest_memory(store, instance, &options);
+        let (mut mem, opts) = guest_memory(store, instance, &options, CallSide::Caller);
         if sig.results_in_memory {
             let retptr = *flat.last().expect("a result pointer is the last parameter");
             canonical::store(&mut mem, &opts, &results[0], rt, retptr)?;
@@ -178,8 +179,13 @@ pub(crate) fn lift_params<T, R>(
     raw: &RawParams<'_>,
     lift: impl FnOnce(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<R>,
 ) -> Result<R> {
-    let origin = MemoryOrigin { store: store.opaque().id(), instance: raw.instance, options: raw.options.clone() };
-    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options);
+    let origin = MemoryOrigin {
+        store: store.opaque().id(),
+        instance: raw.instance,
+        options: raw.options.clone(),
+        side: CallSide::Caller,
+    };
+    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options, CallSide::Caller);
     let mut cx = LiftContext { mem: &mut mem, opts, origin };
     if raw.in_memory {
         lift(&mut cx, raw.ty, LiftSource::Memory(raw.flat[0]))

@@ -1,7 +1,8 @@
 //! The canonical ABI's view of a guest inside a store: [`StoreMemory`] gives lifting and
 //! lowering ([`super::canonical`]) the bytes of the memory named by a function's canonical
 //! options, calls the `realloc` they name, and moves resource handles in and out of the handle
-//! table of the component instance the options belong to. Bounds and alignment of what
+//! table of the component instance the options belong to. It knows whose memory it is in the
+//! call (the caller's or the callee's), which trap messages name. Bounds and alignment of what
 //! `realloc` returns are checked by the canonical ABI code, not here.
 
 use super::canonical::{self, GuestMemory};
@@ -12,6 +13,7 @@ use crate::func::call_raw;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{Options, RuntimeComponentInstanceIndex, RuntimeResourceIndex};
 
 /// A guest memory, `realloc` and handle table inside a store.
@@ -24,6 +26,8 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) instance: usize,
     /// The handle table (the runtime component instance inside it).
     pub(crate) table: usize,
+    /// Whose memory it is in the call.
+    pub(crate) side: CallSide,
 }
 
 impl<T> StoreMemory<'_, T> {
@@ -75,6 +79,10 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         self.memory64
     }
 
+    fn side(&self) -> Option<CallSide> {
+        Some(self.side)
+    }
+
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
         let (resource, own) = resource_of(ty);
         let state = self.store.opaque().component_instance(self.instance);
@@ -106,10 +114,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource as usize];
         let (table, names) = self.table();
         if own {
-            match table.remove(index, resource, &names)? {
-                Slot::Own { rep, .. } => Ok(ResourceAny::new(rtype, rep, true)),
-                _ => bail!("handle index {index} is a borrowed handle where an owned one is expected"),
-            }
+            Ok(ResourceAny::new(rtype, table.take_own(index, resource, &names)?, true))
         } else {
             match table.get(index, resource, &names)? {
                 Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => Ok(ResourceAny::new(rtype, rep, false)),
@@ -120,16 +125,17 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 }
 
 /// The canonical memory, realloc and string encoding that `options` name in instance
-/// `instance`.
+/// `instance`, whose memory is that of `side` in the call.
 pub(crate) fn guest_memory<'a, T>(
     store: &'a mut StoreInner<T>,
     instance: usize,
     options: &Options,
+    side: CallSide,
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m.0 as usize]);
     let realloc = options.realloc.map(|r| state.reallocs[r.0 as usize]);
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance.0 as usize;
-    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
+    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
 }
