@@ -8,6 +8,7 @@
 use super::core_defs::core_func;
 use super::handle_table::Slot;
 use super::state::InstanceState;
+use super::store_memory::{begin_borrow_scope, end_borrow_scope, lend_for_call};
 use super::transcode::{StringEnd, transfer_string};
 use crate::store::StoreInner;
 use crate::{Extern, Trap, ValRaw, ValType};
@@ -67,7 +68,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
             vec![],
             vec![],
             Box::new(move |store, _| {
-                store.opaque_mut().component_instance_mut(index).call_scopes.push(Vec::new());
+                begin_borrow_scope(store.opaque_mut().component_instance_mut(index));
                 Ok(())
             }),
         ),
@@ -76,10 +77,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
             vec![],
             Box::new(move |store, _| {
                 let state = store.opaque_mut().component_instance_mut(index);
-                let lenders = state.call_scopes.pop().unwrap_or_default();
-                for (table, h) in lenders {
-                    state.handles[table].unlend(h);
-                }
+                end_borrow_scope(state);
                 state.handles[callee.0 as usize].end_call()
             }),
         ),
@@ -107,10 +105,7 @@ fn libcall<T: 'static>(store: &mut StoreInner<T>, index: usize, call: &AdapterLi
                 let handle = slots[0].get_u64() as u32;
                 let rep = match state.handles[from.0 as usize].get(handle, resource.0, &names)? {
                     Slot::Own { rep, .. } => {
-                        state.handles[from.0 as usize].lend(handle);
-                        if let Some(scope) = state.call_scopes.last_mut() {
-                            scope.push((from.0 as usize, handle));
-                        }
+                        lend_for_call(state, from.0 as usize, handle);
                         rep
                     }
                     Slot::Borrow { rep, .. } => rep,

@@ -7,13 +7,14 @@
 //! core result or through the caller's result pointer.
 //!
 //! The spec's `canon lower` traps when the caller may not leave its instance (during its
-//! `post-return`); that is checked first.
+//! `post-return`); that is checked first. Owned handles whose borrows the host function
+//! receives are lent to the call until it returns, as they are to a fused callee.
 
 use super::canonical;
 use super::compiled::Component;
 use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
 use super::resources::ResourceType;
-use super::store_memory::guest_memory;
+use super::store_memory::{begin_borrow_scope, end_borrow_scope, guest_memory};
 use super::types::FuncType;
 use super::types::InterfaceType;
 use super::values::Val;
@@ -145,15 +146,16 @@ pub(crate) fn lower_import<T: 'static>(
             flat: &flat[..params_end],
             in_memory: sig.params_in_memory,
         };
+        // Owned handles whose borrows are lifted are lent until the host function returns.
+        begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         let called = match &host.call {
             // The outer error is a failure to lift the parameters, the inner one the host's.
-            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results)?,
-            HostCallKind::Vals(call) => {
-                let params = tuple_elements(lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))?);
-                call(&mut *store, &params, &mut results)
-            }
+            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results),
+            HostCallKind::Vals(call) => lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))
+                .map(|params| call(&mut *store, &tuple_elements(params), &mut results)),
         };
-        called.with_context(|| format!("host function `{name}` failed"))?;
+        end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+        called?.with_context(|| format!("host function `{name}` failed"))?;
         let Some(rt) = &ty.result else { return Ok(()) };
         results[0]
             .typecheck(rt)

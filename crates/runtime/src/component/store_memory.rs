@@ -1,13 +1,15 @@
 //! The canonical ABI's view of a guest inside a store: [`StoreMemory`] gives lifting and
 //! lowering ([`super::canonical`]) the bytes of the memory named by a function's canonical
 //! options, calls the `realloc` they name, and moves resource handles in and out of the handle
-//! table of the component instance the options belong to. It knows whose memory it is in the
+//! table of the component instance the options belong to, lending owned handles to the call
+//! in progress when their borrows are lifted (borrow scopes are kept here too). It knows whose memory it is in the
 //! call (the caller's or the callee's), which trap messages name. Bounds and alignment of what
 //! `realloc` returns are checked by the canonical ABI code, not here.
 
 use super::canonical::{self, GuestMemory};
 use super::handle_table::{HandleTable, Slot};
 use super::resources::ResourceAny;
+use super::state::InstanceState;
 use super::types::InterfaceType;
 use crate::func::call_raw;
 use crate::store::StoreInner;
@@ -112,15 +114,45 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let (resource, own) = resource_of(ty);
         let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource as usize];
-        let (table, names) = self.table();
-        if own {
-            Ok(ResourceAny::new(rtype, table.take_own(index, resource, &names)?, true))
-        } else {
+        let (rep, owned) = {
+            let (table, names) = self.table();
+            if own {
+                return Ok(ResourceAny::new(rtype, table.take_own(index, resource, &names)?, true));
+            }
             match table.get(index, resource, &names)? {
-                Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => Ok(ResourceAny::new(rtype, rep, false)),
+                Slot::Own { rep, .. } => (rep, true),
+                Slot::Borrow { rep, .. } => (rep, false),
                 Slot::Free => unreachable!("get never returns a free slot"),
             }
+        };
+        if owned {
+            // The spec's `lift_borrow`: the call borrows the owned handle until it ends.
+            lend_for_call(self.store.opaque_mut().component_instance_mut(self.instance), self.table, index);
         }
+        Ok(ResourceAny::new(rtype, rep, false))
+    }
+}
+
+/// Opens the borrow scope of a call that may lend handles: the spec's subtask, as the lender
+/// of the owned handles whose borrows are passed to the callee.
+pub(crate) fn begin_borrow_scope(state: &mut InstanceState) {
+    state.call_scopes.push(Vec::new());
+}
+
+/// Lends the owned handle at `index` of handle table `table` to the call in progress (the
+/// spec's `add_lender`): it cannot be dropped or moved until the call ends. Outside a call
+/// (a view of guest memory read after its call) nothing is lent.
+pub(crate) fn lend_for_call(state: &mut InstanceState, table: usize, index: u32) {
+    if let Some(scope) = state.call_scopes.last_mut() {
+        state.handles[table].lend(index);
+        scope.push((table, index));
+    }
+}
+
+/// Closes the innermost borrow scope: the handles lent in it are returned.
+pub(crate) fn end_borrow_scope(state: &mut InstanceState) {
+    for (table, index) in state.call_scopes.pop().unwrap_or_default() {
+        state.handles[table].unlend(index);
     }
 }
 
