@@ -26,11 +26,9 @@ pub const MAX_FLAT_RESULTS: usize = 1;
 
 /// The spec's `MAX_STRING_BYTE_LENGTH`: lifting a longer string traps.
 pub const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
-
 /// The spec's `MAX_LIST_BYTE_LENGTH`: lifting a longer list traps.
 pub const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
-
-/// The spec's `REALLOC_I32_MAX`: the largest size passed to `realloc` of a 32-bit memory.
+/// The spec's `REALLOC_I32_MAX`: no byte length passed to `realloc` exceeds it.
 pub const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
 
 /// The largest number of labels a `flags` type may have (Binary.md: `0 < |l*| <= 32`).
