@@ -14,8 +14,8 @@ use crate::values::{Dst, MemLoc, Pass, Src};
 use anyhow::{Context, Result};
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 use weld_environ::Trap;
-use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 use weld_environ::component::MAX_LIST_BYTE_LENGTH;
+use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 use weld_environ::component::types::InterfaceType;
 
 /// Whether a value of `ty` is the same bytes on both sides of any call: integers and floats,
