@@ -7,6 +7,7 @@
 
 use crate::handles::Global;
 use crate::store::{StoreInner, StoreOpaque};
+use crate::trap::trap_with;
 use crate::{GlobalType, Mutability, Trap, Val, ValType};
 use anyhow::Result;
 use weld_environ::component::adapt::{FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
@@ -47,8 +48,11 @@ impl StoreOpaque {
     /// a guest): traps if one of them may not be entered, otherwise clears their `may_enter`
     /// flags.
     pub(crate) fn enter_from_host(&mut self, instance: usize, set: &[RuntimeComponentInstanceIndex]) -> Result<()> {
-        if set.iter().any(|i| self.component_flags(instance, *i) & FLAG_MAY_ENTER == 0) {
-            return Err(Trap::CannotEnterComponent.into());
+        if let Some(i) = set.iter().find(|i| self.component_flags(instance, **i) & FLAG_MAY_ENTER == 0) {
+            return Err(trap_with(
+                Trap::CannotEnterComponent,
+                format!("component instance {} is being called, or a call into it trapped", i.0),
+            ));
         }
         for i in set {
             self.set_component_flag(instance, *i, FLAG_MAY_ENTER, false);

@@ -20,6 +20,7 @@ use super::types::InterfaceType;
 use super::values::Val;
 use super::values::tuple_elements;
 use crate::store::StoreInner;
+use crate::trap::trap_with;
 use crate::{Module, Trap, ValRaw, ValType};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
@@ -133,7 +134,10 @@ pub(crate) fn lower_import<T: 'static>(
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if !store.opaque().may_leave(instance, options.instance) {
-            return Err(Trap::CannotLeaveComponent.into());
+            return Err(trap_with(
+                Trap::CannotLeaveComponent,
+                format!("the host function `{name}` was called while the caller may not leave its instance"),
+            ));
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
