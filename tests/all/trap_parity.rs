@@ -539,3 +539,76 @@ fn borrows_left_at_the_end_of_a_call() {
         "the callee returned holding 1 borrowed handle(s) lent to it for the call",
     );
 }
+
+/// A caller whose `post-return` calls its import `f`, which is the callee's `f` (`fused-run`)
+/// or the host's `host-f` (`hosted-run`); and a callee `f` that traps if told to.
+const FLAGS_COMPONENT: &str = r#"
+(component
+  (import "host-f" (func $host-f (param "trap" bool)))
+  (component $Callee
+    (core module $m (func (export "f") (param i32) (if (local.get 0) (then unreachable))))
+    (core instance $i (instantiate $m))
+    (func (export "f") (param "trap" bool) (canon lift (core func $i "f"))))
+  (component $Caller
+    (import "f" (func $f (param "trap" bool)))
+    (core func $f' (canon lower (func $f)))
+    (core module $m
+      (import "" "f" (func $f (param i32)))
+      (func (export "call-f") (call $f (i32.const 0)))
+      (func (export "run") (result i32) (i32.const 0))
+      (func (export "post") (param i32) (call $f (i32.const 0))))
+    (core instance $i (instantiate $m (with "" (instance (export "f" (func $f'))))))
+    (func (export "call-f") (canon lift (core func $i "call-f")))
+    (func (export "run") (result u32) (canon lift (core func $i "run") (post-return (core func $i "post")))))
+  (instance $callee (instantiate $Callee))
+  (instance $fused (instantiate $Caller (with "f" (func $callee "f"))))
+  (instance $hosted (instantiate $Caller (with "f" (func $host-f))))
+  (export "f" (func $callee "f"))
+  (export "fused-call-f" (func $fused "call-f"))
+  (export "fused-run" (func $fused "run"))
+  (export "hosted-run" (func $hosted "run")))
+"#;
+
+/// Instantiates [`FLAGS_COMPONENT`] in a fresh store.
+fn flags_instance(engine: &Engine) -> (Store<()>, weld::component::Instance) {
+    let component = Component::new(engine, FLAGS_COMPONENT).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut linker = Linker::<()>::new(engine);
+    linker.root().func_new("host-f", |_, _, _| Ok(())).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn leaving_an_instance_during_its_post_return() {
+    let engine = Engine::default();
+    let post_return_of = |name: &str| {
+        let (mut store, instance) = flags_instance(&engine);
+        let run = instance.get_func(&mut store, name).unwrap();
+        run.call(&mut store, &[], &mut [Val::Bool(false)]).unwrap();
+        run.post_return(&mut store).expect_err("calling out from post-return traps")
+    };
+    let host = post_return_of("hosted-run");
+    let fused = post_return_of("fused-run");
+    let detail = "the host function `host-f` was called while the caller may not leave its instance";
+    assert_same_trap(&host, &fused, Trap::CannotLeaveComponent, detail);
+}
+
+#[test]
+fn entering_an_instance_a_trap_left_unusable() {
+    let engine = Engine::default();
+    // The callee's `f` traps, which leaves the callee unusable; then it is entered again, by
+    // the host or by the caller through an adapter.
+    let enter_after_trap = |name: &str, params: &[Val]| {
+        let (mut store, instance) = flags_instance(&engine);
+        let f = instance.get_func(&mut store, "f").unwrap();
+        let err = f.call(&mut store, &[Val::Bool(true)], &mut []).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+        let again = instance.get_func(&mut store, name).unwrap();
+        again.call(&mut store, params, &mut []).expect_err("entering the callee again traps")
+    };
+    let host = enter_after_trap("f", &[Val::Bool(false)]);
+    let fused = enter_after_trap("fused-call-f", &[]);
+    let detail = "is being called, or a call into it trapped";
+    assert_same_trap(&host, &fused, Trap::CannotEnterComponent, detail);
+}
