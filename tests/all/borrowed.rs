@@ -125,14 +125,20 @@ fn views_are_checked_when_lifted() {
     let (mut store, instance) = instantiate(GUEST);
     let f = instance.get_typed_func::<(), (WasmStr,)>(&mut store, "bad-utf8").unwrap();
     let err = f.call(&mut store, ()).expect_err("invalid utf-8 traps");
-    assert_eq!(format!("{err:#}"), "invalid utf-8 in the string at 0x1f4 (byte 0)");
+    assert_eq!(err.downcast_ref::<weld::Trap>(), Some(&weld::Trap::InvalidUtf8));
+    assert_eq!(
+        format!("{err:#}"),
+        "invalid utf-8 sequence at byte 0 of the string at 0x1f4 in the callee's memory: invalid utf-8"
+    );
 
     let (mut store, instance) = instantiate(GUEST);
     let f = instance.get_typed_func::<(), (WasmStr,)>(&mut store, "out-of-bounds").unwrap();
     let err = f.call(&mut store, ()).expect_err("out of bounds traps");
+    assert_eq!(err.downcast_ref::<weld::Trap>(), Some(&weld::Trap::StringOutOfBounds));
     assert_eq!(
         format!("{err:#}"),
-        "string pointer/length out of bounds of memory: 100 bytes at 0xfffa do not fit in a memory of 65536 bytes"
+        "string pointer/length out of bounds of memory: 100 bytes at 0xfffa do not fit in the callee's memory of \
+         65536 bytes: string content out-of-bounds"
     );
 
     // A view cannot be made from a `Val`.

@@ -408,7 +408,8 @@ fn results_out_of_bounds_trap() {
     let (mut store, instance) = instantiate(wat);
     let f = instance.get_func(&mut store, "f").unwrap();
     let err = f.call(&mut store, &[], &mut [Val::Bool(false)]).unwrap_err();
-    assert!(err.to_string().starts_with("unaligned pointer: 0xffff"), "{err}");
+    assert_eq!(err.downcast_ref::<weld::Trap>(), Some(&weld::Trap::UnalignedPointer));
+    assert_eq!(err.to_string(), "value pointer 0xffff is not aligned to 4 in the callee's memory");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod memory_reuse;
 mod module_imports;
 mod random_modules;
 mod resources;
+mod trap_parity;
 mod traps;
 
 use weld::{Engine, Instance, Linker, Module, Store};

@@ -14,11 +14,9 @@ use crate::values::{Dst, MemLoc, Pass, Src};
 use anyhow::{Context, Result};
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 use weld_environ::Trap;
+use weld_environ::component::MAX_LIST_BYTE_LENGTH;
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 use weld_environ::component::types::InterfaceType;
-
-/// The spec's `MAX_LIST_BYTE_LENGTH`.
-const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
 
 /// Whether a value of `ty` is the same bytes on both sides of any call: integers and floats,
 /// and aggregates of them (which have no pointers, so their layout does not depend on the
@@ -94,6 +92,7 @@ impl Pass<'_> {
         let (p, n) = self.read_pair(f, src)?;
         let side = |s: &crate::values::Side<'_>, realloc| -> Result<StringSide> {
             Ok(StringSide {
+                side: s.side,
                 memory: s.opts.memory.context("a string crosses a call, but the canonical options have no memory")?,
                 memory64: s.wide(),
                 encoding: s.opts.string_encoding,

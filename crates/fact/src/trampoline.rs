@@ -12,14 +12,14 @@ use anyhow::{Context, Result};
 use wasm_encoder::{Instruction as I, ValType};
 use weld_environ::Trap;
 use weld_environ::component::abi::{AbiContext, MemoryWidth};
-use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
+use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, CallSide, FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
 use weld_environ::component::info::{ComponentInfo, FusedIndex, Options};
 use weld_environ::component::types::InterfaceType;
 
-fn side<'a>(m: &mut ModuleBuilder, opts: &'a Options) -> Side<'a> {
+fn side<'a>(m: &mut ModuleBuilder, side: CallSide, opts: &'a Options) -> Side<'a> {
     let width = MemoryWidth::from_memory64(opts.memory64);
     let memory = opts.memory.map(|mem| m.import_memory(AdapterImport::Memory(mem), opts.memory64));
-    Side { opts, width, memory }
+    Side { side, opts, width, memory }
 }
 
 /// Whether a value of `ty` can contain a borrowed handle.
@@ -42,8 +42,8 @@ pub(crate) fn has_borrow(ty: &InterfaceType) -> bool {
 pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedIndex) -> Result<()> {
     let call = &info.fused[index];
     let ty = &call.lift.ty;
-    let caller = side(m, &call.lower);
-    let callee = side(m, &call.lift.options);
+    let caller = side(m, CallSide::Caller, &call.lower);
+    let callee = side(m, CallSide::Callee, &call.lift.options);
     let lower = ty.core_signature(caller.width, AbiContext::Lower);
     let lift = ty.core_signature(callee.width, AbiContext::Lift);
     let params: Vec<ValType> = lower.params.iter().map(|t| val_type(*t)).collect();

@@ -12,12 +12,14 @@ use anyhow::{Result, bail};
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 use weld_environ::Trap;
 use weld_environ::component::abi::{FlatType, MemoryWidth, flatten};
-use weld_environ::component::adapt::{AdapterImport, AdapterLibcall};
+use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, CallSide};
 use weld_environ::component::info::{Options, RuntimeResourceIndex};
 use weld_environ::component::types::InterfaceType;
 
 /// One side of the call, as the adapter sees it.
 pub(crate) struct Side<'a> {
+    /// Whether it is the caller or the callee.
+    pub(crate) side: CallSide,
     /// Its canonical options.
     pub(crate) opts: &'a Options,
     /// Its memory width.

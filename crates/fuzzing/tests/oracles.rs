@@ -34,8 +34,8 @@ fn stack_overflow_at_different_depths_is_not_a_difference() {
     let c = case(wat, &[("f", vec![])]);
     let shallow = weld_outcome(&engine_with_stack(16 * 1024), &c);
     let deep = weld_outcome(&engine_with_stack(8 * 1024 * 1024), &c);
-    assert_eq!(shallow.instantiated, Some(CallOutcome::Trapped(TrapKind::StackOverflow)));
-    assert_eq!(deep.instantiated, Some(CallOutcome::Trapped(TrapKind::Unreachable)));
+    assert_eq!(shallow.instantiated, Some(CallOutcome::Trapped(Trap::StackOverflow)));
+    assert_eq!(deep.instantiated, Some(CallOutcome::Trapped(Trap::UnreachableCodeReached)));
     core_differential(&c, &shallow, &deep).unwrap();
     core_differential(&c, &deep, &shallow).unwrap();
 }
@@ -55,7 +55,7 @@ fn core_differential_reports_each_kind_of_difference() {
     let actual = weld_outcome(engine(), &c);
     assert_eq!(
         actual.calls,
-        [CallOutcome::Returned(vec![CoreValue::I32(20)]), CallOutcome::Trapped(TrapKind::IntegerDivisionByZero)]
+        [CallOutcome::Returned(vec![CoreValue::I32(20)]), CallOutcome::Trapped(Trap::IntegerDivisionByZero)]
     );
     core_differential(&c, &actual, &actual.clone()).unwrap();
 
@@ -68,7 +68,7 @@ fn core_differential_reports_each_kind_of_difference() {
     );
 
     let mut other = actual.clone();
-    other.calls[1] = CallOutcome::Trapped(TrapKind::IntegerOverflow);
+    other.calls[1] = CallOutcome::Trapped(Trap::IntegerOverflow);
     assert!(core_differential(&c, &actual, &other).unwrap_err().to_string().starts_with("call 1 of `f`"));
 
     let mut other = actual.clone();

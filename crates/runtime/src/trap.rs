@@ -1,4 +1,5 @@
-//! Trap errors: the [`Trap`] code and the [`WasmBacktrace`] attached to it as context.
+//! Trap errors: the [`Trap`] code and the [`WasmBacktrace`] attached to it as context, and
+//! the errors of the traps the runtime raises itself ([`trap_with`]).
 
 use crate::vm::code_memory::lookup_code;
 use crate::vm::traphandlers::TrapRecord;
@@ -62,6 +63,14 @@ impl fmt::Display for WasmBacktrace {
         }
         Ok(())
     }
+}
+
+/// The error of a trap the runtime raises itself, where the spec says "trap" (a check of the
+/// canonical ABI, of a handle table, ...): `trap` is in the error's chain (so
+/// `downcast_ref::<Trap>()` finds it), under `detail`, which says which check failed, on
+/// which side of the call and at which value.
+pub(crate) fn trap_with(trap: Trap, detail: String) -> anyhow::Error {
+    anyhow::Error::new(trap).context(detail)
 }
 
 /// Turns a trap recorded by the signal handler into the error a call returns.

@@ -21,6 +21,13 @@ use super::types::{FuncType, InterfaceType};
 /// At most this many flat core values are returned as results; more go through memory.
 pub const MAX_FLAT_RESULTS: usize = 1;
 
+/// The spec's `MAX_STRING_BYTE_LENGTH`: lifting a longer string traps.
+pub const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
+/// The spec's `MAX_LIST_BYTE_LENGTH`: lifting a longer list traps.
+pub const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
+/// The spec's `REALLOC_I32_MAX`: no byte length passed to `realloc` exceeds it.
+pub const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
+
 /// Offsets of the fields of a record (or tuple, or a function's parameters stored in memory)
 /// with fields of these types, in order. Records and tuples also cache theirs
 /// ([`RecordType::field_offsets`](super::RecordType::field_offsets)).

@@ -42,9 +42,30 @@ pub const FLAG_MAY_LEAVE: i32 = 1;
 /// call stack, and for good after a trap in it).
 pub const FLAG_MAY_ENTER: i32 = 2;
 
+/// Which side of a call a value or a memory belongs to, as trap messages name it ("in the
+/// callee's memory").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallSide {
+    /// The component that calls (whose `canon lower` made the call).
+    Caller,
+    /// The component called (whose `canon lift` is run).
+    Callee,
+}
+
+impl std::fmt::Display for CallSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CallSide::Caller => "caller",
+            CallSide::Callee => "callee",
+        })
+    }
+}
+
 /// One side of a string copy: where the string is and how it is encoded.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StringSide {
+    /// Whether this is the caller's or the callee's memory (for trap messages).
+    pub side: CallSide,
     /// The memory holding it.
     pub memory: RuntimeMemoryIndex,
     /// Whether that memory is 64-bit.

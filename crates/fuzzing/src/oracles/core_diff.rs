@@ -11,6 +11,7 @@
 
 use anyhow::{Result, bail};
 use arbitrary::Unstructured;
+pub use weld::Trap;
 use weld::{Engine, Instance, Module, Store, Val, ValType};
 use weld_environ::wasmparser::{self, Parser, Payload};
 
@@ -56,28 +57,15 @@ impl PartialEq for CoreValue {
     }
 }
 
-/// A trap, in the terms both engines share.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrapKind {
-    StackOverflow,
-    MemoryOutOfBounds,
-    TableOutOfBounds,
-    IndirectCallToNull,
-    BadSignature,
-    IntegerOverflow,
-    IntegerDivisionByZero,
-    BadConversionToInteger,
-    Unreachable,
-    NullReference,
-    /// Anything else, as the engine describes it.
-    Other(String),
-}
-
 /// What a call did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallOutcome {
     Returned(Vec<CoreValue>),
-    Trapped(TrapKind),
+    /// A trap, as weld names it (a reference engine maps its own trap codes to these, see
+    /// [`Trap::from_name`]).
+    Trapped(Trap),
+    /// A trap of the reference engine that weld has no name for, as the engine describes it.
+    OtherTrap(String),
     /// An error that is not a trap (e.g. a resource limit), as the engine describes it.
     Failed(String),
 }
@@ -216,7 +204,7 @@ pub fn run_case<E: CoreEngine>(engine: &mut E, case: &CoreCase) -> CoreOutcome {
     outcome.instantiated = Some(CallOutcome::Returned(Vec::new()));
     for (name, args) in &case.calls {
         let call = engine.call(&instance, name, args);
-        let overflow = call == CallOutcome::Trapped(TrapKind::StackOverflow);
+        let overflow = call == CallOutcome::Trapped(Trap::StackOverflow);
         outcome.calls.push(call);
         if overflow {
             return outcome;
@@ -277,22 +265,10 @@ pub fn weld_outcome(engine: &Engine, case: &CoreCase) -> CoreOutcome {
 }
 
 fn weld_error(e: &anyhow::Error) -> CallOutcome {
-    let Some(trap) = e.chain().find_map(|e| e.downcast_ref::<weld::Trap>()) else {
-        return CallOutcome::Failed(format!("{e:#}"));
-    };
-    CallOutcome::Trapped(match trap {
-        weld::Trap::StackOverflow => TrapKind::StackOverflow,
-        weld::Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
-        weld::Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
-        weld::Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
-        weld::Trap::BadSignature => TrapKind::BadSignature,
-        weld::Trap::IntegerOverflow => TrapKind::IntegerOverflow,
-        weld::Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
-        weld::Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
-        weld::Trap::UnreachableCodeReached => TrapKind::Unreachable,
-        weld::Trap::NullReference | weld::Trap::NullFunctionReference => TrapKind::NullReference,
-        other => TrapKind::Other(format!("{other:?}")),
-    })
+    match e.chain().find_map(|e| e.downcast_ref::<Trap>()) {
+        Some(trap) => CallOutcome::Trapped(*trap),
+        None => CallOutcome::Failed(format!("{e:#}")),
+    }
 }
 
 fn to_weld(v: CoreValue, ty: ValType) -> Val {
@@ -328,7 +304,7 @@ pub fn core_differential(case: &CoreCase, actual: &CoreOutcome, expected: &CoreO
     let (Some(a), Some(e)) = (&actual.instantiated, &expected.instantiated) else {
         bail!("an outcome was not recorded");
     };
-    let overflow = |c: &CallOutcome| *c == CallOutcome::Trapped(TrapKind::StackOverflow);
+    let overflow = |c: &CallOutcome| *c == CallOutcome::Trapped(Trap::StackOverflow);
     if overflow(a) || overflow(e) {
         return Ok(());
     }

@@ -8,11 +8,12 @@
 use super::core_defs::core_func;
 use super::handle_table::Slot;
 use super::state::InstanceState;
+use super::store_memory::{begin_borrow_scope, end_borrow_scope, lend_for_call};
 use super::transcode::{StringEnd, transfer_string};
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Extern, Trap, ValRaw, ValType};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use std::sync::Arc;
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, StringSide};
 use weld_environ::component::info::RuntimeResourceIndex;
@@ -43,6 +44,7 @@ pub(crate) fn adapter_import<T: 'static>(
 
 fn string_end(state: &InstanceState, side: &StringSide) -> StringEnd {
     StringEnd {
+        side: side.side,
         memory: state.memories[side.memory],
         memory64: side.memory64,
         encoding: side.encoding,
@@ -72,7 +74,7 @@ fn libcall<T: 'static>(
             vec![],
             vec![],
             Box::new(move |store, _| {
-                store.opaque_mut().component_instance_mut(index).call_scopes.push(Vec::new());
+                begin_borrow_scope(store.opaque_mut().component_instance_mut(index));
                 Ok(())
             }),
         ),
@@ -81,10 +83,7 @@ fn libcall<T: 'static>(
             vec![],
             Box::new(move |store, _| {
                 let state = store.opaque_mut().component_instance_mut(index);
-                let lenders = state.call_scopes.pop().unwrap_or_default();
-                for (table, h) in lenders {
-                    state.handles[table].unlend(h);
-                }
+                end_borrow_scope(state);
                 state.handles[callee].end_call()
             }),
         ),
@@ -96,10 +95,7 @@ fn libcall<T: 'static>(
                 let types = &state.resource_types;
                 let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = match state.handles[from].remove(handle, resource.as_u32(), &names)? {
-                    Slot::Own { rep, .. } => rep,
-                    _ => bail!("handle index {handle} is a borrowed handle, but an owned handle (own<..>) is expected"),
-                };
+                let rep = state.handles[from].take_own(handle, resource.as_u32(), &names)?;
                 let h = state.handles[to].add(Slot::Own { resource: resource.as_u32(), rep, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
                 Ok(())
@@ -115,10 +111,7 @@ fn libcall<T: 'static>(
                 let handle = slots[0].get_u64() as u32;
                 let rep = match state.handles[from].get(handle, resource.as_u32(), &names)? {
                     Slot::Own { rep, .. } => {
-                        state.handles[from].lend(handle);
-                        if let Some(scope) = state.call_scopes.last_mut() {
-                            scope.push((from, handle));
-                        }
+                        lend_for_call(state, from, handle);
                         rep
                     }
                     Slot::Borrow { rep, .. } => rep,

@@ -8,6 +8,7 @@
 use crate::handles::ComponentInstanceId;
 use crate::handles::Global;
 use crate::store::{StoreInner, StoreOpaque};
+use crate::trap::trap_with;
 use crate::{GlobalType, Mutability, Trap, Val, ValType};
 use anyhow::Result;
 use weld_environ::component::adapt::{FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
@@ -58,8 +59,11 @@ impl StoreOpaque {
         instance: ComponentInstanceId,
         set: &[RuntimeComponentInstanceIndex],
     ) -> Result<()> {
-        if set.iter().any(|i| self.component_flags(instance, *i) & FLAG_MAY_ENTER == 0) {
-            return Err(Trap::CannotEnterComponent.into());
+        if let Some(i) = set.iter().find(|i| self.component_flags(instance, **i) & FLAG_MAY_ENTER == 0) {
+            return Err(trap_with(
+                Trap::CannotEnterComponent,
+                format!("component instance {} is being called, or a call into it trapped", i.as_u32()),
+            ));
         }
         for i in set {
             self.set_component_flag(instance, *i, FLAG_MAY_ENTER, false);

@@ -6,7 +6,7 @@
 //! run: [`Func::post_return`] must be called after every successful [`Func::call`] before the
 //! instance is entered again. A trap leaves the instance unusable.
 
-use super::canonical::{self, GuestMemory};
+use super::canonical::{self, GuestMemory, MemoryBounds, Pointee};
 use super::compiled::ExportedFuncIndex;
 use super::component_type::ComponentNamedList;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
@@ -22,7 +22,7 @@ use crate::handles::StoreId;
 use crate::store::{AsContext, AsContextMut, StoreInner};
 use anyhow::{Context, Result, bail};
 use std::marker::PhantomData;
-use weld_environ::component::adapt::FLAG_MAY_LEAVE;
+use weld_environ::component::adapt::{CallSide, FLAG_MAY_LEAVE};
 use weld_environ::component::{MAX_FLAT_PARAMS, MemoryWidth};
 
 /// An exported function of a component instance.
@@ -141,11 +141,12 @@ impl Func {
 
         let width = MemoryWidth::from_memory64(lifted.options.memory64);
         let sig = &shape.sig;
-        let (mut mem, opts) = guest_memory(store, self.instance, &lifted.options);
+        let (mut mem, opts) = guest_memory(store, self.instance, &lifted.options, CallSide::Callee);
         if sig.params_in_memory {
             let abi = shape.params.abi();
-            let ptr = mem.realloc(0, 0, abi.align(width), u64::from(abi.size(width)))?;
-            canonical::check_realloc_result(mem.bytes().len(), ptr, abi.align(width), u64::from(abi.size(width)))?;
+            let (align, size) = (abi.align(width), u64::from(abi.size(width)));
+            let ptr = mem.realloc(0, 0, align, size)?;
+            canonical::check_realloc_result(MemoryBounds::of(&mem), Pointee::Value, ptr, align, size)?;
             match params {
                 CallParams::Vals(params) => {
                     canonical::store_unchecked(&mut mem, &opts, &Val::Tuple(params.to_vec()), &shape.params, ptr)?
@@ -181,7 +182,12 @@ impl Func {
         mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
         let core_result = sig.results.first().map(|_| slots[0]);
         if let Some(rt) = &ty.result {
-            let origin = MemoryOrigin { store: self.store, instance: self.instance, options: lifted.options.clone() };
+            let origin = MemoryOrigin {
+                store: self.store,
+                instance: self.instance,
+                options: lifted.options.clone(),
+                side: CallSide::Callee,
+            };
             let mut cx = LiftContext { mem: &mut mem, opts, origin };
             let result = ResultType { ty: rt, tuple: shape.result_tuple.as_ref().unwrap_or(rt) };
             let (core, flat_ty) = match (core_result, sig.results.first()) {

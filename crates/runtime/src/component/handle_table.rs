@@ -1,13 +1,18 @@
 //! A component instance's handle table, with the spec's rules: index 0 is never used, freed
 //! indices are reused last-freed-first, every access checks the index and the resource type,
 //! and an owned handle cannot be removed while it is lent. Borrow scopes of calls are counted
-//! here too.
+//! here too. Each broken rule is a trap ([`Trap::UnknownHandle`], [`Trap::HandleWrongType`],
+//! [`Trap::HandleLent`], [`Trap::BorrowedHandleNotOwned`], [`Trap::BorrowsRemain`],
+//! [`Trap::HandleTableFull`]), the same whether a fused adapter, a host call or a resource
+//! intrinsic found it, since they all use this table.
 //!
 //! Only the table: the intrinsics that use it (`resource.new`, `resource.rep`,
 //! `resource.drop`) are made in `instance.rs`, and handles are lifted and lowered against it in
 //! `store_memory.rs`.
 
-use anyhow::{Result, bail};
+use crate::trap::trap_with;
+use anyhow::Result;
+use weld_environ::Trap;
 
 /// One entry of a handle table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +48,7 @@ impl Default for HandleTable {
     }
 }
 
-/// The spec's limit on handle indices.
+/// The spec's `Table.MAX_LENGTH` + 1: indices are below it.
 const MAX_HANDLES: usize = 1 << 28;
 
 impl HandleTable {
@@ -54,7 +59,10 @@ impl HandleTable {
             return Ok(i);
         }
         if self.slots.len() >= MAX_HANDLES {
-            bail!("the handle table is full");
+            return Err(trap_with(
+                Trap::HandleTableFull,
+                format!("a handle table holds at most {} handles", MAX_HANDLES - 1),
+            ));
         }
         self.slots.push(slot);
         Ok(self.slots.len() as u32 - 1)
@@ -64,7 +72,7 @@ impl HandleTable {
     pub(crate) fn get(&self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<Slot> {
         let slot = match self.slots.get(index as usize) {
             Some(s) if index != 0 && *s != Slot::Free => *s,
-            _ => bail!("unknown handle index {index}"),
+            _ => return Err(trap_with(Trap::UnknownHandle, format!("unknown handle index {index}"))),
         };
         let found = match slot {
             Slot::Own { resource, .. } | Slot::Borrow { resource, .. } => resource,
@@ -73,7 +81,10 @@ impl HandleTable {
         if found != resource {
             let (expected, found) = (names(resource), names(found));
             let found = if found == expected { format!("a different {found}") } else { found };
-            bail!("handle index {index} used with the wrong type, expected {expected} but found {found}");
+            return Err(trap_with(
+                Trap::HandleWrongType,
+                format!("handle index {index} used with the wrong type, expected {expected} but found {found}"),
+            ));
         }
         Ok(slot)
     }
@@ -85,7 +96,10 @@ impl HandleTable {
         if let Slot::Own { lends, .. } = slot
             && lends != 0
         {
-            bail!("cannot remove owned resource while borrowed");
+            return Err(trap_with(
+                Trap::HandleLent,
+                format!("cannot remove owned resource while borrowed: handle index {index} is lent to {lends} call(s)"),
+            ));
         }
         if let Slot::Borrow { scoped: true, .. } = slot {
             self.call_borrows -= 1;
@@ -97,6 +111,22 @@ impl HandleTable {
 }
 
 impl HandleTable {
+    /// Removes the owned handle at `index` and returns its representation: the spec's
+    /// `lift_own`, which traps (in this order) on an unknown index, another resource type, a
+    /// lent handle and a borrowed one.
+    pub(crate) fn take_own(&mut self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<u32> {
+        match self.get(index, resource, names)? {
+            Slot::Own { .. } => match self.remove(index, resource, names)? {
+                Slot::Own { rep, .. } => Ok(rep),
+                _ => unreachable!("the slot was checked to be owned"),
+            },
+            _ => Err(trap_with(
+                Trap::BorrowedHandleNotOwned,
+                format!("handle index {index} is a borrowed handle, but an owned handle (own<..>) is expected"),
+            )),
+        }
+    }
+
     /// Adds a borrowed handle lent for the current call: it must be dropped before the call
     /// returns (see [`HandleTable::end_call`]).
     pub(crate) fn add_call_borrow(&mut self, resource: u32, rep: u32) -> Result<u32> {
@@ -105,12 +135,15 @@ impl HandleTable {
         Ok(index)
     }
 
-    /// The end of a call into this table's instance: an error if a handle lent for the call
-    /// is still there (the count is reset, so the error is reported once).
+    /// The end of a call into this table's instance: a trap if a handle lent for the call is
+    /// still there (the count is reset, so the trap is raised once).
     pub(crate) fn end_call(&mut self) -> Result<()> {
-        if self.call_borrows != 0 {
-            self.call_borrows = 0;
-            return Err(borrows_remain());
+        let left = std::mem::take(&mut self.call_borrows);
+        if left != 0 {
+            return Err(trap_with(
+                Trap::BorrowsRemain,
+                format!("the callee returned holding {left} borrowed handle(s) lent to it for the call"),
+            ));
         }
         Ok(())
     }
@@ -128,9 +161,4 @@ impl HandleTable {
             *lends += 1;
         }
     }
-}
-
-/// The error for a call into a guest that returned while still holding a borrowed handle.
-fn borrows_remain() -> anyhow::Error {
-    anyhow::anyhow!("borrow handles still remain at the end of the call")
 }

@@ -7,23 +7,26 @@
 //! core result or through the caller's result pointer.
 //!
 //! The spec's `canon lower` traps when the caller may not leave its instance (during its
-//! `post-return`); that is checked first.
+//! `post-return`); that is checked first. Owned handles whose borrows the host function
+//! receives are lent to the call until it returns, as they are to a fused callee.
 
 use super::canonical;
 use super::compiled::Component;
 use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
 use super::resources::ResourceType;
-use super::store_memory::guest_memory;
+use super::store_memory::{begin_borrow_scope, end_borrow_scope, guest_memory};
 use super::types::FuncType;
 use super::types::InterfaceType;
 use super::values::Val;
 use super::values::tuple_elements;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
+use crate::trap::trap_with;
 use crate::{Module, Trap, ValRaw, ValType};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::sync::Arc;
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::Options;
 use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 
@@ -132,7 +135,10 @@ pub(crate) fn lower_import<T: 'static>(
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if !store.opaque().may_leave(instance, options.instance) {
-            return Err(Trap::CannotLeaveComponent.into());
+            return Err(trap_with(
+                Trap::CannotLeaveComponent,
+                format!("the host function `{name}` was called while the caller may not leave its instance"),
+            ));
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
@@ -145,20 +151,21 @@ pub(crate) fn lower_import<T: 'static>(
             flat: &flat[..params_end],
             in_memory: sig.params_in_memory,
         };
+        // Owned handles whose borrows are lifted are lent until the host function returns.
+        begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         let called = match &host.call {
             // The outer error is a failure to lift the parameters, the inner one the host's.
-            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results)?,
-            HostCallKind::Vals(call) => {
-                let params = tuple_elements(lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))?);
-                call(&mut *store, &params, &mut results)
-            }
+            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results),
+            HostCallKind::Vals(call) => lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))
+                .map(|params| call(&mut *store, &tuple_elements(params), &mut results)),
         };
-        called.with_context(|| format!("host function `{name}` failed"))?;
+        end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+        called?.with_context(|| format!("host function `{name}` failed"))?;
         let Some(rt) = &ty.result else { return Ok(()) };
         results[0]
             .typecheck(rt)
             .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
-        let (mut mem, opts) = guest_memory(store, instance, &options);
+        let (mut mem, opts) = guest_memory(store, instance, &options, CallSide::Caller);
         if sig.results_in_memory {
             let retptr = *flat.last().expect("a result pointer is the last parameter");
             canonical::store(&mut mem, &opts, &results[0], rt, retptr)?;
@@ -179,8 +186,13 @@ pub(crate) fn lift_params<T, R>(
     raw: &RawParams<'_>,
     lift: impl FnOnce(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<R>,
 ) -> Result<R> {
-    let origin = MemoryOrigin { store: store.opaque().id(), instance: raw.instance, options: raw.options.clone() };
-    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options);
+    let origin = MemoryOrigin {
+        store: store.opaque().id(),
+        instance: raw.instance,
+        options: raw.options.clone(),
+        side: CallSide::Caller,
+    };
+    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options, CallSide::Caller);
     let mut cx = LiftContext { mem: &mut mem, opts, origin };
     if raw.in_memory {
         lift(&mut cx, raw.ty, LiftSource::Memory(raw.flat[0]))

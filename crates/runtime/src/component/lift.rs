@@ -3,11 +3,11 @@
 //! core values or an address), with the helpers that records, tuples, variants and lists use
 //! to lift their parts in place.
 //!
-//! Most types lift through a [`Val`] (with the checks of `canonical.rs`); views of guest
+//! Most types lift through a [`Val`] (with the checks and traps of `canonical/`); views of guest
 //! memory (`views.rs`) and their containers (tuples, `Option`, `Result`, `Vec`), results and
 //! derived records lift in place, with the same checks.
 
-use super::canonical::{self, GuestMemory, check_list_range, check_value_at, read_uint};
+use super::canonical::{self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_uint};
 use super::component_type::ComponentType;
 use super::types::{FuncType, InterfaceType};
 use super::values::Val;
@@ -15,6 +15,7 @@ use crate::ValRaw;
 use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use anyhow::{Context, Result, anyhow, bail};
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::Options;
 use weld_environ::component::{FlatType, MemoryWidth};
 
@@ -87,6 +88,8 @@ pub(crate) struct MemoryOrigin {
     pub(crate) instance: ComponentInstanceId,
     /// The canonical options of the lift.
     pub(crate) options: Options,
+    /// Whose memory it is in the call the view was lifted in (for trap messages).
+    pub(crate) side: CallSide,
 }
 
 impl LiftContext<'_> {
@@ -109,7 +112,7 @@ impl LiftContext<'_> {
         match src {
             LiftSource::Flat(flat) => flat.next().ok_or_else(|| anyhow!("too few flat values")),
             LiftSource::Memory(ptr) => {
-                canonical::check_align(ptr, size)?;
+                canonical::check_align(self.mem.side(), Pointee::Value, ptr, size)?;
                 read_uint(self.mem.bytes(), ptr, size)
             }
         }
@@ -132,12 +135,12 @@ impl LiftContext<'_> {
 
     /// Checks that a value of `ty` at `ptr` is aligned and inside the memory.
     pub(crate) fn check_value_at(&self, ty: &InterfaceType, ptr: u64) -> Result<()> {
-        check_value_at(self.mem.bytes().len(), ty, self.width(), ptr)
+        check_value_at(MemoryBounds::of(&*self.mem), ty, self.width(), ptr)
     }
 
     /// The spec's checks of `load_list_from_range`; returns the element size.
     pub(crate) fn check_list_range(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<u64> {
-        check_list_range(self.mem.bytes().len(), element, self.width(), ptr, len)
+        check_list_range(MemoryBounds::of(&*self.mem), element, self.width(), ptr, len)
     }
 
     /// A (pointer, length) pair, as strings and lists are passed.

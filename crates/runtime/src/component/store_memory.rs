@@ -1,18 +1,22 @@
 //! The canonical ABI's view of a guest inside a store: [`StoreMemory`] gives lifting and
 //! lowering ([`super::canonical`]) the bytes of the memory named by a function's canonical
 //! options, calls the `realloc` they name, and moves resource handles in and out of the handle
-//! table of the component instance the options belong to. Bounds and alignment of what
+//! table of the component instance the options belong to, lending owned handles to the call
+//! in progress when their borrows are lifted (borrow scopes are kept here too). It knows whose memory it is in the
+//! call (the caller's or the callee's), which trap messages name. Bounds and alignment of what
 //! `realloc` returns are checked by the canonical ABI code, not here.
 
 use super::canonical::{self, GuestMemory};
 use super::handle_table::{HandleTable, Slot};
 use super::resources::ResourceAny;
+use super::state::InstanceState;
 use super::types::InterfaceType;
 use crate::func::call_raw;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{Options, RuntimeComponentInstanceIndex, RuntimeResourceIndex};
 
 /// A guest memory, `realloc` and handle table inside a store.
@@ -25,6 +29,8 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) instance: ComponentInstanceId,
     /// The handle table (the runtime component instance inside it).
     pub(crate) table: RuntimeComponentInstanceIndex,
+    /// Whose memory it is in the call.
+    pub(crate) side: CallSide,
 }
 
 impl<T> StoreMemory<'_, T> {
@@ -76,6 +82,10 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         self.memory64
     }
 
+    fn side(&self) -> Option<CallSide> {
+        Some(self.side)
+    }
+
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
         let (resource, own) = resource_of(ty);
         let state = self.store.opaque().component_instance(self.instance);
@@ -104,32 +114,60 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         let (resource, own) = resource_of(ty);
         let rtype = self.store.opaque().component_instance(self.instance).resource_types
             [RuntimeResourceIndex::from_u32(resource)];
-        let (table, names) = self.table();
-        if own {
-            match table.remove(index, resource, &names)? {
-                Slot::Own { rep, .. } => Ok(ResourceAny::new(rtype, rep, true)),
-                _ => bail!("handle index {index} is a borrowed handle where an owned one is expected"),
+        let (rep, owned) = {
+            let (table, names) = self.table();
+            if own {
+                return Ok(ResourceAny::new(rtype, table.take_own(index, resource, &names)?, true));
             }
-        } else {
             match table.get(index, resource, &names)? {
-                Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => Ok(ResourceAny::new(rtype, rep, false)),
+                Slot::Own { rep, .. } => (rep, true),
+                Slot::Borrow { rep, .. } => (rep, false),
                 Slot::Free => unreachable!("get never returns a free slot"),
             }
+        };
+        if owned {
+            // The spec's `lift_borrow`: the call borrows the owned handle until it ends.
+            lend_for_call(self.store.opaque_mut().component_instance_mut(self.instance), self.table, index);
         }
+        Ok(ResourceAny::new(rtype, rep, false))
+    }
+}
+
+/// Opens the borrow scope of a call that may lend handles: the spec's subtask, as the lender
+/// of the owned handles whose borrows are passed to the callee.
+pub(crate) fn begin_borrow_scope(state: &mut InstanceState) {
+    state.call_scopes.push(Vec::new());
+}
+
+/// Lends the owned handle at `index` of handle table `table` to the call in progress (the
+/// spec's `add_lender`): it cannot be dropped or moved until the call ends. Outside a call
+/// (a view of guest memory read after its call) nothing is lent.
+pub(crate) fn lend_for_call(state: &mut InstanceState, table: RuntimeComponentInstanceIndex, index: u32) {
+    if let Some(scope) = state.call_scopes.last_mut() {
+        state.handles[table].lend(index);
+        scope.push((table, index));
+    }
+}
+
+/// Closes the innermost borrow scope: the handles lent in it are returned.
+pub(crate) fn end_borrow_scope(state: &mut InstanceState) {
+    for (table, index) in state.call_scopes.pop().unwrap_or_default() {
+        state.handles[table].unlend(index);
     }
 }
 
 /// The canonical memory, realloc and string encoding that `options` name in instance
-/// `instance`.
+/// `instance`, whose memory is that of `side` in the call.
 pub(crate) fn guest_memory<'a, T>(
     store: &'a mut StoreInner<T>,
     instance: ComponentInstanceId,
     options: &Options,
+    side: CallSide,
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m]);
     let realloc = options.realloc.map(|r| state.reallocs[r]);
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance;
-    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table }, opts)
+    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
 }

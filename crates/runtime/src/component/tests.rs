@@ -4,6 +4,7 @@
 use super::canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 use super::types::InterfaceType as T;
 use super::values::Val;
+use crate::Trap;
 use anyhow::{Result, bail};
 use weld_environ::component::translate::StringEncoding;
 
@@ -194,8 +195,17 @@ fn strings_in_each_encoding() {
     assert_eq!(flat[1], 1 | 1 << 63);
 }
 
-fn lift_err(mem: &mut VecMemory, enc: StringEncoding, ty: &T, flat: &[u64]) -> String {
-    lift_flat(mem, &opts(enc), ty, &mut flat.iter().copied()).unwrap_err().to_string()
+/// The trap in an error's chain (if any) and its message (the detail a trap carries).
+fn described(e: anyhow::Error) -> (Option<Trap>, String) {
+    (e.downcast_ref::<Trap>().copied(), e.to_string())
+}
+
+fn lift_err(mem: &mut VecMemory, enc: StringEncoding, ty: &T, flat: &[u64]) -> (Option<Trap>, String) {
+    described(lift_flat(mem, &opts(enc), ty, &mut flat.iter().copied()).unwrap_err())
+}
+
+fn trap(t: Trap, detail: &str) -> (Option<Trap>, String) {
+    (Some(t), detail.to_string())
 }
 
 #[test]
@@ -204,26 +214,34 @@ fn string_traps() {
     mem.data[0x10..0x12].copy_from_slice(&[0xc3, 0x28]);
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0x10, 2]),
-        "invalid utf-8 in the string at 0x10 (byte 0)"
+        trap(Trap::InvalidUtf8, "invalid utf-8 sequence at byte 0 of the string at 0x10 in the guest's memory")
+    );
+    assert_eq!(
+        lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0x10, 1]),
+        trap(
+            Trap::InvalidUtf8,
+            "incomplete utf-8 byte sequence at the end of the string at 0x10 in the guest's memory"
+        )
     );
     mem.data[0x20..0x24].copy_from_slice(&[b'a', 0, 0x00, 0xd8]);
-    assert_eq!(
-        lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x20, 2]),
-        "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
-    );
-    assert_eq!(
-        lift_err(&mut mem, StringEncoding::CompactUtf16, &T::String, &[0x20, 2 | 1 << 31]),
-        "invalid utf-16 in the string at 0x20: lone surrogate 0xd800"
-    );
+    let lone = trap(Trap::InvalidUtf16, "lone surrogate 0xd800 in the utf-16 string at 0x20 in the guest's memory");
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x20, 2]), lone);
+    assert_eq!(lift_err(&mut mem, StringEncoding::CompactUtf16, &T::String, &[0x20, 2 | 1 << 31]), lone);
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0xfffe, 5]),
-        "string pointer/length out of bounds of memory: 5 bytes at 0xfffe do not fit in a memory of 65536 bytes"
+        trap(
+            Trap::StringOutOfBounds,
+            "string pointer/length out of bounds of memory: 5 bytes at 0xfffe do not fit in the guest's memory of \
+             65536 bytes"
+        )
     );
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf16, &T::String, &[0x21, 1]),
-        "unaligned pointer: 0x21 is not aligned to 2"
+        trap(Trap::UnalignedPointer, "string pointer 0x21 is not aligned to 2 in the guest's memory")
     );
-    assert!(lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0, 1 << 30]).contains("longer than"));
+    let (t, detail) = lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0, 1 << 30]);
+    assert_eq!(t, Some(Trap::StringOutOfBounds));
+    assert!(detail.starts_with("string too long: 0x40000000 tagged code units at 0x0"), "{detail}");
     // Latin-1 accepts every byte.
     mem.data[0x30] = 0xe9;
     let v =
@@ -235,23 +253,41 @@ fn string_traps() {
 fn pointer_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(load(&mut mem, &o, &T::U32, 3).unwrap_err().to_string(), "unaligned pointer: 0x3 is not aligned to 4");
     assert_eq!(
-        load(&mut mem, &o, &T::U64, 65536).unwrap_err().to_string(),
-        "value out-of-bounds: 8 bytes at 0x10000 do not fit in a memory of 65536 bytes"
+        described(load(&mut mem, &o, &T::U32, 3).unwrap_err()),
+        trap(Trap::UnalignedPointer, "value pointer 0x3 is not aligned to 4 in the guest's memory")
     );
-    assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, 1).is_err());
-    assert!(store(&mut mem, &o, &Val::U16(1), &T::U16, u64::MAX - 1).is_err());
-    // Lists: misaligned and out of bounds element ranges.
+    assert_eq!(
+        described(load(&mut mem, &o, &T::U64, 65536).unwrap_err()),
+        trap(
+            Trap::PointerOutOfBounds,
+            "value pointer out of bounds of memory: 8 bytes at 0x10000 do not fit in the guest's memory of 65536 bytes"
+        )
+    );
+    let err = store(&mut mem, &o, &Val::U16(1), &T::U16, 1).unwrap_err();
+    assert_eq!(described(err).0, Some(Trap::UnalignedPointer));
+    let err = store(&mut mem, &o, &Val::U16(1), &T::U16, u64::MAX - 1).unwrap_err();
+    assert_eq!(described(err).0, Some(Trap::PointerOutOfBounds));
+    // Lists: misaligned, out of bounds and too long element ranges.
     let ty = T::list(T::U32);
-    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &ty, &[2, 1]), "unaligned pointer: 0x2 is not aligned to 4");
+    assert_eq!(
+        lift_err(&mut mem, StringEncoding::Utf8, &ty, &[2, 1]),
+        trap(Trap::UnalignedPointer, "list pointer 0x2 is not aligned to 4 in the guest's memory")
+    );
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf8, &ty, &[65532, 2]),
-        "list content out-of-bounds: 8 bytes at 0xfffc do not fit in a memory of 65536 bytes"
+        trap(
+            Trap::ListOutOfBounds,
+            "list pointer/length out of bounds of memory: 8 bytes at 0xfffc do not fit in the guest's memory of \
+             65536 bytes"
+        )
     );
+    let (t, detail) = lift_err(&mut mem, StringEncoding::Utf8, &ty, &[0, 1 << 27]);
+    assert_eq!(t, Some(Trap::ListOutOfBounds));
+    assert!(detail.starts_with("list too long: 134217728 elements of 4 bytes at 0x0"), "{detail}");
     // A list pointer in memory that points out of bounds.
     mem.data[0..8].copy_from_slice(&[0xf0, 0xff, 0, 0, 8, 0, 0, 0]);
-    assert!(load(&mut mem, &o, &ty, 0).unwrap_err().to_string().contains("list content out-of-bounds"));
+    assert_eq!(described(load(&mut mem, &o, &ty, 0).unwrap_err()).0, Some(Trap::ListOutOfBounds));
 }
 
 #[test]
@@ -259,49 +295,68 @@ fn realloc_traps() {
     let mut mem = VecMemory { skew: 1, ..VecMemory::new() };
     let o = opts(StringEncoding::Utf16);
     let err = lower_flat(&mut mem, &o, &s("hi"), &T::String, &mut Vec::new()).unwrap_err();
-    assert_eq!(err.to_string(), "realloc return: result not aligned (0x401 is not aligned to 2)");
+    assert_eq!(
+        described(err),
+        trap(
+            Trap::UnalignedPointer,
+            "realloc return: result not aligned: 0x401, allocated for a string in the guest's memory, is not aligned \
+             to 2"
+        )
+    );
     let mut mem = VecMemory { skew: 1, ..VecMemory::new() };
     let err = store(&mut mem, &o, &Val::List(vec![Val::U64(1)]), &T::list(T::U64), 0).unwrap_err();
-    assert_eq!(err.to_string(), "realloc return: result not aligned (0x401 is not aligned to 8)");
+    assert_eq!(
+        described(err),
+        trap(
+            Trap::UnalignedPointer,
+            "realloc return: result not aligned: 0x401, allocated for a list in the guest's memory, is not aligned to 8"
+        )
+    );
     let mut mem = VecMemory { skew: 70000, ..VecMemory::new() };
     let err = store(&mut mem, &o, &s("x"), &T::String, 0).unwrap_err();
-    assert!(err.to_string().contains("realloc return: beyond end of memory (2 bytes"), "{err}");
+    let (t, detail) = described(err);
+    assert_eq!(t, Some(Trap::StringOutOfBounds));
+    assert!(detail.starts_with("realloc return: beyond end of memory: 2 bytes at"), "{detail}");
+    let mut mem = VecMemory { skew: 70000, ..VecMemory::new() };
+    let err = store(&mut mem, &o, &Val::List(vec![]), &T::list(T::U8), 0).unwrap_err();
+    assert_eq!(described(err).0, Some(Trap::ListOutOfBounds));
     // An error from realloc itself is passed on.
     let mut mem = VecMemory { next: 65535, ..VecMemory::new() };
     let err = store(&mut mem, &o, &s("xyz"), &T::String, 0).unwrap_err();
-    assert_eq!(err.to_string(), "out of memory");
+    assert_eq!(described(err), (None, "out of memory".to_string()));
 }
 
 #[test]
 fn value_traps() {
     let mut mem = VecMemory::new();
     let o = Options::default();
-    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0xd800]), "invalid `char` bit pattern 0xd800");
-    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0x110000]), "invalid `char` bit pattern 0x110000");
+    let bad_char = |v: u32| trap(Trap::InvalidChar, &format!("char value {v:#x} is not a Unicode scalar value"));
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0xd800]), bad_char(0xd800));
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::Char, &[0x110000]), bad_char(0x110000));
     mem.data[4..8].copy_from_slice(&0xdfffu32.to_le_bytes());
-    assert_eq!(load(&mut mem, &o, &T::Char, 4).unwrap_err().to_string(), "invalid `char` bit pattern 0xdfff");
+    assert_eq!(described(load(&mut mem, &o, &T::Char, 4).unwrap_err()), bad_char(0xdfff));
     let ty = T::variant([("a", None), ("b", Some(T::U8))]);
     assert_eq!(
         lift_err(&mut mem, StringEncoding::Utf8, &ty, &[2, 0]),
-        "invalid variant discriminant 2 for variant { a, b(u8) } of 2 cases"
+        trap(Trap::InvalidDiscriminant, "discriminant 2 is past the last of the 2 cases of variant { a, b(u8) }")
     );
     mem.data[16] = 2;
-    assert!(
-        load(&mut mem, &o, &T::option(T::U8), 16).unwrap_err().to_string().contains("invalid variant discriminant 2")
-    );
+    let (t, detail) = described(load(&mut mem, &o, &T::option(T::U8), 16).unwrap_err());
+    assert_eq!(t, Some(Trap::InvalidDiscriminant));
+    assert!(detail.starts_with("discriminant 2 is past"), "{detail}");
     let e = T::enumeration(["x", "y", "z"]);
-    assert!(lift_err(&mut mem, StringEncoding::Utf8, &e, &[3]).contains("invalid variant discriminant 3"));
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &e, &[3]).0, Some(Trap::InvalidDiscriminant));
     // 257 cases: a 2-byte discriminant; 257 itself is out of range.
     let big = T::enumeration((0..257).map(|i| format!("e{i}")));
     mem.data[20..22].copy_from_slice(&257u16.to_le_bytes());
-    assert!(load(&mut mem, &o, &big, 20).is_err());
+    assert_eq!(described(load(&mut mem, &o, &big, 20).unwrap_err()).0, Some(Trap::InvalidDiscriminant));
     mem.data[20..22].copy_from_slice(&256u16.to_le_bytes());
     assert_eq!(load(&mut mem, &o, &big, 20).unwrap(), Val::Enum("e256".into()));
-    // Too few flat values.
-    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0]), "too few flat values");
-    // Typecheck errors come before any memory access.
+    // Too few flat values: not a trap (the caller gave the wrong number of values).
+    assert_eq!(lift_err(&mut mem, StringEncoding::Utf8, &T::String, &[0]), (None, "too few flat values".into()));
+    // Typecheck errors come before any memory access, and are not traps.
     let err = store(&mut mem, &o, &Val::U8(1), &T::String, 0).unwrap_err();
-    assert_eq!(err.to_string(), "expected string, found u8");
+    assert_eq!(described(err), (None, "expected string, found u8".into()));
 }
 
 #[test]
@@ -347,8 +402,14 @@ fn flat_integer_rules() {
 
 #[test]
 fn utf8_validation_fast_path_agrees_with_from_utf8() {
-    use super::canonical::{check_utf8, validate_utf8};
-    let message = |r: Result<()>| r.err().map(|e| e.to_string());
+    use super::canonical::{StringAt, check_utf8, validate_utf8};
+    let message = |r: Result<()>| {
+        r.err().map(|e| {
+            assert_eq!(e.downcast_ref::<crate::Trap>(), Some(&crate::Trap::InvalidUtf8));
+            format!("{e:#}")
+        })
+    };
+    let at = StringAt { ptr: 0x40, side: None };
     let mut cases: Vec<Vec<u8>> = vec![vec![], b"plain ascii".to_vec(), "héllo ☃ 𝄞".as_bytes().to_vec()];
     // Non-ASCII characters and errors on either side of the 64-byte blocks, and at the end.
     for at in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
@@ -361,8 +422,8 @@ fn utf8_validation_fast_path_agrees_with_from_utf8() {
         }
     }
     for raw in &cases {
-        let expected = message(check_utf8(raw, 0x40).map(|_| ()));
-        assert_eq!(message(validate_utf8(raw, 0x40)), expected, "{raw:?}");
+        let expected = message(check_utf8(raw, at).map(|_| ()));
+        assert_eq!(message(validate_utf8(raw, at)), expected, "{raw:?}");
         assert_eq!(expected.is_none(), std::str::from_utf8(raw).is_ok());
     }
 }

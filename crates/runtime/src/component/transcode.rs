@@ -7,18 +7,24 @@
 //! other without an intermediate string: UTF-8 to UTF-8 (validate, then one copy) and UTF-8 to
 //! UTF-16 (validate, then encode into the destination).
 //!
-//! What it does not do: check the source for the adapter (it does that itself, here), or
-//! anything for lists (those are copied by the adapter's own code).
+//! The checks (length limit, alignment, bounds, encoding, what `realloc` returns) are the host
+//! canonical ABI's own functions, so a string that crosses an adapter traps with the same
+//! [`Trap`](crate::Trap) and message as one a host call lifts or lowers, naming the caller's
+//! or the callee's memory.
+//!
+//! What it does not do: anything for lists (those are copied by the adapter's own code).
 
-use super::canonical::{self, StringBytes, decode_string, string_bytes, validate_utf8};
+use super::canonical::{
+    self, MemoryBounds, Pointee, StringAt, StringBytes, check_realloc_result, decode_string, string_range,
+    validate_utf8,
+};
 use crate::func::call_raw;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, bail};
-use weld_environ::Trap;
 use weld_environ::component::abi::MemoryWidth;
-use weld_environ::component::adapt::FLAG_MAY_LEAVE;
+use weld_environ::component::adapt::{CallSide, FLAG_MAY_LEAVE};
 use weld_environ::component::info::RuntimeComponentInstanceIndex;
 use weld_environ::component::translate::StringEncoding;
 
@@ -29,6 +35,8 @@ fn utf16_tag(memory64: bool) -> u64 {
 /// One side of a string copy, resolved to store items.
 #[derive(Clone, Copy)]
 pub(crate) struct StringEnd {
+    /// Whether the memory is the caller's or the callee's.
+    pub(crate) side: CallSide,
     pub(crate) memory: Memory,
     pub(crate) memory64: bool,
     pub(crate) encoding: StringEncoding,
@@ -56,24 +64,17 @@ pub(crate) fn transfer_string<T>(
     tagged_units: u64,
 ) -> Result<(u64, u64)> {
     // load_string_from_range
-    let Some((simple, align, byte_len)) =
-        string_bytes(from.encoding, MemoryWidth::from_memory64(from.memory64), tagged_units)
-    else {
-        bail!("{}: a string of {tagged_units:#x} code units is too long", Trap::StringOutOfBounds)
-    };
-    if !ptr.is_multiple_of(u64::from(align)) {
-        return Err(Trap::UnalignedPointer.into());
-    }
-    let src_len = bytes(store, from.memory).len() as u64;
-    if ptr > src_len || byte_len > src_len - ptr {
-        return Err(Trap::StringOutOfBounds.into());
-    }
+    let src = MemoryBounds { len: bytes(store, from.memory).len(), side: Some(from.side) };
+    let width = MemoryWidth::from_memory64(from.memory64);
+    let (simple, range) = string_range(src, from.encoding, width, ptr, tagged_units)?;
+    let byte_len = range.len() as u64;
     let src_units = if simple == StringBytes::Utf16 { byte_len / 2 } else { byte_len };
-    let (at, len) = (ptr as usize, byte_len as usize);
+    let (at, len) = (range.start, range.len());
+    let site = StringAt { ptr, side: Some(from.side) };
 
     // Fast paths: no intermediate string.
     if simple == StringBytes::Utf8 {
-        validate_utf8(&bytes(store, from.memory)[at..at + len], ptr)?;
+        validate_utf8(&bytes(store, from.memory)[at..at + len], site)?;
         let mut dst = Dest { store, component, end: to };
         match to.encoding {
             StringEncoding::Utf8 => {
@@ -93,7 +94,7 @@ pub(crate) fn transfer_string<T>(
         }
     }
 
-    let s = decode_string(&bytes(store, from.memory)[at..at + len], simple, ptr)?;
+    let s = decode_string(&bytes(store, from.memory)[at..at + len], simple, site)?;
     let mut dst = Dest { store, component, end: to };
     match (to.encoding, simple) {
         (StringEncoding::Utf8, StringBytes::Utf8) => dst.copy(s.as_bytes().to_vec(), 1, src_units),
@@ -191,13 +192,8 @@ impl<T> Dest<'_, T> {
         self.store.opaque_mut().set_component_flag(self.component, instance, FLAG_MAY_LEAVE, true);
         let ptr = slots[0].get_u64();
         let ptr = if self.end.memory64 { ptr } else { u64::from(ptr as u32) };
-        if !ptr.is_multiple_of(align) {
-            return Err(Trap::UnalignedPointer.into());
-        }
-        let len = bytes(self.store, self.end.memory).len() as u64;
-        if ptr > len || new_size > len - ptr {
-            return Err(Trap::StringOutOfBounds.into());
-        }
+        let mem = MemoryBounds { len: bytes(self.store, self.end.memory).len(), side: Some(self.end.side) };
+        check_realloc_result(mem, Pointee::String, ptr, align as u32, new_size)?;
         Ok(ptr)
     }
 

@@ -8,7 +8,7 @@
 //! Reading it again checks the bounds again, so a stale view gives wrong data or an error,
 //! never undefined behaviour.
 
-use super::canonical::{self, StringBytes, check_bounds, string_range};
+use super::canonical::{self, MemoryBounds, Pointee, StringAt, StringBytes, check_bounds, string_range};
 use super::component_type::ComponentType;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin};
 use super::store_memory::guest_memory;
@@ -43,9 +43,10 @@ impl WasmStr {
     /// The string, borrowed from the guest's memory when it is UTF-8.
     pub fn to_str<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<Cow<'a, str>> {
         let bytes = self.bytes(store.as_context())?;
+        let at = StringAt { ptr: self.ptr, side: Some(self.origin.side) };
         match self.encoding {
-            StringBytes::Utf8 => Ok(Cow::Borrowed(canonical::check_utf8(bytes, self.ptr)?)),
-            other => Ok(Cow::Owned(canonical::decode_string(bytes, other, self.ptr)?)),
+            StringBytes::Utf8 => Ok(Cow::Borrowed(canonical::check_utf8(bytes, at)?)),
+            other => Ok(Cow::Owned(canonical::decode_string(bytes, other, at)?)),
         }
     }
 
@@ -61,12 +62,17 @@ impl WasmStr {
 
     fn bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
         let data = self.origin.memory_bytes(store)?;
-        let at = check_bounds(data.len(), "string", self.ptr, self.byte_len)?;
+        let at = check_bounds(self.origin.bounds(data), Pointee::String, self.ptr, self.byte_len)?;
         Ok(&data[at..at + self.byte_len as usize])
     }
 }
 
 impl MemoryOrigin {
+    /// The bounds of `data`, this origin's memory, for checks.
+    fn bounds(&self, data: &[u8]) -> MemoryBounds {
+        MemoryBounds { len: data.len(), side: Some(self.side) }
+    }
+
     /// The bytes of the memory, from the store it lives in.
     fn memory_bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
         let s = store.opaque();
@@ -93,14 +99,15 @@ impl Lift for WasmStr {
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         let (ptr, units) = cx.pointer_pair(src, ty)?;
-        let bytes = cx.mem.bytes();
-        let (encoding, range) = string_range(bytes.len(), &cx.opts, cx.width(), ptr, units)?;
+        let mem = MemoryBounds::of(&*cx.mem);
+        let (encoding, range) = string_range(mem, cx.opts.string_encoding, cx.width(), ptr, units)?;
         let byte_len = range.len() as u64;
-        let raw = &bytes[range];
+        let raw = &cx.mem.bytes()[range];
+        let at = StringAt { ptr, side: mem.side };
         match encoding {
-            StringBytes::Utf8 => canonical::validate_utf8(raw, ptr)?,
+            StringBytes::Utf8 => canonical::validate_utf8(raw, at)?,
             StringBytes::Utf16 => {
-                canonical::decode_string(raw, encoding, ptr)?;
+                canonical::decode_string(raw, encoding, at)?;
             }
             StringBytes::Latin1 => {}
         }
@@ -141,7 +148,7 @@ impl<T: Lift> WasmList<T> {
         if store.opaque().id() != self.origin.store {
             return Some(Err(anyhow!("the view of guest memory is used with another store than its own")));
         }
-        let (mut mem, opts) = guest_memory(store, self.origin.instance, &self.origin.options);
+        let (mut mem, opts) = guest_memory(store, self.origin.instance, &self.origin.options, self.origin.side);
         let mut cx = LiftContext { mem: &mut mem, opts, origin: self.origin.clone() };
         let size = u64::from(self.element.abi().size(cx.width()));
         Some(
@@ -160,7 +167,7 @@ impl WasmList<u8> {
     /// The bytes, borrowed from the guest's memory.
     pub fn as_le_slice<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
         let data = self.origin.memory_bytes(store.as_context())?;
-        let at = check_bounds(data.len(), "list content", self.ptr, self.len)?;
+        let at = check_bounds(self.origin.bounds(data), Pointee::List, self.ptr, self.len)?;
         Ok(&data[at..at + self.len as usize])
     }
 }

@@ -1,13 +1,22 @@
-//! Variants, options, results, enums and flags: finding a case by name or discriminant, and
-//! flags as 32-bit words. Shared by loading and storing.
+//! Variants, options, results, enums and flags: finding a case by name or discriminant (an
+//! invalid discriminant traps), flags as 32-bit words, and `char` validation. Shared by
+//! loading and storing.
 
 use super::super::types::InterfaceType;
 use super::super::values::Val;
+use crate::trap::trap_with;
 use anyhow::{Result, anyhow, bail};
+use weld_environ::Trap;
 use weld_environ::component::flags_i32_count;
 
+/// The spec's `convert_i32_to_char`: traps unless `i` is a Unicode scalar value.
 pub(super) fn char_from(i: u32) -> Result<char> {
-    char::from_u32(i).ok_or_else(|| anyhow!("invalid `char` bit pattern {i:#x}"))
+    char::from_u32(i)
+        .ok_or_else(|| trap_with(Trap::InvalidChar, format!("char value {i:#x} is not a Unicode scalar value")))
+}
+
+fn invalid_discriminant(ty: &InterfaceType, index: u64, count: usize) -> anyhow::Error {
+    trap_with(Trap::InvalidDiscriminant, format!("discriminant {index} is past the last of the {count} cases of {ty}"))
 }
 
 /// Index of the case named `name` in `names`.
@@ -30,7 +39,7 @@ pub(crate) fn variant_case(
         _ => bail!("{ty} is not a variant"),
     };
     if index >= count as u64 {
-        bail!("invalid variant discriminant {index} for {ty} of {count} cases");
+        return Err(invalid_discriminant(ty, index, count));
     }
     Ok((payload, layout))
 }
@@ -77,6 +86,6 @@ pub(super) fn make_variant(ty: &InterfaceType, index: u64, payload: Option<Box<V
 pub(super) fn enum_case(ty: &InterfaceType, names: &[String], index: u64) -> Result<Val> {
     match usize::try_from(index).ok().and_then(|i| names.get(i)) {
         Some(name) => Ok(Val::Enum(name.clone())),
-        _ => bail!("invalid variant discriminant {index} for {ty} of {} cases", names.len()),
+        _ => Err(invalid_discriminant(ty, index, names.len())),
     }
 }

@@ -5,7 +5,7 @@ use super::super::types::InterfaceType;
 use super::super::values::Val;
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
-use super::memory::{GuestMemory, Options, check_list_range, check_value_at, read_uint, width_of};
+use super::memory::{GuestMemory, MemoryBounds, Options, check_list_range, check_value_at, read_uint, width_of};
 use super::strings::load_string;
 use anyhow::{Result, anyhow};
 use std::cell::RefCell;
@@ -21,7 +21,7 @@ struct Loader<'a> {
 /// Lifts a value of type `ty` from memory at `ptr` (the spec's `load`).
 pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
     let width = width_of(mem.memory64());
-    check_value_at(mem.bytes().len(), ty, width, ptr)?;
+    check_value_at(MemoryBounds::of(mem), ty, width, ptr)?;
     let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.load(ty, ptr)
 }
@@ -114,12 +114,13 @@ impl Loader<'_> {
 
     /// The spec's `load_string_from_range`.
     fn string(&self, ptr: u64, tagged_units: u64) -> Result<String> {
-        load_string(self.mem.borrow().bytes(), self.opts, self.width, ptr, tagged_units)
+        let mem = self.mem.borrow();
+        load_string(mem.bytes(), mem.side(), self.opts, self.width, ptr, tagged_units)
     }
 
     /// The spec's `load_list_from_range`.
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
-        let size = check_list_range(self.mem.borrow().bytes().len(), element, self.width, ptr, len)?;
+        let size = check_list_range(MemoryBounds::of(&**self.mem.borrow()), element, self.width, ptr, len)?;
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
     }

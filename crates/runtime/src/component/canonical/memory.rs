@@ -1,13 +1,19 @@
 //! What lifting and lowering see of a guest: its memory and `realloc` ([`GuestMemory`]),
-//! the canonical options that matter ([`Options`]), the spec's length limits, and the checks
-//! of pointers and ranges (alignment, bounds, what `realloc` returns) that every load and
-//! store makes first.
+//! the canonical options that matter ([`Options`]), and the checks of pointers and ranges
+//! (alignment, bounds, the list length limit, what `realloc` returns) that every load and
+//! store makes first. A failed check is a trap: the same [`Trap`] a fused adapter raises for
+//! it, under a message naming the check, the memory (the caller's or the callee's) and the
+//! values.
 
 use super::super::resources::ResourceAny;
 use super::super::types::InterfaceType;
-use anyhow::{Result, anyhow, bail};
-use weld_environ::component::MemoryWidth;
+use crate::trap::trap_with;
+use anyhow::{Result, anyhow};
+use std::fmt;
+use weld_environ::Trap;
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::translate::StringEncoding;
+use weld_environ::component::{MAX_LIST_BYTE_LENGTH, MemoryWidth};
 
 /// A guest's linear memory and its `realloc`, as lifting and lowering see them.
 pub trait GuestMemory {
@@ -20,6 +26,11 @@ pub trait GuestMemory {
     fn realloc(&mut self, old_ptr: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64>;
     /// Whether the memory is a 64-bit one (pointers and lengths are `i64`).
     fn memory64(&self) -> bool;
+    /// Whose memory this is in the call being made (the caller's or the callee's), which
+    /// trap messages name; `None` (the default) when that is not known.
+    fn side(&self) -> Option<CallSide> {
+        None
+    }
     /// Lowers a resource handle of type `ty` (`own` or `borrow`) into the guest's handle
     /// table, returning its index (or, for a borrow of the guest's own resource, its rep).
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
@@ -41,13 +52,6 @@ pub struct Options {
     pub string_encoding: StringEncoding,
 }
 
-/// The spec's `MAX_STRING_BYTE_LENGTH`.
-pub(crate) const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
-/// The spec's `MAX_LIST_BYTE_LENGTH`.
-pub(crate) const MAX_LIST_BYTE_LENGTH: u64 = (1 << 28) - 1;
-/// The spec's `REALLOC_I32_MAX`.
-pub(super) const REALLOC_I32_MAX: u64 = (1 << 32) - 1;
-
 pub(super) fn width_of(memory64: bool) -> MemoryWidth {
     MemoryWidth::from_memory64(memory64)
 }
@@ -57,44 +61,133 @@ pub(crate) fn utf16_tag(width: MemoryWidth) -> u64 {
     1 << (width.ptr_size() * 8 - 1)
 }
 
-/// Checks that `len` bytes at `ptr` lie inside a memory of `mem_len` bytes.
-pub(crate) fn check_bounds(mem_len: usize, what: &str, ptr: u64, len: u64) -> Result<usize> {
+/// How trap messages name a memory: "the callee's memory", or "the guest's memory" when it
+/// is not known which side of the call it belongs to.
+pub(crate) fn memory_name(side: Option<CallSide>) -> &'static str {
+    match side {
+        Some(CallSide::Caller) => "the caller's memory",
+        Some(CallSide::Callee) => "the callee's memory",
+        None => "the guest's memory",
+    }
+}
+
+/// The memory a check is made in, as the check sees it: its length in bytes, and whose it is
+/// (for the trap's message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemoryBounds {
+    pub(crate) len: usize,
+    pub(crate) side: Option<CallSide>,
+}
+
+impl MemoryBounds {
+    pub(crate) fn of(mem: &dyn GuestMemory) -> MemoryBounds {
+        MemoryBounds { len: mem.bytes().len(), side: mem.side() }
+    }
+}
+
+impl fmt::Display for MemoryBounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {} bytes", memory_name(self.side), self.len)
+    }
+}
+
+/// What a checked pointer points to, which decides the trap a failed check raises: the same
+/// one a fused adapter raises for the same check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pointee {
+    /// A value: parameters or results passed through memory, or a part of one.
+    Value,
+    /// A list's elements.
+    List,
+    /// A string's code units.
+    String,
+}
+
+impl Pointee {
+    fn noun(self) -> &'static str {
+        match self {
+            Pointee::Value => "value",
+            Pointee::List => "list",
+            Pointee::String => "string",
+        }
+    }
+
+    fn out_of_bounds(self) -> Trap {
+        match self {
+            Pointee::Value => Trap::PointerOutOfBounds,
+            Pointee::List => Trap::ListOutOfBounds,
+            Pointee::String => Trap::StringOutOfBounds,
+        }
+    }
+}
+
+/// Checks that `len` bytes at `ptr` lie inside `mem`; returns `ptr` as an index.
+pub(crate) fn check_bounds(mem: MemoryBounds, what: Pointee, ptr: u64, len: u64) -> Result<usize> {
     match ptr.checked_add(len) {
-        Some(end) if end <= mem_len as u64 => Ok(ptr as usize),
-        _ => bail!("{what} out-of-bounds: {len} bytes at {ptr:#x} do not fit in a memory of {mem_len} bytes"),
+        Some(end) if end <= mem.len as u64 => Ok(ptr as usize),
+        _ => {
+            let check = match what {
+                Pointee::Value => "value pointer out of bounds of memory",
+                Pointee::List => "list pointer/length out of bounds of memory",
+                Pointee::String => "string pointer/length out of bounds of memory",
+            };
+            Err(trap_with(what.out_of_bounds(), format!("{check}: {len} bytes at {ptr:#x} do not fit in {mem}")))
+        }
     }
 }
 
-pub(crate) fn check_align(ptr: u64, align: u32) -> Result<()> {
+/// Checks that `ptr`, pointing to a `what` in the memory of `side`, is a multiple of `align`.
+pub(crate) fn check_align(side: Option<CallSide>, what: Pointee, ptr: u64, align: u32) -> Result<()> {
     if !ptr.is_multiple_of(u64::from(align.max(1))) {
-        bail!("unaligned pointer: {ptr:#x} is not aligned to {align}");
+        let (noun, memory) = (what.noun(), memory_name(side));
+        return Err(trap_with(
+            Trap::UnalignedPointer,
+            format!("{noun} pointer {ptr:#x} is not aligned to {align} in {memory}"),
+        ));
     }
     Ok(())
 }
 
-/// Checks a pointer `realloc` returned for `size` bytes aligned to `align` (the spec's traps
-/// after `allocate` and `reallocate`).
-pub fn check_realloc_result(mem_len: usize, ptr: u64, align: u32, size: u64) -> Result<()> {
+/// Checks a pointer `realloc` returned for `size` bytes of a `what` aligned to `align` (the
+/// spec's traps after `allocate` and `reallocate`), in `mem`, the memory `realloc` allocates
+/// in.
+pub(crate) fn check_realloc_result(mem: MemoryBounds, what: Pointee, ptr: u64, align: u32, size: u64) -> Result<()> {
+    let noun = what.noun();
     if !ptr.is_multiple_of(u64::from(align.max(1))) {
-        bail!("realloc return: result not aligned ({ptr:#x} is not aligned to {align})");
+        let memory = memory_name(mem.side);
+        return Err(trap_with(
+            Trap::UnalignedPointer,
+            format!(
+                "realloc return: result not aligned: {ptr:#x}, allocated for a {noun} in {memory}, is not \
+                 aligned to {align}"
+            ),
+        ));
     }
-    if ptr.checked_add(size).is_none_or(|end| end > mem_len as u64) {
-        bail!("realloc return: beyond end of memory ({size} bytes at {ptr:#x}, memory of {mem_len} bytes)");
+    if ptr.checked_add(size).is_none_or(|end| end > mem.len as u64) {
+        return Err(trap_with(
+            what.out_of_bounds(),
+            format!(
+                "realloc return: beyond end of memory: {size} bytes at {ptr:#x}, allocated for a {noun}, do not \
+                 fit in {mem}"
+            ),
+        ));
     }
     Ok(())
 }
 
-/// Reads `n` (at most 8) little-endian bytes at `ptr`.
+/// Reads `n` (at most 8) little-endian bytes at `ptr` (inside a value whose place has been
+/// checked).
 pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
-    let at = check_bounds(bytes.len(), "value", ptr, u64::from(n))?;
+    let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
     let mut buf = [0u8; 8];
     buf[..n as usize].copy_from_slice(&bytes[at..at + n as usize]);
     Ok(u64::from_le_bytes(buf))
 }
 
-/// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr`.
+/// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr` (inside a value
+/// whose place has been checked).
 pub(crate) fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
-    let at = check_bounds(bytes.len(), "value", ptr, u64::from(n))?;
+    let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
     bytes[at..at + n as usize].copy_from_slice(&value.to_le_bytes()[..n as usize]);
     Ok(())
 }
@@ -104,10 +197,9 @@ fn unsupported_handle(ty: &InterfaceType) -> anyhow::Error {
 }
 
 /// The spec's checks of `load_list_from_range` before loading: `len` elements of `element`
-/// at `ptr` are within the length limit, aligned and inside a memory of `mem_len` bytes.
-/// Returns the element size.
+/// at `ptr` are within the length limit, aligned and inside `mem`. Returns the element size.
 pub(crate) fn check_list_range(
-    mem_len: usize,
+    mem: MemoryBounds,
     element: &InterfaceType,
     width: MemoryWidth,
     ptr: u64,
@@ -115,16 +207,23 @@ pub(crate) fn check_list_range(
 ) -> Result<u64> {
     let size = u64::from(element.abi().size(width));
     let Some(byte_len) = len.checked_mul(size).filter(|n| *n <= MAX_LIST_BYTE_LENGTH) else {
-        bail!("list of {len} elements of {size} bytes is longer than {MAX_LIST_BYTE_LENGTH} bytes");
+        let memory = memory_name(mem.side);
+        return Err(trap_with(
+            Trap::ListOutOfBounds,
+            format!(
+                "list too long: {len} elements of {size} bytes at {ptr:#x} in {memory} are more than \
+                 MAX_LIST_BYTE_LENGTH ({MAX_LIST_BYTE_LENGTH} bytes)"
+            ),
+        ));
     };
-    check_align(ptr, element.abi().align(width))?;
-    check_bounds(mem_len, "list content", ptr, byte_len)?;
+    check_align(mem.side, Pointee::List, ptr, element.abi().align(width))?;
+    check_bounds(mem, Pointee::List, ptr, byte_len)?;
     Ok(size)
 }
 
-/// Checks that a value of `ty` at `ptr` is aligned and inside a memory of `mem_len` bytes.
-pub(crate) fn check_value_at(mem_len: usize, ty: &InterfaceType, width: MemoryWidth, ptr: u64) -> Result<()> {
-    check_align(ptr, ty.abi().align(width))?;
-    check_bounds(mem_len, "value", ptr, u64::from(ty.abi().size(width)))?;
+/// Checks that a value of `ty` at `ptr` is aligned and inside `mem`.
+pub(crate) fn check_value_at(mem: MemoryBounds, ty: &InterfaceType, width: MemoryWidth, ptr: u64) -> Result<()> {
+    check_align(mem.side, Pointee::Value, ptr, ty.abi().align(width))?;
+    check_bounds(mem, Pointee::Value, ptr, u64::from(ty.abi().size(width)))?;
     Ok(())
 }

@@ -11,7 +11,11 @@
 //! What is checked, with an error and never a panic: the alignment and bounds of every
 //! pointer (top-level pointers too), the pointers `realloc` returns, string and list byte
 //! lengths against the spec's maxima, UTF-8 and UTF-16 validity, `char` values (surrogates
-//! and values past 0x10FFFF), and discriminants. Lifting `bool` maps any nonzero to `true`,
+//! and values past 0x10FFFF), and discriminants. Each failure is a trap where the spec says
+//! "trap": the error's chain holds the same [`Trap`](crate::Trap) a fused adapter raises for
+//! the same check, under a message naming the check, whose memory it was made in
+//! ([`GuestMemory::side`]) and the values. A host value that does not fit its type is a plain
+//! error, not a trap. Lifting `bool` maps any nonzero to `true`,
 //! narrow integers lifted from an `i32` keep their low bits, and flags ignore unknown bits,
 //! as the spec does. NaNs are passed through unchanged in both directions, which the spec
 //! allows ("or even to the original value of the NaN").
@@ -35,10 +39,12 @@ mod strings;
 
 pub(crate) use cases::variant_case;
 pub use load::{lift_flat, load};
-pub use memory::{GuestMemory, Options, check_realloc_result};
+pub use memory::{GuestMemory, Options};
 pub(crate) use memory::{
-    check_align, check_bounds, check_list_range, check_value_at, read_uint, utf16_tag, write_uint,
+    MemoryBounds, Pointee, check_align, check_bounds, check_list_range, check_realloc_result, check_value_at,
+    read_uint, utf16_tag, write_uint,
 };
 pub use store::{lower_flat, store};
 pub(crate) use store::{lower_flat_unchecked, store_string, store_unchecked};
-pub(crate) use strings::{StringBytes, check_utf8, decode_string, string_bytes, string_range, validate_utf8};
+pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, string_range, validate_utf8};
+pub use weld_environ::component::adapt::CallSide;

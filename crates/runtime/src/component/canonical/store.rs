@@ -7,12 +7,12 @@ use super::super::values::Val;
 use super::cases::{case_index, flags_words, variant_case, variant_value};
 use super::flat::flat_count;
 use super::memory::{
-    GuestMemory, MAX_STRING_BYTE_LENGTH, Options, REALLOC_I32_MAX, check_align, check_bounds, check_realloc_result,
-    utf16_tag, width_of, write_uint,
+    GuestMemory, MemoryBounds, Options, Pointee, check_align, check_bounds, check_realloc_result, utf16_tag, width_of,
+    write_uint,
 };
 use anyhow::{Result, bail};
-use weld_environ::component::MemoryWidth;
 use weld_environ::component::translate::StringEncoding;
+use weld_environ::component::{MAX_STRING_BYTE_LENGTH, MemoryWidth, REALLOC_I32_MAX};
 
 struct Storer<'a> {
     mem: &'a mut dyn GuestMemory,
@@ -36,8 +36,8 @@ pub(crate) fn store_unchecked(
     ptr: u64,
 ) -> Result<()> {
     let width = width_of(mem.memory64());
-    check_align(ptr, ty.abi().align(width))?;
-    check_bounds(mem.bytes().len(), "value", ptr, u64::from(ty.abi().size(width)))?;
+    check_align(mem.side(), Pointee::Value, ptr, ty.abi().align(width))?;
+    check_bounds(MemoryBounds::of(mem), Pointee::Value, ptr, u64::from(ty.abi().size(width)))?;
     Storer { mem, opts, width }.store(val, ty, ptr)
 }
 
@@ -134,11 +134,11 @@ impl Storer<'_> {
         }
     }
 
-    /// Calls `realloc` and checks the pointer it returns (the spec's traps after `allocate`
-    /// and `reallocate`).
-    fn realloc(&mut self, old: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64> {
+    /// Calls `realloc` for a `what` and checks the pointer it returns (the spec's traps after
+    /// `allocate` and `reallocate`).
+    fn realloc(&mut self, what: Pointee, old: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64> {
         let ptr = self.mem.realloc(old, old_size, align, new_size)?;
-        check_realloc_result(self.mem.bytes().len(), ptr, align, new_size)?;
+        check_realloc_result(MemoryBounds::of(self.mem), what, ptr, align, new_size)?;
         Ok(ptr)
     }
 
@@ -152,7 +152,7 @@ impl Storer<'_> {
         match self.opts.string_encoding {
             // store_string_copy
             StringEncoding::Utf8 => {
-                let ptr = self.realloc(0, 0, 1, units)?;
+                let ptr = self.realloc(Pointee::String, 0, 0, 1, units)?;
                 let at = ptr as usize;
                 self.mem.bytes_mut()[at..at + s.len()].copy_from_slice(s.as_bytes());
                 Ok((ptr, units))
@@ -160,9 +160,9 @@ impl Storer<'_> {
             // store_utf8_to_utf16
             StringEncoding::Utf16 => {
                 let worst = 2 * units;
-                let ptr = self.realloc(0, 0, 2, worst)?;
+                let ptr = self.realloc(Pointee::String, 0, 0, 2, worst)?;
                 let written = self.write_utf16(ptr, s.encode_utf16())?;
-                let ptr = if written < worst { self.realloc(ptr, worst, 2, written)? } else { ptr };
+                let ptr = if written < worst { self.realloc(Pointee::String, ptr, worst, 2, written)? } else { ptr };
                 Ok((ptr, written / 2))
             }
             StringEncoding::CompactUtf16 => self.latin1_or_utf16(s, units),
@@ -181,7 +181,7 @@ impl Storer<'_> {
 
     /// The spec's `store_string_to_latin1_or_utf16`.
     fn latin1_or_utf16(&mut self, s: &str, units: u64) -> Result<(u64, u64)> {
-        let ptr = self.realloc(0, 0, 2, units)?;
+        let ptr = self.realloc(Pointee::String, 0, 0, 2, units)?;
         let mut latin1_len = 0u64;
         for c in s.chars() {
             if u32::from(c) < 0x100 {
@@ -190,7 +190,7 @@ impl Storer<'_> {
                 continue;
             }
             let worst = 2 * units;
-            let ptr = self.realloc(ptr, units, 2, worst)?;
+            let ptr = self.realloc(Pointee::String, ptr, units, 2, worst)?;
             // Inflate the Latin-1 prefix in place, back to front, then encode the rest.
             let bytes = self.mem.bytes_mut();
             for j in (0..latin1_len as usize).rev() {
@@ -200,10 +200,10 @@ impl Storer<'_> {
             }
             let rest = s.chars().skip(latin1_len as usize).collect::<String>();
             let written = 2 * latin1_len + self.write_utf16(ptr + 2 * latin1_len, rest.encode_utf16())?;
-            let ptr = if worst > written { self.realloc(ptr, worst, 2, written)? } else { ptr };
+            let ptr = if worst > written { self.realloc(Pointee::String, ptr, worst, 2, written)? } else { ptr };
             return Ok((ptr, (written / 2) | utf16_tag(self.width)));
         }
-        let ptr = if latin1_len < units { self.realloc(ptr, units, 2, latin1_len)? } else { ptr };
+        let ptr = if latin1_len < units { self.realloc(Pointee::String, ptr, units, 2, latin1_len)? } else { ptr };
         Ok((ptr, latin1_len))
     }
 
@@ -215,7 +215,7 @@ impl Storer<'_> {
         let Some(byte_len) = byte_len else {
             bail!("list of {len} elements of {size} bytes is too long");
         };
-        let ptr = self.realloc(0, 0, element.abi().align(self.width), byte_len)?;
+        let ptr = self.realloc(Pointee::List, 0, 0, element.abi().align(self.width), byte_len)?;
         for (i, e) in elements.iter().enumerate() {
             self.store(e, element, ptr + i as u64 * size)?;
         }

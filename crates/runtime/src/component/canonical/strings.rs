@@ -1,11 +1,15 @@
 //! Strings in guest memory: the byte encoding and length of a string of tagged code units,
-//! the range checks of the spec's `load_string_from_range`, UTF-8 validation (with a fast ASCII
-//! path) and decoding. Storing strings is in `store.rs`.
+//! the checks of the spec's `load_string_from_range` (length limit, alignment, bounds), UTF-8
+//! validation (with a fast ASCII path) and decoding; each failure is the trap a fused adapter
+//! raises for it. Storing strings is in `store.rs`.
 
-use super::memory::{MAX_STRING_BYTE_LENGTH, Options, check_align, check_bounds, utf16_tag};
-use anyhow::{Result, anyhow, bail};
-use weld_environ::component::MemoryWidth;
+use super::memory::{MemoryBounds, Options, Pointee, check_align, check_bounds, memory_name, utf16_tag};
+use crate::trap::trap_with;
+use anyhow::Result;
+use weld_environ::Trap;
+use weld_environ::component::adapt::CallSide;
 use weld_environ::component::translate::StringEncoding;
+use weld_environ::component::{MAX_STRING_BYTE_LENGTH, MemoryWidth};
 
 /// How a string's bytes are encoded once the tag of a `latin1+utf16` string is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,11 +22,7 @@ pub(crate) enum StringBytes {
 /// The first part of the spec's `load_string_from_range`: the byte encoding, alignment and
 /// byte length of a string of `tagged_units` code units in `encoding`; `None` if it is longer
 /// than `MAX_STRING_BYTE_LENGTH`.
-pub(crate) fn string_bytes(
-    encoding: StringEncoding,
-    width: MemoryWidth,
-    tagged_units: u64,
-) -> Option<(StringBytes, u32, u64)> {
+fn string_bytes(encoding: StringEncoding, width: MemoryWidth, tagged_units: u64) -> Option<(StringBytes, u32, u64)> {
     let tag = utf16_tag(width);
     let (enc, align, byte_len) = match encoding {
         StringEncoding::Utf8 => (StringBytes::Utf8, 1, Some(tagged_units)),
@@ -35,15 +35,22 @@ pub(crate) fn string_bytes(
     byte_len.filter(|n| *n <= MAX_STRING_BYTE_LENGTH).map(|n| (enc, align, n))
 }
 
-/// Checks that the string bytes at `ptr` are valid UTF-8.
-pub(crate) fn check_utf8(raw: &[u8], ptr: u64) -> Result<&str> {
-    std::str::from_utf8(raw).map_err(|e| utf8_error(e, 0, ptr))
+/// Where a string is, for trap messages: its address, and whose memory holds it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StringAt {
+    pub(crate) ptr: u64,
+    pub(crate) side: Option<CallSide>,
 }
 
-/// Checks that `raw`, found at `ptr`, is UTF-8, without making a `&str` of it: an ASCII
+/// Checks that the string bytes `raw`, found `at`, are valid UTF-8.
+pub(crate) fn check_utf8(raw: &[u8], at: StringAt) -> Result<&str> {
+    std::str::from_utf8(raw).map_err(|e| utf8_error(e, 0, at))
+}
+
+/// Checks that `raw`, found `at`, is UTF-8, without making a `&str` of it: an ASCII
 /// prefix is checked 64 bytes at a time (several times faster than `str::from_utf8` on long
 /// ASCII strings), and the rest by `str::from_utf8`. Errors are those of [`check_utf8`].
-pub(crate) fn validate_utf8(raw: &[u8], ptr: u64) -> Result<()> {
+pub(crate) fn validate_utf8(raw: &[u8], at: StringAt) -> Result<()> {
     const BLOCK: usize = 64;
     let mut ascii = 0;
     for block in raw.chunks_exact(BLOCK) {
@@ -57,29 +64,37 @@ pub(crate) fn validate_utf8(raw: &[u8], ptr: u64) -> Result<()> {
         ascii += BLOCK;
     }
     // The prefix ends after an ASCII byte, so the rest starts on a character boundary.
-    std::str::from_utf8(&raw[ascii..]).map(|_| ()).map_err(|e| utf8_error(e, ascii, ptr))
+    std::str::from_utf8(&raw[ascii..]).map(|_| ()).map_err(|e| utf8_error(e, ascii, at))
 }
 
-/// The trap message for invalid UTF-8 found `offset` bytes into a string at `ptr`.
-fn utf8_error(e: std::str::Utf8Error, offset: usize, ptr: u64) -> anyhow::Error {
-    match e.error_len() {
-        None => anyhow!("invalid utf-8: incomplete utf-8 byte sequence in the string at {ptr:#x}"),
-        Some(_) => anyhow!("invalid utf-8 in the string at {ptr:#x} (byte {})", offset + e.valid_up_to()),
-    }
+/// The trap for invalid UTF-8 found `offset` bytes into a string `at`.
+fn utf8_error(e: std::str::Utf8Error, offset: usize, at: StringAt) -> anyhow::Error {
+    let (ptr, memory) = (at.ptr, memory_name(at.side));
+    let detail = match e.error_len() {
+        None => format!("incomplete utf-8 byte sequence at the end of the string at {ptr:#x} in {memory}"),
+        Some(_) => {
+            format!("invalid utf-8 sequence at byte {} of the string at {ptr:#x} in {memory}", offset + e.valid_up_to())
+        }
+    };
+    trap_with(Trap::InvalidUtf8, detail)
 }
 
-/// Decodes the string bytes `raw` found at `ptr` (the end of `load_string_from_range`).
-pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, ptr: u64) -> Result<String> {
+/// Decodes the string bytes `raw` found `at` (the end of `load_string_from_range`).
+pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, at: StringAt) -> Result<String> {
     match enc {
-        StringBytes::Utf8 => check_utf8(raw, ptr).map(str::to_string),
+        StringBytes::Utf8 => check_utf8(raw, at).map(str::to_string),
         StringBytes::Utf16 => {
             let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
             char::decode_utf16(units)
                 .map(|c| {
                     c.map_err(|e| {
-                        anyhow!(
-                            "invalid utf-16 in the string at {ptr:#x}: lone surrogate {:#x}",
-                            e.unpaired_surrogate()
+                        let (ptr, memory) = (at.ptr, memory_name(at.side));
+                        trap_with(
+                            Trap::InvalidUtf16,
+                            format!(
+                                "lone surrogate {:#x} in the utf-16 string at {ptr:#x} in {memory}",
+                                e.unpaired_surrogate()
+                            ),
                         )
                     })
                 })
@@ -92,34 +107,38 @@ pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, ptr: u64) -> Result<St
 /// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
 pub(super) fn load_string(
     bytes: &[u8],
+    side: Option<CallSide>,
     opts: &Options,
     width: MemoryWidth,
     ptr: u64,
     tagged_units: u64,
 ) -> Result<String> {
-    let (enc, range) = string_range(bytes.len(), opts, width, ptr, tagged_units)?;
-    decode_string(&bytes[range], enc, ptr)
+    let mem = MemoryBounds { len: bytes.len(), side };
+    let (enc, range) = string_range(mem, opts.string_encoding, width, ptr, tagged_units)?;
+    decode_string(&bytes[range], enc, StringAt { ptr, side })
 }
 
 /// The spec's checks of `load_string_from_range` before decoding: the string of
-/// `tagged_units` code units at `ptr` is within the length limit, aligned and inside a
-/// memory of `mem_len` bytes. Returns its byte encoding and the range of its bytes.
+/// `tagged_units` code units at `ptr` in `encoding` is within the length limit, aligned and
+/// inside `mem`. Returns its byte encoding and the range of its bytes.
 pub(crate) fn string_range(
-    mem_len: usize,
-    opts: &Options,
+    mem: MemoryBounds,
+    encoding: StringEncoding,
     width: MemoryWidth,
     ptr: u64,
     tagged_units: u64,
 ) -> Result<(StringBytes, std::ops::Range<usize>)> {
-    let Some((enc, align, byte_len)) = string_bytes(opts.string_encoding, width, tagged_units) else {
-        bail!("string of {tagged_units:#x} code units is longer than {MAX_STRING_BYTE_LENGTH} bytes")
+    let Some((enc, align, byte_len)) = string_bytes(encoding, width, tagged_units) else {
+        let memory = memory_name(mem.side);
+        return Err(trap_with(
+            Trap::StringOutOfBounds,
+            format!(
+                "string too long: {tagged_units:#x} tagged code units at {ptr:#x} in {memory} are more than \
+                 MAX_STRING_BYTE_LENGTH ({MAX_STRING_BYTE_LENGTH} bytes)"
+            ),
+        ));
     };
-    check_align(ptr, align)?;
-    let Ok(at) = check_bounds(mem_len, "string", ptr, byte_len) else {
-        bail!(
-            "string pointer/length out of bounds of memory: {byte_len} bytes at {ptr:#x} do not fit in a memory \
-             of {mem_len} bytes"
-        )
-    };
+    check_align(mem.side, Pointee::String, ptr, align)?;
+    let at = check_bounds(mem, Pointee::String, ptr, byte_len)?;
     Ok((enc, at..at + byte_len as usize))
 }
