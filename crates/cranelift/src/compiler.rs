@@ -62,13 +62,14 @@ fn compile_one(
 /// Compiles the function in `ctx` and extracts its code, relocations and traps.
 pub(crate) fn finish_function(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<UnlinkedFunction> {
     let mut ctrl = ControlPlane::default();
-    let names: Vec<u32> = ctx.func.params.user_named_funcs().values().map(|n| n.index).collect();
+    // The callees' names, kept apart because compiling borrows the function.
+    let names = ctx.func.params.user_named_funcs().clone();
     let compiled = ctx.compile(isa, &mut ctrl).map_err(|e| anyhow!("Cranelift failed: {:?}", e.inner))?;
     let alignment = compiled.buffer.alignment;
     let mut relocs = Vec::new();
     for r in compiled.buffer.relocs() {
         let target = match &r.target {
-            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => names[name.as_u32() as usize],
+            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => names[*name].index,
             other => return Err(anyhow!("unexpected relocation target {other:?}")),
         };
         relocs.push(CallReloc { offset: r.offset, kind: r.kind, target, addend: r.addend });

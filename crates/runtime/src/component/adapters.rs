@@ -93,10 +93,10 @@ fn libcall<T: 'static>(
             Box::new(move |store, slots| {
                 let state = store.opaque_mut().component_instance_mut(index);
                 let types = &state.resource_types;
-                let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
+                let names = |r: RuntimeResourceIndex| types[r].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = state.handles[from].take_own(handle, resource.as_u32(), &names)?;
-                let h = state.handles[to].add(Slot::Own { resource: resource.as_u32(), rep, lends: 0 })?;
+                let rep = state.handles[from].take_own(handle, resource, &names)?;
+                let h = state.handles[to].add(Slot::Own { resource: resource, rep, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
                 Ok(())
             }),
@@ -107,9 +107,9 @@ fn libcall<T: 'static>(
             Box::new(move |store, slots| {
                 let state = store.opaque_mut().component_instance_mut(index);
                 let types = &state.resource_types;
-                let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
+                let names = |r: RuntimeResourceIndex| types[r].to_string();
                 let handle = slots[0].get_u64() as u32;
-                let rep = match state.handles[from].get(handle, resource.as_u32(), &names)? {
+                let rep = match state.handles[from].get(handle, resource, &names)? {
                     Slot::Own { rep, .. } => {
                         lend_for_call(state, from, handle);
                         rep
@@ -120,7 +120,7 @@ fn libcall<T: 'static>(
                 let out = if state.component.info().defines_resource(to, resource) {
                     rep
                 } else {
-                    state.handles[to].add_call_borrow(resource.as_u32(), rep)?
+                    state.handles[to].add_call_borrow(resource, rep)?
                 };
                 slots[0] = ValRaw::u64(u64::from(out));
                 Ok(())

@@ -13,6 +13,7 @@
 use crate::trap::trap_with;
 use anyhow::Result;
 use weld_environ::Trap;
+use weld_environ::component::info::RuntimeResourceIndex;
 
 /// One entry of a handle table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,14 +21,14 @@ pub(crate) enum Slot {
     Free,
     /// An owned handle, lent out `lends` times.
     Own {
-        resource: u32,
+        resource: RuntimeResourceIndex,
         rep: u32,
         lends: u32,
     },
     /// A borrowed handle; `scoped` when it was lent for the current call (by the host or
     /// through an adapter) and so must be dropped before the call returns.
     Borrow {
-        resource: u32,
+        resource: RuntimeResourceIndex,
         rep: u32,
         scoped: bool,
     },
@@ -69,7 +70,12 @@ impl HandleTable {
     }
 
     /// The entry at `index`, checked to be of `resource`.
-    pub(crate) fn get(&self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<Slot> {
+    pub(crate) fn get(
+        &self,
+        index: u32,
+        resource: RuntimeResourceIndex,
+        names: &dyn Fn(RuntimeResourceIndex) -> String,
+    ) -> Result<Slot> {
         let slot = match self.slots.get(index as usize) {
             Some(s) if index != 0 && *s != Slot::Free => *s,
             _ => return Err(trap_with(Trap::UnknownHandle, format!("unknown handle index {index}"))),
@@ -91,7 +97,12 @@ impl HandleTable {
 
     /// Removes the entry at `index` (checked as by [`HandleTable::get`]); an owned handle
     /// that is lent cannot be removed.
-    pub(crate) fn remove(&mut self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<Slot> {
+    pub(crate) fn remove(
+        &mut self,
+        index: u32,
+        resource: RuntimeResourceIndex,
+        names: &dyn Fn(RuntimeResourceIndex) -> String,
+    ) -> Result<Slot> {
         let slot = self.get(index, resource, names)?;
         if let Slot::Own { lends, .. } = slot
             && lends != 0
@@ -114,7 +125,12 @@ impl HandleTable {
     /// Removes the owned handle at `index` and returns its representation: the spec's
     /// `lift_own`, which traps (in this order) on an unknown index, another resource type, a
     /// lent handle and a borrowed one.
-    pub(crate) fn take_own(&mut self, index: u32, resource: u32, names: &dyn Fn(u32) -> String) -> Result<u32> {
+    pub(crate) fn take_own(
+        &mut self,
+        index: u32,
+        resource: RuntimeResourceIndex,
+        names: &dyn Fn(RuntimeResourceIndex) -> String,
+    ) -> Result<u32> {
         match self.get(index, resource, names)? {
             Slot::Own { .. } => match self.remove(index, resource, names)? {
                 Slot::Own { rep, .. } => Ok(rep),
@@ -129,7 +145,7 @@ impl HandleTable {
 
     /// Adds a borrowed handle lent for the current call: it must be dropped before the call
     /// returns (see [`HandleTable::end_call`]).
-    pub(crate) fn add_call_borrow(&mut self, resource: u32, rep: u32) -> Result<u32> {
+    pub(crate) fn add_call_borrow(&mut self, resource: RuntimeResourceIndex, rep: u32) -> Result<u32> {
         let index = self.add(Slot::Borrow { resource, rep, scoped: true })?;
         self.call_borrows += 1;
         Ok(index)

@@ -67,7 +67,7 @@ pub(crate) fn intrinsic_func<T: 'static>(
 ) -> Result<Func> {
     use crate::ValType::I32;
     let Intrinsic { kind, resource, instance } = intrinsic;
-    let (r, table) = (resource.as_u32(), instance);
+    let (r, table) = (resource, instance);
     let ty = match kind {
         IntrinsicKind::ResourceNew | IntrinsicKind::ResourceRep => crate::FuncType::new([I32], [I32]),
         IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
@@ -89,7 +89,7 @@ pub(crate) fn intrinsic_func<T: 'static>(
         let state = store.opaque_mut().component_instance_mut(index);
         let arg = slots[0].get_u64() as u32;
         let types = &state.resource_types;
-        let names = |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string();
+        let names = |r: RuntimeResourceIndex| types[r].to_string();
         match kind {
             IntrinsicKind::ResourceNew => {
                 let h = state.handles[table].add(Slot::Own { resource: r, rep: arg, lends: 0 })?;

@@ -35,17 +35,19 @@ pub(crate) struct StoreMemory<'a, T> {
 
 impl<T> StoreMemory<'_, T> {
     /// The handle table and a namer of resource types for error messages.
-    fn table(&mut self) -> (&mut HandleTable, impl Fn(u32) -> String + '_) {
+    fn table(&mut self) -> (&mut HandleTable, impl Fn(RuntimeResourceIndex) -> String + '_) {
         let state = self.store.opaque_mut().component_instance_mut(self.instance);
         let types = &state.resource_types;
-        (&mut state.handles[self.table], move |r: u32| types[RuntimeResourceIndex::from_u32(r)].to_string())
+        (&mut state.handles[self.table], move |r: RuntimeResourceIndex| types[r].to_string())
     }
 }
 
-fn resource_of(ty: &InterfaceType) -> (u32, bool) {
+/// The runtime resource a handle type names (`ResourceId(i)` is the component's `i`th), and
+/// whether the handle is owned.
+fn resource_of(ty: &InterfaceType) -> (RuntimeResourceIndex, bool) {
     match ty {
-        InterfaceType::Own(r) => (r.0, true),
-        InterfaceType::Borrow(r) => (r.0, false),
+        InterfaceType::Own(r) => (RuntimeResourceIndex::from_u32(r.0), true),
+        InterfaceType::Borrow(r) => (RuntimeResourceIndex::from_u32(r.0), false),
         _ => unreachable!("only handle types reach the handle methods"),
     }
 }
@@ -89,12 +91,11 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
         let (resource, own) = resource_of(ty);
         let state = self.store.opaque().component_instance(self.instance);
-        let expected = state.resource_types[RuntimeResourceIndex::from_u32(resource)];
+        let expected = state.resource_types[resource];
         if handle.ty() != expected {
             bail!("resource type mismatch: expected a handle to a {expected}, found one to a {}", handle.ty());
         }
-        let defined_here =
-            state.component.info().defines_resource(self.table, RuntimeResourceIndex::from_u32(resource));
+        let defined_here = state.component.info().defines_resource(self.table, resource);
         let rep = handle.rep();
         let (table, _) = self.table();
         if own {
@@ -112,8 +113,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let (resource, own) = resource_of(ty);
-        let rtype = self.store.opaque().component_instance(self.instance).resource_types
-            [RuntimeResourceIndex::from_u32(resource)];
+        let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource];
         let (rep, owned) = {
             let (table, names) = self.table();
             if own {
