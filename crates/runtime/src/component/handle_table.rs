@@ -7,7 +7,7 @@
 //! intrinsic found it, since they all use this table.
 //!
 //! Only the table: the intrinsics that use it (`resource.new`, `resource.rep`,
-//! `resource.drop`) are made in `instance.rs`, and handles are lifted and lowered against it in
+//! `resource.drop`) are made in `intrinsics.rs`, and handles are lifted and lowered against it in
 //! `store_memory.rs`.
 
 use crate::trap::trap_with;

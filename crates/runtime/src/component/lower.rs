@@ -2,7 +2,7 @@
 //! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: tuples, derived records and strings write
 //! their parts where they go, without first building a [`Val`] (whose records and strings
 //! own their labels and bytes). Every other type is lowered through its `Val`, by the
-//! canonical ABI code of `canonical.rs`, so the checks and layout are the same either way.
+//! canonical ABI code of `canonical/`, so the checks and layout are the same either way.
 //!
 //! The types were checked when the typed function was made; values are not checked again.
 

@@ -1,7 +1,7 @@
 //! Resources: the runtime identity of a resource type ([`ResourceType`]) and the handles the
 //! host holds ([`ResourceAny`] for any resource, [`Resource<T>`] for resources the host
 //! defines). Plain data: what a handle refers to is in the handle tables (`handle_table.rs`),
-//! and dropping a handle ([`ResourceAny::resource_drop`], in `instance.rs`) runs destructors.
+//! and dropping a handle ([`ResourceAny::resource_drop`], in `intrinsics.rs`) runs destructors.
 
 use crate::handles::{ComponentInstanceId, StoreId};
 use anyhow::{Result, bail};
