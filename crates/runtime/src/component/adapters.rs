@@ -96,7 +96,7 @@ fn libcall<T: 'static>(
                 let names = |r: RuntimeResourceIndex| types[r].to_string();
                 let handle = slots[0].get_u64() as u32;
                 let rep = state.handles[from].take_own(handle, resource, &names)?;
-                let h = state.handles[to].add(Slot::Own { resource: resource, rep, lends: 0 })?;
+                let h = state.handles[to].add(Slot::Own { resource, rep, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
                 Ok(())
             }),
