@@ -45,25 +45,25 @@ pub struct Source<'a> {
     /// The components of the binary.
     pub components: &'a PrimaryMap<StaticComponentIndex, StaticComponent>,
     /// Its core modules.
-    pub modules: Vec<&'a Module>,
+    pub modules: PrimaryMap<StaticModuleIndex, &'a Module>,
 }
 
 /// What [`inline_linked`] flattens: the root component's binary, the binaries of the
 /// components the host provides, and which import each of those is provided for.
 pub struct InlineInput<'a> {
-    /// The binaries; the root component is the root of `sources[0]`.
-    pub sources: Vec<Source<'a>>,
+    /// The binaries; the root component is the root of `sources[SourceIndex::ROOT]`.
+    pub sources: PrimaryMap<SourceIndex, Source<'a>>,
     /// For each component import of the root (a root import, or an export of an imported
     /// instance), the source whose root component the host provides for it.
-    pub provided: HashMap<ImportPath, usize>,
+    pub provided: HashMap<ImportPath, SourceIndex>,
 }
 
 struct Inliner<'a> {
-    sources: &'a [Source<'a>],
+    sources: &'a PrimaryMap<SourceIndex, Source<'a>>,
     /// The number of the first core module of each source: modules are numbered across all
     /// sources, in order, in [`ModuleRef::Static`] and the initializers.
-    first_module: Vec<u32>,
-    provided: &'a HashMap<ImportPath, usize>,
+    first_module: PrimaryMap<SourceIndex, u32>,
+    provided: &'a HashMap<ImportPath, SourceIndex>,
     info: ComponentInfo,
     /// What each runtime instance's exports are known from.
     instance_exports: PrimaryMap<RuntimeInstanceIndex, InstanceExports>,
@@ -79,15 +79,15 @@ pub fn inline(translation: &ComponentTranslation<'_>) -> Result<ComponentInfo> {
         components: &translation.components,
         modules: translation.modules.values().map(|m| &m.module).collect(),
     };
-    inline_linked(&InlineInput { sources: vec![source], provided: HashMap::new() })
+    inline_linked(&InlineInput { sources: PrimaryMap::from_iter([source]), provided: HashMap::new() })
 }
 
-/// Flattens the root component of `input.sources[0]`, inlining the components the host
+/// Flattens the root component of `input.sources[SourceIndex::ROOT]`, inlining the components the host
 /// provides for its component imports.
 pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
-    let mut first_module = Vec::with_capacity(input.sources.len());
+    let mut first_module = PrimaryMap::with_capacity(input.sources.len());
     let mut next = 0;
-    for source in &input.sources {
+    for source in input.sources.values() {
         first_module.push(next);
         next += source.modules.len() as u32;
     }
@@ -102,7 +102,7 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         post_returns: HashMap::new(),
         host_resources: HashMap::new(),
     };
-    let root = &input.sources[0].components[StaticComponentIndex::ROOT];
+    let root = &input.sources[SourceIndex::ROOT].components[StaticComponentIndex::ROOT];
     for (name, item) in &root.imports {
         let kind = match item {
             // The type is converted when the inliner reaches the import, once the resources
@@ -117,8 +117,11 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         };
         inliner.info.imports.insert(name.clone(), kind);
     }
-    let root_value =
-        ComponentValue { source: 0, index: StaticComponentIndex::from_u32(0), outer: Rc::new(OuterScope::default()) };
+    let root_value = ComponentValue {
+        source: SourceIndex::ROOT,
+        index: StaticComponentIndex::ROOT,
+        outer: Rc::new(OuterScope::default()),
+    };
     let exports = inliner.run(&root_value, None, None)?;
     for (name, item) in exports {
         if let Some(export) = root_export(item).with_context(|| format!("export `{name}`"))? {
@@ -531,8 +534,9 @@ impl<'a> Inliner<'a> {
 
     /// The description of core module `index` (numbered across sources).
     fn module(&self, index: StaticModuleIndex) -> &'a Module {
-        let source = self.first_module.partition_point(|first| *first <= index.as_u32()) - 1;
-        self.sources[source].modules[(index.as_u32() - self.first_module[source]) as usize]
+        let source =
+            SourceIndex::new(self.first_module.as_values_slice().partition_point(|f| *f <= index.as_u32()) - 1);
+        self.sources[source].modules[StaticModuleIndex::from_u32(index.as_u32() - self.first_module[source])]
     }
 
     /// The component the host provides for the component import at `path`.
@@ -549,7 +553,7 @@ impl<'a> Inliner<'a> {
 
     /// The full name of a root import path, for messages.
     fn import_name(&self, path: &ImportPath) -> String {
-        let root = &self.sources[0].components[StaticComponentIndex::ROOT];
+        let root = &self.sources[SourceIndex::ROOT].components[StaticComponentIndex::ROOT];
         path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
     }
 
@@ -644,6 +648,8 @@ fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Opti
 }
 
 mod values;
+
+pub use values::SourceIndex;
 
 #[cfg(test)]
 mod tests;

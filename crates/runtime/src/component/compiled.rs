@@ -22,7 +22,7 @@ use weld_environ::component::convert::TypeConverter;
 use weld_environ::component::info::{
     AdapterModuleIndex, ComponentInfo, Export, ImportPath, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
 };
-use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
+use weld_environ::component::inline::{InlineInput, Source, SourceIndex, component_imports, inline_linked};
 use weld_environ::component::translate::{
     ComponentItem, StaticComponent, StaticComponentIndex, StaticModuleIndex, translate_component,
 };
@@ -164,7 +164,7 @@ impl Component {
         let component_imports = component_imports(&statics[StaticComponentIndex::ROOT]);
         let linked = if component_imports.is_empty() {
             let source = Source { components: &statics, modules: modules.values().map(Module::env).collect() };
-            let input = InlineInput { sources: vec![source], provided: HashMap::new() };
+            let input = InlineInput { sources: PrimaryMap::from_iter([source]), provided: HashMap::new() };
             Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone())?))
         } else {
             None
@@ -208,26 +208,23 @@ impl Component {
         }
         // Each distinct provided component is one more source, its modules numbered after
         // those of the sources before it.
-        let mut distinct: Vec<&Component> = vec![self];
+        let mut distinct: PrimaryMap<SourceIndex, &Component> = PrimaryMap::from_iter([self]);
         let mut source_of = HashMap::new();
         for (path, c) in self.inner.component_imports.iter().zip(&provided) {
-            let source = match distinct.iter().position(|d| Arc::ptr_eq(&d.inner, &c.inner)) {
-                Some(i) => i,
-                None => {
-                    distinct.push(c);
-                    distinct.len() - 1
-                }
+            let source = match distinct.iter().find(|(_, d)| Arc::ptr_eq(&d.inner, &c.inner)) {
+                Some((i, _)) => i,
+                None => distinct.push(c),
             };
             source_of.insert(path.clone(), source);
         }
         let sources = distinct
-            .iter()
+            .values()
             .map(|c| Source {
                 components: &c.inner.statics,
                 modules: c.inner.modules.values().map(Module::env).collect(),
             })
             .collect();
-        let modules = distinct.iter().flat_map(|c| c.inner.modules.values().cloned()).collect();
+        let modules = distinct.values().flat_map(|c| c.inner.modules.values().cloned()).collect();
         let input = InlineInput { sources, provided: source_of };
         let linked = Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules)?);
         if links.len() == LINK_CACHE_SIZE {

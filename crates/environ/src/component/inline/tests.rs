@@ -259,8 +259,8 @@ fn a_provided_component_is_inlined_with_its_modules_numbered_after_the_root() {
         Source { components: &t.components, modules: t.modules.values().map(|m| &m.module).collect() }
     }
     let path = ImportPath { import: ImportIndex::from_u32(0), path: vec![] };
-    let input =
-        InlineInput { sources: vec![source(&root), source(&lib)], provided: [(path.clone(), 1)].into_iter().collect() };
+    let sources = PrimaryMap::from_iter([source(&root), source(&lib)]);
+    let input = InlineInput { sources, provided: [(path.clone(), SourceIndex::from_u32(1))].into_iter().collect() };
     let info = inline_linked(&input).unwrap();
     assert_eq!(info.imports["lib"], ImportKind::Component);
     // The lib's module is module 1: the root's one module comes first.

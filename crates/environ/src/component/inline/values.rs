@@ -20,6 +20,16 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+crate::entity_index! {
+    /// One of the binaries the inliner reads (see `InlineInput::sources`).
+    pub struct SourceIndex;
+}
+
+impl SourceIndex {
+    /// The binary of the root component.
+    pub const ROOT: SourceIndex = SourceIndex(0);
+}
+
 #[derive(Clone, Debug)]
 pub(super) enum FuncValue {
     Lifted(LiftedFunc),
@@ -66,7 +76,7 @@ pub(super) enum InstanceExports {
 #[derive(Clone, Debug)]
 pub(super) struct ComponentValue {
     /// The binary it is defined in (an index into the inliner's sources).
-    pub(super) source: usize,
+    pub(super) source: SourceIndex,
     pub(super) index: StaticComponentIndex,
     pub(super) outer: Rc<OuterScope>,
 }
