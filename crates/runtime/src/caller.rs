@@ -14,21 +14,25 @@ pub struct Caller<'a, T> {
 
 impl<T> Caller<'_, T> {
     /// The store's data.
+    #[inline]
     pub fn data(&self) -> &T {
         self.store.data()
     }
 
     /// The store's data, mutably.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut T {
         self.store.data_mut()
     }
 
     /// The engine.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         self.store.opaque().engine()
     }
 
     /// An export of the calling instance (commonly its memory), if called from wasm.
+    #[inline]
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let id = self.caller?;
         Instance::from_id(self.store.opaque().id(), id).get_export(&mut *self.store, name)
@@ -37,12 +41,14 @@ impl<T> Caller<'_, T> {
 
 impl<T> AsContext for Caller<'_, T> {
     type Data = T;
+    #[inline]
     fn as_context(&self) -> &StoreInner<T> {
         self.store
     }
 }
 
 impl<T> AsContextMut for Caller<'_, T> {
+    #[inline]
     fn as_context_mut(&mut self) -> &mut StoreInner<T> {
         self.store
     }

@@ -34,11 +34,13 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration.
+    #[inline]
     pub fn new() -> Config {
         Config::default()
     }
 
     /// Whether traps carry a backtrace of wasm frames (default on).
+    #[inline]
     pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
         self.wasm_backtrace = enable;
         self
@@ -46,72 +48,84 @@ impl Config {
 
     /// The most stack, in bytes, that wasm may use before `call stack exhausted` (default
     /// 512 KiB).
+    #[inline]
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self
     }
 
     /// Cranelift's optimization level (default `Speed`).
+    #[inline]
     pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
         self.compiler.opt_level = level;
         self
     }
 
     /// Canonicalize NaNs produced by float arithmetic (default off).
+    #[inline]
     pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Self {
         self.compiler.nan_canonicalization = enable;
         self
     }
 
     /// Run regalloc2's checker on every compiled function (slow; default off).
+    #[inline]
     pub fn regalloc_checker(&mut self, enable: bool) -> &mut Self {
         self.compiler.regalloc_checker = enable;
         self
     }
 
     /// Check every memory access explicitly instead of relying on guard pages (default off).
+    #[inline]
     pub fn explicit_bounds_checks(&mut self, enable: bool) -> &mut Self {
         self.compiler.explicit_bounds_checks = enable;
         self
     }
 
     /// Compile functions on several threads (default on).
+    #[inline]
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
         self.compiler.parallel = enable;
         self
     }
 
     /// Enables or disables the multi-memory proposal (default on).
+    #[inline]
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::MULTI_MEMORY, enable);
         self
     }
 
     /// Enables or disables memory64 (default on).
+    #[inline]
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::MEMORY64, enable);
         self
     }
 
     /// Enables or disables reference types (default on).
+    #[inline]
     pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::REFERENCE_TYPES, enable);
         self
     }
 
     /// Enables or disables bulk memory operations (default on).
+    #[inline]
     pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::BULK_MEMORY, enable);
         self
     }
 
     /// Enables or disables multi-value (default on).
+    #[inline]
     pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::MULTI_VALUE, enable);
         self
     }
 
     /// Enables or disables SIMD validation (default on; SIMD code is not compiled yet).
+    #[inline]
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::SIMD, enable);
         self
@@ -141,12 +155,14 @@ struct Signatures {
 }
 
 impl Default for Engine {
+    #[inline]
     fn default() -> Self {
         Engine::new(&Config::default()).expect("the default configuration is valid on this host")
     }
 }
 
 impl std::fmt::Debug for Engine {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").finish_non_exhaustive()
     }
@@ -170,16 +186,19 @@ impl Engine {
     }
 
     /// The pool of free memory reservations.
+    #[inline]
     pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
         &self.inner.reservations
     }
 
     /// The configuration.
+    #[inline]
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
     /// Whether two handles are the same engine.
+    #[inline]
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
@@ -197,16 +216,19 @@ impl Engine {
     }
 
     /// The signature with id `id`.
+    #[inline]
     pub(crate) fn signature(&self, id: u32) -> FuncType {
         self.inner.signatures.lock().unwrap().types[id as usize].clone()
     }
 
     /// The host-to-wasm trampoline for signature `id`.
+    #[inline]
     pub(crate) fn entry_trampoline(&self, id: u32) -> Result<*const u8> {
         self.trampoline(id, &self.inner.entry_trampolines, |c, t| c.entry_trampoline(t))
     }
 
     /// The wasm-to-host trampoline for signature `id`.
+    #[inline]
     pub(crate) fn host_trampoline(&self, id: u32) -> Result<*const u8> {
         self.trampoline(id, &self.inner.host_trampolines, |c, t| c.host_trampoline(t))
     }

@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 use weld_environ::{ConstExpr, ConstOp, ElementItems, ElementSegment};
 
 /// Evaluates a constant expression in the context of instance `id`, returning the raw bits.
+#[inline]
 pub(crate) fn eval_const(s: &StoreOpaque, id: InstanceId, expr: &ConstExpr) -> Result<u128> {
     let inst = s.instance(id);
     let mut stack: Vec<u128> = Vec::with_capacity(2);
@@ -48,6 +49,7 @@ pub(crate) fn eval_const(s: &StoreOpaque, id: InstanceId, expr: &ConstExpr) -> R
 }
 
 /// The raw references of an element segment's items.
+#[inline]
 pub(crate) fn element_items(s: &StoreOpaque, id: InstanceId, seg: &ElementSegment) -> Result<Vec<u64>> {
     let inst = s.instance(id);
     match &seg.items {

@@ -11,11 +11,13 @@ use weld_environ::{EntityIndex, FuncIndex};
 
 impl Instance {
     /// Function `f` of the instance.
+    #[inline]
     pub(crate) fn func(&self, s: &StoreOpaque, f: FuncIndex) -> Func {
         let ptr = s.instance(self.id).func_ref(f);
         Func::from_raw(self.store, NonNull::new(ptr).unwrap())
     }
 
+    #[inline]
     fn extern_for(&self, s: &StoreOpaque, e: EntityIndex) -> Extern {
         let inst = s.instance(self.id);
         match e {
@@ -27,6 +29,7 @@ impl Instance {
     }
 
     /// The export named `name`.
+    #[inline]
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let s = store.as_context().opaque();
         s.check_owner(self.store);
@@ -35,6 +38,7 @@ impl Instance {
     }
 
     /// Every export, in order.
+    #[inline]
     pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
         let s = store.as_context().opaque();
         s.check_owner(self.store);
@@ -43,21 +47,25 @@ impl Instance {
     }
 
     /// The exported function `name`.
+    #[inline]
     pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
 
     /// The exported memory `name`.
+    #[inline]
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 
     /// The exported table `name`.
+    #[inline]
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }
 
     /// The exported global `name`.
+    #[inline]
     pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }

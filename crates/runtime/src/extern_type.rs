@@ -49,6 +49,7 @@ impl ExternType {
     }
 }
 
+#[inline]
 fn limits(min: u64, max: Option<u64>) -> String {
     match max {
         Some(max) => format!("{min}..{max}"),
@@ -76,6 +77,7 @@ pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) ->
 }
 
 /// Whether a value of type `a` may be used where `b` is expected.
+#[inline]
 fn is_subtype(a: ValType, b: ValType) -> bool {
     match (a, b) {
         (ValType::Ref(a), ValType::Ref(b)) => a.heap == b.heap && (b.nullable || !a.nullable),

@@ -13,6 +13,7 @@ use weld_environ::Mutability;
 
 impl Extern {
     /// Its type.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         self.ty_in(store.as_context().opaque())
     }
@@ -39,16 +40,19 @@ impl Global {
         Ok(Global { store: s.id(), index })
     }
 
+    #[inline]
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> GlobalType {
         s.global(self.index).ty
     }
 
     /// The global's type.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
         self.ty_in(store.as_context().opaque())
     }
 
     /// The current value.
+    #[inline]
     pub fn get(&self, store: impl AsContext) -> Val {
         let s = store.as_context().opaque();
         s.check_owner(self.store);
@@ -75,6 +79,7 @@ impl Global {
 
 impl Memory {
     /// Creates a memory of type `ty`.
+    #[inline]
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let s = store.as_context_mut().opaque_mut();
         let index = s.new_memory(ty, None)?;
@@ -82,11 +87,13 @@ impl Memory {
     }
 
     /// The memory's type with its current size as minimum.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         store.as_context().opaque().memory(self.index).ty()
     }
 
     /// The contents.
+    #[inline]
     pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreRef<'a, T>>) -> &'a [u8] {
         let s = store.into().0;
         s.opaque().check_owner(self.store);
@@ -94,6 +101,7 @@ impl Memory {
     }
 
     /// The contents, writable.
+    #[inline]
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreMut<'a, T>>) -> &'a mut [u8] {
         let s = store.into().0;
         s.opaque().check_owner(self.store);
@@ -101,6 +109,7 @@ impl Memory {
     }
 
     /// The size in pages.
+    #[inline]
     pub fn size(&self, store: impl AsContext) -> u64 {
         store.as_context().opaque().memory(self.index).size_pages()
     }
@@ -129,11 +138,13 @@ impl Table {
     }
 
     /// The table's type with its current size as minimum.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> TableType {
         store.as_context().opaque().table(self.index).ty()
     }
 
     /// The number of elements.
+    #[inline]
     pub fn size(&self, store: impl AsContext) -> u64 {
         store.as_context().opaque().table(self.index).size()
     }

@@ -33,15 +33,18 @@ pub(crate) struct VMHostFuncContext<T> {
 unsafe impl<T> Send for VMHostFuncContext<T> {}
 
 impl Func {
+    #[inline]
     pub(crate) fn comes_from(&self, s: &StoreOpaque) -> bool {
         self.store_id() == s.id()
     }
 
+    #[inline]
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> FuncType {
         s.engine().signature(self.type_id())
     }
 
     /// The function's type.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         let s = store.as_context().opaque();
         s.check_owner(self.store_id());
@@ -49,6 +52,7 @@ impl Func {
     }
 
     /// Creates a host function of type `ty` over dynamic values.
+    #[inline]
     pub fn new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
         ty: FuncType,
@@ -109,6 +113,7 @@ impl Func {
     }
 
     /// The entry trampoline to call this function from the host, if it is a wasm function.
+    #[inline]
     pub(crate) fn entry_trampoline(&self, engine: &Engine) -> Result<Option<*const u8>> {
         if self.is_host() { Ok(None) } else { engine.entry_trampoline(self.type_id()).map(Some) }
     }

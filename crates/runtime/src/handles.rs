@@ -34,30 +34,36 @@ unsafe impl Send for Func {}
 unsafe impl Sync for Func {}
 
 impl Func {
+    #[inline]
     pub(crate) fn from_raw(store: StoreId, func_ref: NonNull<VMFuncRef>) -> Func {
         Func { store, func_ref }
     }
 
+    #[inline]
     pub(crate) fn store_id(&self) -> StoreId {
         self.store
     }
 
+    #[inline]
     pub(crate) fn func_ref_ptr(&self) -> *mut VMFuncRef {
         self.func_ref.as_ptr()
     }
 
     /// The function's `VMFuncRef`, copied.
+    #[inline]
     pub(crate) fn func_ref(&self) -> VMFuncRef {
         // SAFETY: the VMFuncRef lives as long as the store that owns this Func, and callers
         // have checked the store (or reached this Func through it).
         unsafe { *self.func_ref.as_ref() }
     }
 
+    #[inline]
     pub(crate) fn type_id(&self) -> u32 {
         self.func_ref().type_id
     }
 
     /// Whether this is a host function.
+    #[inline]
     pub(crate) fn is_host(&self) -> bool {
         // SAFETY: see `func_ref`; a context always starts with its magic u32.
         unsafe { *self.func_ref().vmctx.cast::<u32>() == VMHOST_CONTEXT_MAGIC }
@@ -72,6 +78,7 @@ pub struct Instance {
 }
 
 impl Instance {
+    #[inline]
     pub(crate) fn from_id(store: StoreId, id: InstanceId) -> Instance {
         Instance { store, id }
     }
@@ -113,39 +120,47 @@ pub enum Extern {
 
 impl Extern {
     /// The function, if it is one.
+    #[inline]
     pub fn into_func(self) -> Option<Func> {
         if let Extern::Func(f) = self { Some(f) } else { None }
     }
     /// The global, if it is one.
+    #[inline]
     pub fn into_global(self) -> Option<Global> {
         if let Extern::Global(g) = self { Some(g) } else { None }
     }
     /// The table, if it is one.
+    #[inline]
     pub fn into_table(self) -> Option<Table> {
         if let Extern::Table(t) = self { Some(t) } else { None }
     }
     /// The memory, if it is one.
+    #[inline]
     pub fn into_memory(self) -> Option<Memory> {
         if let Extern::Memory(m) = self { Some(m) } else { None }
     }
 }
 
 impl From<Func> for Extern {
+    #[inline]
     fn from(f: Func) -> Extern {
         Extern::Func(f)
     }
 }
 impl From<Global> for Extern {
+    #[inline]
     fn from(g: Global) -> Extern {
         Extern::Global(g)
     }
 }
 impl From<Table> for Extern {
+    #[inline]
     fn from(t: Table) -> Extern {
         Extern::Table(t)
     }
 }
 impl From<Memory> for Extern {
+    #[inline]
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
     }

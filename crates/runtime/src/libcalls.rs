@@ -46,12 +46,14 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpa
     }
 }
 
+#[inline]
 fn trap(t: Trap) -> u32 {
     set_pending_error(anyhow::Error::new(t));
     1
 }
 
 /// `end = start + len`, if it fits within `bound`.
+#[inline]
 fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
     let end = start.checked_add(len)?;
     (end <= bound as u64).then_some(start as usize..end as usize)

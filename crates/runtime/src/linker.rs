@@ -15,6 +15,7 @@ enum Definition<T> {
 }
 
 impl<T> Clone for Definition<T> {
+    #[inline]
     fn clone(&self) -> Self {
         match self {
             Definition::Extern(e) => Definition::Extern(e.clone()),
@@ -32,16 +33,19 @@ pub struct Linker<T> {
 
 impl<T: 'static> Linker<T> {
     /// An empty linker.
+    #[inline]
     pub fn new(engine: &Engine) -> Linker<T> {
         Linker { engine: engine.clone(), map: HashMap::new(), allow_shadowing: false }
     }
 
     /// The engine.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
     /// Whether a later definition of a name replaces an earlier one (default: an error).
+    #[inline]
     pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
         self.allow_shadowing = allow;
         self
@@ -57,6 +61,7 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as `item`.
+    #[inline]
     pub fn define(
         &mut self,
         store: impl AsContext<Data = T>,
@@ -69,6 +74,7 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as a host function from a Rust closure.
+    #[inline]
     pub fn func_wrap<Params, Results>(
         &mut self,
         module: &str,
@@ -80,6 +86,7 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as a host function of type `ty` over dynamic values.
+    #[inline]
     pub fn func_new(
         &mut self,
         module: &str,
@@ -92,6 +99,7 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines every export of `instance` under the module name `module`.
+    #[inline]
     pub fn instance(
         &mut self,
         mut store: impl AsContextMut<Data = T>,
@@ -105,11 +113,13 @@ impl<T: 'static> Linker<T> {
     }
 
     /// The definition of `module::name` as an item of `store`.
+    #[inline]
     pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
         let def = self.map.get(&(module.to_string(), name.to_string()))?;
         self.materialize(store.as_context_mut(), def).ok()
     }
 
+    #[inline]
     fn materialize(&self, store: &mut crate::store::StoreInner<T>, def: &Definition<T>) -> Result<Extern> {
         Ok(match def {
             Definition::Extern(e) => e.clone(),

@@ -28,6 +28,7 @@ struct ModuleInner {
 }
 
 impl std::fmt::Debug for Module {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module").field("name", &self.inner.env.name).finish_non_exhaustive()
     }
@@ -35,6 +36,7 @@ impl std::fmt::Debug for Module {
 
 impl Module {
     /// Compiles a module from its binary or text form.
+    #[inline]
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let bytes = bytes.as_ref();
         let binary = wat::parse_bytes(bytes).context("failed to parse the module text")?;
@@ -72,11 +74,13 @@ impl Module {
     }
 
     /// The engine it was compiled with.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
     }
 
     /// The name from the name section.
+    #[inline]
     pub fn name(&self) -> Option<&str> {
         self.inner.env.name.as_deref()
     }
@@ -91,38 +95,46 @@ impl Module {
     }
 
     /// The module's exports in order.
+    #[inline]
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
         self.inner.env.exports.iter().map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self.env(), *e) })
     }
 
+    #[inline]
     pub(crate) fn env(&self) -> &weld_environ::Module {
         &self.inner.env
     }
 
+    #[inline]
     pub(crate) fn offsets(&self) -> &VMOffsets {
         &self.inner.offsets
     }
 
     /// The copy-on-write image of defined memory `d`, if it has one.
+    #[inline]
     pub(crate) fn memory_image(&self, d: usize) -> Option<&MemoryImage> {
         self.inner.images.get(d)?.as_ref()
     }
 
     /// Whether data segment `i` is part of a memory image.
+    #[inline]
     pub(crate) fn data_in_image(&self, i: usize) -> bool {
         self.inner.in_image[i]
     }
 
+    #[inline]
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.type_ids
     }
 
     /// The code of defined function `f`.
+    #[inline]
     pub(crate) fn function_code(&self, f: FuncIndex) -> *const u8 {
         let d = self.inner.env.defined_func_index(f).expect("a defined function");
         self.inner.code.function(d.index())
     }
 
+    #[inline]
     pub(crate) fn export(&self, name: &str) -> Option<EntityIndex> {
         self.inner.env.exports.get(name).copied()
     }
@@ -138,14 +150,17 @@ pub struct ImportType<'a> {
 
 impl ImportType<'_> {
     /// The module name.
+    #[inline]
     pub fn module(&self) -> &str {
         self.module
     }
     /// The field name.
+    #[inline]
     pub fn name(&self) -> &str {
         self.name
     }
     /// The expected type.
+    #[inline]
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
     }
@@ -160,10 +175,12 @@ pub struct ExportType<'a> {
 
 impl ExportType<'_> {
     /// The export's name.
+    #[inline]
     pub fn name(&self) -> &str {
         self.name
     }
     /// Its type.
+    #[inline]
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
     }

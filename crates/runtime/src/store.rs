@@ -65,21 +65,25 @@ impl<T> Store<T> {
     }
 
     /// The embedder's data.
+    #[inline]
     pub fn data(&self) -> &T {
         &self.inner.data
     }
 
     /// The embedder's data, mutably.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.inner.data
     }
 
     /// Consumes the store, returning the data.
+    #[inline]
     pub fn into_data(self) -> T {
         self.inner.data
     }
 
     /// The engine.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         &self.inner.opaque.engine
     }
@@ -87,36 +91,44 @@ impl<T> Store<T> {
 
 impl<T> StoreInner<T> {
     /// The embedder's data.
+    #[inline]
     pub fn data(&self) -> &T {
         &self.data
     }
     /// The embedder's data, mutably.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.data
     }
+    #[inline]
     pub(crate) fn opaque(&self) -> &StoreOpaque {
         &self.opaque
     }
+    #[inline]
     pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
         &mut self.opaque
     }
 }
 
 impl StoreOpaque {
+    #[inline]
     pub(crate) fn id(&self) -> StoreId {
         self.id
     }
 
+    #[inline]
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
     }
 
     /// Panics if a handle from store `id` is used with this store: that is a bug in the
     /// embedder's program, like indexing a slice out of bounds.
+    #[inline]
     pub(crate) fn check_owner(&self, id: StoreId) {
         assert_eq!(self.id, id, "object used with the wrong store");
     }
 
+    #[inline]
     pub(crate) fn push_instance(&mut self, make: impl FnOnce(InstanceId, *mut u8) -> Box<InstanceData>) -> InstanceId {
         let id = self.instances.next_key();
         let this: *mut StoreOpaque = self;
@@ -124,77 +136,94 @@ impl StoreOpaque {
         id
     }
 
+    #[inline]
     pub(crate) fn instance(&self, id: InstanceId) -> &InstanceData {
         &self.instances[id]
     }
 
+    #[inline]
     pub(crate) fn instance_mut(&mut self, id: InstanceId) -> &mut InstanceData {
         &mut self.instances[id]
     }
 
+    #[inline]
     pub(crate) fn new_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
         let c = &self.engine.config().compiler;
         let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image, self.engine.reservations())?;
         Ok(self.memories.push(m))
     }
 
+    #[inline]
     pub(crate) fn memory(&self, i: StoreIndex) -> &LinearMemory {
         &self.memories[i]
     }
 
+    #[inline]
     pub(crate) fn memory_mut(&mut self, i: StoreIndex) -> &mut LinearMemory {
         &mut self.memories[i]
     }
 
+    #[inline]
     pub(crate) fn push_table(&mut self, t: VmTable) -> StoreIndex {
         self.tables.push(t)
     }
 
+    #[inline]
     pub(crate) fn table(&self, i: StoreIndex) -> &VmTable {
         &self.tables[i]
     }
 
+    #[inline]
     pub(crate) fn table_mut(&mut self, i: StoreIndex) -> &mut VmTable {
         &mut self.tables[i]
     }
 
     /// Two distinct tables at once (for `table.copy` between tables).
+    #[inline]
     pub(crate) fn two_tables_mut(&mut self, a: StoreIndex, b: StoreIndex) -> (&mut VmTable, &mut VmTable) {
         let [a, b] = self.tables.get_disjoint_mut([a, b]).expect("two distinct tables of this store");
         (a, b)
     }
 
+    #[inline]
     pub(crate) fn push_global(&mut self, g: VmGlobal) -> StoreIndex {
         self.globals.push(g)
     }
 
+    #[inline]
     pub(crate) fn global(&self, i: StoreIndex) -> &VmGlobal {
         &self.globals[i]
     }
 
+    #[inline]
     pub(crate) fn global_mut(&mut self, i: StoreIndex) -> &mut VmGlobal {
         &mut self.globals[i]
     }
 
+    #[inline]
     pub(crate) fn push_host_func(&mut self, f: Box<dyn Any + Send>) {
         self.host_funcs.push(f);
     }
 
     /// Registers an externref, returning its raw handle (never 0).
+    #[inline]
     pub(crate) fn register_externref(&mut self, e: ExternRef) -> u64 {
         self.externrefs.push(e);
         self.externrefs.len() as u64
     }
 
+    #[inline]
     pub(crate) fn component_instance(&self, index: ComponentInstanceId) -> &InstanceState {
         &self.component_instances[index]
     }
 
+    #[inline]
     pub(crate) fn component_instance_mut(&mut self, index: ComponentInstanceId) -> &mut InstanceState {
         &mut self.component_instances[index]
     }
 
     /// The externref with raw handle `raw` (0 is null).
+    #[inline]
     pub(crate) fn externref(&self, raw: u64) -> Option<ExternRef> {
         let i = usize::try_from(raw).ok()?.checked_sub(1)?;
         self.externrefs.get(i).cloned()
@@ -217,39 +246,46 @@ pub trait AsContextMut: AsContext {
 
 impl<T> AsContext for Store<T> {
     type Data = T;
+    #[inline]
     fn as_context(&self) -> &StoreInner<T> {
         &self.inner
     }
 }
 impl<T> AsContextMut for Store<T> {
+    #[inline]
     fn as_context_mut(&mut self) -> &mut StoreInner<T> {
         &mut self.inner
     }
 }
 impl<T> AsContext for StoreInner<T> {
     type Data = T;
+    #[inline]
     fn as_context(&self) -> &StoreInner<T> {
         self
     }
 }
 impl<T> AsContextMut for StoreInner<T> {
+    #[inline]
     fn as_context_mut(&mut self) -> &mut StoreInner<T> {
         self
     }
 }
 impl<C: AsContext + ?Sized> AsContext for &C {
     type Data = C::Data;
+    #[inline]
     fn as_context(&self) -> &StoreInner<C::Data> {
         (**self).as_context()
     }
 }
 impl<C: AsContext + ?Sized> AsContext for &mut C {
     type Data = C::Data;
+    #[inline]
     fn as_context(&self) -> &StoreInner<C::Data> {
         (**self).as_context()
     }
 }
 impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    #[inline]
     fn as_context_mut(&mut self) -> &mut StoreInner<C::Data> {
         (**self).as_context_mut()
     }
@@ -261,17 +297,20 @@ pub struct StoreRef<'a, T>(pub(crate) &'a StoreInner<T>);
 pub struct StoreMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
 impl<'a, T, C: AsContext<Data = T>> From<&'a C> for StoreRef<'a, T> {
+    #[inline]
     fn from(c: &'a C) -> Self {
         StoreRef(c.as_context())
     }
 }
 impl<'a, T, C: AsContext<Data = T>> From<&'a mut C> for StoreRef<'a, T> {
+    #[inline]
     fn from(c: &'a mut C) -> Self {
         let c: &'a C = c;
         StoreRef(c.as_context())
     }
 }
 impl<'a, T, C: AsContextMut<Data = T>> From<&'a mut C> for StoreMut<'a, T> {
+    #[inline]
     fn from(c: &'a mut C) -> Self {
         StoreMut(c.as_context_mut())
     }

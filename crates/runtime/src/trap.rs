@@ -69,6 +69,7 @@ impl fmt::Display for WasmBacktrace {
 /// canonical ABI, of a handle table, ...): `trap` is in the error's chain (so
 /// `downcast_ref::<Trap>()` finds it), under `detail`, which says which check failed, on
 /// which side of the call and at which value.
+#[inline]
 pub(crate) fn trap_with(trap: Trap, detail: String) -> anyhow::Error {
     anyhow::Error::new(trap).context(detail)
 }

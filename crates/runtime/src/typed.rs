@@ -41,48 +41,60 @@ int_ty! {
 }
 
 impl WasmTy for f32 {
+    #[inline]
     fn valtype() -> ValType {
         ValType::F32
     }
+    #[inline]
     fn from_raw(raw: ValRaw, _: &StoreOpaque) -> Self {
         f32::from_bits(raw.get_u64() as u32)
     }
+    #[inline]
     fn into_raw(self, _: &mut StoreOpaque) -> Result<ValRaw> {
         Ok(ValRaw::u64(u64::from(self.to_bits())))
     }
 }
 
 impl WasmTy for f64 {
+    #[inline]
     fn valtype() -> ValType {
         ValType::F64
     }
+    #[inline]
     fn from_raw(raw: ValRaw, _: &StoreOpaque) -> Self {
         f64::from_bits(raw.get_u64())
     }
+    #[inline]
     fn into_raw(self, _: &mut StoreOpaque) -> Result<ValRaw> {
         Ok(ValRaw::u64(self.to_bits()))
     }
 }
 
 impl WasmTy for Option<Func> {
+    #[inline]
     fn valtype() -> ValType {
         ValType::FUNCREF
     }
+    #[inline]
     fn from_raw(raw: ValRaw, store: &StoreOpaque) -> Self {
         std::ptr::NonNull::new(raw.get_u64() as usize as *mut _).map(|p| Func::from_raw(store.id(), p))
     }
+    #[inline]
     fn into_raw(self, store: &mut StoreOpaque) -> Result<ValRaw> {
         crate::Val::FuncRef(self).to_raw(store)
     }
 }
 
 impl WasmTy for Option<ExternRef> {
+    #[inline]
     fn valtype() -> ValType {
         ValType::EXTERNREF
     }
+    #[inline]
     fn from_raw(raw: ValRaw, store: &StoreOpaque) -> Self {
         store.externref(raw.get_u64())
     }
+    #[inline]
     fn into_raw(self, store: &mut StoreOpaque) -> Result<ValRaw> {
         crate::Val::ExternRef(self).to_raw(store)
     }
@@ -101,16 +113,20 @@ pub trait WasmTyList: Sized + 'static {
 }
 
 impl<A: WasmTy> WasmTyList for A {
+    #[inline]
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
+    #[inline]
     fn len() -> usize {
         1
     }
+    #[inline]
     fn store_raw(self, store: &mut StoreOpaque, slots: &mut [ValRaw]) -> Result<()> {
         slots[0] = self.into_raw(store)?;
         Ok(())
     }
+    #[inline]
     fn load_raw(store: &StoreOpaque, slots: &[ValRaw]) -> Self {
         A::from_raw(slots[0], store)
     }
@@ -119,14 +135,18 @@ impl<A: WasmTy> WasmTyList for A {
 macro_rules! tuple_list {
     ($n:expr; $($a:ident $i:tt)*) => {
         impl<$($a: WasmTy),*> WasmTyList for ($($a,)*) {
+            #[inline]
             fn types() -> Vec<ValType> { vec![$($a::valtype()),*] }
+            #[inline]
             fn len() -> usize { $n }
             #[allow(unused_variables)]
+            #[inline]
             fn store_raw(self, store: &mut StoreOpaque, slots: &mut [ValRaw]) -> Result<()> {
                 $(slots[$i] = self.$i.into_raw(store)?;)*
                 Ok(())
             }
             #[allow(unused_variables, clippy::unused_unit)]
+            #[inline]
             fn load_raw(store: &StoreOpaque, slots: &[ValRaw]) -> Self {
                 ($($a::from_raw(slots[$i], store),)*)
             }
@@ -154,6 +174,7 @@ pub trait WasmRet: 'static {
 
 impl<L: WasmTyList> WasmRet for L {
     type List = L;
+    #[inline]
     fn into_result(self) -> Result<L> {
         Ok(self)
     }
@@ -161,6 +182,7 @@ impl<L: WasmTyList> WasmRet for L {
 
 impl<L: WasmTyList> WasmRet for Result<L> {
     type List = L;
+    #[inline]
     fn into_result(self) -> Result<L> {
         self
     }
@@ -238,6 +260,7 @@ unsafe impl<P, R> Send for TypedFunc<P, R> {}
 unsafe impl<P, R> Sync for TypedFunc<P, R> {}
 
 impl<P, R> Clone for TypedFunc<P, R> {
+    #[inline]
     fn clone(&self) -> Self {
         TypedFunc { func: self.func, entry: self.entry, marker: PhantomData }
     }
@@ -256,6 +279,7 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
     }
 
     /// The untyped function.
+    #[inline]
     pub fn func(&self) -> &Func {
         &self.func
     }
@@ -283,6 +307,7 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
 
 impl Instance {
     /// The exported function `name` as a typed function.
+    #[inline]
     pub fn get_typed_func<P: WasmTyList, R: WasmTyList>(
         &self,
         store: impl AsContext,
@@ -297,6 +322,7 @@ impl Instance {
 impl Func {
     /// Creates a host function from a Rust closure whose parameter and result types give the
     /// signature.
+    #[inline]
     pub fn wrap<T: 'static, Params, Results>(
         mut store: impl AsContextMut<Data = T>,
         func: impl IntoFunc<T, Params, Results>,
@@ -306,6 +332,7 @@ impl Func {
     }
 
     /// A typed view of this function, checked against its signature.
+    #[inline]
     pub fn typed<P: WasmTyList, R: WasmTyList>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
         let s = store.as_context().opaque();
         s.check_owner(self.store_id());

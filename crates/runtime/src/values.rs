@@ -57,6 +57,7 @@ impl Val {
     }
 
     /// Whether this value may be stored where `ty` is expected.
+    #[inline]
     pub fn matches(&self, ty: ValType) -> bool {
         match (self, ty) {
             (Val::FuncRef(f), ValType::Ref(r)) => r.heap == HeapType::Func && (r.nullable || f.is_some()),
@@ -66,18 +67,22 @@ impl Val {
     }
 
     /// The i32, if it is one.
+    #[inline]
     pub fn i32(&self) -> Option<i32> {
         if let Val::I32(v) = self { Some(*v) } else { None }
     }
     /// The i64, if it is one.
+    #[inline]
     pub fn i64(&self) -> Option<i64> {
         if let Val::I64(v) = self { Some(*v) } else { None }
     }
     /// The f32, if it is one.
+    #[inline]
     pub fn f32(&self) -> Option<f32> {
         if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
     }
     /// The f64, if it is one.
+    #[inline]
     pub fn f64(&self) -> Option<f64> {
         if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
     }
@@ -119,21 +124,25 @@ impl Val {
 }
 
 impl From<i32> for Val {
+    #[inline]
     fn from(v: i32) -> Val {
         Val::I32(v)
     }
 }
 impl From<i64> for Val {
+    #[inline]
     fn from(v: i64) -> Val {
         Val::I64(v)
     }
 }
 impl From<f32> for Val {
+    #[inline]
     fn from(v: f32) -> Val {
         Val::F32(v.to_bits())
     }
 }
 impl From<f64> for Val {
+    #[inline]
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
     }

@@ -136,6 +136,7 @@ fn number_exports(
 }
 
 impl std::fmt::Debug for Component {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let exports: Vec<&str> =
             self.inner.statics[StaticComponentIndex::ROOT].exports.iter().map(|(n, _)| n.as_str()).collect();
@@ -145,6 +146,7 @@ impl std::fmt::Debug for Component {
 
 impl Component {
     /// Compiles a component from its binary or text form.
+    #[inline]
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
         let binary = wat::parse_bytes(bytes.as_ref()).context("failed to parse the component text")?;
         Component::from_binary(engine, &binary)
@@ -235,17 +237,20 @@ impl Component {
     }
 
     /// The full name of an import path (`instance/name`), for messages.
+    #[inline]
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.inner.statics[StaticComponentIndex::ROOT];
         path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The engine it was compiled with.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
     }
 
     /// The number of core modules compiled for it.
+    #[inline]
     pub fn num_core_modules(&self) -> usize {
         self.inner.modules.len()
     }
@@ -253,11 +258,13 @@ impl Component {
     /// Whether it imports components, which a linker must provide. Such a component is
     /// flattened, and its adapters compiled, when it is instantiated with them; until then it
     /// reports no fused calls and no adapter modules.
+    #[inline]
     pub fn imports_components(&self) -> bool {
         self.inner.linked.is_none()
     }
 
     /// The number of component-to-component calls that need a fused adapter.
+    #[inline]
     pub fn num_fused_calls(&self) -> usize {
         self.inner.linked.as_ref().map_or(0, |l| l.info.fused.len())
     }
@@ -364,38 +371,46 @@ impl LinkedComponent {
         Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters })
     }
 
+    #[inline]
     pub(crate) fn info(&self) -> &ComponentInfo {
         &self.info
     }
 
+    #[inline]
     pub(crate) fn module(&self, index: StaticModuleIndex) -> &Module {
         &self.modules[index]
     }
 
+    #[inline]
     pub(crate) fn adapter_module(&self, index: AdapterModuleIndex) -> (&Module, &AdapterModuleCode) {
         let (m, code) = &self.adapters[index];
         (m, code)
     }
 
+    #[inline]
     pub(crate) fn lifted(&self, index: ExportedFuncIndex) -> &LiftedFunc {
         &self.lifted[index]
     }
 
     /// How a host call of lifted function `index` is laid out.
+    #[inline]
     pub(crate) fn call_shape(&self, index: ExportedFuncIndex) -> &CallShape {
         &self.shapes[index]
     }
 
     /// The instances a host call of lifted function `index` enters.
+    #[inline]
     pub(crate) fn entering_set(&self, index: ExportedFuncIndex) -> &[RuntimeComponentInstanceIndex] {
         &self.entering_sets[index]
     }
 
     /// The numbers of every lifted function.
+    #[inline]
     pub(crate) fn lifted_keys(&self) -> impl Iterator<Item = ExportedFuncIndex> + '_ {
         self.lifted.keys()
     }
 
+    #[inline]
     pub(crate) fn export_items(&self) -> &IndexMap<String, ExportItem> {
         &self.exports
     }

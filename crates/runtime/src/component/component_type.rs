@@ -12,6 +12,7 @@ pub trait ComponentType {
     fn ty() -> InterfaceType;
 
     /// Checks that `ty` is a type this Rust type can stand for; the error says what differs.
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         let mine = Self::ty();
         if &mine == ty { Ok(()) } else { bail!("type mismatch: expected {ty}, found a Rust type for {mine}") }

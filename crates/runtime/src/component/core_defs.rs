@@ -9,6 +9,7 @@ use anyhow::{Result, anyhow};
 use weld_environ::component::info::{CoreDef, CoreExport, CoreItemDef};
 
 /// The export of one of the instance's core instances.
+#[inline]
 pub(crate) fn core_export<T>(
     store: &mut StoreInner<T>,
     index: ComponentInstanceId,
@@ -20,6 +21,7 @@ pub(crate) fn core_export<T>(
 }
 
 /// The core function `def` names in component instance `index`.
+#[inline]
 pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: ComponentInstanceId, def: &CoreDef) -> Result<Func> {
     match def {
         CoreDef::Export(e) => core_export(store, index, e)?
@@ -34,6 +36,7 @@ pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: ComponentInstanceId
 }
 
 /// The core item `def` names in component instance `index`.
+#[inline]
 pub(crate) fn core_item<T>(store: &mut StoreInner<T>, index: ComponentInstanceId, def: &CoreItemDef) -> Result<Extern> {
     match def {
         CoreItemDef::Func(f) => core_func(store, index, f).map(Extern::Func),

@@ -15,18 +15,21 @@ use weld_environ::component::adapt::{FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
 use weld_environ::component::info::RuntimeComponentInstanceIndex;
 
 /// Creates the flags global of one component instance, with both flags set.
+#[inline]
 pub(crate) fn new_flags<T>(store: &mut StoreInner<T>) -> Result<Global> {
     Global::new(store, GlobalType::new(ValType::I32, Mutability::Var), Val::I32(FLAG_MAY_LEAVE | FLAG_MAY_ENTER))
 }
 
 impl StoreOpaque {
     /// The flags of runtime component instance `i` of component instance `instance`.
+    #[inline]
     pub(crate) fn component_flags(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> i32 {
         let g = self.component_instance(instance).flags[i];
         let bytes = self.global(g.index).def.bytes;
         i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 
+    #[inline]
     fn set_component_flags(&mut self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex, value: i32) {
         let g = self.component_instance(instance).flags[i];
         let def = &mut self.global_mut(g.index).def;
@@ -35,6 +38,7 @@ impl StoreOpaque {
     }
 
     /// Sets or clears `bit` of the flags of `i`.
+    #[inline]
     pub(crate) fn set_component_flag(
         &mut self,
         instance: ComponentInstanceId,
@@ -47,6 +51,7 @@ impl StoreOpaque {
     }
 
     /// Whether instance `i` may call out.
+    #[inline]
     pub(crate) fn may_leave(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> bool {
         self.component_flags(instance, i) & FLAG_MAY_LEAVE != 0
     }
@@ -72,6 +77,7 @@ impl StoreOpaque {
     }
 
     /// A call into the instances in `set` has finished.
+    #[inline]
     pub(crate) fn leave_to_host(&mut self, instance: ComponentInstanceId, set: &[RuntimeComponentInstanceIndex]) {
         for i in set {
             self.set_component_flag(instance, *i, FLAG_MAY_ENTER, true);

@@ -53,6 +53,7 @@ pub(crate) struct ResultType<'a> {
 }
 
 impl Func {
+    #[inline]
     fn lifted<'a>(&self, store: &'a StoreInner<impl Sized>) -> &'a weld_environ::component::info::LiftedFunc {
         let s = store.opaque();
         s.check_owner(self.store);
@@ -60,16 +61,19 @@ impl Func {
     }
 
     /// The function's component type.
+    #[inline]
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         self.lifted(store.as_context()).ty.clone()
     }
 
     /// The parameters' names and types.
+    #[inline]
     pub fn params(&self, store: impl AsContext) -> Box<[(String, InterfaceType)]> {
         self.lifted(store.as_context()).ty.params.clone().into_boxed_slice()
     }
 
     /// The result types (none or one).
+    #[inline]
     pub fn results(&self, store: impl AsContext) -> Box<[InterfaceType]> {
         self.lifted(store.as_context()).ty.result.clone().into_iter().collect()
     }
@@ -243,6 +247,7 @@ pub struct TypedFunc<Params, Results> {
 }
 
 impl<P, R> Clone for TypedFunc<P, R> {
+    #[inline]
     fn clone(&self) -> Self {
         *self
     }
@@ -255,11 +260,13 @@ where
     Results: ComponentNamedList + Lift,
 {
     /// Wraps `func` without checking its type; [`Func::typed`] checks it.
+    #[inline]
     pub(crate) fn new_unchecked(func: Func) -> Self {
         TypedFunc { func, _marker: PhantomData }
     }
 
     /// The untyped function.
+    #[inline]
     pub fn func(&self) -> &Func {
         &self.func
     }
@@ -284,6 +291,7 @@ where
     }
 
     /// Runs the callee's `post-return` function (see [`Func::post_return`]).
+    #[inline]
     pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
         self.func.post_return(store)
     }

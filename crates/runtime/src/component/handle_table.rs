@@ -44,6 +44,7 @@ pub(crate) struct HandleTable {
 }
 
 impl Default for HandleTable {
+    #[inline]
     fn default() -> Self {
         HandleTable { slots: vec![Slot::Free], free: Vec::new(), call_borrows: 0 }
     }
@@ -145,6 +146,7 @@ impl HandleTable {
 
     /// Adds a borrowed handle lent for the current call: it must be dropped before the call
     /// returns (see [`HandleTable::end_call`]).
+    #[inline]
     pub(crate) fn add_call_borrow(&mut self, resource: RuntimeResourceIndex, rep: u32) -> Result<u32> {
         let index = self.add(Slot::Borrow { resource, rep, scoped: true })?;
         self.call_borrows += 1;
@@ -165,6 +167,7 @@ impl HandleTable {
     }
 
     /// Ends one loan of the owned handle at `index` (lent for a call that has returned).
+    #[inline]
     pub(crate) fn unlend(&mut self, index: u32) {
         if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
             *lends = lends.saturating_sub(1);
@@ -172,6 +175,7 @@ impl HandleTable {
     }
 
     /// Records one more loan of the owned handle at `index`.
+    #[inline]
     pub(crate) fn lend(&mut self, index: u32) {
         if let Some(Slot::Own { lends, .. }) = self.slots.get_mut(index as usize) {
             *lends += 1;

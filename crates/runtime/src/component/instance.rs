@@ -30,6 +30,7 @@ pub struct ComponentExportIndex {
 }
 
 impl Instance {
+    #[inline]
     fn state<'a>(&self, s: &'a StoreOpaque) -> &'a InstanceState {
         s.check_owner(self.store);
         s.component_instance(self.index)
@@ -93,6 +94,7 @@ impl Instance {
 
     /// The exported function `name` with Rust parameter and result types, checked against its
     /// component type.
+    #[inline]
     pub fn get_typed_func<Params, Results>(
         &self,
         mut store: impl AsContextMut,

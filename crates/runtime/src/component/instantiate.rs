@@ -42,6 +42,7 @@ pub struct InstancePre<T> {
 }
 
 impl<T> Clone for InstancePre<T> {
+    #[inline]
     fn clone(&self) -> Self {
         InstancePre { component: self.component.clone(), linked: self.linked.clone(), imports: self.imports.clone() }
     }
@@ -49,6 +50,7 @@ impl<T> Clone for InstancePre<T> {
 
 impl<T: 'static> InstancePre<T> {
     /// Resolves `component`'s imports in `linker`.
+    #[inline]
     fn new(linker: &Linker<T>, component: &Component) -> Result<InstancePre<T>> {
         let (linked, imports) = resolve(linker, component)?;
         let imports = imports.into_iter().map(|d| d.cloned()).collect();
@@ -56,17 +58,20 @@ impl<T: 'static> InstancePre<T> {
     }
 
     /// The component this instantiates.
+    #[inline]
     pub fn component(&self) -> &Component {
         &self.component
     }
 
     /// The number of component-to-component calls that need a fused adapter, including those
     /// with the components the linker provided.
+    #[inline]
     pub fn num_fused_calls(&self) -> usize {
         self.linked.info().fused.len()
     }
 
     /// Instantiates the component in `store`.
+    #[inline]
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let imports: Vec<Option<&Definition<T>>> = self.imports.iter().map(Option::as_ref).collect();
         instantiate_resolved(store.as_context_mut(), &self.component, &self.linked, &imports)
@@ -74,6 +79,7 @@ impl<T: 'static> InstancePre<T> {
 }
 
 /// Instantiates `component` with imports from `linker`.
+#[inline]
 fn instantiate<T: 'static>(store: &mut StoreInner<T>, linker: &Linker<T>, component: &Component) -> Result<Instance> {
     let (linked, imports) = resolve(linker, component)?;
     instantiate_resolved(store, component, &linked, &imports)
@@ -285,11 +291,13 @@ fn instantiate_resolved<T: 'static>(
 }
 
 /// The import's full name, for error messages.
+#[inline]
 fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &ImportPath) -> String {
     import.full_name(info.imports.get_index(import.import.index()).map_or("?", |(n, _)| n.as_str()))
 }
 
 /// The host function an import path leads to.
+#[inline]
 fn host_func<T>(
     imports: &[Option<&Definition<T>>],
     info: &weld_environ::component::info::ComponentInfo,
@@ -302,6 +310,7 @@ fn host_func<T>(
 }
 
 /// The definition an import path leads to.
+#[inline]
 fn definition<'a, T>(
     imports: &[Option<&'a Definition<T>>],
     info: &weld_environ::component::info::ComponentInfo,
@@ -327,6 +336,7 @@ fn lookup<'a, T>(mut def: &'a Definition<T>, path: &[String], full_name: &str) -
 
 impl<T: 'static> Linker<T> {
     /// Instantiates `component` in `store`, satisfying its imports from this linker.
+    #[inline]
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, component: &Component) -> Result<Instance> {
         instantiate(store.as_context_mut(), self, component)
     }
@@ -335,6 +345,7 @@ impl<T: 'static> Linker<T> {
     /// every import is looked up and checked for its kind, and the components this linker
     /// provides are linked in (adapters compiled). Later changes to the linker do not affect
     /// the result.
+    #[inline]
     pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
         InstancePre::new(self, component)
     }

@@ -156,6 +156,7 @@ pub(crate) fn drop_host_handle(mut store: impl AsContextMut, handle: ResourceAny
 impl ResourceAny {
     /// Drops an owned handle, running the resource's destructor: the guest destructor of a
     /// guest-defined resource (the host's own resources are the host's to clean up).
+    #[inline]
     pub fn resource_drop(self, store: impl crate::AsContextMut) -> Result<()> {
         drop_host_handle(store, self)
     }

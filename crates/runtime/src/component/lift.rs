@@ -33,6 +33,7 @@ pub trait Lift: ComponentType + Sized {
     /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; views of
     /// guest memory and their containers lift in place.
     #[doc(hidden)]
+    #[inline]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         lift_through_val(cx, ty, src)
     }
@@ -40,6 +41,7 @@ pub trait Lift: ComponentType + Sized {
 
 /// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when
 /// they hold no view of guest memory.
+#[inline]
 pub(crate) fn lift_through_val<T: Lift>(
     cx: &mut LiftContext<'_>,
     ty: &InterfaceType,
@@ -49,6 +51,7 @@ pub(crate) fn lift_through_val<T: Lift>(
 }
 
 /// The bits of a flat core value of type `ty` in a raw slot.
+#[inline]
 pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
     match ty {
         FlatType::I32 | FlatType::F32 => u64::from(slot.get_u64() as u32),
@@ -57,6 +60,7 @@ pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
 }
 
 /// A function's parameters as one tuple type.
+#[inline]
 pub(crate) fn params_tuple(ty: &FuncType) -> InterfaceType {
     InterfaceType::tuple(ty.param_types().cloned())
 }
@@ -93,11 +97,13 @@ pub(crate) struct MemoryOrigin {
 }
 
 impl LiftContext<'_> {
+    #[inline]
     pub(crate) fn width(&self) -> MemoryWidth {
         MemoryWidth::from_memory64(self.mem.memory64())
     }
 
     /// Lifts a value of type `ty` as a [`Val`], with the canonical ABI's checks.
+    #[inline]
     pub(crate) fn lift_val(&mut self, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Val> {
         match src {
             LiftSource::Flat(mut flat) => canonical::lift_flat(self.mem, &self.opts, ty, &mut flat),
@@ -134,16 +140,19 @@ impl LiftContext<'_> {
     }
 
     /// Checks that a value of `ty` at `ptr` is aligned and inside the memory.
+    #[inline]
     pub(crate) fn check_value_at(&self, ty: &InterfaceType, ptr: u64) -> Result<()> {
         check_value_at(MemoryBounds::of(&*self.mem), ty, self.width(), ptr)
     }
 
     /// The spec's checks of `load_list_from_range`; returns the element size.
+    #[inline]
     pub(crate) fn check_list_range(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<u64> {
         check_list_range(MemoryBounds::of(&*self.mem), element, self.width(), ptr, len)
     }
 
     /// A (pointer, length) pair, as strings and lists are passed.
+    #[inline]
     pub(crate) fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
         if let LiftSource::Memory(ptr) = src {
             self.check_value_at(ty, ptr)?;
@@ -196,6 +205,7 @@ impl<'c, 'a, 's> FieldLifter<'c, 'a, 's> {
     }
 
     /// Lifts a `T` of type `ty` at `offset` in the value (the next flat values if flat).
+    #[inline]
     fn lift_at<T: Lift>(&mut self, ty: &InterfaceType, offset: u32) -> Result<T> {
         let src = match &mut self.src {
             LiftSource::Flat(flat) => LiftSource::Flat(&mut **flat),
@@ -205,12 +215,14 @@ impl<'c, 'a, 's> FieldLifter<'c, 'a, 's> {
     }
 
     /// Lifts the next element of a tuple.
+    #[inline]
     pub(crate) fn element<T: Lift>(&mut self) -> Result<T> {
         let Some((_, ty, offset)) = self.advance() else { bail!("too few tuple elements") };
         self.lift_at(ty, offset)
     }
 
     /// Checks that a tuple has no elements left.
+    #[inline]
     pub(crate) fn finish_tuple(mut self) -> Result<()> {
         if self.advance().is_some() {
             bail!("too many tuple elements");
@@ -266,6 +278,7 @@ pub(crate) fn lift_variant_in_place<R>(
 }
 
 /// Lifts a `list<T>` in place, element by element.
+#[inline]
 pub(crate) fn lift_list_in_place<T: Lift>(
     cx: &mut LiftContext<'_>,
     ty: &InterfaceType,

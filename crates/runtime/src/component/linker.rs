@@ -41,31 +41,37 @@ pub struct LinkerInstance<'a, T> {
 
 impl<T: 'static> Linker<T> {
     /// An empty linker.
+    #[inline]
     pub fn new(engine: &Engine) -> Linker<T> {
         Linker { engine: engine.clone(), root: IndexMap::new(), allow_shadowing: false }
     }
 
     /// The engine.
+    #[inline]
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
     /// Whether defining a name again replaces it (default: an error).
+    #[inline]
     pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
         self.allow_shadowing = allow;
         self
     }
 
     /// The root of the name tree, where a component's top-level imports are found.
+    #[inline]
     pub fn root(&mut self) -> LinkerInstance<'_, T> {
         LinkerInstance { map: &mut self.root, path: String::new(), allow_shadowing: self.allow_shadowing }
     }
 
     /// The instance named `name` at the root, created if it does not exist.
+    #[inline]
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
         self.root().into_instance(name)
     }
 
+    #[inline]
     pub(crate) fn definitions(&self) -> &IndexMap<String, Definition<T>> {
         &self.root
     }
@@ -87,6 +93,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Ok(())
     }
 
+    #[inline]
     fn full_name(&self, name: &str) -> String {
         if self.path.is_empty() { name.to_string() } else { format!("{}/{name}", self.path) }
     }
@@ -94,6 +101,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     /// Defines `name` as a host function over dynamic values. Its parameters are lifted by the
     /// type the component imports it with, and `results` has room for its result (zero or one
     /// value); what the function stores there is checked against that type.
+    #[inline]
     pub fn func_new(
         &mut self,
         name: &str,
@@ -118,6 +126,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         if Results::LEN > 1 {
             bail!("a component function has at most one result; use a tuple type inside `(T,)`");
         }
+        #[inline]
         fn typecheck<P: ComponentNamedList, R: ComponentNamedList>(ty: &FuncType) -> Result<()> {
             let params: Vec<_> = ty.param_types().cloned().collect();
             P::typecheck_list(&params, "parameter")?;
@@ -151,6 +160,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 
     /// Defines `name` as a resource type `ty` (from [`ResourceType::host`]), with the
     /// destructor that runs when a guest drops an owned handle to one.
+    #[inline]
     pub fn resource(
         &mut self,
         name: &str,
@@ -164,6 +174,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     }
 
     /// Defines `name` as a core module, for components that import one.
+    #[inline]
     pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
         self.insert(name, Definition::Module(module.clone()))
     }
@@ -174,11 +185,13 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     /// Its imports are the importing component's arguments, never this linker's definitions.
     /// Its type is checked where the importing component uses it: every function that
     /// crosses between the two must have the type the receiving side declares.
+    #[inline]
     pub fn component(&mut self, name: &str, component: &Component) -> Result<()> {
         self.insert(name, Definition::Component(component.clone()))
     }
 
     /// The nested instance `name`, created if it does not exist.
+    #[inline]
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
         let this =
             LinkerInstance { map: &mut *self.map, path: self.path.clone(), allow_shadowing: self.allow_shadowing };

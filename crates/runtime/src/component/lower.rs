@@ -22,6 +22,7 @@ pub trait Lower: ComponentType {
     /// The default goes through a [`Val`]; tuples, derived records and strings write their
     /// parts directly.
     #[doc(hidden)]
+    #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         cx.lower_val(&self.to_val(), ty, dst)
     }
@@ -46,11 +47,13 @@ pub struct LowerContext<'a> {
 }
 
 impl LowerContext<'_> {
+    #[inline]
     fn width(&self) -> MemoryWidth {
         MemoryWidth::from_memory64(self.mem.memory64())
     }
 
     /// Lowers `val`, of type `ty`, to `dst`: the default of `Lower::lower`.
+    #[inline]
     pub(crate) fn lower_val(&mut self, val: &Val, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         match dst {
             LowerDest::Flat(out) => canonical::lower_flat_unchecked(self.mem, &self.opts, val, ty, out),

@@ -23,15 +23,18 @@ enum ResourceTypeKind {
 
 impl ResourceType {
     /// The resource type the host defines with the Rust type `T` (see [`Resource<T>`]).
+    #[inline]
     pub fn host<T: 'static>() -> ResourceType {
         ResourceType(ResourceTypeKind::Host(TypeId::of::<T>()))
     }
 
+    #[inline]
     pub(crate) fn guest(store: StoreId, instance: ComponentInstanceId, resource: RuntimeResourceIndex) -> ResourceType {
         ResourceType(ResourceTypeKind::Guest { store, instance, resource })
     }
 
     /// The store, component instance and resource of a guest-defined resource type.
+    #[inline]
     pub(crate) fn guest_parts(&self) -> Option<(StoreId, ComponentInstanceId, RuntimeResourceIndex)> {
         match self.0 {
             ResourceTypeKind::Guest { store, instance, resource } => Some((store, instance, resource)),
@@ -40,12 +43,14 @@ impl ResourceType {
     }
 
     /// Whether the host defines this resource type.
+    #[inline]
     pub fn is_host(&self) -> bool {
         matches!(self.0, ResourceTypeKind::Host(_))
     }
 }
 
 impl std::fmt::Display for ResourceType {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
             ResourceTypeKind::Host(_) => f.write_str("host-defined resource"),
@@ -65,26 +70,31 @@ pub struct ResourceAny {
 }
 
 impl ResourceAny {
+    #[inline]
     pub(crate) fn new(ty: ResourceType, rep: u32, owned: bool) -> ResourceAny {
         ResourceAny { ty, rep, owned }
     }
 
     /// The resource's type.
+    #[inline]
     pub fn ty(&self) -> ResourceType {
         self.ty
     }
 
     /// Whether this is an owned handle.
+    #[inline]
     pub fn owned(&self) -> bool {
         self.owned
     }
 
     /// The representation (for host-defined resources, the value the host chose).
+    #[inline]
     pub(crate) fn rep(&self) -> u32 {
         self.rep
     }
 
     /// Converts to a typed handle of a host-defined resource of Rust type `T`.
+    #[inline]
     pub fn try_into_resource<T: 'static>(self) -> Result<Resource<T>> {
         if self.ty != ResourceType::host::<T>() {
             bail!("the handle is to a {}, not to the host resource type asked for", self.ty);
@@ -103,6 +113,7 @@ pub struct Resource<T> {
 }
 
 impl<T> Clone for Resource<T> {
+    #[inline]
     fn clone(&self) -> Self {
         *self
     }
@@ -111,26 +122,31 @@ impl<T> Copy for Resource<T> {}
 
 impl<T: 'static> Resource<T> {
     /// An owned handle with representation `rep`.
+    #[inline]
     pub fn new_own(rep: u32) -> Resource<T> {
         Resource { rep, owned: true, _marker: PhantomData }
     }
 
     /// A borrowed handle with representation `rep`.
+    #[inline]
     pub fn new_borrow(rep: u32) -> Resource<T> {
         Resource { rep, owned: false, _marker: PhantomData }
     }
 
     /// The representation.
+    #[inline]
     pub fn rep(&self) -> u32 {
         self.rep
     }
 
     /// Whether this is an owned handle.
+    #[inline]
     pub fn owned(&self) -> bool {
         self.owned
     }
 
     /// As an untyped handle.
+    #[inline]
     pub fn into_any(self) -> ResourceAny {
         ResourceAny { ty: ResourceType::host::<T>(), rep: self.rep, owned: self.owned }
     }

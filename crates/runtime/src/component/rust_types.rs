@@ -32,6 +32,7 @@ use super::types::{InterfaceType, ResourceId};
 use super::values::Val;
 use anyhow::{Context, Result, anyhow, bail};
 
+#[inline]
 fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
     anyhow!("expected a {expected} value, found {}", found.kind())
 }
@@ -39,11 +40,13 @@ fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
 macro_rules! primitives {
     ($($rust:ty => $variant:ident, $ty:ident;)*) => {$(
         impl ComponentType for $rust {
+            #[inline]
             fn ty() -> InterfaceType {
                 InterfaceType::$ty
             }
         }
         impl Lower for $rust {
+            #[inline]
             fn to_val(&self) -> Val {
                 Val::$variant(*self)
             }
@@ -71,6 +74,7 @@ primitives! {
 macro_rules! lift_through_val {
     ($($rust:ty => $variant:ident;)*) => {$(
         impl Lift for $rust {
+            #[inline]
             fn from_val(val: Val) -> Result<Self> {
                 match val {
                     Val::$variant(v) => Ok(v),
@@ -92,6 +96,7 @@ lift_through_val! {
 macro_rules! lift_integers {
     ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $convert:expr;)*) => {$(
         impl Lift for $rust {
+            #[inline]
             fn from_val(val: Val) -> Result<Self> {
                 match val {
                     Val::$variant(v) => Ok(v),
@@ -123,19 +128,23 @@ lift_integers! {
 }
 
 impl ComponentType for String {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::String
     }
 }
 impl Lower for String {
+    #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         cx.lower_str(self, dst)
     }
+    #[inline]
     fn to_val(&self) -> Val {
         Val::String(self.clone())
     }
 }
 impl Lift for String {
+    #[inline]
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::String(s) => Ok(s),
@@ -144,27 +153,33 @@ impl Lift for String {
     }
 }
 impl ComponentType for &str {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::String
     }
 }
 impl Lower for &str {
+    #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         cx.lower_str(self, dst)
     }
+    #[inline]
     fn to_val(&self) -> Val {
         Val::String(self.to_string())
     }
 }
 impl ComponentType for Box<str> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::String
     }
 }
 impl Lower for Box<str> {
+    #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, _: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         cx.lower_str(self, dst)
     }
+    #[inline]
     fn to_val(&self) -> Val {
         Val::String(self.to_string())
     }
@@ -183,14 +198,17 @@ fn typecheck_list_of<T: ComponentType>(ty: &InterfaceType) -> Result<()> {
 }
 
 impl<T: ComponentType> ComponentType for Vec<T> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::list(T::ty())
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         typecheck_list_of::<T>(ty)
     }
 }
 impl<T: Lower> Lower for Vec<T> {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::List(self.iter().map(Lower::to_val).collect())
     }
@@ -198,6 +216,7 @@ impl<T: Lower> Lower for Vec<T> {
 impl<T: Lift> Lift for Vec<T> {
     const IN_PLACE: bool = T::IN_PLACE;
 
+    #[inline]
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::List(items) => items.into_iter().map(T::from_val).collect(),
@@ -205,28 +224,34 @@ impl<T: Lift> Lift for Vec<T> {
         }
     }
 
+    #[inline]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { lift_through_val(cx, ty, src) }
     }
 }
 impl<T: ComponentType> ComponentType for &[T] {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::list(T::ty())
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         typecheck_list_of::<T>(ty)
     }
 }
 impl<T: Lower> Lower for &[T] {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::List(self.iter().map(Lower::to_val).collect())
     }
 }
 
 impl<T: ComponentType> ComponentType for Option<T> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::option(T::ty())
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         match ty {
             InterfaceType::Option(o) => T::typecheck(o.some()).context("in the payload type of an option"),
@@ -235,6 +260,7 @@ impl<T: ComponentType> ComponentType for Option<T> {
     }
 }
 impl<T: Lower> Lower for Option<T> {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::Option(self.as_ref().map(|v| Box::new(v.to_val())))
     }
@@ -242,6 +268,7 @@ impl<T: Lower> Lower for Option<T> {
 impl<T: Lift> Lift for Option<T> {
     const IN_PLACE: bool = T::IN_PLACE;
 
+    #[inline]
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::Option(v) => v.map(|v| T::from_val(*v)).transpose(),
@@ -266,6 +293,7 @@ impl<T: Lift> Lift for Option<T> {
 macro_rules! maps {
     ($($map:ident, $($bound:path),*;)*) => {$(
         impl<K: ComponentType, V: ComponentType> ComponentType for std::collections::$map<K, V> {
+            #[inline]
             fn ty() -> InterfaceType {
                 InterfaceType::map(K::ty(), V::ty())
             }
@@ -280,6 +308,7 @@ macro_rules! maps {
             }
         }
         impl<K: Lower, V: Lower> Lower for std::collections::$map<K, V> {
+            #[inline]
             fn to_val(&self) -> Val {
                 Val::List(self.iter().map(|(k, v)| Val::Tuple(vec![k.to_val(), v.to_val()])).collect())
             }
@@ -309,6 +338,7 @@ maps! {
 }
 
 /// The payload type of a side of a `result` whose Rust type is `T`: `()` stands for none.
+#[inline]
 fn side_ty<T: ComponentType + 'static>() -> Option<InterfaceType> {
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() { None } else { Some(T::ty()) }
 }
@@ -322,10 +352,12 @@ fn side_typecheck<T: ComponentType + 'static>(ty: Option<&InterfaceType>) -> Res
     }
 }
 
+#[inline]
 fn side_to_val<T: Lower + 'static>(v: &T) -> Option<Box<Val>> {
     side_ty::<T>().map(|_| Box::new(v.to_val()))
 }
 
+#[inline]
 fn side_from_val<T: Lift + 'static>(val: Option<Box<Val>>) -> Result<T> {
     match val {
         Some(v) => T::from_val(*v),
@@ -334,6 +366,7 @@ fn side_from_val<T: Lift + 'static>(val: Option<Box<Val>>) -> Result<T> {
 }
 
 impl<T: ComponentType + 'static, E: ComponentType + 'static> ComponentType for Result<T, E> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::result(side_ty::<T>(), side_ty::<E>())
     }
@@ -348,6 +381,7 @@ impl<T: ComponentType + 'static, E: ComponentType + 'static> ComponentType for R
     }
 }
 impl<T: Lower + 'static, E: Lower + 'static> Lower for Result<T, E> {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::Result(match self {
             Ok(v) => Ok(side_to_val(v)),
@@ -388,9 +422,11 @@ macro_rules! one {
 macro_rules! tuples {
     ($(($($t:ident $n:tt),*);)*) => {$(
         impl<$($t: ComponentType),*> ComponentType for ($($t,)*) {
+            #[inline]
             fn ty() -> InterfaceType {
                 InterfaceType::tuple([$($t::ty()),*])
             }
+            #[inline]
             fn typecheck(ty: &InterfaceType) -> Result<()> {
                 match ty {
                     InterfaceType::Tuple(t) => Self::typecheck_list(t.types(), "element"),
@@ -400,6 +436,7 @@ macro_rules! tuples {
         }
         impl<$($t: ComponentType),*> ComponentNamedList for ($($t,)*) {
             const LEN: usize = 0 $(+ one!($t))*;
+            #[inline]
             fn types() -> Vec<InterfaceType> {
                 vec![$($t::ty()),*]
             }
@@ -414,6 +451,7 @@ macro_rules! tuples {
             }
         }
         impl<$($t: Lower),*> Lower for ($($t,)*) {
+            #[inline]
             fn to_val(&self) -> Val {
                 Val::Tuple(vec![$(self.$n.to_val()),*])
             }
@@ -472,6 +510,7 @@ tuples! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 }
 
+#[inline]
 fn typecheck_handle(ty: &InterfaceType, owned: Option<bool>) -> Result<()> {
     match (ty, owned) {
         (InterfaceType::Own(_), None | Some(true)) | (InterfaceType::Borrow(_), None | Some(false)) => Ok(()),
@@ -480,19 +519,23 @@ fn typecheck_handle(ty: &InterfaceType, owned: Option<bool>) -> Result<()> {
 }
 
 impl ComponentType for ResourceAny {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::Own(ResourceId(u32::MAX))
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         typecheck_handle(ty, None)
     }
 }
 impl Lower for ResourceAny {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::Resource(*self)
     }
 }
 impl Lift for ResourceAny {
+    #[inline]
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::Resource(r) => Ok(r),
@@ -502,19 +545,23 @@ impl Lift for ResourceAny {
 }
 
 impl<T: 'static> ComponentType for Resource<T> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::Own(ResourceId(u32::MAX))
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         typecheck_handle(ty, None)
     }
 }
 impl<T: 'static> Lower for Resource<T> {
+    #[inline]
     fn to_val(&self) -> Val {
         Val::Resource(self.into_any())
     }
 }
 impl<T: 'static> Lift for Resource<T> {
+    #[inline]
     fn from_val(val: Val) -> Result<Self> {
         match val {
             Val::Resource(r) => r.try_into_resource(),

@@ -35,6 +35,7 @@ pub(crate) struct StoreMemory<'a, T> {
 
 impl<T> StoreMemory<'_, T> {
     /// The handle table and a namer of resource types for error messages.
+    #[inline]
     fn table(&mut self) -> (&mut HandleTable, impl Fn(RuntimeResourceIndex) -> String + '_) {
         let state = self.store.opaque_mut().component_instance_mut(self.instance);
         let types = &state.resource_types;
@@ -44,6 +45,7 @@ impl<T> StoreMemory<'_, T> {
 
 /// The runtime resource a handle type names (`ResourceId(i)` is the component's `i`th), and
 /// whether the handle is owned.
+#[inline]
 fn resource_of(ty: &InterfaceType) -> (RuntimeResourceIndex, bool) {
     match ty {
         InterfaceType::Own(r) => (RuntimeResourceIndex::from_u32(r.0), true),
@@ -53,6 +55,7 @@ fn resource_of(ty: &InterfaceType) -> (RuntimeResourceIndex, bool) {
 }
 
 impl<T> GuestMemory for StoreMemory<'_, T> {
+    #[inline]
     fn bytes(&self) -> &[u8] {
         match self.memory {
             Some(m) => self.store.opaque().memory(m.index).data(),
@@ -60,6 +63,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         }
     }
 
+    #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {
         match self.memory {
             Some(m) => self.store.opaque_mut().memory_mut(m.index).data_mut(),
@@ -80,10 +84,12 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         Ok(if self.memory64 { result } else { u64::from(result as u32) })
     }
 
+    #[inline]
     fn memory64(&self) -> bool {
         self.memory64
     }
 
+    #[inline]
     fn side(&self) -> Option<CallSide> {
         Some(self.side)
     }
@@ -135,6 +141,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
 
 /// Opens the borrow scope of a call that may lend handles: the spec's subtask, as the lender
 /// of the owned handles whose borrows are passed to the callee.
+#[inline]
 pub(crate) fn begin_borrow_scope(state: &mut InstanceState) {
     state.call_scopes.push(Vec::new());
 }
@@ -142,6 +149,7 @@ pub(crate) fn begin_borrow_scope(state: &mut InstanceState) {
 /// Lends the owned handle at `index` of handle table `table` to the call in progress (the
 /// spec's `add_lender`): it cannot be dropped or moved until the call ends. Outside a call
 /// (a view of guest memory read after its call) nothing is lent.
+#[inline]
 pub(crate) fn lend_for_call(state: &mut InstanceState, table: RuntimeComponentInstanceIndex, index: u32) {
     if let Some(scope) = state.call_scopes.last_mut() {
         state.handles[table].lend(index);
@@ -150,6 +158,7 @@ pub(crate) fn lend_for_call(state: &mut InstanceState, table: RuntimeComponentIn
 }
 
 /// Closes the innermost borrow scope: the handles lent in it are returned.
+#[inline]
 pub(crate) fn end_borrow_scope(state: &mut InstanceState) {
     for (table, index) in state.call_scopes.pop().unwrap_or_default() {
         state.handles[table].unlend(index);
@@ -158,6 +167,7 @@ pub(crate) fn end_borrow_scope(state: &mut InstanceState) {
 
 /// The canonical memory, realloc and string encoding that `options` name in instance
 /// `instance`, whose memory is that of `side` in the call.
+#[inline]
 pub(crate) fn guest_memory<'a, T>(
     store: &'a mut StoreInner<T>,
     instance: ComponentInstanceId,

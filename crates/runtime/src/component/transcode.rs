@@ -28,6 +28,7 @@ use weld_environ::component::adapt::{CallSide, FLAG_MAY_LEAVE};
 use weld_environ::component::info::RuntimeComponentInstanceIndex;
 use weld_environ::component::translate::StringEncoding;
 
+#[inline]
 fn utf16_tag(memory64: bool) -> u64 {
     canonical::utf16_tag(MemoryWidth::from_memory64(memory64))
 }
@@ -45,10 +46,12 @@ pub(crate) struct StringEnd {
     pub(crate) instance: RuntimeComponentInstanceIndex,
 }
 
+#[inline]
 fn bytes<T>(store: &StoreInner<T>, m: Memory) -> &[u8] {
     store.opaque().memory(m.index).data()
 }
 
+#[inline]
 fn bytes_mut<T>(store: &mut StoreInner<T>, m: Memory) -> &mut [u8] {
     store.opaque_mut().memory_mut(m.index).data_mut()
 }
@@ -112,6 +115,7 @@ pub(crate) fn transfer_string<T>(
     }
 }
 
+#[inline]
 fn utf16_bytes(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
@@ -197,16 +201,19 @@ impl<T> Dest<'_, T> {
         Ok(ptr)
     }
 
+    #[inline]
     fn allocate(&mut self, align: u64, size: u64) -> Result<u64> {
         self.reallocate(0, 0, align, size)
     }
 
+    #[inline]
     fn write(&mut self, at: u64, data: &[u8]) {
         let at = at as usize;
         bytes_mut(self.store, self.end.memory)[at..at + data.len()].copy_from_slice(data);
     }
 
     /// The spec's `store_string_copy` of already encoded bytes.
+    #[inline]
     fn copy(&mut self, encoded: Vec<u8>, align: u64, units: u64) -> Result<(u64, u64)> {
         let q = self.allocate(align, encoded.len() as u64)?;
         self.write(q, &encoded);

@@ -11,6 +11,7 @@ use super::types::InterfaceType;
 use super::values::Val;
 use anyhow::{Result, bail};
 
+#[inline]
 fn checked(val: Val, ty: &InterfaceType) -> Result<Val> {
     val.typecheck(ty)?;
     Ok(val)
@@ -40,6 +41,7 @@ impl Val {
     }
 
     /// A value of variant type `ty`: case `case`, with `payload` exactly when the case has one.
+    #[inline]
     pub fn variant(ty: &InterfaceType, case: &str, payload: Option<Val>) -> Result<Val> {
         if !matches!(ty, InterfaceType::Variant(_)) {
             bail!("expected a variant type, found {ty}");
@@ -48,6 +50,7 @@ impl Val {
     }
 
     /// A value of enum type `ty`: case `case`.
+    #[inline]
     pub fn enumeration(ty: &InterfaceType, case: &str) -> Result<Val> {
         if !matches!(ty, InterfaceType::Enum(_)) {
             bail!("expected an enum type, found {ty}");
@@ -70,6 +73,7 @@ impl Val {
 
     /// A value of `ty` that is a list, a fixed-length list or a map (whose elements are
     /// `(key, value)` tuples), from its elements.
+    #[inline]
     pub fn list(ty: &InterfaceType, elements: impl IntoIterator<Item = Val>) -> Result<Val> {
         if !matches!(ty, InterfaceType::List(_) | InterfaceType::FixedList(_) | InterfaceType::Map(_)) {
             bail!("expected a list or map type, found {ty}");
@@ -78,6 +82,7 @@ impl Val {
     }
 
     /// A value of tuple type `ty` from its elements.
+    #[inline]
     pub fn tuple(ty: &InterfaceType, elements: impl IntoIterator<Item = Val>) -> Result<Val> {
         if !matches!(ty, InterfaceType::Tuple(_)) {
             bail!("expected a tuple type, found {ty}");
@@ -86,6 +91,7 @@ impl Val {
     }
 
     /// A value of option type `ty`.
+    #[inline]
     pub fn option(ty: &InterfaceType, value: Option<Val>) -> Result<Val> {
         if !matches!(ty, InterfaceType::Option(_)) {
             bail!("expected an option type, found {ty}");
@@ -95,6 +101,7 @@ impl Val {
 
     /// A value of result type `ty`: `Ok` or `Err` with a payload exactly when that side of the
     /// type has one.
+    #[inline]
     pub fn result(ty: &InterfaceType, value: Result<Option<Val>, Option<Val>>) -> Result<Val> {
         if !matches!(ty, InterfaceType::Result(_)) {
             bail!("expected a result type, found {ty}");

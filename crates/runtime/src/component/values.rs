@@ -117,6 +117,7 @@ impl Val {
     }
 
     /// Checks that this value has type `ty`; see the module documentation for the errors.
+    #[inline]
     pub fn typecheck(&self, ty: &InterfaceType) -> Result<()> {
         check(self, ty).map_err(|e| anyhow!("{e}"))
     }
@@ -129,6 +130,7 @@ struct Mismatch {
 }
 
 impl Mismatch {
+    #[inline]
     fn new(problem: String) -> Mismatch {
         Mismatch { path: Vec::new(), problem }
     }
@@ -152,6 +154,7 @@ impl fmt::Display for Mismatch {
 type Checked = std::result::Result<(), Mismatch>;
 
 /// Checks `val` against `ty`, then on failure appends `step` to the path.
+#[inline]
 fn within(val: &Val, ty: &InterfaceType, step: impl FnOnce() -> String) -> Checked {
     check(val, ty).map_err(|mut e| {
         e.path.push(step());
@@ -159,6 +162,7 @@ fn within(val: &Val, ty: &InterfaceType, step: impl FnOnce() -> String) -> Check
     })
 }
 
+#[inline]
 fn fail<T>(problem: String) -> std::result::Result<T, Mismatch> {
     Err(Mismatch::new(problem))
 }
@@ -273,6 +277,7 @@ fn check_payload(name: &str, container: &str, ty: Option<&InterfaceType>, payloa
 }
 
 /// Splits a parameter or result tuple into its elements.
+#[inline]
 pub(crate) fn tuple_elements(val: Val) -> Vec<Val> {
     match val {
         Val::Tuple(items) => items,

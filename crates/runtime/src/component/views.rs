@@ -51,15 +51,18 @@ impl WasmStr {
     }
 
     /// The string's bytes in the guest's encoding (UTF-8, UTF-16LE or Latin-1).
+    #[inline]
     pub fn as_bytes<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
         self.bytes(store.as_context())
     }
 
     /// The length of the string in the guest's memory, in bytes.
+    #[inline]
     pub fn byte_len(&self) -> usize {
         self.byte_len as usize
     }
 
+    #[inline]
     fn bytes<'a, T>(&self, store: &'a crate::StoreInner<T>) -> Result<&'a [u8]> {
         let data = self.origin.memory_bytes(store)?;
         let at = check_bounds(self.origin.bounds(data), Pointee::String, self.ptr, self.byte_len)?;
@@ -69,6 +72,7 @@ impl WasmStr {
 
 impl MemoryOrigin {
     /// The bounds of `data`, this origin's memory, for checks.
+    #[inline]
     fn bounds(&self, data: &[u8]) -> MemoryBounds {
         MemoryBounds { len: data.len(), side: Some(self.side) }
     }
@@ -85,6 +89,7 @@ impl MemoryOrigin {
 }
 
 impl ComponentType for WasmStr {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::String
     }
@@ -93,6 +98,7 @@ impl ComponentType for WasmStr {
 impl Lift for WasmStr {
     const IN_PLACE: bool = true;
 
+    #[inline]
     fn from_val(_: Val) -> Result<Self> {
         Err(not_from_val("WasmStr"))
     }
@@ -128,11 +134,13 @@ pub struct WasmList<T> {
 
 impl<T: Lift> WasmList<T> {
     /// The number of elements.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the list is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -158,6 +166,7 @@ impl<T: Lift> WasmList<T> {
     }
 
     /// Lifts every element, in order.
+    #[inline]
     pub fn iter<'a, S: AsContextMut + 'a>(&'a self, mut store: S) -> impl Iterator<Item = Result<T>> + 'a {
         (0..self.len()).map(move |i| self.get(&mut store, i).expect("the index is below the length"))
     }
@@ -165,6 +174,7 @@ impl<T: Lift> WasmList<T> {
 
 impl WasmList<u8> {
     /// The bytes, borrowed from the guest's memory.
+    #[inline]
     pub fn as_le_slice<'a, T: 'a>(&self, store: &'a impl AsContext<Data = T>) -> Result<&'a [u8]> {
         let data = self.origin.memory_bytes(store.as_context())?;
         let at = check_bounds(self.origin.bounds(data), Pointee::List, self.ptr, self.len)?;
@@ -173,9 +183,11 @@ impl WasmList<u8> {
 }
 
 impl<T: ComponentType> ComponentType for WasmList<T> {
+    #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::list(T::ty())
     }
+    #[inline]
     fn typecheck(ty: &InterfaceType) -> Result<()> {
         match ty.despecialized() {
             InterfaceType::List(l) => T::typecheck(l.element()).context("in the element type of a list"),
@@ -187,6 +199,7 @@ impl<T: ComponentType> ComponentType for WasmList<T> {
 impl<T: Lift> Lift for WasmList<T> {
     const IN_PLACE: bool = true;
 
+    #[inline]
     fn from_val(_: Val) -> Result<Self> {
         Err(not_from_val("WasmList"))
     }

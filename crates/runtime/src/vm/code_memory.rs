@@ -49,11 +49,13 @@ impl CodeMemory {
     }
 
     /// The address of the first byte of code.
+    #[inline]
     pub fn base(&self) -> *const u8 {
         self.mmap.as_ptr()
     }
 
     /// The address of function `i`.
+    #[inline]
     pub fn function(&self, i: usize) -> *const u8 {
         // SAFETY: function offsets lie inside the code, which lies inside the mapping.
         unsafe { self.base().add(self.info.functions[i].start as usize) }
@@ -61,6 +63,7 @@ impl CodeMemory {
 }
 
 impl Drop for CodeMemory {
+    #[inline]
     fn drop(&mut self) {
         let start = self.mmap.as_ptr() as usize;
         registry().write().unwrap().remove(&start);
@@ -69,6 +72,7 @@ impl Drop for CodeMemory {
 
 type Registry = RwLock<BTreeMap<usize, (usize, Arc<CodeInfo>)>>;
 
+#[inline]
 fn registry() -> &'static Registry {
     static REGISTRY: Registry = RwLock::new(BTreeMap::new());
     &REGISTRY
@@ -78,6 +82,7 @@ fn registry() -> &'static Registry {
 /// this too, so it must not fail while another thread registers or drops code: it waits for
 /// that thread's write, which is short and never runs wasm (a thread running wasm never holds
 /// the write lock, so a trap cannot wait for its own thread).
+#[inline]
 pub fn lookup_code(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
     let reg = registry().read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (start, (end, info)) = reg.range(..=pc).next_back()?;
@@ -85,6 +90,7 @@ pub fn lookup_code(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
 }
 
 /// The trap raised by the instruction at `pc`, if `pc` is a trap site of JIT code.
+#[inline]
 pub fn lookup_trap(pc: usize) -> Option<Trap> {
     let (info, offset) = lookup_code(pc)?;
     let i = info.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;

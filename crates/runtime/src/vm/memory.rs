@@ -82,32 +82,38 @@ impl LinearMemory {
     }
 
     /// The length of a reservation of `bytes`, rounded to pages.
+    #[inline]
     fn reservation_len(bytes: u64) -> usize {
         round_up(bytes.max(page_size() as u64) as usize, page_size())
     }
 
     /// The reservation length of a guarded 32-bit memory with `guard_size`: what an engine pools.
+    #[inline]
     pub fn guarded_reservation_len(guard_size: u64) -> usize {
         Self::reservation_len((4u64 << 30) + guard_size)
     }
 
     /// The memory's type, with its current minimum.
+    #[inline]
     pub fn ty(&self) -> MemoryType {
         MemoryType { minimum: self.size_pages(), ..self.ty }
     }
 
     /// The current size in pages.
+    #[inline]
     pub fn size_pages(&self) -> u64 {
         self.def.current_length as u64 / WASM_PAGE_SIZE
     }
 
     /// The contents.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         // SAFETY: `current_length` bytes from `base` are accessible and owned by this memory.
         unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
     }
 
     /// The contents, writable.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, with exclusive access through `&mut self`.
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
@@ -129,6 +135,7 @@ impl LinearMemory {
 }
 
 impl Drop for LinearMemory {
+    #[inline]
     fn drop(&mut self) {
         if let Some(mmap) = self.mmap.take() {
             self.pool.release(mmap, self.def.current_length, self.file_backed);

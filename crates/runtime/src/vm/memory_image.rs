@@ -36,6 +36,7 @@ impl MemoryImage {
     }
 
     /// The image's length in bytes.
+    #[inline]
     pub fn size(&self) -> usize {
         self.len
     }

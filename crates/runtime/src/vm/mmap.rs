@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use std::ptr::NonNull;
 
 /// The host page size.
+#[inline]
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
@@ -44,11 +45,13 @@ impl Mmap {
     }
 
     /// The start of the mapping.
+    #[inline]
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
 
     /// The mapping's length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -97,16 +100,19 @@ impl Mmap {
     }
 
     /// Makes `[start, start + len)` inaccessible again. Both must be page-aligned.
+    #[inline]
     pub fn make_inaccessible(&self, start: usize, len: usize) -> Result<()> {
         self.protect(start, len, libc::PROT_NONE)
     }
 
     /// Makes `[start, start + len)` readable and writable. Both must be page-aligned.
+    #[inline]
     pub fn make_accessible(&self, start: usize, len: usize) -> Result<()> {
         self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
     }
 
     /// Makes `[start, start + len)` readable and executable, never writable.
+    #[inline]
     pub fn make_executable(&self, start: usize, len: usize) -> Result<()> {
         self.protect(start, len, libc::PROT_READ | libc::PROT_EXEC)
     }
@@ -126,6 +132,7 @@ impl Mmap {
 }
 
 impl Drop for Mmap {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: the mapping was created by `reserve` with this length and is unmapped once.
         unsafe {
@@ -135,6 +142,7 @@ impl Drop for Mmap {
 }
 
 /// Rounds `n` up to a multiple of `to` (a power of two).
+#[inline]
 pub fn round_up(n: usize, to: usize) -> usize {
     (n + to - 1) & !(to - 1)
 }

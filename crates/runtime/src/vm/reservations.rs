@@ -26,6 +26,7 @@ pub struct ReservationPool {
 
 impl ReservationPool {
     /// A pool of reservations of `len` bytes.
+    #[inline]
     pub fn new(len: usize) -> ReservationPool {
         ReservationPool { len, free: Mutex::new(Vec::new()) }
     }

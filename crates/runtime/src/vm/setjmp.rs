@@ -11,6 +11,7 @@ pub struct JmpBuf(std::mem::MaybeUninit<[u64; 24]>);
 
 impl JmpBuf {
     /// A buffer for `weld_setjmp_call` to fill.
+    #[inline]
     pub const fn new() -> JmpBuf {
         JmpBuf(std::mem::MaybeUninit::uninit())
     }

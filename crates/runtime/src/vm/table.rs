@@ -41,21 +41,25 @@ impl VmTable {
     }
 
     /// The table's type, with its current minimum.
+    #[inline]
     pub fn ty(&self) -> TableType {
         TableType { minimum: self.elements.len() as u64, ..self.ty }
     }
 
     /// The elements.
+    #[inline]
     pub fn elements(&self) -> &[u64] {
         &self.elements
     }
 
     /// The elements, writable.
+    #[inline]
     pub fn elements_mut(&mut self) -> &mut [u64] {
         &mut self.elements
     }
 
     /// The number of elements.
+    #[inline]
     pub fn size(&self) -> u64 {
         self.elements.len() as u64
     }

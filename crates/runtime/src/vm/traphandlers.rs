@@ -69,6 +69,7 @@ pub fn set_pending_panic(panic: Box<dyn Any + Send>) {
 
 /// Runs `f`, which calls into JIT code, catching traps. `f` must own nothing that needs
 /// dropping: when a trap unwinds, its frame is abandoned.
+#[inline]
 pub fn catch_traps<F: FnOnce()>(capture_backtrace: bool, f: F) -> Result<(), Unwind> {
     install_handlers();
     let mut state = CallThreadState {

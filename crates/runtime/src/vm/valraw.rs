@@ -8,12 +8,14 @@ pub struct ValRaw(pub [u8; 16]);
 
 impl ValRaw {
     /// A slot holding `v` in its low bytes.
+    #[inline]
     pub fn u64(v: u64) -> ValRaw {
         let mut b = [0; 16];
         b[..8].copy_from_slice(&v.to_le_bytes());
         ValRaw(b)
     }
     /// The low 8 bytes.
+    #[inline]
     pub fn get_u64(&self) -> u64 {
         u64::from_le_bytes(self.0[..8].try_into().unwrap())
     }

@@ -23,6 +23,7 @@ pub struct VMFuncRef {
 
 impl VMFuncRef {
     /// Builds a function reference.
+    #[inline]
     pub fn new(wasm_call: *const u8, vmctx: *mut u8, type_id: u32) -> VMFuncRef {
         VMFuncRef { wasm_call, vmctx, type_id, _pad: 0 }
     }
@@ -103,11 +104,13 @@ impl InstanceData {
     }
 
     /// The VMContext's address.
+    #[inline]
     pub fn vmctx(&self) -> *mut u8 {
         self.vmctx.as_ptr() as *mut u8
     }
 
     /// Writes a pointer-sized value at `offset` in the VMContext.
+    #[inline]
     pub fn write_usize(&mut self, offset: u32, value: usize) {
         assert!(offset as usize + 8 <= self.vmctx.len() * 16);
         // SAFETY: checked in bounds above; the VMContext is 16-byte aligned and `offset` is a
@@ -116,6 +119,7 @@ impl InstanceData {
     }
 
     /// Writes a u32 at `offset` in the VMContext.
+    #[inline]
     pub fn write_u32(&mut self, offset: u32, value: u32) {
         assert!(offset as usize + 4 <= self.vmctx.len() * 16);
         // SAFETY: as in `write_usize`.
@@ -123,6 +127,7 @@ impl InstanceData {
     }
 
     /// The address of function `f`'s `VMFuncRef` in the VMContext.
+    #[inline]
     pub fn func_ref(&self, f: FuncIndex) -> *mut VMFuncRef {
         let offset = self.module.offsets().func_ref(f.as_u32());
         // SAFETY: the offset lies inside the VMContext.
@@ -133,6 +138,7 @@ impl InstanceData {
     ///
     /// # Safety
     /// `vmctx` must be the VMContext of a live instance.
+    #[inline]
     pub unsafe fn from_vmctx<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
         // SAFETY: the caller guarantees a live VMContext, whose INSTANCE slot points back to
         // its InstanceData.

@@ -10,16 +10,19 @@ use weld_environ::Trap;
 use weld_environ::component::flags_i32_count;
 
 /// The spec's `convert_i32_to_char`: traps unless `i` is a Unicode scalar value.
+#[inline]
 pub(super) fn char_from(i: u32) -> Result<char> {
     char::from_u32(i)
         .ok_or_else(|| trap_with(Trap::InvalidChar, format!("char value {i:#x} is not a Unicode scalar value")))
 }
 
+#[inline]
 fn invalid_discriminant(ty: &InterfaceType, index: u64, count: usize) -> anyhow::Error {
     trap_with(Trap::InvalidDiscriminant, format!("discriminant {index} is past the last of the {count} cases of {ty}"))
 }
 
 /// Index of the case named `name` in `names`.
+#[inline]
 pub(super) fn case_index<'a>(mut names: impl Iterator<Item = &'a str>, name: &str) -> Result<u64> {
     names.position(|n| n == name).map(|i| i as u64).ok_or_else(|| anyhow!("unknown case \"{name}\""))
 }
@@ -68,6 +71,7 @@ pub(super) fn flags_words(names: &[String], set: &[String]) -> Vec<u32> {
     words
 }
 
+#[inline]
 pub(super) fn flags_from_words(names: &[String], words: &[u32]) -> Val {
     let set = names.iter().enumerate().filter(|(i, _)| words[i / 32] & (1 << (i % 32)) != 0);
     Val::Flags(set.map(|(_, n)| n.clone()).collect())
@@ -83,6 +87,7 @@ pub(super) fn make_variant(ty: &InterfaceType, index: u64, payload: Option<Box<V
     }
 }
 
+#[inline]
 pub(super) fn enum_case(ty: &InterfaceType, names: &[String], index: u64) -> Result<Val> {
     match usize::try_from(index).ok().and_then(|i| names.get(i)) {
         Some(name) => Ok(Val::Enum(name.clone())),

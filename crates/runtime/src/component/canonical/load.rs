@@ -19,6 +19,7 @@ struct Loader<'a> {
 }
 
 /// Lifts a value of type `ty` from memory at `ptr` (the spec's `load`).
+#[inline]
 pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: u64) -> Result<Val> {
     let width = width_of(mem.memory64());
     check_value_at(MemoryBounds::of(mem), ty, width, ptr)?;
@@ -27,10 +28,12 @@ pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: 
 }
 
 impl Loader<'_> {
+    #[inline]
     fn uint(&self, ptr: u64, n: u32) -> Result<u64> {
         read_uint(self.mem.borrow().bytes(), ptr, n)
     }
 
+    #[inline]
     fn handle(&self, ty: &InterfaceType, index: u64) -> Result<Val> {
         Ok(Val::Resource(self.mem.borrow_mut().lift_handle(ty, index as u32)?))
     }
@@ -113,12 +116,14 @@ impl Loader<'_> {
     }
 
     /// The spec's `load_string_from_range`.
+    #[inline]
     fn string(&self, ptr: u64, tagged_units: u64) -> Result<String> {
         let mem = self.mem.borrow();
         load_string(mem.bytes(), mem.side(), self.opts, self.width, ptr, tagged_units)
     }
 
     /// The spec's `load_list_from_range`.
+    #[inline]
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
         let size = check_list_range(MemoryBounds::of(&**self.mem.borrow()), element, self.width, ptr, len)?;
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
@@ -128,6 +133,7 @@ impl Loader<'_> {
 
 /// Lifts a value of type `ty` from flat core values (the spec's `lift_flat`), reading strings
 /// and lists from memory.
+#[inline]
 pub fn lift_flat(
     mem: &mut dyn GuestMemory,
     opts: &Options,
@@ -140,6 +146,7 @@ pub fn lift_flat(
     cx.lift(ty, flat)
 }
 
+#[inline]
 fn next(flat: &mut dyn Iterator<Item = u64>) -> Result<u64> {
     flat.next().ok_or_else(|| anyhow!("too few flat values"))
 }

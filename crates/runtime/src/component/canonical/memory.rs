@@ -28,17 +28,20 @@ pub trait GuestMemory {
     fn memory64(&self) -> bool;
     /// Whose memory this is in the call being made (the caller's or the callee's), which
     /// trap messages name; `None` (the default) when that is not known.
+    #[inline]
     fn side(&self) -> Option<CallSide> {
         None
     }
     /// Lowers a resource handle of type `ty` (`own` or `borrow`) into the guest's handle
     /// table, returning its index (or, for a borrow of the guest's own resource, its rep).
+    #[inline]
     fn lower_handle(&mut self, ty: &InterfaceType, handle: &ResourceAny) -> Result<u32> {
         let _ = handle;
         Err(unsupported_handle(ty))
     }
     /// Lifts the handle at `index` of the guest's handle table as type `ty`: an `own` is
     /// removed from the table, a `borrow` stays.
+    #[inline]
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let _ = index;
         Err(unsupported_handle(ty))
@@ -52,17 +55,20 @@ pub struct Options {
     pub string_encoding: StringEncoding,
 }
 
+#[inline]
 pub(super) fn width_of(memory64: bool) -> MemoryWidth {
     MemoryWidth::from_memory64(memory64)
 }
 
 /// The high bit of a pointer-sized length marks a `latin1+utf16` string as UTF-16.
+#[inline]
 pub(crate) fn utf16_tag(width: MemoryWidth) -> u64 {
     1 << (width.ptr_size() * 8 - 1)
 }
 
 /// How trap messages name a memory: "the callee's memory", or "the guest's memory" when it
 /// is not known which side of the call it belongs to.
+#[inline]
 pub(crate) fn memory_name(side: Option<CallSide>) -> &'static str {
     match side {
         Some(CallSide::Caller) => "the caller's memory",
@@ -80,12 +86,14 @@ pub(crate) struct MemoryBounds {
 }
 
 impl MemoryBounds {
+    #[inline]
     pub(crate) fn of(mem: &dyn GuestMemory) -> MemoryBounds {
         MemoryBounds { len: mem.bytes().len(), side: mem.side() }
     }
 }
 
 impl fmt::Display for MemoryBounds {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} of {} bytes", memory_name(self.side), self.len)
     }
@@ -104,6 +112,7 @@ pub(crate) enum Pointee {
 }
 
 impl Pointee {
+    #[inline]
     fn noun(self) -> &'static str {
         match self {
             Pointee::Value => "value",
@@ -112,6 +121,7 @@ impl Pointee {
         }
     }
 
+    #[inline]
     fn out_of_bounds(self) -> Trap {
         match self {
             Pointee::Value => Trap::PointerOutOfBounds,
@@ -177,6 +187,7 @@ pub(crate) fn check_realloc_result(mem: MemoryBounds, what: Pointee, ptr: u64, a
 
 /// Reads `n` (at most 8) little-endian bytes at `ptr` (inside a value whose place has been
 /// checked).
+#[inline]
 pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
     let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
     let mut buf = [0u8; 8];
@@ -186,12 +197,14 @@ pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
 
 /// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr` (inside a value
 /// whose place has been checked).
+#[inline]
 pub(crate) fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
     let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
     bytes[at..at + n as usize].copy_from_slice(&value.to_le_bytes()[..n as usize]);
     Ok(())
 }
 
+#[inline]
 fn unsupported_handle(ty: &InterfaceType) -> anyhow::Error {
     anyhow!("resource handles ({ty}) cannot be passed here: there is no handle table")
 }
@@ -222,6 +235,7 @@ pub(crate) fn check_list_range(
 }
 
 /// Checks that a value of `ty` at `ptr` is aligned and inside `mem`.
+#[inline]
 pub(crate) fn check_value_at(mem: MemoryBounds, ty: &InterfaceType, width: MemoryWidth, ptr: u64) -> Result<()> {
     check_align(mem.side, Pointee::Value, ptr, ty.abi().align(width))?;
     check_bounds(mem, Pointee::Value, ptr, u64::from(ty.abi().size(width)))?;

@@ -22,12 +22,14 @@ struct Storer<'a> {
 
 /// Lowers `val` of type `ty` into memory at `ptr` (the spec's `store`), allocating strings
 /// and lists with the memory's `realloc`.
+#[inline]
 pub fn store(mem: &mut dyn GuestMemory, opts: &Options, val: &Val, ty: &InterfaceType, ptr: u64) -> Result<()> {
     val.typecheck(ty)?;
     store_unchecked(mem, opts, val, ty, ptr)
 }
 
 /// [`store`] of a value already checked against `ty`.
+#[inline]
 pub(crate) fn store_unchecked(
     mem: &mut dyn GuestMemory,
     opts: &Options,
@@ -43,12 +45,14 @@ pub(crate) fn store_unchecked(
 
 /// Stores string `s` in the guest's memory with its `realloc` (the spec's `store_string`),
 /// returning the pointer and the (tagged) length in code units.
+#[inline]
 pub(crate) fn store_string(mem: &mut dyn GuestMemory, opts: &Options, s: &str) -> Result<(u64, u64)> {
     let width = width_of(mem.memory64());
     Storer { mem, opts, width }.string(s)
 }
 
 impl Storer<'_> {
+    #[inline]
     fn uint(&mut self, ptr: u64, n: u32, value: u64) -> Result<()> {
         write_uint(self.mem.bytes_mut(), ptr, n, value)
     }
@@ -136,6 +140,7 @@ impl Storer<'_> {
 
     /// Calls `realloc` for a `what` and checks the pointer it returns (the spec's traps after
     /// `allocate` and `reallocate`).
+    #[inline]
     fn realloc(&mut self, what: Pointee, old: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64> {
         let ptr = self.mem.realloc(old, old_size, align, new_size)?;
         check_realloc_result(MemoryBounds::of(self.mem), what, ptr, align, new_size)?;
@@ -225,6 +230,7 @@ impl Storer<'_> {
 
 /// Lowers `val` of type `ty` to flat core values appended to `out` (the spec's
 /// `lower_flat`); strings and lists are stored in memory with `realloc`.
+#[inline]
 pub fn lower_flat(
     mem: &mut dyn GuestMemory,
     opts: &Options,
@@ -237,6 +243,7 @@ pub fn lower_flat(
 }
 
 /// [`lower_flat`] of a value already checked against `ty`.
+#[inline]
 pub(crate) fn lower_flat_unchecked(
     mem: &mut dyn GuestMemory,
     opts: &Options,

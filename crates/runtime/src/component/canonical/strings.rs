@@ -43,6 +43,7 @@ pub(crate) struct StringAt {
 }
 
 /// Checks that the string bytes `raw`, found `at`, are valid UTF-8.
+#[inline]
 pub(crate) fn check_utf8(raw: &[u8], at: StringAt) -> Result<&str> {
     std::str::from_utf8(raw).map_err(|e| utf8_error(e, 0, at))
 }
@@ -105,6 +106,7 @@ pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, at: StringAt) -> Resul
 }
 
 /// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
+#[inline]
 pub(super) fn load_string(
     bytes: &[u8],
     side: Option<CallSide>,
