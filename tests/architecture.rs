@@ -7,6 +7,7 @@
 //! - no source file is over 800 lines;
 //! - every crate that needs no `unsafe` forbids it, and the ones that use it deny undocumented
 //!   unsafe blocks.
+//! - the `file:line` links of `docs/architecture.md` point at the functions they name.
 //!
 //! The module graph is read from the sources with `syn`: a file's edges are the paths it names
 //! (in `use` items, types, expressions, patterns and macro arguments) that resolve to another
@@ -583,4 +584,49 @@ fn unsafe_is_forbidden_or_documented() {
             );
         }
     }
+}
+
+/// The guide's `file:line` links, each followed by the function it points at in backticks:
+/// (link text line, file, anchor line, function name).
+fn guide_links(guide: &str) -> Vec<(usize, String, usize, String)> {
+    let mut out = Vec::new();
+    for (at, _) in guide.match_indices("](../") {
+        let text_start = guide[..at].rfind("[`").expect("a link text before the link") + 2;
+        let text = &guide[text_start..at];
+        let Some((_, text_line)) = text.trim_end_matches('`').rsplit_once(':') else { continue };
+        let rest = &guide[at + 5..];
+        let Some((target, _)) = rest.split_once(')') else { continue };
+        let Some((file, anchor)) = target.split_once("#L") else { continue };
+        let after = &rest[target.len() + 1..];
+        let name = after.split('`').nth(1).unwrap_or_default();
+        let name = name.rsplit("::").next().unwrap_or_default().to_string();
+        out.push((text_line.parse().unwrap(), file.to_string(), anchor.parse().unwrap(), name));
+    }
+    out
+}
+
+#[test]
+fn guide_links_point_at_their_functions() {
+    let guide = fs::read_to_string(root().join("docs/architecture.md")).unwrap();
+    let links = guide_links(&guide);
+    assert!(links.len() >= 6, "the life of a component links six files: {links:?}");
+    for (text_line, file, line, name) in links {
+        assert_eq!(text_line, line, "{file}: the link text says line {text_line}, the anchor {line}");
+        let source = fs::read_to_string(root().join(&file)).unwrap();
+        let at = source.lines().nth(line - 1).unwrap_or_default();
+        assert!(
+            at.contains(&format!("fn {name}")),
+            "docs/architecture.md links {file}:{line} as `{name}`, but that line is `{}`",
+            at.trim()
+        );
+    }
+}
+
+#[test]
+fn guide_link_check_sees_a_stale_line() {
+    let stale = "1. [`f.rs:3`](../tests/architecture.rs#L3) `no_such_function` does it";
+    let links = guide_links(stale);
+    assert_eq!(links, [(3, "tests/architecture.rs".to_string(), 3, "no_such_function".to_string())]);
+    let line = fs::read_to_string(root().join("tests/architecture.rs")).unwrap().lines().nth(2).unwrap().to_string();
+    assert!(!line.contains("fn no_such_function"));
 }
