@@ -588,16 +588,16 @@ fn link_statically(
     provided: &[(Vec<String>, Vec<u8>)],
     translations: &[weld_environ::component::translate::ComponentTranslation<'_>],
 ) -> Result<weld_environ::component::info::ComponentInfo> {
+    use weld_environ::PrimaryMap;
     use weld_environ::component::inline::{InlineInput, Source, component_imports, inline_linked};
     use weld_environ::component::translate::ComponentTranslation;
-    use weld_environ::{EntityRef, PrimaryMap};
     fn source<'a>(t: &'a ComponentTranslation<'_>) -> Source<'a> {
         Source { components: &t.components, modules: t.modules.values().map(|m| &m.module).collect() }
     }
     let root_component = &root.components[weld_environ::component::translate::StaticComponentIndex::ROOT];
     let mut input = InlineInput { sources: PrimaryMap::from_iter([source(root)]), provided: Default::default() };
     for path in component_imports(root_component) {
-        let mut full = vec![root_component.imports[path.import.index()].0.clone()];
+        let mut full = vec![root_component.imports[path.import.in_root()].0.clone()];
         full.extend(path.path.iter().cloned());
         let Some(i) = provided.iter().position(|(name, _)| *name == full) else {
             bail!("the component imports the component `{}`: give it with --component", full.join("#"));

@@ -203,7 +203,7 @@ fn primitive(p: P) -> Result<InterfaceType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::translate::translate_component;
+    use crate::component::translate::{LocalFuncIndex, translate_component};
 
     #[test]
     fn converts_function_types() {
@@ -222,12 +222,12 @@ mod tests {
         let t = translate_component(&bytes, crate::supported_features()).unwrap();
         let c = &t.components[crate::component::translate::StaticComponentIndex::ROOT];
         let mut conv = TypeConverter::new(c.types().as_ref());
-        let f = conv.func_type(c.func_type(0)).unwrap();
+        let f = conv.func_type(c.func_type(LocalFuncIndex::from_u32(0))).unwrap();
         assert_eq!(
             f.to_string(),
             "func(p: record { name: string, age: u8 }, q: list<option<variant { a(u32), b }>>) -> result<u32, string>"
         );
-        let g = conv.func_type(c.func_type(1)).unwrap();
+        let g = conv.func_type(c.func_type(LocalFuncIndex::from_u32(1))).unwrap();
         assert_eq!(g.to_string(), "func(x: own<resource-0>, y: borrow<resource-0>) -> tuple<bool, char>");
     }
 }

@@ -2,7 +2,7 @@
 //! runs, and the exports, with every name already resolved to an index. Produced by the
 //! inliner; consumed by the runtime.
 
-use super::translate::{StaticModuleIndex, StringEncoding};
+use super::translate::{LocalImportIndex, StaticModuleIndex, StringEncoding};
 use super::types::FuncType;
 use crate::PrimaryMap;
 use indexmap::IndexMap;
@@ -35,6 +35,18 @@ crate::entity_index! {
     pub struct AdapterModuleIndex;
     /// A built-in of component-model async or threads.
     pub struct AsyncBuiltinIndex;
+}
+
+impl ImportIndex {
+    /// The root import that the root component numbers `import`.
+    pub fn of_root(import: LocalImportIndex) -> ImportIndex {
+        ImportIndex(import.as_u32())
+    }
+
+    /// The number the root component gives this import.
+    pub fn in_root(self) -> LocalImportIndex {
+        LocalImportIndex::from_u32(self.0)
+    }
 }
 
 /// Where a resource type comes from.

@@ -103,7 +103,7 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         host_resources: HashMap::new(),
     };
     let root = &input.sources[SourceIndex::ROOT].components[StaticComponentIndex::ROOT];
-    for (name, item) in &root.imports {
+    for (name, item) in root.imports.values() {
         let kind = match item {
             // The type is converted when the inliner reaches the import, once the resources
             // it may name are known.
@@ -150,12 +150,12 @@ pub fn component_imports(root: &StaticComponent) -> Vec<ImportPath> {
     }
     let types = root.types().as_ref();
     let mut out = Vec::new();
-    for (i, (_, item)) in root.imports.iter().enumerate() {
-        let path = ImportPath { import: ImportIndex::from_u32(i as u32), path: Vec::new() };
+    for (i, (_, item)) in root.imports.iter() {
+        let path = ImportPath { import: ImportIndex::of_root(i), path: Vec::new() };
         match item {
             ComponentItem::Component(_) => out.push(path),
             ComponentItem::Instance(index) => {
-                walk(types, &E::Instance(types.component_instance_at(*index)), path, &mut out)
+                walk(types, &E::Instance(types.component_instance_at(index.as_u32())), path, &mut out)
             }
             _ => {}
         }
@@ -178,14 +178,14 @@ impl<'a> Inliner<'a> {
         let frame = RuntimeComponentInstanceIndex::from_u32(self.info.num_component_instances);
         self.info.num_component_instances += 1;
         self.info.instance_parents.push(parent);
-        let import_arg = |i: u32| -> Result<ItemValue> {
-            let name = &c.imports[i as usize].0;
+        let import_arg = |i: LocalImportIndex| -> Result<ItemValue> {
+            let name = &c.imports[i].0;
             match args {
                 Some(args) => {
                     args.get(name).cloned().with_context(|| format!("missing instantiation argument `{name}`"))
                 }
                 None => Ok(ItemValue::Instance(InstanceValue::Import(ImportPath {
-                    import: ImportIndex::from_u32(i),
+                    import: ImportIndex::of_root(i),
                     path: Vec::new(),
                 }))),
             }
@@ -193,28 +193,26 @@ impl<'a> Inliner<'a> {
         for def in &c.order {
             match *def {
                 Def::Module(i) => {
-                    let m = match &c.modules[i as usize] {
+                    let m = match &c.modules[i] {
                         ModuleDef::Static(m) => {
                             ModuleRef::Static(StaticModuleIndex::from_u32(self.first_module[value.source] + m.as_u32()))
                         }
-                        ModuleDef::Alias(j) => s.modules[*j as usize].clone(),
+                        ModuleDef::Alias(j) => s.modules[*j].clone(),
                         ModuleDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Module(m) => m,
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
                                 ModuleRef::Import(path)
                             }
-                            _ => bail!("argument `{}` is not a core module", c.imports[*j as usize].0),
+                            _ => bail!("argument `{}` is not a core module", c.imports[*j].0),
                         },
                         // `outer 0` is this component itself.
-                        ModuleDef::Outer { count: 0, index } => s
-                            .modules
-                            .get(*index as usize)
-                            .cloned()
-                            .context("outer alias to an item that does not exist")?,
-                        ModuleDef::Outer { count, index } => {
-                            outer(&value.outer, *count, |o| o.modules.get(*index as usize).cloned())?
+                        ModuleDef::Outer { count: 0, index } => {
+                            s.modules.get(*index).cloned().context("outer alias to an item that does not exist")?
                         }
-                        ModuleDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                        ModuleDef::Outer { count, index } => {
+                            outer(&value.outer, *count, |o| o.modules.get(*index).cloned())?
+                        }
+                        ModuleDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) => ModuleRef::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Module(m) => m,
@@ -225,15 +223,15 @@ impl<'a> Inliner<'a> {
                     s.modules.push(m);
                 }
                 Def::CoreInstance(i) => {
-                    let v = match &c.core_instances[i as usize] {
+                    let v = match &c.core_instances[i] {
                         CoreInstanceDef::Instantiate { module: index, args } => {
                             let args: HashMap<&str, &CoreInstanceValue> =
-                                args.iter().map(|(n, i)| (n.as_str(), &s.core_instances[*i as usize])).collect();
-                            let instance = match &s.modules[*index as usize] {
+                                args.iter().map(|(n, i)| (n.as_str(), &s.core_instances[*i])).collect();
+                            let instance = match &s.modules[*index] {
                                 ModuleRef::Static(module) => self.instantiate_module(*module, &args)?,
                                 ModuleRef::Import(path) => {
                                     let types = c.types().as_ref();
-                                    let ty = core_module_type(types, types.module_at(*index))?;
+                                    let ty = core_module_type(types, types.module_at(index.as_u32()))?;
                                     self.instantiate_imported_module(path.clone(), ty, &args)?
                                 }
                             };
@@ -244,10 +242,10 @@ impl<'a> Inliner<'a> {
                                 .iter()
                                 .map(|(n, item)| {
                                     let v = match *item {
-                                        CoreItem::Func(f) => CoreItemDef::Func(s.core_funcs[f as usize].clone()),
-                                        CoreItem::Memory(m) => CoreItemDef::Export(s.core_memories[m as usize].clone()),
-                                        CoreItem::Table(t) => CoreItemDef::Export(s.core_tables[t as usize].clone()),
-                                        CoreItem::Global(g) => CoreItemDef::Export(s.core_globals[g as usize].clone()),
+                                        CoreItem::Func(f) => CoreItemDef::Func(s.core_funcs[f].clone()),
+                                        CoreItem::Memory(m) => CoreItemDef::Export(s.core_memories[m].clone()),
+                                        CoreItem::Table(t) => CoreItemDef::Export(s.core_tables[t].clone()),
+                                        CoreItem::Global(g) => CoreItemDef::Export(s.core_globals[g].clone()),
                                     };
                                     (n.clone(), v)
                                 })
@@ -257,9 +255,9 @@ impl<'a> Inliner<'a> {
                     s.core_instances.push(v);
                 }
                 Def::CoreFunc(i) => {
-                    let def = match &c.core_funcs[i as usize] {
+                    let def = match &c.core_funcs[i] {
                         CoreFuncDef::Export { instance, name } => {
-                            match core_item(&s.core_instances[*instance as usize], name)? {
+                            match core_item(&s.core_instances[*instance], name)? {
                                 CoreItemDef::Func(f) => f,
                                 // The validator checked that the export is a function.
                                 CoreItemDef::Export(e) => CoreDef::Export(e),
@@ -267,7 +265,7 @@ impl<'a> Inliner<'a> {
                         }
                         CoreFuncDef::Lower { func, options } => {
                             let lower = self.options(&s, options, frame)?;
-                            match s.funcs[*func as usize].clone() {
+                            match s.funcs[*func].clone() {
                                 FuncValue::Import(import, ty) => {
                                     let index = LoweredIndex::from_u32(self.info.num_lowered);
                                     self.info.num_lowered += 1;
@@ -297,7 +295,7 @@ impl<'a> Inliner<'a> {
                         }
                         CoreFuncDef::AsyncBuiltin { name } => {
                             let types = c.types().as_ref();
-                            let ty = types[types.core_function_at(i)].unwrap_func();
+                            let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
                             let ty = crate::FuncType::from_wasmparser(ty)?;
                             self.info.async_builtins.push(AsyncBuiltin { name, instance: frame, ty });
                             CoreDef::AsyncBuiltin(AsyncBuiltinIndex::from_u32(
@@ -308,40 +306,39 @@ impl<'a> Inliner<'a> {
                     s.core_funcs.push(def);
                 }
                 Def::CoreMemory(i) => {
-                    let e = core_export(&s, &c.core_memories[i as usize])?;
+                    let e = core_export(&s, &c.core_memories[i])?;
                     s.core_memories.push(e);
                 }
                 Def::CoreTable(i) => {
-                    let e = core_export(&s, &c.core_tables[i as usize])?;
+                    let e = core_export(&s, &c.core_tables[i])?;
                     s.core_tables.push(e);
                 }
                 Def::CoreGlobal(i) => {
-                    let e = core_export(&s, &c.core_globals[i as usize])?;
+                    let e = core_export(&s, &c.core_globals[i])?;
                     s.core_globals.push(e);
                 }
                 Def::Func(i) => {
-                    let f = match &c.funcs[i as usize] {
+                    let f = match &c.funcs[i] {
                         FuncDef::Lift { core_func, options, .. } => FuncValue::Lifted(LiftedFunc {
                             ty: conv.func_type(c.func_type(i))?,
-                            core: s.core_funcs[*core_func as usize].clone(),
+                            core: s.core_funcs[*core_func].clone(),
                             options: self.options(&s, options, frame)?,
                         }),
-                        FuncDef::Alias(j) => s.funcs[*j as usize].clone(),
+                        FuncDef::Alias(j) => s.funcs[*j].clone(),
                         FuncDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Func(f) => {
-                                conv.check_func_type(c.func_type(i), f.ty()).with_context(|| {
-                                    format!("argument `{}` has the wrong type", c.imports[*j as usize].0)
-                                })?;
+                                conv.check_func_type(c.func_type(i), f.ty())
+                                    .with_context(|| format!("argument `{}` has the wrong type", c.imports[*j].0))?;
                                 f
                             }
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
                                 let ty = conv.func_type(c.func_type(i))?;
-                                self.info.imports[*j as usize] = ImportKind::Func(ty.clone());
+                                self.info.imports[j.index()] = ImportKind::Func(ty.clone());
                                 FuncValue::Import(path, ty)
                             }
-                            _ => bail!("argument `{}` is not a function", c.imports[*j as usize].0),
+                            _ => bail!("argument `{}` is not a function", c.imports[*j].0),
                         },
-                        FuncDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                        FuncDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) => {
                                 FuncValue::Import(path.child(name), conv.func_type(c.func_type(i))?)
                             }
@@ -358,13 +355,13 @@ impl<'a> Inliner<'a> {
                     s.funcs.push(f);
                 }
                 Def::Instance(i) => {
-                    let v = match &c.instances[i as usize] {
+                    let v = match &c.instances[i] {
                         InstanceDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Instance(v) => v,
-                            _ => bail!("argument `{}` is not an instance", c.imports[*j as usize].0),
+                            _ => bail!("argument `{}` is not an instance", c.imports[*j].0),
                         },
-                        InstanceDef::Alias(j) => s.instances[*j as usize].clone(),
-                        InstanceDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                        InstanceDef::Alias(j) => s.instances[*j].clone(),
+                        InstanceDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) => InstanceValue::Import(path.child(name)),
                             bag => match lookup(bag, name)? {
                                 ItemValue::Instance(v) => v,
@@ -375,7 +372,7 @@ impl<'a> Inliner<'a> {
                             items.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect(),
                         ),
                         InstanceDef::Instantiate { component, args } => {
-                            let callee = s.components[*component as usize].clone();
+                            let callee = s.components[*component].clone();
                             let args: HashMap<String, ItemValue> =
                                 args.iter().map(|(n, item)| (n.clone(), item_value(&s, *item))).collect();
                             let exports = self.run(&callee, Some(&args), Some(frame));
@@ -396,9 +393,9 @@ impl<'a> Inliner<'a> {
                     s.instances.push(v);
                 }
                 Def::Type(i) => {
-                    let v = match &c.types_defs[i as usize] {
+                    let v = match &c.types_defs[i] {
                         TypeDef::Resource { dtor } => {
-                            let dtor = dtor.map(|f| s.core_funcs[f as usize].clone());
+                            let dtor = dtor.map(|f| s.core_funcs[f].clone());
                             self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
                             TypeValue::Resource(RuntimeResourceIndex::from_u32(self.info.resources.len() as u32 - 1))
                         }
@@ -411,9 +408,9 @@ impl<'a> Inliner<'a> {
                                     None => TypeValue::Other,
                                 }
                             }
-                            _ => bail!("argument `{}` is not a type", c.imports[*j as usize].0),
+                            _ => bail!("argument `{}` is not a type", c.imports[*j].0),
                         },
-                        TypeDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                        TypeDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) if c.is_resource(i) => match already_bound(&conv, c, i) {
                                 Some(v) => v,
                                 None => self.host_resource(path.child(name)),
@@ -424,19 +421,19 @@ impl<'a> Inliner<'a> {
                                 _ => bail!("`{name}`{} is not a type", of(bag)),
                             },
                         },
-                        TypeDef::Alias(j) => s.types[*j as usize],
+                        TypeDef::Alias(j) => s.types[*j],
                         TypeDef::Other => TypeValue::Other,
                     };
-                    if let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i) {
+                    if let ComponentAnyTypeId::Resource(id) = c.types().as_ref().component_any_type_at(i.as_u32()) {
                         // Only a component validated apart (one the host provides) can give a
                         // type that is not a resource, or another resource than the one its
                         // functions were found to use, where a resource type is declared.
-                        let type_name = || match &c.types_defs[i as usize] {
-                            TypeDef::Import(j) => format!("`{}`", c.imports[*j as usize].0),
+                        let type_name = || match &c.types_defs[i] {
+                            TypeDef::Import(j) => format!("`{}`", c.imports[*j].0),
                             TypeDef::Export { instance, name } => {
-                                format!("`{name}`{}", of(&s.instances[*instance as usize]))
+                                format!("`{name}`{}", of(&s.instances[*instance]))
                             }
-                            _ => format!("type {i}"),
+                            _ => format!("type {}", i.as_u32()),
                         };
                         let TypeValue::Resource(r) = v else {
                             bail!("{} is not a resource type", type_name());
@@ -449,7 +446,7 @@ impl<'a> Inliner<'a> {
                     s.types.push(v);
                 }
                 Def::Component(i) => {
-                    let v = match &c.components[i as usize] {
+                    let v = match &c.components[i] {
                         ComponentDef::Static(index) => ComponentValue {
                             source: value.source,
                             index: *index,
@@ -459,23 +456,21 @@ impl<'a> Inliner<'a> {
                                 parent: Some(value.outer.clone()),
                             }),
                         },
-                        ComponentDef::Alias(j) => s.components[*j as usize].clone(),
+                        ComponentDef::Alias(j) => s.components[*j].clone(),
                         ComponentDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Component(v) => v,
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
                                 self.provided_component(&path)?
                             }
-                            _ => bail!("argument `{}` is not a component", c.imports[*j as usize].0),
+                            _ => bail!("argument `{}` is not a component", c.imports[*j].0),
                         },
-                        ComponentDef::Outer { count: 0, index } => s
-                            .components
-                            .get(*index as usize)
-                            .cloned()
-                            .context("outer alias to an item that does not exist")?,
-                        ComponentDef::Outer { count, index } => {
-                            outer(&value.outer, *count, |o| o.components.get(*index as usize).cloned())?
+                        ComponentDef::Outer { count: 0, index } => {
+                            s.components.get(*index).cloned().context("outer alias to an item that does not exist")?
                         }
-                        ComponentDef::Export { instance, name } => match &s.instances[*instance as usize] {
+                        ComponentDef::Outer { count, index } => {
+                            outer(&value.outer, *count, |o| o.components.get(*index).cloned())?
+                        }
+                        ComponentDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) => self.provided_component(&path.child(name))?,
                             bag => match lookup(bag, name)? {
                                 ItemValue::Component(v) => v,
@@ -554,7 +549,7 @@ impl<'a> Inliner<'a> {
     /// The full name of a root import path, for messages.
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.sources[SourceIndex::ROOT].components[StaticComponentIndex::ROOT];
-        path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
+        path.full_name(root.imports.get(path.import.in_root()).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The runtime resource of the host import at `path`, created on first use.
@@ -572,10 +567,10 @@ impl<'a> Inliner<'a> {
         &mut self,
         s: &Scope,
         kind: IntrinsicKind,
-        ty: u32,
+        ty: LocalTypeIndex,
         frame: RuntimeComponentInstanceIndex,
     ) -> Result<CoreDef> {
-        let TypeValue::Resource(resource) = s.types[ty as usize] else {
+        let TypeValue::Resource(resource) = s.types[ty] else {
             bail!("a resource intrinsic names a type that is not a resource");
         };
         self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame });
@@ -589,7 +584,7 @@ impl<'a> Inliner<'a> {
         }
         let mut out = Options { instance, string_encoding: o.string_encoding, ..Options::default() };
         if let Some(m) = o.memory {
-            let export = s.core_memories[m as usize].clone();
+            let export = s.core_memories[m].clone();
             out.memory64 = self.is_memory64(&export);
             let next = RuntimeMemoryIndex::from_u32(self.memories.len() as u32);
             out.memory = Some(*self.memories.entry(export.clone()).or_insert_with(|| {
@@ -599,7 +594,7 @@ impl<'a> Inliner<'a> {
             self.info.num_memories = self.memories.len() as u32;
         }
         if let Some(r) = o.realloc {
-            let def = s.core_funcs[r as usize].clone();
+            let def = s.core_funcs[r].clone();
             let next = RuntimeReallocIndex::from_u32(self.reallocs.len() as u32);
             out.realloc = Some(*self.reallocs.entry(def.clone()).or_insert_with(|| {
                 self.info.initializers.push(Initializer::ExtractRealloc { index: next, def });
@@ -608,7 +603,7 @@ impl<'a> Inliner<'a> {
             self.info.num_reallocs = self.reallocs.len() as u32;
         }
         if let Some(p) = o.post_return {
-            let def = s.core_funcs[p as usize].clone();
+            let def = s.core_funcs[p].clone();
             let next = RuntimePostReturnIndex::from_u32(self.post_returns.len() as u32);
             out.post_return = Some(*self.post_returns.entry(def.clone()).or_insert_with(|| {
                 self.info.initializers.push(Initializer::ExtractPostReturn { index: next, def });
@@ -638,8 +633,8 @@ impl<'a> Inliner<'a> {
 
 /// The resource that type `ty` of `c` is already known to be: a type the host provides may
 /// be declared equal (`eq`) to one imported before it, and is then that resource.
-fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: u32) -> Option<TypeValue> {
-    match c.types().as_ref().component_any_type_at(ty) {
+fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: LocalTypeIndex) -> Option<TypeValue> {
+    match c.types().as_ref().component_any_type_at(ty.as_u32()) {
         ComponentAnyTypeId::Resource(id) => {
             conv.bound(id.resource()).map(|r| TypeValue::Resource(RuntimeResourceIndex::from_u32(r.0)))
         }

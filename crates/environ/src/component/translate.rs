@@ -1,7 +1,9 @@
 //! Static translation of a component binary: one pass over the (nested) sections that records,
 //! for every component in the binary, the definitions of its index spaces (core modules, core
 //! instances, core functions, memories, tables, globals, functions, component instances,
-//! components) exactly as written, plus every core module found anywhere.
+//! components) exactly as written, plus every core module found anywhere. Each index space
+//! is a [`PrimaryMap`] by its own index type (`LocalModuleIndex`, `LocalCoreFuncIndex`, ...),
+//! numbered as the binary numbers it; wasmparser's raw `u32` indices become those here.
 //!
 //! Nothing is instantiated or resolved here: flattening nested instantiations into a list of
 //! initializers is the inliner's job. Validation runs over the whole binary; each component
@@ -21,6 +23,30 @@ crate::entity_index! {
     pub struct StaticModuleIndex;
     /// Index of a component among all components of a [`ComponentTranslation`].
     pub struct StaticComponentIndex;
+    /// Index of an import of one component, in binary order.
+    pub struct LocalImportIndex;
+    /// Index in one component's core module index space, as written in its binary.
+    pub struct LocalModuleIndex;
+    /// Index in one component's core instance index space, as written in its binary.
+    pub struct LocalCoreInstanceIndex;
+    /// Index in one component's core function index space, as written in its binary.
+    pub struct LocalCoreFuncIndex;
+    /// Index in one component's core memory index space, as written in its binary.
+    pub struct LocalCoreMemoryIndex;
+    /// Index in one component's core table index space, as written in its binary.
+    pub struct LocalCoreTableIndex;
+    /// Index in one component's core global index space, as written in its binary.
+    pub struct LocalCoreGlobalIndex;
+    /// Index in one component's function index space, as written in its binary.
+    pub struct LocalFuncIndex;
+    /// Index in one component's component instance index space, as written in its binary.
+    pub struct LocalInstanceIndex;
+    /// Index in one component's nested component index space, as written in its binary.
+    pub struct LocalComponentIndex;
+    /// Index in one component's type index space, as written in its binary.
+    pub struct LocalTypeIndex;
+    /// Index in one component's value index space, as written in its binary.
+    pub struct LocalValueIndex;
 }
 
 impl StaticComponentIndex {
@@ -46,11 +72,11 @@ pub struct CanonicalOptions {
     /// The string encoding.
     pub string_encoding: StringEncoding,
     /// The core memory.
-    pub memory: Option<u32>,
+    pub memory: Option<LocalCoreMemoryIndex>,
     /// The core `realloc` function.
-    pub realloc: Option<u32>,
+    pub realloc: Option<LocalCoreFuncIndex>,
     /// The core `post-return` function.
-    pub post_return: Option<u32>,
+    pub post_return: Option<LocalCoreFuncIndex>,
     /// Whether the function is async (not supported yet beyond parsing).
     pub async_: bool,
 }
@@ -59,28 +85,28 @@ pub struct CanonicalOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ComponentItem {
     /// A function.
-    Func(u32),
+    Func(LocalFuncIndex),
     /// A component instance.
-    Instance(u32),
+    Instance(LocalInstanceIndex),
     /// A component.
-    Component(u32),
+    Component(LocalComponentIndex),
     /// A core module.
-    Module(u32),
+    Module(LocalModuleIndex),
     /// A type.
-    Type(u32),
+    Type(LocalTypeIndex),
     /// A value.
-    Value(u32),
+    Value(LocalValueIndex),
 }
 
 impl ComponentItem {
     fn new(kind: ComponentExternalKind, index: u32) -> ComponentItem {
         match kind {
-            ComponentExternalKind::Func => ComponentItem::Func(index),
-            ComponentExternalKind::Instance => ComponentItem::Instance(index),
-            ComponentExternalKind::Component => ComponentItem::Component(index),
-            ComponentExternalKind::Module => ComponentItem::Module(index),
-            ComponentExternalKind::Type => ComponentItem::Type(index),
-            ComponentExternalKind::Value => ComponentItem::Value(index),
+            ComponentExternalKind::Func => ComponentItem::Func(LocalFuncIndex::from_u32(index)),
+            ComponentExternalKind::Instance => ComponentItem::Instance(LocalInstanceIndex::from_u32(index)),
+            ComponentExternalKind::Component => ComponentItem::Component(LocalComponentIndex::from_u32(index)),
+            ComponentExternalKind::Module => ComponentItem::Module(LocalModuleIndex::from_u32(index)),
+            ComponentExternalKind::Type => ComponentItem::Type(LocalTypeIndex::from_u32(index)),
+            ComponentExternalKind::Value => ComponentItem::Value(LocalValueIndex::from_u32(index)),
         }
     }
 }
@@ -89,13 +115,13 @@ impl ComponentItem {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoreItem {
     /// A core function.
-    Func(u32),
+    Func(LocalCoreFuncIndex),
     /// A core table.
-    Table(u32),
+    Table(LocalCoreTableIndex),
     /// A core memory.
-    Memory(u32),
+    Memory(LocalCoreMemoryIndex),
     /// A core global.
-    Global(u32),
+    Global(LocalCoreGlobalIndex),
 }
 
 /// How a core module of the index space is defined.
@@ -104,20 +130,20 @@ pub enum ModuleDef {
     /// Defined inline.
     Static(StaticModuleIndex),
     /// The component's import `i`.
-    Import(u32),
+    Import(LocalImportIndex),
     /// An outer alias: module `index` of the component `count` levels out.
-    Outer { count: u32, index: u32 },
+    Outer { count: u32, index: LocalModuleIndex },
     /// An export of a component instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalInstanceIndex, name: String },
     /// The same module as the one at this index (an export makes such an alias).
-    Alias(u32),
+    Alias(LocalModuleIndex),
 }
 
 /// How a core instance is defined.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CoreInstanceDef {
     /// Instantiates a module; each argument names a core instance.
-    Instantiate { module: u32, args: Vec<(String, u32)> },
+    Instantiate { module: LocalModuleIndex, args: Vec<(String, LocalCoreInstanceIndex)> },
     /// A bag of core items.
     FromExports(Vec<(String, CoreItem)>),
 }
@@ -126,15 +152,15 @@ pub enum CoreInstanceDef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CoreFuncDef {
     /// An export of a core instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalCoreInstanceIndex, name: String },
     /// `canon lower` of a component function.
-    Lower { func: u32, options: CanonicalOptions },
+    Lower { func: LocalFuncIndex, options: CanonicalOptions },
     /// `canon resource.new` of a resource type.
-    ResourceNew { ty: u32 },
+    ResourceNew { ty: LocalTypeIndex },
     /// `canon resource.drop`.
-    ResourceDrop { ty: u32 },
+    ResourceDrop { ty: LocalTypeIndex },
     /// `canon resource.rep`.
-    ResourceRep { ty: u32 },
+    ResourceRep { ty: LocalTypeIndex },
     /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...),
     /// by its canonical name. weld translates them but does not run them yet.
     AsyncBuiltin { name: &'static str },
@@ -144,28 +170,28 @@ pub enum CoreFuncDef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FuncDef {
     /// The component's import `i`.
-    Import(u32),
+    Import(LocalImportIndex),
     /// `canon lift` of a core function, with the type at `ty` in the type index space.
-    Lift { core_func: u32, ty: u32, options: CanonicalOptions },
+    Lift { core_func: LocalCoreFuncIndex, ty: LocalTypeIndex, options: CanonicalOptions },
     /// An export of a component instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalInstanceIndex, name: String },
     /// The same function as the one at this index (an export makes such an alias).
-    Alias(u32),
+    Alias(LocalFuncIndex),
 }
 
 /// How a component instance is defined.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InstanceDef {
     /// The component's import `i`.
-    Import(u32),
+    Import(LocalImportIndex),
     /// Instantiates a component with named arguments.
-    Instantiate { component: u32, args: Vec<(String, ComponentItem)> },
+    Instantiate { component: LocalComponentIndex, args: Vec<(String, ComponentItem)> },
     /// A bag of items.
     FromExports(Vec<(String, ComponentItem)>),
     /// An export of another instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalInstanceIndex, name: String },
     /// The same instance as the one at this index (an export makes such an alias).
-    Alias(u32),
+    Alias(LocalInstanceIndex),
 }
 
 /// How a nested component of the index space is defined.
@@ -174,13 +200,13 @@ pub enum ComponentDef {
     /// Defined inline.
     Static(StaticComponentIndex),
     /// The component's import `i`.
-    Import(u32),
+    Import(LocalImportIndex),
     /// An outer alias: component `index` of the component `count` levels out.
-    Outer { count: u32, index: u32 },
+    Outer { count: u32, index: LocalComponentIndex },
     /// An export of a component instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalInstanceIndex, name: String },
     /// The same component as the one at this index (an export makes such an alias).
-    Alias(u32),
+    Alias(LocalComponentIndex),
 }
 
 /// How a type of the component type index space is defined. Only resource types matter at
@@ -188,13 +214,13 @@ pub enum ComponentDef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TypeDef {
     /// `(type (resource (rep i32) (dtor ...)))`: the core function index of the destructor.
-    Resource { dtor: Option<u32> },
+    Resource { dtor: Option<LocalCoreFuncIndex> },
     /// The component's import `i`.
-    Import(u32),
+    Import(LocalImportIndex),
     /// An export of a component instance.
-    Export { instance: u32, name: String },
+    Export { instance: LocalInstanceIndex, name: String },
     /// The same type as the one at this index (an export makes such an alias).
-    Alias(u32),
+    Alias(LocalTypeIndex),
     /// Any other type, or an outer alias from an enclosing component (which cannot name a
     /// resource).
     Other,
@@ -204,25 +230,25 @@ pub enum TypeDef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Def {
     /// A core module.
-    Module(u32),
+    Module(LocalModuleIndex),
     /// A core instance.
-    CoreInstance(u32),
+    CoreInstance(LocalCoreInstanceIndex),
     /// A core function.
-    CoreFunc(u32),
+    CoreFunc(LocalCoreFuncIndex),
     /// A core memory.
-    CoreMemory(u32),
+    CoreMemory(LocalCoreMemoryIndex),
     /// A core table.
-    CoreTable(u32),
+    CoreTable(LocalCoreTableIndex),
     /// A core global.
-    CoreGlobal(u32),
+    CoreGlobal(LocalCoreGlobalIndex),
     /// A component function.
-    Func(u32),
+    Func(LocalFuncIndex),
     /// A component instance.
-    Instance(u32),
+    Instance(LocalInstanceIndex),
     /// A nested component.
-    Component(u32),
+    Component(LocalComponentIndex),
     /// A type.
-    Type(u32),
+    Type(LocalTypeIndex),
 }
 
 /// One component's definitions, in binary order within each index space.
@@ -231,29 +257,29 @@ pub struct StaticComponent {
     /// Every definition in binary order: instantiation runs in this order.
     pub order: Vec<Def>,
     /// Imports: name and what they define.
-    pub imports: Vec<(String, ComponentItem)>,
+    pub imports: PrimaryMap<LocalImportIndex, (String, ComponentItem)>,
     /// Exports: name and the exported item.
     pub exports: Vec<(String, ComponentItem)>,
     /// Core modules.
-    pub modules: Vec<ModuleDef>,
+    pub modules: PrimaryMap<LocalModuleIndex, ModuleDef>,
     /// Core instances.
-    pub core_instances: Vec<CoreInstanceDef>,
+    pub core_instances: PrimaryMap<LocalCoreInstanceIndex, CoreInstanceDef>,
     /// Core functions.
-    pub core_funcs: Vec<CoreFuncDef>,
+    pub core_funcs: PrimaryMap<LocalCoreFuncIndex, CoreFuncDef>,
     /// Core memories: `(core instance, export name)`.
-    pub core_memories: Vec<(u32, String)>,
+    pub core_memories: PrimaryMap<LocalCoreMemoryIndex, (LocalCoreInstanceIndex, String)>,
     /// Core tables: `(core instance, export name)`.
-    pub core_tables: Vec<(u32, String)>,
+    pub core_tables: PrimaryMap<LocalCoreTableIndex, (LocalCoreInstanceIndex, String)>,
     /// Core globals: `(core instance, export name)`.
-    pub core_globals: Vec<(u32, String)>,
+    pub core_globals: PrimaryMap<LocalCoreGlobalIndex, (LocalCoreInstanceIndex, String)>,
     /// Component functions.
-    pub funcs: Vec<FuncDef>,
+    pub funcs: PrimaryMap<LocalFuncIndex, FuncDef>,
     /// Component instances.
-    pub instances: Vec<InstanceDef>,
+    pub instances: PrimaryMap<LocalInstanceIndex, InstanceDef>,
     /// Nested components.
-    pub components: Vec<ComponentDef>,
+    pub components: PrimaryMap<LocalComponentIndex, ComponentDef>,
     /// Types.
-    pub types_defs: Vec<TypeDef>,
+    pub types_defs: PrimaryMap<LocalTypeIndex, TypeDef>,
     /// The parent component, if nested.
     pub parent: Option<StaticComponentIndex>,
     /// The validator's types of this component's index spaces (set when it ends).
@@ -262,52 +288,52 @@ pub struct StaticComponent {
 
 impl StaticComponent {
     fn push_funcs(&mut self, def: FuncDef) {
-        self.order.push(Def::Func(self.funcs.len() as u32));
+        self.order.push(Def::Func(self.funcs.next_key()));
         self.funcs.push(def);
     }
 
     fn push_instances(&mut self, def: InstanceDef) {
-        self.order.push(Def::Instance(self.instances.len() as u32));
+        self.order.push(Def::Instance(self.instances.next_key()));
         self.instances.push(def);
     }
 
     fn push_components(&mut self, def: ComponentDef) {
-        self.order.push(Def::Component(self.components.len() as u32));
+        self.order.push(Def::Component(self.components.next_key()));
         self.components.push(def);
     }
 
     fn push_types(&mut self, def: TypeDef) {
-        self.order.push(Def::Type(self.types_defs.len() as u32));
+        self.order.push(Def::Type(self.types_defs.next_key()));
         self.types_defs.push(def);
     }
 
     fn push_modules(&mut self, def: ModuleDef) {
-        self.order.push(Def::Module(self.modules.len() as u32));
+        self.order.push(Def::Module(self.modules.next_key()));
         self.modules.push(def);
     }
 
     fn push_core_instances(&mut self, def: CoreInstanceDef) {
-        self.order.push(Def::CoreInstance(self.core_instances.len() as u32));
+        self.order.push(Def::CoreInstance(self.core_instances.next_key()));
         self.core_instances.push(def);
     }
 
     fn push_core_funcs(&mut self, def: CoreFuncDef) {
-        self.order.push(Def::CoreFunc(self.core_funcs.len() as u32));
+        self.order.push(Def::CoreFunc(self.core_funcs.next_key()));
         self.core_funcs.push(def);
     }
 
-    fn push_core_tables(&mut self, def: (u32, String)) {
-        self.order.push(Def::CoreTable(self.core_tables.len() as u32));
+    fn push_core_tables(&mut self, def: (LocalCoreInstanceIndex, String)) {
+        self.order.push(Def::CoreTable(self.core_tables.next_key()));
         self.core_tables.push(def);
     }
 
-    fn push_core_memories(&mut self, def: (u32, String)) {
-        self.order.push(Def::CoreMemory(self.core_memories.len() as u32));
+    fn push_core_memories(&mut self, def: (LocalCoreInstanceIndex, String)) {
+        self.order.push(Def::CoreMemory(self.core_memories.next_key()));
         self.core_memories.push(def);
     }
 
-    fn push_core_globals(&mut self, def: (u32, String)) {
-        self.order.push(Def::CoreGlobal(self.core_globals.len() as u32));
+    fn push_core_globals(&mut self, def: (LocalCoreInstanceIndex, String)) {
+        self.order.push(Def::CoreGlobal(self.core_globals.next_key()));
         self.core_globals.push(def);
     }
 
@@ -317,13 +343,13 @@ impl StaticComponent {
     }
 
     /// Whether type `ty` of this component is a resource type.
-    pub fn is_resource(&self, ty: u32) -> bool {
-        matches!(self.types().as_ref().component_any_type_at(ty), ComponentAnyTypeId::Resource(_))
+    pub fn is_resource(&self, ty: LocalTypeIndex) -> bool {
+        matches!(self.types().as_ref().component_any_type_at(ty.as_u32()), ComponentAnyTypeId::Resource(_))
     }
 
     /// The type of the function at index `func`, as wasmparser knows it.
-    pub fn func_type(&self, func: u32) -> wasmparser::component_types::ComponentFuncTypeId {
-        self.types().as_ref().component_function_at(func)
+    pub fn func_type(&self, func: LocalFuncIndex) -> wasmparser::component_types::ComponentFuncTypeId {
+        self.types().as_ref().component_function_at(func.as_u32())
     }
 }
 
@@ -473,9 +499,9 @@ fn options(opts: &[CanonicalOption]) -> CanonicalOptions {
             CanonicalOption::UTF8 => o.string_encoding = StringEncoding::Utf8,
             CanonicalOption::UTF16 => o.string_encoding = StringEncoding::Utf16,
             CanonicalOption::CompactUTF16 => o.string_encoding = StringEncoding::CompactUtf16,
-            CanonicalOption::Memory(m) => o.memory = Some(m),
-            CanonicalOption::Realloc(f) => o.realloc = Some(f),
-            CanonicalOption::PostReturn(f) => o.post_return = Some(f),
+            CanonicalOption::Memory(m) => o.memory = Some(LocalCoreMemoryIndex::from_u32(m)),
+            CanonicalOption::Realloc(f) => o.realloc = Some(LocalCoreFuncIndex::from_u32(f)),
+            CanonicalOption::PostReturn(f) => o.post_return = Some(LocalCoreFuncIndex::from_u32(f)),
             CanonicalOption::Async => o.async_ = true,
             _ => {}
         }
@@ -488,27 +514,32 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
         Payload::ComponentImportSection(s) => {
             for import in s {
                 let import = import?;
-                let i = c.imports.len() as u32;
+                let i = c.imports.next_key();
                 let item = match import.ty {
                     wasmparser::ComponentTypeRef::Func(_) => {
+                        let f = c.funcs.next_key();
                         c.push_funcs(FuncDef::Import(i));
-                        ComponentItem::Func(c.funcs.len() as u32 - 1)
+                        ComponentItem::Func(f)
                     }
                     wasmparser::ComponentTypeRef::Instance(_) => {
+                        let instance = c.instances.next_key();
                         c.push_instances(InstanceDef::Import(i));
-                        ComponentItem::Instance(c.instances.len() as u32 - 1)
+                        ComponentItem::Instance(instance)
                     }
                     wasmparser::ComponentTypeRef::Component(_) => {
+                        let component = c.components.next_key();
                         c.push_components(ComponentDef::Import(i));
-                        ComponentItem::Component(c.components.len() as u32 - 1)
+                        ComponentItem::Component(component)
                     }
                     wasmparser::ComponentTypeRef::Module(_) => {
+                        let module = c.modules.next_key();
                         c.push_modules(ModuleDef::Import(i));
-                        ComponentItem::Module(c.modules.len() as u32 - 1)
+                        ComponentItem::Module(module)
                     }
                     wasmparser::ComponentTypeRef::Type(_) => {
+                        let ty = c.types_defs.next_key();
                         c.push_types(TypeDef::Import(i));
-                        ComponentItem::Type(c.types_defs.len() as u32 - 1)
+                        ComponentItem::Type(ty)
                     }
                     wasmparser::ComponentTypeRef::Value(_) => bail!("value imports are not supported"),
                 };
@@ -519,8 +550,11 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
             for instance in s {
                 c.push_core_instances(match instance? {
                     Instance::Instantiate { module_index, args } => CoreInstanceDef::Instantiate {
-                        module: module_index,
-                        args: args.iter().map(|a| (a.name.to_string(), a.index)).collect(),
+                        module: LocalModuleIndex::from_u32(module_index),
+                        args: args
+                            .iter()
+                            .map(|a| (a.name.to_string(), LocalCoreInstanceIndex::from_u32(a.index)))
+                            .collect(),
                     },
                     Instance::FromExports(exports) => CoreInstanceDef::FromExports(
                         exports
@@ -535,7 +569,7 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
             for instance in s {
                 c.push_instances(match instance? {
                     ComponentInstance::Instantiate { component_index, args } => InstanceDef::Instantiate {
-                        component: component_index,
+                        component: LocalComponentIndex::from_u32(component_index),
                         args: args.iter().map(|a| (a.name.to_string(), ComponentItem::new(a.kind, a.index))).collect(),
                     },
                     ComponentInstance::FromExports(exports) => InstanceDef::FromExports(
@@ -557,22 +591,23 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                 match f? {
                     CanonicalFunction::Lift { core_func_index, type_index, options: opts } => {
                         c.push_funcs(FuncDef::Lift {
-                            core_func: core_func_index,
-                            ty: type_index,
+                            core_func: LocalCoreFuncIndex::from_u32(core_func_index),
+                            ty: LocalTypeIndex::from_u32(type_index),
                             options: options(&opts),
                         })
                     }
-                    CanonicalFunction::Lower { func_index, options: opts } => {
-                        c.push_core_funcs(CoreFuncDef::Lower { func: func_index, options: options(&opts) })
-                    }
+                    CanonicalFunction::Lower { func_index, options: opts } => c.push_core_funcs(CoreFuncDef::Lower {
+                        func: LocalFuncIndex::from_u32(func_index),
+                        options: options(&opts),
+                    }),
                     CanonicalFunction::ResourceNew { resource } => {
-                        c.push_core_funcs(CoreFuncDef::ResourceNew { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceNew { ty: LocalTypeIndex::from_u32(resource) })
                     }
                     CanonicalFunction::ResourceDrop { resource } => {
-                        c.push_core_funcs(CoreFuncDef::ResourceDrop { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceDrop { ty: LocalTypeIndex::from_u32(resource) })
                     }
                     CanonicalFunction::ResourceRep { resource } => {
-                        c.push_core_funcs(CoreFuncDef::ResourceRep { ty: resource })
+                        c.push_core_funcs(CoreFuncDef::ResourceRep { ty: LocalTypeIndex::from_u32(resource) })
                     }
                     other => match async_builtin_name(&other) {
                         Some(name) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { name }),
@@ -601,7 +636,9 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
         Payload::ComponentTypeSection(s) => {
             for ty in s {
                 c.push_types(match ty? {
-                    wasmparser::ComponentType::Resource { dtor, .. } => TypeDef::Resource { dtor },
+                    wasmparser::ComponentType::Resource { dtor, .. } => {
+                        TypeDef::Resource { dtor: dtor.map(LocalCoreFuncIndex::from_u32) }
+                    }
                     _ => TypeDef::Other,
                 });
             }
@@ -614,10 +651,10 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
 
 fn core_item(kind: ExternalKind, index: u32) -> Result<CoreItem> {
     Ok(match kind {
-        ExternalKind::Func | ExternalKind::FuncExact => CoreItem::Func(index),
-        ExternalKind::Table => CoreItem::Table(index),
-        ExternalKind::Memory => CoreItem::Memory(index),
-        ExternalKind::Global => CoreItem::Global(index),
+        ExternalKind::Func | ExternalKind::FuncExact => CoreItem::Func(LocalCoreFuncIndex::from_u32(index)),
+        ExternalKind::Table => CoreItem::Table(LocalCoreTableIndex::from_u32(index)),
+        ExternalKind::Memory => CoreItem::Memory(LocalCoreMemoryIndex::from_u32(index)),
+        ExternalKind::Global => CoreItem::Global(LocalCoreGlobalIndex::from_u32(index)),
         ExternalKind::Tag => bail!("exception tags are not supported"),
     })
 }
@@ -625,7 +662,7 @@ fn core_item(kind: ExternalKind, index: u32) -> Result<CoreItem> {
 fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> {
     match alias {
         ComponentAlias::InstanceExport { kind, instance_index, name } => {
-            let (instance, name) = (instance_index, name.to_string());
+            let (instance, name) = (LocalInstanceIndex::from_u32(instance_index), name.to_string());
             match kind {
                 ComponentExternalKind::Func => c.push_funcs(FuncDef::Export { instance, name }),
                 ComponentExternalKind::Instance => c.push_instances(InstanceDef::Export { instance, name }),
@@ -636,7 +673,7 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
             }
         }
         ComponentAlias::CoreInstanceExport { kind, instance_index, name } => {
-            let (instance, name) = (instance_index, name.to_string());
+            let (instance, name) = (LocalCoreInstanceIndex::from_u32(instance_index), name.to_string());
             match kind {
                 ExternalKind::Func | ExternalKind::FuncExact => {
                     c.push_core_funcs(CoreFuncDef::Export { instance, name })
@@ -648,11 +685,17 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
             }
         }
         ComponentAlias::Outer { kind, count, index } => match kind {
-            ComponentOuterAliasKind::CoreModule => c.push_modules(ModuleDef::Outer { count, index }),
-            ComponentOuterAliasKind::Component => c.push_components(ComponentDef::Outer { count, index }),
+            ComponentOuterAliasKind::CoreModule => {
+                c.push_modules(ModuleDef::Outer { count, index: LocalModuleIndex::from_u32(index) })
+            }
+            ComponentOuterAliasKind::Component => {
+                c.push_components(ComponentDef::Outer { count, index: LocalComponentIndex::from_u32(index) })
+            }
             // `outer 0` is this component's own type, possibly a resource; validation keeps
             // resources from being aliased across a component boundary.
-            ComponentOuterAliasKind::Type if count == 0 => c.push_types(TypeDef::Alias(index)),
+            ComponentOuterAliasKind::Type if count == 0 => {
+                c.push_types(TypeDef::Alias(LocalTypeIndex::from_u32(index)))
+            }
             ComponentOuterAliasKind::Type => c.push_types(TypeDef::Other),
             ComponentOuterAliasKind::CoreType => {}
         },
@@ -694,15 +737,32 @@ mod tests {
         assert_eq!(t.modules[StaticModuleIndex::from_u32(1)].bodies.len(), 1);
         assert_eq!(t.modules[StaticModuleIndex::from_u32(1)].module.imports.len(), 1);
         let c = &t.components[StaticComponentIndex::from_u32(0)];
-        assert_eq!(c.imports, [("log".to_string(), ComponentItem::Func(0))]);
-        assert_eq!(c.core_memories, [(0, "mem".to_string())]);
-        assert!(matches!(&c.core_funcs[0], CoreFuncDef::Lower { func: 0, options } if options.memory == Some(0)));
-        assert_eq!(c.core_instances[2], CoreInstanceDef::Instantiate { module: 1, args: vec![("host".into(), 1)] });
-        assert!(matches!(c.funcs[1], FuncDef::Lift { core_func: 1, .. }));
-        assert_eq!(c.exports, [("run".to_string(), ComponentItem::Func(1))]);
+        assert_eq!(
+            c.imports.values().collect::<Vec<_>>(),
+            [&("log".to_string(), ComponentItem::Func(LocalFuncIndex::from_u32(0)))]
+        );
+        assert_eq!(
+            c.core_memories.values().collect::<Vec<_>>(),
+            [&(LocalCoreInstanceIndex::from_u32(0), "mem".to_string())]
+        );
+        let (f0, m0) = (LocalFuncIndex::from_u32(0), LocalCoreMemoryIndex::from_u32(0));
+        assert!(
+            matches!(&c.core_funcs[LocalCoreFuncIndex::from_u32(0)], CoreFuncDef::Lower { func, options } if *func == f0 && options.memory == Some(m0))
+        );
+        assert_eq!(
+            c.core_instances[LocalCoreInstanceIndex::from_u32(2)],
+            CoreInstanceDef::Instantiate {
+                module: LocalModuleIndex::from_u32(1),
+                args: vec![("host".into(), LocalCoreInstanceIndex::from_u32(1))]
+            }
+        );
+        assert!(
+            matches!(c.funcs[LocalFuncIndex::from_u32(1)], FuncDef::Lift { core_func, .. } if core_func == LocalCoreFuncIndex::from_u32(1))
+        );
+        assert_eq!(c.exports, [("run".to_string(), ComponentItem::Func(LocalFuncIndex::from_u32(1)))]);
         // The exported function is a new item in the function index space.
         assert_eq!(c.funcs.len(), 3);
-        let ty = &c.types()[c.func_type(2)];
+        let ty = &c.types()[c.func_type(LocalFuncIndex::from_u32(2))];
         assert_eq!(ty.params.len(), 1);
     }
 
@@ -717,8 +777,8 @@ mod tests {
         assert_eq!(t.components.len(), 2);
         assert_eq!(t.components[StaticComponentIndex::from_u32(1)].parent, Some(StaticComponentIndex::from_u32(0)));
         assert_eq!(
-            t.components[StaticComponentIndex::from_u32(0)].components,
-            [ComponentDef::Static(StaticComponentIndex::from_u32(1))]
+            t.components[StaticComponentIndex::from_u32(0)].components.values().collect::<Vec<_>>(),
+            [&ComponentDef::Static(StaticComponentIndex::from_u32(1))]
         );
         assert_eq!(t.components[StaticComponentIndex::from_u32(0)].instances.len(), 2);
         assert_eq!(t.modules.len(), 1);

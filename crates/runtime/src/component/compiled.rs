@@ -16,7 +16,6 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use weld_environ::EntityRef;
 use weld_environ::PrimaryMap;
 use weld_environ::component::convert::TypeConverter;
 use weld_environ::component::info::{
@@ -196,7 +195,7 @@ impl Component {
         let mut provided = Vec::with_capacity(self.inner.component_imports.len());
         for path in &self.inner.component_imports {
             let name = self.import_name(path);
-            let root = &self.inner.statics[StaticComponentIndex::ROOT].imports[path.import.index()].0;
+            let root = &self.inner.statics[StaticComponentIndex::ROOT].imports[path.import.in_root()].0;
             let c = provide(root, &path.path, &name)?;
             if !Engine::same(&c.inner.engine, &self.inner.engine) {
                 bail!("the component provided for import `{name}` was compiled with a different engine");
@@ -240,7 +239,7 @@ impl Component {
     #[inline]
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.inner.statics[StaticComponentIndex::ROOT];
-        path.full_name(root.imports.get(path.import.index()).map_or("?", |(n, _)| n.as_str()))
+        path.full_name(root.imports.get(path.import.in_root()).map_or("?", |(n, _)| n.as_str()))
     }
 
     /// The engine it was compiled with.
@@ -288,7 +287,7 @@ impl Component {
         let root = &self.inner.statics[StaticComponentIndex::ROOT];
         let mut conv = TypeConverter::new(root.types().as_ref());
         root.imports
-            .iter()
+            .values()
             .map(|(name, item)| {
                 let what = match *item {
                     ComponentItem::Func(f) => match conv.func_type(root.func_type(f)) {
@@ -332,8 +331,8 @@ impl Component {
         let mut out = Vec::new();
         for (name, item) in &root.exports {
             let ty = match *item {
-                ComponentItem::Func(f) => E::Func(types.component_function_at(f)),
-                ComponentItem::Instance(i) => E::Instance(types.component_instance_at(i)),
+                ComponentItem::Func(f) => E::Func(types.component_function_at(f.as_u32())),
+                ComponentItem::Instance(i) => E::Instance(types.component_instance_at(i.as_u32())),
                 _ => continue,
             };
             walk(&mut conv, name.clone(), &ty, &mut out);

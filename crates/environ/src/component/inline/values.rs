@@ -8,11 +8,16 @@
 //! so that the inliner's run over a component's definitions reads as what it does with values,
 //! and the vocabulary it does it with can be read on its own.
 
+use crate::PrimaryMap;
 use crate::component::info::{
     CoreDef, CoreExport, CoreItemDef, CoreModuleType, Export, ImportPath, LiftedFunc, ModuleRef, RuntimeInstanceIndex,
     RuntimeResourceIndex,
 };
-use crate::component::translate::{ComponentItem, StaticComponentIndex, StaticModuleIndex};
+use crate::component::translate::{
+    ComponentItem, LocalComponentIndex, LocalCoreFuncIndex, LocalCoreGlobalIndex, LocalCoreInstanceIndex,
+    LocalCoreMemoryIndex, LocalCoreTableIndex, LocalFuncIndex, LocalInstanceIndex, LocalModuleIndex, LocalTypeIndex,
+    StaticComponentIndex, StaticModuleIndex,
+};
 use crate::component::types::FuncType;
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
@@ -84,8 +89,8 @@ pub(super) struct ComponentValue {
 /// What outer aliases can reach: modules and components of the enclosing components.
 #[derive(Debug, Default)]
 pub(super) struct OuterScope {
-    pub(super) modules: Vec<ModuleRef>,
-    pub(super) components: Vec<ComponentValue>,
+    pub(super) modules: PrimaryMap<LocalModuleIndex, ModuleRef>,
+    pub(super) components: PrimaryMap<LocalComponentIndex, ComponentValue>,
     pub(super) parent: Option<Rc<OuterScope>>,
 }
 
@@ -109,16 +114,16 @@ pub(super) enum ItemValue {
 /// The values of one running component's index spaces.
 #[derive(Default)]
 pub(super) struct Scope {
-    pub(super) modules: Vec<ModuleRef>,
-    pub(super) core_instances: Vec<CoreInstanceValue>,
-    pub(super) core_funcs: Vec<CoreDef>,
-    pub(super) core_memories: Vec<CoreExport>,
-    pub(super) core_tables: Vec<CoreExport>,
-    pub(super) core_globals: Vec<CoreExport>,
-    pub(super) funcs: Vec<FuncValue>,
-    pub(super) instances: Vec<InstanceValue>,
-    pub(super) components: Vec<ComponentValue>,
-    pub(super) types: Vec<TypeValue>,
+    pub(super) modules: PrimaryMap<LocalModuleIndex, ModuleRef>,
+    pub(super) core_instances: PrimaryMap<LocalCoreInstanceIndex, CoreInstanceValue>,
+    pub(super) core_funcs: PrimaryMap<LocalCoreFuncIndex, CoreDef>,
+    pub(super) core_memories: PrimaryMap<LocalCoreMemoryIndex, CoreExport>,
+    pub(super) core_tables: PrimaryMap<LocalCoreTableIndex, CoreExport>,
+    pub(super) core_globals: PrimaryMap<LocalCoreGlobalIndex, CoreExport>,
+    pub(super) funcs: PrimaryMap<LocalFuncIndex, FuncValue>,
+    pub(super) instances: PrimaryMap<LocalInstanceIndex, InstanceValue>,
+    pub(super) components: PrimaryMap<LocalComponentIndex, ComponentValue>,
+    pub(super) types: PrimaryMap<LocalTypeIndex, TypeValue>,
 }
 
 /// What an export of the root component is for the host, or `None` for an item the host does
@@ -174,8 +179,8 @@ pub(super) fn module_arg(
     })
 }
 
-pub(super) fn core_export(s: &Scope, (instance, name): &(u32, String)) -> Result<CoreExport> {
-    match core_item(&s.core_instances[*instance as usize], name)? {
+pub(super) fn core_export(s: &Scope, (instance, name): &(LocalCoreInstanceIndex, String)) -> Result<CoreExport> {
+    match core_item(&s.core_instances[*instance], name)? {
         CoreItemDef::Export(e) => Ok(e),
         CoreItemDef::Func(_) => bail!("core export `{name}` is a function"),
     }
@@ -202,11 +207,11 @@ pub(super) fn lookup(instance: &InstanceValue, name: &str) -> Result<ItemValue> 
 
 pub(super) fn item_value(s: &Scope, item: ComponentItem) -> ItemValue {
     match item {
-        ComponentItem::Func(i) => ItemValue::Func(s.funcs[i as usize].clone()),
-        ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i as usize].clone()),
-        ComponentItem::Component(i) => ItemValue::Component(s.components[i as usize].clone()),
-        ComponentItem::Module(i) => ItemValue::Module(s.modules[i as usize].clone()),
-        ComponentItem::Type(i) => ItemValue::Type(s.types[i as usize]),
+        ComponentItem::Func(i) => ItemValue::Func(s.funcs[i].clone()),
+        ComponentItem::Instance(i) => ItemValue::Instance(s.instances[i].clone()),
+        ComponentItem::Component(i) => ItemValue::Component(s.components[i].clone()),
+        ComponentItem::Module(i) => ItemValue::Module(s.modules[i].clone()),
+        ComponentItem::Type(i) => ItemValue::Type(s.types[i]),
         ComponentItem::Value(_) => ItemValue::Value,
     }
 }
