@@ -5,6 +5,7 @@ use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
 use crate::vm::reservations::ReservationPool;
 use anyhow::Result;
+use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use weld_cranelift::{Compiler, CompilerConfig};
@@ -142,11 +143,16 @@ pub(crate) struct EngineInner {
     pub config: Config,
     pub compiler: Compiler,
     signatures: Mutex<Signatures>,
-    entry_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
-    host_trampolines: Mutex<HashMap<u32, Arc<CodeMemory>>>,
+    /// Compiled trampolines by signature id (looked up at every instantiation, hence the fast
+    /// hasher: the keys are small engine-made integers, not attacker-chosen).
+    entry_trampolines: Mutex<TrampolineCache>,
+    host_trampolines: Mutex<TrampolineCache>,
     /// Free reservations of guarded 32-bit memories, reused by later memories.
     reservations: Arc<ReservationPool>,
 }
+
+/// Compiled trampolines by signature id.
+type TrampolineCache = HashMap<u32, Arc<CodeMemory>, FxBuildHasher>;
 
 #[derive(Default)]
 struct Signatures {
@@ -236,7 +242,7 @@ impl Engine {
     fn trampoline(
         &self,
         id: u32,
-        cache: &Mutex<HashMap<u32, Arc<CodeMemory>>>,
+        cache: &Mutex<TrampolineCache>,
         compile: impl FnOnce(&Compiler, &FuncType) -> Result<weld_cranelift::CompiledCode>,
     ) -> Result<*const u8> {
         let mut cache = cache.lock().unwrap();

@@ -187,7 +187,7 @@ fn instantiate_resolved<T: 'static>(
         post_return_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
         flags: PrimaryMap::new(),
-        fused: SecondaryMap::with_capacity(info.fused.len()),
+        fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
         pending_post_return: None,
@@ -195,7 +195,7 @@ fn instantiate_resolved<T: 'static>(
         resource_types,
         intrinsics: PrimaryMap::new(),
         async_builtins: PrimaryMap::new(),
-        backpressure: SecondaryMap::with_capacity(info.num_component_instances as usize),
+        backpressure: SecondaryMap::from(vec![0; info.num_component_instances as usize]),
     });
     let flags = (0..info.num_component_instances).map(|_| new_flags(store)).collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).flags = flags;

@@ -97,8 +97,8 @@ impl InstanceData {
             memories: PrimaryMap::new(),
             tables: PrimaryMap::new(),
             globals: PrimaryMap::new(),
-            dropped_data: SecondaryMap::with_capacity(n),
-            dropped_elems: SecondaryMap::with_capacity(e),
+            dropped_data: SecondaryMap::from(vec![false; n]),
+            dropped_elems: SecondaryMap::from(vec![false; e]),
             store,
         })
     }
