@@ -171,8 +171,7 @@ fn flush(info: &mut ComponentInfo, initializers: &mut Vec<Initializer>, adapters
     if adapters.is_empty() {
         return;
     }
-    let index = AdapterModuleIndex::from_u32(info.adapter_modules.len() as u32);
-    info.adapter_modules.push(AdapterModule { adapters });
+    let index = info.adapter_modules.push(AdapterModule { adapters });
     initializers.push(Initializer::InstantiateAdapters(index));
 }
 

@@ -279,8 +279,7 @@ impl<'a> Inliner<'a> {
                                 }
                                 FuncValue::Lifted(lift) => {
                                     let ready_after = self.info.initializers.len();
-                                    self.info.fused.push(FusedCall { lift, lower, ready_after });
-                                    CoreDef::Fused(FusedIndex::from_u32(self.info.fused.len() as u32 - 1))
+                                    CoreDef::Fused(self.info.fused.push(FusedCall { lift, lower, ready_after }))
                                 }
                             }
                         }
@@ -297,10 +296,11 @@ impl<'a> Inliner<'a> {
                             let types = c.types().as_ref();
                             let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
                             let ty = crate::FuncType::from_wasmparser(ty)?;
-                            self.info.async_builtins.push(AsyncBuiltin { name, instance: frame, ty });
-                            CoreDef::AsyncBuiltin(AsyncBuiltinIndex::from_u32(
-                                self.info.async_builtins.len() as u32 - 1,
-                            ))
+                            CoreDef::AsyncBuiltin(self.info.async_builtins.push(AsyncBuiltin {
+                                name,
+                                instance: frame,
+                                ty,
+                            }))
                         }
                     };
                     s.core_funcs.push(def);
@@ -396,8 +396,7 @@ impl<'a> Inliner<'a> {
                     let v = match &c.types_defs[i] {
                         TypeDef::Resource { dtor } => {
                             let dtor = dtor.map(|f| s.core_funcs[f].clone());
-                            self.info.resources.push(ResourceDef::Guest { instance: frame, dtor });
-                            TypeValue::Resource(RuntimeResourceIndex::from_u32(self.info.resources.len() as u32 - 1))
+                            TypeValue::Resource(self.info.resources.push(ResourceDef::Guest { instance: frame, dtor }))
                         }
                         TypeDef::Import(j) => match import_arg(*j)? {
                             ItemValue::Type(v) => v,
@@ -554,7 +553,7 @@ impl<'a> Inliner<'a> {
 
     /// The runtime resource of the host import at `path`, created on first use.
     fn host_resource(&mut self, path: ImportPath) -> TypeValue {
-        let next = RuntimeResourceIndex::from_u32(self.info.resources.len() as u32);
+        let next = self.info.resources.next_key();
         let r = *self.host_resources.entry(path.clone()).or_insert_with(|| {
             self.info.resources.push(ResourceDef::Host(path));
             next
@@ -573,8 +572,7 @@ impl<'a> Inliner<'a> {
         let TypeValue::Resource(resource) = s.types[ty] else {
             bail!("a resource intrinsic names a type that is not a resource");
         };
-        self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame });
-        Ok(CoreDef::Intrinsic(IntrinsicIndex::from_u32(self.info.intrinsics.len() as u32 - 1)))
+        Ok(CoreDef::Intrinsic(self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame })))
     }
 
     /// Resolves canonical options to runtime indices, recording extractions on first use.

@@ -67,7 +67,6 @@ pub(crate) fn intrinsic_func<T: 'static>(
 ) -> Result<Func> {
     use crate::ValType::I32;
     let Intrinsic { kind, resource, instance } = intrinsic;
-    let (r, table) = (resource, instance);
     let ty = match kind {
         IntrinsicKind::ResourceNew | IntrinsicKind::ResourceRep => crate::FuncType::new([I32], [I32]),
         IntrinsicKind::ResourceDrop => crate::FuncType::new([I32], []),
@@ -92,18 +91,18 @@ pub(crate) fn intrinsic_func<T: 'static>(
         let names = |r: RuntimeResourceIndex| types[r].to_string();
         match kind {
             IntrinsicKind::ResourceNew => {
-                let h = state.handles[table].add(Slot::Own { resource: r, rep: arg, lends: 0 })?;
+                let h = state.handles[instance].add(Slot::Own { resource, rep: arg, lends: 0 })?;
                 slots[0] = ValRaw::u64(u64::from(h));
             }
             IntrinsicKind::ResourceRep => {
-                let rep = match state.handles[table].get(arg, r, &names)? {
+                let rep = match state.handles[instance].get(arg, resource, &names)? {
                     Slot::Own { rep, .. } | Slot::Borrow { rep, .. } => rep,
                     Slot::Free => unreachable!("get never returns a free slot"),
                 };
                 slots[0] = ValRaw::u64(u64::from(rep));
             }
             IntrinsicKind::ResourceDrop => {
-                if let Slot::Own { rep, .. } = state.handles[table].remove(arg, r, &names)? {
+                if let Slot::Own { rep, .. } = state.handles[instance].remove(arg, resource, &names)? {
                     store.opaque_mut().enter_from_host(index, &dtor_enters)?;
                     run_dtor(store, index, resource, rep, host_dtors[resource].as_deref())?;
                     store.opaque_mut().leave_to_host(index, &dtor_enters);
