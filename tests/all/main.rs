@@ -7,6 +7,7 @@ mod component_imports;
 mod components;
 mod config;
 mod derive;
+mod embedding_api;
 mod funcs;
 mod instances;
 mod maps;
@@ -16,6 +17,7 @@ mod random_modules;
 mod resources;
 mod trap_parity;
 mod traps;
+mod wasmtime_compat;
 
 use weld::{Engine, Instance, Linker, Module, Store};
 
