@@ -17,11 +17,17 @@
 //!   tables), `flags` (`may_leave`/`may_enter`), `transcode` (the adapters' string copies);
 //! - typed values: `component_type`, `lift`, `lower`, `views` (`WasmStr`, `WasmList`),
 //!   `rust_types`, `derive_support`;
+//! - host state for generated bindings: `has_data` (`HasData`, `HasSelf`), `resource_table`
+//!   (`ResourceTable`);
 //! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
 //!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
 //! - linking and instantiation: `linker`, `host_module`, `instance` (exports),
-//!   `instantiate`.
+//!   `instantiate`;
+//! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls).
 
+#[doc(hidden)]
+#[path = "bindgen_support.rs"]
+pub mod __bindgen;
 #[doc(hidden)]
 #[path = "derive_support.rs"]
 pub mod __derive;
@@ -33,6 +39,7 @@ mod core_defs;
 mod flags;
 mod func;
 mod handle_table;
+mod has_data;
 mod host;
 mod host_module;
 mod instance;
@@ -41,6 +48,7 @@ mod intrinsics;
 mod lift;
 mod linker;
 mod lower;
+mod resource_table;
 mod resources;
 mod rust_types;
 mod state;
@@ -58,6 +66,7 @@ pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
 pub use component_type::{ComponentNamedList, ComponentType};
 pub use func::{Func, TypedFunc};
+pub use has_data::{HasData, HasSelf};
 pub use instance::{ComponentExportIndex, Instance};
 pub use instantiate::InstancePre;
 pub use lift::Lift;
@@ -67,9 +76,10 @@ pub use linker::{Linker, LinkerInstance, StoreContextMut};
 pub use lower::Lower;
 #[doc(hidden)]
 pub use lower::{LowerContext, LowerDest};
+pub use resource_table::{ResourceTable, ResourceTableError};
 pub use resources::{Resource, ResourceAny, ResourceType};
 pub(crate) use state::InstanceState;
 pub use types::*;
 pub use values::Val;
 pub use views::{WasmList, WasmStr};
-pub use weld_component_macro::{ComponentType, Lift, Lower, flags};
+pub use weld_component_macro::{ComponentType, Lift, Lower, bindgen, flags};
