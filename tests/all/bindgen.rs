@@ -5,3 +5,4 @@
 mod forward;
 mod jco_worlds;
 mod kinds;
+mod resources;

@@ -18,13 +18,20 @@ pub struct Func<'a> {
     pub results_in_memory: bool,
     /// The import it calls, when it has another name than the export (`name`).
     pub import: Option<&'a str>,
+    /// The import's type, when it differs from the export's in its parameter names.
+    pub import_ty: Option<&'a str>,
     /// A canonical built-in to lift instead of an import (`(canon resource.drop $r)`).
     pub builtin: Option<&'a str>,
+    /// The resource whose borrow the first parameter is: the guest drops it after the call,
+    /// as the spec requires of a callee.
+    pub drops_borrow: Option<&'a str>,
+    /// The core result when it is one value (`i32`), for functions that drop a borrow.
+    pub flat_result: Option<&'a str>,
 }
 
 /// A function exported as `name` that calls the import `name` of the same type.
 pub const fn func<'a>(name: &'a str, ty: &'a str, core_params: &'a [&'a str], results_in_memory: bool) -> Func<'a> {
-    Func { name, ty, core_params, results_in_memory, import: None, builtin: None }
+    Func { name, ty, core_params, results_in_memory, import: None, import_ty: None, builtin: None, drops_borrow: None, flat_result: None }
 }
 
 /// An imported instance (`None`: the component's own top-level imports) whose functions
@@ -32,7 +39,8 @@ pub const fn func<'a>(name: &'a str, ty: &'a str, core_params: &'a [&'a str], re
 pub struct Bridge<'a> {
     pub host: Option<&'a str>,
     pub guest: Option<&'a str>,
-    /// Types the functions use, `(name, definition)`, in dependency order.
+    /// Types the functions use, `(name, definition)`, in dependency order; a definition
+    /// `(sub resource)` declares an imported resource.
     pub types: &'a [(&'a str, &'a str)],
     pub funcs: &'a [Func<'a>],
 }
@@ -63,6 +71,10 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
         for (name, def) in bridge.types {
             let def = def.replace('$', &format!("$b{b}_"));
             match bridge.host {
+                // A resource type is declared by its bound, not defined.
+                Some(_) if def == "(sub resource)" => {
+                    decls.push_str(&format!("    (export \"{name}\" (type $b{b}_{name} {def}))\n"))
+                }
                 Some(_) => decls.push_str(&format!(
                     "    (type $b{b}_{name}' {def}) (export \"{name}\" (type $b{b}_{name} (eq $b{b}_{name}')))\n"
                 )),
@@ -71,12 +83,12 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
                 )),
             }
         }
-        for f in bridge.funcs.iter().filter(|f| f.builtin.is_none()) {
-            let ty = f.ty.replace('$', &format!("$b{b}_"));
+        for (i, f) in bridge.funcs.iter().enumerate().filter(|(_, f)| f.builtin.is_none()) {
+            let ty = f.import_ty.unwrap_or(f.ty).replace('$', &format!("$b{b}_"));
             let import = f.import.unwrap_or(f.name);
             match bridge.host {
                 Some(_) => decls.push_str(&format!("    (export \"{import}\" (func {ty}))\n")),
-                None => out.push_str(&format!("  (import \"{import}\" (func $b{b}_{import} {ty}))\n")),
+                None => out.push_str(&format!("  (import \"{import}\" (func $b{b}_imp{i} {ty}))\n")),
             }
         }
         if let Some(host) = bridge.host {
@@ -84,9 +96,9 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
             for (name, _) in bridge.types {
                 out.push_str(&format!("  (alias export $b{b}_host \"{name}\" (type $b{b}_{name}))\n"));
             }
-            for f in bridge.funcs.iter().filter(|f| f.builtin.is_none()) {
+            for (i, f) in bridge.funcs.iter().enumerate().filter(|(_, f)| f.builtin.is_none()) {
                 let import = f.import.unwrap_or(f.name);
-                out.push_str(&format!("  (alias export $b{b}_host \"{import}\" (func $b{b}_{import}))\n"));
+                out.push_str(&format!("  (alias export $b{b}_host \"{import}\" (func $b{b}_imp{i}))\n"));
             }
         }
         for (i, f) in bridge.funcs.iter().enumerate() {
@@ -95,19 +107,13 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
                     let canon = canon.replace('$', &format!("$b{b}_"));
                     out.push_str(&format!("  (core func $b{b}_low{i} {canon})\n"));
                 }
-                None => {
-                    let import = f.import.unwrap_or(f.name);
-                    out.push_str(&format!("  (core func $b{b}_low{i} (canon lower (func $b{b}_{import}) {opts}))\n"));
-                }
+                None => out.push_str(&format!("  (core func $b{b}_low{i} (canon lower (func $b{b}_imp{i}) {opts}))\n")),
             }
-            if f.results_in_memory {
-                let params: String = f.core_params.iter().map(|p| format!(" {p}")).collect();
-                let gets: String = (0..f.core_params.len()).map(|j| format!(" (local.get {j})")).collect();
-                wrapper_imports.push_str(&format!("    (import \"\" \"b{b}_{i}\" (func $b{b}_{i} (param{params} i32)))\n"));
-                wrappers.push_str(&format!(
-                    "    (func (export \"b{b}_{i}\") (param{params}) (result i32){gets} (i32.const 16) (call $b{b}_{i}) (i32.const 16))\n"
-                ));
-                wrapper_args.push_str(&format!(" (export \"b{b}_{i}\" (func $b{b}_low{i}))"));
+            if wrapped(f) {
+                wrap(b, i, f, &mut wrapper_imports, &mut wrappers, &mut wrapper_args);
+                if let Some(resource) = f.drops_borrow {
+                    out.push_str(&format!("  (core func $b{b}_drop{i} (canon resource.drop $b{b}_{resource}))\n"));
+                }
             }
         }
     }
@@ -118,7 +124,7 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
         let mut exports = String::new();
         for (i, f) in bridge.funcs.iter().enumerate() {
             let ty = f.ty.replace('$', &format!("$b{b}_"));
-            let core = if f.results_in_memory { format!("$wrap \"b{b}_{i}\"") } else { format!("$b{b}_low{i}") };
+            let core = if wrapped(f) { format!("$wrap \"b{b}_{i}\"") } else { format!("$b{b}_low{i}") };
             out.push_str(&format!("  (func $b{b}_lift{i} {ty} (canon lift (core func {core}) {opts}))\n"));
             match bridge.guest {
                 Some(_) => exports.push_str(&format!(" (export \"{}\" (func $b{b}_lift{i}))", f.name)),
@@ -134,4 +140,40 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
     }
     out.push(')');
     out
+}
+
+/// Whether a function needs a core wrapper around the lowered import.
+fn wrapped(f: &Func<'_>) -> bool {
+    f.results_in_memory || f.drops_borrow.is_some()
+}
+
+/// The core wrapper of function `i` of bridge `b`: passes a return area (at 16) for results
+/// in memory, and drops the borrowed first parameter after the call.
+fn wrap(b: usize, i: usize, f: &Func<'_>, imports: &mut String, wrappers: &mut String, args: &mut String) {
+    let params: String = f.core_params.iter().map(|p| format!(" {p}")).collect();
+    let gets: String = (0..f.core_params.len()).map(|j| format!(" (local.get {j})")).collect();
+    let (retptr, import_result, result, local, save, ret) = match (f.results_in_memory, f.flat_result) {
+        (true, _) => (" i32", String::new(), " (result i32)".to_string(), String::new(), "", " (i32.const 16)".to_string()),
+        (false, Some(t)) => (
+            "",
+            format!(" (result {t})"),
+            format!(" (result {t})"),
+            format!(" (local $r {t})"),
+            " (local.set $r)",
+            " (local.get $r)".to_string(),
+        ),
+        (false, None) => ("", String::new(), String::new(), String::new(), "", String::new()),
+    };
+    let retptr_arg = if f.results_in_memory { " (i32.const 16)" } else { "" };
+    let drop = if f.drops_borrow.is_some() { " (call $b{b}_drop{i} (local.get 0))" } else { "" };
+    let drop = drop.replace("{b}", &b.to_string()).replace("{i}", &i.to_string());
+    imports.push_str(&format!("    (import \"\" \"b{b}_{i}\" (func $b{b}_{i} (param{params}{retptr}){import_result}))\n"));
+    if f.drops_borrow.is_some() {
+        imports.push_str(&format!("    (import \"\" \"b{b}_drop{i}\" (func $b{b}_drop{i} (param i32)))\n"));
+        args.push_str(&format!(" (export \"b{b}_drop{i}\" (func $b{b}_drop{i}))"));
+    }
+    wrappers.push_str(&format!(
+        "    (func (export \"b{b}_{i}\") (param{params}){result}{local}{gets}{retptr_arg} (call $b{b}_{i}){save}{drop}{ret})\n"
+    ));
+    args.push_str(&format!(" (export \"b{b}_{i}\" (func $b{b}_low{i}))"));
 }
