@@ -5,4 +5,5 @@
 mod forward;
 mod jco_worlds;
 mod kinds;
+mod options;
 mod resources;
