@@ -288,7 +288,7 @@ impl Gen<'_> {
     }
 
     /// Every name in `trappable_imports: [...]` must name an imported function.
-    pub fn check_trappable(&self) -> Result<(), String> {
+    pub fn check_trappable(&self) -> syn::Result<()> {
         let Trappable::Some(names) = &self.opts.trappable else { return Ok(()) };
         let mut all: Vec<(Option<String>, &Function)> = Vec::new();
         for (key, item) in &self.world.imports {
@@ -303,11 +303,12 @@ impl Gen<'_> {
         }
         for n in names {
             if !all.iter().any(|(i, f)| names_func(&n.value(), i.as_deref(), f)) {
-                return Err(format!(
+                let msg = format!(
                     "`trappable_imports` names `{}`, which is no function the world `{}` imports",
                     n.value(),
                     self.world.name
-                ));
+                );
+                return Err(syn::Error::new(n.span(), msg));
             }
         }
         Ok(())

@@ -57,6 +57,7 @@ fn generate(opts: &Options) -> syn::Result<TokenStream> {
         Error::new(span, msg)
     })?;
     let mut gen_ = Gen::new(&loaded.resolve, loaded.world, opts)?;
+    gen_.check_trappable()?;
     gen_.generate().map_err(|msg| Error::new(opts.span, msg))?;
     let mut out = gen_.tree.render();
     // Cargo rebuilds the bindings when a WIT file changes.
@@ -344,7 +345,6 @@ impl<'a> Gen<'a> {
             }
         }
         self.world_struct(&imports, &exports)?;
-        self.check_trappable()?;
         Ok(())
     }
 }

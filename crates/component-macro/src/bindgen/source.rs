@@ -31,19 +31,23 @@ pub fn load(opts: &Options, manifest_dir: &Path) -> Result<Loaded, String> {
     if let Some(path) = path {
         let full = manifest_dir.join(&path);
         if !full.exists() {
-            return Err(format!(
-                "cannot read WIT: nothing at `{}` (the path `{path}` is relative to the crate's directory, \
-                 CARGO_MANIFEST_DIR)",
-                full.display()
-            ));
+            let relative = if Path::new(&path).is_absolute() {
+                String::new()
+            } else {
+                format!(" (`{path}` relative to the crate's directory, CARGO_MANIFEST_DIR)")
+            };
+            return Err(format!("cannot read WIT: there is no file or directory at `{}`{relative}", full.display()));
         }
-        let (pkg, sources) = resolve.push_path(&full).map_err(|e| format!("cannot parse the WIT at `{path}`: {e:?}"))?;
+        let (pkg, sources) = resolve
+            .push_path(&full)
+            .map_err(|e| format!("cannot parse the WIT at `{path}`: {}", resolve.render_error(&e)))?;
         files.extend(sources.paths().map(Path::to_path_buf));
         main = Some(pkg);
     }
     if let Some(inline) = &opts.inline {
-        let pkg =
-            resolve.push_str("inline.wit", &inline.value()).map_err(|e| format!("cannot parse the inline WIT: {e:?}"))?;
+        let pkg = resolve
+            .push_str("inline.wit", &inline.value())
+            .map_err(|e| format!("cannot parse the inline WIT: {}", resolve.render_error(&e)))?;
         main = Some(pkg);
     }
     let main = main.expect("a path or inline source is always given");

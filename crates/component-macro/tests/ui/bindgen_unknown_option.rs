@@ -1,6 +1,6 @@
 weld_component_macro::bindgen!({
     inline: "package a:b; world w {}",
-    async: true,
+    unknown_thing: true,
 });
 
 fn main() {}
