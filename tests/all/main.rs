@@ -1,6 +1,7 @@
 //! Integration tests of weld's embedder API and of the `weld` command (`cli.rs`).
 
 mod async_builtins;
+mod bindgen;
 mod borrowed;
 mod cli;
 mod component_imports;

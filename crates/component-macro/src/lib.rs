@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 mod attrs;
+mod bindgen;
 mod expand;
 mod flags;
 mod names;
@@ -99,4 +100,29 @@ pub fn flags(input: TokenStream) -> TokenStream {
         Ok(tokens) => tokens.into(),
         Err(err) => err.to_compile_error().into(),
     }
+}
+
+/// Generates Rust bindings for a WIT world: types, `Host` traits and `add_to_linker` for
+/// its imports, and a `<World>` struct with typed calls for its exports, shaped like
+/// Wasmtime's `bindgen!`.
+///
+/// ```ignore
+/// bindgen!("my-world" in "wit/my-world.wit");
+/// bindgen!({
+///     world: "my-world",          // optional when the package has one world
+///     path: "wit",                // a file, or a directory with a `deps/` folder
+///     inline: "package a:b; world w { ... }",
+///     with: { "wasi:io/poll": crate::poll, "a:b/c.res": crate::MyRes },
+///     trappable_imports: true,    // or ["f", "a:b/c.g"]: `Result<_>` returns that trap
+///     additional_derives: [PartialEq, Hash],
+///     ownership: Borrowing { duplicate_if_necessary: false },
+/// });
+/// ```
+///
+/// Paths are relative to `CARGO_MANIFEST_DIR`. Problems with the input (a missing file, WIT
+/// that does not parse, an unknown world, a `with` key that names nothing) are compile errors
+/// at the macro. The generated code refers to the `weld` crate by that name.
+#[proc_macro]
+pub fn bindgen(input: TokenStream) -> TokenStream {
+    bindgen::expand(input.into()).into()
 }

@@ -19,11 +19,17 @@
 //!   tables), `flags` (`may_leave`/`may_enter`), `transcode` (the adapters' string copies);
 //! - typed values: `component_type`, `lift`, `lower`, `views` (`WasmStr`, `WasmList`),
 //!   `rust_types`, `derive_support`;
+//! - host state for generated bindings: `has_data` (`HasData`, `HasSelf`), `resource_table`
+//!   (`ResourceTable`);
 //! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
 //!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
 //! - linking and instantiation: `linker`, `host_module`, `import_requirements` (what imports
-//!   need of a linker, stand-ins for missing ones), `instance` (exports), `instantiate`.
+//!   need of a linker, stand-ins for missing ones), `instance` (exports), `instantiate`;
+//! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls).
 
+#[doc(hidden)]
+#[path = "bindgen_support.rs"]
+pub mod __bindgen;
 #[doc(hidden)]
 #[path = "derive_support.rs"]
 pub mod __derive;
@@ -36,6 +42,7 @@ mod export_names;
 mod flags;
 mod func;
 mod handle_table;
+mod has_data;
 mod host;
 mod host_module;
 mod import_requirements;
@@ -46,6 +53,7 @@ mod item_types;
 mod lift;
 mod linker;
 mod lower;
+mod resource_table;
 mod resources;
 mod rust_types;
 mod state;
@@ -66,6 +74,7 @@ pub use component_type::{ComponentNamedList, ComponentType};
 pub use export_names::ExportKey;
 pub use export_names::{ComponentExportIndex, ExportLookup};
 pub use func::{Func, TypedFunc};
+pub use has_data::{HasData, HasSelf};
 pub use instance::Instance;
 pub use instantiate::InstancePre;
 pub use lift::Lift;
@@ -75,6 +84,7 @@ pub use linker::{Linker, LinkerInstance, StoreContextMut};
 pub use lower::Lower;
 #[doc(hidden)]
 pub use lower::{LowerContext, LowerDest};
+pub use resource_table::{ResourceTable, ResourceTableError};
 pub use resources::{Resource, ResourceAny, ResourceType};
 pub(crate) use state::InstanceState;
 pub use types::{
@@ -83,4 +93,4 @@ pub use types::{
 };
 pub use values::Val;
 pub use views::{WasmList, WasmStr};
-pub use weld_component_macro::{ComponentType, Lift, Lower, flags};
+pub use weld_component_macro::{ComponentType, Lift, Lower, bindgen, flags};

@@ -116,7 +116,7 @@ impl ResourceAny {
 
 /// A handle to a resource the host defines with the Rust type `T`; `rep` is the host's own
 /// number for it (an index into its own table, say).
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash)]
 pub struct Resource<T> {
     rep: u32,
     owned: bool,
@@ -130,6 +130,13 @@ impl<T> Clone for Resource<T> {
     }
 }
 impl<T> Copy for Resource<T> {}
+
+// Not derived: `T` is a marker (often an empty enum) and need not be `Debug`.
+impl<T> std::fmt::Debug for Resource<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resource").field("rep", &self.rep).field("owned", &self.owned).finish()
+    }
+}
 
 impl<T: 'static> Resource<T> {
     /// An owned handle with representation `rep`.

@@ -1,0 +1,3 @@
+weld_component_macro::bindgen!("w" in "/nonexistent/wit/world.wit");
+
+fn main() {}
