@@ -168,7 +168,8 @@ impl Gen<'_> {
                     let field = ident(&format!("interface{i}"));
                     let guest = self.path_to(&root, &module, &ident("Guest"));
                     let accessor = ident(&path[1..].join("_"));
-                    let doc = format!(" The functions of the exported interface `{}`.", self.resolve.name_world_key(key));
+                    let doc =
+                        format!(" The functions of the exported interface `{}`.", self.resolve.name_world_key(key));
                     loads.push(quote!(let #field = #guest::new(&store, instance)?;));
                     methods.push(quote! {
                         #[doc = #doc]

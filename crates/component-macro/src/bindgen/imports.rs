@@ -47,7 +47,9 @@ impl Gen<'_> {
                 #(#registrations)*
             }
         };
-        let doc = format!(" Defines the functions and resources of `{name}` in `linker`, each calling [`Host`] on what `host_getter` returns for the store's data.");
+        let doc = format!(
+            " Defines the functions and resources of `{name}` in `linker`, each calling [`Host`] on what `host_getter` returns for the store's data."
+        );
         items.push(quote! {
             #[doc = #doc]
             pub fn add_to_linker<T, D>(
@@ -91,11 +93,14 @@ impl Gen<'_> {
             return Ok(());
         }
         let imports_trait = self.world_imports_ident();
-        let HostBindings { traits, registrations } = self.host_bindings(&scope, None, &imports_trait, &types, &funcs)?;
+        let HostBindings { traits, registrations } =
+            self.host_bindings(&scope, None, &imports_trait, &types, &funcs)?;
         self.tree.push(&[], traits);
         let world = self.world_ident();
         let w = quote!(::weld::component);
-        let doc = format!(" Defines the functions and resources the world imports itself at the root of `linker`, each calling [`{imports_trait}`] on what `host_getter` returns for the store's data.");
+        let doc = format!(
+            " Defines the functions and resources the world imports itself at the root of `linker`, each calling [`{imports_trait}`] on what `host_getter` returns for the store's data."
+        );
         self.tree.push(
             &[],
             [quote! {
@@ -270,7 +275,7 @@ impl Gen<'_> {
         Ok(quote! {
             inst.func_wrap(
                 #wasm_name,
-                move |caller: ::weld::component::StoreContextMut<'_, T>, (#(#args,)*): (#(#types,)*)| {
+                move |mut caller: ::weld::component::StoreContextMut<'_, T>, (#(#args,)*): (#(#types,)*)| {
                     let host = &mut host_getter(caller.data_mut());
                     #finish
                 },
@@ -351,9 +356,7 @@ pub fn resource_of(func: &Function) -> Option<TypeId> {
 pub fn method_name(func: &Function) -> Result<String, String> {
     match func.kind {
         FunctionKind::Constructor(_) => Ok("new".to_string()),
-        FunctionKind::Freestanding | FunctionKind::Method(_) | FunctionKind::Static(_) => {
-            Ok(snake(func.item_name()))
-        }
+        FunctionKind::Freestanding | FunctionKind::Method(_) | FunctionKind::Static(_) => Ok(snake(func.item_name())),
         _ => Err(format!(
             "the function `{}` is async, a getter or a setter: weld's bindgen! supports only synchronous functions",
             func.name

@@ -53,7 +53,11 @@ fn generate(opts: &Options) -> syn::Result<TokenStream> {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_string());
     let span_of_source = opts.path.as_ref().or(opts.inline.as_ref()).map_or(opts.span, |l| l.span());
     let loaded = source::load(opts, Path::new(&manifest_dir)).map_err(|msg| {
-        let span = if msg.starts_with("no world") { opts.world.as_ref().map_or(opts.span, |w| w.span()) } else { span_of_source };
+        let span = if msg.starts_with("no world") {
+            opts.world.as_ref().map_or(opts.span, |w| w.span())
+        } else {
+            span_of_source
+        };
         Error::new(span, msg)
     })?;
     let mut gen_ = Gen::new(&loaded.resolve, loaded.world, opts)?;
@@ -63,7 +67,9 @@ fn generate(opts: &Options) -> syn::Result<TokenStream> {
     // Cargo rebuilds the bindings when a WIT file changes.
     for file in &loaded.files {
         let file = file.display().to_string();
-        out.extend(quote!(const _: &[u8] = include_bytes!(#file);));
+        out.extend(quote!(
+            const _: &[u8] = include_bytes!(#file);
+        ));
     }
     Ok(out)
 }

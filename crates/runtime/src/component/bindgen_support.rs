@@ -11,8 +11,9 @@
 //! no state and adds nothing to what the embedder API can do.
 
 use super::component_type::ComponentNamedList;
+use super::export_names::ComponentExportIndex;
 use super::func::{Func, TypedFunc};
-use super::instance::{ComponentExportIndex, Instance};
+use super::instance::Instance;
 use super::lift::Lift;
 use super::lower::Lower;
 use crate::store::{AsContext, AsContextMut};
@@ -63,14 +64,12 @@ where
     TypedFunc::new_unchecked(func)
 }
 
-/// Calls `func` with `params` and finishes the call (`post-return`), returning its results.
+/// Calls `func` with `params` (which also runs its `post-return`), returning its results.
 #[inline]
-pub fn call<P, R>(func: TypedFunc<P, R>, mut store: impl AsContextMut, params: P) -> Result<R>
+pub fn call<P, R>(func: TypedFunc<P, R>, store: impl AsContextMut, params: P) -> Result<R>
 where
     P: ComponentNamedList + Lower,
     R: ComponentNamedList + Lift,
 {
-    let results = func.call(store.as_context_mut(), params)?;
-    func.post_return(store.as_context_mut())?;
-    Ok(results)
+    func.call(store, params)
 }
