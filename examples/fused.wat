@@ -1,6 +1,6 @@
 ;; Two components calling each other through a fused adapter. $app (UTF-8 strings) passes its
 ;; string argument to $lib, which uses UTF-16: the adapter transcodes it on the way.
-;;   weld run examples/fused.wat --invoke 'measure("héllo ☃")'   prints (10, 7)
+;;   weld run --invoke 'measure("héllo ☃")' examples/fused.wat   prints (10, 7)
 ;;   weld adapters examples/fused.wat                             prints the adapter
 (component
   (component $lib

@@ -1,11 +1,11 @@
 ;; A small component for `weld run --invoke`, with arguments and results in WAVE syntax:
 ;;
-;;   weld run examples/greet.wat --invoke 'add(1, 2)'               -> 3
-;;   weld run examples/greet.wat --invoke 'greet("world")'          -> "Hello, world!"
-;;   weld run examples/greet.wat --invoke 'summarize([3, -1, 4])'   -> {count: 3, sum: 6, min: some(-1), max: some(4)}
-;;   weld run examples/greet.wat --invoke 'divide(7, 0)'            -> err("division by zero")
-;;   weld run examples/greet.wat --invoke 'math#mul(6, 7)'          -> 42
-;;   weld run examples/greet.wat --invoke 'math#div(1, 0)'          -> traps: integer divide by zero
+;;   weld run --invoke 'add(1, 2)' examples/greet.wat               -> 3
+;;   weld run --invoke 'greet("world")' examples/greet.wat          -> "Hello, world!"
+;;   weld run --invoke 'summarize([3, -1, 4])' examples/greet.wat   -> {count: 3, sum: 6, min: some(-1), max: some(4)}
+;;   weld run --invoke 'divide(7, 0)' examples/greet.wat            -> err("division by zero")
+;;   weld run --invoke 'math#mul(6, 7)' examples/greet.wat          -> 42
+;;   weld run --invoke 'math#div(1, 0)' examples/greet.wat          -> traps: integer divide by zero
 ;;
 ;; One core module does the work in its linear memory. Its `realloc` is a bump allocator, and
 ;; every function that returns through memory has `reset` as its post-return function, which

@@ -1,6 +1,6 @@
 ;; A small module for trying weld out:
-;;   cargo run --release -- run examples/hello.wat --invoke fib 20
-;;   cargo run --release -- run examples/hello.wat --invoke add 2 40
+;;   cargo run --release -- run --invoke fib examples/hello.wat 20
+;;   cargo run --release -- run --invoke add examples/hello.wat 2 40
 (module
   ;; The n-th Fibonacci number, computed the slow (recursive) way.
   (func $fib (export "fib") (param $n i32) (result i32)

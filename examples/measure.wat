@@ -1,7 +1,7 @@
 ;; A component that imports another component, which the host provides when it instantiates
 ;; this one. It instantiates the library and calls its `units` through a fused adapter, which
 ;; transcodes the UTF-8 string to the library's UTF-16:
-;;   weld run examples/measure.wat --component units=examples/units.wat --invoke 'measure("héllo ☃")'
+;;   weld run --component units=examples/units.wat --invoke 'measure("héllo ☃")' examples/measure.wat
 ;; prints (10, 7): UTF-8 bytes, UTF-16 code units.
 (component
   (import "units" (component $Units

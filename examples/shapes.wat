@@ -1,10 +1,10 @@
 ;; A component whose functions take and return records, variants, enums and flags; the
 ;; example `examples/derive.rs` calls them with Rust types that derive their component types.
 ;;
-;;   weld run examples/shapes.wat --invoke 'area(rect({width: 2.0, height: 3.5}))'   -> 7
-;;   weld run examples/shapes.wat --invoke 'classify(-4)'                            -> negative
-;;   weld run examples/shapes.wat --invoke 'grant({read}, {write, execute})'         -> {read, write, execute}
-;;   weld run examples/shapes.wat --invoke 'scale({width: 1.0, height: 2.0}, 3.0)'   -> {width: 3, height: 6}
+;;   weld run --invoke 'area(rect({width: 2.0, height: 3.5}))' examples/shapes.wat   -> 7
+;;   weld run --invoke 'classify(-4)' examples/shapes.wat                            -> negative
+;;   weld run --invoke 'grant({read}, {write, execute})' examples/shapes.wat         -> {read, write, execute}
+;;   weld run --invoke 'scale({width: 1.0, height: 2.0}, 3.0)' examples/shapes.wat   -> {width: 3, height: 6}
 (component
   (core module $m
     (memory (export "memory") 1)

@@ -24,9 +24,9 @@ fn weld(args: &[&str]) -> Output {
     }
 }
 
-/// `weld run examples/greet.wat --invoke CALL`.
+/// `weld run --invoke CALL examples/greet.wat`.
 fn invoke(call: &str) -> Output {
-    weld(&["run", "examples/greet.wat", "--invoke", call])
+    weld(&["run", "--invoke", call, "examples/greet.wat"])
 }
 
 /// Asserts that `call` fails with exactly `stderr` and prints nothing on stdout.
@@ -73,10 +73,10 @@ fn component_calls_print_wave() {
 
 #[test]
 fn arguments_after_the_name() {
-    let out = weld(&["run", "examples/greet.wat", "--invoke", "greet", "\"positional\""]);
+    let out = weld(&["run", "--invoke", "greet", "examples/greet.wat", "\"positional\""]);
     assert!(out.success, "{}", out.stderr);
     assert_eq!(out.stdout, "\"Hello, positional!\"\n");
-    let out = weld(&["run", "examples/greet.wat", "--invoke", "summarize", "[-1, -2]"]);
+    let out = weld(&["run", "--invoke", "summarize", "examples/greet.wat", "[-1, -2]"]);
     assert_eq!(out.stdout, "{count: 2, sum: -3, min: some(-2), max: some(-1)}\n");
 }
 
@@ -93,7 +93,7 @@ fn large_values() {
 
 #[test]
 fn modules_still_run() {
-    let out = weld(&["run", "examples/hello.wat", "--invoke", "fib", "20"]);
+    let out = weld(&["run", "--invoke", "fib", "examples/hello.wat", "20"]);
     assert!(out.success, "{}", out.stderr);
     assert_eq!(out.stdout, "6765\n");
 }
@@ -108,7 +108,13 @@ fn unknown_function() {
     fails("math#nope()", &message);
     let out = weld(&["run", "examples/greet.wat"]);
     assert!(!out.success);
-    assert_eq!(out.stderr, format!("error: no --invoke given; the component's exported functions are:\n{EXPORTS}"));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: no --invoke given, and the component does not export `wasi:cli/run`; its exported functions \
+             are:\n{EXPORTS}"
+        )
+    );
 }
 
 #[test]
@@ -165,7 +171,7 @@ fn records_variants_enums_and_flags_in_wave() {
         ("scale({width: 1.0, height: 2.0}, 3.0)", "{width: 3, height: 6}\n"),
     ];
     for (call, expected) in cases {
-        let out = weld(&["run", "examples/shapes.wat", "--invoke", call]);
+        let out = weld(&["run", "--invoke", call, "examples/shapes.wat"]);
         assert!(out.success, "`{call}`: {}", out.stderr);
         assert_eq!(out.stdout, expected, "`{call}`");
     }
@@ -173,7 +179,7 @@ fn records_variants_enums_and_flags_in_wave() {
 
 #[test]
 fn run_goes_through_a_transcoding_adapter() {
-    let out = weld(&["run", "examples/fused.wat", "--invoke", "measure(\"héllo ☃\")"]);
+    let out = weld(&["run", "--invoke", "measure(\"héllo ☃\")", "examples/fused.wat"]);
     assert!(out.success, "{}", out.stderr);
     // 10 bytes of UTF-8 in the caller; the callee, using UTF-16, receives 7 code units.
     assert_eq!(out.stdout, "(10, 7)\n");
@@ -182,26 +188,29 @@ fn run_goes_through_a_transcoding_adapter() {
 #[test]
 fn run_provides_components_for_component_imports() {
     let call = ["--invoke", "measure(\"héllo ☃\")"];
-    let out = weld(&[&["run", "examples/measure.wat", "--component", "units=examples/units.wat"][..], &call].concat());
+    let out =
+        weld(&[&["run", "--component", "units=examples/units.wat"][..], &call, &["examples/measure.wat"]].concat());
     assert!(out.success, "{}", out.stderr);
     assert_eq!(out.stdout, "(10, 7)\n");
 
-    let missing = weld(&[&["run", "examples/measure.wat"][..], &call].concat());
+    let missing = weld(&[&["run"][..], &call, &["examples/measure.wat"]].concat());
     assert!(!missing.success);
     assert_eq!(
         missing.stderr,
-        "error: `weld run` only runs components whose imports are components given with --component, \
-         but examples/measure.wat imports: units (component)\n"
+        "error: examples/measure.wat has imports that nothing defines (weld has no WASI host yet):\n  \
+         units: component (give it with `--component units=FILE`)\n\
+         run with `-W unknown-imports-trap=y` to make them trap when called, or `-W unknown-imports-default=y` \
+         to make them return default values\n"
     );
     let wrong =
-        weld(&[&["run", "examples/measure.wat", "--component", "units=examples/greet.wat"][..], &call].concat());
+        weld(&[&["run", "--component", "units=examples/greet.wat"][..], &call, &["examples/measure.wat"]].concat());
     assert!(!wrong.success);
     assert!(
         wrong.stderr.contains("the component provided for import `units` has no export named `units`"),
         "{}",
         wrong.stderr
     );
-    let malformed = weld(&[&["run", "examples/measure.wat", "--component", "units"][..], &call].concat());
+    let malformed = weld(&[&["run", "--component", "units"][..], &call, &["examples/measure.wat"]].concat());
     assert_eq!(malformed.stderr, "error: --component `units` is not of the form NAME=FILE\n");
 
     // `weld adapters` links the same way, and prints the adapter linking makes.
@@ -227,4 +236,77 @@ fn adapters_prints_each_adapter_with_its_types_and_options() {
     let none = weld(&["adapters", "examples/greet.wat"]);
     assert!(none.success, "{}", none.stderr);
     assert!(none.stdout.contains("no adapters"), "{}", none.stdout);
+}
+
+/// The adder that cargo-component built: its function lives in the exported interface
+/// `docs:adder/add@0.1.0`, and is found by its path, by Wasmtime's spelling and by bare name.
+const ADDER: &str = "../shared/components/jco/examples__transpile__adder__adder.wasm";
+
+#[test]
+fn functions_inside_exported_interfaces_are_found_by_path_spelling_or_bare_name() {
+    for call in ["docs:adder/add@0.1.0#add(1, 2)", "docs:adder/add.add@0.1.0(1, 2)", "add(1, 2)"] {
+        let out = weld(&["run", "--invoke", call, ADDER]);
+        assert!(out.success, "`{call}`: {}", out.stderr);
+        assert_eq!(out.stdout, "3\n", "`{call}`");
+    }
+    let out = weld(&["run", "--invoke", "sub(1, 2)", ADDER]);
+    assert!(!out.success);
+    assert_eq!(
+        out.stderr,
+        "error: the component exports no function named `sub`; its exported functions are:\n  \
+         docs:adder/add@0.1.0#add: func(x: u32, y: u32) -> u32\n"
+    );
+}
+
+#[test]
+fn options_after_the_file_are_named_as_misplaced() {
+    let out = weld(&["run", "examples/greet.wat", "--invoke", "add(1, 2)"]);
+    assert!(!out.success);
+    assert_eq!(
+        out.stderr,
+        "error: `--invoke` comes after the file, so it is an argument of the program, not an option of `weld run`; \
+         options go before the file, e.g. `weld run --invoke NAME examples/greet.wat ARGS...`\n"
+    );
+}
+
+/// A C++ component (wit-bindgen's `numbers` test) imports its test interface and WASI 0.2
+/// through the preview1 adapter: without a definition for them, `run` names each import and
+/// the flags that would satisfy them; with `-W unknown-imports-trap=y` a function that calls
+/// none of them runs, and one that does traps naming the import.
+#[test]
+fn unknown_imports_are_named_or_defined_by_the_w_flags() {
+    let numbers =
+        "../shared/components/jco/packages__jco-transpile__test__fixtures__components__runtime__numbers.component.wasm";
+    let out = weld(&["run", "--invoke", "roundtrip-u8(255)", numbers]);
+    assert!(!out.success);
+    assert!(out.stderr.starts_with("error: ../shared/components/"), "{}", out.stderr);
+    assert!(out.stderr.contains("has imports that nothing defines (weld has no WASI host yet):\n  test:numbers/test: instance\n  wasi:io/error@0.2.0: instance\n"), "{}", out.stderr);
+    assert!(out.stderr.ends_with("run with `-W unknown-imports-trap=y` to make them trap when called, or `-W unknown-imports-default=y` to make them return default values\n"), "{}", out.stderr);
+
+    let out =
+        weld(&["run", "-W", "unknown-imports-trap=y", "--invoke", "test:numbers/test#roundtrip-u8(255)", numbers]);
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(out.stdout, "255\n");
+    let out = weld(&["run", "-W", "unknown-imports-trap", "--invoke", "roundtrip-s64(-9223372036854775808)", numbers]);
+    assert_eq!(out.stdout, "-9223372036854775808\n", "{}", out.stderr);
+
+    let out = weld(&["run", "-W", "unknown-imports-trap=y", "--invoke", "test-imports()", numbers]);
+    assert!(!out.success);
+    assert!(out.stderr.contains("test:numbers/test#roundtrip-u8"), "the trap names the import: {}", out.stderr);
+
+    let out = weld(&["run", "-W", "unknown-imports-trap=maybe", "--invoke", "test-imports()", numbers]);
+    assert_eq!(out.stderr, "error: -W unknown-imports-trap: expected y or n, found `maybe`\n");
+    let out = weld(&["run", "-S", "cli", "--invoke", "test-imports()", numbers]);
+    assert!(out.stderr.starts_with("error: -S cli: weld has no WASI host yet"), "{}", out.stderr);
+}
+
+#[test]
+fn compile_takes_components() {
+    let out = weld(&["compile", ADDER]);
+    assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.contains("modules:   1\n"), "{}", out.stdout);
+    let out = weld(&["compile", "--target", "aarch64", "examples/fused.wat"]);
+    assert!(out.success, "{}", out.stderr);
+    // The three core modules of fused.wat and the adapter module of the call between its components.
+    assert!(out.stdout.contains("modules:   4\nadapters:  1 adapter module(s) among them\n"), "{}", out.stdout);
 }

@@ -1,0 +1,79 @@
+//! The components that real toolchains built (`../shared/components`, listed in its
+//! INDEX.tsv): every one that uses no component-model async loads and instantiates (its WASI
+//! imports defined as traps, since weld has no WASI host yet), and every async one is refused
+//! with the "not supported yet" error rather than anything worse.
+
+use std::path::PathBuf;
+use weld::component::{Component, Linker};
+use weld::{Engine, Store};
+
+/// The directory of the shared real components.
+pub fn components_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/components")
+}
+
+/// One row of INDEX.tsv: the file (relative to the components directory) and whether it uses
+/// component-model async (its features say `async`, or it is one of jco's WASI 0.3 builds,
+/// whose `func async` types the index does not list as a feature).
+struct Entry {
+    file: String,
+    uses_async: bool,
+}
+
+fn index() -> Vec<Entry> {
+    let path = components_dir().join("INDEX.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("INDEX.tsv has a header").split('\t').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no `{name}` column"));
+    let (file, features) = (column("file"), column("features"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let file = cells[file].to_string();
+            let uses_async = cells[features].split(',').any(|f| f == "async") || file.contains("__p3__");
+            Entry { file, uses_async }
+        })
+        .collect()
+}
+
+#[test]
+fn every_component_without_async_loads_and_instantiates() {
+    let engine = Engine::default();
+    let entries = index();
+    assert_eq!(entries.len(), 84, "INDEX.tsv lists the 84 shared components");
+    let (mut loaded, mut refused) = (0, 0);
+    let mut failures = Vec::new();
+    for entry in &entries {
+        let path = components_dir().join(&entry.file);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let result = Component::new(&engine, &bytes);
+        if entry.uses_async {
+            match result {
+                Ok(_) => failures.push(format!("{}: uses async but loaded", entry.file)),
+                Err(e) if format!("{e:#}").contains("not supported yet") => refused += 1,
+                Err(e) => failures.push(format!("{}: refused with another error: {e:#}", entry.file)),
+            }
+            continue;
+        }
+        let component = match result {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{}: {e:#}", entry.file));
+                continue;
+            }
+        };
+        let mut linker = Linker::<()>::new(&engine);
+        let mut store = Store::new(&engine, ());
+        let instantiated = linker
+            .define_unknown_imports_as_traps(&component)
+            .and_then(|()| linker.instantiate(&mut store, &component));
+        match instantiated {
+            Ok(_) => loaded += 1,
+            Err(e) => failures.push(format!("{}: instantiation: {e:#}", entry.file)),
+        }
+    }
+    assert!(failures.is_empty(), "{} components failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!((loaded, refused), (30, 54), "components loaded and instantiated, and async ones refused");
+}
