@@ -10,7 +10,7 @@
 
 use super::idents::{ident, snake};
 use super::imports::{param_name, resource_of};
-use super::{Gen, Module, Scope, Side, docs};
+use super::{Gen, Module, Scope, Side, allow_many_args, docs};
 use proc_macro2::TokenStream;
 use quote::quote;
 use wit_parser::{Function, FunctionKind, InterfaceId, TypeDefKind, TypeId, WorldItem, WorldKey};
@@ -138,8 +138,10 @@ impl Gen<'_> {
         let doc = docs(&func.docs);
         let what = format!(" Calls `{}`.", func.name);
         let doc = if doc.is_empty() { quote!(#[doc = #what]) } else { doc };
+        let allow = allow_many_args(params.len() + 2);
         Ok(quote! {
             #doc
+            #allow
             pub fn #name<S: ::weld::AsContextMut>(&self, mut store: S, #(#params),*) -> #w::__bindgen::Result<#ret> {
                 #body
             }
@@ -168,7 +170,8 @@ impl Gen<'_> {
                     let field = ident(&format!("interface{i}"));
                     let guest = self.path_to(&root, &module, &ident("Guest"));
                     let accessor = ident(&path[1..].join("_"));
-                    let doc = format!(" The functions of the exported interface `{}`.", self.resolve.name_world_key(key));
+                    let doc =
+                        format!(" The functions of the exported interface `{}`.", self.resolve.name_world_key(key));
                     loads.push(quote!(let #field = #guest::new(&store, instance)?;));
                     methods.push(quote! {
                         #[doc = #doc]

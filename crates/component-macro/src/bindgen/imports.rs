@@ -9,7 +9,7 @@
 //! `&mut T`, so that `HasSelf<T>` (whose data is `&mut T`) works when `T` implements it.
 
 use super::idents::{camel, ident, snake};
-use super::{Gen, Module, Scope, Side, docs};
+use super::{Gen, Module, Scope, Side, allow_many_args, docs};
 use crate::bindgen::options::Trappable;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -47,7 +47,9 @@ impl Gen<'_> {
                 #(#registrations)*
             }
         };
-        let doc = format!(" Defines the functions and resources of `{name}` in `linker`, each calling [`Host`] on what `host_getter` returns for the store's data.");
+        let doc = format!(
+            " Defines the functions and resources of `{name}` in `linker`, each calling [`Host`] on what `host_getter` returns for the store's data."
+        );
         items.push(quote! {
             #[doc = #doc]
             pub fn add_to_linker<T, D>(
@@ -91,11 +93,14 @@ impl Gen<'_> {
             return Ok(());
         }
         let imports_trait = self.world_imports_ident();
-        let HostBindings { traits, registrations } = self.host_bindings(&scope, None, &imports_trait, &types, &funcs)?;
+        let HostBindings { traits, registrations } =
+            self.host_bindings(&scope, None, &imports_trait, &types, &funcs)?;
         self.tree.push(&[], traits);
         let world = self.world_ident();
         let w = quote!(::weld::component);
-        let doc = format!(" Defines the functions and resources the world imports itself at the root of `linker`, each calling [`{imports_trait}`] on what `host_getter` returns for the store's data.");
+        let doc = format!(
+            " Defines the functions and resources the world imports itself at the root of `linker`, each calling [`{imports_trait}`] on what `host_getter` returns for the store's data."
+        );
         self.tree.push(
             &[],
             [quote! {
@@ -243,7 +248,8 @@ impl Gen<'_> {
             result
         };
         let doc = docs(&func.docs);
-        let declaration = quote!(#doc fn #name(&mut self, #(#params),*) -> #ret;);
+        let allow = allow_many_args(params.len() + 1);
+        let declaration = quote!(#doc #allow fn #name(&mut self, #(#params),*) -> #ret;);
         Ok(HostMethod { name, params, args, ret, declaration })
     }
 
@@ -328,7 +334,8 @@ impl HostMethod {
     /// The method of the `&mut T` implementation of `trait_name`, which calls `T`'s.
     pub fn forward(&self, trait_name: &syn::Ident) -> TokenStream {
         let HostMethod { name, params, args, ret, .. } = self;
-        quote!(fn #name(&mut self, #(#params),*) -> #ret { #trait_name::#name(*self, #(#args),*) })
+        let allow = allow_many_args(params.len() + 1);
+        quote!(#allow fn #name(&mut self, #(#params),*) -> #ret { #trait_name::#name(*self, #(#args),*) })
     }
 }
 
@@ -351,9 +358,7 @@ pub fn resource_of(func: &Function) -> Option<TypeId> {
 pub fn method_name(func: &Function) -> Result<String, String> {
     match func.kind {
         FunctionKind::Constructor(_) => Ok("new".to_string()),
-        FunctionKind::Freestanding | FunctionKind::Method(_) | FunctionKind::Static(_) => {
-            Ok(snake(func.item_name()))
-        }
+        FunctionKind::Freestanding | FunctionKind::Method(_) | FunctionKind::Static(_) => Ok(snake(func.item_name())),
         _ => Err(format!(
             "the function `{}` is async, a getter or a setter: weld's bindgen! supports only synchronous functions",
             func.name

@@ -73,11 +73,9 @@ fn select_world(resolve: &Resolve, main: PackageId, name: Option<String>) -> Res
         if all.is_empty() { "none".to_string() } else { all.join(", ") }
     };
     match name {
-        Some(name) if !name.contains(':') => package
-            .worlds
-            .get(&name)
-            .copied()
-            .ok_or_else(|| format!("no world named `{name}` in package `{}`; the worlds are: {}", package.name, names())),
+        Some(name) if !name.contains(':') => package.worlds.get(&name).copied().ok_or_else(|| {
+            format!("no world named `{name}` in package `{}`; the worlds are: {}", package.name, names())
+        }),
         Some(name) => resolve
             .select_world(&[main], Some(&name))
             .map_err(|e| format!("no world `{name}` ({e}); the worlds are: {}", names())),

@@ -234,7 +234,9 @@ impl Gen<'_> {
         let mut out: Vec<&syn::Path> = Vec::new();
         for path in &self.opts.additional_derives {
             let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-            if !already.contains(&last.as_str()) && !out.iter().any(|p| quote!(#p).to_string() == quote!(#path).to_string()) {
+            if !already.contains(&last.as_str())
+                && !out.iter().any(|p| quote!(#p).to_string() == quote!(#path).to_string())
+            {
                 out.push(path);
             }
         }
