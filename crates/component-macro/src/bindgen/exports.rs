@@ -142,7 +142,7 @@ impl Gen<'_> {
         Ok(quote! {
             #doc
             #allow
-            pub fn #name<S: ::weld::AsContextMut>(&self, mut store: S, #(#params),*) -> #w::__bindgen::Result<#ret> {
+            pub fn #name<S: ::weld::AsContextMut>(&self, mut store: S #(, #params)*) -> #w::__bindgen::Result<#ret> {
                 #body
             }
         })

@@ -249,7 +249,7 @@ impl Gen<'_> {
         };
         let doc = docs(&func.docs);
         let allow = allow_many_args(params.len() + 1);
-        let declaration = quote!(#doc #allow fn #name(&mut self, #(#params),*) -> #ret;);
+        let declaration = quote!(#doc #allow fn #name(&mut self #(, #params)*) -> #ret;);
         Ok(HostMethod { name, params, args, ret, declaration })
     }
 
@@ -265,7 +265,7 @@ impl Gen<'_> {
         let wasm_name = &func.name;
         let args: Vec<syn::Ident> = (0..func.params.len()).map(|i| ident(&format!("arg{i}"))).collect();
         let types = func.params.iter().map(|p| self.type_ref(&p.ty, scope)).collect::<Result<Vec<_>, _>>()?;
-        let call = quote!(#trait_path::#method(host, #(#args),*));
+        let call = quote!(#trait_path::#method(host #(, #args)*));
         let trappable = self.is_trappable(iface_name, func);
         let finish = match (&func.result, trappable) {
             (Some(_), false) => quote!(Ok((#call,))),
@@ -335,7 +335,7 @@ impl HostMethod {
     pub fn forward(&self, trait_name: &syn::Ident) -> TokenStream {
         let HostMethod { name, params, args, ret, .. } = self;
         let allow = allow_many_args(params.len() + 1);
-        quote!(#allow fn #name(&mut self, #(#params),*) -> #ret { #trait_name::#name(*self, #(#args),*) })
+        quote!(#allow fn #name(&mut self #(, #params)*) -> #ret { #trait_name::#name(*self #(, #args)*) })
     }
 }
 

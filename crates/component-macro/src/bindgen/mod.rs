@@ -28,6 +28,9 @@ mod source;
 mod tree;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use options::Options;
 use proc_macro2::TokenStream;
 use quote::quote;
