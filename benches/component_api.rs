@@ -72,52 +72,32 @@ fn calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("component call");
 
     let add_one = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "add-one").unwrap();
-    g.bench_function("add-one typed", |b| {
-        b.iter(|| {
-            let out = add_one.call(&mut store, black_box((41,))).unwrap();
-            add_one.post_return(&mut store).unwrap();
-            out
-        })
-    });
+    g.bench_function("add-one typed", |b| b.iter(|| add_one.call(&mut store, black_box((41,))).unwrap()));
     let add_one = instance.get_func(&mut store, "add-one").unwrap();
     g.bench_function("add-one Val", |b| {
         b.iter(|| {
             let mut out = [Val::U32(0)];
             add_one.call(&mut store, black_box(&[Val::U32(41)]), &mut out).unwrap();
-            add_one.post_return(&mut store).unwrap();
             out
         })
     });
 
     let text = "sixteen bytes!!!";
     let echo = instance.get_typed_func::<(&str,), (String,)>(&mut store, "echo").unwrap();
-    g.bench_function("echo string 16 B typed", |b| {
-        b.iter(|| {
-            let out = echo.call(&mut store, black_box((text,))).unwrap();
-            echo.post_return(&mut store).unwrap();
-            out
-        })
-    });
+    g.bench_function("echo string 16 B typed", |b| b.iter(|| echo.call(&mut store, black_box((text,))).unwrap()));
     let echo = instance.get_func(&mut store, "echo").unwrap();
     let arg = [Val::String(text.into())];
     g.bench_function("echo string 16 B Val", |b| {
         b.iter(|| {
             let mut out = [Val::Bool(false)];
             echo.call(&mut store, black_box(&arg), &mut out).unwrap();
-            echo.post_return(&mut store).unwrap();
             out
         })
     });
 
     let r = R10 { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10 };
     let echo_r = instance.get_typed_func::<(R10,), (R10,)>(&mut store, "echo-r10").unwrap();
-    g.bench_function("echo record of 10 u32 derived", |b| {
-        b.iter(|| {
-            let out = echo_r.call(&mut store, black_box((r,))).unwrap();
-            echo_r.post_return(&mut store).unwrap();
-            out
-        })
-    });
+    g.bench_function("echo record of 10 u32 derived", |b| b.iter(|| echo_r.call(&mut store, black_box((r,))).unwrap()));
     let echo_r = instance.get_func(&mut store, "echo-r10").unwrap();
     let fields = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
     let arg = [Val::Record(fields.iter().zip(1..).map(|(n, v)| (n.to_string(), Val::U32(v))).collect())];
@@ -125,7 +105,6 @@ fn calls(c: &mut Criterion) {
         b.iter(|| {
             let mut out = [Val::Bool(false)];
             echo_r.call(&mut store, black_box(&arg), &mut out).unwrap();
-            echo_r.post_return(&mut store).unwrap();
             out
         })
     });

@@ -31,7 +31,6 @@ fn bench_run(c: &mut Criterion, group: &str, wat: &str, args: &[Val], throughput
         b.iter(|| {
             let mut out = [Val::U32(0)];
             run.call(&mut store, black_box(args), &mut out).unwrap();
-            run.post_return(&mut store).unwrap();
             out
         })
     });

@@ -88,7 +88,6 @@ fn linking(c: &mut Criterion) {
             b.iter(|| {
                 let mut out = [Val::U32(0)];
                 run.call(&mut store, black_box(&[Val::U32(1000)]), &mut out).unwrap();
-                run.post_return(&mut store).unwrap();
                 out
             })
         });

@@ -73,29 +73,24 @@ fn run() -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let area = shapes.get_typed_func::<(Shape,), (f64,)>(&mut store, "area")?;
     for shape in [Shape::Circle(1.0), Shape::Rect(Size { width: 2.0, height: 3.5 }), Shape::Point] {
         let (a,) = area.call(&mut store, (shape,))?;
-        area.post_return(&mut store)?;
         out.push(format!("area({shape:?}) = {a}"));
     }
     let classify = shapes.get_typed_func::<(i32,), (Sign,)>(&mut store, "classify")?;
     for n in [-4, 0, 9] {
         let (sign,) = classify.call(&mut store, (n,))?;
-        classify.post_return(&mut store)?;
         out.push(format!("classify({n}) = {sign:?}"));
     }
     let grant = shapes.get_typed_func::<(Permissions, Permissions), (Permissions,)>(&mut store, "grant")?;
     let (granted,) = grant.call(&mut store, (Permissions::READ, Permissions::WRITE | Permissions::EXECUTE))?;
-    grant.post_return(&mut store)?;
     out.push(format!("grant(READ, WRITE | EXECUTE) = {granted:?}"));
     let scale = shapes.get_typed_func::<(Size, f64), (Size,)>(&mut store, "scale")?;
     let (scaled,) = scale.call(&mut store, (Size { width: 1.0, height: 2.0 }, 3.0))?;
-    scale.post_return(&mut store)?;
     out.push(format!("scale(1 x 2, 3) = {scaled:?}"));
 
     let greet = Component::new(&engine, include_str!("greet.wat"))?;
     let greet = linker.instantiate(&mut store, &greet)?;
     let summarize = greet.get_typed_func::<(Vec<i32>,), (Summary,)>(&mut store, "summarize")?;
     let (summary,) = summarize.call(&mut store, (vec![3, -1, 4],))?;
-    summarize.post_return(&mut store)?;
     out.push(format!("summarize([3, -1, 4]) = {summary:?}"));
 
     // A Rust type that does not match is refused when the function is looked up, with the

@@ -349,7 +349,6 @@ fn run_component(cmd: &RunCommand, engine: &Engine, binary: &[u8]) -> Result<Exi
         let text = wave::to_string(result).with_context(|| format!("cannot print the result of `{name}` in WAVE"))?;
         println!("{text}");
     }
-    func.post_return(&mut store).with_context(|| format!("the post-return function of `{name}` failed"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! `WasmStr` and `WasmList`: strings and lists read in place from a guest's memory, as typed
 //! results (alone and inside tuples, options, results and lists) and as host function
-//! parameters (flat and through memory), with the canonical ABI's checks at lift time.
+//! parameters (flat and through memory), with the canonical ABI's checks at lift time, and
+//! what a view returned by a call reads once the callee's post-return has changed its memory.
 
 use std::borrow::Cow;
 use weld::component::{Component, Linker, Val, WasmList, WasmStr};
@@ -69,7 +70,6 @@ fn wasm_str_borrows_utf8_from_guest_memory() {
     assert_eq!(s.byte_len(), 12);
     assert!(matches!(s.to_str(&store).unwrap(), Cow::Borrowed("hello wörld")));
     assert_eq!(s.as_bytes(&store).unwrap(), "hello wörld".as_bytes());
-    f.post_return(&mut store).unwrap();
 }
 
 #[test]
@@ -77,7 +77,6 @@ fn wasm_list_of_bytes_and_of_strings() {
     let (mut store, instance) = instantiate(GUEST);
     let f = instance.get_typed_func::<(), (WasmList<u8>,)>(&mut store, "bytes").unwrap();
     let (bytes,) = f.call(&mut store, ()).unwrap();
-    f.post_return(&mut store).unwrap();
     assert_eq!(bytes.len(), 12);
     assert_eq!(bytes.as_le_slice(&store).unwrap(), "hello wörld".as_bytes());
     assert_eq!(bytes.get(&mut store, 1).unwrap().unwrap(), b'e');
@@ -85,14 +84,12 @@ fn wasm_list_of_bytes_and_of_strings() {
 
     let f = instance.get_typed_func::<(), (WasmList<String>,)>(&mut store, "strs").unwrap();
     let (strs,) = f.call(&mut store, ()).unwrap();
-    f.post_return(&mut store).unwrap();
     let all: Vec<String> = strs.iter(&mut store).collect::<anyhow::Result<_>>().unwrap();
     assert_eq!(all, ["hello", "wörld"]);
 
     // A list of views: each element is lifted in place.
     let f = instance.get_typed_func::<(), (Vec<WasmStr>,)>(&mut store, "strs").unwrap();
     let (views,) = f.call(&mut store, ()).unwrap();
-    f.post_return(&mut store).unwrap();
     let texts: Vec<_> = views.iter().map(|v| v.to_str(&store).unwrap().into_owned()).collect();
     assert_eq!(texts, ["hello", "wörld"]);
 }
@@ -102,21 +99,17 @@ fn views_inside_options_results_and_tuples() {
     let (mut store, instance) = instantiate(GUEST);
     let opt = instance.get_typed_func::<(), (Option<WasmStr>,)>(&mut store, "opt").unwrap();
     let (o,) = opt.call(&mut store, ()).unwrap();
-    opt.post_return(&mut store).unwrap();
     assert_eq!(o.unwrap().to_str(&store).unwrap(), "hello");
 
     let res = instance.get_typed_func::<(), (Result<WasmStr, u32>,)>(&mut store, "res-err").unwrap();
     let (r,) = res.call(&mut store, ()).unwrap();
-    res.post_return(&mut store).unwrap();
     assert_eq!(r.unwrap_err(), 7);
     let res = instance.get_typed_func::<(), (Result<WasmStr, u32>,)>(&mut store, "res-ok").unwrap();
     let (r,) = res.call(&mut store, ()).unwrap();
-    res.post_return(&mut store).unwrap();
     assert_eq!(r.unwrap().to_str(&store).unwrap(), "hello wörld");
 
     let pair = instance.get_typed_func::<(), ((WasmStr, u32),)>(&mut store, "pair").unwrap();
     let ((s, n),) = pair.call(&mut store, ()).unwrap();
-    pair.post_return(&mut store).unwrap();
     assert_eq!((s.to_str(&store).unwrap().as_ref(), n), ("hello", 42));
 }
 
@@ -175,7 +168,6 @@ fn wasm_str_decodes_utf16_and_latin1() {
         let (mut store, instance) = instantiate(&wat);
         let f = instance.get_typed_func::<(), (WasmStr,)>(&mut store, "str").unwrap();
         let (s,) = f.call(&mut store, ()).unwrap();
-        f.post_return(&mut store).unwrap();
         let text = s.to_str(&store).unwrap();
         assert!(matches!(text, Cow::Owned(_)), "{encoding}: decoded, not borrowed");
         assert_eq!(text, "héllo", "{encoding}");
@@ -228,8 +220,8 @@ fn host_functions_take_views_as_parameters() {
     let mut linker = Linker::<Vec<String>>::new(&engine);
     linker
         .root()
-        .func_wrap("count", |store, (s,): (WasmStr,)| {
-            let text = s.to_str(&*store)?.into_owned();
+        .func_wrap("count", |mut store, (s,): (WasmStr,)| {
+            let text = s.to_str(&store)?.into_owned();
             let n = text.chars().count() as u32;
             store.data_mut().push(text);
             Ok((n,))
@@ -238,10 +230,10 @@ fn host_functions_take_views_as_parameters() {
     type Nine = (WasmStr, WasmStr, WasmStr, WasmStr, WasmStr, WasmStr, WasmStr, WasmStr, WasmStr);
     linker
         .root()
-        .func_wrap("join", |store, all: Nine| {
+        .func_wrap("join", |mut store, all: Nine| {
             let parts = [&all.0, &all.1, &all.2, &all.3, &all.4, &all.5, &all.6, &all.7, &all.8];
             let text: String =
-                parts.iter().map(|s| s.to_str(&*store).map(|t| t.into_owned())).collect::<anyhow::Result<_>>()?;
+                parts.iter().map(|s| s.to_str(&store).map(|t| t.into_owned())).collect::<anyhow::Result<_>>()?;
             let n = text.len() as u32;
             store.data_mut().push(text);
             Ok((n,))
@@ -251,11 +243,11 @@ fn host_functions_take_views_as_parameters() {
         .root()
         .func_wrap("maybe", |store, (o, r): (Option<WasmStr>, Result<WasmStr, u64>)| {
             let o = match o {
-                Some(s) => s.to_str(&*store)?.chars().count() as u32,
+                Some(s) => s.to_str(&store)?.chars().count() as u32,
                 None => 0,
             };
             let r = match r {
-                Ok(s) => s.to_str(&*store)?.chars().count() as u32,
+                Ok(s) => s.to_str(&store)?.chars().count() as u32,
                 Err(n) => n as u32,
             };
             Ok((o + r,))
@@ -265,9 +257,53 @@ fn host_functions_take_views_as_parameters() {
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let run = instance.get_typed_func::<(), (u32,)>(&mut store, "run").unwrap();
     assert_eq!(run.call(&mut store, ()).unwrap(), (11 * 1000 + 13,));
-    run.post_return(&mut store).unwrap();
     assert_eq!(store.data(), &["hello wörld".to_string(), "hellollllllll".to_string()]);
     // Options and results of views as flat parameters, with joined slots.
     let maybe = instance.get_typed_func::<(), (u32,)>(&mut store, "maybe").unwrap();
     assert_eq!(maybe.call(&mut store, ()).unwrap(), ((5 + 40) * 100 + 11,));
+}
+
+/// A guest whose `text` returns "abc" at 100 and whose post-return then overwrites those bytes
+/// with `fill` (WAT string text): `xyz` (valid UTF-8) or `\ff\ff\ff` (invalid).
+fn overwriting_guest(fill: &str) -> String {
+    format!(
+        r#"(component
+      (core module $m
+        (memory (export "mem") 1)
+        (data (i32.const 100) "abc")
+        (data (i32.const 200) "\64\00\00\00\03\00\00\00")
+        (data (i32.const 300) "{fill}")
+        (func (export "text") (result i32) (i32.const 200))
+        (func (export "scrub") (param i32) (memory.copy (i32.const 100) (i32.const 300) (i32.const 3))))
+      (core instance $i (instantiate $m))
+      (alias core export $i "mem" (core memory $mem))
+      (func (export "text") (result string)
+        (canon lift (core func $i "text") (memory $mem) (post-return (core func $i "scrub")))))"#
+    )
+}
+
+#[test]
+fn views_returned_by_a_call_read_memory_after_post_return() {
+    // A `String` result is copied before post-return runs; a `WasmStr` is checked then but read
+    // later, so it sees what post-return left (as in Wasmtime).
+    let (mut store, instance) = instantiate(&overwriting_guest("xyz"));
+    let owned = instance.get_typed_func::<(), (String,)>(&mut store, "text").unwrap();
+    assert_eq!(owned.call(&mut store, ()).unwrap().0, "abc");
+    let (mut store, instance) = instantiate(&overwriting_guest("xyz"));
+    let mut out = [Val::Bool(false)];
+    instance.get_func(&mut store, "text").unwrap().call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::String("abc".into()), "`Val`s are lifted before post-return too");
+    let (mut store, instance) = instantiate(&overwriting_guest("xyz"));
+    let view = instance.get_typed_func::<(), (WasmStr,)>(&mut store, "text").unwrap();
+    let (s,) = view.call(&mut store, ()).unwrap();
+    assert_eq!(s.byte_len(), 3);
+    assert_eq!(s.to_str(&store).unwrap(), "xyz", "the view reads the bytes post-return wrote");
+
+    // Bytes that are no longer UTF-8 are an error when the view is read, not undefined behaviour.
+    let (mut store, instance) = instantiate(&overwriting_guest("\\ff\\ff\\ff"));
+    let view = instance.get_typed_func::<(), (WasmStr,)>(&mut store, "text").unwrap();
+    let (s,) = view.call(&mut store, ()).unwrap();
+    assert_eq!(s.as_bytes(&store).unwrap(), [0xff, 0xff, 0xff]);
+    let err = s.to_str(&store).unwrap_err();
+    assert!(format!("{err:#}").contains("utf-8"), "{err:#}");
 }

@@ -43,7 +43,6 @@ fn run_with(component: &Component, lib: &Component, n: u32) -> anyhow::Result<u3
     let instance = linker.instantiate(&mut store, component)?;
     let run = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "run")?;
     let (out,) = run.call(&mut store, (n,))?;
-    run.post_return(&mut store)?;
     Ok(out)
 }
 
@@ -103,7 +102,6 @@ fn a_provided_component_can_sit_inside_an_imported_instance() {
     let add = instance.get_func_by_index(&store, &add).unwrap();
     let mut out = [Val::U32(0)];
     add.call(&mut store, &[Val::U32(1), Val::U32(2)], &mut out).unwrap();
-    add.post_return(&mut store).unwrap();
     assert_eq!(out, [Val::U32(10)]);
 }
 
@@ -169,7 +167,6 @@ fn each_instantiation_of_a_provided_component_has_its_own_state() {
         let f = instance.get_func_by_index(&*store, &f).unwrap();
         let mut out = [Val::U32(0)];
         f.call(&mut *store, &[], &mut out).unwrap();
-        f.post_return(&mut *store).unwrap();
         match out[0] {
             Val::U32(n) => n,
             ref other => panic!("unexpected result {other:?}"),
@@ -257,7 +254,6 @@ fn strings_cross_to_a_provided_component_with_another_encoding() {
     let run = instance.get_typed_func::<(&str,), (String,)>(&mut store, "run").unwrap();
     for s in ["", "hello", "größer 🦀 ✓"] {
         let (out,) = run.call(&mut store, (s,)).unwrap();
-        run.post_return(&mut store).unwrap();
         assert_eq!(out, s);
     }
 }
@@ -337,7 +333,6 @@ fn resources_of_a_provided_component_flow_to_the_importing_one() {
     let instance = linker.instantiate(&mut store, &main).unwrap();
     let keep = instance.get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "keep").unwrap();
     let (handle,) = keep.call(&mut store, (5,)).unwrap();
-    keep.post_return(&mut store).unwrap();
     // The handle the importing component passes on is one of the provided component's `r`:
     // its `get`, called directly by the host, reads it.
     let lib_inst = instance.get_export_index(&store, None, "lib").unwrap();
@@ -345,7 +340,6 @@ fn resources_of_a_provided_component_flow_to_the_importing_one() {
     let get = instance.get_func_by_index(&store, &get).unwrap();
     let mut out = [Val::U32(0)];
     get.call(&mut store, &[Val::Resource(handle)], &mut out).unwrap();
-    get.post_return(&mut store).unwrap();
     assert_eq!(out, [Val::U32(5)]);
     handle.resource_drop(&mut store).unwrap();
 }
@@ -430,7 +424,7 @@ fn arguments_given_to_a_provided_component_are_checked_against_its_imports() {
     // The counter declares `log` with a signed parameter: the argument does not fit.
     let counter = Component::new(&engine, COUNTER.replace(r#"(param "n" u32)"#, r#"(param "n" s32)"#)).unwrap();
     let mut linker = Linker::<()>::new(&engine);
-    linker.root().func_new("log", |_, _, _| Ok(())).unwrap();
+    linker.root().func_new("log", |_, _, _, _| Ok(())).unwrap();
     linker.root().component("counter", &counter).unwrap();
     let mut store = Store::new(&engine, ());
     let err = linker.instantiate(&mut store, &main).unwrap_err();
@@ -449,7 +443,7 @@ fn a_missing_or_wrong_definition_is_named() {
     let err = Linker::<()>::new(&engine).instantiate(&mut store, &main).unwrap_err();
     assert_eq!(format!("{err:#}"), "import `lib` has not been defined");
     let mut linker = Linker::<()>::new(&engine);
-    linker.root().func_new("lib", |_, _, _| Ok(())).unwrap();
+    linker.root().func_new("lib", |_, _, _, _| Ok(())).unwrap();
     let err = linker.instantiate(&mut store, &main).unwrap_err();
     assert_eq!(format!("{err:#}"), "import `lib` must be a component, but it is a function");
     let other_engine = Engine::default();

@@ -80,7 +80,6 @@ fn echo(store: &mut Store<()>, instance: &weld::component::Instance, val: &Val) 
     params.extend((1..f.params(&*store).len()).map(|i| Val::U64(i as u64)));
     let mut results = [Val::Bool(false)];
     f.call(&mut *store, &params, &mut results)?;
-    f.post_return(&mut *store)?;
     let [result] = results;
     Ok(result)
 }
@@ -222,7 +221,6 @@ fn typed_calls() {
     let (mut store, instance) = instantiate(&echo_component("u32", Some("i32"), "utf8"));
     let f = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "echo").unwrap();
     assert_eq!(f.call(&mut store, (41,)).unwrap(), (41,));
-    f.post_return(&mut store).unwrap();
     let err = instance.get_typed_func::<(u64,), (u32,)>(&mut store, "echo").err().unwrap();
     assert_eq!(
         format!("{err:#}"),
@@ -267,7 +265,7 @@ fn host_functions_dynamic_and_typed() {
     let mut linker = Linker::<u32>::new(&engine);
     linker
         .root()
-        .func_new("host-fn", |store, params, results| {
+        .func_new("host-fn", |mut store, _, params, results| {
             *store.data_mut() += 1;
             let (Val::String(s), Val::U32(n)) = (&params[0], &params[1]) else { panic!("{params:?}") };
             results[0] = Val::String(s.repeat(*n as usize));
@@ -278,7 +276,6 @@ fn host_functions_dynamic_and_typed() {
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let run = instance.get_typed_func::<(&str,), (String,)>(&mut store, "run").unwrap();
     assert_eq!(run.call(&mut store, ("ab✓",)).unwrap().0, "ab✓ab✓ab✓");
-    run.post_return(&mut store).unwrap();
     assert_eq!(*store.data(), 1);
 
     let mut linker = Linker::<()>::new(&engine);
@@ -289,7 +286,6 @@ fn host_functions_dynamic_and_typed() {
     let mut out = [Val::Bool(false)];
     run.call(&mut store, &[s("x")], &mut out).unwrap();
     assert_eq!(out[0], s("x:3"));
-    run.post_return(&mut store).unwrap();
 
     // A typed host function of another type is refused at instantiation.
     let mut linker = Linker::<()>::new(&engine);
@@ -303,13 +299,18 @@ fn host_functions_dynamic_and_typed() {
     );
     // A missing import is named.
     let err = Linker::<()>::new(&engine).instantiate(&mut Store::new(&engine, ()), &component).unwrap_err();
-    assert_eq!(err.to_string(), "import `host-fn` has not been defined");
+    assert_eq!(
+        err.to_string(),
+        "import `host-fn` has not been defined: the component expects a function `func(s: string, n: u32) -> string`; \
+         define it with `linker.root().func_wrap(\"host-fn\", ...)`, or let `Linker::define_unknown_imports_as_traps` \
+         stand in for it"
+    );
 
     // A dynamic host function returning the wrong type is caught, naming it.
     let mut linker = Linker::<()>::new(&engine);
     linker
         .root()
-        .func_new("host-fn", |_store, _params, results| {
+        .func_new("host-fn", |_store, _, _params, results| {
             results[0] = Val::U8(1);
             Ok(())
         })
@@ -329,7 +330,7 @@ fn host_errors_and_reentrance() {
     let engine = Engine::default();
     let component = Component::new(&engine, CALLS_HOST).unwrap();
     let mut linker = Linker::<()>::new(&engine);
-    linker.root().func_new("host-fn", |_store, _params, _results| anyhow::bail!("the host says no")).unwrap();
+    linker.root().func_new("host-fn", |_store, _, _params, _results| anyhow::bail!("the host says no")).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let run = instance.get_func(&mut store, "run").unwrap();
@@ -338,17 +339,15 @@ fn host_errors_and_reentrance() {
 }
 
 #[test]
-fn post_return_is_required_and_runs() {
+fn post_return_runs_inside_call_with_the_core_result() {
+    // `get` returns how much `cleanup` has counted; `cleanup` adds its argument (the core
+    // result of the call it follows) plus one.
     let wat = r#"(component
       (core module $m
-        (memory (export "mem") 1)
-        (global $calls (mut i32) (i32.const 0))
         (global $cleaned (mut i32) (i32.const 0))
-        (func (export "get") (result i32)
-          (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
-          (global.get $cleaned))
+        (func (export "get") (result i32) (global.get $cleaned))
         (func (export "cleanup") (param i32)
-          (global.set $cleaned (i32.add (global.get $cleaned) (i32.const 1)))))
+          (global.set $cleaned (i32.add (global.get $cleaned) (i32.add (local.get 0) (i32.const 1))))))
       (core instance $i (instantiate $m))
       (func (export "get") (result u32)
         (canon lift (core func $i "get") (post-return (core func $i "cleanup")))))"#;
@@ -356,13 +355,18 @@ fn post_return_is_required_and_runs() {
     let get = instance.get_func(&mut store, "get").unwrap();
     let mut out = [Val::Bool(false)];
     get.call(&mut store, &[], &mut out).unwrap();
-    assert_eq!(out[0], Val::U32(0));
-    let err = get.call(&mut store, &[], &mut out).unwrap_err();
-    assert_eq!(err.to_string(), "`post_return` must be called after a call before the instance is called again");
-    get.post_return(&mut store).unwrap();
+    assert_eq!(out[0], Val::U32(0), "the result is lifted before post-return runs");
     get.call(&mut store, &[], &mut out).unwrap();
-    assert_eq!(out[0], Val::U32(1), "post-return ran once between the calls");
-    get.post_return(&mut store).unwrap();
+    assert_eq!(out[0], Val::U32(1), "post-return ran after the first call, with its result 0");
+    let typed = get.typed::<(), (u32,)>(&store).unwrap();
+    assert_eq!(typed.call(&mut store, ()).unwrap(), (3,), "post-return got 1 after the second call");
+    // The old explicit call is a no-op now: it neither runs post-return again nor fails.
+    #[allow(deprecated)]
+    {
+        get.post_return(&mut store).unwrap();
+        typed.post_return(&mut store).unwrap();
+    }
+    assert_eq!(typed.call(&mut store, ()).unwrap(), (7,));
 }
 
 #[test]
@@ -443,7 +447,6 @@ fn fused_calls_run_through_adapters() {
     let mut out = [Val::Bool(false)];
     run.call(&mut store, &[], &mut out).unwrap();
     assert_eq!(out[0], Val::U32(0xff * 3));
-    run.post_return(&mut store).unwrap();
 }
 
 #[test]

@@ -188,14 +188,12 @@ where
         let echo = echo.typed::<(T, Pad), (T,)>(&store).unwrap_or_else(|e| panic!("{e:#}"));
         for value in values {
             let (back,) = echo.call(&mut store, (value.clone(), Pad::default())).unwrap();
-            echo.post_return(&mut store).unwrap();
             assert_eq!(&back, value, "{encoding}");
         }
         if flat.is_some() {
             let echo = instance.get_typed_func::<(T,), (T,)>(&mut store, "echo-flat").unwrap();
             for value in values {
                 assert_eq!(&echo.call(&mut store, (value.clone(),)).unwrap().0, value);
-                echo.post_return(&mut store).unwrap();
             }
         }
     }
@@ -295,7 +293,6 @@ where
     let bits = instance.get_typed_func::<(T,), (u32,)>(&mut store, "bits").unwrap();
     for (value, expected) in values {
         assert_eq!(bits.call(&mut store, (*value,)).unwrap(), (*expected,), "{value:?}");
-        bits.post_return(&mut store).unwrap();
     }
     let values: Vec<T> = values.iter().map(|(v, _)| *v).collect();
     round_trip(types, &values);
@@ -681,7 +678,6 @@ fn host_functions_take_and_return_derived_types() {
         (9, Permissions::WRITE, Sign::Positive),
     ] {
         let ((got_sign, got_p),) = run.call(&mut store, (n, p)).unwrap();
-        run.post_return(&mut store).unwrap();
         assert_eq!((got_sign, got_p), (sign, p | Permissions::EXEC));
     }
 

@@ -14,7 +14,8 @@ fn import_errors_say_what_is_wrong() {
     let err = linker.instantiate(&mut store, &module).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown import: `env::mem` has not been defined (expected a memory with limits 2.. pages)"
+        "unknown import: `env::mem` has not been defined (expected a memory with limits 2.. pages; define it with \
+         `linker.define(&store, \"env\", \"mem\", ...)`)"
     );
     let small = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
     linker.define(&store, "env", "mem", small).unwrap();

@@ -8,6 +8,7 @@ mod component_imports;
 mod components;
 mod config;
 mod derive;
+mod embedding_api;
 mod funcs;
 mod instances;
 mod maps;
@@ -17,6 +18,7 @@ mod random_modules;
 mod resources;
 mod trap_parity;
 mod traps;
+mod wasmtime_compat;
 
 use weld::{Engine, Instance, Linker, Module, Store};
 

@@ -60,7 +60,6 @@ fn maps_go_through_val_as_entry_lists() {
     for map in [vec![], vec![entry("one", 1)], vec![entry("x", 7), entry("y", 8), entry("x", 9)]] {
         let mut results = [Val::Bool(false)];
         echo.call(&mut store, &[Val::List(map.clone())], &mut results).unwrap();
-        echo.post_return(&mut store).unwrap();
         assert_eq!(results[0], Val::List(map));
     }
     let err = echo
@@ -84,21 +83,17 @@ fn maps_as_rust_maps_and_entry_vectors() {
         instance.get_typed_func::<(BTreeMap<String, u32>,), (BTreeMap<String, u32>,)>(&mut store, "echo").unwrap();
     let map: BTreeMap<String, u32> = [("a".to_string(), 1), ("b".to_string(), 2)].into();
     assert_eq!(echo.call(&mut store, (map.clone(),)).unwrap(), (map,));
-    echo.post_return(&mut store).unwrap();
 
     let echo = instance.get_typed_func::<(Vec<(String, u32)>,), (Vec<(String, u32)>,)>(&mut store, "echo").unwrap();
     let entries = vec![("z".to_string(), 26), ("a".to_string(), 1)];
     assert_eq!(echo.call(&mut store, (entries.clone(),)).unwrap(), (entries,));
-    echo.post_return(&mut store).unwrap();
 
     // Repeated keys: a Rust map keeps the last value, the entry list keeps them all.
     let dup = instance.get_typed_func::<(), (HashMap<String, u32>,)>(&mut store, "dup").unwrap();
     let (m,) = dup.call(&mut store, ()).unwrap();
-    dup.post_return(&mut store).unwrap();
     assert_eq!(m, HashMap::from([("a".to_string(), 2), ("b".to_string(), 5)]));
     let dup = instance.get_typed_func::<(), (Vec<(String, u32)>,)>(&mut store, "dup").unwrap();
     let (entries,) = dup.call(&mut store, ()).unwrap();
-    dup.post_return(&mut store).unwrap();
     assert_eq!(entries, [("a".to_string(), 1), ("b".to_string(), 5), ("a".to_string(), 2)]);
 
     // A Rust map of other key or value types is refused, naming the part that differs.

@@ -69,7 +69,6 @@ fn run(store: &mut Store<()>, instance: &weld::component::Instance, x: u32) -> V
     let f = instance.get_func(&mut *store, "run").expect("run is exported");
     let mut results = [Val::Bool(false)];
     f.call(&mut *store, &[Val::U32(x)], &mut results).expect("run succeeds");
-    f.post_return(&mut *store).unwrap();
     let [r] = results;
     r
 }
@@ -159,9 +158,13 @@ fn host_module_errors_name_the_module_and_the_item() {
     let engine = Engine::default();
     let component = Component::new(&engine, COMPONENT).unwrap();
     let err = Linker::new(&engine).instantiate(&mut Store::new(&engine, ()), &component).err().unwrap();
-    assert_eq!(format!("{err:#}"), "import `m` has not been defined");
+    assert_eq!(
+        format!("{err:#}"),
+        "import `m` has not been defined: the component expects a core module; define it with \
+         `linker.root().module(\"m\", ...)`"
+    );
     let mut linker = Linker::new(&engine);
-    linker.root().func_new("m", |_, _, _| Ok(())).unwrap();
+    linker.root().func_new("m", |_, _, _, _| Ok(())).unwrap();
     let err = linker.instantiate(&mut Store::new(&engine, ()), &component).err().unwrap();
-    assert_eq!(format!("{err:#}"), "import `m` must be a core module, but it is a function");
+    assert_eq!(format!("{err:#}"), "import `m` must be a core module, but the linker defines a function");
 }

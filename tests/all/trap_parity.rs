@@ -216,12 +216,12 @@ impl ValueCase {
             let mut linker = Linker::<()>::new(&engine);
             let value = self.host_f.clone();
             let mut root = linker.root();
-            root.func_new("host-f", move |_, _, results| {
+            root.func_new("host-f", move |_, _, _, results| {
                 results[0] = value.clone();
                 Ok(())
             })
             .unwrap();
-            root.func_new("host-g", |_, _, _| Ok(())).unwrap();
+            root.func_new("host-g", |_, _, _, _| Ok(())).unwrap();
             call(&engine, &linker, &component, name, params)
         };
         let host = run(&self.host);
@@ -481,7 +481,7 @@ fn check_handles(host: Call, fused: Call, trap: Trap, detail: &str) {
     root.resource("s", ResourceType::host::<S>(), |_, _| Ok(())).unwrap();
     root.func_wrap("make", |_, ()| Ok((Resource::<R>::new_own(7),))).unwrap();
     for name in ["host-own", "host-own-s", "host-keep", "host-both"] {
-        root.func_new(name, |_, _, _| Ok(())).unwrap();
+        root.func_new(name, |_, _, _, _| Ok(())).unwrap();
     }
     let host = call(&engine, &linker, &component, host.0, &host.1);
     let fused = call(&engine, &linker, &component, fused.0, &fused.1);
@@ -573,7 +573,7 @@ const FLAGS_COMPONENT: &str = r#"
 fn flags_instance(engine: &Engine) -> (Store<()>, weld::component::Instance) {
     let component = Component::new(engine, FLAGS_COMPONENT).unwrap_or_else(|e| panic!("{e:#}"));
     let mut linker = Linker::<()>::new(engine);
-    linker.root().func_new("host-f", |_, _, _| Ok(())).unwrap();
+    linker.root().func_new("host-f", |_, _, _, _| Ok(())).unwrap();
     let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     (store, instance)
@@ -585,8 +585,7 @@ fn leaving_an_instance_during_its_post_return() {
     let post_return_of = |name: &str| {
         let (mut store, instance) = flags_instance(&engine);
         let run = instance.get_func(&mut store, name).unwrap();
-        run.call(&mut store, &[], &mut [Val::Bool(false)]).unwrap();
-        run.post_return(&mut store).expect_err("calling out from post-return traps")
+        run.call(&mut store, &[], &mut [Val::Bool(false)]).expect_err("calling out from post-return traps")
     };
     let host = post_return_of("hosted-run");
     let fused = post_return_of("fused-run");

@@ -20,6 +20,7 @@ pub struct Config {
     pub(crate) features: WasmFeatures,
     pub(crate) wasm_backtrace: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) memory_init_cow: bool,
 }
 
 impl Default for Config {
@@ -29,6 +30,7 @@ impl Default for Config {
             features: weld_environ::supported_features(),
             wasm_backtrace: true,
             max_wasm_stack: 512 * 1024,
+            memory_init_cow: true,
         }
     }
 }
@@ -52,6 +54,18 @@ impl Config {
     #[inline]
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Whether a module's defined memories start as copy-on-write mappings of an image of their
+    /// initial contents, built once when the module is compiled (default on). When off, or for
+    /// a memory whose data segments do not allow an image (an offset that is not a constant, a
+    /// segment past the memory's minimum size, or less than a page of data), instantiation
+    /// copies each active data segment into the new memory. The contents are the same either
+    /// way; only the cost of instantiation differs.
+    #[inline]
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 

@@ -94,7 +94,7 @@ impl Memory {
 
     /// The contents.
     #[inline]
-    pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreRef<'a, T>>) -> &'a [u8] {
+    pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContext<'a, T>>) -> &'a [u8] {
         let s = store.into().0;
         s.opaque().check_owner(self.store);
         s.opaque().memory(self.index).data()
@@ -102,7 +102,7 @@ impl Memory {
 
     /// The contents, writable.
     #[inline]
-    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreMut<'a, T>>) -> &'a mut [u8] {
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContextMut<'a, T>>) -> &'a mut [u8] {
         let s = store.into().0;
         s.opaque().check_owner(self.store);
         s.opaque_mut().memory_mut(self.index).data_mut()

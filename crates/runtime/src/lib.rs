@@ -37,6 +37,7 @@ mod externref;
 mod func;
 mod handles;
 mod instance;
+mod instance_pre;
 mod libcalls;
 mod linker;
 mod module;
@@ -46,14 +47,17 @@ mod typed;
 mod values;
 mod vm;
 
+/// Errors are `anyhow`'s: these are the names Wasmtime gives its error type and macros.
+pub use anyhow::{Error, Result, bail, ensure, format_err};
 pub use caller::Caller;
 pub use config::{Config, Engine, OptLevel};
 pub use extern_type::ExternType;
 pub use externref::ExternRef;
 pub use handles::{Extern, Func, Global, Instance, Memory, Table};
+pub use instance_pre::InstancePre;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
-pub use store::{AsContext, AsContextMut, Store, StoreInner, StoreMut, StoreRef};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
 pub use values::Val;

@@ -1,15 +1,24 @@
 //! `Linker<T>`: a name table of host functions and store items used to satisfy a module's
-//! imports by `module::name`.
+//! imports by `module::name`, and the stand-ins it can define for imports nobody provides
+//! (functions that fail naming the import, or default values).
+//!
+//! Resolving a module's imports against the table is here (`resolve`); instantiating with the
+//! result once (`Linker::instantiate`) is here too, and many times (`InstancePre`) is in
+//! `instance_pre.rs`.
 
 use crate::func::{HostFn, host_fn_from_vals};
 use crate::store::{AsContext, AsContextMut};
 use crate::typed::IntoFunc;
-use crate::{Caller, Engine, Extern, Func, FuncType, Instance, Module, Val};
-use anyhow::{Result, bail};
+use crate::{
+    Caller, Engine, Extern, ExternType, Func, FuncType, Global, Instance, Memory, Module, Table, Val, ValType,
+};
+use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-enum Definition<T> {
+/// What a name is defined as: an item of a store, or a host function made anew in each store
+/// that instantiates with it.
+pub(crate) enum Definition<T> {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn<T>>),
 }
@@ -116,33 +125,107 @@ impl<T: 'static> Linker<T> {
     #[inline]
     pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
         let def = self.map.get(&(module.to_string(), name.to_string()))?;
-        self.materialize(store.as_context_mut(), def).ok()
+        Self::materialize(store.as_context_mut(), def).ok()
     }
 
+    /// `def` as an item of `store`.
     #[inline]
-    fn materialize(&self, store: &mut crate::store::StoreInner<T>, def: &Definition<T>) -> Result<Extern> {
+    pub(crate) fn materialize(store: &mut crate::store::StoreInner<T>, def: &Definition<T>) -> Result<Extern> {
         Ok(match def {
             Definition::Extern(e) => e.clone(),
             Definition::HostFunc(ty, f) => Extern::Func(Func::from_host_fn(store, ty, f.clone())?),
         })
     }
 
+    /// The definition of each of `module`'s imports, in order; an error names the first import
+    /// that has none, with its type.
+    pub(crate) fn resolve(&self, module: &Module) -> Result<Vec<&Definition<T>>> {
+        if !Engine::same(module.engine(), &self.engine) {
+            bail!("the module was compiled with a different engine than the linker's");
+        }
+        module
+            .imports()
+            .map(|import| {
+                let key = (import.module().to_string(), import.name().to_string());
+                self.map.get(&key).with_context(|| {
+                    let (m, n) = (import.module(), import.name());
+                    let define = match import.ty() {
+                        ExternType::Func(_) => format!(
+                            "define it with `linker.func_wrap(\"{m}\", \"{n}\", ...)` or `func_new`, or let \
+                             `Linker::define_unknown_imports_as_traps` stand in for it"
+                        ),
+                        _ => format!("define it with `linker.define(&store, \"{m}\", \"{n}\", ...)`"),
+                    };
+                    format!(
+                        "unknown import: `{m}::{n}` has not been defined (expected a {}; {define})",
+                        import.ty().describe()
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Instantiates `module`, taking each import from this linker.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
         let store = store.as_context_mut();
-        let mut imports = Vec::with_capacity(module.imports().len());
-        for import in module.imports() {
-            let key = (import.module().to_string(), import.name().to_string());
-            let Some(def) = self.map.get(&key) else {
-                bail!(
-                    "unknown import: `{}::{}` has not been defined (expected a {})",
-                    import.module(),
-                    import.name(),
-                    import.ty().describe()
-                );
-            };
-            imports.push(self.materialize(store, def)?);
-        }
+        let imports =
+            self.resolve(module)?.into_iter().map(|def| Self::materialize(store, def)).collect::<Result<Vec<_>>>()?;
         Instance::new(store, module, &imports)
+    }
+
+    /// Defines every function import of `module` that this linker does not define as a host
+    /// function that fails when called, with an error naming the import ("unknown import
+    /// `env::f` has not been defined"), so that the module instantiates and fails only if it
+    /// really calls one. Imports of other kinds are left alone.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        for import in module.imports() {
+            let (m, n) = (import.module().to_string(), import.name().to_string());
+            if self.map.contains_key(&(m.clone(), n.clone())) {
+                continue;
+            }
+            if let ExternType::Func(ty) = import.ty() {
+                let full = format!("{m}::{n}");
+                self.func_new(&m, &n, ty, move |_, _, _| bail!("unknown import `{full}` has not been defined"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Defines every import of `module` that this linker does not define as a default value:
+    /// a function that ignores its arguments and returns zeros and null references, a global
+    /// holding zero or null, a memory or table of the import's minimum size (a table filled
+    /// with null). Items are created in `store`.
+    pub fn define_unknown_imports_as_default_values(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        for import in module.imports() {
+            let (m, n) = (import.module().to_string(), import.name().to_string());
+            if self.map.contains_key(&(m.clone(), n.clone())) {
+                continue;
+            }
+            let item: Extern = match import.ty() {
+                ExternType::Func(ty) => {
+                    let results: Vec<ValType> = ty.results().collect();
+                    self.func_new(&m, &n, ty, move |_, _, out| {
+                        for (slot, t) in out.iter_mut().zip(&results) {
+                            *slot = Val::default_for(*t);
+                        }
+                        Ok(())
+                    })?;
+                    continue;
+                }
+                ExternType::Global(ty) => Global::new(&mut *store, ty, Val::default_for(ty.ty))?.into(),
+                ExternType::Memory(ty) => Memory::new(&mut *store, ty)?.into(),
+                ExternType::Table(ty) => {
+                    Table::new(&mut *store, ty, Val::default_for(ValType::Ref(ty.element)))?.into()
+                }
+            };
+            self.insert(&m, &n, Definition::Extern(item))
+                .with_context(|| format!("defining a default value for import `{m}::{n}`"))?;
+        }
+        Ok(())
     }
 }

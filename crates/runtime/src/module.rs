@@ -4,6 +4,7 @@ use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory_image::{MemoryImage, build_images};
 use crate::{Engine, ExternType};
 use anyhow::{Context, Result};
+use std::path::Path;
 use std::sync::Arc;
 use weld_environ::EntityRef;
 use weld_environ::{EntityIndex, FuncIndex, VMOffsets};
@@ -21,7 +22,8 @@ struct ModuleInner {
     code: Arc<CodeMemory>,
     /// Engine-wide signature id of each of the module's types.
     type_ids: Box<[u32]>,
-    /// Copy-on-write images of defined memories, where the data allows.
+    /// Copy-on-write images of defined memories, where the data allows (none when
+    /// `Config::memory_init_cow` is off).
     images: Vec<Option<MemoryImage>>,
     /// Which data segments are already in an image.
     in_image: Vec<bool>,
@@ -41,6 +43,14 @@ impl Module {
         let bytes = bytes.as_ref();
         let binary = wat::parse_bytes(bytes).context("failed to parse the module text")?;
         Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from a file holding its binary or text form. Errors name the file.
+    pub fn from_file(engine: &Engine, file: impl AsRef<Path>) -> Result<Module> {
+        let path = file.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read the module file `{}`", path.display()))?;
+        Module::new(engine, bytes).with_context(|| format!("failed to compile the module file `{}`", path.display()))
     }
 
     /// Compiles a module from its binary form.
@@ -67,7 +77,11 @@ impl Module {
         let code = CodeMemory::new(&compiled, names, env.name.clone())?;
         let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
         let offsets = VMOffsets::new(&env);
-        let (images, in_image) = build_images(&env)?;
+        let (images, in_image) = if engine.config().memory_init_cow {
+            build_images(&env)?
+        } else {
+            (Vec::new(), vec![false; env.data.len()])
+        };
         Ok(Module {
             inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids, images, in_image }),
         })
@@ -183,5 +197,29 @@ impl ExportType<'_> {
     #[inline]
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Module;
+    use crate::{Config, Engine};
+
+    /// `Config::memory_init_cow` decides whether a memory gets an image: the integration test
+    /// `memory_init_cow_on_and_off_give_the_same_memory` shows both give the same contents.
+    #[test]
+    fn memory_init_cow_switches_images_on_and_off() {
+        let wat = r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 8000) "b"))"#;
+        let module = |cow: bool| {
+            let mut config = Config::new();
+            config.memory_init_cow(cow);
+            Module::new(&Engine::new(&config).unwrap(), wat).unwrap()
+        };
+        let with = module(true);
+        assert!(with.memory_image(0).is_some());
+        assert!(with.data_in_image(0) && with.data_in_image(1));
+        let without = module(false);
+        assert!(without.memory_image(0).is_none());
+        assert!(!without.data_in_image(0) && !without.data_in_image(1));
     }
 }

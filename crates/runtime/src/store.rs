@@ -291,27 +291,81 @@ impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
     }
 }
 
-/// A shared borrow of a store's contents for the lifetime `'a` (see `Memory::data`).
-pub struct StoreRef<'a, T>(pub(crate) &'a StoreInner<T>);
-/// An exclusive borrow of a store's contents for the lifetime `'a` (see `Memory::data_mut`).
-pub struct StoreMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+/// A shared borrow of a store's contents for the lifetime `'a`: what `Memory::data` borrows
+/// from, made from `&store` (a `Store`, a `Caller`, another context).
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+/// An exclusive borrow of a store's contents for the lifetime `'a`: what a component host
+/// function receives, and what `Memory::data_mut` borrows from.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
-impl<'a, T, C: AsContext<Data = T>> From<&'a C> for StoreRef<'a, T> {
+impl<'a, T> StoreContext<'a, T> {
+    /// The embedder's data.
     #[inline]
-    fn from(c: &'a C) -> Self {
-        StoreRef(c.as_context())
+    pub fn data(&self) -> &'a T {
+        self.0.data()
+    }
+    /// The engine.
+    #[inline]
+    pub fn engine(&self) -> &'a Engine {
+        self.0.opaque().engine()
     }
 }
-impl<'a, T, C: AsContext<Data = T>> From<&'a mut C> for StoreRef<'a, T> {
+
+impl<'a, T> StoreContextMut<'a, T> {
+    /// The embedder's data.
+    #[inline]
+    pub fn data(&self) -> &T {
+        self.0.data()
+    }
+    /// The embedder's data, mutably.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut T {
+        self.0.data_mut()
+    }
+    /// The engine.
+    #[inline]
+    pub fn engine(&self) -> &Engine {
+        self.0.opaque().engine()
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    #[inline]
+    fn as_context(&self) -> &StoreInner<T> {
+        self.0
+    }
+}
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    #[inline]
+    fn as_context(&self) -> &StoreInner<T> {
+        self.0
+    }
+}
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    #[inline]
+    fn as_context_mut(&mut self) -> &mut StoreInner<T> {
+        self.0
+    }
+}
+
+impl<'a, T, C: AsContext<Data = T>> From<&'a C> for StoreContext<'a, T> {
+    #[inline]
+    fn from(c: &'a C) -> Self {
+        StoreContext(c.as_context())
+    }
+}
+impl<'a, T, C: AsContext<Data = T>> From<&'a mut C> for StoreContext<'a, T> {
     #[inline]
     fn from(c: &'a mut C) -> Self {
         let c: &'a C = c;
-        StoreRef(c.as_context())
+        StoreContext(c.as_context())
     }
 }
-impl<'a, T, C: AsContextMut<Data = T>> From<&'a mut C> for StoreMut<'a, T> {
+impl<'a, T, C: AsContextMut<Data = T>> From<&'a mut C> for StoreContextMut<'a, T> {
     #[inline]
     fn from(c: &'a mut C) -> Self {
-        StoreMut(c.as_context_mut())
+        StoreContextMut(c.as_context_mut())
     }
 }

@@ -322,13 +322,19 @@ impl Instance {
 impl Func {
     /// Creates a host function from a Rust closure whose parameter and result types give the
     /// signature.
+    ///
+    /// # Panics
+    ///
+    /// If the engine cannot compile the host trampoline of the signature, which would be a bug
+    /// (infallible as in Wasmtime; `Linker::func_wrap` reports it as an error instead).
     #[inline]
     pub fn wrap<T: 'static, Params, Results>(
         mut store: impl AsContextMut<Data = T>,
         func: impl IntoFunc<T, Params, Results>,
-    ) -> Result<Func> {
+    ) -> Func {
         let (ty, raw) = func.into_func();
         Func::from_host_fn(store.as_context_mut(), &ty, Arc::from(raw))
+            .unwrap_or_else(|e| panic!("bug: no host trampoline for signature {ty}: {e:#}"))
     }
 
     /// A typed view of this function, checked against its signature.

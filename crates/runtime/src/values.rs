@@ -87,6 +87,27 @@ impl Val {
         if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
     }
 
+    /// The i32; panics if it is not one.
+    #[inline]
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().unwrap_or_else(|| panic!("expected an i32, found {:?}", self.ty()))
+    }
+    /// The i64; panics if it is not one.
+    #[inline]
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().unwrap_or_else(|| panic!("expected an i64, found {:?}", self.ty()))
+    }
+    /// The f32; panics if it is not one.
+    #[inline]
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32().unwrap_or_else(|| panic!("expected an f32, found {:?}", self.ty()))
+    }
+    /// The f64; panics if it is not one.
+    #[inline]
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64().unwrap_or_else(|| panic!("expected an f64, found {:?}", self.ty()))
+    }
+
     /// Converts to the raw form, registering references with `store`.
     pub(crate) fn to_raw(&self, store: &mut StoreOpaque) -> Result<ValRaw> {
         Ok(match self {

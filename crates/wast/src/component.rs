@@ -22,8 +22,8 @@ use wast::{WastArg, WastInvoke, WastRet};
 use weld::Store;
 use weld::component::{Instance, Type, Val};
 
-/// Calls the exported function `invoke.name` of `instance` with the script's arguments, and
-/// finishes the call with `post_return`.
+/// Calls the exported function `invoke.name` of `instance` with the script's arguments (the
+/// call runs the callee's post-return too).
 pub(crate) fn invoke(
     store: &mut Store<()>,
     instance: Instance,
@@ -53,9 +53,6 @@ pub(crate) fn invoke(
     let mut results = vec![Val::Bool(false); func.results(&*store).len()];
     func.call(&mut *store, &args, &mut results)
         .with_context(|| format!("calling {name:?} failed"))
-        .map_err(ExecError::Run)?;
-    func.post_return(&mut *store)
-        .with_context(|| format!("the post-return of {name:?} failed"))
         .map_err(ExecError::Run)?;
     Ok(results)
 }

@@ -10,8 +10,7 @@
 //! Components work the same way: `(component ...)`, `(component definition ...)` and
 //! `(component instance ...)` compile and instantiate with a component linker that defines
 //! nothing yet, and `invoke`/`assert_return`/`assert_trap` on a component instance call its
-//! exported functions with component values (each successful call is finished with
-//! `post_return`). The current instance is whichever module or component was instantiated
+//! exported functions with component values (a call runs the callee's post-return too). The current instance is whichever module or component was instantiated
 //! last. `assert_invalid`/`assert_malformed`/`assert_unlinkable` accept components too, except
 //! that a rejection for something weld does not support yet does not count as a pass.
 //!

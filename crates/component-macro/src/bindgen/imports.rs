@@ -276,7 +276,7 @@ impl Gen<'_> {
         Ok(quote! {
             inst.func_wrap(
                 #wasm_name,
-                move |caller: ::weld::component::StoreContextMut<'_, T>, (#(#args,)*): (#(#types,)*)| {
+                move |mut caller: ::weld::component::StoreContextMut<'_, T>, (#(#args,)*): (#(#types,)*)| {
                     let host = &mut host_getter(caller.data_mut());
                     #finish
                 },

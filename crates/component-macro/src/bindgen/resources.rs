@@ -32,7 +32,7 @@ impl Gen<'_> {
             inst.resource(
                 #name,
                 #w::ResourceType::host::<#rust>(),
-                move |caller: #w::StoreContextMut<'_, T>, rep: u32| {
+                move |mut caller: #w::StoreContextMut<'_, T>, rep: u32| {
                     #trait_name::drop(&mut host_getter(caller.data_mut()), #w::Resource::new_own(rep))
                 },
             )?;

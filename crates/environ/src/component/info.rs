@@ -160,9 +160,10 @@ pub struct ImportPath {
 }
 
 impl ImportPath {
-    /// The path written `root/name/...`, given the name of its root import, for messages.
+    /// The path written `root#name#...` (as `--invoke` and Wasmtime spell an instance's export),
+    /// given the name of its root import, for messages.
     pub fn full_name(&self, root: &str) -> String {
-        std::iter::once(root).chain(self.path.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        std::iter::once(root).chain(self.path.iter().map(String::as_str)).collect::<Vec<_>>().join("#")
     }
 
     /// The export `name` of the instance this path leads to.

@@ -320,7 +320,9 @@ impl<'a> Inliner<'a> {
                 Def::Func(i) => {
                     let f = match &c.funcs[i] {
                         FuncDef::Lift { core_func, options, .. } => FuncValue::Lifted(LiftedFunc {
-                            ty: conv.func_type(c.func_type(i))?,
+                            ty: conv
+                                .func_type(c.func_type(i))
+                                .with_context(|| format!("the type of lifted function {}", i.as_u32()))?,
                             core: s.core_funcs[*core_func].clone(),
                             options: self.options(&s, options, frame)?,
                         }),
@@ -332,7 +334,9 @@ impl<'a> Inliner<'a> {
                                 f
                             }
                             ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
-                                let ty = conv.func_type(c.func_type(i))?;
+                                let ty = conv.func_type(c.func_type(i)).with_context(|| {
+                                    format!("the type of imported function `{}`", self.import_name(&path))
+                                })?;
                                 self.info.imports[j.index()] = ImportKind::Func(ty.clone());
                                 FuncValue::Import(path, ty)
                             }
@@ -340,7 +344,11 @@ impl<'a> Inliner<'a> {
                         },
                         FuncDef::Export { instance, name } => match &s.instances[*instance] {
                             InstanceValue::Import(path) => {
-                                FuncValue::Import(path.child(name), conv.func_type(c.func_type(i))?)
+                                let path = path.child(name);
+                                let ty = conv.func_type(c.func_type(i)).with_context(|| {
+                                    format!("the type of imported function `{}`", self.import_name(&path))
+                                })?;
+                                FuncValue::Import(path, ty)
                             }
                             bag => match lookup(bag, name)? {
                                 ItemValue::Func(f) => {
@@ -357,6 +365,11 @@ impl<'a> Inliner<'a> {
                 Def::Instance(i) => {
                     let v = match &c.instances[i] {
                         InstanceDef::Import(j) => match import_arg(*j)? {
+                            ItemValue::Instance(InstanceValue::Import(path)) if args.is_none() => {
+                                let ty = c.types().as_ref().component_instance_at(i.as_u32());
+                                self.bind_host_resources(&mut conv, ty, &path);
+                                InstanceValue::Import(path)
+                            }
                             ItemValue::Instance(v) => v,
                             _ => bail!("argument `{}` is not an instance", c.imports[*j].0),
                         },
@@ -549,6 +562,31 @@ impl<'a> Inliner<'a> {
     fn import_name(&self, path: &ImportPath) -> String {
         let root = &self.sources[SourceIndex::ROOT].components[StaticComponentIndex::ROOT];
         path.full_name(root.imports.get(path.import.in_root()).map_or("?", |(n, _)| n.as_str()))
+    }
+
+    /// Binds every resource that the host's instance at `path` (of type `ty`) exports, at any
+    /// depth, to its runtime resource, unless it is already bound (an `eq` to a resource the
+    /// host gave before). A function of that instance may name any of them, whether or not the
+    /// component ever aliases the type itself, and before it does.
+    fn bind_host_resources(
+        &mut self,
+        conv: &mut TypeConverter<'_>,
+        ty: wasmparser::component_types::ComponentInstanceTypeId,
+        path: &ImportPath,
+    ) {
+        use wasmparser::component_types::ComponentEntityType as E;
+        let types = conv.types();
+        for (name, item) in &types[ty].exports {
+            match &item.ty {
+                E::Type { created: ComponentAnyTypeId::Resource(r), .. } if conv.bound(r.resource()).is_none() => {
+                    if let TypeValue::Resource(runtime) = self.host_resource(path.child(name)) {
+                        conv.bind(r.resource(), ResourceId(runtime.as_u32()));
+                    }
+                }
+                E::Instance(inner) => self.bind_host_resources(conv, *inner, &path.child(name)),
+                _ => {}
+            }
+        }
     }
 
     /// The runtime resource of the host import at `path`, created on first use.

@@ -2,17 +2,16 @@
 //! exported functions by name ([`export_instance`], [`export_func`]), making the typed view of
 //! one that was checked before ([`typed`]), and calling it ([`call`]).
 //!
-//! [`call`] is the one place where generated bindings finish a call: it runs the callee's
-//! `post-return` right after the results are lifted, so a user of the bindings never sees
-//! [`TypedFunc::post_return`]. When `Func::call` runs `post-return` itself, this becomes a
-//! plain call and nothing else changes.
+//! [`call`] is the one place where generated bindings call a function: `TypedFunc::call`
+//! runs the callee's `post-return` itself, so a user of the bindings never finishes a call.
 //!
 //! Public only for generated code (`weld::component::__bindgen`); not a stable API. It owns
 //! no state and adds nothing to what the embedder API can do.
 
 use super::component_type::ComponentNamedList;
+use super::export_names::ComponentExportIndex;
 use super::func::{Func, TypedFunc};
-use super::instance::{ComponentExportIndex, Instance};
+use super::instance::Instance;
 use super::lift::Lift;
 use super::lower::Lower;
 use crate::store::{AsContext, AsContextMut};
@@ -63,14 +62,12 @@ where
     TypedFunc::new_unchecked(func)
 }
 
-/// Calls `func` with `params` and finishes the call (`post-return`), returning its results.
+/// Calls `func` with `params` (which also runs its `post-return`), returning its results.
 #[inline]
 pub fn call<P, R>(func: TypedFunc<P, R>, mut store: impl AsContextMut, params: P) -> Result<R>
 where
     P: ComponentNamedList + Lower,
     R: ComponentNamedList + Lift,
 {
-    let results = func.call(store.as_context_mut(), params)?;
-    func.post_return(store.as_context_mut())?;
-    Ok(results)
+    func.call(store.as_context_mut(), params)
 }

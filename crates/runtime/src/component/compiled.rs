@@ -11,6 +11,7 @@
 //! The exported functions are numbered once per flattening, so that a component `Func` is a
 //! small copyable index.
 
+use super::export_names::{ComponentExportIndex, ExportLookup, ExportNames};
 use crate::{Engine, Module};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
@@ -50,6 +51,10 @@ struct ComponentInner {
     linked: Option<Arc<LinkedComponent>>,
     /// Flattenings with provided components, oldest first.
     links: Mutex<Vec<Link>>,
+    /// The numbered names of its exports.
+    export_names: Arc<ExportNames>,
+    /// Its imports and exports with their types.
+    ty: super::types::Component,
 }
 
 /// A flattening of a component with the components provided for its component imports.
@@ -78,6 +83,9 @@ pub(crate) struct LinkedComponent {
     entering_sets: PrimaryMap<ExportedFuncIndex, Vec<RuntimeComponentInstanceIndex>>,
     /// How a host call of each lifted function is laid out.
     shapes: PrimaryMap<ExportedFuncIndex, CallShape>,
+    /// The component's numbered export names, and what each number is in this flattening.
+    export_names: Arc<ExportNames>,
+    by_index: Vec<Option<ExportItem>>,
     /// The adapter modules FACT generated, compiled, with what they import.
     adapters: PrimaryMap<AdapterModuleIndex, (Module, AdapterModuleCode)>,
 }
@@ -151,6 +159,15 @@ impl Component {
         Component::from_binary(engine, &binary)
     }
 
+    /// Compiles a component from a file holding its binary or text form. Errors name the file.
+    pub fn from_file(engine: &Engine, file: impl AsRef<std::path::Path>) -> Result<Component> {
+        let path = file.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read the component file `{}`", path.display()))?;
+        Component::new(engine, bytes)
+            .with_context(|| format!("failed to compile the component file `{}`", path.display()))
+    }
+
     /// Compiles a component from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let translation = translate_component(bytes, engine.config().features)?;
@@ -163,10 +180,12 @@ impl Component {
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;
         let component_imports = component_imports(&statics[StaticComponentIndex::ROOT]);
+        let export_names = Arc::new(ExportNames::new(&statics[StaticComponentIndex::ROOT]));
+        let ty = type_of(&statics[StaticComponentIndex::ROOT]);
         let linked = if component_imports.is_empty() {
             let source = Source { components: &statics, modules: modules.values().map(Module::env).collect() };
             let input = InlineInput { sources: PrimaryMap::from_iter([source]), provided: HashMap::new() };
-            Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone())?))
+            Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone(), export_names.clone())?))
         } else {
             None
         };
@@ -178,6 +197,8 @@ impl Component {
                 component_imports,
                 linked,
                 links: Mutex::new(Vec::new()),
+                export_names,
+                ty,
             }),
         })
     }
@@ -227,7 +248,8 @@ impl Component {
             .collect();
         let modules = distinct.values().flat_map(|c| c.inner.modules.values().cloned()).collect();
         let input = InlineInput { sources, provided: source_of };
-        let linked = Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules)?);
+        let linked =
+            Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules, self.inner.export_names.clone())?);
         if links.len() == LINK_CACHE_SIZE {
             links.remove(0);
         }
@@ -306,6 +328,25 @@ impl Component {
             .collect()
     }
 
+    /// The index of export `name`, inside the exported instance `parent` if given, for looking
+    /// it up in instances of this component without a name (`Instance::get_func` and
+    /// `get_typed_func` take it). Found before instantiation; `None` if there is no such export.
+    #[inline]
+    pub fn get_export_index(
+        &self,
+        parent: Option<&ComponentExportIndex>,
+        name: impl ExportLookup,
+    ) -> Option<ComponentExportIndex> {
+        self.inner.export_names.resolve(parent, name.export_key())
+    }
+
+    /// The type of the component: its imports and exports, each with its type (see
+    /// [`types::Component`](super::types::Component)).
+    #[inline]
+    pub fn component_type(&self) -> super::types::Component {
+        self.inner.ty.clone()
+    }
+
     /// The component's exported functions, with nested instance exports written
     /// `instance#name`, each with its type.
     pub fn exported_functions(&self) -> Vec<(String, String)> {
@@ -341,6 +382,17 @@ impl Component {
     }
 }
 
+/// The type of the root component `root`: its imports and exports with their types.
+fn type_of(root: &StaticComponent) -> super::types::Component {
+    let types = root.types().as_ref();
+    let mut conv = TypeConverter::new(types);
+    let imports =
+        root.imports.values().filter_map(|(name, _)| Some((name.as_str(), types.component_item_for_import(name)?)));
+    let exports =
+        root.exports.iter().filter_map(|(name, _)| Some((name.as_str(), types.component_item_for_export(name)?)));
+    super::item_types::build(&mut conv, imports, exports)
+}
+
 impl LinkedComponent {
     /// Flattens `input` and compiles its adapters; `modules` are the compiled core modules of
     /// every source, in the inliner's numbering.
@@ -348,6 +400,7 @@ impl LinkedComponent {
         engine: &Engine,
         input: &InlineInput<'_>,
         modules: PrimaryMap<StaticModuleIndex, Module>,
+        export_names: Arc<ExportNames>,
     ) -> Result<LinkedComponent> {
         let info = inline_linked(input)?;
         let adapters = info
@@ -367,7 +420,20 @@ impl LinkedComponent {
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.values().map(|f| info.entering_set(f.options.instance, None)).collect();
         let shapes = lifted.values().map(CallShape::new).collect();
-        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters })
+        let by_index = (0..export_names.len() as u32)
+            .map(|i| {
+                let (first, rest) = export_names.path(i).split_first().map(|(f, r)| (*f, r.to_vec()))?;
+                let mut item = exports.get(first)?;
+                for name in rest {
+                    match item {
+                        ExportItem::Instance(map) => item = map.get(name)?,
+                        _ => return None,
+                    }
+                }
+                Some(item.clone())
+            })
+            .collect();
+        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters, export_names, by_index })
     }
 
     #[inline]
@@ -412,5 +478,18 @@ impl LinkedComponent {
     #[inline]
     pub(crate) fn export_items(&self) -> &IndexMap<String, ExportItem> {
         &self.exports
+    }
+
+    /// The component's numbered export names.
+    #[inline]
+    pub(crate) fn export_names(&self) -> &ExportNames {
+        &self.export_names
+    }
+
+    /// What export `index` (a number of [`LinkedComponent::export_names`]) is in this
+    /// flattening.
+    #[inline]
+    pub(crate) fn export_at(&self, index: &ComponentExportIndex) -> Option<&ExportItem> {
+        self.by_index.get(index.index as usize)?.as_ref()
     }
 }

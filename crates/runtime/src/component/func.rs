@@ -1,19 +1,26 @@
 //! A component's exported function ([`Func`], and [`TypedFunc`] for calls with Rust types)
-//! and calling it from the host with component values: the arguments are lowered into the callee's core parameters (or into its memory,
-//! past `MAX_FLAT_PARAMS` values), the core function runs, and its results are lifted back.
+//! and calling it from the host with component values: the arguments are lowered into the
+//! callee's core parameters (or into its memory, past `MAX_FLAT_PARAMS` values), the core
+//! function runs, its results are lifted back, and then the callee's `post-return` function
+//! (if it has one) runs with the core results, all inside one `call`, as in Wasmtime since
+//! version 42. [`Func::post_return`] is kept as a no-op for code written before that.
 //!
-//! As in the spec, a call leaves the callee's results in its memory until `post-return` has
-//! run: [`Func::post_return`] must be called after every successful [`Func::call`] before the
-//! instance is entered again. A trap leaves the instance unusable.
+//! Views of guest memory ([`WasmStr`](super::WasmStr), [`WasmList`](super::WasmList)) in a typed
+//! result are checked when they are lifted, before `post-return` runs, but read the memory when
+//! they are used, after it ran: a `post-return` that frees or overwrites the result leaves them
+//! reading whatever is there now (still bounds-checked and, for a string, checked again for its
+//! encoding, so never undefined behaviour). Lift `String` and `Vec<T>` to keep the values as
+//! they were returned. A trap, in the callee, in lifting, or in `post-return`, leaves the
+//! instance unusable.
 
 use super::canonical::{self, GuestMemory, MemoryBounds, Pointee};
 use super::compiled::ExportedFuncIndex;
 use super::component_type::ComponentNamedList;
+use super::item_types::ComponentFunc;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
-use super::state::{PendingPostReturn, PostReturnCall};
 use super::store_memory::guest_memory;
-use super::types::{FuncType, InterfaceType};
+use super::types::InterfaceType;
 use super::values::Val;
 use crate::ValRaw;
 use crate::func::call_raw;
@@ -62,8 +69,8 @@ impl Func {
 
     /// The function's component type.
     #[inline]
-    pub fn ty(&self, store: impl AsContext) -> FuncType {
-        self.lifted(store.as_context()).ty.clone()
+    pub fn ty(&self, store: impl AsContext) -> ComponentFunc {
+        ComponentFunc::new(self.lifted(store.as_context()).ty.clone())
     }
 
     /// The parameters' names and types.
@@ -95,8 +102,8 @@ impl Func {
     /// Calls the function with `params`, writing its result (if it has one) into `results`.
     ///
     /// Every parameter is checked against the function's type first; an error names the
-    /// parameter and the path into its value. After a successful call, call
-    /// [`Func::post_return`] before calling into the same instance again.
+    /// parameter and the path into its value. The callee's `post-return` function runs after
+    /// the result is lifted, before this returns.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
         let num_results = usize::from(self.lifted(store).ty.result.is_some());
@@ -110,8 +117,8 @@ impl Func {
         })
     }
 
-    /// Calls the function with `params`, then lifts its result (if it has one) with `lift`,
-    /// given the result type and where the value is.
+    /// Calls the function with `params`, lifts its result (if it has one) with `lift`, given
+    /// the result type and where the value is, then runs the callee's `post-return`.
     pub(crate) fn call_and_lift<T>(
         &self,
         store: &mut StoreInner<T>,
@@ -132,9 +139,6 @@ impl Func {
             for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
                 val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
             }
-        }
-        if store.opaque().component_instance(self.instance).pending_post_return.is_some() {
-            bail!("`post_return` must be called after a call before the instance is called again");
         }
         store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
         let state = store.opaque_mut().component_instance_mut(self.instance);
@@ -206,36 +210,29 @@ impl Func {
                 lift(&mut cx, result, LiftSource::Flat(&mut it))?;
             }
         }
-        let call = post_return.map(|(func, entry)| PostReturnCall { func, entry, result: core_result });
-        store.opaque_mut().component_instance_mut(self.instance).pending_post_return =
-            Some(PendingPostReturn { func: self.index, call });
-        Ok(())
-    }
-
-    /// Finishes the last call: runs the callee's `post-return` function, if it has one, with
-    /// the call's core results, and lets the instance be entered again. Calling it when no
-    /// call is pending does nothing.
-    pub fn post_return(&self, mut store: impl AsContextMut) -> Result<()> {
-        let store = store.as_context_mut();
-        store.opaque().check_owner(self.store);
-        let state = store.opaque_mut().component_instance_mut(self.instance);
-        let Some(pending) = state.pending_post_return.take() else { return Ok(()) };
-        if pending.func != self.index {
-            log::debug!("post_return called on another function of the instance than the one called last");
-        }
-        let component = state.component.clone();
-        let callee = component.lifted(pending.func).options.instance;
-        if let Some(call) = pending.call {
+        // The spec's post-return: the callee may not leave its instance while it runs.
+        if let Some((func, entry)) = post_return {
+            let callee = lifted.options.instance;
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, false);
-            let mut raw = [call.result.unwrap_or_default()];
-            let raw = &mut raw[..usize::from(call.result.is_some())];
+            let mut raw = [core_result.unwrap_or_default()];
+            let raw = &mut raw[..usize::from(core_result.is_some())];
             // SAFETY: validation checked that post-return takes the callee's core results and
             // returns nothing; `raw` holds exactly those results, and `entry` is the entry
             // trampoline of its signature.
-            unsafe { call_raw(store, call.func, call.entry.map(|e| e as *const u8), raw)? };
+            unsafe { call_raw(store, func, entry.map(|e| e as *const u8), raw)? };
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
         }
-        store.opaque_mut().leave_to_host(self.instance, component.entering_set(pending.func));
+        store.opaque_mut().leave_to_host(self.instance, component.entering_set(self.index));
+        Ok(())
+    }
+
+    /// Does nothing: [`Func::call`] runs the callee's `post-return` itself. Kept so that code
+    /// written for Wasmtime before version 42, which had to call it after every call, still
+    /// compiles.
+    #[deprecated(note = "`call` runs post-return itself; this does nothing")]
+    #[inline]
+    pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
+        let _ = store;
         Ok(())
     }
 }
@@ -271,8 +268,9 @@ where
         &self.func
     }
 
-    /// Calls the function. As with [`Func::call`], [`TypedFunc::post_return`] must be called
-    /// before the instance is entered again.
+    /// Calls the function; as with [`Func::call`], the callee's `post-return` runs after the
+    /// results are lifted, before this returns (see the module docs for what that means for
+    /// views of guest memory in `Results`).
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
         // The parameters were checked against the function's type when this was made; they
         // lower as one tuple, element by element. The results tuple lifts element by
@@ -290,9 +288,12 @@ where
         }
     }
 
-    /// Runs the callee's `post-return` function (see [`Func::post_return`]).
+    /// Does nothing, like [`Func::post_return`]: [`TypedFunc::call`] runs `post-return`
+    /// itself.
+    #[deprecated(note = "`call` runs post-return itself; this does nothing")]
     #[inline]
     pub fn post_return(&self, store: impl AsContextMut) -> Result<()> {
-        self.func.post_return(store)
+        let _ = store;
+        Ok(())
     }
 }

@@ -12,6 +12,7 @@
 
 use super::canonical;
 use super::compiled::Component;
+use super::item_types::ComponentFunc;
 use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
 use super::resources::ResourceType;
 use super::store_memory::{begin_borrow_scope, end_borrow_scope, guest_memory};
@@ -30,8 +31,10 @@ use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::Options;
 use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 
-/// A host function over component values: its parameters, and room for its results.
-pub(crate) type HostCall<T> = dyn Fn(&mut StoreInner<T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+/// A host function over component values: the type it is imported with, its parameters, and
+/// room for its results.
+pub(crate) type HostCall<T> =
+    dyn Fn(&mut StoreInner<T>, &ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
 
 /// A host function whose parameters are lifted in place (they contain views of the caller's
 /// memory): it gets where they are rather than `Val`s. The outer error is a failure to lift
@@ -133,6 +136,7 @@ pub(crate) fn lower_import<T: 'static>(
     let sig = ty.core_signature(width, AbiContext::Lower);
     let core_ty =
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
+    let component_ty = ComponentFunc::new(ty.clone());
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if !store.opaque().may_leave(instance, options.instance) {
             return Err(trap_with(
@@ -157,7 +161,7 @@ pub(crate) fn lower_import<T: 'static>(
             // The outer error is a failure to lift the parameters, the inner one the host's.
             HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results),
             HostCallKind::Vals(call) => lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))
-                .map(|params| call(&mut *store, &tuple_elements(params), &mut results)),
+                .map(|params| call(&mut *store, &component_ty, &tuple_elements(params), &mut results)),
         };
         end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         called?.with_context(|| format!("host function `{name}` failed"))?;

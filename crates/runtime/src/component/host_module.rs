@@ -5,19 +5,11 @@
 //! import less than the component passes and export more than the component uses. Instance
 //! creation itself is the core `Instance::new`.
 
+use super::item_types::extern_type;
 use crate::extern_type::extern_type_matches;
-use crate::{Extern, ExternType, Module};
+use crate::{Extern, Module};
 use anyhow::{Result, anyhow, bail};
-use weld_environ::component::info::{CoreEntityType, CoreModuleType};
-
-fn extern_type(ty: &CoreEntityType) -> ExternType {
-    match ty {
-        CoreEntityType::Func(f) => ExternType::Func(f.clone()),
-        CoreEntityType::Table(t) => ExternType::Table(*t),
-        CoreEntityType::Memory(m) => ExternType::Memory(*m),
-        CoreEntityType::Global(g) => ExternType::Global(*g),
-    }
-}
+use weld_environ::component::info::CoreModuleType;
 
 /// Checks the host's `module` (imported as `name`) against the component's type `ty` for it.
 pub(crate) fn check_module(name: &str, module: &Module, ty: &CoreModuleType) -> Result<()> {

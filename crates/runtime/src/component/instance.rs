@@ -1,11 +1,12 @@
 //! A component instance as the embedder sees it ([`Instance`]): its exported functions, by name,
-//! by [`ComponentExportIndex`] inside exported instances, or typed.
+//! by [`ComponentExportIndex`] (also inside exported instances), or typed.
 //!
 //! Only lookup: creating an instance is `instantiate.rs`, and what it owns in the store is
 //! `state.rs`.
 
 use super::compiled::{ExportItem, LinkedComponent};
 use super::component_type::ComponentNamedList;
+use super::export_names::{ComponentExportIndex, ExportKey, ExportLookup};
 use super::func::{Func, TypedFunc};
 use super::lift::Lift;
 use super::lower::Lower;
@@ -22,13 +23,6 @@ pub struct Instance {
     pub(crate) index: ComponentInstanceId,
 }
 
-/// A path to a nested export, from [`Instance::get_export_index`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ComponentExportIndex {
-    pub(crate) instance: ComponentInstanceId,
-    pub(crate) path: Vec<usize>,
-}
-
 impl Instance {
     #[inline]
     fn state<'a>(&self, s: &'a StoreOpaque) -> &'a InstanceState {
@@ -36,37 +30,37 @@ impl Instance {
         s.component_instance(self.index)
     }
 
-    /// The exported function `name` at the top level of the instance.
-    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+    /// The exported function `name`: a top-level name (`&str`, `String`), or a
+    /// [`ComponentExportIndex`] of this instance's component for a function inside exported
+    /// instances. `None` if there is none, or the export is not a function.
+    pub fn get_func(&self, store: impl AsContext, name: impl ExportLookup) -> Option<Func> {
         let state = self.state(store.as_context().opaque());
-        match state.component.export_items().get(name)? {
+        let item = match name.export_key() {
+            ExportKey::Name(name) => state.component.export_items().get(name)?,
+            ExportKey::Index(index) => {
+                // An index of another component finds nothing here.
+                let index = state.component.export_names().resolve(None, ExportKey::Index(index))?;
+                state.component.export_at(&index)?
+            }
+        };
+        match item {
             ExportItem::Func(i) => Some(Func { store: self.store, instance: self.index, index: *i }),
             _ => None,
         }
     }
 
-    /// The exported function at `index` (see [`Instance::get_export_index`]).
+    /// The exported function at `index` (see [`Instance::get_export_index`]); the same as
+    /// [`Instance::get_func`] with an index.
+    #[inline]
     pub fn get_func_by_index(&self, store: impl AsContext, index: &ComponentExportIndex) -> Option<Func> {
-        let state = self.state(store.as_context().opaque());
-        if index.instance != self.index {
-            return None;
-        }
-        let mut items = state.component.export_items();
-        let (last, inner) = index.path.split_last()?;
-        for i in inner {
-            match items.get_index(*i)?.1 {
-                ExportItem::Instance(map) => items = map,
-                _ => return None,
-            }
-        }
-        match items.get_index(*last)?.1 {
-            ExportItem::Func(f) => Some(Func { store: self.store, instance: self.index, index: *f }),
-            _ => None,
-        }
+        self.get_func(store, index)
     }
 
-    /// The index of export `name`, inside the exported instance `parent` if given. Use it with
-    /// [`Instance::get_func_by_index`] to reach functions of nested instances.
+    /// The index of export `name`, inside the exported instance `parent` if given: the two
+    /// steps to a function of an exported interface are
+    /// `get_export_index(store, None, "docs:adder/add@0.1.0")` then
+    /// `get_export_index(store, Some(&that), "add")`. The index is the component's, the same
+    /// as [`Component::get_export_index`](super::Component::get_export_index) gives.
     pub fn get_export_index(
         &self,
         store: impl AsContext,
@@ -74,40 +68,37 @@ impl Instance {
         name: &str,
     ) -> Option<ComponentExportIndex> {
         let state = self.state(store.as_context().opaque());
-        let mut items = state.component.export_items();
-        let mut path = Vec::new();
-        if let Some(parent) = parent {
-            if parent.instance != self.index {
-                return None;
-            }
-            for i in &parent.path {
-                match items.get_index(*i)?.1 {
-                    ExportItem::Instance(map) => items = map,
-                    _ => return None,
-                }
-                path.push(*i);
-            }
-        }
-        path.push(items.get_index_of(name)?);
-        Some(ComponentExportIndex { instance: self.index, path })
+        state.component.export_names().lookup(parent, name)
     }
 
-    /// The exported function `name` with Rust parameter and result types, checked against its
+    /// The exported function `name` (a name or a [`ComponentExportIndex`], as for
+    /// [`Instance::get_func`]) with Rust parameter and result types, checked against its
     /// component type.
     #[inline]
     pub fn get_typed_func<Params, Results>(
         &self,
         mut store: impl AsContextMut,
-        name: &str,
+        name: impl ExportLookup,
     ) -> Result<TypedFunc<Params, Results>>
     where
         Params: ComponentNamedList + Lower,
         Results: ComponentNamedList + Lift,
     {
-        let func = self
-            .get_func(store.as_context_mut(), name)
-            .ok_or_else(|| anyhow!("the instance has no exported function named `{name}`"))?;
-        func.typed(store).with_context(|| format!("the function `{name}` does not have the requested type"))
+        let describe = |store: &StoreOpaque| match name.export_key() {
+            ExportKey::Name(name) => format!("`{name}`"),
+            ExportKey::Index(index) => {
+                let names = self.state(store).component.export_names();
+                match names.resolve(None, ExportKey::Index(index)) {
+                    Some(i) => format!("`{}`", names.path(i.index).join("#")),
+                    None => "at an index of another component".to_string(),
+                }
+            }
+        };
+        let func = self.get_func(store.as_context_mut(), &name).ok_or_else(|| {
+            anyhow!("the instance has no exported function {}", describe(store.as_context().opaque()))
+        })?;
+        let what = describe(store.as_context().opaque());
+        func.typed(store).with_context(|| format!("the function {what} does not have the requested type"))
     }
 
     /// Every exported function, nested ones written `instance#name`, with its type.

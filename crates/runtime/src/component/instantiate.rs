@@ -16,6 +16,7 @@ use super::flags::new_flags;
 use super::handle_table::HandleTable;
 use super::host::{Definition, HostDtor, HostFunc, lower_import};
 use super::host_module::{check_module, module_imports};
+use super::import_requirements::{check_definition, requires_definition};
 use super::instance::Instance;
 use super::intrinsics::{async_builtin_func, intrinsic_func};
 use super::linker::Linker;
@@ -105,10 +106,19 @@ fn resolve<'a, T: 'static>(
         }
     })?;
     let info = linked.info();
-    // Every import must be defined, with the right kind, before anything runs.
+    let ty = component.component_type();
+    // Every import that needs a definition must have one, of the right kind, before anything
+    // runs; imports of types (and instances of only types) need none.
     let mut imports = Vec::with_capacity(info.imports.len());
     for (name, kind) in &info.imports {
         let def = linker.definitions().get(name);
+        if let Some(import) = ty.get_import(component.engine(), name) {
+            check_definition(&[name], &import.ty, def)?;
+            if !requires_definition(&import.ty) {
+                imports.push(def);
+                continue;
+            }
+        }
         if let ImportKind::Type = kind {
             imports.push(def);
             continue;
@@ -120,23 +130,25 @@ fn resolve<'a, T: 'static>(
             | (ImportKind::Instance, Definition::Instance(_))
             | (ImportKind::Component, Definition::Component(_))
             | (ImportKind::Resource, Definition::Resource(..)) => {}
-            (ImportKind::Resource, other) => {
-                bail!("import `{name}` must be a resource type, but it is a {}", other.kind())
-            }
-            (ImportKind::Type, _) => unreachable!("handled above"),
             (ImportKind::Unsupported(what), _) => bail!("import `{name}`: importing a {what} is not supported yet"),
-            (ImportKind::Func(_), other) => bail!("import `{name}` must be a function, but it is a {}", other.kind()),
-            (ImportKind::Module, other) => bail!("import `{name}` must be a core module, but it is a {}", other.kind()),
-            (ImportKind::Instance, other) => {
-                bail!("import `{name}` must be an instance, but it is a {}", other.kind())
-            }
-            (ImportKind::Component, other) => {
-                bail!("import `{name}` must be a component, but it is a {}", other.kind())
-            }
+            (_, other) => bail!("import `{name}` must be {}, but it is a {}", kind_name(kind), other.kind()),
         }
         imports.push(Some(def));
     }
     Ok((linked, imports))
+}
+
+/// What an import of `kind` must be, for messages.
+fn kind_name(kind: &ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Func(_) => "a function",
+        ImportKind::Module => "a core module",
+        ImportKind::Instance => "an instance",
+        ImportKind::Component => "a component",
+        ImportKind::Resource => "a resource type",
+        ImportKind::Type => "a type",
+        ImportKind::Unsupported(_) => "something weld supports",
+    }
 }
 
 /// Instantiates `linked`, the flattened `component`, with `imports`, the definitions of its
@@ -190,7 +202,6 @@ fn instantiate_resolved<T: 'static>(
         fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
-        pending_post_return: None,
         handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
         resource_types,
         intrinsics: PrimaryMap::new(),

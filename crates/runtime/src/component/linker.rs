@@ -8,6 +8,7 @@ use super::compiled::Component;
 use super::component_type::ComponentNamedList;
 use super::host::HostTypecheck;
 use super::host::{Definition, HostCallKind, HostFunc, RawParams, lift_params};
+use super::item_types::ComponentFunc;
 use super::lift::Lift;
 use super::lower::Lower;
 use super::resources::ResourceType;
@@ -21,8 +22,7 @@ use indexmap::IndexMap;
 use indexmap::map::Entry;
 use std::sync::Arc;
 
-/// The store as a host function sees it: its data (`data()`, `data_mut()`) and everything in it.
-pub type StoreContextMut<'a, T> = &'a mut StoreInner<T>;
+pub use crate::store::StoreContextMut;
 
 /// Host definitions for instantiating components in stores with data `T`.
 pub struct Linker<T> {
@@ -93,21 +93,31 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Ok(())
     }
 
+    /// What `name` is defined as here, if anything.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<&Definition<T>> {
+        self.map.get(name)
+    }
+
     #[inline]
     fn full_name(&self, name: &str) -> String {
         if self.path.is_empty() { name.to_string() } else { format!("{}/{name}", self.path) }
     }
 
-    /// Defines `name` as a host function over dynamic values. Its parameters are lifted by the
-    /// type the component imports it with, and `results` has room for its result (zero or one
-    /// value); what the function stores there is checked against that type.
+    /// Defines `name` as a host function over dynamic values. It gets the type the component
+    /// imports it with, its parameters lifted by that type, and `results` with room for its
+    /// result (zero or one value); what it stores there is checked against that type.
     #[inline]
     pub fn func_new(
         &mut self,
         name: &str,
-        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+        func: impl Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
-        let call = HostCallKind::Vals(Arc::new(func));
+        let call = HostCallKind::Vals(Arc::new(
+            move |store: &mut StoreInner<T>, ty: &ComponentFunc, params: &[Val], results: &mut [Val]| {
+                func(StoreContextMut(store), ty.clone(), params, results)
+            },
+        ));
         self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck: None, call })))
     }
 
@@ -133,7 +143,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
         }
         let finish = move |store: &mut StoreInner<T>, params: Params, results: &mut [Val]| -> Result<()> {
-            let out = tuple_elements(func(store, params)?.to_val());
+            let out = tuple_elements(func(StoreContextMut(store), params)?.to_val());
             if out.len() != results.len() {
                 bail!("the host function returned {} results where {} were expected", out.len(), results.len());
             }
@@ -150,9 +160,11 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
                 },
             ))
         } else {
-            HostCallKind::Vals(Arc::new(move |store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]| {
-                finish(store, Params::from_val(Val::Tuple(params.to_vec()))?, results)
-            }))
+            HostCallKind::Vals(Arc::new(
+                move |store: &mut StoreInner<T>, _: &ComponentFunc, params: &[Val], results: &mut [Val]| {
+                    finish(store, Params::from_val(Val::Tuple(params.to_vec()))?, results)
+                },
+            ))
         };
         let typecheck = Some(typecheck::<Params, Results> as HostTypecheck);
         self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call })))
@@ -170,6 +182,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         if !ty.is_host() {
             bail!("`{}`: only host-defined resource types can be defined in a linker", self.full_name(name));
         }
+        let dtor = move |store: &mut StoreInner<T>, rep: u32| dtor(StoreContextMut(store), rep);
         self.insert(name, Definition::Resource(ty, Arc::new(dtor)))
     }
 

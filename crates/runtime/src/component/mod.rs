@@ -10,9 +10,11 @@
 //! adapters run calls between components without going through the host.
 //!
 //! The modules, from the bottom up (each uses only those above it in this list):
-//! - values and types: `types` (environ's interface types), `resources` (resource types and
-//!   handles), `values` (`Val`), `val_builders`, `handle_table`, `canonical` (lifting and
-//!   lowering `Val`s over a `GuestMemory`), `compiled` (`Component`, the linked plan);
+//! - values and types: `resources` (resource types and handles), `item_types` (the types of
+//!   imports and exports), `types` (environ's interface types and those), `values` (`Val`),
+//!   `val_builders`, `handle_table`, `canonical` (lifting and lowering `Val`s over a
+//!   `GuestMemory`), `export_names` (numbered export names, `ComponentExportIndex`), `compiled`
+//!   (`Component`, the linked plan);
 //! - per-instance state: `state` (what an instance owns in the store; the store holds it);
 //! - guest memory and flags: `store_memory` (a store's guest memory, handles against its
 //!   tables), `flags` (`may_leave`/`may_enter`), `transcode` (the adapters' string copies);
@@ -22,8 +24,8 @@
 //!   (`ResourceTable`);
 //! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
 //!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
-//! - linking and instantiation: `linker`, `host_module`, `instance` (exports),
-//!   `instantiate`;
+//! - linking and instantiation: `linker`, `host_module`, `import_requirements` (what imports
+//!   need of a linker, stand-ins for missing ones), `instance` (exports), `instantiate`;
 //! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls).
 
 #[doc(hidden)]
@@ -37,15 +39,18 @@ pub mod canonical;
 mod compiled;
 mod component_type;
 mod core_defs;
+mod export_names;
 mod flags;
 mod func;
 mod handle_table;
 mod has_data;
 mod host;
 mod host_module;
+mod import_requirements;
 mod instance;
 mod instantiate;
 mod intrinsics;
+mod item_types;
 mod lift;
 mod linker;
 mod lower;
@@ -66,9 +71,12 @@ mod tests;
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
 pub use component_type::{ComponentNamedList, ComponentType};
+#[doc(hidden)]
+pub use export_names::ExportKey;
+pub use export_names::{ComponentExportIndex, ExportLookup};
 pub use func::{Func, TypedFunc};
 pub use has_data::{HasData, HasSelf};
-pub use instance::{ComponentExportIndex, Instance};
+pub use instance::Instance;
 pub use instantiate::InstancePre;
 pub use lift::Lift;
 #[doc(hidden)]
@@ -80,7 +88,10 @@ pub use lower::{LowerContext, LowerDest};
 pub use resource_table::{ResourceTable, ResourceTableError};
 pub use resources::{Resource, ResourceAny, ResourceType};
 pub(crate) use state::InstanceState;
-pub use types::*;
+pub use types::{
+    Case, EnumType, Field, FixedListType, FlagsType, FuncType, InterfaceType, ListType, MapType, OptionType,
+    RecordType, ResourceId, ResultType, TupleType, Type, VariantType,
+};
 pub use values::Val;
 pub use views::{WasmList, WasmStr};
 pub use weld_component_macro::{ComponentType, Lift, Lower, bindgen, flags};

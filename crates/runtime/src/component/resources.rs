@@ -7,6 +7,7 @@ use crate::handles::{ComponentInstanceId, StoreId};
 use anyhow::{Result, bail};
 use std::any::TypeId;
 use std::marker::PhantomData;
+use weld_environ::component::ResourceId;
 use weld_environ::component::info::RuntimeResourceIndex;
 
 /// The identity of a resource type at run time.
@@ -19,6 +20,9 @@ enum ResourceTypeKind {
     Host(TypeId),
     /// Defined by a guest: resource `resource` of component instance `instance` of a store.
     Guest { store: StoreId, instance: ComponentInstanceId, resource: RuntimeResourceIndex },
+    /// A resource type a component's type names before it is instantiated, numbered in the
+    /// order its type description meets them (see `types::Component`).
+    Uninstantiated(ResourceId),
 }
 
 impl ResourceType {
@@ -33,12 +37,18 @@ impl ResourceType {
         ResourceType(ResourceTypeKind::Guest { store, instance, resource })
     }
 
+    /// Resource `id` of a component's type, before instantiation.
+    #[inline]
+    pub(crate) fn uninstantiated(id: ResourceId) -> ResourceType {
+        ResourceType(ResourceTypeKind::Uninstantiated(id))
+    }
+
     /// The store, component instance and resource of a guest-defined resource type.
     #[inline]
     pub(crate) fn guest_parts(&self) -> Option<(StoreId, ComponentInstanceId, RuntimeResourceIndex)> {
         match self.0 {
             ResourceTypeKind::Guest { store, instance, resource } => Some((store, instance, resource)),
-            ResourceTypeKind::Host(_) => None,
+            ResourceTypeKind::Host(_) | ResourceTypeKind::Uninstantiated(_) => None,
         }
     }
 
@@ -55,6 +65,7 @@ impl std::fmt::Display for ResourceType {
         match self.0 {
             ResourceTypeKind::Host(_) => f.write_str("host-defined resource"),
             ResourceTypeKind::Guest { .. } => f.write_str("guest-defined resource"),
+            ResourceTypeKind::Uninstantiated(id) => write!(f, "resource {} of an uninstantiated component", id.0),
         }
     }
 }

@@ -1,8 +1,7 @@
 //! What a component instance owns in its store ([`InstanceState`]): its core instances, the
 //! core items its canonical options and lowered imports resolve to (memories, reallocs,
 //! post-returns, lowered host functions, intrinsics, adapters), its handle tables and resource
-//! types, its reentrance flags, and the bookkeeping of a call in progress (post-return, borrow
-//! scopes).
+//! types, its reentrance flags, and the bookkeeping of a call in progress (borrow scopes).
 //!
 //! Plain data that the store holds (`StoreOpaque::component_instance`): no behaviour, so that
 //! the store can own it without depending on the code that instantiates or calls components.
@@ -11,7 +10,6 @@ use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::handle_table::HandleTable;
 use super::resources::ResourceType;
 use crate::handles::{Func, Global, Instance, Memory};
-use crate::vm::valraw::ValRaw;
 use std::collections::HashMap;
 use std::sync::Arc;
 use weld_environ::component::adapt::AdapterLibcall;
@@ -54,8 +52,6 @@ pub(crate) struct InstanceState {
     /// For each fused call in progress that lends handles: the (table, index) of each owned
     /// handle lent, returned when the call ends.
     pub(crate) call_scopes: Vec<Vec<(RuntimeComponentInstanceIndex, u32)>>,
-    /// A call whose results were returned but whose `post-return` has not run yet.
-    pub(crate) pending_post_return: Option<PendingPostReturn>,
     /// One handle table per component instance inside the flattened component.
     pub(crate) handles: PrimaryMap<RuntimeComponentInstanceIndex, HandleTable>,
     /// The type of each runtime resource of the component.
@@ -66,21 +62,4 @@ pub(crate) struct InstanceState {
     pub(crate) async_builtins: PrimaryMap<AsyncBuiltinIndex, Func>,
     /// The `backpressure` counter of each runtime component instance.
     pub(crate) backpressure: SecondaryMap<RuntimeComponentInstanceIndex, u32>,
-}
-
-/// What `Func::post_return` must still do after a call.
-pub(crate) struct PendingPostReturn {
-    /// The exported function that was called.
-    pub(crate) func: ExportedFuncIndex,
-    /// Its `post-return` function, if it has one.
-    pub(crate) call: Option<PostReturnCall>,
-}
-
-/// A `post-return` function to call, with the core result of the call it follows (a lifted
-/// function has at most `MAX_FLAT_RESULTS`, one, core result).
-pub(crate) struct PostReturnCall {
-    pub(crate) func: Func,
-    /// The address of its entry trampoline.
-    pub(crate) entry: Option<usize>,
-    pub(crate) result: Option<ValRaw>,
 }

@@ -18,6 +18,51 @@ fn checked(val: Val, ty: &InterfaceType) -> Result<Val> {
 }
 
 impl Val {
+    /// The default value of type `ty`: zero, `false`, `'\0'`, the empty string, list, map or
+    /// flags, `none`, `ok` of the default `ok` value, the first case of a variant or enum
+    /// (with the default payload), and a record or tuple of defaults. Handles have none: a
+    /// type containing `own` or `borrow` is an error.
+    pub fn default_for(ty: &InterfaceType) -> Result<Val> {
+        let default_payload = |t: Option<&InterfaceType>| t.map(|t| Val::default_for(t).map(Box::new)).transpose();
+        Ok(match ty {
+            InterfaceType::Bool => Val::Bool(false),
+            InterfaceType::S8 => Val::S8(0),
+            InterfaceType::U8 => Val::U8(0),
+            InterfaceType::S16 => Val::S16(0),
+            InterfaceType::U16 => Val::U16(0),
+            InterfaceType::S32 => Val::S32(0),
+            InterfaceType::U32 => Val::U32(0),
+            InterfaceType::S64 => Val::S64(0),
+            InterfaceType::U64 => Val::U64(0),
+            InterfaceType::F32 => Val::Float32(0.0),
+            InterfaceType::F64 => Val::Float64(0.0),
+            InterfaceType::Char => Val::Char('\0'),
+            InterfaceType::String => Val::String(String::new()),
+            InterfaceType::List(_) | InterfaceType::Map(_) => Val::List(Vec::new()),
+            InterfaceType::FixedList(l) => {
+                Val::List((0..l.len()).map(|_| Val::default_for(l.element())).collect::<Result<_>>()?)
+            }
+            InterfaceType::Record(r) => Val::Record(
+                r.fields().iter().map(|f| Ok((f.name.clone(), Val::default_for(&f.ty)?))).collect::<Result<_>>()?,
+            ),
+            InterfaceType::Tuple(t) => Val::Tuple(t.types().iter().map(Val::default_for).collect::<Result<_>>()?),
+            InterfaceType::Variant(v) => match v.cases().first() {
+                Some(case) => Val::Variant(case.name.clone(), default_payload(case.ty.as_ref())?),
+                None => bail!("the variant type {ty} has no case"),
+            },
+            InterfaceType::Enum(e) => match e.names().first() {
+                Some(name) => Val::Enum(name.clone()),
+                None => bail!("the enum type {ty} has no case"),
+            },
+            InterfaceType::Option(_) => Val::Option(None),
+            InterfaceType::Result(r) => Val::Result(Ok(default_payload(r.ok())?)),
+            InterfaceType::Flags(_) => Val::Flags(Vec::new()),
+            InterfaceType::Own(_) | InterfaceType::Borrow(_) => {
+                bail!("a resource handle ({ty}) has no default value")
+            }
+        })
+    }
+
     /// A value of record type `ty` from its fields, by name, in any order.
     pub fn record<N: Into<String>>(ty: &InterfaceType, fields: impl IntoIterator<Item = (N, Val)>) -> Result<Val> {
         let InterfaceType::Record(record) = ty else { bail!("expected a record type, found {ty}") };

@@ -3,10 +3,12 @@
 //! guest's data in place.
 //!
 //! A view is checked when it is lifted, as the canonical ABI requires (bounds, alignment,
-//! length limits, and for a string its encoding), and holds only its address: it stays valid
-//! until the guest changes that memory, which it may do once the call's post-return has run.
-//! Reading it again checks the bounds again, so a stale view gives wrong data or an error,
-//! never undefined behaviour.
+//! length limits, and for a string its encoding), and holds only its address: it shows what
+//! the guest's memory holds when it is read. A typed call's results are lifted before the
+//! callee's post-return runs (inside the same `call`), so a view in a result is read after
+//! post-return: if that freed or overwrote the value, the view gives the new bytes. Reading
+//! checks the bounds (and a string's encoding) again, so a stale view gives other data or an
+//! error, never undefined behaviour; lift `String` or `Vec<T>` to keep the returned value.
 
 use super::canonical::{self, MemoryBounds, Pointee, StringAt, StringBytes, check_bounds, string_range};
 use super::component_type::ComponentType;

@@ -298,3 +298,39 @@ fn a_host_resource_declared_equal_to_another_is_that_resource() {
         })
     );
 }
+
+/// A function of an imported instance may name a resource of that instance (or of another
+/// imported instance, through `eq`) that the component never aliases, or aliases only later, as
+/// wit-component's output does for `wasi:http/types`.
+#[test]
+fn resources_of_imported_instances_are_known_before_they_are_aliased() {
+    let info = info(
+        r#"(component
+            (import "wasi:io/poll" (instance $poll (export "pollable" (type (sub resource)))))
+            (alias export $poll "pollable" (type $pollable))
+            (import "wasi:http/types" (instance $http
+                (export "pollable" (type $p (eq $pollable)))
+                (export "fields" (type $fields (sub resource)))
+                (export "response" (type $response (sub resource)))
+                (export "[constructor]response" (func (param "headers" (own $fields)) (result (own $response))))
+                (export "[method]response.subscribe" (func (param "self" (borrow $response)) (result (own $p))))))
+            (alias export $http "[constructor]response" (func $new))
+            (alias export $http "[method]response.subscribe" (func $subscribe))
+            (core func (canon lower (func $new)))
+            (core func (canon lower (func $subscribe)))
+            (alias export $http "fields" (type $fields)))"#,
+    );
+    // pollable, fields, response: the http instance's pollable is the poll instance's.
+    assert_eq!(info.resources.len(), 3);
+    let lowered: Vec<String> = info
+        .initializers
+        .iter()
+        .filter_map(|i| match i {
+            Initializer::LowerImport { ty, .. } => Some(ty.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lowered.len(), 2);
+    assert_eq!(lowered[0], "func(headers: own<resource-1>) -> own<resource-2>");
+    assert_eq!(lowered[1], "func(self: borrow<resource-2>) -> own<resource-0>");
+}
