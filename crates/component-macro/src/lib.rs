@@ -1,6 +1,7 @@
-//! Derive macros for weld's component API, re-exported from `weld::component`:
+//! Macros for weld's component API, re-exported from `weld::component`:
 //! `#[derive(ComponentType, Lift, Lower)]` maps a Rust struct to a component `record` and a
-//! Rust enum to a `variant` or an `enum`, and `flags!` defines a Rust type for a `flags` type.
+//! Rust enum to a `variant` or an `enum`, `flags!` defines a Rust type for a `flags` type, and
+//! `bindgen!` generates the bindings of a whole WIT world (see `bindgen/mod.rs`).
 //!
 //! ```ignore
 //! use weld::component::*;

@@ -31,7 +31,17 @@ pub struct Func<'a> {
 
 /// A function exported as `name` that calls the import `name` of the same type.
 pub const fn func<'a>(name: &'a str, ty: &'a str, core_params: &'a [&'a str], results_in_memory: bool) -> Func<'a> {
-    Func { name, ty, core_params, results_in_memory, import: None, import_ty: None, builtin: None, drops_borrow: None, flat_result: None }
+    Func {
+        name,
+        ty,
+        core_params,
+        results_in_memory,
+        import: None,
+        import_ty: None,
+        builtin: None,
+        drops_borrow: None,
+        flat_result: None,
+    }
 }
 
 /// An imported instance (`None`: the component's own top-level imports) whose functions
@@ -135,7 +145,9 @@ pub fn forward(bridges: &[Bridge<'_>]) -> String {
             for (name, _) in bridge.types {
                 exports.push_str(&format!(" (export \"{name}\" (type $b{b}_{name}))"));
             }
-            out.push_str(&format!("  (instance $b{b}_guest{exports})\n  (export \"{guest}\" (instance $b{b}_guest))\n"));
+            out.push_str(&format!(
+                "  (instance $b{b}_guest{exports})\n  (export \"{guest}\" (instance $b{b}_guest))\n"
+            ));
         }
     }
     out.push(')');
@@ -153,7 +165,9 @@ fn wrap(b: usize, i: usize, f: &Func<'_>, imports: &mut String, wrappers: &mut S
     let params: String = f.core_params.iter().map(|p| format!(" {p}")).collect();
     let gets: String = (0..f.core_params.len()).map(|j| format!(" (local.get {j})")).collect();
     let (retptr, import_result, result, local, save, ret) = match (f.results_in_memory, f.flat_result) {
-        (true, _) => (" i32", String::new(), " (result i32)".to_string(), String::new(), "", " (i32.const 16)".to_string()),
+        (true, _) => {
+            (" i32", String::new(), " (result i32)".to_string(), String::new(), "", " (i32.const 16)".to_string())
+        }
         (false, Some(t)) => (
             "",
             format!(" (result {t})"),
@@ -167,7 +181,8 @@ fn wrap(b: usize, i: usize, f: &Func<'_>, imports: &mut String, wrappers: &mut S
     let retptr_arg = if f.results_in_memory { " (i32.const 16)" } else { "" };
     let drop = if f.drops_borrow.is_some() { " (call $b{b}_drop{i} (local.get 0))" } else { "" };
     let drop = drop.replace("{b}", &b.to_string()).replace("{i}", &i.to_string());
-    imports.push_str(&format!("    (import \"\" \"b{b}_{i}\" (func $b{b}_{i} (param{params}{retptr}){import_result}))\n"));
+    imports
+        .push_str(&format!("    (import \"\" \"b{b}_{i}\" (func $b{b}_{i} (param{params}{retptr}){import_result}))\n"));
     if f.drops_borrow.is_some() {
         imports.push_str(&format!("    (import \"\" \"b{b}_drop{i}\" (func $b{b}_drop{i} (param i32)))\n"));
         args.push_str(&format!(" (export \"b{b}_drop{i}\" (func $b{b}_drop{i}))"));

@@ -42,7 +42,8 @@ macro_rules! links {
 /// Checks that the world's constructors exist with the expected types.
 macro_rules! instantiates {
     ($world:ty) => {{
-        let instantiate = |s: S<'_>, c: &Component, l: &Linker<Host>| -> Result<$world> { <$world>::instantiate(s, c, l) };
+        let instantiate =
+            |s: S<'_>, c: &Component, l: &Linker<Host>| -> Result<$world> { <$world>::instantiate(s, c, l) };
         let new = |s: S<'_>, i: &Instance| -> Result<$world> { <$world>::new(s, i) };
         let _ = (instantiate, new);
     }};
@@ -87,7 +88,6 @@ mod example_guest_export {
 mod example_guest_import {
     weld::component::bindgen!({ world: "root", path: "tests/all/bindgen/wit/example_guest_import/world.wit" });
 }
-
 
 impl numbers::test::numbers::test::Host for Host {
     fn roundtrip_u8(&mut self, a: u8) -> u8 {
@@ -214,8 +214,9 @@ fn resource_borrow_simple_api() {
     // The world imports resource `r` and `test: func(r: borrow<r>)` itself.
     instantiates!(resource_borrow_simple::Root);
     calls!(resource_borrow_simple::Root, call_test_imports() -> ());
-    let add: fn(&mut Linker<Host>, fn(&mut Host) -> &mut Host) -> Result<()> =
-        resource_borrow_simple::Root::add_to_linker_imports::<Host, HasSelf<Host>>;
+    let add = |linker: &mut Linker<Host>| -> Result<()> {
+        resource_borrow_simple::Root::add_to_linker_imports::<Host, HasSelf<Host>>(linker, |h| h)
+    };
     let _ = add;
     instantiates!(resource_borrow_simple_dashed::Root);
 }

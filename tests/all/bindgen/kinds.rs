@@ -31,11 +31,21 @@ pub fn kinds_component() -> String {
         func("next-color", r#"(param "c" $color) (result $color)"#, &["i32"], false),
         func("toggle", r#"(param "p" $perms) (result $perms)"#, &["i32"], false),
         func("maybe", r#"(param "x" (option u16)) (result (option u16))"#, &["i32", "i32"], true),
-        func("checked", r#"(param "x" (result u8 (error string))) (result (result u8 (error string)))"#, &["i32", "i32", "i32"], true),
+        func(
+            "checked",
+            r#"(param "x" (result u8 (error string))) (result (result u8 (error string)))"#,
+            &["i32", "i32", "i32"],
+            true,
+        ),
         func("pair", r#"(param "t" (tuple u8 string)) (result (tuple string u8))"#, &["i32", "i32", "i32"], true),
         func("sums", r#"(param "xs" (list u32)) (result (list u32))"#, &["i32", "i32"], true),
         func("shift", r#"(param "ps" $points) (result $points)"#, &["i32", "i32"], true),
-        func("scalars", r#"(param "c" char) (param "f" f32) (param "g" f64) (param "s" s64) (result s64)"#, &["i32", "f32", "f64", "i64"], false),
+        func(
+            "scalars",
+            r#"(param "c" char) (param "f" f32) (param "g" f64) (param "s" s64) (result s64)"#,
+            &["i32", "f32", "f64", "i64"],
+            false,
+        ),
     ];
     forward(&[Bridge { host: Some("test:kinds/host"), guest: Some("test:kinds/guest"), types: &types, funcs: &funcs }])
 }
@@ -87,10 +97,12 @@ impl test::kinds::host::Host for Host {
         (format!("{}!", t.1), t.0 * 2)
     }
     fn sums(&mut self, xs: Vec<u32>) -> Vec<u32> {
-        xs.iter().scan(0, |acc, x| {
-            *acc += x;
-            Some(*acc)
-        }).collect()
+        xs.iter()
+            .scan(0, |acc, x| {
+                *acc += x;
+                Some(*acc)
+            })
+            .collect()
     }
     fn shift(&mut self, ps: Vec<Point>) -> Vec<Point> {
         ps.into_iter().map(|p| Point { x: p.x + 1, y: p.y }).collect()

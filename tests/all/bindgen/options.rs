@@ -52,7 +52,12 @@ impl top::TopImports for TopHost {
 fn top_component() -> String {
     let value = || func("value", "(result u32)", &[], false);
     forward(&[
-        Bridge { host: Some("test:dep/iface@0.1.0"), guest: Some("test:dep/iface@0.1.0"), types: &[], funcs: &[value()] },
+        Bridge {
+            host: Some("test:dep/iface@0.1.0"),
+            guest: Some("test:dep/iface@0.1.0"),
+            types: &[],
+            funcs: &[value()],
+        },
         Bridge {
             host: Some("test:dep/iface@0.2.0"),
             guest: Some("test:dep/iface@0.2.0"),
@@ -123,7 +128,8 @@ impl opts::test::opts::host::Host for OptsHost {
 }
 
 fn opts_component() -> String {
-    let types = [("entry", r#"(record (field "key" string) (field "count" u32))"#), ("level", r#"(enum "low" "high")"#)];
+    let types =
+        [("entry", r#"(record (field "key" string) (field "count" u32))"#), ("level", r#"(enum "low" "high")"#)];
     let total = r#"(param "names" (list string)) (param "e" $entry) (param "l" $level) (result u32)"#;
     forward(&[Bridge {
         host: Some("test:opts/host"),

@@ -80,20 +80,28 @@ impl host_defined::test::res::host::Host for Host {}
 
 fn host_defined_component() -> String {
     let funcs = [
-        Func { import: Some("[constructor]counter"), ..func("make", r#"(param "start" u32) (result (own $counter))"#, &["i32"], false) },
+        Func {
+            import: Some("[constructor]counter"),
+            ..func("make", r#"(param "start" u32) (result (own $counter))"#, &["i32"], false)
+        },
         Func {
             import: Some("[method]counter.get"),
             import_ty: Some(r#"(param "self" (borrow $counter)) (result u32)"#),
             drops_borrow: Some("counter"),
             flat_result: Some("i32"),
-            ..func("read", r#"(param "c" (borrow $counter)) (result u32)"#, &["i32"], false) },
+            ..func("read", r#"(param "c" (borrow $counter)) (result u32)"#, &["i32"], false)
+        },
         Func {
             import: Some("[method]counter.bump"),
             import_ty: Some(r#"(param "self" (borrow $counter)) (param "by" u32)"#),
             drops_borrow: Some("counter"),
-            ..func("bump", r#"(param "c" (borrow $counter)) (param "by" u32)"#, &["i32", "i32"], false) },
+            ..func("bump", r#"(param "c" (borrow $counter)) (param "by" u32)"#, &["i32", "i32"], false)
+        },
         Func { import: Some("[static]counter.zero"), ..func("zero", r#"(result (own $counter))"#, &[], false) },
-        Func { builtin: Some("(canon resource.drop $counter)"), ..func("discard", r#"(param "c" (own $counter))"#, &["i32"], false) },
+        Func {
+            builtin: Some("(canon resource.drop $counter)"),
+            ..func("discard", r#"(param "c" (own $counter))"#, &["i32"], false)
+        },
     ];
     // The host's instance declares the resource type and its functions.
     let types = [("counter", "(sub resource)")];

@@ -10,7 +10,7 @@
 
 use super::idents::{ident, snake};
 use super::imports::{param_name, resource_of};
-use super::{Gen, Module, Scope, Side, docs};
+use super::{Gen, Module, Scope, Side, allow_many_args, docs};
 use proc_macro2::TokenStream;
 use quote::quote;
 use wit_parser::{Function, FunctionKind, InterfaceId, TypeDefKind, TypeId, WorldItem, WorldKey};
@@ -138,9 +138,11 @@ impl Gen<'_> {
         let doc = docs(&func.docs);
         let what = format!(" Calls `{}`.", func.name);
         let doc = if doc.is_empty() { quote!(#[doc = #what]) } else { doc };
+        let allow = allow_many_args(params.len() + 2);
         Ok(quote! {
             #doc
-            pub fn #name<S: ::weld::AsContextMut>(&self, mut store: S, #(#params),*) -> #w::__bindgen::Result<#ret> {
+            #allow
+            pub fn #name<S: ::weld::AsContextMut>(&self, mut store: S #(, #params)*) -> #w::__bindgen::Result<#ret> {
                 #body
             }
         })

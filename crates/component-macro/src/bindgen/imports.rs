@@ -9,7 +9,7 @@
 //! `&mut T`, so that `HasSelf<T>` (whose data is `&mut T`) works when `T` implements it.
 
 use super::idents::{camel, ident, snake};
-use super::{Gen, Module, Scope, Side, docs};
+use super::{Gen, Module, Scope, Side, allow_many_args, docs};
 use crate::bindgen::options::Trappable;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -248,7 +248,8 @@ impl Gen<'_> {
             result
         };
         let doc = docs(&func.docs);
-        let declaration = quote!(#doc fn #name(&mut self, #(#params),*) -> #ret;);
+        let allow = allow_many_args(params.len() + 1);
+        let declaration = quote!(#doc #allow fn #name(&mut self #(, #params)*) -> #ret;);
         Ok(HostMethod { name, params, args, ret, declaration })
     }
 
@@ -264,7 +265,7 @@ impl Gen<'_> {
         let wasm_name = &func.name;
         let args: Vec<syn::Ident> = (0..func.params.len()).map(|i| ident(&format!("arg{i}"))).collect();
         let types = func.params.iter().map(|p| self.type_ref(&p.ty, scope)).collect::<Result<Vec<_>, _>>()?;
-        let call = quote!(#trait_path::#method(host, #(#args),*));
+        let call = quote!(#trait_path::#method(host #(, #args)*));
         let trappable = self.is_trappable(iface_name, func);
         let finish = match (&func.result, trappable) {
             (Some(_), false) => quote!(Ok((#call,))),
@@ -333,7 +334,8 @@ impl HostMethod {
     /// The method of the `&mut T` implementation of `trait_name`, which calls `T`'s.
     pub fn forward(&self, trait_name: &syn::Ident) -> TokenStream {
         let HostMethod { name, params, args, ret, .. } = self;
-        quote!(fn #name(&mut self, #(#params),*) -> #ret { #trait_name::#name(*self, #(#args),*) })
+        let allow = allow_many_args(params.len() + 1);
+        quote!(#allow fn #name(&mut self #(, #params)*) -> #ret { #trait_name::#name(*self #(, #args)*) })
     }
 }
 

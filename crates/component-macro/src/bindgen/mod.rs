@@ -28,6 +28,9 @@ mod source;
 mod tree;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use options::Options;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -198,11 +201,11 @@ impl<'a> Gen<'a> {
                         continue;
                     }
                     let iface = &self.resolve.interfaces[*id];
-                    if let Some(ty) = iface.types.get(resource) {
-                        if matches!(self.resolve.types[*ty].kind, wit_parser::TypeDefKind::Resource) {
-                            self.with_resources.insert(*ty, path.clone());
-                            matched = true;
-                        }
+                    if let Some(ty) = iface.types.get(resource)
+                        && matches!(self.resolve.types[*ty].kind, wit_parser::TypeDefKind::Resource)
+                    {
+                        self.with_resources.insert(*ty, path.clone());
+                        matched = true;
                     }
                 }
             } else {
@@ -280,10 +283,10 @@ impl<'a> Gen<'a> {
     /// The module of interface `id` as seen from `side`: an interface that the world both
     /// imports and exports has its export-side bindings under `exports::`.
     pub fn module_of(&self, id: InterfaceId, side: Side) -> Option<Module> {
-        if side == Side::Export {
-            if let Some(path) = self.export_modules.get(&id) {
-                return Some(Module::Generated(path.clone()));
-            }
+        if side == Side::Export
+            && let Some(path) = self.export_modules.get(&id)
+        {
+            return Some(Module::Generated(path.clone()));
         }
         self.import_modules.get(&id).cloned().or_else(|| self.export_modules.get(&id).cloned().map(Module::Generated))
     }
@@ -324,13 +327,13 @@ impl<'a> Gen<'a> {
 
     /// Generates everything into `self.tree`.
     fn generate(&mut self) -> Result<(), String> {
-        let imports: Vec<(WorldKey, WorldItem)> =
+        let world_imports: Vec<(WorldKey, WorldItem)> =
             self.world.imports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let exports: Vec<(WorldKey, WorldItem)> =
+        let world_exports: Vec<(WorldKey, WorldItem)> =
             self.world.exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let root = Scope { module: Vec::new(), side: Side::Import };
         // World-level types first, in the order written.
-        let world_types: Vec<(String, TypeId)> = imports
+        let world_types: Vec<(String, TypeId)> = world_imports
             .iter()
             .filter_map(|(k, item)| match item {
                 WorldItem::Type { id, .. } => Some((self.resolve.name_world_key(k), *id)),
@@ -339,18 +342,18 @@ impl<'a> Gen<'a> {
             .collect();
         let defs = self.type_defs(&world_types, &root)?;
         self.tree.push(&[], defs);
-        for (key, item) in &imports {
+        for (key, item) in &world_imports {
             if let WorldItem::Interface { id, .. } = item {
                 self.import_interface(key, *id)?;
             }
         }
-        self.world_imports(&imports)?;
-        for (key, item) in &exports {
+        self.world_imports(&world_imports)?;
+        for (key, item) in &world_exports {
             if let WorldItem::Interface { id, .. } = item {
                 self.export_interface(key, *id)?;
             }
         }
-        self.world_struct(&imports, &exports)?;
+        self.world_struct(&world_imports, &world_exports)?;
         Ok(())
     }
 }
@@ -364,4 +367,10 @@ pub fn docs(docs: &wit_parser::Docs) -> TokenStream {
         }
         None => quote!(),
     }
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a generated function of `count` arguments
+/// (counting `self` and the store) when clippy would complain: WIT decides the count.
+pub fn allow_many_args(count: usize) -> TokenStream {
+    if count > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() }
 }

@@ -2,10 +2,8 @@
 //! exported functions by name ([`export_instance`], [`export_func`]), making the typed view of
 //! one that was checked before ([`typed`]), and calling it ([`call`]).
 //!
-//! [`call`] is the one place where generated bindings finish a call: it runs the callee's
-//! `post-return` right after the results are lifted, so a user of the bindings never sees
-//! [`TypedFunc::post_return`]. When `Func::call` runs `post-return` itself, this becomes a
-//! plain call and nothing else changes.
+//! [`call`] is the one place where generated bindings call a function: `TypedFunc::call`
+//! runs the callee's `post-return` itself, so a user of the bindings never finishes a call.
 //!
 //! Public only for generated code (`weld::component::__bindgen`); not a stable API. It owns
 //! no state and adds nothing to what the embedder API can do.
@@ -66,10 +64,10 @@ where
 
 /// Calls `func` with `params` (which also runs its `post-return`), returning its results.
 #[inline]
-pub fn call<P, R>(func: TypedFunc<P, R>, store: impl AsContextMut, params: P) -> Result<R>
+pub fn call<P, R>(func: TypedFunc<P, R>, mut store: impl AsContextMut, params: P) -> Result<R>
 where
     P: ComponentNamedList + Lower,
     R: ComponentNamedList + Lift,
 {
-    func.call(store, params)
+    func.call(store.as_context_mut(), params)
 }

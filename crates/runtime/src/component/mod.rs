@@ -1,8 +1,9 @@
 //! The component model on the host: compiling components ([`Component`]), linking host
 //! functions, resources, core modules and components ([`Linker`]), instantiating and calling them with dynamic values
 //! ([`Val`], [`Func`]) or Rust types ([`TypedFunc`], the [`ComponentType`], [`Lift`] and
-//! [`Lower`] traits and their derives, [`flags!`]), and the canonical ABI's lifting and
-//! lowering on the host side ([`canonical`]).
+//! [`Lower`] traits and their derives, [`flags!`], and [`bindgen!`] for a whole WIT world,
+//! with [`HasData`] and [`ResourceTable`] for the host's side), and the canonical ABI's
+//! lifting and lowering on the host side ([`canonical`]).
 //!
 //! Layout (sizes, alignments, offsets, flattening) is not defined here: it comes from
 //! `weld_environ::component`, the one definition shared with the adapter compiler, whose

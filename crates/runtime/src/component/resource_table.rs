@@ -38,7 +38,9 @@ impl fmt::Display for ResourceTableError {
         f.write_str(match self {
             ResourceTableError::Full => "the resource table is full",
             ResourceTableError::NotPresent => "no resource is stored under this handle (never pushed, or deleted)",
-            ResourceTableError::WrongType => "the resource stored under this handle is of another type than the handle's",
+            ResourceTableError::WrongType => {
+                "the resource stored under this handle is of another type than the handle's"
+            }
             ResourceTableError::HasChildren => "the resource still has children, delete them first",
         })
     }
@@ -49,7 +51,9 @@ impl std::error::Error for ResourceTableError {}
 /// One slot of the table.
 enum Slot {
     /// Free, with the next free slot.
-    Free { next: Option<u32> },
+    Free {
+        next: Option<u32>,
+    },
     Occupied(Entry),
 }
 
@@ -153,16 +157,17 @@ impl ResourceTable {
         if !entry.children.is_empty() {
             return Err(ResourceTableError::HasChildren);
         }
-        let Slot::Occupied(entry) = std::mem::replace(&mut self.slots[rep as usize], Slot::Free { next: self.free_head })
+        let Slot::Occupied(entry) =
+            std::mem::replace(&mut self.slots[rep as usize], Slot::Free { next: self.free_head })
         else {
             unreachable!("the slot was found occupied above")
         };
         self.free_head = Some(rep);
         self.len -= 1;
-        if let Some(parent) = entry.parent {
-            if let Ok(parent) = self.entry_mut(parent) {
-                parent.children.remove(&rep);
-            }
+        if let Some(parent) = entry.parent
+            && let Ok(parent) = self.entry_mut(parent)
+        {
+            parent.children.remove(&rep);
         }
         match entry.value.downcast() {
             Ok(value) => Ok(*value),

@@ -11,11 +11,12 @@
 //! | `map<K, V>` | `HashMap<K, V>`, `BTreeMap<K, V>`, `Vec<(K, V)>` (its entries, in order) |
 //! | `option<T>` | `Option<T>` |
 //! | `result<T, E>` | `Result<T, E>`, `()` for a missing side |
-//! | `tuple<A, B, ..>` | `(A, B, ..)` |
+//! | `tuple<A, B, ..>` | `(A, B, ..)`, up to 17 elements |
 //! | `own<R>`, `borrow<R>` | `Resource<T>` (host-defined `R`), `ResourceAny` (any `R`) |
 //!
 //! Parameter lists and results are tuples: a function `(a: u32, b: string) -> bool` is a
-//! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results.
+//! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results. Tuples go
+//! up to 17 elements, so that a function of 16 parameters (as `bindgen!` generates) has one.
 //!
 //! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
 //! exactly the checks and layout of a dynamic one. The exception is `WasmStr` and `WasmList`,
