@@ -5,7 +5,7 @@
 //! than the runtime, so that it can compile for another machine than this one. It writes no
 //! artifact yet: ahead-of-time artifacts (`-o FILE.cwasm`) are a separate piece of work.
 
-use crate::CodegenOptions;
+use crate::codegen::CodegenOptions;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use std::process::ExitCode;

@@ -14,13 +14,14 @@
 
 #![forbid(unsafe_code)]
 
-use anyhow::{Context as _, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use codegen::CodegenOptions;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use weld::{Config, Engine};
 
 mod adapters;
+mod codegen;
 mod compile;
 mod options;
 mod run;
@@ -45,49 +46,6 @@ enum Command {
     /// Print the fused adapters of a component as WAT, each headed by the component type it
     /// translates and the canonical options of both sides.
     Adapters(adapters::AdaptersCommand),
-}
-
-/// Code generation options shared by the commands that compile.
-#[derive(Args)]
-pub struct CodegenOptions {
-    /// Cranelift optimization level.
-    #[arg(long, value_enum, default_value = "speed")]
-    pub opt_level: OptLevelArg,
-    /// Check every memory access explicitly instead of relying on guard pages.
-    #[arg(long)]
-    pub explicit_bounds_checks: bool,
-    /// Canonicalize NaNs produced by float arithmetic.
-    #[arg(long)]
-    pub nan_canonicalization: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum OptLevelArg {
-    None,
-    Speed,
-    #[value(name = "speed_and_size", alias = "speed-and-size")]
-    SpeedAndSize,
-}
-
-impl OptLevelArg {
-    pub fn to_cranelift(self) -> weld_cranelift::OptLevel {
-        match self {
-            OptLevelArg::None => weld_cranelift::OptLevel::None,
-            OptLevelArg::Speed => weld_cranelift::OptLevel::Speed,
-            OptLevelArg::SpeedAndSize => weld_cranelift::OptLevel::SpeedAndSize,
-        }
-    }
-}
-
-impl CodegenOptions {
-    fn engine(&self) -> Result<Engine> {
-        let mut config = Config::new();
-        config
-            .cranelift_opt_level(self.opt_level.to_cranelift())
-            .explicit_bounds_checks(self.explicit_bounds_checks)
-            .cranelift_nan_canonicalization(self.nan_canonicalization);
-        Engine::new(&config).context("failed to create the engine")
-    }
 }
 
 #[derive(Args)]

@@ -11,7 +11,7 @@
 //! and `-W unknown-imports-default=y` define everything else. weld has no WASI host yet, so a
 //! component importing WASI runs only with one of those.
 
-use crate::CodegenOptions;
+use crate::codegen::CodegenOptions;
 use crate::options::{RunSettings, check_wasi_options};
 use crate::wave;
 use anyhow::{Context as _, Result, anyhow, bail};

@@ -159,7 +159,7 @@ fn records_api() {
 fn strings_api() {
     links!(strings::test::strings::imports);
     instantiates!(strings::Root);
-    calls!(strings::Root, call_roundtrip(s: String) -> String);
+    calls!(strings::Root, call_roundtrip(s: &str) -> String);
     calls!(strings::Root, call_return_empty() -> String);
 }
 
@@ -177,8 +177,8 @@ fn lists_api() {
     use lists::exports::test::lists::test::Guest;
     links!(lists::test::lists::test);
     instantiates!(lists::Root);
-    calls!(Guest, call_list_param(a: Vec<u8>) -> ());
-    calls!(Guest, call_list_param3(a: Vec<String>) -> ());
+    calls!(Guest, call_list_param(a: &[u8]) -> ());
+    calls!(Guest, call_list_param3(a: &[String]) -> ());
     calls!(Guest, call_empty_string_result() -> String);
     calls!(lists::Root, call_allocated_bytes() -> u32);
 }
@@ -199,7 +199,7 @@ fn flavorful_api() {
     use flavorful::exports::test::flavorful::test::{Guest, ListInRecord3};
     links!(flavorful::test::flavorful::test);
     instantiates!(flavorful::Root);
-    calls!(Guest, call_f_list_in_record3(a: ListInRecord3) -> ListInRecord3);
+    calls!(Guest, call_f_list_in_record3(a: &ListInRecord3) -> ListInRecord3);
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn example_guest_api() {
     // Exported resources are `ResourceAny`s, with their functions on `Guest<Name>`.
     calls!(GuestScalars<'_>, call_get_b(self_: ResourceAny) -> u32);
     calls!(GuestScalars<'_>, call_get_a() -> u32);
-    calls!(Guest, call_fetch(url: String) -> Vec<u8>);
+    calls!(Guest, call_fetch(url: &str) -> Vec<u8>);
     calls!(Guest, call_scalar_arg(x: ResourceAny) -> u32);
 
     // An imported resource is a `Resource<T>` of the host, also in an exported function.

@@ -129,7 +129,7 @@ fn scalars_and_strings() {
     assert_eq!(guest.call_add(&mut store, 2, 3).unwrap(), 1005);
     // The host trait ran, on the store's data.
     assert_eq!(store.data().calls, 1);
-    assert_eq!(guest.call_greet(&mut store, "weld".to_string()).unwrap(), "hello, weld!");
+    assert_eq!(guest.call_greet(&mut store, "weld").unwrap(), "hello, weld!");
     assert_eq!(guest.call_scalars(&mut store, 'a', 2.5, 7.9, -4).unwrap(), 97_000_000 + 2000 + 7 - 4);
     // Calls can follow each other: post-return ran.
     assert_eq!(guest.call_add(&mut store, 0, 0).unwrap(), 1000);
@@ -159,10 +159,10 @@ fn options_results_tuples_lists() {
     assert_eq!(guest.call_maybe(&mut store, None).unwrap(), Some(0));
     assert_eq!(guest.call_checked(&mut store, Ok(7)).unwrap(), Err("was 7".to_string()));
     assert_eq!(guest.call_checked(&mut store, Err("four".into())).unwrap(), Ok(4));
-    assert_eq!(guest.call_pair(&mut store, (21, "hi".into())).unwrap(), ("hi!".to_string(), 42));
-    assert_eq!(guest.call_sums(&mut store, vec![1, 2, 3, 4]).unwrap(), [1, 3, 6, 10]);
-    assert_eq!(guest.call_sums(&mut store, vec![]).unwrap(), Vec::<u32>::new());
-    let shifted = guest.call_shift(&mut store, vec![Point { x: 1, y: 2 }, Point { x: -1, y: 5 }]).unwrap();
+    assert_eq!(guest.call_pair(&mut store, (21, "hi")).unwrap(), ("hi!".to_string(), 42));
+    assert_eq!(guest.call_sums(&mut store, &[1, 2, 3, 4]).unwrap(), [1, 3, 6, 10]);
+    assert_eq!(guest.call_sums(&mut store, &[]).unwrap(), Vec::<u32>::new());
+    let shifted = guest.call_shift(&mut store, &vec![Point { x: 1, y: 2 }, Point { x: -1, y: 5 }]).unwrap();
     assert_eq!(shifted.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>(), [(2, 2), (0, 5)]);
 }
 

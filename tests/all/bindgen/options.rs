@@ -91,11 +91,11 @@ fn versions_side_by_side_and_world_functions() {
     assert_eq!(top.test_dep0_2_0_iface().call_scale(&mut store, 4).unwrap(), 40);
 
     // The world's own export calls its own import.
-    assert_eq!(top.call_run(&mut store, "hello".to_string()).unwrap(), 5);
+    assert_eq!(top.call_run(&mut store, "hello").unwrap(), 5);
     assert_eq!(store.data().lines, ["hello"]);
 
     // A trappable import's error is the call's error, which names it.
-    let err = top.call_run(&mut store, "fail".to_string()).unwrap_err();
+    let err = top.call_run(&mut store, "fail").unwrap_err();
     assert!(format!("{err:?}").contains("no logging today"), "{err:?}");
     assert!(format!("{err:?}").contains("`log`"), "{err:?}");
 }
@@ -159,13 +159,14 @@ fn trappable_derives_and_borrowing() {
 
     let (mut store, opts) = opts_instance();
     let guest = opts.test_opts_guest();
-    // Under `ownership: Borrowing` an exported function takes its list by reference.
-    let names = ["ab".to_string(), "cde".to_string()];
+    // An exported function takes its list and its record by reference, and under
+    // `ownership: Borrowing` the list's strings too.
+    let names = ["ab", "cde"];
     let entry = Entry { key: "key".into(), count: 2 };
-    assert_eq!(guest.call_total(&mut store, &names, entry.clone(), Level::High).unwrap(), 3000 + 200 + 5);
-    assert_eq!(guest.call_total(&mut store, &names[..1], entry.clone(), Level::Low).unwrap(), 3000 + 2 + 2);
+    assert_eq!(guest.call_total(&mut store, &names, &entry, Level::High).unwrap(), 3000 + 200 + 5);
+    assert_eq!(guest.call_total(&mut store, &names[..1], &entry, Level::Low).unwrap(), 3000 + 2 + 2);
     // With `trappable_imports: true` the host's error is the call's error.
-    let err = guest.call_total(&mut store, &[], entry, Level::Low).unwrap_err();
+    let err = guest.call_total(&mut store, &[], &entry, Level::Low).unwrap_err();
     assert!(format!("{err:?}").contains("no names"), "{err:?}");
 }
 
@@ -190,6 +191,6 @@ fn with_reuses_bindings_generated_elsewhere() {
     let reuse = reuse::Opts::instantiate(&mut store, &component, &linker).unwrap();
     // The export's types are `opts`'s.
     let entry: reuse::exports::test::opts::guest::Entry = Entry { key: "k".into(), count: 7 };
-    let total = reuse.test_opts_guest().call_total(&mut store, &["x".to_string()], entry, Level::Low).unwrap();
+    let total = reuse.test_opts_guest().call_total(&mut store, &["x"], &entry, Level::Low).unwrap();
     assert_eq!(total, 1000 + 7 + 1);
 }

@@ -6,8 +6,10 @@
 //! types are type aliases.
 //!
 //! Anonymous types map to Rust's own: `option` to `Option`, `result` to `Result` (`()` for a
-//! missing side), `tuple` to a tuple, `list` to `Vec` (or `&[T]`, and `string` to `&str`, for
-//! the parameters of exported functions under `ownership: Borrowing`), `map` to `HashMap`.
+//! missing side), `tuple` to a tuple, `list` to `Vec`, `map` to `HashMap`. The parameters of
+//! exported functions are borrowed as in Wasmtime (`&str`, `&[T]`, `&Record`: see
+//! [`Gen::param_type_ref`]). Records and variants with no string, list or handle inside are
+//! `Copy`, as Wasmtime makes them.
 //! Async types (`future`, `stream`, `error-context`) and fixed-length lists are refused with
 //! an error: weld's API has no Rust types for them.
 
@@ -40,23 +42,73 @@ impl Gen<'_> {
         })
     }
 
-    /// The Rust type of a parameter of an exported function: under `ownership: Borrowing`,
-    /// strings and lists are passed by reference.
+    /// The Rust type of a parameter of an exported function, borrowed as Wasmtime's bindings
+    /// borrow it: `string` is `&str`, `list<T>` is `&[T]` (with `T` owned, or itself borrowed
+    /// under `ownership: Borrowing`), a named type that holds a string or a list is passed by
+    /// reference, and `option`s and `tuple`s borrow their elements. `result`s and maps stay
+    /// owned.
     pub fn param_type_ref(&self, ty: &Type, scope: &Scope) -> Result<TokenStream, String> {
-        if self.opts.borrowing && scope.side == Side::Export {
-            match ty {
-                Type::String => return Ok(quote!(&str)),
-                Type::Id(id) => {
-                    let def = &self.resolve.types[*id];
-                    if let (None, TypeDefKind::List(elem)) = (&def.name, &def.kind) {
-                        let elem = self.type_ref(elem, scope)?;
-                        return Ok(quote!(&[#elem]));
-                    }
-                }
-                _ => {}
-            }
+        if scope.side != Side::Export {
+            return self.type_ref(ty, scope);
         }
-        self.type_ref(ty, scope)
+        let Type::Id(id) = ty else {
+            return if matches!(ty, Type::String) { Ok(quote!(&str)) } else { self.type_ref(ty, scope) };
+        };
+        let def = &self.resolve.types[*id];
+        if def.name.is_some() {
+            let named = self.type_id_ref(*id, scope)?;
+            return Ok(if self.has_list(ty) { quote!(&#named) } else { named });
+        }
+        Ok(match &def.kind {
+            TypeDefKind::List(elem) => {
+                let elem =
+                    if self.opts.borrowing { self.param_type_ref(elem, scope)? } else { self.type_ref(elem, scope)? };
+                quote!(&[#elem])
+            }
+            TypeDefKind::Option(t) => {
+                let t = self.param_type_ref(t, scope)?;
+                quote!(Option<#t>)
+            }
+            TypeDefKind::Tuple(t) => {
+                let types = t.types.iter().map(|t| self.param_type_ref(t, scope)).collect::<Result<Vec<_>, _>>()?;
+                quote!((#(#types,)*))
+            }
+            TypeDefKind::Type(t) => self.param_type_ref(t, scope)?,
+            _ => self.type_ref(ty, scope)?,
+        })
+    }
+
+    /// Whether a value of `ty` holds a string or a list somewhere (and so owns memory).
+    pub fn has_list(&self, ty: &Type) -> bool {
+        self.type_info(ty).0
+    }
+
+    /// Whether values of `ty` can be `Copy`: no string, list or handle in them.
+    fn is_copy(&self, ty: &Type) -> bool {
+        let (list, handle) = self.type_info(ty);
+        !list && !handle
+    }
+
+    /// Whether `ty` holds (a string or list, a resource handle) anywhere inside.
+    fn type_info(&self, ty: &Type) -> (bool, bool) {
+        let id = match ty {
+            Type::String => return (true, false),
+            Type::Id(id) => *id,
+            _ => return (false, false),
+        };
+        let any = |types: &mut dyn Iterator<Item = &Type>| {
+            types.map(|t| self.type_info(t)).fold((false, false), |(l, h), (l2, h2)| (l || l2, h || h2))
+        };
+        match &self.resolve.types[id].kind {
+            TypeDefKind::Record(r) => any(&mut r.fields.iter().map(|f| &f.ty)),
+            TypeDefKind::Variant(v) => any(&mut v.cases.iter().filter_map(|c| c.ty.as_ref())),
+            TypeDefKind::Tuple(t) => any(&mut t.types.iter()),
+            TypeDefKind::Option(t) | TypeDefKind::Type(t) => self.type_info(t),
+            TypeDefKind::Result(r) => any(&mut r.ok.iter().chain(r.err.iter())),
+            TypeDefKind::List(_) | TypeDefKind::Map(..) | TypeDefKind::FixedLengthList(..) => (true, false),
+            TypeDefKind::Handle(_) | TypeDefKind::Resource => (false, true),
+            _ => (false, false),
+        }
     }
 
     fn type_id_ref(&self, id: TypeId, scope: &Scope) -> Result<TokenStream, String> {
@@ -139,7 +191,9 @@ impl Gen<'_> {
         let derives = quote!(#[derive(#w::ComponentType, #w::Lift, #w::Lower)]);
         Ok(match &def.kind {
             TypeDefKind::Record(record) => {
-                let extra = self.extra_derives(&["Clone", "Debug"]);
+                let copy = self.is_copy(&Type::Id(id));
+                let extra = self.extra_derives(&["Clone", "Copy", "Debug"]);
+                let copy_derive = if copy { quote!(, Copy) } else { quote!() };
                 let fields = record
                     .fields
                     .iter()
@@ -153,13 +207,15 @@ impl Gen<'_> {
                 quote! {
                     #doc
                     #derives
-                    #[derive(Clone, Debug #(, #extra)*)]
+                    #[derive(Clone #copy_derive, Debug #(, #extra)*)]
                     #[component(record)]
                     pub struct #rust { #(#fields)* }
                 }
             }
             TypeDefKind::Variant(variant) => {
-                let extra = self.extra_derives(&["Clone", "Debug"]);
+                let copy = self.is_copy(&Type::Id(id));
+                let extra = self.extra_derives(&["Clone", "Copy", "Debug"]);
+                let copy_derive = if copy { quote!(, Copy) } else { quote!() };
                 let cases = variant
                     .cases
                     .iter()
@@ -179,7 +235,7 @@ impl Gen<'_> {
                 quote! {
                     #doc
                     #derives
-                    #[derive(Clone, Debug #(, #extra)*)]
+                    #[derive(Clone #copy_derive, Debug #(, #extra)*)]
                     #[component(variant)]
                     pub enum #rust { #(#cases)* }
                 }

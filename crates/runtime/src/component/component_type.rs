@@ -8,6 +8,11 @@ use anyhow::{Result, bail};
 
 /// A Rust type that corresponds to a component type.
 pub trait ComponentType {
+    /// Whether this is `()`, which stands for a missing payload of a `result` (and for an empty
+    /// parameter or result list) rather than for a component type of its own.
+    #[doc(hidden)]
+    const IS_UNIT: bool = false;
+
     /// The component type this Rust type stands for.
     fn ty() -> InterfaceType;
 

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `bool`, `s8` .. `u64`, `f32`, `f64`, `char` | `bool`, `i8` .. `u64`, `f32`, `f64`, `char` |
 //! | `string` | `String` (both ways), `&str` and `Box<str>` (lowered only), `WasmStr` (lifted only) |
+//! | any of these | `&T` (lowered only, as the `T` it points to) |
 //! | `list<T>` | `Vec<T>` (both ways), `&[T]` (lowered only), `WasmList<T>` (lifted only) |
 //! | `map<K, V>` | `HashMap<K, V>`, `BTreeMap<K, V>`, `Vec<(K, V)>` (its entries, in order) |
 //! | `option<T>` | `Option<T>` |
@@ -167,6 +168,29 @@ impl Lower for &str {
     #[inline]
     fn to_val(&self) -> Val {
         Val::String(self.to_string())
+    }
+}
+/// A reference lowers as the value it points to: generated bindings pass records and other
+/// owning values to exported functions by reference, as Wasmtime's do.
+impl<T: ComponentType> ComponentType for &T {
+    const IS_UNIT: bool = T::IS_UNIT;
+    #[inline]
+    fn ty() -> InterfaceType {
+        T::ty()
+    }
+    #[inline]
+    fn typecheck(ty: &InterfaceType) -> Result<()> {
+        T::typecheck(ty)
+    }
+}
+impl<T: Lower> Lower for &T {
+    #[inline]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        (**self).lower(cx, ty, dst)
+    }
+    #[inline]
+    fn to_val(&self) -> Val {
+        (**self).to_val()
     }
 }
 impl ComponentType for Box<str> {
@@ -340,11 +364,11 @@ maps! {
 
 /// The payload type of a side of a `result` whose Rust type is `T`: `()` stands for none.
 #[inline]
-fn side_ty<T: ComponentType + 'static>() -> Option<InterfaceType> {
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() { None } else { Some(T::ty()) }
+fn side_ty<T: ComponentType>() -> Option<InterfaceType> {
+    if T::IS_UNIT { None } else { Some(T::ty()) }
 }
 
-fn side_typecheck<T: ComponentType + 'static>(ty: Option<&InterfaceType>) -> Result<()> {
+fn side_typecheck<T: ComponentType>(ty: Option<&InterfaceType>) -> Result<()> {
     match (side_ty::<T>(), ty) {
         (None, None) => Ok(()),
         (Some(_), Some(ty)) => T::typecheck(ty),
@@ -354,19 +378,19 @@ fn side_typecheck<T: ComponentType + 'static>(ty: Option<&InterfaceType>) -> Res
 }
 
 #[inline]
-fn side_to_val<T: Lower + 'static>(v: &T) -> Option<Box<Val>> {
+fn side_to_val<T: Lower>(v: &T) -> Option<Box<Val>> {
     side_ty::<T>().map(|_| Box::new(v.to_val()))
 }
 
 #[inline]
-fn side_from_val<T: Lift + 'static>(val: Option<Box<Val>>) -> Result<T> {
+fn side_from_val<T: Lift>(val: Option<Box<Val>>) -> Result<T> {
     match val {
         Some(v) => T::from_val(*v),
         None => T::from_val(Val::Tuple(Vec::new())),
     }
 }
 
-impl<T: ComponentType + 'static, E: ComponentType + 'static> ComponentType for Result<T, E> {
+impl<T: ComponentType, E: ComponentType> ComponentType for Result<T, E> {
     #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::result(side_ty::<T>(), side_ty::<E>())
@@ -381,7 +405,7 @@ impl<T: ComponentType + 'static, E: ComponentType + 'static> ComponentType for R
         }
     }
 }
-impl<T: Lower + 'static, E: Lower + 'static> Lower for Result<T, E> {
+impl<T: Lower, E: Lower> Lower for Result<T, E> {
     #[inline]
     fn to_val(&self) -> Val {
         Val::Result(match self {
@@ -390,7 +414,7 @@ impl<T: Lower + 'static, E: Lower + 'static> Lower for Result<T, E> {
         })
     }
 }
-impl<T: Lift + 'static, E: Lift + 'static> Lift for Result<T, E> {
+impl<T: Lift, E: Lift> Lift for Result<T, E> {
     const IN_PLACE: bool = T::IN_PLACE || E::IN_PLACE;
 
     fn from_val(val: Val) -> Result<Self> {
@@ -423,6 +447,7 @@ macro_rules! one {
 macro_rules! tuples {
     ($(($($t:ident $n:tt),*);)*) => {$(
         impl<$($t: ComponentType),*> ComponentType for ($($t,)*) {
+            const IS_UNIT: bool = 0 $(+ one!($t))* == 0;
             #[inline]
             fn ty() -> InterfaceType {
                 InterfaceType::tuple([$($t::ty()),*])
