@@ -43,23 +43,15 @@ mod lists {
     /// passes (a mismatch is recorded, to be asserted after the call).
     #[derive(Default)]
     pub struct Host {
-        pub mismatches: Vec<String>,
-    }
-
-    impl Host {
-        fn expect<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
-            if got != want {
-                self.mismatches.push(format!("{what}: got {got:?}, expected {want:?}"));
-            }
-        }
+        pub mismatches: crate::jco_runtime::Mismatches,
     }
 
     impl test::lists::test::Host for Host {
         fn empty_list_param(&mut self, a: Vec<u8>) {
-            self.expect("empty-list-param", a, vec![]);
+            self.mismatches.expect("empty-list-param", a, vec![]);
         }
         fn empty_string_param(&mut self, a: String) {
-            self.expect("empty-string-param", a, String::new());
+            self.mismatches.expect("empty-string-param", a, String::new());
         }
         fn empty_list_result(&mut self) -> Vec<u8> {
             Vec::new()
@@ -68,19 +60,19 @@ mod lists {
             String::new()
         }
         fn list_param(&mut self, a: Vec<u8>) {
-            self.expect("list-param", a, vec![1, 2, 3, 4]);
+            self.mismatches.expect("list-param", a, vec![1, 2, 3, 4]);
         }
         fn list_param2(&mut self, a: String) {
-            self.expect("list-param2", a.as_str(), "foo");
+            self.mismatches.expect("list-param2", a.as_str(), "foo");
         }
         fn list_param3(&mut self, a: Vec<String>) {
-            self.expect("list-param3", a, vec!["foo".into(), "bar".into(), "baz".into()]);
+            self.mismatches.expect("list-param3", a, vec!["foo".into(), "bar".into(), "baz".into()]);
         }
         fn list_param4(&mut self, a: Vec<Vec<String>>) {
-            self.expect("list-param4", a, vec![vec!["foo".into(), "bar".into()], vec!["baz".into()]]);
+            self.mismatches.expect("list-param4", a, vec![vec!["foo".into(), "bar".into()], vec!["baz".into()]]);
         }
         fn list_param5(&mut self, a: Vec<(u8, u32, u8)>) {
-            self.expect("list-param5", a, vec![(1, 2, 3), (4, 5, 6)]);
+            self.mismatches.expect("list-param5", a, vec![(1, 2, 3), (4, 5, 6)]);
         }
         fn list_result(&mut self) -> Vec<u8> {
             vec![1, 2, 3, 4, 5]
@@ -113,7 +105,7 @@ mod lists {
             a
         }
         fn list_param_large(&mut self, a: Vec<String>) {
-            self.expect("list-param-large length", a.len(), 1000);
+            self.mismatches.expect("list-param-large length", a.len(), 1000);
         }
     }
 }
@@ -127,7 +119,7 @@ fn lists() -> anyhow::Result<()> {
     let world = lists::Lists::instantiate(&mut store, &component, &linker)?;
     let allocated = world.call_allocated_bytes(&mut store)?;
     world.call_test_imports(&mut store)?;
-    assert_eq!(store.data().mismatches, Vec::<String>::new(), "the guest passed what jco's host expects");
+    assert_eq!(store.data().mismatches.0, Vec::<String>::new(), "the guest passed what jco's host expects");
     let t = world.test_lists_test();
     assert_eq!(t.call_empty_list_result(&mut store)?, Vec::<u8>::new());
     assert_eq!(t.call_empty_string_result(&mut store)?, "");
@@ -193,7 +185,7 @@ mod variants {
     /// jco's host for `test:variants/test`.
     #[derive(Default)]
     pub struct Host {
-        pub mismatches: Vec<String>,
+        pub mismatches: crate::jco_runtime::Mismatches,
     }
 
     impl test::variants::test::Host for Host {
@@ -221,7 +213,7 @@ mod variants {
         fn variant_typedefs(&mut self, _a: Option<u32>, _b: bool, _c: Result<u32, ()>) {}
         fn variant_enums(&mut self, a: bool, b: Result<(), ()>, c: MyErrno) -> (bool, Result<(), ()>, MyErrno) {
             if (a, b, c) != (true, Ok(()), MyErrno::Success) {
-                self.mismatches.push(format!("variant-enums got ({a}, {b:?}, {c:?})"));
+                self.mismatches.0.push(format!("variant-enums got ({a}, {b:?}, {c:?})"));
             }
             (false, Err(()), MyErrno::A)
         }
@@ -237,7 +229,7 @@ fn variants() -> anyhow::Result<()> {
     let mut store = Store::new(&engine, variants::Host::default());
     let world = variants::Variants::instantiate(&mut store, &component, &linker)?;
     world.call_test_imports(&mut store)?;
-    assert_eq!(store.data().mismatches, Vec::<String>::new());
+    assert_eq!(store.data().mismatches.0, Vec::<String>::new());
     let t = world.test_variants_test();
     assert_eq!(t.call_roundtrip_option(&mut store, Some(1.0))?, Some(1));
     assert_eq!(t.call_roundtrip_option(&mut store, None)?, None);
@@ -301,16 +293,8 @@ mod flavorful {
     /// recorded), and `errno-result` failing with `b` the first time only.
     #[derive(Default)]
     pub struct Host {
-        pub mismatches: Vec<String>,
+        pub mismatches: crate::jco_runtime::Mismatches,
         pub errno_calls: u32,
-    }
-
-    impl Host {
-        fn expect<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
-            if got != want {
-                self.mismatches.push(format!("{what}: got {got:?}, expected {want:?}"));
-            }
-        }
     }
 
     impl test::flavorful::test::Host for Host {
@@ -319,22 +303,22 @@ mod flavorful {
             ListInRecord2 { a: "list_in_record2".into() }
         }
         fn f_list_in_record3(&mut self, a: ListInRecord3) -> ListInRecord3 {
-            self.expect("f-list-in-record3", a.a.as_str(), "list_in_record3 input");
+            self.mismatches.expect("f-list-in-record3", a.a.as_str(), "list_in_record3 input");
             ListInRecord3 { a: "list_in_record3 output".into() }
         }
         fn f_list_in_record4(&mut self, a: ListInRecord4) -> ListInRecord4 {
-            self.expect("f-list-in-record4", a.a.as_str(), "input4");
+            self.mismatches.expect("f-list-in-record4", a.a.as_str(), "input4");
             ListInRecord4 { a: "result4".into() }
         }
         fn f_list_in_variant1(&mut self, a: Option<String>, b: Result<(), String>) {
-            self.expect("f-list-in-variant1 a", a, Some("foo".into()));
-            self.expect("f-list-in-variant1 b", b, Err("bar".into()));
+            self.mismatches.expect("f-list-in-variant1 a", a, Some("foo".into()));
+            self.mismatches.expect("f-list-in-variant1 b", b, Err("bar".into()));
         }
         fn f_list_in_variant2(&mut self) -> Option<String> {
             Some("list_in_variant2".into())
         }
         fn f_list_in_variant3(&mut self, a: Option<String>) -> Option<String> {
-            self.expect("f-list-in-variant3", a, Some("input3".into()));
+            self.mismatches.expect("f-list-in-variant3", a, Some("input3".into()));
             Some("output3".into())
         }
         fn errno_result(&mut self) -> Result<(), MyErrno> {
@@ -342,8 +326,8 @@ mod flavorful {
             if self.errno_calls == 1 { Err(MyErrno::B) } else { Ok(()) }
         }
         fn list_typedefs(&mut self, a: String, c: Vec<String>) -> (Vec<u8>, Vec<String>) {
-            self.expect("list-typedefs a", a.as_str(), "typedef1");
-            self.expect("list-typedefs c", c, vec!["typedef2".to_string()]);
+            self.mismatches.expect("list-typedefs a", a.as_str(), "typedef1");
+            self.mismatches.expect("list-typedefs c", c, vec!["typedef2".to_string()]);
             (b"typedef3".to_vec(), vec!["typedef4".into()])
         }
         fn list_of_variants(
@@ -352,9 +336,9 @@ mod flavorful {
             b: Vec<Result<(), ()>>,
             c: Vec<MyErrno>,
         ) -> (Vec<bool>, Vec<Result<(), ()>>, Vec<MyErrno>) {
-            self.expect("list-of-variants a", a, vec![true, false]);
-            self.expect("list-of-variants b", b, vec![Ok(()), Err(())]);
-            self.expect("list-of-variants c", c, vec![MyErrno::Success, MyErrno::A]);
+            self.mismatches.expect("list-of-variants a", a, vec![true, false]);
+            self.mismatches.expect("list-of-variants b", b, vec![Ok(()), Err(())]);
+            self.mismatches.expect("list-of-variants c", c, vec![MyErrno::Success, MyErrno::A]);
             (vec![false, true], vec![Err(()), Ok(())], vec![MyErrno::A, MyErrno::B])
         }
     }
@@ -369,7 +353,7 @@ fn flavorful() -> anyhow::Result<()> {
     let mut store = Store::new(&engine, flavorful::Host::default());
     let world = flavorful::Flavorful::instantiate(&mut store, &component, &linker)?;
     world.call_test_imports(&mut store)?;
-    assert_eq!(store.data().mismatches, Vec::<String>::new());
+    assert_eq!(store.data().mismatches.0, Vec::<String>::new());
     let t = world.test_flavorful_test();
     assert_eq!(t.call_f_list_in_record2(&mut store)?, ListInRecord2 { a: "list_in_record2".into() });
     assert_eq!(

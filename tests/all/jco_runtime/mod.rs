@@ -33,6 +33,20 @@ pub fn linker_with<T: 'static>(
     linker
 }
 
+/// What a host that checks the parameters it receives found wrong, to be asserted empty after
+/// the guest's calls (a host function has no way to fail the test itself).
+#[derive(Default)]
+pub struct Mismatches(pub Vec<String>);
+
+impl Mismatches {
+    /// Records a mismatch unless `got` is `want`.
+    pub fn expect<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
+        if got != want {
+            self.0.push(format!("{what}: got {got:?}, expected {want:?}"));
+        }
+    }
+}
+
 mod collections;
 mod resources;
 mod scalars;
