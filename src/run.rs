@@ -21,12 +21,15 @@ use std::process::ExitCode;
 use weld::{Config, Engine, Linker, Module, Store, Val, ValType, component};
 
 #[derive(Args)]
-#[command(after_help = "Examples:\n  \
+#[command(
+    override_usage = "weld run [OPTIONS] FILE [ARGS]...",
+    after_help = "Examples:\n  \
     weld run --invoke fib examples/hello.wat 20\n  \
     weld run --invoke 'greet(\"world\")' examples/greet.wat\n  \
     weld run --invoke 'summarize([3, -1, 4])' examples/greet.wat\n  \
     weld run --invoke 'math#mul(6, 7)' examples/greet.wat\n  \
-    weld run -W unknown-imports-trap=y --invoke 'add(1, 2)' adder.wasm")]
+    weld run -W unknown-imports-trap=y --invoke 'add(1, 2)' adder.wasm"
+)]
 pub struct RunCommand {
     /// The exported function to call. For a module: its name (default: `_start` or `main`).
     /// For a component: a call with the arguments in WAVE syntax, e.g. 'add(1, 2)',
