@@ -18,6 +18,7 @@ mod module_imports;
 mod random_modules;
 mod real_components;
 mod resources;
+mod semver_imports;
 mod trap_parity;
 mod traps;
 mod wasmtime_compat;

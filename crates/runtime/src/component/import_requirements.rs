@@ -126,7 +126,8 @@ fn stand_in<T: 'static>(
             {
                 return Ok(());
             }
-            let mut inner = linker.instance(name)?;
+            // Into the instance the linker already has for a compatible version, if any.
+            let mut inner = linker.instance(&linker.defined_name(name))?;
             for export in instance.exports.iter() {
                 let mut child = path.to_vec();
                 child.push(&export.name);

@@ -99,7 +99,7 @@ fn resolve<'a, T: 'static>(
     // Components provided for component imports are inlined first: the flattened component
     // is what runs.
     let linked = component.link(|root, path, name| {
-        let root = linker.definitions().get(root).ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
+        let root = linker.definition(root).ok_or_else(|| anyhow!("import `{name}` has not been defined"))?;
         match lookup(root, path, name)? {
             Definition::Component(c) => Ok(c.clone()),
             other => bail!("import `{name}` must be a component, but it is a {}", other.kind()),
@@ -111,7 +111,7 @@ fn resolve<'a, T: 'static>(
     // runs; imports of types (and instances of only types) need none.
     let mut imports = Vec::with_capacity(info.imports.len());
     for (name, kind) in &info.imports {
-        let def = linker.definitions().get(name);
+        let def = linker.definition(name);
         if let Some(import) = ty.get_import(component.engine(), name) {
             check_definition(&[name], &import.ty, def)?;
             if !requires_definition(&import.ty) {

@@ -71,9 +71,11 @@ impl<T: 'static> Linker<T> {
         self.root().into_instance(name)
     }
 
+    /// The definition of the root import `name`: under that name, or under a semver-compatible
+    /// version of it (`wasi:cli/stdout@0.2.12` for an import of `wasi:cli/stdout@0.2.0`).
     #[inline]
-    pub(crate) fn definitions(&self) -> &IndexMap<String, Definition<T>> {
-        &self.root
+    pub(crate) fn definition(&self, name: &str) -> Option<&Definition<T>> {
+        super::semver_names::get(&self.root, name)
     }
 }
 
@@ -96,7 +98,13 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     /// What `name` is defined as here, if anything.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<&Definition<T>> {
-        self.map.get(name)
+        super::semver_names::get(self.map, name)
+    }
+
+    /// The name under which this instance defines `name` (a semver-compatible version of it,
+    /// see `semver_names.rs`), or `name` itself if it defines nothing for it.
+    pub(crate) fn defined_name(&self, name: &str) -> String {
+        super::semver_names::resolve(self.map, name).unwrap_or(name).to_string()
     }
 
     #[inline]

@@ -24,8 +24,9 @@
 //!   (`ResourceTable`);
 //! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
 //!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
-//! - linking and instantiation: `linker`, `host_module`, `import_requirements` (what imports
-//!   need of a linker, stand-ins for missing ones), `instance` (exports), `instantiate`;
+//! - linking and instantiation: `linker`, `semver_names` (imports served by a compatible
+//!   version), `host_module`, `import_requirements` (what imports need of a linker, stand-ins
+//!   for missing ones), `instance` (exports), `instantiate`;
 //! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls).
 
 #[doc(hidden)]
@@ -57,6 +58,7 @@ mod lower;
 mod resource_table;
 mod resources;
 mod rust_types;
+mod semver_names;
 mod state;
 mod store_memory;
 mod transcode;
