@@ -35,7 +35,6 @@ impl Gen<'_> {
         let host = ident("Host");
         let HostBindings { traits, registrations } = self.host_bindings(&scope, Some(&name), &host, &types, &funcs)?;
         items.extend(traits);
-        let w = quote!(::weld::component);
         let body = if registrations.is_empty() {
             quote! {
                 linker.instance(#name)?;
@@ -50,21 +49,7 @@ impl Gen<'_> {
         let doc = format!(
             " Defines the functions and resources of `{name}` in `linker`, each calling [`Host`] on what `host_getter` returns for the store's data."
         );
-        items.push(quote! {
-            #[doc = #doc]
-            pub fn add_to_linker<T, D>(
-                linker: &mut #w::Linker<T>,
-                host_getter: fn(&mut T) -> D::Data<'_>,
-            ) -> #w::__bindgen::Result<()>
-            where
-                D: #w::HasData,
-                for<'a> D::Data<'a>: Host,
-                T: 'static,
-            {
-                #body
-                Ok(())
-            }
-        });
+        items.push(add_to_linker_fn(&ident("add_to_linker"), &doc, &[quote!(Host)], body));
         self.tree.set_attrs(&path, docs(&iface.docs));
         self.tree.push(&path, items);
         Ok(())
@@ -97,31 +82,15 @@ impl Gen<'_> {
             self.host_bindings(&scope, None, &imports_trait, &types, &funcs)?;
         self.tree.push(&[], traits);
         let world = self.world_ident();
-        let w = quote!(::weld::component);
         let doc = format!(
             " Defines the functions and resources the world imports itself at the root of `linker`, each calling [`{imports_trait}`] on what `host_getter` returns for the store's data."
         );
-        self.tree.push(
-            &[],
-            [quote! {
-                impl #world {
-                    #[doc = #doc]
-                    pub fn add_to_linker_imports<T, D>(
-                        linker: &mut #w::Linker<T>,
-                        host_getter: fn(&mut T) -> D::Data<'_>,
-                    ) -> #w::__bindgen::Result<()>
-                    where
-                        D: #w::HasData,
-                        for<'a> D::Data<'a>: #imports_trait,
-                        T: 'static,
-                    {
-                        let mut inst = linker.root();
-                        #(#registrations)*
-                        Ok(())
-                    }
-                }
-            }],
-        );
+        let body = quote! {
+            let mut inst = linker.root();
+            #(#registrations)*
+        };
+        let function = add_to_linker_fn(&ident("add_to_linker_imports"), &doc, &[quote!(#imports_trait)], body);
+        self.tree.push(&[], [quote!(impl #world { #function })]);
         Ok(())
     }
 
@@ -157,25 +126,8 @@ impl Gen<'_> {
         if calls.is_empty() {
             calls.push(quote!(let _ = (linker, host_getter);));
         }
-        let w = quote!(::weld::component);
-        let hrtb = if bounds.is_empty() { quote!() } else { quote!(for<'a> D::Data<'a>: #(#bounds)+*,) };
-        quote! {
-            /// Defines every import of the world in `linker`: each imported interface's
-            /// functions and resources, and the world's own, calling the `Host` traits on
-            /// what `host_getter` returns for the store's data.
-            pub fn add_to_linker<T, D>(
-                linker: &mut #w::Linker<T>,
-                host_getter: fn(&mut T) -> D::Data<'_>,
-            ) -> #w::__bindgen::Result<()>
-            where
-                D: #w::HasData,
-                #hrtb
-                T: 'static,
-            {
-                #(#calls)*
-                Ok(())
-            }
-        }
+        let doc = " Defines every import of the world in `linker`: each imported interface's functions and resources, and the world's own, calling the `Host` traits on what `host_getter` returns for the store's data.";
+        add_to_linker_fn(&ident("add_to_linker"), doc, &bounds, quote!(#(#calls)*))
     }
 
     /// The host traits of one place and the linker definitions of its imports: a
@@ -371,5 +323,28 @@ pub fn param_name(name: &str) -> String {
     match snake(name).as_str() {
         "store" => "store_".to_string(),
         other => other.to_string(),
+    }
+}
+
+/// `pub fn <name><T, D>(linker, host_getter) -> Result<()>`, the shape of every generated
+/// `add_to_linker*`: `body` defines things in `linker` for a store whose data `host_getter`
+/// turns into something implementing each of `bounds`.
+fn add_to_linker_fn(name: &syn::Ident, doc: &str, bounds: &[TokenStream], body: TokenStream) -> TokenStream {
+    let w = quote!(::weld::component);
+    let hrtb = if bounds.is_empty() { quote!() } else { quote!(for<'a> D::Data<'a>: #(#bounds)+*,) };
+    quote! {
+        #[doc = #doc]
+        pub fn #name<T, D>(
+            linker: &mut #w::Linker<T>,
+            host_getter: fn(&mut T) -> D::Data<'_>,
+        ) -> #w::__bindgen::Result<()>
+        where
+            D: #w::HasData,
+            #hrtb
+            T: 'static,
+        {
+            #body
+            Ok(())
+        }
     }
 }
