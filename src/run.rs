@@ -257,17 +257,20 @@ fn is_cli_run(path: &str) -> bool {
 }
 
 /// Fails, naming each import and what would satisfy it, unless every import of the
-/// component that needs a definition is given by a `--component` option. Imports of plain
-/// types need none.
+/// component that needs a definition is given by a `--component` option. Imports of types,
+/// and of instances that export only types, need none (`ComponentItem::requires_definition`).
 fn check_component_imports(
     component: &component::Component,
     options: &[String],
     file: &dyn std::fmt::Display,
 ) -> Result<()> {
+    let ty = component.component_type();
+    let needs_definition =
+        |name: &str| ty.get_import(component.engine(), name).is_some_and(|import| import.ty.requires_definition());
     let undefined: Vec<String> = component
         .imports()
         .into_iter()
-        .filter(|(name, what)| what != "type" && !linker_defines(options, name))
+        .filter(|(name, _)| needs_definition(name) && !linker_defines(options, name))
         .map(|(name, what)| {
             let satisfy =
                 if what == "component" { format!(" (give it with `--component {name}=FILE`)") } else { String::new() };

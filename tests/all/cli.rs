@@ -282,6 +282,8 @@ fn unknown_imports_are_named_or_defined_by_the_w_flags() {
     assert!(out.stderr.starts_with("error: ../shared/components/"), "{}", out.stderr);
     assert!(out.stderr.contains("has imports that nothing defines (weld has no WASI host yet):\n  test:numbers/test: instance\n  wasi:io/error@0.2.0: instance\n"), "{}", out.stderr);
     assert!(out.stderr.ends_with("run with `-W unknown-imports-trap=y` to make them trap when called, or `-W unknown-imports-default=y` to make them return default values\n"), "{}", out.stderr);
+    // wasi:clocks/wall-clock is imported only for its `datetime` type: it needs no definition.
+    assert!(!out.stderr.contains("wall-clock"), "{}", out.stderr);
 
     let out =
         weld(&["run", "-W", "unknown-imports-trap=y", "--invoke", "test:numbers/test#roundtrip-u8(255)", numbers]);
@@ -309,4 +311,23 @@ fn compile_takes_components() {
     assert!(out.success, "{}", out.stderr);
     // The three core modules of fused.wat and the adapter module of the call between its components.
     assert!(out.stdout.contains("modules:   4\nadapters:  1 adapter module(s) among them\n"), "{}", out.stdout);
+}
+
+/// A component that imports an instance of types only (as wit-component writes the interfaces
+/// whose types a world uses) runs with nothing defined for it.
+#[test]
+fn imports_of_types_only_need_no_definition() {
+    let wat = r#"(component
+        (import "x:y/types" (instance
+            (type $p (record (field "x" u32) (field "y" u32)))
+            (export "point" (type (eq $p)))))
+        (core module $m (func (export "one") (result i32) i32.const 1))
+        (core instance $i (instantiate $m))
+        (func (export "one") (result u32) (canon lift (core func $i "one"))))"#;
+    let path = std::env::temp_dir().join(format!("weld-cli-type-only-{}.wat", std::process::id()));
+    std::fs::write(&path, wat).unwrap();
+    let out = weld(&["run", "--invoke", "one()", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(out.stdout, "1\n");
 }

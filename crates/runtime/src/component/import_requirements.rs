@@ -19,20 +19,6 @@ use super::values::Val;
 use anyhow::{Context, Result, bail};
 use std::fmt::Write;
 
-/// Whether `item` needs a definition in a linker.
-pub(crate) fn requires_definition(item: &ComponentItem) -> bool {
-    match item {
-        ComponentItem::Type(_) | ComponentItem::CoreFunc(_) => false,
-        ComponentItem::ComponentInstance(instance) => {
-            instance.exports.iter().any(|export| requires_definition(&export.item))
-        }
-        ComponentItem::ComponentFunc(_)
-        | ComponentItem::Resource(_)
-        | ComponentItem::Module(_)
-        | ComponentItem::Component(_) => true,
-    }
-}
-
 /// Checks that `def`, what a linker defines at `path` (the names from the root), satisfies the
 /// import `item`: present where needed, of the right kind, and for an instance, every item in
 /// it that needs a definition.
@@ -42,7 +28,7 @@ pub(crate) fn check_definition<T>(path: &[&str], item: &ComponentItem, def: Opti
         ComponentItem::Type(_) | ComponentItem::CoreFunc(_) => return Ok(()),
         ComponentItem::ComponentInstance(instance) => {
             let map = match def {
-                _ if !requires_definition(item) => return Ok(()),
+                _ if !item.requires_definition() => return Ok(()),
                 Some(Definition::Instance(map)) => Some(map),
                 Some(other) => bail!("import `{full}` must be an instance, but it is a {}", other.kind()),
                 None => None,
@@ -121,7 +107,7 @@ fn stand_in<T: 'static>(
     let (name, full) = (*path.last().expect("an import path has a name"), path.join("#"));
     match item {
         ComponentItem::ComponentInstance(instance) => {
-            if !requires_definition(item)
+            if !item.requires_definition()
                 || matches!(linker.get(name), Some(d) if !matches!(d, Definition::Instance(_)))
             {
                 return Ok(());

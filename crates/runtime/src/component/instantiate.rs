@@ -16,7 +16,7 @@ use super::flags::new_flags;
 use super::handle_table::HandleTable;
 use super::host::{Definition, HostDtor, HostFunc, lower_import};
 use super::host_module::{check_module, module_imports};
-use super::import_requirements::{check_definition, requires_definition};
+use super::import_requirements::check_definition;
 use super::instance::Instance;
 use super::intrinsics::{async_builtin_func, intrinsic_func};
 use super::linker::Linker;
@@ -114,7 +114,7 @@ fn resolve<'a, T: 'static>(
         let def = linker.definition(name);
         if let Some(import) = ty.get_import(component.engine(), name) {
             check_definition(&[name], &import.ty, def)?;
-            if !requires_definition(&import.ty) {
+            if !import.ty.requires_definition() {
                 imports.push(def);
                 continue;
             }

@@ -75,6 +75,24 @@ pub enum ComponentItem {
     Resource(ResourceType),
 }
 
+impl ComponentItem {
+    /// Whether a linker must define this item for a component that imports it to instantiate:
+    /// everything but value types, and instances that export nothing else (as wit-component
+    /// imports the interfaces whose types a world uses). A weld addition to Wasmtime's API.
+    pub fn requires_definition(&self) -> bool {
+        match self {
+            ComponentItem::Type(_) | ComponentItem::CoreFunc(_) => false,
+            ComponentItem::ComponentInstance(instance) => {
+                instance.exports.iter().any(|export| export.item.requires_definition())
+            }
+            ComponentItem::ComponentFunc(_)
+            | ComponentItem::Resource(_)
+            | ComponentItem::Module(_)
+            | ComponentItem::Component(_) => true,
+        }
+    }
+}
+
 /// An import or export of a [`Component`] or [`ComponentInstance`]: its type and the
 /// annotations the binary gives it.
 #[derive(Clone, Debug)]
