@@ -41,11 +41,16 @@ impl OptLevelArg {
 impl CodegenOptions {
     /// An engine with these settings.
     pub fn engine(&self) -> Result<Engine> {
+        Engine::new(&self.config()).context("failed to create the engine")
+    }
+
+    /// The configuration these settings make, for a command that adds its own.
+    pub fn config(&self) -> Config {
         let mut config = Config::new();
         config
             .cranelift_opt_level(self.opt_level.to_cranelift())
             .explicit_bounds_checks(self.explicit_bounds_checks)
             .cranelift_nan_canonicalization(self.nan_canonicalization);
-        Engine::new(&config).context("failed to create the engine")
+        config
     }
 }

@@ -67,7 +67,8 @@ pub fn compile(cmd: CompileCommand) -> Result<ExitCode> {
     let mut totals = Totals::default();
     let mut adapter_modules = None;
     let translated;
-    if wasmparser::Parser::is_component(&wasm) {
+    let is_component = wasmparser::Parser::is_component(&wasm);
+    if is_component {
         let mut translation =
             translate_component(&wasm, features).with_context(|| format!("failed to translate {file}"))?;
         translated = start.elapsed();
@@ -98,7 +99,7 @@ pub fn compile(cmd: CompileCommand) -> Result<ExitCode> {
     }
     let total = start.elapsed();
     println!("target:    {target_name}");
-    if wasmparser::Parser::is_component(&wasm) {
+    if is_component {
         println!("modules:   {}", totals.modules);
         match adapter_modules {
             Some(n) => println!("adapters:  {n} adapter module(s) among them"),

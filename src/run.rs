@@ -18,7 +18,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
-use weld::{Config, Engine, Linker, Module, Store, Val, ValType, component};
+use weld::{Engine, Linker, Module, Store, Val, ValType, component};
 
 #[derive(Args)]
 #[command(
@@ -106,11 +106,13 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
 
 /// The engine for the codegen flags and the `-O`/`-W` settings (which win where both speak).
 fn engine(codegen: &CodegenOptions, settings: &RunSettings) -> Result<Engine> {
-    let mut config = Config::new();
-    config
-        .cranelift_opt_level(settings.opt_level.unwrap_or(codegen.opt_level.to_cranelift()))
-        .explicit_bounds_checks(codegen.explicit_bounds_checks)
-        .cranelift_nan_canonicalization(settings.nan_canonicalization.unwrap_or(codegen.nan_canonicalization));
+    let mut config = codegen.config();
+    if let Some(level) = settings.opt_level {
+        config.cranelift_opt_level(level);
+    }
+    if let Some(enable) = settings.nan_canonicalization {
+        config.cranelift_nan_canonicalization(enable);
+    }
     if let Some(bytes) = settings.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
