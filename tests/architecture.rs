@@ -483,8 +483,9 @@ const ALLOWED_CRATE_DEPS: &[(&str, &[&str])] = &[
     ("weld-cranelift", &["weld-environ"]),
     ("weld", &["weld-environ", "weld-fact", "weld-cranelift", "weld-component-macro"]),
     ("weld-wast", &["weld"]),
+    ("weld-wasi", &["weld"]),
     ("weld-fuzzing", &["weld", "weld-environ", "weld-fact"]),
-    ("weld-cli", &["weld", "weld-wast", "weld-environ", "weld-fact", "weld-cranelift"]),
+    ("weld-cli", &["weld", "weld-wasi", "weld-wast", "weld-environ", "weld-fact", "weld-cranelift"]),
 ];
 
 /// The weld crates named in the `[dependencies]` table of a manifest.
