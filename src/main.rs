@@ -9,7 +9,8 @@
 //!   target with the compile-time crates directly, and reports sizes and timing.
 //! - `weld adapters FILE` (`adapters.rs`) prints a component's fused adapters as WAT.
 //!
-//! Errors are printed with their whole chain of causes and give exit code 1; the command never
+//! Errors are printed with their whole chain of causes and give exit code 1 (`weld run` gives a
+//! guest's own exit status, and 134 after a trap); the command never
 //! panics on bad input. Logging goes through `env_logger` (`RUST_LOG=debug weld ...`).
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ mod codegen;
 mod compile;
 mod options;
 mod run;
+mod wasi_host;
 mod wave;
 
 #[derive(Parser)]
@@ -83,7 +85,7 @@ fn main() -> ExitCode {
 
 /// Prints an error and its chain of causes (like anyhow's `{:?}`, but never with a Rust
 /// backtrace, which says nothing to a user).
-fn print_error(e: &anyhow::Error) {
+pub(crate) fn print_error(e: &anyhow::Error) {
     eprintln!("error: {e}");
     let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
     if !causes.is_empty() {

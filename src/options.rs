@@ -1,4 +1,5 @@
-//! The `-O`, `-W` and `-S` option groups of `weld run`, spelled as Wasmtime spells them:
+//! The `-O` and `-W` option groups of `weld run` (and the item syntax `-S` shares, see
+//! `wasi_host.rs`), spelled as Wasmtime spells them:
 //! each takes `KEY[=VALUE]` items, several per option when separated by commas
 //! (`-W unknown-imports-trap=y,nan-canonicalization`), and the option repeats.
 //!
@@ -10,16 +11,16 @@ use anyhow::{Result, anyhow, bail};
 
 /// One `KEY[=VALUE]` item of an option group, with the option it came from for messages.
 #[derive(Debug, PartialEq)]
-struct Item<'a> {
+pub(crate) struct Item<'a> {
     group: char,
-    key: &'a str,
+    pub(crate) key: &'a str,
     value: Option<&'a str>,
 }
 
 impl Item<'_> {
     /// The value as a boolean: a bare key, `y`, `yes` or `true` is true; `n`, `no`, `false`
     /// is false.
-    fn bool(&self) -> Result<bool> {
+    pub(crate) fn bool(&self) -> Result<bool> {
         match self.value {
             None | Some("y" | "yes" | "true") => Ok(true),
             Some("n" | "no" | "false") => Ok(false),
@@ -28,13 +29,13 @@ impl Item<'_> {
     }
 
     /// The value, which must be given.
-    fn value(&self) -> Result<&str> {
+    pub(crate) fn value(&self) -> Result<&str> {
         self.value.ok_or_else(|| anyhow!("-{} {} needs a value: `-{0} {1}=VALUE`", self.group, self.key))
     }
 }
 
 /// Splits every occurrence of option `group` into its items.
-fn items(group: char, occurrences: &[String]) -> impl Iterator<Item = Item<'_>> {
+pub(crate) fn items(group: char, occurrences: &[String]) -> impl Iterator<Item = Item<'_>> {
     occurrences.iter().flat_map(|o| o.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(move |item| {
         match item.split_once('=') {
             Some((key, value)) => Item { group, key: key.trim(), value: Some(value.trim()) },
@@ -44,7 +45,7 @@ fn items(group: char, occurrences: &[String]) -> impl Iterator<Item = Item<'_>> 
 }
 
 /// An error for a key the group does not know, listing the ones it does.
-fn unknown(item: &Item<'_>, known: &[&str]) -> anyhow::Error {
+pub(crate) fn unknown(item: &Item<'_>, known: &[&str]) -> anyhow::Error {
     anyhow!("-{} {}: unknown option; the options weld knows here are: {}", item.group, item.key, known.join(", "))
 }
 
@@ -136,19 +137,6 @@ impl RunSettings {
     }
 }
 
-/// Checks the `-S` (WASI) options. weld has no WASI host yet, so every key is refused with
-/// that reason rather than ignored.
-pub fn check_wasi_options(wasi: &[String]) -> Result<()> {
-    if let Some(item) = items('S', wasi).next() {
-        bail!(
-            "-S {}: weld has no WASI host yet, so WASI options cannot be honoured; a component's \
-             WASI imports can be made to trap with `-W unknown-imports-trap=y`",
-            item.key
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,12 +174,5 @@ mod tests {
         assert_eq!(err(&["opt-level=3"], &[]), "-O opt-level: expected 0, 1, 2 or s, found `3`");
         assert_eq!(err(&["opt-level"], &[]), "-O opt-level needs a value: `-O opt-level=VALUE`");
         assert_eq!(err(&[], &["memory64=n"]), "-W memory64=n: weld always has memory64 and cannot turn it off");
-        assert!(
-            check_wasi_options(&["cli".into()])
-                .unwrap_err()
-                .to_string()
-                .starts_with("-S cli: weld has no WASI host yet")
-        );
-        assert!(check_wasi_options(&[]).is_ok());
     }
 }

@@ -7,12 +7,16 @@
 //! name when exactly one exported function has it. Without `--invoke`, a component that
 //! exports `wasi:cli/run` is run; any other lists what it exports.
 //!
-//! Imports: `--component NAME=FILE` supplies component imports; `-W unknown-imports-trap=y`
-//! and `-W unknown-imports-default=y` define everything else. weld has no WASI host yet, so a
-//! component importing WASI runs only with one of those.
+//! Imports: WASI 0.2 is defined by weld-wasi (`wasi_host.rs` builds its context from `-S`,
+//! `--dir` and `--env`); `--component NAME=FILE` supplies component imports;
+//! `-W unknown-imports-trap=y` and `-W unknown-imports-default=y` define everything else.
+//!
+//! Exit status, as Wasmtime's: the guest's own when it exits through `wasi:cli/exit` (or 1
+//! when `run` returns an error), 134 after a trap, 1 for any other failure.
 
 use crate::codegen::CodegenOptions;
-use crate::options::{RunSettings, check_wasi_options};
+use crate::options::RunSettings;
+use crate::wasi_host::{HostState, WasiSettings};
 use crate::wave;
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::Args;
@@ -53,9 +57,21 @@ pub struct RunCommand {
     /// features (`component-model`, `multi-memory`, `memory64`, ...).
     #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
     wasm: Vec<String>,
-    /// WASI options, `KEY[=VALUE][,...]`. weld has no WASI host yet: every key is refused.
+    /// WASI options, `KEY[=VALUE][,...]`: `inherit-env`, `inherit-network`, `tcp`, `udp`,
+    /// `allow-ip-name-lookup`, `inherit-stdin=n`, `cli=n`, ...; `-S help` lists them all.
     #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL][,..]")]
     wasi: Vec<String>,
+    /// Gives the guest a host directory: `HOST_DIR` under the same name, or `HOST_DIR::GUEST_DIR`
+    /// under another. Repeatable.
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    dirs: Vec<String>,
+    /// Gives the guest an environment variable: `NAME=VALUE`, or `NAME` for the value weld
+    /// itself has (none if it has none). Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    envs: Vec<String>,
+    /// The program name the guest sees as its first argument (default: the file's name).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
     #[command(flatten)]
     codegen: CodegenOptions,
     /// The module or component (a .wasm binary or .wat text), then everything for the
@@ -77,11 +93,31 @@ impl RunCommand {
     fn args(&self) -> &[String] {
         &self.file_and_args[1..]
     }
+
+    /// The guest's arguments: its name (`--argv0`, or the file's name), then what follows the
+    /// file.
+    fn argv(&self) -> Vec<String> {
+        let name = match &self.argv0 {
+            Some(name) => name.clone(),
+            None => self
+                .file()
+                .file_name()
+                .map_or_else(|| self.file_and_args[0].clone(), |n| n.to_string_lossy().into_owned()),
+        };
+        std::iter::once(name).chain(self.args().iter().cloned()).collect()
+    }
 }
+
+/// The exit status Wasmtime gives a trapped guest (128 + SIGABRT).
+const TRAP_EXIT_STATUS: u8 = 134;
 
 /// Runs `weld run`.
 pub fn run(cmd: RunCommand) -> Result<ExitCode> {
-    check_wasi_options(&cmd.wasi)?;
+    let wasi = WasiSettings::parse(&cmd.wasi)?;
+    if wasi.help {
+        print!("{}", WasiSettings::help_text());
+        return Ok(ExitCode::SUCCESS);
+    }
     if cmd.invoke.is_none()
         && let Some(flag) = cmd.args().iter().find(|a| a.starts_with("--") || (a.starts_with('-') && a.len() == 2))
     {
@@ -99,9 +135,22 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
     if let Ok(binary) = wat::parse_bytes(&bytes)
         && wasmparser::Parser::is_component(&binary)
     {
-        return run_component(&cmd, &settings, &engine, &binary);
+        return run_component(&cmd, &settings, &wasi, &engine, &binary);
     }
     run_module(&cmd, &settings, &engine, &bytes)
+}
+
+/// The exit status for a guest whose call failed with `error`: the status it exited with
+/// through `wasi:cli/exit` (nothing printed), or 134 after a trap (printed as an error).
+fn failure_status(error: anyhow::Error) -> Result<ExitCode> {
+    if let Some(exit) = error.downcast_ref::<weld_wasi::I32Exit>() {
+        return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
+    }
+    if error.downcast_ref::<weld::Trap>().is_some() {
+        crate::print_error(&error);
+        return Ok(ExitCode::from(TRAP_EXIT_STATUS));
+    }
+    Err(error)
 }
 
 /// The engine for the codegen flags and the `-O`/`-W` settings (which win where both speak).
@@ -125,6 +174,20 @@ const UNDEFINED_IMPORTS_HINT: &str = "run with `-W unknown-imports-trap=y` to ma
 
 fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: &[u8]) -> Result<ExitCode> {
     let module = Module::new(engine, bytes).with_context(|| format!("failed to compile {}", cmd.file().display()))?;
+    let imports_wasi = module.imports().find(|i| matches!(i.module(), "wasi_snapshot_preview1" | "wasi_unstable"));
+    if let Some(import) = imports_wasi
+        && !settings.unknown_imports_trap
+        && !settings.unknown_imports_default
+    {
+        bail!(
+            "{} is a core module that imports WASI preview 1 (`{}::{}`); weld hosts WASI 0.2 components only, \
+             so far. Make it a component with `wasm-tools component new {0} --adapt \
+             wasi_snapshot_preview1.command.wasm -o component.wasm` and run that.",
+            cmd.file().display(),
+            import.module(),
+            import.name()
+        );
+    }
     let mut store = Store::new(engine, ());
     let mut linker = Linker::new(engine);
     if settings.unknown_imports_trap {
@@ -168,7 +231,9 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: 
         .map(|(i, (ty, s))| parse_arg(ty, s).with_context(|| format!("argument {} of `{name}`", i + 1)))
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
-    func.call(&mut store, &args, &mut results).with_context(|| format!("calling `{name}` failed"))?;
+    if let Err(e) = func.call(&mut store, &args, &mut results) {
+        return failure_status(e.context(format!("calling `{name}` failed")));
+    }
     for r in &results {
         println!("{}", format_val(r));
     }
@@ -178,10 +243,19 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: 
 /// Runs a component: defines its imports from `--component` and the `-W unknown-imports-*`
 /// settings, instantiates it, and calls the function that `--invoke` names (or
 /// `wasi:cli/run`), with arguments and result in WAVE syntax.
-fn run_component(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, binary: &[u8]) -> Result<ExitCode> {
+fn run_component(
+    cmd: &RunCommand,
+    settings: &RunSettings,
+    wasi: &WasiSettings,
+    engine: &Engine,
+    binary: &[u8],
+) -> Result<ExitCode> {
     let file = cmd.file().display();
     let component = component::Component::new(engine, binary).with_context(|| format!("failed to compile {file}"))?;
     let mut linker = provided_components(engine, &cmd.components)?;
+    if wasi.cli {
+        weld_wasi::p2::add_to_linker_sync(&mut linker).context("failed to define WASI in the linker")?;
+    }
     if settings.unknown_imports_trap {
         linker.define_unknown_imports_as_traps(&component)?;
     }
@@ -189,9 +263,9 @@ fn run_component(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bina
         linker.define_unknown_imports_as_default_values(&component)?;
     }
     if !settings.unknown_imports_trap && !settings.unknown_imports_default {
-        check_component_imports(&component, &cmd.components, &file)?;
+        check_component_imports(&linker, &component, &file)?;
     }
-    let mut store = Store::new(engine, ());
+    let mut store = Store::new(engine, wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?);
     let instance = linker.instantiate(&mut store, &component).context("failed to instantiate the component")?;
     let exported = instance.exported_functions(&store);
     let listing = || {
@@ -238,7 +312,9 @@ fn run_component(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bina
         })
         .collect::<Result<Vec<_>>>()?;
     let mut results = vec![component::Val::Bool(false); func.results(&store).len()];
-    func.call(&mut store, &args, &mut results).with_context(|| format!("calling `{name}` failed"))?;
+    if let Err(e) = func.call(&mut store, &args, &mut results) {
+        return failure_status(e.context(format!("calling `{name}` failed")));
+    }
     if cmd.invoke.is_none() {
         // `wasi:cli/run#run` returns `result`: its error is the program's failure.
         return Ok(match results.first() {
@@ -258,38 +334,38 @@ fn is_cli_run(path: &str) -> bool {
     path.strip_prefix("wasi:cli/run@0.2.").and_then(|rest| rest.split_once('#')).is_some_and(|(_, f)| f == "run")
 }
 
-/// Fails, naming each import and what would satisfy it, unless every import of the
-/// component that needs a definition is given by a `--component` option. Imports of types,
-/// and of instances that export only types, need none (`ComponentItem::requires_definition`).
+/// Fails, naming each import that the linker (WASI, and the `--component` options) does not
+/// satisfy, with why and what would satisfy it.
 fn check_component_imports(
+    linker: &component::Linker<HostState>,
     component: &component::Component,
-    options: &[String],
     file: &dyn std::fmt::Display,
 ) -> Result<()> {
-    let ty = component.component_type();
-    let needs_definition =
-        |name: &str| ty.get_import(component.engine(), name).is_some_and(|import| import.ty.requires_definition());
-    let undefined: Vec<String> = component
-        .imports()
+    let kinds: std::collections::HashMap<String, String> = component.imports().into_iter().collect();
+    let undefined: Vec<String> = linker
+        .unsatisfied_imports(component)
         .into_iter()
-        .filter(|(name, _)| needs_definition(name) && !linker_defines(options, name))
-        .map(|(name, what)| {
-            let satisfy =
-                if what == "component" { format!(" (give it with `--component {name}=FILE`)") } else { String::new() };
-            format!("\n  {name}: {what}{satisfy}")
+        .map(|(name, why)| {
+            // The runtime's message ends with how an embedder would define the item; the
+            // command line's ways are the hint below.
+            let why = why.to_string();
+            let why = why.split("; define it with").next().unwrap_or_default();
+            let satisfy = if kinds.get(&name).is_some_and(|k| k == "component") {
+                format!(" (give it with `--component {name}=FILE`)")
+            } else {
+                String::new()
+            };
+            format!("\n  {name}: {why}{satisfy}")
         })
         .collect();
     if !undefined.is_empty() {
-        bail!(
-            "{file} has imports that nothing defines (weld has no WASI host yet):{}\n{UNDEFINED_IMPORTS_HINT}",
-            undefined.concat()
-        );
+        bail!("{file} has imports that nothing defines:{}\n{UNDEFINED_IMPORTS_HINT}", undefined.concat());
     }
     Ok(())
 }
 
 /// A linker defining the components that `--component NAME=FILE` options give.
-fn provided_components(engine: &Engine, options: &[String]) -> Result<component::Linker<()>> {
+fn provided_components(engine: &Engine, options: &[String]) -> Result<component::Linker<HostState>> {
     let mut linker = component::Linker::new(engine);
     for option in options {
         let (name, file) =
@@ -306,11 +382,6 @@ fn provided_components(engine: &Engine, options: &[String]) -> Result<component:
         place.component(last, &provided)?;
     }
     Ok(linker)
-}
-
-/// Whether a `--component` option defines something under the root import `name`.
-fn linker_defines(options: &[String], name: &str) -> bool {
-    options.iter().filter_map(|o| o.split_once('=')).any(|(n, _)| n.split('#').next() == Some(name))
 }
 
 /// `n` and `what`, with an `s` unless `n` is 1.
@@ -411,7 +482,7 @@ fn from_item_name(written: &str) -> Option<String> {
 }
 
 /// The exported function at `path`, whose `#`-separated parts lead through exported instances.
-fn find_func(instance: &component::Instance, store: &Store<()>, path: &str) -> Option<component::Func> {
+fn find_func(instance: &component::Instance, store: &Store<HostState>, path: &str) -> Option<component::Func> {
     let mut index = None;
     for part in path.split('#') {
         index = Some(instance.get_export_index(store, index.as_ref(), part)?);

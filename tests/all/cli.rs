@@ -197,8 +197,9 @@ fn run_provides_components_for_component_imports() {
     assert!(!missing.success);
     assert_eq!(
         missing.stderr,
-        "error: examples/measure.wat has imports that nothing defines (weld has no WASI host yet):\n  \
-         units: component (give it with `--component units=FILE`)\n\
+        "error: examples/measure.wat has imports that nothing defines:\n  \
+         units: import `units` has not been defined: the component expects a component (give it with \
+         `--component units=FILE`)\n\
          run with `-W unknown-imports-trap=y` to make them trap when called, or `-W unknown-imports-default=y` \
          to make them return default values\n"
     );
@@ -270,9 +271,10 @@ fn options_after_the_file_are_named_as_misplaced() {
 }
 
 /// A C++ component (wit-bindgen's `numbers` test) imports its test interface and WASI 0.2
-/// through the preview1 adapter: without a definition for them, `run` names each import and
-/// the flags that would satisfy them; with `-W unknown-imports-trap=y` a function that calls
-/// none of them runs, and one that does traps naming the import.
+/// through the preview1 adapter: WASI is defined by weld's WASI host, and for the test
+/// interface, which nothing defines, `run` names the first missing function and the flags
+/// that would satisfy it; with `-W unknown-imports-trap=y` a function that calls none of them
+/// runs, and one that does traps naming the import.
 #[test]
 fn unknown_imports_are_named_or_defined_by_the_w_flags() {
     let numbers =
@@ -280,9 +282,17 @@ fn unknown_imports_are_named_or_defined_by_the_w_flags() {
     let out = weld(&["run", "--invoke", "roundtrip-u8(255)", numbers]);
     assert!(!out.success);
     assert!(out.stderr.starts_with("error: ../shared/components/"), "{}", out.stderr);
-    assert!(out.stderr.contains("has imports that nothing defines (weld has no WASI host yet):\n  test:numbers/test: instance\n  wasi:io/error@0.2.0: instance\n"), "{}", out.stderr);
+    assert!(out.stderr.contains("has imports that nothing defines:\n  test:numbers/test: import `test:numbers/test#roundtrip-u8` has not been defined: the component expects a function `func(a: u8) -> u8`\n"), "{}", out.stderr);
+    assert!(!out.stderr.contains("wasi:"), "WASI is defined: {}", out.stderr);
     assert!(out.stderr.ends_with("run with `-W unknown-imports-trap=y` to make them trap when called, or `-W unknown-imports-default=y` to make them return default values\n"), "{}", out.stderr);
-    // wasi:clocks/wall-clock is imported only for its `datetime` type: it needs no definition.
+    // Without WASI (`-S cli=n`) its interfaces are listed, but not wasi:clocks/wall-clock,
+    // which is imported only for its `datetime` type and needs no definition.
+    let out = weld(&["run", "-S", "cli=n", "--invoke", "roundtrip-u8(255)", numbers]);
+    assert!(
+        out.stderr.contains("\n  wasi:io/error@0.2.0: import `wasi:io/error@0.2.0#error` has not been defined"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("wall-clock"), "{}", out.stderr);
 
     let out =
@@ -298,8 +308,8 @@ fn unknown_imports_are_named_or_defined_by_the_w_flags() {
 
     let out = weld(&["run", "-W", "unknown-imports-trap=maybe", "--invoke", "test-imports()", numbers]);
     assert_eq!(out.stderr, "error: -W unknown-imports-trap: expected y or n, found `maybe`\n");
-    let out = weld(&["run", "-S", "cli", "--invoke", "test-imports()", numbers]);
-    assert!(out.stderr.starts_with("error: -S cli: weld has no WASI host yet"), "{}", out.stderr);
+    let out = weld(&["run", "-S", "http", "--invoke", "test-imports()", numbers]);
+    assert_eq!(out.stderr, "error: -S http: wasi:http is not implemented yet in weld\n");
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod resources;
 mod semver_imports;
 mod trap_parity;
 mod traps;
+mod wasi;
 mod wasmtime_compat;
 
 use weld::{Engine, Instance, Linker, Module, Store};

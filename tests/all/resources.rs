@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use weld::component::{Component, Linker, Resource, ResourceAny, ResourceType, Val};
+use weld::component::{Component, Linker, Resource, ResourceAny, ResourceType, StoreContextMut, Val};
 use weld::{Engine, Store};
 
 /// A component defining resource `r` (rep i32) whose destructor counts drops.
@@ -169,4 +169,56 @@ fn host_resources_with_destructors_run_once() {
         ),
         "{err}"
     );
+}
+
+/// An interface that `use`s another's resource imports it as an alias (`(eq ...)`), as every
+/// WASI 0.2 component does (`wasi:cli/stdin` re-exports `wasi:io/streams`' `input-stream`): the
+/// linker need not define the alias, only the resource where it is first imported.
+#[test]
+fn an_aliased_resource_in_a_later_import_needs_no_definition() {
+    struct R;
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+            (import "a:b/types" (instance $types
+                (export "r" (type (sub resource)))))
+            (alias export $types "r" (type $r))
+            (import "a:b/user" (instance $user
+                (alias outer 1 $r (type $outer-r))
+                (export "r" (type $user-r (eq $outer-r)))
+                (export "make" (func (result (own $user-r))))))
+            (alias export $user "make" (func $make))
+            (core func $make' (canon lower (func $make)))
+            (core module $m
+                (import "" "make" (func $make (result i32)))
+                (func (export "run") (result i32) (call $make)))
+            (core instance $i (instantiate $m (with "" (instance (export "make" (func $make'))))))
+            (func (export "run") (result (own $r)) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker.instance("a:b/types").unwrap().resource("r", ResourceType::host::<R>(), |_, _| Ok(())).unwrap();
+    linker
+        .instance("a:b/user")
+        .unwrap()
+        .func_wrap("make", |_: StoreContextMut<'_, ()>, (): ()| Ok((Resource::<R>::new_own(42),)))
+        .unwrap();
+    assert!(linker.unsatisfied_imports(&component).is_empty());
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = instance.get_typed_func::<(), (Resource<R>,)>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap().0.rep(), 42);
+    // The first import of the resource still needs its definition.
+    let mut without = Linker::<()>::new(&engine);
+    without.instance("a:b/types").unwrap();
+    without
+        .instance("a:b/user")
+        .unwrap()
+        .func_wrap("make", |_: StoreContextMut<'_, ()>, (): ()| Ok((Resource::<R>::new_own(1),)))
+        .unwrap();
+    let missing = without.unsatisfied_imports(&component);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].0, "a:b/types");
+    assert!(missing[0].1.to_string().contains("a:b/types#r"), "{}", missing[0].1);
 }

@@ -82,3 +82,33 @@ fn stand_ins_fill_the_compatible_instance() {
     let err = run(&l, &both, &engine).unwrap_err();
     assert!(format!("{err:#}").contains("unknown import `test:x/math@0.2.0#sub` has not been defined"), "{err:#}");
 }
+
+/// Exports are found by semver compatibility too: bindings generated for
+/// `wasi:cli/run@0.2.12` find a component's `wasi:cli/run@0.2.0`, and an incompatible version
+/// finds nothing.
+#[test]
+fn exports_are_found_by_compatible_versions() {
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func $f (result u32) (canon lift (core func $i "f")))
+            (instance $api (export "f" (func $f)))
+            (export "test:x/api@0.2.0" (instance $api)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    for (version, found) in [("0.2.0", true), ("0.2.12", true), ("0.3.0", false), ("1.2.0", false)] {
+        let name = format!("test:x/api@{version}");
+        let api = instance.get_export_index(&mut store, None, &name);
+        assert_eq!(api.is_some(), found, "{name}");
+        if let Some(api) = api {
+            let f = instance.get_export_index(&mut store, Some(&api), "f").unwrap();
+            let f = instance.get_typed_func::<(), (u32,)>(&mut store, &f).unwrap();
+            assert_eq!(f.call(&mut store, ()).unwrap(), (7,));
+        }
+    }
+}

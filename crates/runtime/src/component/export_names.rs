@@ -111,14 +111,17 @@ impl ExportNames {
         }
     }
 
-    /// The index of `name` inside `parent` (an index of this component), or at the top level.
+    /// The index of `name` inside `parent` (an index of this component), or at the top level:
+    /// the export of that name, or else of the highest semver-compatible version of it (a
+    /// binding for `wasi:cli/run@0.2.12` finds a component's `wasi:cli/run@0.2.0`), as with
+    /// imports (`semver_names.rs`).
     pub(crate) fn lookup(&self, parent: Option<&ComponentExportIndex>, name: &str) -> Option<ComponentExportIndex> {
         let map = match parent {
             Some(p) if p.component != self.id => return None,
             Some(p) => &self.entries.get(p.index as usize)?.children,
             None => &self.root,
         };
-        Some(ComponentExportIndex { component: self.id, index: *map.get(name)? })
+        Some(ComponentExportIndex { component: self.id, index: *super::semver_names::get(map, name)? })
     }
 
     /// The index `key` stands for inside `parent` (as [`ExportNames::lookup`]), if it is one

@@ -17,12 +17,28 @@ use super::linker::{Linker, LinkerInstance};
 use super::resources::ResourceType;
 use super::values::Val;
 use anyhow::{Context, Result, bail};
+use std::collections::HashSet;
 use std::fmt::Write;
 
 /// Checks that `def`, what a linker defines at `path` (the names from the root), satisfies the
 /// import `item`: present where needed, of the right kind, and for an instance, every item in
 /// it that needs a definition.
-pub(crate) fn check_definition<T>(path: &[&str], item: &ComponentItem, def: Option<&Definition<T>>) -> Result<()> {
+///
+/// `known` holds the resource types met in earlier imports (call this for a component's
+/// imports in order, with one set): a resource met again is an alias (`(eq ...)`, as an
+/// interface's `use` of another's resource), already bound, and needs no definition there.
+pub(crate) fn check_definition<T>(
+    path: &[&str],
+    item: &ComponentItem,
+    def: Option<&Definition<T>>,
+    known: &mut HashSet<ResourceType>,
+) -> Result<()> {
+    if let ComponentItem::Resource(r) = item
+        && !known.insert(*r)
+        && def.is_none()
+    {
+        return Ok(());
+    }
     let full = path.join("#");
     let (what, define) = match item {
         ComponentItem::Type(_) | ComponentItem::CoreFunc(_) => return Ok(()),
@@ -36,7 +52,7 @@ pub(crate) fn check_definition<T>(path: &[&str], item: &ComponentItem, def: Opti
             for export in instance.exports.iter() {
                 let mut inner = path.to_vec();
                 inner.push(&export.name);
-                check_definition(&inner, &export.item, map.and_then(|m| m.get(&export.name)))?;
+                check_definition(&inner, &export.item, map.and_then(|m| m.get(&export.name)), known)?;
             }
             return Ok(());
         }
@@ -142,6 +158,24 @@ fn stand_in<T: 'static>(
             bail!("import `{full}` is a core module or component, which cannot be stood in for")
         }
         ComponentItem::Type(_) | ComponentItem::CoreFunc(_) => Ok(()),
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// The imports of `component` that this linker does not satisfy, each with its name and
+    /// why (the first item in it that is missing or of the wrong kind); empty when it can be
+    /// instantiated. Unlike `instantiate_pre`, which stops at the first, this lists them all,
+    /// for messages that tell a user everything that is missing at once.
+    pub fn unsatisfied_imports(&self, component: &Component) -> Vec<(String, anyhow::Error)> {
+        let ty = component.component_type();
+        let mut known = HashSet::new();
+        ty.imports(component.engine())
+            .filter_map(|(name, import)| {
+                check_definition(&[name], &import.ty, self.definition(name), &mut known)
+                    .err()
+                    .map(|e| (name.to_string(), e))
+            })
+            .collect()
     }
 }
 

@@ -110,10 +110,11 @@ fn resolve<'a, T: 'static>(
     // Every import that needs a definition must have one, of the right kind, before anything
     // runs; imports of types (and instances of only types) need none.
     let mut imports = Vec::with_capacity(info.imports.len());
+    let mut known_resources = std::collections::HashSet::new();
     for (name, kind) in &info.imports {
         let def = linker.definition(name);
         if let Some(import) = ty.get_import(component.engine(), name) {
-            check_definition(&[name], &import.ty, def)?;
+            check_definition(&[name], &import.ty, def, &mut known_resources)?;
             if !import.ty.requires_definition() {
                 imports.push(def);
                 continue;

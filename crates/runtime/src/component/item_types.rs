@@ -257,8 +257,10 @@ pub(crate) fn build<'a>(
     Component { imports, exports }
 }
 
-/// The resources met so far, numbered in order.
-type Resources = Vec<weld_environ::wasmparser::component_types::AliasableResourceId>;
+/// The resources met so far, numbered in order. A resource is identified by its underlying
+/// id, not by the alias through which an item names it, so that an interface's `use` of
+/// another's resource (an `(eq ...)` export) is the same resource type.
+type Resources = Vec<weld_environ::wasmparser::component_types::ResourceId>;
 
 fn named_items<'a>(
     conv: &mut TypeConverter<'_>,
@@ -301,8 +303,8 @@ fn convert(conv: &mut TypeConverter<'_>, resources: &mut Resources, ty: &Compone
         }
         ComponentEntityType::Type { referenced, .. } => match referenced {
             ComponentAnyTypeId::Resource(r) => {
-                let n = resources.iter().position(|x| x == r).unwrap_or_else(|| {
-                    resources.push(*r);
+                let n = resources.iter().position(|x| *x == r.resource()).unwrap_or_else(|| {
+                    resources.push(r.resource());
                     resources.len() - 1
                 });
                 ComponentItem::Resource(ResourceType::uninstantiated(ResourceId(n as u32)))
