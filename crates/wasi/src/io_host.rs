@@ -4,7 +4,7 @@
 
 use crate::bindings::wasi::io::streams::StreamError as WitStreamError;
 use crate::bindings::wasi::io::{error, poll, streams};
-use crate::poll::{DynPollable, poll_list, readiness, subscribe};
+use crate::poll::{DynPollable, poll_list, ready_now, subscribe};
 use crate::streams::{
     DynInputStream, DynOutputStream, MAX_READ_SIZE, StreamError, StreamResult, blocking_check_write, blocking_flush,
     blocking_read, blocking_write_and_flush, take_budget,
@@ -45,7 +45,7 @@ impl error::Host for ResourceTable {}
 
 impl poll::HostPollable for ResourceTable {
     fn ready(&mut self, pollable: Resource<DynPollable>) -> weld::Result<bool> {
-        Ok(readiness(self, &pollable)?.is_ready())
+        ready_now(self, &pollable)
     }
 
     fn block(&mut self, pollable: Resource<DynPollable>) -> weld::Result<()> {

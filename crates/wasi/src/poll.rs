@@ -130,7 +130,7 @@ pub fn poll_list(table: &mut ResourceTable, pollables: &[Resource<DynPollable>])
         if !ready.is_empty() {
             return Ok(ready);
         }
-        let woken = wait_any(&waits)?;
+        let woken = wait_any(&waits, true)?;
         if !woken.is_empty() {
             return Ok(woken);
         }
@@ -142,21 +142,31 @@ pub fn block_until(readiness: Readiness) -> Result<()> {
     match readiness {
         Readiness::Ready => Ok(()),
         Readiness::Wait { fd, deadline } => {
-            wait_any(&[(0, fd, deadline)])?;
+            wait_any(&[(0, fd, deadline)], true)?;
             Ok(())
         }
     }
 }
 
+/// Whether the pollable `handle` is ready now: its resource says so, or its descriptor has
+/// an event already, or its deadline has passed. Never blocks.
+pub fn ready_now(table: &mut ResourceTable, handle: &Resource<DynPollable>) -> Result<bool> {
+    match readiness(table, handle)? {
+        Readiness::Ready => Ok(true),
+        Readiness::Wait { fd: None, deadline } => Ok(deadline.is_some_and(|d| d <= Instant::now())),
+        Readiness::Wait { fd, deadline } => Ok(!wait_any(&[(0, fd, deadline)], false)?.is_empty()),
+    }
+}
+
 type Wait = (u32, Option<(SharedFd, PollFlags)>, Option<Instant>);
 
-/// One `poll(2)` over the descriptors of `waits`, bounded by their earliest deadline; the
-/// indices whose descriptor fired or whose deadline passed (empty if woken early, for
-/// example by a signal).
-fn wait_any(waits: &[Wait]) -> Result<Vec<u32>> {
+/// One `poll(2)` over the descriptors of `waits`, bounded by their earliest deadline (or not
+/// waiting at all unless `block`); the indices whose descriptor fired or whose deadline
+/// passed (empty if woken early, for example by a signal).
+fn wait_any(waits: &[Wait], block: bool) -> Result<Vec<u32>> {
     let deadline = waits.iter().filter_map(|(_, _, d)| *d).min();
     let with_fd: Vec<&Wait> = waits.iter().filter(|(_, fd, _)| fd.is_some()).collect();
-    if with_fd.is_empty() && deadline.is_none() {
+    if block && with_fd.is_empty() && deadline.is_none() {
         bail!(
             "wasi:io/poll: none of the {} pollables waited on can ever become ready (no descriptor and no \
              deadline), so waiting would hang forever",
@@ -170,7 +180,8 @@ fn wait_any(waits: &[Wait]) -> Result<Vec<u32>> {
             PollFd::from_borrowed_fd(fd.as_fd(), *events)
         })
         .collect();
-    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let timeout =
+        if block { deadline.map(|d| d.saturating_duration_since(Instant::now())) } else { Some(Duration::ZERO) };
     let timespec = timeout.map(to_timespec);
     match rustix::event::poll(&mut fds, timespec.as_ref()) {
         Ok(_) | Err(rustix::io::Errno::INTR) => {}
