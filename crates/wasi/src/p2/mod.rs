@@ -88,5 +88,7 @@ pub fn add_sockets_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> w
     instance_network::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     tcp::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     tcp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    udp::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    udp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     Ok(())
 }

@@ -22,27 +22,15 @@ mod policy;
 mod tcp;
 mod tcp_host;
 mod tcp_stream;
+mod udp;
+mod udp_host;
 
 pub use network::Network;
 pub(crate) use policy::SocketsCtx;
 pub use policy::{SocketAddrCheck, SocketAddrUse};
 pub use tcp::{DEFAULT_BACKLOG, TcpSocket};
 pub use tcp_stream::DRAIN_ON_DROP;
-
-/// The value behind a `udp-socket` handle.
-pub struct UdpSocket {
-    _todo: (),
-}
-
-/// The value behind an `incoming-datagram-stream` handle.
-pub struct IncomingDatagramStream {
-    _todo: (),
-}
-
-/// The value behind an `outgoing-datagram-stream` handle.
-pub struct OutgoingDatagramStream {
-    _todo: (),
-}
+pub use udp::{IncomingDatagramStream, MAX_DATAGRAM_SIZE, MAX_DATAGRAMS, OutgoingDatagramStream, UdpSocket};
 
 /// The value behind a `resolve-address-stream` handle.
 pub struct ResolveAddressStream {
