@@ -90,5 +90,6 @@ pub fn add_sockets_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> w
     tcp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     udp::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     udp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    ip_name_lookup::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     Ok(())
 }

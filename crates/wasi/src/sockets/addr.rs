@@ -7,7 +7,9 @@
 //! (`::ffff:a.b.c.d`) or the deprecated IPv4-compatible (`::a.b.c.d`) address is rejected on
 //! them: it names an IPv4 endpoint such a socket can never reach.
 
-use crate::bindings::wasi::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress};
+use crate::bindings::wasi::sockets::network::{
+    IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
 use rustix::net::AddressFamily;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -41,6 +43,20 @@ pub(crate) fn from_std(addr: SocketAddr) -> IpSocketAddress {
                 address: (a, b, c, d, e, f, g, h),
                 scope_id: v6.scope_id(),
             })
+        }
+    }
+}
+
+/// The WIT form of a `std` IP address.
+pub(crate) fn ip_from_std(ip: IpAddr) -> IpAddress {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            IpAddress::Ipv4((a, b, c, d))
+        }
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod addr;
 mod errors;
+mod lookup;
 mod network;
 mod options;
 mod policy;
@@ -25,14 +26,10 @@ mod tcp_stream;
 mod udp;
 mod udp_host;
 
+pub use lookup::ResolveAddressStream;
 pub use network::Network;
 pub(crate) use policy::SocketsCtx;
 pub use policy::{SocketAddrCheck, SocketAddrUse};
 pub use tcp::{DEFAULT_BACKLOG, TcpSocket};
 pub use tcp_stream::DRAIN_ON_DROP;
 pub use udp::{IncomingDatagramStream, MAX_DATAGRAM_SIZE, MAX_DATAGRAMS, OutgoingDatagramStream, UdpSocket};
-
-/// The value behind a `resolve-address-stream` handle.
-pub struct ResolveAddressStream {
-    _todo: (),
-}
