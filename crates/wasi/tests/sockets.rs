@@ -271,6 +271,8 @@ fn tcp_output_keeps_what_the_kernel_refuses() {
     assert!(!weld_wasi::p2::OutputStream::readiness(&mut **g.table.get_mut(&output).unwrap()).is_ready());
     let over = g.table.get_mut(&output).unwrap().write(vec![1]);
     assert!(matches!(over, Err(StreamError::Trap(_))), "writing past check-write must trap, got {over:?}");
+    let zeroes = g.table.get_mut(&output).unwrap().write_zeroes(usize::MAX);
+    assert!(matches!(zeroes, Err(StreamError::Trap(_))), "zeroes past check-write must trap, got {zeroes:?}");
 
     // Dropping the stream waits until the peer has taken everything, then ends the stream.
     let expected = sent.len();

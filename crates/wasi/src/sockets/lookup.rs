@@ -26,6 +26,10 @@ use crate::view::WasiCtxView;
 use std::net::{IpAddr, Ipv6Addr, ToSocketAddrs};
 use weld::component::Resource;
 
+/// Names longer than this (in UTF-8 bytes) are not looked up: a DNS name has at most 253
+/// characters, and even its longest Unicode spelling stays far below this.
+const MAX_NAME_LEN: usize = 1024;
+
 /// The value behind a `resolve-address-stream` handle.
 pub struct ResolveAddressStream {
     state: Lookup,
@@ -45,6 +49,9 @@ impl ResolveAddressStream {
     pub(crate) fn new(name: &str) -> Result<ResolveAddressStream, ErrorCode> {
         let state = match parse_ip(name) {
             Some(ip) => Lookup::Done(vec![ip].into_iter()),
+            // No resolver answers for a name this long, and encoding it would cost time
+            // quadratic in its length.
+            None if name.len() > MAX_NAME_LEN => Lookup::Failed(ErrorCode::NameUnresolvable),
             None => Lookup::Pending(domain_to_ascii(name).ok_or(ErrorCode::InvalidArgument)?),
         };
         Ok(ResolveAddressStream { state })
@@ -249,5 +256,8 @@ mod tests {
         assert_eq!(parse_ip("10.1.2.3"), Some(IpAddr::from([10, 1, 2, 3])));
         assert_eq!(parse_ip("::1"), Some(Ipv6Addr::LOCALHOST.into()));
         assert_eq!(parse_ip("[10.1.2.3]"), None);
+        let long = "\u{e9}".repeat(MAX_NAME_LEN);
+        let mut stream = ResolveAddressStream::new(&long).unwrap();
+        assert_eq!(stream.next_address(), Err(ErrorCode::NameUnresolvable));
     }
 }

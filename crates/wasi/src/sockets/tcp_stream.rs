@@ -219,6 +219,18 @@ impl OutputStream for TcpWriter {
         }
     }
 
+    fn write_zeroes(&mut self, len: usize) -> StreamResult<()> {
+        // Check before allocating: `len` comes straight from the guest.
+        {
+            let mut half = lock(&self.0);
+            if let Some(e) = half.closed_error() {
+                return Err(e);
+            }
+            take_budget(&mut half.budget.clone(), len)?;
+        }
+        self.write(vec![0; len])
+    }
+
     fn flush(&mut self) -> StreamResult<()> {
         let mut half = lock(&self.0);
         half.drain();
