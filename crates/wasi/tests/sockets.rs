@@ -10,7 +10,7 @@ use weld::component::{Resource, ResourceTable};
 use weld_wasi::p2::bindings::sockets::instance_network::Host as _;
 use weld_wasi::p2::bindings::sockets::ip_name_lookup::{Host as _, HostResolveAddressStream};
 use weld_wasi::p2::bindings::sockets::network::{
-    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
 use weld_wasi::p2::bindings::sockets::tcp::{HostTcpSocket, ShutdownType};
 use weld_wasi::p2::bindings::sockets::tcp_create_socket::Host as _;
@@ -353,7 +353,7 @@ fn tcp_state_machine_errors() {
     assert_eq!(HostTcpSocket::remote_address(v, socket).unwrap().err(), Some(ErrorCode::InvalidState));
     assert_eq!(HostTcpSocket::accept(v, socket).unwrap().err(), Some(ErrorCode::InvalidState));
     assert_eq!(HostTcpSocket::shutdown(v, socket, ShutdownType::Both).unwrap(), Err(ErrorCode::InvalidState));
-    let v6 = IpSocketAddress::Ipv6(weld_wasi::p2::bindings::sockets::network::Ipv6SocketAddress {
+    let v6 = IpSocketAddress::Ipv6(Ipv6SocketAddress {
         port: 0,
         flow_info: 0,
         address: (0, 0, 0, 0, 0, 0, 0, 1),
@@ -404,6 +404,37 @@ fn tcp_state_machine_errors() {
     assert_eq!(g.connect(&fresh, closed_port).err(), Some(ErrorCode::ConnectionRefused));
     let v = &mut g.view();
     assert_eq!(HostTcpSocket::finish_connect(v, fresh).unwrap().err(), Some(ErrorCode::NotInProgress));
+}
+
+fn wit6(ip: Ipv6Addr, port: u16) -> IpSocketAddress {
+    let [a, b, c, d, e, f, g, h] = ip.segments();
+    IpSocketAddress::Ipv6(Ipv6SocketAddress { port, flow_info: 0, address: (a, b, c, d, e, f, g, h), scope_id: 0 })
+}
+
+#[test]
+fn ipv6_sockets_are_ipv6_only() {
+    let mut g = Guest::open();
+    let socket = match g.view().create_tcp_socket(IpAddressFamily::Ipv6).unwrap() {
+        Ok(socket) => socket,
+        Err(ErrorCode::NotSupported) => return, // no IPv6 on this machine
+        Err(e) => panic!("creating an IPv6 socket: {e:?}"),
+    };
+    let net = g.network();
+    let v = &mut g.view();
+    assert_eq!(HostTcpSocket::address_family(v, socket).unwrap(), IpAddressFamily::Ipv6);
+    let mapped: Ipv6Addr = "::ffff:127.0.0.1".parse().unwrap();
+    let compatible: Ipv6Addr = "::127.0.0.1".parse().unwrap();
+    for ip in [mapped, compatible] {
+        assert_eq!(HostTcpSocket::start_bind(v, socket, net, wit6(ip, 0)).unwrap(), Err(ErrorCode::InvalidArgument));
+        let connect = HostTcpSocket::start_connect(v, socket, net, wit6(ip, 80)).unwrap();
+        assert_eq!(connect, Err(ErrorCode::InvalidArgument));
+    }
+    let v4 = wit(localhost(80));
+    assert_eq!(HostTcpSocket::start_connect(v, socket, net, v4).unwrap(), Err(ErrorCode::InvalidArgument));
+    let udp = g.view().create_udp_socket(IpAddressFamily::Ipv6).unwrap().unwrap();
+    let v = &mut g.view();
+    assert_eq!(HostUdpSocket::start_bind(v, udp, net, wit6(mapped, 0)).unwrap(), Err(ErrorCode::InvalidArgument));
+    assert_eq!(HostUdpSocket::start_bind(v, udp, net, wit(localhost(0))).unwrap(), Err(ErrorCode::InvalidArgument));
 }
 
 #[test]
