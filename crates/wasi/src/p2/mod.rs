@@ -82,6 +82,14 @@ pub fn add_filesystem_to_linker<T: WasiView + 'static>(_linker: &mut Linker<T>) 
 
 /// Defines `wasi:sockets` (network, instance-network, tcp, tcp-create-socket, udp,
 /// udp-create-socket, ip-name-lookup).
-pub fn add_sockets_to_linker<T: WasiView + 'static>(_linker: &mut Linker<T>) -> weld::Result<()> {
+pub fn add_sockets_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
+    use wasi::sockets::*;
+    network::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    instance_network::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    tcp::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    tcp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    udp::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    udp_create_socket::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    ip_name_lookup::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     Ok(())
 }

@@ -1,72 +1,35 @@
 //! `wasi:sockets`: TCP and UDP sockets and name lookup over the host's network, denied unless
 //! the embedder allows them (per protocol, and per address with a check function).
+//!
+//! Sockets are the system's own, non-blocking, driven by the guest's calls and waited on with
+//! `poll(2)` through [`crate::poll`]; nothing runs in the background. The modules:
+//!
+//! - `policy`: what the embedder allows ([`SocketAddrUse`], the address check);
+//! - `addr`, `errors`, `options`: the WIT's address records and argument checks, the one
+//!   errno-to-error-code table, and the socket options TCP and UDP share;
+//! - `tcp`, `tcp_stream`, `tcp_host`: TCP sockets, their byte streams, and their interfaces;
+//! - `udp`, `udp_host`: UDP sockets, their datagram streams, and their interfaces;
+//! - `lookup`: `ip-name-lookup`; `network`: the `network` capability.
+//!
+//! The host is Linux-first: it relies on accepted sockets inheriting the listener's options,
+//! as they do there (and on the other Unix systems rustix serves, macOS aside for a few).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod addr;
+mod errors;
+mod lookup;
+mod network;
+mod options;
+mod policy;
+mod tcp;
+mod tcp_host;
+mod tcp_stream;
+mod udp;
+mod udp_host;
 
-/// What a socket address is being used for, as the address check sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SocketAddrUse {
-    /// Binding a TCP socket to a local address.
-    TcpBind,
-    /// Listening on a TCP socket's local address.
-    TcpListen,
-    /// Accepting a TCP connection from a remote address.
-    TcpAccept,
-    /// Connecting a TCP socket to a remote address.
-    TcpConnect,
-    /// Binding a UDP socket to a local address.
-    UdpBind,
-    /// Sending a UDP datagram to a remote address.
-    UdpSend,
-    /// Receiving a UDP datagram from a remote address.
-    UdpReceive,
-}
-
-/// Decides whether a guest may use an address.
-pub type SocketAddrCheck = Arc<dyn Fn(SocketAddr, SocketAddrUse) -> bool + Send + Sync>;
-
-/// The network policy of a context.
-#[derive(Clone)]
-pub(crate) struct SocketsCtx {
-    pub addr_check: SocketAddrCheck,
-    pub tcp: bool,
-    pub udp: bool,
-    pub ip_name_lookup: bool,
-}
-
-impl Default for SocketsCtx {
-    fn default() -> SocketsCtx {
-        SocketsCtx { addr_check: Arc::new(|_, _| false), tcp: false, udp: false, ip_name_lookup: false }
-    }
-}
-
-/// The value behind a `network` handle: the capability to use the context's network policy.
-pub struct Network {
-    _private: (),
-}
-
-/// The value behind a `tcp-socket` handle.
-pub struct TcpSocket {
-    _todo: (),
-}
-
-/// The value behind a `udp-socket` handle.
-pub struct UdpSocket {
-    _todo: (),
-}
-
-/// The value behind an `incoming-datagram-stream` handle.
-pub struct IncomingDatagramStream {
-    _todo: (),
-}
-
-/// The value behind an `outgoing-datagram-stream` handle.
-pub struct OutgoingDatagramStream {
-    _todo: (),
-}
-
-/// The value behind a `resolve-address-stream` handle.
-pub struct ResolveAddressStream {
-    _todo: (),
-}
+pub use lookup::ResolveAddressStream;
+pub use network::Network;
+pub(crate) use policy::SocketsCtx;
+pub use policy::{SocketAddrCheck, SocketAddrUse};
+pub use tcp::{DEFAULT_BACKLOG, TcpSocket};
+pub use tcp_stream::DRAIN_ON_DROP;
+pub use udp::{IncomingDatagramStream, MAX_DATAGRAM_SIZE, MAX_DATAGRAMS, OutgoingDatagramStream, UdpSocket};
