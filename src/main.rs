@@ -25,6 +25,7 @@ mod adapters;
 mod codegen;
 mod compile;
 mod options;
+mod report;
 mod run;
 mod wasi_host;
 mod wave;
@@ -77,26 +78,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            print_error(&e);
+            report::print_error(&e);
             ExitCode::FAILURE
-        }
-    }
-}
-
-/// Prints an error and its chain of causes (like anyhow's `{:?}`, but never with a Rust
-/// backtrace, which says nothing to a user).
-pub(crate) fn print_error(e: &anyhow::Error) {
-    eprintln!("error: {e}");
-    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
-    if !causes.is_empty() {
-        eprintln!("\nCaused by:");
-        for (i, cause) in causes.iter().enumerate() {
-            let cause = weld_wast::elide_lines(cause, 40).replace('\n', "\n       ");
-            if causes.len() == 1 {
-                eprintln!("    {cause}");
-            } else {
-                eprintln!("    {i}: {cause}");
-            }
         }
     }
 }

@@ -147,7 +147,7 @@ fn failure_status(error: anyhow::Error) -> Result<ExitCode> {
         return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
     }
     if error.downcast_ref::<weld::Trap>().is_some() {
-        crate::print_error(&error);
+        crate::report::print_error(&error);
         return Ok(ExitCode::from(TRAP_EXIT_STATUS));
     }
     Err(error)

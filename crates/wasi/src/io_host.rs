@@ -151,8 +151,14 @@ impl streams::HostOutputStream for ResourceTable {
         stream: Resource<DynOutputStream>,
         len: u64,
     ) -> weld::Result<Result<(), WitStreamError>> {
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        let result = self.get_mut(&stream)?.write_zeroes(len);
+        // The length is the guest's: check it against the budget before anything is allocated.
+        let out = &mut **self.get_mut(&stream)?;
+        let result = out.check_write().and_then(|permit| {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            let mut budget = permit;
+            take_budget(&mut budget, len)?;
+            out.write_zeroes(len)
+        });
         to_guest(self, result)
     }
 

@@ -86,7 +86,8 @@ pub trait OutputStream: Send + 'static {
     /// for.
     fn readiness(&mut self) -> Readiness;
 
-    /// Writes `len` zero bytes, within the same budget as `write`.
+    /// Writes `len` zero bytes, within the same budget as `write`. The host checks `len`
+    /// against `check_write` before calling this, so it is never more than the stream allows.
     fn write_zeroes(&mut self, len: usize) -> StreamResult<()> {
         self.write(vec![0; len])
     }

@@ -185,3 +185,14 @@ fn poll_sleeps_on_descriptors_until_they_are_ready() {
     assert_eq!(table.read(stream, 100).unwrap().unwrap(), b"ping");
     feeder.join().unwrap();
 }
+
+#[test]
+fn write_zeroes_is_checked_before_anything_is_allocated() {
+    let mut table = ResourceTable::new();
+    let (stream, pipe) = output(&mut table, 100);
+    table.write_zeroes(stream, 10).unwrap().unwrap();
+    // 2^62 zero bytes would abort the host if allocated; it is a trap instead.
+    let err = table.write_zeroes(stream, 1 << 62).unwrap_err();
+    assert!(err.to_string().contains("exceeds the 90 bytes check-write allowed"), "{err}");
+    assert_eq!(pipe.contents(), vec![0; 10]);
+}

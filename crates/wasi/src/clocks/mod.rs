@@ -1,12 +1,11 @@
 //! `wasi:clocks`: the wall clock and the monotonic clock, each replaceable by the embedder
 //! ([`HostWallClock`], [`HostMonotonicClock`]), and the monotonic clock's pollables, which
-//! are deadlines in the host's own monotonic time.
+//! are deadlines in the host's own monotonic time (the interfaces themselves are in `host`).
 
-use crate::bindings::wasi::clocks::{monotonic_clock, wall_clock};
-use crate::poll::{DynPollable, deadline_pollable};
-use crate::view::WasiCtxView;
+mod host;
+
+use crate::bindings::wasi::clocks::wall_clock;
 use std::time::{Duration, Instant, SystemTime};
-use weld::component::Resource;
 
 /// A wall clock: time since the Unix epoch, which may jump.
 pub trait HostWallClock: Send {
@@ -80,43 +79,6 @@ impl Default for Clocks {
     }
 }
 
-impl wall_clock::Host for WasiCtxView<'_> {
-    fn now(&mut self) -> weld::Result<wall_clock::Datetime> {
-        Ok(datetime(self.ctx.clocks.wall.now()))
-    }
-
-    fn resolution(&mut self) -> weld::Result<wall_clock::Datetime> {
-        Ok(datetime(self.ctx.clocks.wall.resolution()))
-    }
-}
-
 pub(crate) fn datetime(d: Duration) -> wall_clock::Datetime {
     wall_clock::Datetime { seconds: d.as_secs(), nanoseconds: d.subsec_nanos() }
-}
-
-impl monotonic_clock::Host for WasiCtxView<'_> {
-    fn now(&mut self) -> weld::Result<u64> {
-        Ok(self.ctx.clocks.monotonic.now())
-    }
-
-    fn resolution(&mut self) -> weld::Result<u64> {
-        Ok(self.ctx.clocks.monotonic.resolution())
-    }
-
-    fn subscribe_instant(&mut self, when: u64) -> weld::Result<Resource<DynPollable>> {
-        let now = self.ctx.clocks.monotonic.now();
-        self.sleep_pollable(when.saturating_sub(now))
-    }
-
-    fn subscribe_duration(&mut self, duration: u64) -> weld::Result<Resource<DynPollable>> {
-        self.sleep_pollable(duration)
-    }
-}
-
-impl WasiCtxView<'_> {
-    /// A pollable ready `nanos` from now in real time; never, if that is not representable.
-    fn sleep_pollable(&mut self, nanos: u64) -> weld::Result<Resource<DynPollable>> {
-        let deadline = Instant::now().checked_add(Duration::from_nanos(nanos));
-        deadline_pollable(self.table, deadline)
-    }
 }
