@@ -6,10 +6,10 @@
 #
 # Each guest is a wasm32-wasi (preview 1) core module built by clang-14 against
 # Debian's wasi-libc, wrapped into a WASI 0.2 command component by wasm-tools with
-# the wasi_snapshot_preview1 command adapter. Guests that also call WASI 0.2
-# interfaces directly (wasi-direct, sockets) link C bindings that `wit-bindgen c`
-# generates from wit/guests.wit and the WASI 0.2 WIT packages, found in
-# $WASI_WIT (default: <repo>/../shared/spec/wasi/0.2).
+# the wasi_snapshot_preview1 command adapter. Each also links C bindings that
+# `wit-bindgen c` generates for its world in wit/guests.wit (the WASI 0.2
+# interfaces it calls directly: at least wasi:cli/exit's exit-with-code) from the
+# WASI 0.2 WIT packages in $WASI_WIT (default: <repo>/../shared/spec/wasi/0.2).
 # Idempotent: the same sources and tools give the same .wasm files.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -38,18 +38,14 @@ for pkg in cli clocks filesystem io random sockets; do cp -r "$WASI_WIT/$pkg" "$
 
 CFLAGS=(--target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Werror -I"$here" -I"$work/gen")
 
-# build NAME [WORLD]: NAME.c (+ bindings of WORLD) -> NAME.wasm
+# build NAME WORLD: NAME.c + the bindings of WORLD -> NAME.wasm
 build() {
-  local name=$1 world=${2:-} extra=()
-  if [ -n "$world" ]; then
-    local out
-    out=$(wit-bindgen c "$work/wit" --world "$world" --out-dir "$work/gen" 2>&1) || die "wit-bindgen: $out"
-    local stem=${world//-/_}
-    # The generated code is not ours to lint: compile it without -Werror.
-    clang-14 --target=wasm32-wasi --sysroot=/usr -O2 -c -o "$work/$stem.o" "$work/gen/$stem.c"
-    extra=("$work/$stem.o" "$work/gen/${stem}_component_type.o")
-  fi
-  clang-14 "${CFLAGS[@]}" -o "$work/$name.core.wasm" "$here/$name.c" "${extra[@]}"
+  local name=$1 world=$2 stem=${2//-/_} out
+  out=$(wit-bindgen c "$work/wit" --world "$world" --out-dir "$work/gen" 2>&1) || die "wit-bindgen: $out"
+  # The generated code is not ours to lint: compile it without -Werror.
+  clang-14 --target=wasm32-wasi --sysroot=/usr -O2 -c -o "$work/$stem.o" "$work/gen/$stem.c"
+  clang-14 "${CFLAGS[@]}" -o "$work/$name.core.wasm" "$here/$name.c" \
+    "$work/$stem.o" "$work/gen/${stem}_component_type.o"
   wasm-tools component new "$work/$name.core.wasm" \
     --adapt "wasi_snapshot_preview1=$adapter" -o "$here/$name.wasm"
   wasm-tools validate "$here/$name.wasm"
@@ -61,8 +57,8 @@ build() {
   echo "built $name.wasm ($(stat -c %s "$here/$name.wasm") bytes)"
 }
 
-build cli
-build fs
-build copy
+build cli libc-guest
+build fs libc-guest
+build copy libc-guest
 build wasi-direct wasi-direct
 build sockets sockets

@@ -3,7 +3,9 @@
  *
  *   cli args [ARG...]  prints argc, then each argv[i] on its own line
  *   cli env            prints the environment, sorted, one NAME=VALUE a line
- *   cli exit N         exits with status N (via exit(), i.e. wasi:cli/exit)
+ *   cli exit N         exits with status N (via wasi:cli/exit's exit-with-code)
+ *   cli libc-exit N    calls libc's exit(N): through the preview1 adapter the
+ *                      host sees exit(ok) for 0 and exit(err), status 1, else
  *   cli cat            copies stdin to stdout until EOF
  *   cli stderr         writes one line to stderr and another to stdout
  *   cli clock          checks wall clock, monotonic clock and a 50 ms sleep
@@ -46,14 +48,27 @@ static int case_env(int argc, char **argv) {
     return 0;
 }
 
+/* The status in TEXT, 0..255, or -1. */
+static int parse_status(const char *text) {
+    char *end;
+    long status = strtol(text, &end, 10);
+    return *end == '\0' && end != text && status >= 0 && status <= 255 ? (int)status : -1;
+}
+
 static int case_exit(int argc, char **argv) {
     (void)argc;
-    char *end;
-    long status = strtol(argv[2], &end, 10);
-    if (*end != '\0' || status < 0 || status > 255)
+    int status = parse_status(argv[2]);
+    if (status < 0)
         return fail("exit status must be 0..255");
-    fflush(stdout);
-    exit((int)status);
+    return status; /* main's finish() passes it to exit-with-code */
+}
+
+static int case_libc_exit(int argc, char **argv) {
+    (void)argc;
+    int status = parse_status(argv[2]);
+    if (status < 0)
+        return fail("exit status must be 0..255");
+    exit(status);
 }
 
 static int case_cat(int argc, char **argv) {
@@ -143,6 +158,7 @@ static const struct guest_case cases[] = {
     {"args", -1, "[ARG...]", case_args},
     {"env", 0, "", case_env},
     {"exit", 1, "N", case_exit},
+    {"libc-exit", 1, "N", case_libc_exit},
     {"cat", 0, "", case_cat},
     {"stderr", 0, "", case_stderr},
     {"clock", 0, "", case_clock},
@@ -150,5 +166,5 @@ static const struct guest_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-    return dispatch("cli", cases, sizeof cases / sizeof cases[0], argc, argv);
+    return finish(dispatch("cli", cases, sizeof cases / sizeof cases[0], argc, argv));
 }

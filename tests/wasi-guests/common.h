@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libc_guest.h" /* wit-bindgen's bindings of weld:guests/libc-guest */
+
 /* The errno names wasi-libc defines (WASI's errno set). */
 #define WELD_ERRNO_LIST(X) \
     X(E2BIG) X(EACCES) X(EADDRINUSE) X(EADDRNOTAVAIL) X(EAFNOSUPPORT) X(EAGAIN) \
@@ -63,6 +65,17 @@ struct guest_case {
     const char *usage;
     int (*run)(int argc, char **argv);
 };
+
+/* Ends the program with STATUS, 0..255, as the host's exit status. A nonzero
+ * one goes through wasi:cli/exit's exit-with-code, because libc's exit() (and
+ * returning from main) reaches the host through the preview1 adapter's exit,
+ * which only says "failed": exit status 1. */
+static inline int finish(int status) {
+    fflush(NULL);
+    if (status != 0)
+        wasi_cli_exit_exit_with_code((uint8_t)status);
+    return 0;
+}
 
 /* Runs the case named by argv[1]; exit status 64 on a usage error. */
 static inline int dispatch(const char *prog, const struct guest_case *cases, size_t ncases,

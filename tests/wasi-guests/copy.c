@@ -48,5 +48,5 @@ static const struct guest_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-    return dispatch("copy", cases, sizeof cases / sizeof cases[0], argc, argv);
+    return finish(dispatch("copy", cases, sizeof cases / sizeof cases[0], argc, argv));
 }

@@ -697,5 +697,5 @@ static const struct guest_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-    return dispatch("fs", cases, sizeof cases / sizeof cases[0], argc, argv);
+    return finish(dispatch("fs", cases, sizeof cases / sizeof cases[0], argc, argv));
 }

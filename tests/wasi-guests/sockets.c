@@ -438,12 +438,22 @@ static const struct {
     {"lookup", 1, "NAME", case_lookup},
 };
 
+/* Ends the program with STATUS: a nonzero one through exit-with-code, since
+ * returning it from main reaches the host through the preview1 adapter's
+ * exit, which only says "failed" (exit status 1). */
+static int finish(int status) {
+    fflush(NULL);
+    if (status != 0)
+        wasi_cli_exit_exit_with_code((uint8_t)status);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     for (size_t i = 0; argc >= 2 && i < sizeof cases / sizeof cases[0]; i++)
         if (strcmp(argv[1], cases[i].name) == 0 && argc - 2 == cases[i].nargs)
-            return cases[i].run(argv + 2);
+            return finish(cases[i].run(argv + 2));
     fprintf(stderr, "usage: sockets CASE ARGS...; cases:\n");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         fprintf(stderr, "  %s %s\n", cases[i].name, cases[i].usage);
-    return 64;
+    return finish(64);
 }

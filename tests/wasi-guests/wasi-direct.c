@@ -561,13 +561,23 @@ static const struct {
     {"descriptor-flags", case_descriptor_flags},
 };
 
+/* Ends the program with STATUS: a nonzero one through exit-with-code, since
+ * returning it from main reaches the host through the preview1 adapter's
+ * exit, which only says "failed" (exit status 1). */
+static int finish(int status) {
+    fflush(NULL);
+    if (status != 0)
+        wasi_cli_exit_exit_with_code((uint8_t)status);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             if (strcmp(argv[1], cases[i].name) == 0)
-                return cases[i].run();
+                return finish(cases[i].run());
     fprintf(stderr, "usage: wasi-direct CASE; cases:\n");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         fprintf(stderr, "  %s\n", cases[i].name);
-    return 64;
+    return finish(64);
 }
