@@ -91,7 +91,7 @@ static inline int dispatch(const char *prog, const struct guest_case *cases, siz
     }
     fprintf(stderr, "usage: %s CASE [ARGS...]; cases:\n", prog);
     for (size_t i = 0; i < ncases; i++)
-        fprintf(stderr, "  %s %s\n", cases[i].name, cases[i].usage);
+        fprintf(stderr, "  %s%s%s\n", cases[i].name, *cases[i].usage ? " " : "", cases[i].usage);
     return 64;
 }
 

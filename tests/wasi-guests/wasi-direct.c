@@ -14,6 +14,8 @@
  *   stream-after-close        reads a file input-stream past its end
  *   write-readonly-preopen    write access through a read-only /sandbox
  *   descriptor-flags          get-flags of /sandbox and of a file in it
+ *   escape-direct             open-at, stat-at, link-at, rename-at and symlinks
+ *                             reaching out of /sandbox, with no libc in between
  *
  * Cases that use files expect /sandbox preopened with hello.txt holding
  * "hello sandbox\n" (the fs guest's fixture). Errors are printed by their WIT
@@ -298,11 +300,11 @@ static int case_poll_timeout(void) {
         wasi_clocks_monotonic_clock_subscribe_duration(20 * MS),
     };
     int bad = 0;
+    /* (Wasmtime's 0 ms timer answers ready() with false once, to yield to its
+     * event loop, so the guest polls it rather than asking ready().) */
     own_pollable zero = wasi_clocks_monotonic_clock_subscribe_duration(0);
-    if (!wasi_io_poll_method_pollable_ready(wasi_io_poll_borrow_pollable(zero)))
-        bad |= fail("a 0 ms timer is not ready at once");
-    else
-        say("ok: a 0 ms timer is ready at once\n");
+    if (!poll_expect("poll([0 ms timer])", &zero, 1, 0))
+        bad |= fail("the 0 ms timer was not ready");
     wasi_io_poll_pollable_drop_own(zero);
     if (wasi_io_poll_method_pollable_ready(wasi_io_poll_borrow_pollable(p[0])))
         bad |= fail("the 200 ms timer is ready at once");
@@ -492,29 +494,110 @@ static int case_write_readonly_preopen(void) {
     descriptor b = wasi_filesystem_types_borrow_descriptor(dir);
     fs_error err;
     int bad = 0;
-    bad |= try_open(dir, "open-at hello.txt {write}", "hello.txt", 0, W);
-    bad |= try_open(dir, "open-at hello.txt {read, write}", "hello.txt", 0, R | W);
-    bad |= try_open(dir, "open-at new.txt {create} {write}", "new.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE, W);
-    bad |= try_open(dir, "open-at hello.txt {truncate} {read}", "hello.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_TRUNCATE, R);
-    wasi_direct_string_t p = str("newdir");
-    bad |= refused("create-directory-at newdir", wasi_filesystem_types_method_descriptor_create_directory_at(b, &p, &err), err);
-    p = str("hello.txt");
-    bad |= refused("unlink-file-at hello.txt", wasi_filesystem_types_method_descriptor_unlink_file_at(b, &p, &err), err);
 
-    /* Reading works; writing through the read-only file descriptor does not. */
+    /* Reading works; writing through the {read} descriptor does not. */
     own_descriptor file;
     if (!open_at(dir, "hello.txt", 0, R, &file, &err)) {
         say("FAIL: open-at hello.txt {read}: error-code: %s\n", fs_error_name(err));
         return 1;
     }
     say("open-at hello.txt {read}: ok\n");
+    descriptor f = wasi_filesystem_types_borrow_descriptor(file);
     wasi_direct_list_u8_t x = {(uint8_t *)"x", 1};
     wasi_filesystem_types_filesize_t written;
+    own_output out;
     bad |= refused("write to the {read} descriptor",
-                   wasi_filesystem_types_method_descriptor_write(wasi_filesystem_types_borrow_descriptor(file), &x, 0, &written, &err), err);
+                   wasi_filesystem_types_method_descriptor_write(f, &x, 0, &written, &err), err);
     bad |= refused("set-size of the {read} descriptor",
-                   wasi_filesystem_types_method_descriptor_set_size(wasi_filesystem_types_borrow_descriptor(file), 0, &err), err);
+                   wasi_filesystem_types_method_descriptor_set_size(f, 0, &err), err);
+    bool ok = wasi_filesystem_types_method_descriptor_write_via_stream(f, 0, &out, &err);
+    if (ok)
+        wasi_io_streams_output_stream_drop_own(out);
+    bad |= refused("write-via-stream of the {read} descriptor", ok, err);
     wasi_filesystem_types_descriptor_drop_own(file);
+
+    /* Every way of changing the tree, the ones that destroy least first. */
+    bad |= try_open(dir, "open-at new.txt {create} {write}", "new.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE, W);
+    bad |= try_open(dir, "open-at hello.txt {write}", "hello.txt", 0, W);
+    bad |= try_open(dir, "open-at hello.txt {read, write}", "hello.txt", 0, R | W);
+    bad |= try_open(dir, "open-at hello.txt {truncate} {read}", "hello.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_TRUNCATE, R);
+    wasi_direct_string_t p = str("newdir");
+    bad |= refused("create-directory-at newdir", wasi_filesystem_types_method_descriptor_create_directory_at(b, &p, &err), err);
+    wasi_direct_string_t target = str("hello.txt"), name = str("new-link");
+    bad |= refused("symlink-at new-link -> hello.txt",
+                   wasi_filesystem_types_method_descriptor_symlink_at(b, &target, &name, &err), err);
+    p = str("sub");
+    bad |= refused("remove-directory-at sub", wasi_filesystem_types_method_descriptor_remove_directory_at(b, &p, &err), err);
+    p = str("sub/inner.txt");
+    bad |= refused("unlink-file-at sub/inner.txt", wasi_filesystem_types_method_descriptor_unlink_file_at(b, &p, &err), err);
+    wasi_direct_string_t from = str("hello.txt"), to = str("renamed.txt");
+    bad |= refused("rename-at hello.txt renamed.txt",
+                   wasi_filesystem_types_method_descriptor_rename_at(b, &from, b, &to, &err), err);
+    wasi_filesystem_types_descriptor_drop_own(dir);
+    return bad;
+}
+
+/* An attempt to reach outside /sandbox: prints its error-code, or
+ * "ESCAPED: ..." (returning 1) when the host let it through. */
+static int escape_refused(const char *what, bool ok, fs_error err) {
+    if (ok) {
+        say("ESCAPED: %s: succeeded\n", what);
+        return 1;
+    }
+    say("%s: error-code: %s\n", what, fs_error_name(err));
+    return 0;
+}
+
+static int escape_open(own_descriptor dir, const char *path, wasi_filesystem_types_open_flags_t oflags,
+                       wasi_filesystem_types_descriptor_flags_t flags, const char *flags_name) {
+    char what[128];
+    own_descriptor d;
+    fs_error err;
+    snprintf(what, sizeof what, "open-at %s %s", path, flags_name);
+    bool ok = open_at(dir, path, oflags, flags, &d, &err);
+    if (ok)
+        wasi_filesystem_types_descriptor_drop_own(d);
+    return escape_refused(what, ok, err);
+}
+
+static int case_escape_direct(void) {
+    own_descriptor dir;
+    if (!sandbox(&dir))
+        return 1;
+    descriptor b = wasi_filesystem_types_borrow_descriptor(dir);
+    const wasi_filesystem_types_descriptor_flags_t R = WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ,
+                                                   W = WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE;
+    const wasi_filesystem_types_path_flags_t FOLLOW = WASI_FILESYSTEM_TYPES_PATH_FLAGS_SYMLINK_FOLLOW;
+    int bad = 0;
+    bad |= escape_open(dir, "/etc/passwd", 0, R, "{read}");
+    bad |= escape_open(dir, "/escaped.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE, W, "{create} {write}");
+    bad |= escape_open(dir, "..", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, R, "{directory} {read}");
+    bad |= escape_open(dir, "../outside.txt", 0, R, "{read}");
+    bad |= escape_open(dir, "sub/../../outside.txt", 0, R, "{read}");
+    bad |= escape_open(dir, "link-out/outside.txt", 0, R, "{read}");
+    bad |= escape_open(dir, "link-abs", 0, R, "{read}");
+    bad |= escape_open(dir, "link-abs", 0, W, "{write}");
+
+    wasi_filesystem_types_descriptor_stat_t st;
+    fs_error err;
+    wasi_direct_string_t p = str("../outside.txt");
+    bad |= escape_refused("stat-at ../outside.txt",
+                          wasi_filesystem_types_method_descriptor_stat_at(b, 0, &p, &st, &err), err);
+    p = str("link-abs");
+    bad |= escape_refused("stat-at {symlink-follow} link-abs",
+                          wasi_filesystem_types_method_descriptor_stat_at(b, FOLLOW, &p, &st, &err), err);
+    wasi_direct_string_t target = str("/etc/passwd"), name = str("abs-link");
+    bool made = wasi_filesystem_types_method_descriptor_symlink_at(b, &target, &name, &err);
+    say("symlink-at abs-link -> /etc/passwd: %s%s\n", made ? "created" : "error-code: ",
+        made ? "" : fs_error_name(err));
+    if (made)
+        bad |= escape_open(dir, "abs-link", 0, R, "{read}");
+    wasi_direct_string_t from = str("../outside.txt"), to = str("stolen.txt");
+    bad |= escape_refused("link-at ../outside.txt stolen.txt",
+                          wasi_filesystem_types_method_descriptor_link_at(b, 0, &from, b, &to, &err), err);
+    from = str("hello.txt"), to = str("../moved-out.txt");
+    bad |= escape_refused("rename-at hello.txt ../moved-out.txt",
+                          wasi_filesystem_types_method_descriptor_rename_at(b, &from, b, &to, &err), err);
     wasi_filesystem_types_descriptor_drop_own(dir);
     return bad;
 }
@@ -559,6 +642,7 @@ static const struct {
     {"stream-after-close", case_stream_after_close},
     {"write-readonly-preopen", case_write_readonly_preopen},
     {"descriptor-flags", case_descriptor_flags},
+    {"escape-direct", case_escape_direct},
 };
 
 /* Ends the program with STATUS: a nonzero one through exit-with-code, since
