@@ -418,7 +418,7 @@ static int case_lookup(char **args) {
         ip_text(&next.val, f->text, sizeof f->text);
     }
     qsort(found, n, sizeof found[0], compare_found);
-    say("%s: %zu addresses\n", args[0], n);
+    say("%s: %zu address%s\n", args[0], n, n == 1 ? "" : "es");
     for (size_t i = 0; i < n; i++)
         say("ipv%d %s\n", found[i].family, found[i].text);
     wasi_sockets_ip_name_lookup_resolve_address_stream_drop_own(stream);
