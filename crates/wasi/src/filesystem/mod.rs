@@ -3,9 +3,37 @@
 //!
 //! Every path a guest gives is resolved by cap-std beneath a directory descriptor, so `..`,
 //! absolute paths and symlinks that lead out of a preopen are refused (on Linux with
-//! `openat2(RESOLVE_BENEATH)`), never followed.
+//! `openat2(RESOLVE_BENEATH)`), never followed; cap-std reports such an escape as a
+//! permission error without an errno, which the guest sees as `not-permitted`. This module
+//! never joins or normalises paths itself: doing so would be a second, weaker sandbox.
+//!
+//! On top of the operating system's own checks, a descriptor carries the [`FsPerms`] of the
+//! preopen it comes from: on a read-only tree every operation that would change something
+//! fails with `not-permitted` before any system call is made.
+//!
+//! The work is split by idea: `errors` maps host errors to `error-code`s, `open`
+//! holds the rules of `open-at`, `dir` the other path operations, `descriptor` what works on
+//! an open file or directory, `metadata` the conversions of stat results and timestamps,
+//! `fileio` positional reads and writes, `streams` the file streams, `readdir` directory
+//! listings, and `host` binds all of it to the generated `wasi:filesystem` traits.
+//!
+//! Everything is synchronous: a slow disk blocks the calling thread, as every other part of
+//! weld's WASI host does.
 
+mod descriptor;
+mod dir;
+mod errors;
+mod fileio;
+mod host;
+mod metadata;
+mod open;
+mod readdir;
+mod streams;
+
+use crate::bindings::wasi::filesystem::types::ErrorCode;
 use std::sync::Arc;
+
+pub use readdir::ReaddirIterator;
 
 /// What a preopened directory lets a guest do beneath it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -21,6 +49,12 @@ impl FsPerms {
     pub fn write_not_permitted(&self) -> bool {
         *self == FsPerms::ReadOnly
     }
+
+    /// `not-permitted` when writes are refused: the check every mutating operation makes
+    /// before touching the host.
+    pub(crate) fn require_write(&self) -> Result<(), ErrorCode> {
+        if self.write_not_permitted() { Err(ErrorCode::NotPermitted) } else { Ok(()) }
+    }
 }
 
 /// How a descriptor was opened: for reading, writing or both.
@@ -28,7 +62,8 @@ impl FsPerms {
 pub struct OpenMode {
     /// Opened for reading.
     pub read: bool,
-    /// Opened for writing.
+    /// Opened for writing (for a directory: its entries may be changed through it, which
+    /// `get-flags` reports as `mutate-directory`).
     pub write: bool,
 }
 
@@ -55,6 +90,7 @@ pub struct File {
 }
 
 /// The value behind a `descriptor` handle.
+#[derive(Clone)]
 pub enum Descriptor {
     /// A regular file (or anything else that is not a directory).
     File(File),
@@ -62,9 +98,23 @@ pub enum Descriptor {
     Dir(Dir),
 }
 
-/// The value behind a `directory-entry-stream` handle.
-pub struct ReaddirIterator {
-    _todo: (),
+impl Descriptor {
+    /// The file, or `bad-descriptor` for a directory (the error of file-only operations
+    /// such as `read`, `set-size` or `advise` on one).
+    pub(crate) fn file(&self) -> Result<&File, ErrorCode> {
+        match self {
+            Descriptor::File(f) => Ok(f),
+            Descriptor::Dir(_) => Err(ErrorCode::BadDescriptor),
+        }
+    }
+
+    /// The directory, or `not-directory` for a file (the error of path operations on one).
+    pub(crate) fn dir(&self) -> Result<&Dir, ErrorCode> {
+        match self {
+            Descriptor::Dir(d) => Ok(d),
+            Descriptor::File(_) => Err(ErrorCode::NotDirectory),
+        }
+    }
 }
 
 /// The preopened directories of a context, each with its guest path.

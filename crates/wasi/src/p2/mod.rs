@@ -76,7 +76,9 @@ pub fn add_random_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> we
 }
 
 /// Defines `wasi:filesystem` (types, preopens).
-pub fn add_filesystem_to_linker<T: WasiView + 'static>(_linker: &mut Linker<T>) -> weld::Result<()> {
+pub fn add_filesystem_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
+    wasi::filesystem::types::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
+    wasi::filesystem::preopens::add_to_linker::<T, HasWasi>(linker, view::<T>)?;
     Ok(())
 }
 
