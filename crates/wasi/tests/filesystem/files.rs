@@ -241,3 +241,37 @@ fn get_flags_report_how_descriptors_were_opened() {
     let sub = sb.open(&pre, PF::empty(), "sub", OF::DIRECTORY, DF::READ | DF::MUTATE_DIRECTORY).unwrap();
     assert_eq!(sb.view().get_flags(sub).unwrap().unwrap(), DF::READ | DF::MUTATE_DIRECTORY);
 }
+
+#[test]
+fn odd_paths_are_errors_not_panics() {
+    let mut sb = Sandbox::new(FsPerms::ReadWrite);
+    let pre = sb.preopen();
+    let long = "x".repeat(5000);
+    let long_component = "y".repeat(300);
+    let cases = [
+        ("", ErrorCode::NoEntry),
+        ("a\0b", ErrorCode::Invalid),
+        (long.as_str(), ErrorCode::NameTooLong),
+        (long_component.as_str(), ErrorCode::NameTooLong),
+        ("file.txt/", ErrorCode::NotDirectory),
+        ("missing/", ErrorCode::NoEntry),
+    ];
+    for (path, code) in cases {
+        let shown = &path[..path.len().min(20)];
+        assert_eq!(sb.open(&pre, PF::empty(), path, OF::empty(), DF::READ).err(), Some(code), "open {shown:?}");
+        let v = &mut sb.view();
+        assert!(v.stat_at(pre, PF::SYMLINK_FOLLOW, path.into()).unwrap().is_err(), "stat {shown:?}");
+        assert!(v.create_directory_at(pre, format!("{path}/d")).unwrap().is_err(), "mkdir {shown:?}");
+        // A symlink's target is only a string: some of these are valid targets. What matters
+        // is that none traps (the outer unwrap).
+        let _ = v.symlink_at(pre, path.into(), "l".into()).unwrap();
+        let _ = v.unlink_file_at(pre, "l".into()).unwrap();
+    }
+    // Names that are valid but unusual stay inside and work.
+    for name in ["...", ".hidden", "sp ace", "ünï©ødé", "-dash"] {
+        let rw = DF::READ | DF::WRITE;
+        let f = sb.open(&pre, PF::empty(), name, OF::CREATE, rw).unwrap();
+        assert_eq!(sb.view().write(f, name.as_bytes().to_vec(), 0).unwrap(), Ok(name.len() as u64));
+        assert_eq!(std::fs::read(sb.pre().join(name)).unwrap(), name.as_bytes());
+    }
+}
