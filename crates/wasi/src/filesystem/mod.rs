@@ -33,8 +33,6 @@ mod streams;
 use crate::bindings::wasi::filesystem::types::ErrorCode;
 use std::sync::Arc;
 
-pub use readdir::ReaddirIterator;
-
 /// What a preopened directory lets a guest do beneath it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FsPerms {
@@ -115,6 +113,14 @@ impl Descriptor {
             Descriptor::File(_) => Err(ErrorCode::NotDirectory),
         }
     }
+}
+
+/// The value behind a `directory-entry-stream` handle: a listing of a directory, read as the
+/// guest asks for entries (see `readdir`). Defined here, next to the descriptors, so that the
+/// bindings find both in one place.
+pub struct ReaddirIterator {
+    /// The entries not read yet; `None` once the listing has ended.
+    entries: Option<cap_std::fs::ReadDir>,
 }
 
 /// The preopened directories of a context, each with its guest path.

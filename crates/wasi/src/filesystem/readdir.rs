@@ -8,16 +8,10 @@
 //! cross the WIT boundary: its entry is reported as `illegal-byte-sequence` and the listing
 //! goes on with the next one.
 
-use super::Dir;
 use super::errors::FsResult;
 use super::metadata::descriptor_type;
+use super::{Dir, ReaddirIterator};
 use crate::bindings::wasi::filesystem::types::{DirectoryEntry, ErrorCode};
-
-/// The value behind a `directory-entry-stream` handle.
-pub struct ReaddirIterator {
-    /// The entries not read yet; `None` once the listing has ended.
-    entries: Option<cap_std::fs::ReadDir>,
-}
 
 impl Dir {
     /// `read-directory`: a listing from the start of this directory.
