@@ -124,3 +124,22 @@ fn a_core_module_importing_wasi_preview1_is_refused_clearly() {
     );
     assert!(run.stderr.contains("wasm-tools component new"), "{}", run.stderr);
 }
+
+/// The README's first command runs as written and prints what the README shows.
+#[test]
+fn the_readme_example_runs_as_documented() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("## Getting started").expect("the README has a Getting started section");
+    let section = &readme[start..];
+    let command = section.lines().find(|l| l.starts_with("cargo run --release -- ")).expect("a cargo run line");
+    let args: Vec<&str> = command.trim_start_matches("cargo run --release -- ").split_whitespace().collect();
+    // The output block is the first unlabelled fence opened after the command's block.
+    let after = &section[section.find("\n\n```\n").expect("an output block") + 6..];
+    let expected = &after[..after.find("```").expect("the output block ends")];
+    std::fs::create_dir_all(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")).unwrap();
+    let run = weld(&args);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, expected);
+    let written = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/hello.txt");
+    assert_eq!(std::fs::read_to_string(written).unwrap(), "Hello from a WASI 0.2 component!\n");
+}
