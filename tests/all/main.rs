@@ -10,6 +10,7 @@ mod config;
 mod derive;
 mod embedding_api;
 mod funcs;
+mod host_byte_lists;
 mod instances;
 mod jco_runtime;
 mod maps;

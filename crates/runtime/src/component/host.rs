@@ -14,6 +14,7 @@ use super::canonical;
 use super::compiled::Component;
 use super::item_types::ComponentFunc;
 use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
+use super::lower::{Lower, LowerContext, LowerDest};
 use super::resources::ResourceType;
 use super::store_memory::{begin_borrow_scope, end_borrow_scope, guest_memory};
 use super::types::FuncType;
@@ -36,11 +37,21 @@ use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 pub(crate) type HostCall<T> =
     dyn Fn(&mut StoreInner<T>, &ComponentFunc, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
 
-/// A host function whose parameters are lifted in place (they contain views of the caller's
-/// memory): it gets where they are rather than `Val`s. The outer error is a failure to lift
-/// them (a trap of the canonical ABI), the inner one the host function's own.
-pub(crate) type InPlaceHostCall<T> =
-    dyn Fn(&mut StoreInner<T>, RawParams<'_>, &mut [Val]) -> Result<Result<()>> + Send + Sync;
+/// A host function with Rust types (`func_wrap`): it lifts its parameters from where they are
+/// (in place where its types allow, so views of the caller's memory and byte lists need no
+/// `Val`), and lowers its result to where `ResultPlace` says, in the result's flat value
+/// (returned) or at the caller's result pointer. The outer error is a failure of the
+/// canonical ABI (a trap), the inner one the host function's own.
+pub(crate) type TypedHostCall<T> =
+    dyn Fn(&mut StoreInner<T>, RawParams<'_>, ResultPlace<'_>) -> Result<Result<Option<u64>>> + Send + Sync;
+
+/// Where a typed host function's result goes.
+pub(crate) struct ResultPlace<'a> {
+    /// The results as one tuple type; `None` when the function has no result.
+    pub(crate) ty: Option<&'a InterfaceType>,
+    /// The caller's result pointer, when the result is returned through memory.
+    pub(crate) retptr: Option<u64>,
+}
 
 /// Where a lowered import's parameters are, for a host function that lifts them itself.
 pub(crate) struct RawParams<'a> {
@@ -60,8 +71,8 @@ pub(crate) struct RawParams<'a> {
 pub(crate) enum HostCallKind<T> {
     /// As `Val`s.
     Vals(Arc<HostCall<T>>),
-    /// Lifted by the function itself.
-    InPlace(Arc<InPlaceHostCall<T>>),
+    /// Lifted and lowered by the function itself, with its Rust types.
+    Typed(Arc<TypedHostCall<T>>),
 }
 
 /// Checks a component function type against a host function's Rust types.
@@ -137,6 +148,7 @@ pub(crate) fn lower_import<T: 'static>(
     let core_ty =
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
     let component_ty = ComponentFunc::new(ty.clone());
+    let results_tuple = ty.result.as_ref().map(|r| InterfaceType::tuple([r.clone()]));
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if !store.opaque().may_leave(instance, options.instance) {
             return Err(trap_with(
@@ -158,8 +170,18 @@ pub(crate) fn lower_import<T: 'static>(
         // Owned handles whose borrows are lifted are lent until the host function returns.
         begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         let called = match &host.call {
-            // The outer error is a failure to lift the parameters, the inner one the host's.
-            HostCallKind::InPlace(call) => call(&mut *store, raw, &mut results),
+            // The outer error is a failure of the canonical ABI, the inner one the host's.
+            HostCallKind::Typed(call) => {
+                let retptr =
+                    sig.results_in_memory.then(|| *flat.last().expect("a result pointer is the last parameter"));
+                let place = ResultPlace { ty: results_tuple.as_ref(), retptr };
+                let typed = call(&mut *store, raw, place);
+                end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+                if let Some(bits) = typed?.with_context(|| format!("host function `{name}` failed"))? {
+                    slots[0] = ValRaw::u64(bits);
+                }
+                return Ok(());
+            }
             HostCallKind::Vals(call) => lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))
                 .map(|params| call(&mut *store, &component_ty, &tuple_elements(params), &mut results)),
         };
@@ -181,6 +203,32 @@ pub(crate) fn lower_import<T: 'static>(
         Ok(())
     };
     crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
+}
+
+/// Lowers a typed host function's `results` (a tuple of its one result, or of none) to
+/// `place` in the caller: through the result pointer (checked for alignment and bounds
+/// first), or as the flat value returned.
+pub(crate) fn lower_typed_results<T, R: Lower>(
+    store: &mut StoreInner<T>,
+    raw: &RawParams<'_>,
+    place: &ResultPlace<'_>,
+    results: &R,
+) -> Result<Option<u64>> {
+    let Some(ty) = place.ty else { return Ok(None) };
+    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options, CallSide::Caller);
+    let mut cx = LowerContext { mem: &mut mem, opts };
+    match place.retptr {
+        Some(ptr) => {
+            canonical::check_store_at(cx.mem, ty, ptr)?;
+            results.lower(&mut cx, ty, LowerDest::Memory(ptr))?;
+            Ok(None)
+        }
+        None => {
+            let mut out = Vec::with_capacity(1);
+            results.lower(&mut cx, ty, LowerDest::Flat(&mut out))?;
+            Ok(out.first().copied())
+        }
+    }
 }
 
 /// Lifts a lowered import's parameters `raw` from the caller with `lift`, given their tuple

@@ -37,6 +37,20 @@ pub trait Lift: ComponentType + Sized {
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
         lift_through_val(cx, ty, src)
     }
+
+    /// Whether a list of this type is lifted as one copy of its bytes (`u8`), with
+    /// [`Lift::list_from_bytes`].
+    #[doc(hidden)]
+    const BYTES: bool = false;
+
+    /// The list whose bytes are `bytes`, for a type whose `BYTES` is true (others never get
+    /// here, and return an empty list).
+    #[doc(hidden)]
+    #[inline]
+    fn list_from_bytes(bytes: &[u8]) -> Vec<Self> {
+        let _ = bytes;
+        Vec::new()
+    }
 }
 
 /// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when
@@ -275,6 +289,23 @@ pub(crate) fn lift_variant_in_place<R>(
             lift(cx, case, payload, LiftSource::Memory(at))
         }
     }
+}
+
+/// The bytes of a `list<u8>` in the guest's memory, with the spec's checks of the list's
+/// range (alignment and bounds).
+pub(crate) fn lift_byte_list<'m>(
+    cx: &'m mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'_>,
+) -> Result<&'m [u8]> {
+    let ty = ty.despecialized();
+    let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
+    if !matches!(list.element(), InterfaceType::U8) {
+        bail!("type mismatch: expected a list<u8>, found {ty}");
+    }
+    let (ptr, len) = cx.pointer_pair(src, ty)?;
+    cx.check_list_range(list.element(), ptr, len)?;
+    Ok(&cx.mem.bytes()[ptr as usize..(ptr + len) as usize])
 }
 
 /// Lifts a `list<T>` in place, element by element.

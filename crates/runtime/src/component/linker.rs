@@ -7,14 +7,13 @@
 use super::compiled::Component;
 use super::component_type::ComponentNamedList;
 use super::host::HostTypecheck;
-use super::host::{Definition, HostCallKind, HostFunc, RawParams, lift_params};
+use super::host::{Definition, HostCallKind, HostFunc, RawParams, ResultPlace, lift_params, lower_typed_results};
 use super::item_types::ComponentFunc;
 use super::lift::Lift;
 use super::lower::Lower;
 use super::resources::ResourceType;
 use super::types::FuncType;
 use super::values::Val;
-use super::values::tuple_elements;
 use crate::store::StoreInner;
 use crate::{Engine, Module};
 use anyhow::{Result, bail};
@@ -150,30 +149,19 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             P::typecheck_list(&params, "parameter")?;
             R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
         }
-        let finish = move |store: &mut StoreInner<T>, params: Params, results: &mut [Val]| -> Result<()> {
-            let out = tuple_elements(func(StoreContextMut(store), params)?.to_val());
-            if out.len() != results.len() {
-                bail!("the host function returned {} results where {} were expected", out.len(), results.len());
-            }
-            for (slot, v) in results.iter_mut().zip(out) {
-                *slot = v;
-            }
-            Ok(())
-        };
-        let call = if Params::IN_PLACE {
-            HostCallKind::InPlace(Arc::new(
-                move |store: &mut StoreInner<T>, raw: RawParams<'_>, results: &mut [Val]| {
-                    let params = lift_params(store, &raw, |cx, ty, src| Params::lift(cx, ty, src))?;
-                    Ok(finish(store, params, results))
-                },
-            ))
-        } else {
-            HostCallKind::Vals(Arc::new(
-                move |store: &mut StoreInner<T>, _: &ComponentFunc, params: &[Val], results: &mut [Val]| {
-                    finish(store, Params::from_val(Val::Tuple(params.to_vec()))?, results)
-                },
-            ))
-        };
+        let call = HostCallKind::Typed(Arc::new(
+            move |store: &mut StoreInner<T>,
+                  raw: RawParams<'_>,
+                  place: ResultPlace<'_>|
+                  -> Result<Result<Option<u64>>> {
+                let params = lift_params(store, &raw, |cx, ty, src| Params::lift(cx, ty, src))?;
+                let results = match func(StoreContextMut(&mut *store), params) {
+                    Ok(results) => results,
+                    Err(e) => return Ok(Err(e)),
+                };
+                lower_typed_results(store, &raw, &place, &results).map(Ok)
+            },
+        ));
         let typecheck = Some(typecheck::<Params, Results> as HostTypecheck);
         self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call })))
     }

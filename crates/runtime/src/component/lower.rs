@@ -26,6 +26,18 @@ pub trait Lower: ComponentType {
     fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
         cx.lower_val(&self.to_val(), ty, dst)
     }
+
+    /// `items` as bytes, when a list of this type is stored as one copy of them (`u8`); lists
+    /// of other types are lowered element by element.
+    #[doc(hidden)]
+    #[inline]
+    fn list_as_bytes(items: &[Self]) -> Option<&[u8]>
+    where
+        Self: Sized,
+    {
+        let _ = items;
+        None
+    }
 }
 
 /// Where a lowered value goes.
@@ -64,6 +76,17 @@ impl LowerContext<'_> {
     /// Lowers a string: stored with `realloc`, then its pointer and length go to `dst`.
     pub(crate) fn lower_str(&mut self, s: &str, dst: LowerDest<'_>) -> Result<()> {
         let (ptr, len) = canonical::store_string(self.mem, &self.opts, s)?;
+        self.pointer_pair(ptr, len, dst)
+    }
+
+    /// Lowers a `list<u8>`: stored with `realloc` in one copy, then its pointer and length go
+    /// to `dst`.
+    pub(crate) fn lower_bytes(&mut self, bytes: &[u8], dst: LowerDest<'_>) -> Result<()> {
+        let (ptr, len) = canonical::store_bytes(self.mem, &self.opts, bytes)?;
+        self.pointer_pair(ptr, len, dst)
+    }
+
+    fn pointer_pair(&mut self, ptr: u64, len: u64, dst: LowerDest<'_>) -> Result<()> {
         match dst {
             LowerDest::Flat(out) => out.extend([ptr, len]),
             LowerDest::Memory(at) => {
@@ -71,6 +94,39 @@ impl LowerContext<'_> {
                 let bytes = self.mem.bytes_mut();
                 canonical::write_uint(bytes, at, size, ptr)?;
                 canonical::write_uint(bytes, at + u64::from(size), size, len)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Lowers case `index` of a variant, option or result of type `ty`: the discriminant, then
+    /// (if the case has one) its payload with `payload`, given the payload's type; flat, the
+    /// payload's slots are padded with zeros to the variant's joined ones (with raw bits,
+    /// every joined conversion is the identity, as in `canonical::lower_flat`).
+    pub(crate) fn lower_case(
+        &mut self,
+        ty: &InterfaceType,
+        index: u64,
+        dst: LowerDest<'_>,
+        payload: impl FnOnce(&mut Self, &InterfaceType, LowerDest<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (payload_ty, layout) = canonical::variant_case(ty, index)?;
+        match dst {
+            LowerDest::Flat(out) => {
+                let joined = ty.abi().flat_count.map_or(0, usize::from).saturating_sub(1);
+                out.push(index);
+                let start = out.len();
+                if let Some(pty) = payload_ty {
+                    payload(self, pty, LowerDest::Flat(&mut *out))?;
+                }
+                out.resize(start + joined, 0);
+            }
+            LowerDest::Memory(ptr) => {
+                let offset = u64::from(layout.payload_offset(self.width()));
+                canonical::write_uint(self.mem.bytes_mut(), ptr, layout.discriminant_size, index)?;
+                if let Some(pty) = payload_ty {
+                    payload(self, pty, LowerDest::Memory(ptr + offset))?;
+                }
             }
         }
         Ok(())

@@ -26,7 +26,8 @@
 
 use super::component_type::{ComponentNamedList, ComponentType};
 use super::lift::{
-    FieldLifter, Lift, LiftContext, LiftSource, lift_list_in_place, lift_through_val, lift_variant_in_place,
+    FieldLifter, Lift, LiftContext, LiftSource, lift_byte_list, lift_list_in_place, lift_through_val,
+    lift_variant_in_place,
 };
 use super::lower::{Lower, LowerContext, LowerDest};
 use super::resources::{Resource, ResourceAny};
@@ -59,7 +60,6 @@ macro_rules! primitives {
 primitives! {
     bool => Bool, Bool;
     i8 => S8, S8;
-    u8 => U8, U8;
     i16 => S16, S16;
     u16 => U16, U16;
     i32 => S32, S32;
@@ -69,6 +69,26 @@ primitives! {
     f32 => Float32, F32;
     f64 => Float64, F64;
     char => Char, Char;
+}
+
+impl ComponentType for u8 {
+    #[inline]
+    fn ty() -> InterfaceType {
+        InterfaceType::U8
+    }
+}
+
+/// A `list<u8>` is stored in one copy.
+impl Lower for u8 {
+    #[inline]
+    fn to_val(&self) -> Val {
+        Val::U8(*self)
+    }
+
+    #[inline]
+    fn list_as_bytes(items: &[u8]) -> Option<&[u8]> {
+        Some(items)
+    }
 }
 
 /// `Lift` for types lifted through their `Val` (whose lifting validates them: `char`, and
@@ -120,13 +140,37 @@ macro_rules! lift_integers {
 lift_integers! {
     bool => Bool, Bool, 1, |x| x as u32 != 0;
     i8 => S8, S8, 1, |x| x as u8 as i8;
-    u8 => U8, U8, 1, |x| x as u8;
     i16 => S16, S16, 2, |x| x as u16 as i16;
     u16 => U16, U16, 2, |x| x as u16;
     i32 => S32, S32, 4, |x| x as u32 as i32;
     u32 => U32, U32, 4, |x| x as u32;
     i64 => S64, S64, 8, |x| x as i64;
     u64 => U64, U64, 8, |x| x;
+}
+
+/// A `list<u8>` is lifted in one copy.
+impl Lift for u8 {
+    const BYTES: bool = true;
+
+    #[inline]
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::U8(v) => Ok(v),
+            other => Err(mismatch("u8", &other)),
+        }
+    }
+
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if !matches!(ty, InterfaceType::U8) {
+            return lift_through_val(cx, ty, src);
+        }
+        Ok(cx.scalar_bits(src, 1)? as u8)
+    }
+
+    #[inline]
+    fn list_from_bytes(bytes: &[u8]) -> Vec<u8> {
+        bytes.to_vec()
+    }
 }
 
 impl ComponentType for String {
@@ -237,9 +281,14 @@ impl<T: Lower> Lower for Vec<T> {
     fn to_val(&self) -> Val {
         Val::List(self.iter().map(Lower::to_val).collect())
     }
+
+    #[inline]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        self.as_slice().lower(cx, ty, dst)
+    }
 }
 impl<T: Lift> Lift for Vec<T> {
-    const IN_PLACE: bool = T::IN_PLACE;
+    const IN_PLACE: bool = T::IN_PLACE || T::BYTES;
 
     #[inline]
     fn from_val(val: Val) -> Result<Self> {
@@ -251,6 +300,10 @@ impl<T: Lift> Lift for Vec<T> {
 
     #[inline]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if T::BYTES && matches!(ty.despecialized(), InterfaceType::List(l) if matches!(l.element(), InterfaceType::U8))
+        {
+            return Ok(T::list_from_bytes(lift_byte_list(cx, ty, src)?));
+        }
         if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { lift_through_val(cx, ty, src) }
     }
 }
@@ -268,6 +321,16 @@ impl<T: Lower> Lower for &[T] {
     #[inline]
     fn to_val(&self) -> Val {
         Val::List(self.iter().map(Lower::to_val).collect())
+    }
+
+    #[inline]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        match T::list_as_bytes(self) {
+            Some(bytes) if matches!(ty.despecialized(), InterfaceType::List(l) if matches!(l.element(), InterfaceType::U8)) => {
+                cx.lower_bytes(bytes, dst)
+            }
+            _ => cx.lower_val(&self.to_val(), ty, dst),
+        }
     }
 }
 
@@ -288,6 +351,16 @@ impl<T: Lower> Lower for Option<T> {
     #[inline]
     fn to_val(&self) -> Val {
         Val::Option(self.as_ref().map(|v| Box::new(v.to_val())))
+    }
+
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        if !matches!(ty, InterfaceType::Option(_)) {
+            return cx.lower_val(&self.to_val(), ty, dst);
+        }
+        cx.lower_case(ty, u64::from(self.is_some()), dst, |cx, pty, dst| match self {
+            Some(v) => v.lower(cx, pty, dst),
+            None => Ok(()),
+        })
     }
 }
 impl<T: Lift> Lift for Option<T> {
@@ -411,6 +484,17 @@ impl<T: Lower, E: Lower> Lower for Result<T, E> {
         Val::Result(match self {
             Ok(v) => Ok(side_to_val(v)),
             Err(e) => Err(side_to_val(e)),
+        })
+    }
+
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        if !matches!(ty, InterfaceType::Result(_)) {
+            return cx.lower_val(&self.to_val(), ty, dst);
+        }
+        let index = u64::from(self.is_err());
+        cx.lower_case(ty, index, dst, |cx, pty, dst| match self {
+            Ok(v) => v.lower(cx, pty, dst),
+            Err(e) => e.lower(cx, pty, dst),
         })
     }
 }

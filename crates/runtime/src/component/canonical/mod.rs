@@ -44,7 +44,7 @@ pub(crate) use memory::{
     MemoryBounds, Pointee, check_align, check_bounds, check_list_range, check_realloc_result, check_value_at,
     read_uint, utf16_tag, write_uint,
 };
+pub(crate) use store::{check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked};
 pub use store::{lower_flat, store};
-pub(crate) use store::{lower_flat_unchecked, store_string, store_unchecked};
 pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, string_range, validate_utf8};
 pub use weld_environ::component::adapt::CallSide;

@@ -43,6 +43,29 @@ pub(crate) fn store_unchecked(
     Storer { mem, opts, width }.store(val, ty, ptr)
 }
 
+/// Stores `bytes` as a `list<u8>` (or `list<s8>`) in the guest's memory with its `realloc`,
+/// in one copy; returns the pointer and the length.
+pub(crate) fn store_bytes(mem: &mut dyn GuestMemory, opts: &Options, bytes: &[u8]) -> Result<(u64, u64)> {
+    let width = width_of(mem.memory64());
+    let len = bytes.len() as u64;
+    if len > REALLOC_I32_MAX {
+        bail!("list of {len} elements of 1 byte is too long");
+    }
+    let mut storer = Storer { mem, opts, width };
+    let ptr = storer.realloc(Pointee::List, 0, 0, 1, len)?;
+    let at = ptr as usize;
+    storer.mem.bytes_mut()[at..at + bytes.len()].copy_from_slice(bytes);
+    Ok((ptr, len))
+}
+
+/// Checks that a value of `ty` may be stored at `ptr` (aligned, inside the memory): what
+/// [`store`] checks before writing, for values written by their Rust types.
+pub(crate) fn check_store_at(mem: &dyn GuestMemory, ty: &InterfaceType, ptr: u64) -> Result<()> {
+    let width = width_of(mem.memory64());
+    check_align(mem.side(), Pointee::Value, ptr, ty.abi().align(width))?;
+    check_bounds(MemoryBounds::of(mem), Pointee::Value, ptr, u64::from(ty.abi().size(width))).map(|_| ())
+}
+
 /// Stores string `s` in the guest's memory with its `realloc` (the spec's `store_string`),
 /// returning the pointer and the (tagged) length in code units.
 #[inline]
