@@ -20,9 +20,11 @@
 //! up to 17 elements, so that a function of 16 parameters (as `bindgen!` generates) has one.
 //!
 //! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
-//! exactly the checks and layout of a dynamic one. The exception is `WasmStr` and `WasmList`,
-//! views of the guest's memory (see `views.rs`): they and the tuples, options, results and
-//! lists that contain them are lifted in place ([`Lift::lift`]), with the same checks.
+//! exactly the checks and layout of a dynamic one. The exceptions: `WasmStr` and `WasmList`,
+//! views of the guest's memory (see `views.rs`), and the tuples, options, results and lists
+//! that contain them are lifted in place ([`Lift::lift`]); `list<u8>` is lifted and lowered
+//! as one copy of its bytes; and tuples, options and results lower their parts in place
+//! ([`Lower::lower`]), so a byte list inside them never becomes a `Val` either.
 
 use super::component_type::{ComponentNamedList, ComponentType};
 use super::lift::{
