@@ -6,6 +6,7 @@
 //! asserts exactly what the guest wrote and its exit status.
 
 mod cli;
+mod guests;
 mod jco;
 
 use std::path::Path;
