@@ -8,17 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use weld_wasi::FsPerms;
 
-fn guests() -> PathBuf {
+pub(super) fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi-guests")
 }
 
 /// A fresh fixture as `run-cases.sh` makes it: `$P/outside.txt` next to the sandbox
 /// `$P/sandbox` (with `hello.txt`, `sub/inner.txt`, `link-out -> ..` and `link-abs` to the
 /// outside file by its absolute path). Removed on drop.
-struct Fixture(PathBuf);
+pub(super) struct Fixture(pub(super) PathBuf);
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(super) fn new() -> Fixture {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let p = std::env::temp_dir().join(format!("weld-guest-fixture-{}-{n}", std::process::id()));
@@ -59,7 +59,7 @@ fn run(fixture: &Fixture, perms: FsPerms, guest: &str, args: &[&str]) -> (i32, S
 }
 
 /// The status, stdout and stderr that `EXPECTED.md` records for the case titled `title`.
-fn expected(title: &str) -> (i32, String, String) {
+pub(super) fn expected(title: &str) -> (i32, String, String) {
     let text = std::fs::read_to_string(guests().join("EXPECTED.md")).unwrap();
     let start = text.find(&format!("\n### {title}\n")).unwrap_or_else(|| panic!("no case {title:?} in EXPECTED.md"));
     let mut lines = text[start..].lines().skip(2);

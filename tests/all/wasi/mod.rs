@@ -6,6 +6,7 @@
 //! asserts exactly what the guest wrote and its exit status.
 
 mod cli;
+mod guest_commands;
 mod guests;
 mod jco;
 
