@@ -185,15 +185,14 @@ impl WasiSettings {
                     builder.env(name, value);
                 }
                 // `--env NAME` passes the host's value, if it has one.
-                None => match std::env::var_os(env) {
-                    Some(value) => {
+                None => {
+                    if let Some(value) = std::env::var_os(env) {
                         let value = value
                             .into_string()
                             .map_err(|_| anyhow::anyhow!("--env {env}: the host's value is not valid UTF-8"))?;
                         builder.env(env, value);
                     }
-                    None => {}
-                },
+                }
             }
         }
         for dir in dirs {
@@ -274,7 +273,7 @@ mod tests {
     fn help_lists_every_key() {
         let help = WasiSettings::help_text();
         for (key, _, _) in KEYS {
-            assert!(help.contains(&format!("{key}")), "{key} missing from -S help");
+            assert!(help.contains(key), "{key} missing from -S help");
         }
         assert!(help.contains("http"));
     }

@@ -77,7 +77,7 @@ fn instance() -> (Store<()>, weld::component::Instance) {
         Ok((b.iter().map(|&x| u32::from(x)).sum::<u32>(),))
     })
     .unwrap();
-    host.func_wrap("half", |_: StoreContextMut<'_, ()>, (x,): (u32,)| Ok(((x % 2 == 0).then(|| (x / 2) as u8),)))
+    host.func_wrap("half", |_: StoreContextMut<'_, ()>, (x,): (u32,)| Ok(((x % 2 == 0).then_some((x / 2) as u8),)))
         .unwrap();
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &component).unwrap();
