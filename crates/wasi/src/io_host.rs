@@ -128,7 +128,7 @@ impl streams::HostOutputStream for ResourceTable {
         stream: Resource<DynOutputStream>,
         contents: Vec<u8>,
     ) -> weld::Result<Result<(), WitStreamError>> {
-        let result = blocking_write_and_flush(&mut **self.get_mut(&stream)?, Some(&contents), 0);
+        let result = blocking_write_and_flush(&mut **self.get_mut(&stream)?, Some(contents), 0);
         to_guest(self, result)
     }
 

@@ -150,21 +150,27 @@ pub fn blocking_check_write(stream: &mut dyn OutputStream) -> StreamResult<usize
 /// `zeroes` writes that many zero bytes instead (`blocking-write-zeroes-and-flush`).
 pub fn blocking_write_and_flush(
     stream: &mut dyn OutputStream,
-    bytes: Option<&[u8]>,
+    bytes: Option<Vec<u8>>,
     zeroes: usize,
 ) -> StreamResult<()> {
-    let len = bytes.map_or(zeroes, <[u8]>::len);
+    let len = bytes.as_ref().map_or(zeroes, Vec::len);
     if len > MAX_BLOCKING_WRITE {
         return Err(StreamError::Trap(anyhow::anyhow!(
             "blocking-write-and-flush was given {len} bytes, more than the {MAX_BLOCKING_WRITE} wasi:io/streams allows"
         )));
     }
     let mut written = 0;
+    let mut bytes = bytes;
     while written < len {
         let permit = blocking_check_write(stream)?;
         let n = permit.min(len - written);
-        match bytes {
-            Some(bytes) => stream.write(bytes[written..written + n].to_vec())?,
+        match bytes.take() {
+            // All of it at once (the usual case): no copy.
+            Some(all) if written == 0 && n == len => stream.write(all)?,
+            Some(all) => {
+                stream.write(all[written..written + n].to_vec())?;
+                bytes = Some(all);
+            }
             None => stream.write_zeroes(n)?,
         }
         written += n;

@@ -12,27 +12,34 @@ use std::io;
 
 /// Up to `size` bytes (at most [`MAX_READ_SIZE`]) from `offset`; empty at or past the end.
 pub(crate) fn read_at(file: &cap_std::fs::File, size: usize, offset: u64) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; size.min(MAX_READ_SIZE)];
-    let n = loop {
-        match file.read_at(&mut buf, offset) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+    // Read into the vector's spare capacity: no zeroing of a buffer the read overwrites.
+    let mut buf = Vec::with_capacity(size.min(MAX_READ_SIZE));
+    loop {
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset) {
+            Ok(_) => return Ok(buf),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
-    };
-    buf.truncate(n);
-    Ok(buf)
+    }
 }
 
 /// Writes `bytes` at `offset`, repeating short writes until all are written; how many were.
 /// An error after some bytes were written reports those bytes rather than the error (the
 /// next write meets the error again), as `pwrite` itself does.
 pub(crate) fn write_at(file: &cap_std::fs::File, bytes: &[u8], offset: u64) -> io::Result<usize> {
+    write_all_with(bytes, |rest, written| {
+        let at = offset.checked_add(written as u64).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        file.write_at(rest, at)
+    })
+}
+
+/// Writes `bytes` with `write_once` (given what is left and how much was written) until all
+/// is written, nothing more is taken, or an error comes; how many were written. An error is
+/// returned only when nothing was written, retried when it is an interruption.
+fn write_all_with(bytes: &[u8], mut write_once: impl FnMut(&[u8], usize) -> io::Result<usize>) -> io::Result<usize> {
     let mut written = 0;
     while written < bytes.len() {
-        let at = offset.checked_add(written as u64).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput));
-        let result = at.and_then(|at| file.write_at(&bytes[written..], at));
-        match result {
+        match write_once(&bytes[written..], written) {
             Ok(0) => break,
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -46,17 +53,7 @@ pub(crate) fn write_at(file: &cap_std::fs::File, bytes: &[u8], offset: u64) -> i
 /// Writes all of `bytes` at the end of the file, as `O_APPEND` writes do; how many were
 /// written (short only when an error follows some progress).
 pub(crate) fn append(file: &cap_std::fs::File, bytes: &[u8]) -> io::Result<usize> {
-    let mut written = 0;
-    while written < bytes.len() {
-        match append_once(file, &bytes[written..]) {
-            Ok(0) => break,
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if written == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(written)
+    write_all_with(bytes, |rest, _| append_once(file, rest))
 }
 
 /// One append: `pwritev2(RWF_APPEND)`, which writes at the end atomically without changing
