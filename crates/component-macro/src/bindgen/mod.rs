@@ -180,7 +180,8 @@ impl<'a> Gen<'a> {
     }
 
     /// Applies `with`: each key names a namespace, package, interface (each optionally with
-    /// a version) or a resource (`ns:pkg/iface.resource`) among the world's imports.
+    /// a version) or a resource (`ns:pkg/iface.resource`, or `ns:pkg/iface/resource` as
+    /// Wasmtime writes it) among the world's imports.
     fn apply_with(&mut self) -> syn::Result<()> {
         let imported: Vec<(InterfaceId, WorldKey)> = self
             .world
@@ -194,8 +195,10 @@ impl<'a> Gen<'a> {
         for (lit, path) in &self.opts.with {
             let key = lit.value();
             let mut matched = false;
-            if let Some((iface_name, resource)) = key.rsplit_once('.').filter(|(i, _)| i.contains('/')) {
-                // A resource: `ns:pkg/iface.name` (the interface part may carry a version).
+            // A resource: `ns:pkg/iface.name`, or Wasmtime's `ns:pkg/iface/name` (the
+            // interface part may carry a version, whose dots are not separators).
+            let splits = [key.rsplit_once('.'), key.rsplit_once('/')];
+            for (iface_name, resource) in splits.into_iter().flatten().filter(|(i, _)| i.contains('/')) {
                 for (id, world_key) in &imported {
                     if !self.name_matches(iface_name, *id, world_key) {
                         continue;
@@ -208,7 +211,8 @@ impl<'a> Gen<'a> {
                         matched = true;
                     }
                 }
-            } else {
+            }
+            if !matched {
                 // The most specific key wins: an interface's own key over its package's.
                 for (id, world_key) in &imported {
                     if let Some(rest) = self.with_prefix(&key, *id, world_key) {
