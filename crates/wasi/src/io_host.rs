@@ -178,7 +178,7 @@ impl streams::HostOutputStream for ResourceTable {
         src: Resource<DynInputStream>,
         len: u64,
     ) -> weld::Result<Result<u64, WitStreamError>> {
-        let result = self.splice_streams(&dst, &src, len, false);
+        let result = splice(self, &dst, &src, len, false);
         to_guest(self, result)
     }
 
@@ -188,7 +188,7 @@ impl streams::HostOutputStream for ResourceTable {
         src: Resource<DynInputStream>,
         len: u64,
     ) -> weld::Result<Result<u64, WitStreamError>> {
-        let result = self.splice_streams(&dst, &src, len, true);
+        let result = splice(self, &dst, &src, len, true);
         to_guest(self, result)
     }
 
@@ -202,43 +202,31 @@ impl streams::Host for ResourceTable {}
 
 /// `splice`: moves up to `len` bytes from `src` to `dst`, as many as `dst` takes now (or,
 /// when `blocking`, at least one byte after waiting for both).
-trait Splice {
-    fn splice_streams(
-        &mut self,
-        dst: &Resource<DynOutputStream>,
-        src: &Resource<DynInputStream>,
-        len: u64,
-        blocking: bool,
-    ) -> StreamResult<u64>;
-}
-
-impl Splice for ResourceTable {
-    fn splice_streams(
-        &mut self,
-        dst: &Resource<DynOutputStream>,
-        src: &Resource<DynInputStream>,
-        len: u64,
-        blocking: bool,
-    ) -> StreamResult<u64> {
-        let trap = |e: weld::component::ResourceTableError| StreamError::Trap(e.into());
-        let permit = {
-            let out = &mut **self.get_mut(dst).map_err(trap)?;
-            if blocking { blocking_check_write(out)? } else { out.check_write()? }
-        };
-        let want = read_len(len).min(permit);
-        if want == 0 {
-            return Ok(0);
-        }
-        let bytes = {
-            let input = &mut **self.get_mut(src).map_err(trap)?;
-            if blocking { blocking_read(input, want)? } else { input.read(want)? }
-        };
-        let n = bytes.len();
-        if n > 0 {
-            let mut budget = permit;
-            take_budget(&mut budget, n)?;
-            self.get_mut(dst).map_err(trap)?.write(bytes)?;
-        }
-        Ok(n as u64)
+fn splice(
+    table: &mut ResourceTable,
+    dst: &Resource<DynOutputStream>,
+    src: &Resource<DynInputStream>,
+    len: u64,
+    blocking: bool,
+) -> StreamResult<u64> {
+    let trap = |e: weld::component::ResourceTableError| StreamError::Trap(e.into());
+    let permit = {
+        let out = &mut **table.get_mut(dst).map_err(trap)?;
+        if blocking { blocking_check_write(out)? } else { out.check_write()? }
+    };
+    let want = read_len(len).min(permit);
+    if want == 0 {
+        return Ok(0);
     }
+    let bytes = {
+        let input = &mut **table.get_mut(src).map_err(trap)?;
+        if blocking { blocking_read(input, want)? } else { input.read(want)? }
+    };
+    let n = bytes.len();
+    if n > 0 {
+        let mut budget = permit;
+        take_budget(&mut budget, n)?;
+        table.get_mut(dst).map_err(trap)?.write(bytes)?;
+    }
+    Ok(n as u64)
 }

@@ -8,7 +8,6 @@
 //! attempts, here, so that no stream has to implement waiting itself.
 
 use crate::poll::{Pollable, Readiness, block_until};
-use anyhow::{Result, bail};
 
 /// The largest number of bytes one `read` hands to a guest, whatever it asks for: a guest
 /// may ask for 2^64 bytes, and the host must not try to allocate them.
@@ -220,12 +219,4 @@ pub fn take_budget(budget: &mut usize, len: usize) -> StreamResult<()> {
     }
     *budget -= len;
     Ok(())
-}
-
-/// Fails with a clear message when `len`, a guest's `u64`, does not fit the host's `usize`.
-pub fn guest_len(len: u64, what: &str) -> Result<usize> {
-    match usize::try_from(len) {
-        Ok(len) => Ok(len),
-        Err(_) => bail!("{what}: a length of {len} bytes does not fit this host's address space"),
-    }
 }

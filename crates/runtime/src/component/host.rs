@@ -148,6 +148,7 @@ pub(crate) fn lower_import<T: 'static>(
     let core_ty =
         crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
     let component_ty = ComponentFunc::new(ty.clone());
+    let params = params_tuple(&ty);
     let results_tuple = ty.result.as_ref().map(|r| InterfaceType::tuple([r.clone()]));
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if !store.opaque().may_leave(instance, options.instance) {
@@ -157,52 +158,64 @@ pub(crate) fn lower_import<T: 'static>(
             ));
         }
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
-        let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         let params_end = flat.len() - usize::from(sig.results_in_memory);
-        let tuple = params_tuple(&ty);
+        let retptr = sig.results_in_memory.then(|| *flat.last().expect("a result pointer is the last parameter"));
         let raw = RawParams {
             instance,
             options: &options,
-            ty: &tuple,
+            ty: &params,
             flat: &flat[..params_end],
             in_memory: sig.params_in_memory,
         };
         // Owned handles whose borrows are lifted are lent until the host function returns.
         begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+        // The outer error is a failure of the canonical ABI, the inner one the host's.
         let called = match &host.call {
-            // The outer error is a failure of the canonical ABI, the inner one the host's.
             HostCallKind::Typed(call) => {
-                let retptr =
-                    sig.results_in_memory.then(|| *flat.last().expect("a result pointer is the last parameter"));
                 let place = ResultPlace { ty: results_tuple.as_ref(), retptr };
-                let typed = call(&mut *store, raw, place);
-                end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
-                if let Some(bits) = typed?.with_context(|| format!("host function `{name}` failed"))? {
+                call(&mut *store, raw, place).map(|r| r.map(Returned::Lowered))
+            }
+            HostCallKind::Vals(call) => {
+                let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
+                lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src)).map(|params| {
+                    call(&mut *store, &component_ty, &tuple_elements(params), &mut results)
+                        .map(|()| Returned::Vals(results))
+                })
+            }
+        };
+        end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+        let results = match called?.with_context(|| format!("host function `{name}` failed"))? {
+            Returned::Lowered(bits) => {
+                if let Some(bits) = bits {
                     slots[0] = ValRaw::u64(bits);
                 }
                 return Ok(());
             }
-            HostCallKind::Vals(call) => lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src))
-                .map(|params| call(&mut *store, &component_ty, &tuple_elements(params), &mut results)),
+            Returned::Vals(results) => results,
         };
-        end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
-        called?.with_context(|| format!("host function `{name}` failed"))?;
         let Some(rt) = &ty.result else { return Ok(()) };
         results[0]
             .typecheck(rt)
             .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
         let (mut mem, opts) = guest_memory(store, instance, &options, CallSide::Caller);
-        if sig.results_in_memory {
-            let retptr = *flat.last().expect("a result pointer is the last parameter");
-            canonical::store(&mut mem, &opts, &results[0], rt, retptr)?;
-        } else {
-            let mut out = Vec::with_capacity(1);
-            canonical::lower_flat(&mut mem, &opts, &results[0], rt, &mut out)?;
-            slots[0] = ValRaw::u64(out[0]);
+        match retptr {
+            Some(retptr) => canonical::store(&mut mem, &opts, &results[0], rt, retptr)?,
+            None => {
+                let mut out = Vec::with_capacity(1);
+                canonical::lower_flat(&mut mem, &opts, &results[0], rt, &mut out)?;
+                slots[0] = ValRaw::u64(out[0]);
+            }
         }
         Ok(())
     };
     crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
+}
+
+/// What a host function gave back: its result already lowered by its Rust type (the flat
+/// value, if returned flat), or as `Val`s still to be checked and lowered.
+enum Returned {
+    Lowered(Option<u64>),
+    Vals(Vec<Val>),
 }
 
 /// Lowers a typed host function's `results` (a tuple of its one result, or of none) to

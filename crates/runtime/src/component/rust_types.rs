@@ -302,8 +302,7 @@ impl<T: Lift> Lift for Vec<T> {
 
     #[inline]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        if T::BYTES && matches!(ty.despecialized(), InterfaceType::List(l) if matches!(l.element(), InterfaceType::U8))
-        {
+        if T::BYTES {
             return Ok(T::list_from_bytes(lift_byte_list(cx, ty, src)?));
         }
         if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { lift_through_val(cx, ty, src) }
