@@ -1,22 +1,27 @@
-//! `weld compile FILE`: compiles a module, or every core module and fused adapter of a
-//! component, to machine code for any supported target, and reports sizes and timing.
+//! `weld compile FILE [-o OUT]`: compiles a module, or every core module and fused adapter of
+//! a component, into an ahead-of-time artifact (`.cwasm`) for this machine or another target,
+//! and reports what it holds. `weld run --allow-precompiled OUT` runs the artifact, and the
+//! API loads it with `Module::deserialize_file` or `Component::deserialize_file`.
 //!
-//! It drives the compile-time crates directly (weld-environ, weld-fact, weld-cranelift) rather
-//! than the runtime, so that it can compile for another machine than this one. It writes no
-//! artifact yet: ahead-of-time artifacts (`-o FILE.cwasm`) are a separate piece of work.
+//! As Wasmtime's `compile`, the output defaults to the input's file name with the extension
+//! `.cwasm`, in the current directory.
 
 use crate::codegen::CodegenOptions;
 use anyhow::{Context as _, Result};
 use clap::Args;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use weld_environ::component::inline::{component_imports, inline};
-use weld_environ::component::translate::{StaticComponentIndex, translate_component};
+use weld::{Engine, Precompiled, PrecompiledInfo};
 
 #[derive(Args)]
 pub struct CompileCommand {
     /// The module or component: a .wasm binary or .wat text.
-    file: std::path::PathBuf,
+    file: PathBuf,
+    /// Where to write the artifact (default: the input's file name with `.cwasm`, in the
+    /// current directory).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
     /// The target: x86_64, aarch64 or a full target triple (default: this machine).
     #[arg(long)]
     target: Option<String>,
@@ -24,95 +29,52 @@ pub struct CompileCommand {
     codegen: CodegenOptions,
 }
 
-/// What compiling produced, summed over the modules compiled.
-#[derive(Default)]
-struct Totals {
-    modules: usize,
-    functions: usize,
-    code_bytes: usize,
-    trap_sites: usize,
-}
-
-impl Totals {
-    fn add(&mut self, code: &weld_cranelift::CompiledCode) {
-        self.modules += 1;
-        self.functions += code.functions.len();
-        self.code_bytes += code.bytes.len();
-        self.trap_sites += code.traps.len();
-    }
-}
-
 /// Runs `weld compile`.
 pub fn compile(cmd: CompileCommand) -> Result<ExitCode> {
     let file = cmd.file.display();
     let bytes = std::fs::read(&cmd.file).with_context(|| format!("failed to read {file}"))?;
+    let mut config = cmd.codegen.config();
+    if let Some(target) = &cmd.target {
+        config.target(target)?;
+    }
+    let engine = Engine::new(&config).context("failed to create the engine")?;
     let start = Instant::now();
     let wasm = wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {file}"))?;
-    let target = match &cmd.target {
-        Some(t) => weld_cranelift::Target::parse(t)?,
-        None => weld_cranelift::Target::Host,
-    };
-    let target_name = match &target {
-        weld_cranelift::Target::Host => "host".to_string(),
-        weld_cranelift::Target::Triple(t) => t.to_string(),
-    };
-    let compiler = weld_cranelift::Compiler::new(weld_cranelift::CompilerConfig {
-        target,
-        opt_level: cmd.codegen.opt_level.to_cranelift(),
-        explicit_bounds_checks: cmd.codegen.explicit_bounds_checks,
-        nan_canonicalization: cmd.codegen.nan_canonicalization,
-        ..Default::default()
-    })?;
-    let features = weld_environ::supported_features();
-    let mut totals = Totals::default();
-    let mut adapter_modules = None;
-    let translated;
-    let is_component = wasmparser::Parser::is_component(&wasm);
-    if is_component {
-        let mut translation =
-            translate_component(&wasm, features).with_context(|| format!("failed to translate {file}"))?;
-        translated = start.elapsed();
-        for (i, module) in translation.modules.iter_mut() {
-            let bodies = std::mem::take(&mut module.bodies);
-            let code = compiler
-                .compile_module(&module.module, bodies)
-                .with_context(|| format!("failed to compile core module {} of {file}", i.as_u32()))?;
-            totals.add(&code);
-        }
-        // Adapters exist only once every import is known: a component importing components
-        // gets its adapters when it is linked with them.
-        if component_imports(&translation.components[StaticComponentIndex::ROOT]).is_empty() {
-            let info = inline(&translation).with_context(|| format!("failed to plan the instantiation of {file}"))?;
-            for i in info.adapter_modules.keys() {
-                let adapter = weld_fact::compile(&info, i)?;
-                let module = weld_environ::translate_module(&adapter.wasm, features)
-                    .context("failed to translate an adapter module FACT generated")?;
-                totals.add(&compiler.compile_module(&module.module, module.bodies)?);
-            }
-            adapter_modules = Some(info.adapter_modules.len());
-        }
+    let artifact = if wasmparser::Parser::is_component(&wasm) {
+        engine.precompile_component(&wasm)
     } else {
-        let translation =
-            weld_environ::translate_module(&wasm, features).with_context(|| format!("failed to translate {file}"))?;
-        translated = start.elapsed();
-        totals.add(&compiler.compile_module(&translation.module, translation.bodies)?);
+        engine.precompile_module(&wasm)
     }
-    let total = start.elapsed();
-    println!("target:    {target_name}");
-    if is_component {
-        println!("modules:   {}", totals.modules);
-        match adapter_modules {
-            Some(n) => println!("adapters:  {n} adapter module(s) among them"),
-            None => println!("adapters:  none yet (the component imports components: they are made when it is linked)"),
+    .with_context(|| format!("failed to compile {file}"))?;
+    let elapsed = start.elapsed();
+    let output = cmd.output.unwrap_or_else(|| {
+        let mut name = PathBuf::from(cmd.file.file_name().unwrap_or(cmd.file.as_os_str()));
+        name.set_extension("cwasm");
+        name
+    });
+    std::fs::write(&output, &artifact).with_context(|| format!("failed to write {}", output.display()))?;
+    let info = PrecompiledInfo::read(&artifact)?;
+    println!("wrote:     {} ({} bytes)", output.display(), artifact.len());
+    println!("target:    {}", info.target);
+    if info.kind == Precompiled::Component {
+        println!("modules:   {}", info.core_modules + info.adapter_modules);
+        if info.adapter_modules > 0 || !imports_components(&wasm) {
+            println!("adapters:  {} adapter module(s) among them", info.adapter_modules);
+        } else {
+            println!("adapters:  none yet (the component imports components: they are made when it is linked)");
         }
     }
-    println!("functions: {}", totals.functions);
-    println!("code size: {} bytes", totals.code_bytes);
-    println!("trap sites: {}", totals.trap_sites);
-    println!(
-        "time:      {:.3} ms ({:.3} ms parsing and translating)",
-        total.as_secs_f64() * 1e3,
-        translated.as_secs_f64() * 1e3
-    );
+    println!("functions: {}", info.functions);
+    println!("code size: {} bytes", info.code_bytes);
+    println!("trap sites: {}", info.trap_sites);
+    println!("time:      {:.3} ms", elapsed.as_secs_f64() * 1e3);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the component `wasm` imports a component (its adapters are made at linking).
+fn imports_components(wasm: &[u8]) -> bool {
+    use weld_environ::component::inline::component_imports;
+    use weld_environ::component::translate::{StaticComponentIndex, translate_component};
+    translate_component(wasm, weld_environ::supported_features())
+        .is_ok_and(|t| !component_imports(&t.components[StaticComponentIndex::ROOT]).is_empty())
 }

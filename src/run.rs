@@ -16,6 +16,7 @@
 
 use crate::codegen::CodegenOptions;
 use crate::options::RunSettings;
+use crate::precompiled::{Loaded, load_if_precompiled};
 use crate::wasi_host::{HostState, WasiSettings};
 use crate::wave;
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -72,6 +73,14 @@ pub struct RunCommand {
     /// The program name the guest sees as its first argument (default: the file's name).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
+    /// Runs FILE even if it is a precompiled artifact (`weld compile`); its machine code runs
+    /// as it is, so only for artifacts you trust.
+    #[arg(long)]
+    allow_precompiled: bool,
+    /// Compiles without the compile cache (by default compiled code is kept in, and taken
+    /// from, `$XDG_CACHE_HOME/weld` or `~/.cache/weld`).
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     codegen: CodegenOptions,
     /// The module or component (a .wasm binary or .wat text), then everything for the
@@ -128,16 +137,25 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
         );
     }
     let settings = RunSettings::parse(&cmd.optimize, &cmd.wasm)?;
-    let engine = engine(&cmd.codegen, &settings)?;
-    let bytes = std::fs::read(cmd.file()).with_context(|| format!("failed to read {}", cmd.file().display()))?;
+    let engine = engine(&cmd.codegen, &settings, !cmd.no_cache)?;
+    let file = cmd.file().display();
+    match load_if_precompiled(&engine, cmd.file(), cmd.allow_precompiled)? {
+        Some(Loaded::Module(module)) => return run_module(&cmd, &settings, &engine, &module),
+        Some(Loaded::Component(component)) => return run_component(&cmd, &settings, &wasi, &engine, &component),
+        None => {}
+    }
+    let bytes = std::fs::read(cmd.file()).with_context(|| format!("failed to read {file}"))?;
     // A module keeps taking the path it always took (with its own parse errors); only text or
     // a binary that is a component goes to `run_component`.
     if let Ok(binary) = wat::parse_bytes(&bytes)
         && wasmparser::Parser::is_component(&binary)
     {
-        return run_component(&cmd, &settings, &wasi, &engine, &binary);
+        let component =
+            component::Component::new(&engine, binary).with_context(|| format!("failed to compile {file}"))?;
+        return run_component(&cmd, &settings, &wasi, &engine, &component);
     }
-    run_module(&cmd, &settings, &engine, &bytes)
+    let module = Module::new(&engine, &bytes).with_context(|| format!("failed to compile {file}"))?;
+    run_module(&cmd, &settings, &engine, &module)
 }
 
 /// The exit status for a guest whose call failed with `error`: the status it exited with
@@ -153,9 +171,19 @@ fn failure_status(error: anyhow::Error) -> Result<ExitCode> {
     Err(error)
 }
 
-/// The engine for the codegen flags and the `-O`/`-W` settings (which win where both speak).
-fn engine(codegen: &CodegenOptions, settings: &RunSettings) -> Result<Engine> {
+/// The engine for the codegen flags and the `-O`/`-W` settings (which win where both speak),
+/// with the user's compile cache when `cache` is set (and there is one: without a cache
+/// directory weld compiles as if `--no-cache` were given, and says so in the log).
+fn engine(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Result<Engine> {
     let mut config = codegen.config();
+    if cache {
+        match weld::Cache::new(weld::CacheConfig::new()) {
+            Ok(cache) => {
+                config.cache(Some(cache));
+            }
+            Err(e) => log::warn!("compiling without a cache: {e:#}"),
+        }
+    }
     if let Some(level) = settings.opt_level {
         config.cranelift_opt_level(level);
     }
@@ -172,8 +200,7 @@ fn engine(codegen: &CodegenOptions, settings: &RunSettings) -> Result<Engine> {
 const UNDEFINED_IMPORTS_HINT: &str = "run with `-W unknown-imports-trap=y` to make them trap when called, or \
      `-W unknown-imports-default=y` to make them return default values";
 
-fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: &[u8]) -> Result<ExitCode> {
-    let module = Module::new(engine, bytes).with_context(|| format!("failed to compile {}", cmd.file().display()))?;
+fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, module: &Module) -> Result<ExitCode> {
     let imports_wasi = module.imports().find(|i| matches!(i.module(), "wasi_snapshot_preview1" | "wasi_unstable"));
     if let Some(import) = imports_wasi
         && !settings.unknown_imports_trap
@@ -191,10 +218,10 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: 
     let mut store = Store::new(engine, ());
     let mut linker = Linker::new(engine);
     if settings.unknown_imports_trap {
-        linker.define_unknown_imports_as_traps(&module)?;
+        linker.define_unknown_imports_as_traps(module)?;
     }
     if settings.unknown_imports_default {
-        linker.define_unknown_imports_as_default_values(&mut store, &module)?;
+        linker.define_unknown_imports_as_default_values(&mut store, module)?;
     }
     let undefined: Vec<String> = module
         .imports()
@@ -208,7 +235,7 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, bytes: 
             undefined.concat()
         );
     }
-    let instance = linker.instantiate(&mut store, &module).context("failed to instantiate the module")?;
+    let instance = linker.instantiate(&mut store, module).context("failed to instantiate the module")?;
     let name = match &cmd.invoke {
         Some(name) => name.clone(),
         None => ["_start", "main"]
@@ -248,25 +275,24 @@ fn run_component(
     settings: &RunSettings,
     wasi: &WasiSettings,
     engine: &Engine,
-    binary: &[u8],
+    component: &component::Component,
 ) -> Result<ExitCode> {
     let file = cmd.file().display();
-    let component = component::Component::new(engine, binary).with_context(|| format!("failed to compile {file}"))?;
     let mut linker = provided_components(engine, &cmd.components)?;
     if wasi.cli {
         weld_wasi::p2::add_to_linker_sync(&mut linker).context("failed to define WASI in the linker")?;
     }
     if settings.unknown_imports_trap {
-        linker.define_unknown_imports_as_traps(&component)?;
+        linker.define_unknown_imports_as_traps(component)?;
     }
     if settings.unknown_imports_default {
-        linker.define_unknown_imports_as_default_values(&component)?;
+        linker.define_unknown_imports_as_default_values(component)?;
     }
     if !settings.unknown_imports_trap && !settings.unknown_imports_default {
-        check_component_imports(&linker, &component, &file)?;
+        check_component_imports(&linker, component, &file)?;
     }
     let mut store = Store::new(engine, wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?);
-    let instance = linker.instantiate(&mut store, &component).context("failed to instantiate the component")?;
+    let instance = linker.instantiate(&mut store, component).context("failed to instantiate the component")?;
     let exported = instance.exported_functions(&store);
     let listing = || {
         let list: Vec<String> = exported.iter().map(|(name, ty)| format!("\n  {name}: {ty}")).collect();

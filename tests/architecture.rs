@@ -566,8 +566,13 @@ fn no_source_file_is_over_800_lines() {
     assert!(long.is_empty(), "split these files: {long:#?}");
 }
 
-/// Crates whose code may contain `unsafe`; every other crate must forbid it.
+/// Crates whose code may contain `unsafe`; every other crate must forbid it, or, for those
+/// of `CRATES_WITH_ONE_UNSAFE_FILE`, deny it everywhere but in that one file.
 const CRATES_WITH_UNSAFE: &[&str] = &["weld"];
+
+/// Crates that need `unsafe` in one file only, and that file: the command loads artifacts the
+/// user allowed with `--allow-precompiled`.
+const CRATES_WITH_ONE_UNSAFE_FILE: &[(&str, &str)] = &[("weld-cli", "src/precompiled.rs")];
 
 #[test]
 fn unsafe_is_forbidden_or_documented() {
@@ -576,6 +581,21 @@ fn unsafe_is_forbidden_or_documented() {
         if CRATES_WITH_UNSAFE.contains(&name.as_str()) {
             for lint in ["clippy::undocumented_unsafe_blocks", "clippy::missing_safety_doc", "unsafe_op_in_unsafe_fn"] {
                 assert!(text.contains(lint), "{name} uses unsafe, so {} must deny {lint}", root_file.display());
+            }
+        } else if let Some((_, file)) = CRATES_WITH_ONE_UNSAFE_FILE.iter().find(|(n, _)| *n == name) {
+            for lint in ["#![deny(unsafe_code)]", "#![deny(clippy::undocumented_unsafe_blocks)]"] {
+                assert!(text.contains(lint), "{} must have {lint}", root_file.display());
+            }
+            let allowed = root().join(file);
+            let src = root_file.parent().unwrap();
+            for source in rust_files().into_iter().filter(|f| f.starts_with(src)) {
+                let code = fs::read_to_string(&source).unwrap();
+                let allows = code.contains("allow(unsafe_code)");
+                assert!(
+                    !allows || source == allowed,
+                    "{} allows unsafe code; in {name} only {file} may",
+                    source.display()
+                );
             }
         } else {
             assert!(

@@ -15,6 +15,7 @@ fn weld(args: &[&str]) -> Output {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("RUST_LOG")
+        .env("XDG_CACHE_HOME", crate::test_cache_home())
         .output()
         .expect("the weld binary runs");
     Output {
@@ -312,15 +313,90 @@ fn unknown_imports_are_named_or_defined_by_the_w_flags() {
     assert_eq!(out.stderr, "error: -S http: wasi:http is not implemented yet in weld\n");
 }
 
+/// A path in the temporary directory for one test's file.
+fn temp_file(name: &str) -> String {
+    std::env::temp_dir().join(format!("weld-cli-{}-{name}", std::process::id())).to_string_lossy().into_owned()
+}
+
 #[test]
 fn compile_takes_components() {
-    let out = weld(&["compile", ADDER]);
+    let out_path = temp_file("adder.cwasm");
+    let out = weld(&["compile", ADDER, "-o", &out_path]);
     assert!(out.success, "{}", out.stderr);
     assert!(out.stdout.contains("modules:   1\n"), "{}", out.stdout);
-    let out = weld(&["compile", "--target", "aarch64", "examples/fused.wat"]);
+    let out = weld(&["compile", "--target", "aarch64", "examples/fused.wat", "-o", &out_path]);
     assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.contains("target:    aarch64"), "{}", out.stdout);
     // The three core modules of fused.wat and the adapter module of the call between its components.
     assert!(out.stdout.contains("modules:   4\nadapters:  1 adapter module(s) among them\n"), "{}", out.stdout);
+    std::fs::remove_file(&out_path).unwrap();
+}
+
+#[test]
+fn a_compiled_artifact_runs_only_when_allowed() {
+    let artifact = temp_file("fused.cwasm");
+    let out = weld(&["compile", "examples/fused.wat", "-o", &artifact]);
+    assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.starts_with(&format!("wrote:     {artifact} (")), "{}", out.stdout);
+    let call = "measure(\"héllo ☃\")";
+    let out = weld(&["run", "--invoke", call, &artifact]);
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains("is a precompiled artifact; running one requires the `--allow-precompiled` flag"),
+        "{}",
+        out.stderr
+    );
+    let out = weld(&["run", "--allow-precompiled", "--invoke", call, &artifact]);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("(10, 7)\n", ""));
+
+    // A core module too, written by default to the input's name with `.cwasm` in the working
+    // directory, as Wasmtime does.
+    let dir = temp_file("compile-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let hello = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hello.wat");
+    let status = Command::new(env!("CARGO_BIN_EXE_weld")).args(["compile", hello]).current_dir(&dir).output().unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let module = format!("{dir}/hello.cwasm");
+    let out = weld(&["run", "--allow-precompiled", "--invoke", "fib", &module, "20"]);
+    assert_eq!(out.stdout, "6765\n", "{}", out.stderr);
+
+    let bytes = std::fs::read(&artifact).unwrap();
+    std::fs::write(&artifact, &bytes[..bytes.len() / 2]).unwrap();
+    let out = weld(&["run", "--allow-precompiled", "--invoke", call, &artifact]);
+    assert!(!out.success);
+    assert!(out.stderr.contains(&format!("failed to load the precompiled component `{artifact}`")), "{}", out.stderr);
+    assert!(out.stderr.contains("it is truncated"), "{}", out.stderr);
+
+    let other = if cfg!(target_arch = "aarch64") { "x86_64" } else { "aarch64" };
+    assert!(weld(&["compile", "--target", other, "examples/fused.wat", "-o", &artifact]).success);
+    let out = weld(&["run", "--allow-precompiled", "--invoke", call, &artifact]);
+    assert!(out.stderr.contains(&format!("it was compiled for the target {other}")), "{}", out.stderr);
+    std::fs::remove_file(artifact).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn run_keeps_compiled_code_in_the_cache_unless_told_not_to() {
+    let home = temp_file("cache-home");
+    let _ = std::fs::remove_dir_all(&home);
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_weld"))
+            .arg("run")
+            .args(extra)
+            .args(["--invoke", "fib", "examples/hello.wat", "10"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("XDG_CACHE_HOME", &home)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "55\n", "{}", String::from_utf8_lossy(&out.stderr));
+        let dir = std::path::Path::new(&home).join("weld");
+        std::fs::read_dir(dir).map_or(0, |d| d.count())
+    };
+    assert_eq!(run(&["--no-cache"]), 0, "--no-cache writes nothing");
+    assert_eq!(run(&[]), 1, "one entry for the module");
+    assert_eq!(run(&[]), 1, "found again, not written twice");
+    assert_eq!(run(&["-O", "opt-level=0"]), 2, "other settings, another entry");
+    std::fs::remove_dir_all(&home).unwrap();
 }
 
 /// A component that imports an instance of types only (as wit-component writes the interfaces

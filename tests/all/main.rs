@@ -1,9 +1,11 @@
 //! Integration tests of weld's embedder API and of the `weld` command (`cli.rs`).
 
+mod artifacts;
 mod async_builtins;
 mod bindgen;
 mod borrowed;
 mod cli;
+mod compile_cache;
 mod component_imports;
 mod components;
 mod config;
@@ -26,6 +28,12 @@ mod wasi;
 mod wasmtime_compat;
 
 use weld::{Engine, Instance, Linker, Module, Store};
+
+/// The compile cache of the `weld` commands the tests run (`XDG_CACHE_HOME` for them), so
+/// that tests never write to the user's own cache.
+pub fn test_cache_home() -> std::path::PathBuf {
+    std::env::temp_dir().join("weld-test-cache-home")
+}
 
 /// Instantiates `wat` with no imports in a fresh store of `engine`.
 pub fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, Instance) {

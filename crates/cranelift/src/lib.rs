@@ -13,6 +13,7 @@
 mod code;
 mod compiler;
 mod config;
+mod fingerprint;
 mod isa;
 pub mod trampolines;
 mod translate;
@@ -20,5 +21,6 @@ mod translate;
 pub use code::{CompiledCode, FunctionLoc, TrapSite};
 pub use compiler::compile_module;
 pub use config::{CompilerConfig, OptLevel, Target};
+pub use fingerprint::CodeFingerprint;
 pub use isa::build_isa;
 pub use trampolines::Compiler;

@@ -12,7 +12,7 @@
 use crate::code::link;
 use crate::compiler::finish_function;
 use crate::translate::{ir_type, pending_trap, wasm_signature};
-use crate::{CompiledCode, CompilerConfig, build_isa, compile_module};
+use crate::{CodeFingerprint, CompiledCode, CompilerConfig, build_isa, compile_module};
 use anyhow::Result;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, types};
@@ -24,12 +24,20 @@ use weld_environ::{FuncType, FunctionBodyData, Module, VAL_RAW_SIZE, host_contex
 pub struct Compiler {
     isa: OwnedTargetIsa,
     config: CompilerConfig,
+    fingerprint: CodeFingerprint,
 }
 
 impl Compiler {
     /// Builds the target ISA for `config`.
     pub fn new(config: CompilerConfig) -> Result<Compiler> {
-        Ok(Compiler { isa: build_isa(&config)?, config })
+        let isa = build_isa(&config)?;
+        let fingerprint = CodeFingerprint::new(&*isa, &config);
+        Ok(Compiler { isa, config, fingerprint })
+    }
+
+    /// What the code this compiler produces depends on.
+    pub fn fingerprint(&self) -> &CodeFingerprint {
+        &self.fingerprint
     }
 
     /// The configuration this compiler was built with.

@@ -201,6 +201,9 @@ pub struct ModuleTranslation<'a> {
     pub module: Module,
     /// Defined function bodies, in order.
     pub bodies: Vec<FunctionBodyData<'a>>,
+    /// The module's binary (for a module inside a component, its part of the component's
+    /// binary): what compiled code is cached and serialized by.
+    pub wasm: &'a [u8],
 }
 
 /// The features weld's core engine implements.
@@ -219,7 +222,7 @@ pub fn supported_features() -> WasmFeatures {
 /// Validates and translates a module binary with the given features.
 pub fn translate_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleTranslation<'_>> {
     let mut validator = Validator::new_with_features(features);
-    let mut t = ModuleTranslation { module: Module::default(), bodies: Vec::new() };
+    let mut t = ModuleTranslation { module: Module::default(), bodies: Vec::new(), wasm: bytes };
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload?;
         match validator.payload(&payload)? {

@@ -1,6 +1,8 @@
 //! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
 //! everything compiled with it: signature ids and trampolines).
 
+use crate::artifact::stamp::EngineStamp;
+use crate::cache::Cache;
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
 use crate::vm::reservations::ReservationPool;
@@ -21,6 +23,7 @@ pub struct Config {
     pub(crate) wasm_backtrace: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) memory_init_cow: bool,
+    pub(crate) cache: Option<Cache>,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             wasm_backtrace: true,
             max_wasm_stack: 512 * 1024,
             memory_init_cow: true,
+            cache: None,
         }
     }
 }
@@ -67,6 +71,24 @@ impl Config {
     pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
         self.memory_init_cow = enable;
         self
+    }
+
+    /// Keeps compiled code in `cache` and looks for it there before compiling (default
+    /// none). Core modules, including those of components and their adapter modules, are
+    /// cached one by one, keyed by their binary and every setting that changes code.
+    #[inline]
+    pub fn cache(&mut self, cache: Option<Cache>) -> &mut Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Compiles for another machine: `x86_64`, `aarch64` or a full target triple (default:
+    /// this machine, with the CPU features it has). An engine for another machine can only
+    /// precompile ([`Engine::precompile_module`], [`Engine::precompile_component`]); its
+    /// code does not run here.
+    pub fn target(&mut self, target: &str) -> Result<&mut Self> {
+        self.compiler.target = weld_cranelift::Target::parse(target)?;
+        Ok(self)
     }
 
     /// Cranelift's optimization level (default `Speed`).
@@ -163,6 +185,12 @@ pub(crate) struct EngineInner {
     host_trampolines: Mutex<TrampolineCache>,
     /// Free reservations of guarded 32-bit memories, reused by later memories.
     reservations: Arc<ReservationPool>,
+    /// What the code it compiles depends on (recorded in artifacts and cache entries).
+    stamp: EngineStamp,
+    /// The stamp as text, hashed into cache keys.
+    stamp_text: String,
+    /// Whether its code runs on this machine.
+    runs_here: bool,
 }
 
 /// Compiled trampolines by signature id.
@@ -191,10 +219,19 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Creates an engine with `config`.
     pub fn new(config: &Config) -> Result<Engine> {
+        let compiler = Compiler::new(config.compiler.clone())?;
+        let stamp = EngineStamp::current(compiler.fingerprint(), config.features.bits());
+        let runs_here = match &config.compiler.target {
+            weld_cranelift::Target::Host => true,
+            weld_cranelift::Target::Triple(t) => *t == target_lexicon::Triple::host(),
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                compiler: Compiler::new(config.compiler.clone())?,
+                compiler,
+                stamp_text: stamp.canonical_text(),
+                stamp,
+                runs_here,
                 signatures: Mutex::default(),
                 entry_trampolines: Mutex::default(),
                 host_trampolines: Mutex::default(),
@@ -209,6 +246,30 @@ impl Engine {
     #[inline]
     pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
         &self.inner.reservations
+    }
+
+    /// What the code it compiles depends on.
+    #[inline]
+    pub(crate) fn stamp(&self) -> &EngineStamp {
+        &self.inner.stamp
+    }
+
+    /// [`Engine::stamp`] as text.
+    #[inline]
+    pub(crate) fn stamp_text(&self) -> &str {
+        &self.inner.stamp_text
+    }
+
+    /// Fails if the engine compiles for another machine, whose code cannot run here.
+    pub(crate) fn check_runs_here(&self) -> Result<()> {
+        if !self.inner.runs_here {
+            anyhow::bail!(
+                "this engine compiles for {}, not for this machine: it can precompile modules and components \
+                 (`Engine::precompile_module`, `Engine::precompile_component`) but not run them",
+                self.inner.stamp.code.triple
+            );
+        }
+        Ok(())
     }
 
     /// The configuration.

@@ -6,6 +6,10 @@
 //! `anyhow::Error` from which [`Trap`] can be downcast; it carries a [`WasmBacktrace`] when
 //! [`Config::wasm_backtrace`] is on.
 //!
+//! Compiled code can be kept: [`Module::serialize`] and [`Engine::precompile_module`] (and
+//! their component twins) write an ahead-of-time artifact that `deserialize` loads without
+//! compiling, and [`Config::cache`] keeps every compiled module in a [`Cache`] on disk.
+//!
 //! ```
 //! use weld::{Engine, Linker, Module, Store};
 //! let engine = Engine::default();
@@ -26,6 +30,9 @@
 // Generated code names `::weld`; this lets weld's own tests use the derives.
 extern crate self as weld;
 
+mod artifact;
+mod binary;
+mod cache;
 mod caller;
 pub mod component;
 mod config;
@@ -41,6 +48,7 @@ mod instance_pre;
 mod libcalls;
 mod linker;
 mod module;
+mod precompile;
 mod store;
 mod trap;
 mod typed;
@@ -49,6 +57,7 @@ mod vm;
 
 /// Errors are `anyhow`'s: these are the names Wasmtime gives its error type and macros.
 pub use anyhow::{Error, Result, bail, ensure, format_err};
+pub use cache::{Cache, CacheConfig};
 pub use caller::Caller;
 pub use config::{Config, Engine, OptLevel};
 pub use extern_type::ExternType;
@@ -57,6 +66,7 @@ pub use handles::{Extern, Func, Global, Instance, Memory, Table};
 pub use instance_pre::InstancePre;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
+pub use precompile::{Precompiled, PrecompiledInfo};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};

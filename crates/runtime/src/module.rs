@@ -1,7 +1,12 @@
-//! `Module`: a compiled core module, ready to instantiate any number of times.
+//! `Module`: a compiled core module, ready to instantiate any number of times, and its
+//! ahead-of-time artifacts (`serialize`, `deserialize`).
 
+use crate::artifact::{self, ArtifactContents, ArtifactKind, CodePart};
+use crate::binary::Binary;
+use crate::cache::Cache;
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory_image::{MemoryImage, build_images};
+use crate::vm::mmap::ReadOnlyMapping;
 use crate::{Engine, ExternType};
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -27,6 +32,8 @@ struct ModuleInner {
     images: Vec<Option<MemoryImage>>,
     /// Which data segments are already in an image.
     in_image: Vec<bool>,
+    /// The binary it was compiled from (for `serialize`).
+    binary: Binary,
 }
 
 impl std::fmt::Debug for Module {
@@ -50,31 +57,63 @@ impl Module {
         let path = file.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read the module file `{}`", path.display()))?;
-        Module::new(engine, bytes).with_context(|| format!("failed to compile the module file `{}`", path.display()))
+        // Text is parsed into a binary; a binary is kept as read, without a copy.
+        let parsed = match wat::parse_bytes(&bytes) {
+            Ok(std::borrow::Cow::Borrowed(_)) => None,
+            Ok(std::borrow::Cow::Owned(parsed)) => Some(parsed),
+            Err(e) => return Err(anyhow::Error::from(e).context("failed to parse the module text")),
+        };
+        let binary = Binary::owned(parsed.unwrap_or(bytes));
+        engine
+            .check_runs_here()
+            .and_then(|()| Module::compile(engine, binary))
+            .with_context(|| format!("failed to compile the module file `{}`", path.display()))
     }
 
     /// Compiles a module from its binary form.
+    #[inline]
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        if wasmparser::Parser::is_component(bytes) {
+        engine.check_runs_here()?;
+        Module::compile(engine, Binary::owned(bytes))
+    }
+
+    /// Compiles `binary` for `engine`, which may target another machine (to precompile it).
+    pub(crate) fn compile(engine: &Engine, binary: Binary) -> Result<Module> {
+        if wasmparser::Parser::is_component(binary.bytes()) {
             anyhow::bail!(
                 "expected a core module, found a component (compile it with `weld::component::Component::new`)"
             );
         }
-        let translation = weld_environ::translate_module(bytes, engine.config().features)?;
-        Module::from_translation(engine, translation)
+        let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)?;
+        Module::from_translation(engine, translation, binary.clone(), None)
     }
 
-    /// Compiles an already translated module (for example one found inside a component).
+    /// Makes a module of a translation (for example one found inside a component) whose
+    /// binary is `binary`, compiling it, or finding it in the engine's cache, unless `code`
+    /// gives its compiled code from an artifact.
     pub(crate) fn from_translation(
         engine: &Engine,
         translation: weld_environ::ModuleTranslation<'_>,
+        binary: Binary,
+        code: Option<(Arc<ReadOnlyMapping>, CodePart)>,
     ) -> Result<Module> {
         let env = translation.module;
-        let compiled = engine.inner.compiler.compile_module(&env, translation.bodies)?;
         let names = (0..env.num_defined_funcs())
             .map(|i| env.func_display_name(env.func_index(weld_environ::DefinedFuncIndex::from_u32(i as u32))))
             .collect();
-        let code = CodeMemory::new(&compiled, names, env.name.clone())?;
+        let code = match code {
+            Some((mapping, part)) => {
+                if part.num_functions() != env.num_defined_funcs() {
+                    anyhow::bail!(
+                        "the artifact holds code for {} functions, the module defines {}",
+                        part.num_functions(),
+                        env.num_defined_funcs()
+                    );
+                }
+                part.into_code_memory(&mapping, names, env.name.clone())?
+            }
+            None => compile_or_find_cached(engine, &env, translation.bodies, binary.bytes(), names)?,
+        };
         let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
         let offsets = VMOffsets::new(&env);
         let (images, in_image) = if engine.config().memory_init_cow {
@@ -83,8 +122,78 @@ impl Module {
             (Vec::new(), vec![false; env.data.len()])
         };
         Ok(Module {
-            inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids, images, in_image }),
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                env,
+                offsets,
+                code,
+                type_ids,
+                images,
+                in_image,
+                binary,
+            }),
         })
+    }
+
+    /// Writes this module as an ahead-of-time artifact, which [`Module::deserialize`] and
+    /// [`Module::deserialize_file`] load without compiling, with an engine of the same
+    /// settings and the same build of weld.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        Ok(artifact::write(&ArtifactContents {
+            kind: ArtifactKind::Module,
+            stamp: self.inner.engine.stamp(),
+            binary: self.inner.binary.bytes(),
+            modules: vec![(&*self.inner.code).into()],
+            adapters: Vec::new(),
+        }))
+    }
+
+    /// Loads a module from an artifact made by [`Module::serialize`] or
+    /// [`Engine::precompile_module`]. An artifact from another build of weld, for another
+    /// target, with other code-changing settings, truncated or damaged, is refused with an
+    /// error that says which.
+    ///
+    /// # Safety
+    ///
+    /// The bytes must come from `serialize` or `precompile_module`: the artifact's machine
+    /// code runs as it is, and a checksum catches damage, not forgery.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let mapping = ReadOnlyMapping::copy_of(bytes.as_ref())?;
+        Module::from_artifact(engine, Arc::new(mapping)).context("failed to load the precompiled module")
+    }
+
+    /// Loads a module from an artifact file, mapping it (its code runs where it lies in the
+    /// file) instead of reading it. Errors name the file.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]; moreover the file must not change while the module
+    /// lives (it is mapped, not copied).
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let load = || {
+            let file = std::fs::File::open(path)?;
+            let len = usize::try_from(file.metadata()?.len())?;
+            Module::from_artifact(engine, Arc::new(ReadOnlyMapping::map_file(&file, len)?))
+        };
+        load().with_context(|| format!("failed to load the precompiled module `{}`", path.display()))
+    }
+
+    fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Module> {
+        engine.check_runs_here()?;
+        let loaded = artifact::load(mapping, ArtifactKind::Module, engine.stamp())?;
+        let Ok([code]) = <[CodePart; 1]>::try_from(loaded.modules) else {
+            anyhow::bail!("it does not hold exactly one module's code");
+        };
+        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary)?;
+        let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)?;
+        Module::from_translation(engine, translation, binary.clone(), Some((loaded.mapping, code)))
+    }
+
+    /// The compiled code.
+    #[inline]
+    pub(crate) fn code(&self) -> &CodeMemory {
+        &self.inner.code
     }
 
     /// The engine it was compiled with.
@@ -152,6 +261,28 @@ impl Module {
     pub(crate) fn export(&self, name: &str) -> Option<EntityIndex> {
         self.inner.env.exports.get(name).copied()
     }
+}
+
+/// Compiles `env`'s `bodies`, or maps their code from the engine's cache when it holds the
+/// code of the same `wasm` (storing it there after compiling otherwise).
+fn compile_or_find_cached(
+    engine: &Engine,
+    env: &weld_environ::Module,
+    bodies: Vec<weld_environ::FunctionBodyData<'_>>,
+    wasm: &[u8],
+    names: Vec<String>,
+) -> Result<Arc<CodeMemory>> {
+    let Some(cache) = &engine.config().cache else {
+        let compiled = engine.inner.compiler.compile_module(env, bodies)?;
+        return CodeMemory::new(&compiled, names, env.name.clone());
+    };
+    let key = Cache::key(engine.stamp_text(), wasm);
+    if let Some((mapping, part)) = cache.load(&key, engine.stamp(), env.num_defined_funcs()) {
+        return part.into_code_memory(&mapping, names, env.name.clone());
+    }
+    let compiled = engine.inner.compiler.compile_module(env, bodies)?;
+    cache.store(&key, engine.stamp(), &compiled);
+    CodeMemory::new(&compiled, names, env.name.clone())
 }
 
 /// An import of a module: where it comes from and its type.

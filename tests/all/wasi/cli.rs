@@ -17,6 +17,7 @@ pub fn weld_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("RUST_LOG")
+        .env("XDG_CACHE_HOME", crate::test_cache_home())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

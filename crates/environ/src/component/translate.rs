@@ -10,7 +10,7 @@
 //! keeps the wasmparser type information of its own index spaces.
 
 use crate::{FunctionBodyData, Module, ModuleTranslation, PrimaryMap};
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use wasmparser::component_types::ComponentAnyTypeId;
 use wasmparser::types::Types;
 use wasmparser::{
@@ -453,10 +453,12 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
                     stack.push(Frame::Component(root));
                 }
             }
-            Payload::ModuleSection { .. } => {
+            Payload::ModuleSection { unchecked_range, .. } => {
                 let Some(Frame::Component(c)) = stack.last() else { bail!("module section outside a component") };
                 let c = *c;
-                let index = t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new() });
+                let range = usize::try_from(unchecked_range.start)?..usize::try_from(unchecked_range.end)?;
+                let wasm = bytes.get(range).context("a module section lies outside the component")?;
+                let index = t.modules.push(ModuleTranslation { module: Module::default(), bodies: Vec::new(), wasm });
                 t.components[c].push_modules(ModuleDef::Static(index));
                 stack.push(Frame::Module(index));
             }

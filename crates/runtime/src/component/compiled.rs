@@ -12,6 +12,9 @@
 //! small copyable index.
 
 use super::export_names::{ComponentExportIndex, ExportLookup, ExportNames};
+use crate::artifact::{CodePart, LoadedArtifact};
+use crate::binary::Binary;
+use crate::vm::mmap::ReadOnlyMapping;
 use crate::{Engine, Module};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
@@ -55,6 +58,8 @@ struct ComponentInner {
     export_names: Arc<ExportNames>,
     /// Its imports and exports with their types.
     ty: super::types::Component,
+    /// The binary it was compiled from (for `serialize`).
+    binary: Binary,
 }
 
 /// A flattening of a component with the components provided for its component imports.
@@ -169,24 +174,54 @@ impl Component {
     }
 
     /// Compiles a component from its binary form.
+    #[inline]
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
-        let translation = translate_component(bytes, engine.config().features)?;
+        engine.check_runs_here()?;
+        Component::build(engine, Binary::owned(bytes), None)
+    }
+
+    /// Makes a component of `binary`: compiles its core modules and adapter modules (or
+    /// finds them in the engine's cache), or takes their code from `artifact`, which holds
+    /// the code of this binary.
+    pub(crate) fn build(engine: &Engine, binary: Binary, artifact: Option<LoadedArtifact>) -> Result<Component> {
+        let translation = translate_component(binary.bytes(), engine.config().features)?;
+        let (mut module_codes, adapter_codes) = match artifact {
+            Some(a) => (Some((a.mapping.clone(), a.modules.into_iter())), Some((a.mapping, a.adapters))),
+            None => (None, None),
+        };
         let statics = translation.components;
         let modules = translation
             .modules
             .into_iter()
             .map(|(i, m)| {
-                Module::from_translation(engine, m).with_context(|| format!("compiling core module {}", i.as_u32()))
+                let code = match &mut module_codes {
+                    Some((mapping, codes)) => {
+                        Some((mapping.clone(), codes.next().context("the artifact holds too few modules' code")?))
+                    }
+                    None => None,
+                };
+                let part = binary.part(m.wasm)?;
+                Module::from_translation(engine, m, part, code)
+                    .with_context(|| format!("compiling core module {}", i.as_u32()))
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;
+        if module_codes.is_some_and(|(_, mut rest)| rest.next().is_some()) {
+            bail!("the artifact holds more modules' code than the component has core modules");
+        }
         let component_imports = component_imports(&statics[StaticComponentIndex::ROOT]);
         let export_names = Arc::new(ExportNames::new(&statics[StaticComponentIndex::ROOT]));
         let ty = type_of(&statics[StaticComponentIndex::ROOT]);
         let linked = if component_imports.is_empty() {
             let source = Source { components: &statics, modules: modules.values().map(Module::env).collect() };
             let input = InlineInput { sources: PrimaryMap::from_iter([source]), provided: HashMap::new() };
-            Some(Arc::new(LinkedComponent::new(engine, &input, modules.clone(), export_names.clone())?))
+            let linked = LinkedComponent::new(engine, &input, modules.clone(), export_names.clone(), adapter_codes)?;
+            Some(Arc::new(linked))
         } else {
+            if adapter_codes.is_some_and(|(_, codes)| !codes.is_empty()) {
+                bail!(
+                    "the artifact holds adapter modules' code, but the component's adapters are made when it is linked"
+                );
+            }
             None
         };
         Ok(Component {
@@ -199,6 +234,7 @@ impl Component {
                 links: Mutex::new(Vec::new()),
                 export_names,
                 ty,
+                binary,
             }),
         })
     }
@@ -248,8 +284,8 @@ impl Component {
             .collect();
         let modules = distinct.values().flat_map(|c| c.inner.modules.values().cloned()).collect();
         let input = InlineInput { sources, provided: source_of };
-        let linked =
-            Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules, self.inner.export_names.clone())?);
+        let export_names = self.inner.export_names.clone();
+        let linked = Arc::new(LinkedComponent::new(&self.inner.engine, &input, modules, export_names, None)?);
         if links.len() == LINK_CACHE_SIZE {
             links.remove(0);
         }
@@ -268,6 +304,13 @@ impl Component {
     #[inline]
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// What an artifact of it holds: its binary, its core modules in the binary's order, and
+    /// its adapter modules (none when it imports components: those are made at linking).
+    pub(crate) fn artifact_parts(&self) -> (&Binary, Vec<&Module>, Vec<&Module>) {
+        let adapters = self.inner.linked.as_ref().map_or(Vec::new(), |l| l.adapters.values().map(|(m, _)| m).collect());
+        (&self.inner.binary, self.inner.modules.values().collect(), adapters)
     }
 
     /// The number of core modules compiled for it.
@@ -401,21 +444,33 @@ impl LinkedComponent {
         input: &InlineInput<'_>,
         modules: PrimaryMap<StaticModuleIndex, Module>,
         export_names: Arc<ExportNames>,
+        artifact_code: Option<(Arc<ReadOnlyMapping>, Vec<CodePart>)>,
     ) -> Result<LinkedComponent> {
         let info = inline_linked(input)?;
+        let mut artifact_code = artifact_code.map(|(mapping, codes)| (mapping, codes.into_iter()));
         let adapters = info
             .adapter_modules
             .keys()
             .map(|i| {
                 let n = i.as_u32();
                 let code = weld_fact::compile(&info, i)?;
-                let translation = weld_environ::translate_module(&code.wasm, engine.config().features)
+                let binary = Binary::owned(code.wasm.as_slice());
+                let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)
                     .with_context(|| format!("bug: translating adapter module {n}"))?;
-                let module = Module::from_translation(engine, translation)
+                let compiled = match &mut artifact_code {
+                    Some((mapping, codes)) => {
+                        Some((mapping.clone(), codes.next().context("the artifact holds too few adapter modules")?))
+                    }
+                    None => None,
+                };
+                let module = Module::from_translation(engine, translation, binary.clone(), compiled)
                     .with_context(|| format!("compiling adapter module {n}"))?;
                 Ok((module, code))
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;
+        if artifact_code.is_some_and(|(_, mut rest)| rest.next().is_some()) {
+            bail!("the artifact holds more adapter modules than the component has");
+        }
         let mut lifted = PrimaryMap::new();
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.values().map(|f| info.entering_set(f.options.instance, None)).collect();

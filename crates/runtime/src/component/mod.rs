@@ -27,7 +27,8 @@
 //! - linking and instantiation: `linker`, `semver_names` (imports served by a compatible
 //!   version), `host_module`, `import_requirements` (what imports need of a linker, stand-ins
 //!   for missing ones), `instance` (exports), `instantiate`;
-//! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls).
+//! - what `bindgen!`'s code calls: `bindgen_support` (export lookups, typed calls);
+//! - ahead-of-time artifacts: `serialize` (`Component::serialize`, `deserialize`).
 
 #[doc(hidden)]
 #[path = "bindgen_support.rs"]
@@ -59,6 +60,7 @@ mod resource_table;
 mod resources;
 mod rust_types;
 mod semver_names;
+mod serialize;
 mod state;
 mod store_memory;
 mod transcode;

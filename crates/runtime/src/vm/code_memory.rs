@@ -1,14 +1,16 @@
 //! Executable memory for compiled code, and the process-wide registry of code ranges that the
 //! signal handler consults to tell wasm faults from host faults.
 //!
-//! Code is copied into a fresh mapping while it is writable, then the mapping becomes
-//! read+execute; it is never writable and executable at once.
+//! Code is either copied into a fresh mapping while it is writable, then the mapping becomes
+//! read+execute, or it lies in a read-only mapping of an ahead-of-time artifact whose pages
+//! are made read+execute where they are; it is never writable and executable at once.
 
-use super::mmap::{Mmap, page_size, round_up};
+use super::mmap::{Mmap, ReadOnlyMapping, page_size, round_up};
+use super::trap_table::TrapTable;
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use weld_cranelift::{CompiledCode, FunctionLoc, TrapSite};
+use weld_cranelift::{CompiledCode, FunctionLoc};
 use weld_environ::Trap;
 
 /// What the registry knows about one range of code.
@@ -17,7 +19,7 @@ pub struct CodeInfo {
     /// Function locations, relative to the start of the code.
     pub functions: Vec<FunctionLoc>,
     /// Trap sites, relative to the start of the code.
-    pub traps: Vec<TrapSite>,
+    pub traps: TrapTable,
     /// For wasm modules, the name of each function (for backtraces); empty for trampolines.
     pub names: Vec<String>,
     /// The module's name, if it has one.
@@ -27,31 +29,90 @@ pub struct CodeInfo {
 /// Compiled code mapped executable.
 #[derive(Debug)]
 pub struct CodeMemory {
-    mmap: Mmap,
+    /// Keeps the mapping alive (the code is reached through `base`).
+    _backing: Backing,
+    /// The first byte of code.
+    base: *const u8,
+    /// The code's length in bytes.
+    len: usize,
     info: Arc<CodeInfo>,
+}
+
+// SAFETY: the code is immutable once mapped; `base` points into `_backing`, which this value
+// owns or shares, and is only read.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above.
+unsafe impl Sync for CodeMemory {}
+
+/// What keeps the code mapped.
+#[derive(Debug)]
+enum Backing {
+    /// A mapping of its own.
+    Own(#[allow(dead_code, reason = "kept for its Drop")] Mmap),
+    /// A part of an artifact's mapping, shared with the other code of that artifact.
+    Artifact(#[allow(dead_code, reason = "kept for its Drop")] Arc<ReadOnlyMapping>),
 }
 
 impl CodeMemory {
     /// Maps `code` executable and registers it.
     pub fn new(code: &CompiledCode, names: Vec<String>, module_name: Option<String>) -> Result<Arc<CodeMemory>> {
-        let len = code.bytes.len();
+        let traps = TrapTable::Owned(code.traps.clone());
+        let info = CodeInfo { functions: code.functions.clone(), traps, names, module_name };
+        CodeMemory::copied(&code.bytes, info)
+    }
+
+    /// Copies `code` into a fresh mapping, makes it executable and registers it with `info`.
+    pub fn copied(code: &[u8], info: CodeInfo) -> Result<Arc<CodeMemory>> {
+        let len = code.len();
         let mmap = Mmap::reserve(round_up(len.max(1), page_size()))?;
         mmap.make_accessible(0, mmap.len())?;
         // SAFETY: the mapping is writable and at least `len` bytes long; nothing else uses it.
-        unsafe { std::ptr::copy_nonoverlapping(code.bytes.as_ptr(), mmap.as_ptr(), len) };
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), mmap.as_ptr(), len) };
         mmap.make_executable(0, mmap.len())?;
-        let info =
-            Arc::new(CodeInfo { functions: code.functions.clone(), traps: code.traps.clone(), names, module_name });
-        let memory = Arc::new(CodeMemory { mmap, info });
-        let start = memory.mmap.as_ptr() as usize;
-        registry().write().unwrap().insert(start, (start + len, memory.info.clone()));
-        Ok(memory)
+        Ok(CodeMemory::register(Backing::Own(mmap), 0, len, Arc::new(info)))
+    }
+
+    /// Runs the code that lies at `start..start + len` of an artifact's `mapping` where it
+    /// is (`start` page-aligned), making those pages executable. `info`'s offsets are relative
+    /// to `start`, and lie inside the code.
+    pub fn in_artifact(mapping: &Arc<ReadOnlyMapping>, start: usize, len: usize, info: CodeInfo) -> Result<Arc<Self>> {
+        mapping.make_executable(start, len)?;
+        let backing = Backing::Artifact(mapping.clone());
+        Ok(CodeMemory::register(backing, start, len, Arc::new(info)))
+    }
+
+    fn register(backing: Backing, offset: usize, len: usize, info: Arc<CodeInfo>) -> Arc<CodeMemory> {
+        let base = match &backing {
+            Backing::Own(m) => m.as_ptr().cast_const(),
+            Backing::Artifact(m) => m.bytes()[offset..].as_ptr(),
+        };
+        let memory = Arc::new(CodeMemory { _backing: backing, base, len, info });
+        // Empty code has no addresses for a fault to be at (and its start may be another's).
+        if len > 0 {
+            let start = base as usize;
+            registry().write().unwrap().insert(start, (start + len, memory.info.clone()));
+        }
+        memory
     }
 
     /// The address of the first byte of code.
     #[inline]
     pub fn base(&self) -> *const u8 {
-        self.mmap.as_ptr()
+        self.base
+    }
+
+    /// The code's bytes (to serialize them).
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `base..base + len` lies in a mapping that is readable (read+execute) and
+        // kept alive by `_backing`; code is never written once mapped.
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+    }
+
+    /// What the registry knows about this code: its functions, traps and names.
+    #[inline]
+    pub fn info(&self) -> &CodeInfo {
+        &self.info
     }
 
     /// The address of function `i`.
@@ -65,8 +126,9 @@ impl CodeMemory {
 impl Drop for CodeMemory {
     #[inline]
     fn drop(&mut self) {
-        let start = self.mmap.as_ptr() as usize;
-        registry().write().unwrap().remove(&start);
+        if self.len > 0 {
+            registry().write().unwrap().remove(&(self.base as usize));
+        }
     }
 }
 
@@ -93,6 +155,5 @@ pub fn lookup_code(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
 #[inline]
 pub fn lookup_trap(pc: usize) -> Option<Trap> {
     let (info, offset) = lookup_code(pc)?;
-    let i = info.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
-    Some(info.traps[i].trap)
+    info.traps.lookup(offset)
 }

@@ -134,10 +134,76 @@ impl Mmap {
 impl Drop for Mmap {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: the mapping was created by `reserve` with this length and is unmapped once.
+        // SAFETY: the mapping was created by `reserve` or `ReadOnlyMapping::map_file` with this
+        // length and is unmapped once.
         unsafe {
             libc::munmap(self.ptr.as_ptr().cast(), self.len);
         }
+    }
+}
+
+/// Flags of a file mapping: private, and on Linux populated at once (the whole file is read
+/// when it is loaded: its checksum covers every byte, so faulting pages in one by one would
+/// only be slower).
+#[cfg(target_os = "linux")]
+const MAP_FILE_FLAGS: i32 = libc::MAP_PRIVATE | libc::MAP_POPULATE;
+#[cfg(not(target_os = "linux"))]
+const MAP_FILE_FLAGS: i32 = libc::MAP_PRIVATE;
+
+/// A mapping that is readable in full and never writable: a file mapped read-only, or a
+/// read-only copy of bytes. Parts of it can be made executable (still readable), which is how
+/// the code in an ahead-of-time artifact runs where it lies in the file.
+#[derive(Debug)]
+pub struct ReadOnlyMapping {
+    map: Mmap,
+    /// The bytes mapped (the mapping itself is rounded up to pages).
+    len: usize,
+}
+
+impl ReadOnlyMapping {
+    /// Maps the first `len` bytes of `file` read-only and private: the mapping can never
+    /// write to the file.
+    pub fn map_file(file: &std::fs::File, len: usize) -> Result<ReadOnlyMapping> {
+        use std::os::fd::AsRawFd;
+        if len == 0 {
+            bail!("cannot map an empty file");
+        }
+        // SAFETY: a private read-only mapping of a file at a kernel-chosen address aliases no
+        // Rust memory; the descriptor is valid for the call.
+        let ptr =
+            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, MAP_FILE_FLAGS, file.as_raw_fd(), 0) };
+        if ptr == libc::MAP_FAILED {
+            bail!("failed to map {len} bytes of a file: {}", std::io::Error::last_os_error());
+        }
+        let map = Mmap { ptr: NonNull::new(ptr.cast()).unwrap(), len: round_up(len, page_size()) };
+        Ok(ReadOnlyMapping { map, len })
+    }
+
+    /// A fresh read-only mapping holding a copy of `bytes`.
+    pub fn copy_of(bytes: &[u8]) -> Result<ReadOnlyMapping> {
+        let map = Mmap::reserve(bytes.len())?;
+        map.make_accessible(0, map.len())?;
+        // SAFETY: the mapping is writable and at least `bytes.len()` long; nothing else uses it.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), map.as_ptr(), bytes.len()) };
+        map.protect(0, map.len(), libc::PROT_READ)?;
+        Ok(ReadOnlyMapping { map, len: bytes.len() })
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: both constructors leave every page readable, and `make_executable` keeps
+        // them so; nothing writes to the mapping while it lives, and the slice borrows `self`.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.len) }
+    }
+
+    /// Makes the pages holding `[start, start + len)` readable and executable. `start` must
+    /// be page-aligned.
+    pub fn make_executable(&self, start: usize, len: usize) -> Result<()> {
+        if !start.is_multiple_of(page_size()) || start.checked_add(len).is_none_or(|end| end > self.len) {
+            bail!("code at {start}..+{len} is not a page-aligned range of the mapping");
+        }
+        self.map.make_executable(start, round_up(len, page_size()))
     }
 }
 

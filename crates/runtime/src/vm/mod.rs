@@ -13,6 +13,7 @@ pub mod mmap;
 pub mod reservations;
 pub mod setjmp;
 pub mod table;
+pub mod trap_table;
 pub mod traphandlers;
 pub mod valraw;
 pub mod vmcontext;

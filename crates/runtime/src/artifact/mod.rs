@@ -1,0 +1,349 @@
+//! Ahead-of-time artifacts (`.cwasm`) and compile-cache entries: one file format that holds
+//! a module's or component's binary and the compiled code of each of its core modules, so
+//! that loading it costs a translation (no validation of bodies, no compilation) and a
+//! mapping of the file.
+//!
+//! Layout (little-endian):
+//!
+//! ```text
+//! header (48 bytes): magic "\0weldaot", format u32, kind u32, total length u64,
+//!                    checksum u64, metadata offset u64, metadata length u64
+//! the binary         (a cache entry has none: it is keyed by its binary)
+//! per code: at an 8-byte boundary its function table ((start u32, len u32) each), its trap
+//!           table (every offset as u32, then every trap code as u8), then its machine
+//!           code at a 16 KiB boundary
+//! metadata:          engine stamp, binary range, module and adapter counts, and per code
+//!                    the offsets and lengths of its code and tables
+//! ```
+//!
+//! The code lies at a page boundary so that a file mapped read-only runs its code where it
+//! lies (`CodeMemory::in_artifact`); where the host's pages are larger than the alignment
+//! the code is copied instead. Trap tables too are used where they lie (`TrapTable`): a large
+//! module has a million trap sites. The checksum (xxh3 of each 1 MiB block, computed in
+//! parallel, then xxh3 of those, over every byte but the checksum's own) catches truncation,
+//! corruption and edits; it is not a signature: loading an artifact stays
+//! `unsafe`, because whoever can write one can write any machine code. Every field is
+//! bounds-checked, so no input makes the reader panic.
+
+mod encoding;
+pub(crate) mod stamp;
+
+use crate::vm::code_memory::{CodeInfo, CodeMemory};
+use crate::vm::mmap::{ReadOnlyMapping, page_size};
+use crate::vm::trap_table::TrapTable;
+use anyhow::{Result, bail};
+use encoding::{Reader, Writer};
+use stamp::EngineStamp;
+use std::borrow::Cow;
+use std::hash::Hasher;
+use std::ops::Range;
+use std::sync::Arc;
+use weld_cranelift::{CompiledCode, FunctionLoc, TrapSite};
+
+const MAGIC: [u8; 8] = *b"\0weldaot";
+/// The version of this layout; a reader refuses any other.
+const FORMAT: u32 = 1;
+/// The length of the header, all that `peek_kind` reads.
+pub(crate) const HEADER_LEN: usize = 48;
+/// Where the checksum lies in the header.
+const CHECKSUM_AT: Range<usize> = 24..32;
+/// Code starts at a multiple of this (a page on most hosts).
+const CODE_ALIGN: usize = 16 * 1024;
+
+/// What an artifact holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArtifactKind {
+    /// A core module: its binary and its code.
+    Module = 1,
+    /// A component: its binary, the code of its core modules in the binary's order, then
+    /// that of its adapter modules.
+    Component = 2,
+    /// A compile-cache entry: one module's code, without its binary.
+    CacheEntry = 3,
+}
+
+impl ArtifactKind {
+    fn from_u32(v: u32) -> Option<ArtifactKind> {
+        [ArtifactKind::Module, ArtifactKind::Component, ArtifactKind::CacheEntry].into_iter().find(|k| *k as u32 == v)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ArtifactKind::Module => "a precompiled module (load it with `Module::deserialize`)",
+            ArtifactKind::Component => "a precompiled component (load it with `Component::deserialize`)",
+            ArtifactKind::CacheEntry => "a compile-cache entry",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            ArtifactKind::Module => "a module",
+            ArtifactKind::Component => "a component",
+            ArtifactKind::CacheEntry => "a compile-cache entry",
+        }
+    }
+}
+
+/// One module's compiled code, as it is written.
+pub(crate) struct CodeRef<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) functions: &'a [FunctionLoc],
+    pub(crate) traps: Cow<'a, [TrapSite]>,
+}
+
+impl<'a> From<&'a CompiledCode> for CodeRef<'a> {
+    #[inline]
+    fn from(c: &'a CompiledCode) -> Self {
+        CodeRef { bytes: &c.bytes, functions: &c.functions, traps: Cow::Borrowed(&c.traps) }
+    }
+}
+
+impl<'a> From<&'a CodeMemory> for CodeRef<'a> {
+    #[inline]
+    fn from(c: &'a CodeMemory) -> Self {
+        CodeRef { bytes: c.bytes(), functions: &c.info().functions, traps: c.info().traps.sites() }
+    }
+}
+
+/// Everything an artifact holds, to write it.
+pub(crate) struct ArtifactContents<'a> {
+    pub(crate) kind: ArtifactKind,
+    pub(crate) stamp: &'a EngineStamp,
+    pub(crate) binary: &'a [u8],
+    pub(crate) modules: Vec<CodeRef<'a>>,
+    pub(crate) adapters: Vec<CodeRef<'a>>,
+}
+
+/// Writes an artifact.
+pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.bytes.resize(HEADER_LEN, 0);
+    let binary_at = w.bytes.len();
+    w.bytes.extend_from_slice(contents.binary);
+    let mut placed = Vec::new();
+    for code in contents.modules.iter().chain(&contents.adapters) {
+        w.align(8);
+        let functions_at = w.bytes.len();
+        for f in code.functions {
+            w.u32(f.start);
+            w.u32(f.len);
+        }
+        let traps_at = w.bytes.len();
+        for t in code.traps.iter() {
+            w.u32(t.offset);
+        }
+        for t in code.traps.iter() {
+            w.u8(t.trap.code());
+        }
+        w.align(CODE_ALIGN);
+        let code_at = w.bytes.len();
+        w.bytes.extend_from_slice(code.bytes);
+        placed.push([code_at, code.bytes.len(), functions_at, code.functions.len(), traps_at, code.traps.len()]);
+    }
+    let meta_at = w.bytes.len();
+    contents.stamp.write(&mut w);
+    w.len(binary_at);
+    w.len(contents.binary.len());
+    w.len(contents.modules.len());
+    w.len(contents.adapters.len());
+    for fields in placed {
+        fields.into_iter().for_each(|v| w.len(v));
+    }
+    let meta_len = w.bytes.len() - meta_at;
+    let total = w.bytes.len();
+    let mut header = Writer::default();
+    header.bytes.extend_from_slice(&MAGIC);
+    header.u32(FORMAT);
+    header.u32(contents.kind as u32);
+    header.len(total);
+    header.u64(0);
+    header.len(meta_at);
+    header.len(meta_len);
+    let mut bytes = w.bytes;
+    bytes[..HEADER_LEN].copy_from_slice(&header.bytes);
+    let sum = checksum(&bytes);
+    bytes[CHECKSUM_AT].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+/// The checksum of `file`: xxh3 of the xxh3 hashes of its 1 MiB blocks, with the checksum's
+/// own bytes read as zeros. The blocks are hashed in parallel: a large artifact is tens of
+/// megabytes, and this is most of what loading one costs.
+fn checksum(file: &[u8]) -> u64 {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 20;
+    let hash = |data: &[u8]| twox_hash::XxHash3_64::oneshot_with_seed(0, data);
+    let mut head = [0u8; HEADER_LEN];
+    let head_len = HEADER_LEN.min(file.len());
+    head[..head_len].copy_from_slice(&file[..head_len]);
+    head[CHECKSUM_AT].fill(0);
+    let rest = &file[head_len..];
+    let blocks: Vec<u64> = if rest.len() > 2 * BLOCK {
+        rest.par_chunks(BLOCK).map(hash).collect()
+    } else {
+        rest.chunks(BLOCK).map(hash).collect()
+    };
+    let mut h = twox_hash::XxHash3_64::with_seed(0);
+    h.write(&head[..head_len]);
+    for b in blocks {
+        h.write(&b.to_le_bytes());
+    }
+    h.finish()
+}
+
+/// What kind of artifact `bytes` starts as, if it is one of this format (nothing else is
+/// checked).
+pub(crate) fn peek_kind(bytes: &[u8]) -> Option<ArtifactKind> {
+    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
+        return None;
+    }
+    ArtifactKind::from_u32(u32::from_le_bytes(bytes[12..16].try_into().unwrap()))
+}
+
+/// A checked artifact: its mapping and where its parts lie.
+pub(crate) struct LoadedArtifact {
+    pub(crate) mapping: Arc<ReadOnlyMapping>,
+    /// The binary's range in the mapping.
+    pub(crate) binary: Range<usize>,
+    pub(crate) modules: Vec<CodePart>,
+    pub(crate) adapters: Vec<CodePart>,
+}
+
+/// One module's code in an artifact.
+pub(crate) struct CodePart {
+    /// The code's range in the file.
+    code: Range<usize>,
+    functions: Vec<FunctionLoc>,
+    /// Where the trap table starts in the file, and its number of sites.
+    traps_at: usize,
+    n_traps: usize,
+}
+
+/// An artifact whose header, length and checksum are right, read but not yet checked
+/// against an engine.
+pub(crate) struct ParsedArtifact {
+    pub(crate) kind: ArtifactKind,
+    pub(crate) stamp: EngineStamp,
+    pub(crate) binary: Range<usize>,
+    pub(crate) modules: Vec<CodePart>,
+    pub(crate) adapters: Vec<CodePart>,
+}
+
+/// Checks the artifact in `mapping` (its header, length, checksum, kind and engine stamp)
+/// and finds its parts. Errors say, as "it ...", what is wrong with it.
+pub(crate) fn load(
+    mapping: Arc<ReadOnlyMapping>,
+    expected: ArtifactKind,
+    current: &EngineStamp,
+) -> Result<LoadedArtifact> {
+    let parsed = parse(mapping.bytes())?;
+    if parsed.kind != expected {
+        bail!("it is {}, not {}", parsed.kind.describe(), expected.noun());
+    }
+    parsed.stamp.check_loadable_by(current)?;
+    let ParsedArtifact { binary, modules, adapters, .. } = parsed;
+    Ok(LoadedArtifact { mapping, binary, modules, adapters })
+}
+
+/// Reads an artifact, checking its header, length and checksum and that every part lies
+/// inside it.
+pub(crate) fn parse(file: &[u8]) -> Result<ParsedArtifact> {
+    if file.starts_with(b"\0asm") {
+        bail!("it is a WebAssembly binary, not a precompiled artifact");
+    }
+    if file.len() < HEADER_LEN || file[..8] != MAGIC {
+        bail!("it is not a weld artifact (it does not start with weld's magic number)");
+    }
+    let mut h = Reader::new(&file[8..HEADER_LEN], "header");
+    let format = h.u32()?;
+    if format != FORMAT {
+        bail!("it is in artifact format {format}, and this weld reads format {FORMAT}: compile it again");
+    }
+    let kind = h.u32()?;
+    let total = h.u64()?;
+    if total != file.len() as u64 {
+        bail!("it is truncated or extended: its header says {total} bytes, the file has {}", file.len());
+    }
+    let sum = h.u64()?;
+    if sum != checksum(file) {
+        bail!("its checksum does not match its contents: it was damaged or modified after it was written");
+    }
+    let kind = ArtifactKind::from_u32(kind).ok_or_else(|| anyhow::anyhow!("its kind ({kind}) is unknown"))?;
+    let (meta_at, meta_len) = (h.len()?, h.len()?);
+    let meta = slice(file, meta_at, meta_len, "metadata")?;
+    let mut r = Reader::new(meta, "metadata");
+    let stamp = EngineStamp::read(&mut r)?;
+    let (binary_at, binary_len) = (r.len()?, r.len()?);
+    slice(file, binary_at, binary_len, "binary")?;
+    let (n_modules, n_adapters) = (r.len()?, r.len()?);
+    let mut codes = Vec::new();
+    for _ in 0..n_modules.checked_add(n_adapters).ok_or_else(|| anyhow::anyhow!("its code count overflows"))? {
+        let [code_at, code_len, functions_at, n_functions, traps_at, n_traps] =
+            [r.len()?, r.len()?, r.len()?, r.len()?, r.len()?, r.len()?];
+        slice(file, code_at, code_len, "code")?;
+        let functions = read_functions(file, functions_at, n_functions, code_len)?;
+        let trap_table_len = n_traps.checked_mul(5).ok_or_else(|| anyhow::anyhow!("its trap table is too large"))?;
+        slice(file, traps_at, trap_table_len, "trap table")?;
+        codes.push(CodePart { code: code_at..code_at + code_len, functions, traps_at, n_traps });
+    }
+    r.finish()?;
+    let adapters = codes.split_off(n_modules.min(codes.len()));
+    Ok(ParsedArtifact { kind, stamp, binary: binary_at..binary_at + binary_len, modules: codes, adapters })
+}
+
+/// `file[at..at + len]`, or an error naming `what` when it lies outside.
+fn slice<'a>(file: &'a [u8], at: usize, len: usize, what: &str) -> Result<&'a [u8]> {
+    at.checked_add(len)
+        .and_then(|end| file.get(at..end))
+        .ok_or_else(|| anyhow::anyhow!("its {what} ({len} bytes at {at}) lies outside the file"))
+}
+
+/// The function table of `n` entries at `at`, each inside `code_len` bytes of code.
+fn read_functions(file: &[u8], at: usize, n: usize, code_len: usize) -> Result<Vec<FunctionLoc>> {
+    let len = n.checked_mul(8).ok_or_else(|| anyhow::anyhow!("its function table is too large"))?;
+    let table = slice(file, at, len, "function table")?;
+    let word = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+    let functions: Vec<FunctionLoc> =
+        table.chunks_exact(8).map(|e| FunctionLoc { start: word(&e[..4]), len: word(&e[4..]) }).collect();
+    if functions.iter().any(|f| f.start as usize + f.len as usize > code_len) {
+        bail!("its function table points outside the code");
+    }
+    Ok(functions)
+}
+
+impl CodePart {
+    /// The number of functions.
+    #[inline]
+    pub(crate) fn num_functions(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// The number of trap sites.
+    #[inline]
+    pub(crate) fn num_traps(&self) -> usize {
+        self.n_traps
+    }
+
+    /// The size of the machine code in bytes.
+    #[inline]
+    pub(crate) fn code_len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Maps this code executable where it lies in `mapping` (or a copy of it, where the
+    /// host's pages do not allow that), registered with `names` and `module_name`.
+    pub(crate) fn into_code_memory(
+        self,
+        mapping: &Arc<ReadOnlyMapping>,
+        names: Vec<String>,
+        module_name: Option<String>,
+    ) -> Result<Arc<CodeMemory>> {
+        let CodePart { code, functions, traps_at, n_traps } = self;
+        let traps = TrapTable::in_artifact(mapping, traps_at, n_traps)?;
+        let info = CodeInfo { functions, traps, names, module_name };
+        if code.start % page_size() == 0 {
+            return CodeMemory::in_artifact(mapping, code.start, code.len(), info);
+        }
+        CodeMemory::copied(&mapping.bytes()[code], info)
+    }
+}

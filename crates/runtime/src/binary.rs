@@ -1,0 +1,84 @@
+//! [`Binary`]: the WebAssembly binary a module or component was compiled from, kept so that
+//! it can be serialized, and shared without copying: a component's core modules are parts of
+//! the component's binary, and a deserialized artifact's binary stays in the artifact's
+//! mapping.
+//!
+//! The binary is what an artifact is read back from: loading translates it again (cheap:
+//! function bodies are neither validated nor compiled) and takes the compiled code from the
+//! artifact. Keeping the source rather than a serialized copy of every description makes the
+//! wasm format itself the one serialization of modules and components.
+
+use crate::vm::mmap::ReadOnlyMapping;
+use anyhow::{Result, bail};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Bytes of a WebAssembly binary, cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Binary {
+    backing: Arc<Backing>,
+    range: Range<usize>,
+}
+
+enum Backing {
+    /// Bytes of its own.
+    Owned(Box<[u8]>),
+    /// Bytes inside an artifact's mapping.
+    Artifact(Arc<ReadOnlyMapping>),
+}
+
+impl Binary {
+    /// A binary holding `bytes`.
+    #[inline]
+    pub(crate) fn owned(bytes: impl Into<Box<[u8]>>) -> Binary {
+        let bytes = bytes.into();
+        let range = 0..bytes.len();
+        Binary { backing: Arc::new(Backing::Owned(bytes)), range }
+    }
+
+    /// The bytes at `range` of an artifact's mapping.
+    pub(crate) fn in_artifact(mapping: &Arc<ReadOnlyMapping>, range: Range<usize>) -> Result<Binary> {
+        if range.end > mapping.bytes().len() || range.start > range.end {
+            bail!("the binary's range {range:?} lies outside the artifact");
+        }
+        Ok(Binary { backing: Arc::new(Backing::Artifact(mapping.clone())), range })
+    }
+
+    /// The bytes.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        let all: &[u8] = match &*self.backing {
+            Backing::Owned(b) => b,
+            Backing::Artifact(m) => m.bytes(),
+        };
+        &all[self.range.clone()]
+    }
+
+    /// The part of this binary that `part` is (a slice of [`Binary::bytes`]), sharing its
+    /// storage.
+    pub(crate) fn part(&self, part: &[u8]) -> Result<Binary> {
+        let whole = self.bytes();
+        let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        if start > whole.len() || whole.len() - start < part.len() {
+            bail!("bug: a nested module's bytes are not part of the component's binary");
+        }
+        let start = self.range.start + start;
+        Ok(Binary { backing: self.backing.clone(), range: start..start + part.len() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_shares_and_is_checked() {
+        let b = Binary::owned(vec![1u8, 2, 3, 4, 5]);
+        let part = b.part(&b.bytes()[1..4]).unwrap();
+        assert_eq!(part.bytes(), &[2, 3, 4]);
+        let inner = part.part(&part.bytes()[1..]).unwrap();
+        assert_eq!(inner.bytes(), &[3, 4]);
+        let elsewhere = [2u8, 3];
+        assert!(b.part(&elsewhere).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Ahead-of-time artifacts of components: [`Component::serialize`], and
+//! [`Component::deserialize`]/[`Component::deserialize_file`], which load one without
+//! compiling anything: the component's binary is translated and flattened again (cheap), and
+//! each core module and adapter module takes its code from the artifact, in order.
+
+use super::compiled::Component;
+use crate::Engine;
+use crate::artifact::{self, ArtifactContents, ArtifactKind};
+use crate::binary::Binary;
+use crate::vm::mmap::ReadOnlyMapping;
+use anyhow::{Context as _, Result};
+use std::path::Path;
+use std::sync::Arc;
+
+impl Component {
+    /// Writes this component as an ahead-of-time artifact: its binary, and the code of each of
+    /// its core modules and adapter modules. [`Component::deserialize`] loads it without
+    /// compiling, with an engine of the same settings and the same build of weld.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let (binary, modules, adapters) = self.artifact_parts();
+        Ok(artifact::write(&ArtifactContents {
+            kind: ArtifactKind::Component,
+            stamp: self.engine().stamp(),
+            binary: binary.bytes(),
+            modules: modules.into_iter().map(|m| m.code().into()).collect(),
+            adapters: adapters.into_iter().map(|m| m.code().into()).collect(),
+        }))
+    }
+
+    /// Loads a component from an artifact made by [`Component::serialize`] or
+    /// [`Engine::precompile_component`]. An artifact from another build of weld, for another
+    /// target, with other code-changing settings, truncated or damaged, is refused with an
+    /// error that says which.
+    ///
+    /// # Safety
+    ///
+    /// The bytes must come from `serialize` or `precompile_component`: the artifact's machine
+    /// code runs as it is, and a checksum catches damage, not forgery.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
+        let mapping = ReadOnlyMapping::copy_of(bytes.as_ref())?;
+        Component::from_artifact(engine, Arc::new(mapping)).context("failed to load the precompiled component")
+    }
+
+    /// Loads a component from an artifact file, mapping it (its code runs where it lies in
+    /// the file) instead of reading it. Errors name the file.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Component::deserialize`]; moreover the file must not change while the
+    /// component lives (it is mapped, not copied).
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component> {
+        let path = path.as_ref();
+        let load = || {
+            let file = std::fs::File::open(path)?;
+            let len = usize::try_from(file.metadata()?.len())?;
+            Component::from_artifact(engine, Arc::new(ReadOnlyMapping::map_file(&file, len)?))
+        };
+        load().with_context(|| format!("failed to load the precompiled component `{}`", path.display()))
+    }
+
+    fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Component> {
+        engine.check_runs_here()?;
+        let loaded = artifact::load(mapping, ArtifactKind::Component, engine.stamp())?;
+        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary.clone())?;
+        Component::build(engine, binary, Some(loaded))
+    }
+}
