@@ -36,6 +36,17 @@ impl Binary {
         Binary { backing: Arc::new(Backing::Owned(bytes)), range }
     }
 
+    /// The binary of a file's contents: `bytes` themselves when they are a binary (no copy),
+    /// or the binary that `bytes` describe as text; `what` names it in the error.
+    pub(crate) fn from_text_or_binary(bytes: Vec<u8>, what: &str) -> Result<Binary> {
+        let parsed = match wat::parse_bytes(&bytes) {
+            Ok(std::borrow::Cow::Borrowed(_)) => None,
+            Ok(std::borrow::Cow::Owned(parsed)) => Some(parsed),
+            Err(e) => return Err(anyhow::Error::from(e).context(format!("failed to parse the {what} text"))),
+        };
+        Ok(Binary::owned(parsed.unwrap_or(bytes)))
+    }
+
     /// The bytes at `range` of an artifact's mapping.
     pub(crate) fn in_artifact(mapping: &Arc<ReadOnlyMapping>, range: Range<usize>) -> Result<Binary> {
         if range.end > mapping.bytes().len() || range.start > range.end {

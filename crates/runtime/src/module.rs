@@ -57,13 +57,7 @@ impl Module {
         let path = file.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read the module file `{}`", path.display()))?;
-        // Text is parsed into a binary; a binary is kept as read, without a copy.
-        let parsed = match wat::parse_bytes(&bytes) {
-            Ok(std::borrow::Cow::Borrowed(_)) => None,
-            Ok(std::borrow::Cow::Owned(parsed)) => Some(parsed),
-            Err(e) => return Err(anyhow::Error::from(e).context("failed to parse the module text")),
-        };
-        let binary = Binary::owned(parsed.unwrap_or(bytes));
+        let binary = Binary::from_text_or_binary(bytes, "module")?;
         engine
             .check_runs_here()
             .and_then(|()| Module::compile(engine, binary))

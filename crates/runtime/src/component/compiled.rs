@@ -169,7 +169,9 @@ impl Component {
         let path = file.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read the component file `{}`", path.display()))?;
-        Component::new(engine, bytes)
+        engine
+            .check_runs_here()
+            .and_then(|()| Component::build(engine, Binary::from_text_or_binary(bytes, "component")?, None))
             .with_context(|| format!("failed to compile the component file `{}`", path.display()))
     }
 
