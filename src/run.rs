@@ -144,9 +144,21 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
         Some(Loaded::Component(component)) => return run_component(&cmd, &settings, &wasi, &engine, &component),
         None => {}
     }
+    // A binary is read by `from_file`, which keeps the bytes it reads (no copy); text is read
+    // here, to tell a component from a module.
+    let head = file_head(cmd.file()).with_context(|| format!("failed to read {file}"))?;
+    if head.starts_with(b"\0asm") {
+        if wasmparser::Parser::is_component(&head) {
+            let component = component::Component::from_file(&engine, cmd.file())
+                .with_context(|| format!("failed to compile {file}"))?;
+            return run_component(&cmd, &settings, &wasi, &engine, &component);
+        }
+        let module = Module::from_file(&engine, cmd.file()).with_context(|| format!("failed to compile {file}"))?;
+        return run_module(&cmd, &settings, &engine, &module);
+    }
     let bytes = std::fs::read(cmd.file()).with_context(|| format!("failed to read {file}"))?;
-    // A module keeps taking the path it always took (with its own parse errors); only text or
-    // a binary that is a component goes to `run_component`.
+    // A module keeps taking the path it always took (with its own parse errors); only text
+    // that is a component goes to `run_component`.
     if let Ok(binary) = wat::parse_bytes(&bytes)
         && wasmparser::Parser::is_component(&binary)
     {
@@ -156,6 +168,14 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
     }
     let module = Module::new(&engine, &bytes).with_context(|| format!("failed to compile {file}"))?;
     run_module(&cmd, &settings, &engine, &module)
+}
+
+/// The first 8 bytes of `path` (fewer if it is shorter): a binary's magic number and version.
+fn file_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(8);
+    std::fs::File::open(path)?.take(8).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// The exit status for a guest whose call failed with `error`: the status it exited with
