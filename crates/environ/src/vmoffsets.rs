@@ -12,6 +12,12 @@
 //!        tables:   [*mut VMTableDefinition; tables]
 //!        globals:  [*mut VMGlobalDefinition; globals]
 //!        func_refs: [VMFuncRef; functions]        imported and defined
+//!
+//! VMStoreContext (one per store, shared by all its instances)
+//!   +0   stack_limit: usize                lowest stack address wasm may use
+//!   +8   fuel_consumed: i64                minus the fuel left; out of fuel at >= 0
+//!   +16  epoch_deadline: u64               the engine epoch at which wasm is interrupted
+//!   +24  epoch_counter: *const AtomicU64   the engine's epoch
 //! ```
 
 use crate::Module;
@@ -55,6 +61,16 @@ pub mod func_ref {
 pub mod store_context {
     /// The lowest address the wasm stack may reach.
     pub const STACK_LIMIT: u32 = 0;
+    /// The fuel counter (`i64`): minus the fuel that compiled code may still consume, so that
+    /// consuming adds and the check is a comparison with zero (out of fuel at `>= 0`).
+    /// Compiled code keeps it in a register and writes it back before calls and checks.
+    pub const FUEL_CONSUMED: u32 = 8;
+    /// The epoch deadline (`u64`): compiled code is interrupted once the engine's epoch is
+    /// at or past it.
+    pub const EPOCH_DEADLINE: u32 = 16;
+    /// A pointer to the engine's epoch counter (a `u64` incremented atomically by the
+    /// engine); it never changes during the store's life.
+    pub const EPOCH_COUNTER: u32 = 24;
 }
 
 /// Offsets inside a host function's context, `VMHostFuncContext`.

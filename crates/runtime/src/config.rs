@@ -1,5 +1,5 @@
 //! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
-//! everything compiled with it: signature ids and trampolines).
+//! everything compiled with it: signature ids, trampolines and the epoch).
 
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
@@ -7,6 +7,7 @@ use crate::vm::reservations::ReservationPool;
 use anyhow::Result;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use weld_cranelift::{Compiler, CompilerConfig};
 use weld_environ::{FuncType, wasmparser::WasmFeatures};
@@ -97,6 +98,37 @@ impl Config {
         self
     }
 
+    /// Makes wasm consume fuel as it runs, and trap with [`Trap::OutOfFuel`](crate::Trap)
+    /// when the store has none left (default off). A store starts with no fuel: give it some
+    /// with [`Store::set_fuel`](crate::Store::set_fuel) before calling wasm.
+    ///
+    /// Most operators cost 1 unit; `nop`, `drop`, `block`, `loop`, `end`, `else`, `return`
+    /// and `unreachable` cost 0; calling a function costs 1, and bulk memory and table
+    /// operations 1 more per byte or element. Fuel is checked at function entry, at loop
+    /// headers and before large bulk operations, so a function may run a little past the
+    /// point where the fuel ran out (at most one straight-line stretch of code). The counts
+    /// are Wasmtime's, so the same fuel stops a guest at the same point in both.
+    #[inline]
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.compiler.consume_fuel = enable;
+        self
+    }
+
+    /// Makes wasm check, at function entry and at loop headers, whether the engine's epoch
+    /// ([`Engine::increment_epoch`]) has reached the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)), and if so trap with
+    /// [`Trap::Interrupt`](crate::Trap) or run the store's
+    /// [`epoch_deadline_callback`](crate::Store::epoch_deadline_callback) (default off).
+    ///
+    /// A store's deadline starts at 0, which has always passed: set one before calling wasm.
+    /// Cheaper than fuel, but not deterministic: meant for timeouts, with another thread
+    /// incrementing the epoch.
+    #[inline]
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.compiler.epoch_interruption = enable;
+        self
+    }
+
     /// Compile functions on several threads (default on).
     #[inline]
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
@@ -163,6 +195,8 @@ pub(crate) struct EngineInner {
     host_trampolines: Mutex<TrampolineCache>,
     /// Free reservations of guarded 32-bit memories, reused by later memories.
     reservations: Arc<ReservationPool>,
+    /// The epoch, read by compiled code through each store's `VMStoreContext`.
+    epoch: AtomicU64,
 }
 
 /// Compiled trampolines by signature id.
@@ -201,8 +235,30 @@ impl Engine {
                 reservations: Arc::new(ReservationPool::new(LinearMemory::guarded_reservation_len(
                     config.compiler.guard_size,
                 ))),
+                epoch: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Advances the epoch by one. Wasm running in a store of this engine with
+    /// [`Config::epoch_interruption`] on notices it at its next check (function entry or loop
+    /// header) and, if the store's deadline has been reached, traps or runs the store's
+    /// deadline callback. Callable from any thread; only an atomic increment.
+    #[inline]
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    #[inline]
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The epoch counter, whose address compiled code reads through each store.
+    #[inline]
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     /// The pool of free memory reservations.
