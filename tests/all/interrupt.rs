@@ -438,3 +438,49 @@ fn an_epoch_deadline_stops_a_component_export() {
     stop_a_component(&engine, |store| store.set_epoch_deadline(2), Trap::Interrupt);
     stop(ticking);
 }
+
+/// A loop keeping integer and float values in registers, each iteration mixing them.
+const MIX: &str = r#"(module
+  (func (export "mix") (param $n i32) (result f64)
+    (local $i i32) (local $a i64) (local $f f64) (local $g f64)
+    (local.set $g (f64.const 1))
+    (loop $l
+      (local.set $a (i64.add (i64.mul (local.get $a) (i64.const 6364136223846793005))
+                             (i64.extend_i32_u (local.get $i))))
+      (local.set $f (f64.add (local.get $f) (f64.convert_i64_s (i64.shr_u (local.get $a) (i64.const 40)))))
+      (local.set $g (f64.mul (local.get $g) (f64.const 0.9999999)))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (f64.add (f64.add (local.get $f) (local.get $g)) (f64.convert_i64_s (local.get $a)))))"#;
+
+/// The slow path of a check (here the deadline callback, called many times in the middle of
+/// the loop) preserves every register: the loop computes exactly what it computes without
+/// checks.
+#[test]
+fn checks_leave_the_loops_values_intact() {
+    const N: i32 = 30_000_000;
+    let run = |engine: &Engine, prepare: &dyn Fn(&mut Store<u32>)| -> (f64, u32) {
+        let module = Module::new(engine, MIX).unwrap();
+        let mut store = Store::new(engine, 0u32);
+        prepare(&mut store);
+        let instance = Linker::new(engine).instantiate(&mut store, &module).unwrap();
+        let mix = instance.get_typed_func::<i32, f64>(&mut store, "mix").unwrap();
+        let result = mix.call(&mut store, N).unwrap();
+        (result, *store.data())
+    };
+    let (expected, _) = run(&engine(false, false), &|_| {});
+    let (with_fuel, _) = run(&engine(true, false), &|store| store.set_fuel(u64::MAX).unwrap());
+    assert_eq!(with_fuel.to_bits(), expected.to_bits());
+
+    let epochs = engine(false, true);
+    let ticking = ticker(&epochs, Duration::from_micros(500));
+    let (with_epochs, callbacks) = run(&epochs, &|store| {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(UpdateDeadline::Continue(1))
+        });
+    });
+    stop(ticking);
+    assert!(callbacks > 0, "the callback never ran");
+    assert_eq!(with_epochs.to_bits(), expected.to_bits(), "after {callbacks} callbacks");
+}

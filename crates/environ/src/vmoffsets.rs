@@ -18,6 +18,8 @@
 //!   +8   fuel_consumed: i64                minus the fuel left; out of fuel at >= 0
 //!   +16  epoch_deadline: u64               the engine epoch at which wasm is interrupted
 //!   +24  epoch_counter: *const AtomicU64   the engine's epoch
+//!   +32  out_of_fuel: fn(vmctx)            preserve-all stub calling Libcall::OutOfFuel
+//!   +40  new_epoch: fn(vmctx)              preserve-all stub calling Libcall::NewEpoch
 //! ```
 
 use crate::Module;
@@ -71,6 +73,14 @@ pub mod store_context {
     /// A pointer to the engine's epoch counter (a `u64` incremented atomically by the
     /// engine); it never changes during the store's life.
     pub const EPOCH_COUNTER: u32 = 24;
+    /// The engine's stub for [`Libcall::OutOfFuel`](crate::Libcall::OutOfFuel): a function
+    /// `fn(vmctx)` of Cranelift's `preserve_all` convention, which calls the libcall and traps
+    /// if it reports a trap. Compiled code calls it on its slow path without giving up any
+    /// register; null unless the engine consumes fuel.
+    pub const OUT_OF_FUEL_STUB: u32 = 32;
+    /// The engine's stub for [`Libcall::NewEpoch`](crate::Libcall::NewEpoch), as
+    /// `OUT_OF_FUEL_STUB`; null unless the engine interrupts on epochs.
+    pub const NEW_EPOCH_STUB: u32 = 40;
 }
 
 /// Offsets inside a host function's context, `VMHostFuncContext`.

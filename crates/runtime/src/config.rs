@@ -1,5 +1,6 @@
 //! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
-//! everything compiled with it: signature ids, trampolines and the epoch).
+//! everything compiled with it: signature ids, trampolines, the epoch and the stubs through
+//! which fuel and epoch checks call the runtime).
 
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use weld_cranelift::{Compiler, CompilerConfig};
-use weld_environ::{FuncType, wasmparser::WasmFeatures};
+use weld_environ::{FuncType, Libcall, wasmparser::WasmFeatures};
 
 pub use weld_cranelift::OptLevel;
 
@@ -197,6 +198,10 @@ pub(crate) struct EngineInner {
     reservations: Arc<ReservationPool>,
     /// The epoch, read by compiled code through each store's `VMStoreContext`.
     epoch: AtomicU64,
+    /// The preserve-all stubs through which fuel and epoch checks call their libcalls, compiled
+    /// when the configuration has those checks.
+    out_of_fuel_stub: Option<Arc<CodeMemory>>,
+    new_epoch_stub: Option<Arc<CodeMemory>>,
 }
 
 /// Compiled trampolines by signature id.
@@ -225,10 +230,19 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Creates an engine with `config`.
     pub fn new(config: &Config) -> Result<Engine> {
+        let compiler = Compiler::new(config.compiler.clone())?;
+        let stub = |enabled: bool, libcall: Libcall| -> Result<Option<Arc<CodeMemory>>> {
+            if !enabled {
+                return Ok(None);
+            }
+            Ok(Some(CodeMemory::new(&compiler.interrupt_stub(libcall)?, Vec::new(), None)?))
+        };
+        let out_of_fuel_stub = stub(config.compiler.consume_fuel, Libcall::OutOfFuel)?;
+        let new_epoch_stub = stub(config.compiler.epoch_interruption, Libcall::NewEpoch)?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                compiler: Compiler::new(config.compiler.clone())?,
+                compiler,
                 signatures: Mutex::default(),
                 entry_trampolines: Mutex::default(),
                 host_trampolines: Mutex::default(),
@@ -236,6 +250,8 @@ impl Engine {
                     config.compiler.guard_size,
                 ))),
                 epoch: AtomicU64::new(0),
+                out_of_fuel_stub,
+                new_epoch_stub,
             }),
         })
     }
@@ -259,6 +275,18 @@ impl Engine {
     #[inline]
     pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
         &self.inner.epoch
+    }
+
+    /// The preserve-all stub calling `libcall` (`OutOfFuel` or `NewEpoch`), or null when the
+    /// configuration makes no check that calls it.
+    #[inline]
+    pub(crate) fn interrupt_stub(&self, libcall: Libcall) -> *const u8 {
+        let stub = match libcall {
+            Libcall::OutOfFuel => &self.inner.out_of_fuel_stub,
+            Libcall::NewEpoch => &self.inner.new_epoch_stub,
+            other => unreachable!("{other:?} has no stub"),
+        };
+        stub.as_ref().map_or(std::ptr::null(), |code| code.base())
     }
 
     /// The pool of free memory reservations.

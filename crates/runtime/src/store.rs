@@ -14,7 +14,7 @@ use crate::{Engine, MemoryType};
 use anyhow::Result;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use weld_environ::PrimaryMap;
+use weld_environ::{Libcall, PrimaryMap};
 
 /// A collection of instances and host state. Everything created in a store lives until the
 /// store is dropped.
@@ -66,6 +66,8 @@ impl<T> Store<T> {
                 fuel_consumed: 0,
                 epoch_deadline: 0,
                 epoch_counter: engine.epoch_counter(),
+                out_of_fuel_stub: engine.interrupt_stub(Libcall::OutOfFuel),
+                new_epoch_stub: engine.interrupt_stub(Libcall::NewEpoch),
             }),
             instances: PrimaryMap::new(),
             memories: PrimaryMap::new(),

@@ -13,18 +13,25 @@
 //! `unreachable` cost 0; every other operator 1; bulk memory and table operations also cost
 //! one unit per byte or element (`memory.grow` nothing per page).
 //!
-//! **Epochs.** A function caches the address of the engine's epoch counter
-//! (`store_context::EPOCH_COUNTER`) and the store's deadline at entry. At entry, at loop
-//! headers and before large bulk operations it loads the epoch and compares it with the cached
-//! deadline; when the epoch has reached it, the deadline is reloaded (a callee may have moved
-//! it) and, if it is still reached, the `NewEpoch` libcall runs the store's deadline callback
-//! or raises `Trap::Interrupt`.
+//! **Epochs.** At entry, at loop headers and before large bulk operations a function loads
+//! the engine's epoch (through `store_context::EPOCH_COUNTER`) and the store's deadline
+//! (`store_context::EPOCH_DEADLINE`) and compares them; when the epoch has reached the deadline
+//! the `NewEpoch` libcall runs the store's deadline callback or raises `Trap::Interrupt`.
+//! Unlike Wasmtime, which keeps the counter's address and the deadline in registers for the
+//! whole function, nothing is cached but the store context's address: a check costs three
+//! loads, but holds no register across the function's loops and calls (in register-hungry
+//! code, such as SHA-256's rounds or a recursive function, the cached values cost more in
+//! spills and saved registers than the loads do).
+//!
+//! Both slow paths call the libcall through the engine's preserve-all stub
+//! (`trampolines.rs`), which clobbers no register: a check in a hot loop then costs the loop
+//! its test and branch only, not the spills an ordinary call would force.
 
-use super::{Epoch, Fuel, FuncTranslator};
+use super::{Fuel, FuncTranslator};
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
-use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_frontend::FunctionBuilder;
 use wasmparser::Operator;
-use weld_environ::{Libcall, VMOffsets, store_context, wasmparser};
+use weld_environ::{VMOffsets, store_context, wasmparser};
 
 /// Bulk operations whose cost is a constant at most this large are not preceded by a check
 /// (Wasmtime's threshold).
@@ -64,8 +71,8 @@ impl FuncTranslator<'_, '_> {
         self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, VMOffsets::STORE_CONTEXT)
     }
 
-    /// Emits the function-entry work: loading and checking the fuel counter, caching and
-    /// checking the epoch deadline.
+    /// Emits the function-entry work: loading and checking the fuel counter, checking the
+    /// epoch.
     pub(super) fn interrupt_function_entry(&mut self) {
         if self.env.config.consume_fuel {
             let var = self.builder.declare_var(types::I64);
@@ -74,17 +81,7 @@ impl FuncTranslator<'_, '_> {
             self.fuel_check();
         }
         if self.env.config.epoch_interruption {
-            let counter = self.builder.declare_var(self.env.pointer_type());
-            let deadline = self.builder.declare_var(types::I64);
-            let store = self.store_context();
-            let flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
-            let ptr =
-                self.builder.ins().load(self.env.pointer_type(), flags, store, store_context::EPOCH_COUNTER as i32);
-            self.builder.def_var(counter, ptr);
-            self.epoch = Some(Epoch { counter, deadline });
-            let continuation = self.builder.create_block();
-            let epoch = self.epoch_load();
-            self.epoch_check_full(epoch, continuation);
+            self.epoch_check();
         }
     }
 
@@ -101,12 +98,8 @@ impl FuncTranslator<'_, '_> {
         if self.fuel.is_some() {
             self.fuel_check();
         }
-        if self.epoch.is_some() {
-            let continuation = self.builder.create_block();
-            let epoch = self.epoch_load();
-            self.epoch_check_cached(epoch, continuation);
-            // The cached deadline is reached, but a callee may have moved the real one.
-            self.epoch_check_full(epoch, continuation);
+        if self.env.config.epoch_interruption {
+            self.epoch_check();
         }
     }
 
@@ -161,7 +154,7 @@ impl FuncTranslator<'_, '_> {
     /// Before a bulk operation on `units` bytes or elements costing `cost_per_unit` each:
     /// consumes that fuel, and checks fuel and epoch unless the cost is a small constant.
     pub(super) fn interrupt_bulk_op(&mut self, units: Value, cost_per_unit: u8) {
-        if self.fuel.is_none() && self.epoch.is_none() {
+        if self.fuel.is_none() && !self.env.config.epoch_interruption {
             return;
         }
         let constant_units = constant(&self.builder, units).map(|c| i64::try_from(c).unwrap_or(i64::MAX));
@@ -247,56 +240,47 @@ impl FuncTranslator<'_, '_> {
 
         self.builder.switch_to_block(out);
         self.fuel_save();
-        self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::OutOfFuel, &[]);
+        self.call_stub(store_context::OUT_OF_FUEL_STUB);
         self.fuel_load();
         self.builder.ins().jump(continuation, &[]);
         self.builder.seal_block(continuation);
         self.builder.switch_to_block(continuation);
     }
 
-    /// Loads the engine's current epoch.
-    fn epoch_load(&mut self) -> Value {
-        let counter = self.epoch.as_ref().unwrap().counter;
-        let addr = self.builder.use_var(counter);
-        // A plain load, never moved out of a loop: another thread increments the counter.
-        self.builder.ins().load(types::I64, ir::MemFlagsData::trusted(), addr, 0)
+    /// Calls the engine's interrupt stub whose address is at `offset` in the store context
+    /// (it calls the libcall and traps if told to, and clobbers no register).
+    fn call_stub(&mut self, offset: u32) {
+        let store = self.store_context();
+        // Not `can_move`: the load stays on the slow path instead of keeping a register.
+        let flags = ir::MemFlagsData::trusted().with_readonly();
+        let stub = self.builder.ins().load(self.env.pointer_type(), flags, store, offset as i32);
+        let sig = self.env.interrupt_stub_sig(&mut self.builder);
+        self.builder.ins().call_indirect(sig, stub, &[self.vmctx]);
     }
 
-    /// Continues at `continuation` if `epoch` is before the cached deadline; otherwise goes on
-    /// in a new cold block.
-    fn epoch_check_cached(&mut self, epoch: Value, continuation: ir::Block) {
-        let deadline = self.epoch.as_ref().unwrap().deadline;
+    /// Compares the engine's epoch with the store's deadline and, when it has been reached,
+    /// calls `NewEpoch` (which moves the deadline or traps).
+    fn epoch_check(&mut self) {
         let reached = self.builder.create_block();
         self.builder.set_cold_block(reached);
-        let deadline = self.builder.use_var(deadline);
+        let continuation = self.builder.create_block();
+        // Plain loads: none may be moved out of a loop (another thread increments the epoch,
+        // a callee may move the deadline), and the counter's address is loaded again rather
+        // than kept in a register.
+        let flags = ir::MemFlagsData::trusted();
+        let store = self.store_context();
+        let counter =
+            self.builder.ins().load(self.env.pointer_type(), flags, store, store_context::EPOCH_COUNTER as i32);
+        let epoch = self.builder.ins().load(types::I64, flags, counter, 0);
+        let deadline = self.builder.ins().load(types::I64, flags, store, store_context::EPOCH_DEADLINE as i32);
         let cmp = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
         self.builder.ins().brif(cmp, reached, &[], continuation, &[]);
         self.builder.seal_block(reached);
-        self.builder.switch_to_block(reached);
-    }
 
-    /// Reloads the deadline, and if `epoch` has reached it, calls `NewEpoch` (which moves the
-    /// deadline or traps) and reloads it again; then continues at `continuation`.
-    fn epoch_check_full(&mut self, epoch: Value, continuation: ir::Block) {
-        let var = self.epoch.as_ref().unwrap().deadline;
-        self.epoch_load_deadline(var);
-        self.epoch_check_cached(epoch, continuation);
-        self.env.call_trapping_libcall(&mut self.builder, self.vmctx, Libcall::NewEpoch, &[]);
-        self.epoch_load_deadline(var);
+        self.builder.switch_to_block(reached);
+        self.call_stub(store_context::NEW_EPOCH_STUB);
         self.builder.ins().jump(continuation, &[]);
         self.builder.seal_block(continuation);
         self.builder.switch_to_block(continuation);
-    }
-
-    /// Loads the store's deadline into `var`.
-    fn epoch_load_deadline(&mut self, var: Variable) {
-        let store = self.store_context();
-        let deadline = self.builder.ins().load(
-            types::I64,
-            ir::MemFlagsData::trusted(),
-            store,
-            store_context::EPOCH_DEADLINE as i32,
-        );
-        self.builder.def_var(var, deadline);
     }
 }

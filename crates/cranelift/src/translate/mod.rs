@@ -21,7 +21,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap};
-pub(crate) use signature::{ir_type, wasm_signature};
+pub(crate) use signature::{interrupt_stub_signature, ir_type, wasm_signature};
 use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 
@@ -70,8 +70,6 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub vmctx: Value,
     /// Fuel metering state, when `consume_fuel` is on.
     pub fuel: Option<Fuel>,
-    /// Epoch check state, when `epoch_interruption` is on.
-    pub epoch: Option<Epoch>,
 }
 
 /// The fuel state of the function being translated (see `interrupt`).
@@ -81,14 +79,6 @@ pub(crate) struct Fuel {
     /// The cost of the operators translated since the last addition to `var`. Calling the
     /// function costs 1, so translation starts with it.
     pending: i64,
-}
-
-/// The epoch state of the function being translated (see `interrupt`).
-pub(crate) struct Epoch {
-    /// The address of the engine's epoch counter.
-    counter: Variable,
-    /// The store's deadline as last loaded.
-    deadline: Variable,
 }
 
 /// Translates `body` (function `func_index` of `module`) into `func`.
@@ -125,7 +115,6 @@ pub(crate) fn translate_function(
         locals: Vec::new(),
         vmctx,
         fuel: None,
-        epoch: None,
     };
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
     for (value, ty) in params.into_iter().zip(ty.params.iter()) {

@@ -61,6 +61,10 @@ pub struct VMStoreContext {
     pub epoch_deadline: u64,
     /// The engine's epoch counter (the engine outlives every store of it).
     pub epoch_counter: *const AtomicU64,
+    /// The engine's preserve-all stub calling the `OutOfFuel` libcall (null without fuel).
+    pub out_of_fuel_stub: *const u8,
+    /// The engine's preserve-all stub calling the `NewEpoch` libcall (null without epochs).
+    pub new_epoch_stub: *const u8,
 }
 
 weld_environ::entity_index! {
@@ -177,6 +181,8 @@ mod tests {
         assert_eq!(offset_of!(VMStoreContext, fuel_consumed) as u32, store_context::FUEL_CONSUMED);
         assert_eq!(offset_of!(VMStoreContext, epoch_deadline) as u32, store_context::EPOCH_DEADLINE);
         assert_eq!(offset_of!(VMStoreContext, epoch_counter) as u32, store_context::EPOCH_COUNTER);
+        assert_eq!(offset_of!(VMStoreContext, out_of_fuel_stub) as u32, store_context::OUT_OF_FUEL_STUB);
+        assert_eq!(offset_of!(VMStoreContext, new_epoch_stub) as u32, store_context::NEW_EPOCH_STUB);
         assert_eq!(size_of::<VMGlobalDefinition>() as u32, weld_environ::GLOBAL_SIZE);
     }
 }
