@@ -8,6 +8,7 @@
 //! name a Wasmtime feature weld does not have yet are refused with that reason.
 
 use anyhow::{Result, anyhow, bail};
+use std::time::Duration;
 
 /// One `KEY[=VALUE]` item of an option group, with the option it came from for messages.
 #[derive(Debug, PartialEq)]
@@ -62,6 +63,14 @@ pub struct RunSettings {
     pub unknown_imports_trap: bool,
     /// `-W unknown-imports-default`: imports nobody defines return default values.
     pub unknown_imports_default: bool,
+    /// `-W fuel=N`: consume fuel, and give the store N units.
+    pub fuel: Option<u64>,
+    /// `-W epoch-interruption`: compile with epoch checks (without `timeout`, the store's
+    /// deadline stays 0, so the guest traps at its first check, as in Wasmtime).
+    pub epoch_interruption: Option<bool>,
+    /// `-W timeout=DURATION`: interrupt the guest after this long (epoch interruption, one
+    /// tick after the duration).
+    pub timeout: Option<Duration>,
 }
 
 /// The `-W` keys that turn on a Wasm feature weld always has; they are accepted and checked.
@@ -70,9 +79,6 @@ const ALWAYS_ON: &[&str] =
 
 /// `-W` keys of Wasmtime that weld does not implement yet, with the reason given to the user.
 const NOT_YET: &[(&str, &str)] = &[
-    ("fuel", "fuel metering is not implemented yet"),
-    ("epoch-interruption", "epoch interruption is not implemented yet"),
-    ("timeout", "timeouts need epoch interruption, which is not implemented yet"),
     ("component-model-async", "component-model async is not implemented yet"),
     ("exceptions", "exception handling is not implemented yet"),
     ("gc", "garbage-collected types are not implemented yet"),
@@ -107,6 +113,13 @@ impl RunSettings {
                 }
                 "unknown-imports-trap" => s.unknown_imports_trap = item.bool()?,
                 "unknown-imports-default" => s.unknown_imports_default = item.bool()?,
+                "fuel" => {
+                    let text = item.value()?;
+                    s.fuel =
+                        Some(text.parse().map_err(|_| anyhow!("-W fuel: `{text}` is not a number of fuel units"))?);
+                }
+                "epoch-interruption" => s.epoch_interruption = Some(item.bool()?),
+                "timeout" => s.timeout = Some(parse_duration(item.value()?)?),
                 "simd" => {
                     if !item.bool()? {
                         bail!("-W simd=n: weld cannot turn SIMD off");
@@ -126,6 +139,9 @@ impl RunSettings {
                         "max-wasm-stack",
                         "unknown-imports-trap",
                         "unknown-imports-default",
+                        "fuel",
+                        "epoch-interruption",
+                        "timeout",
                         "simd",
                     ];
                     known.extend(ALWAYS_ON);
@@ -135,6 +151,21 @@ impl RunSettings {
         }
         Ok(s)
     }
+}
+
+/// A duration as Wasmtime writes it: `N` (seconds), `Ns`, `Nms`, `Nus` (or `Nμs`) or `Nns`,
+/// with N a whole number.
+fn parse_duration(text: &str) -> Result<Duration> {
+    let number = |digits: &str| digits.parse::<u64>().ok();
+    let parsed = number(text)
+        .map(Duration::from_secs)
+        .or_else(|| text.strip_suffix("ns").and_then(number).map(Duration::from_nanos))
+        .or_else(|| text.strip_suffix("us").or(text.strip_suffix("μs")).and_then(number).map(Duration::from_micros))
+        .or_else(|| text.strip_suffix("ms").and_then(number).map(Duration::from_millis))
+        .or_else(|| text.strip_suffix('s').and_then(number).map(Duration::from_secs));
+    parsed.ok_or_else(|| {
+        anyhow!("-W timeout: `{text}` is not a duration; write N or Ns (seconds), Nms, Nus or Nns, e.g. 10s or 500ms")
+    })
 }
 
 #[cfg(test)]
@@ -170,9 +201,38 @@ mod tests {
             err(&[], &["frobnicate"])
                 .starts_with("-W frobnicate: unknown option; the options weld knows here are: nan-canonicalization,")
         );
-        assert_eq!(err(&[], &["fuel=100"]), "-W fuel: fuel metering is not implemented yet in weld");
+        assert_eq!(err(&[], &["threads"]), "-W threads: threads are not implemented yet in weld");
+        assert_eq!(err(&[], &["fuel=lots"]), "-W fuel: `lots` is not a number of fuel units");
+        assert_eq!(err(&[], &["fuel"]), "-W fuel needs a value: `-W fuel=VALUE`");
+        assert_eq!(
+            err(&[], &["timeout=2m"]),
+            "-W timeout: `2m` is not a duration; write N or Ns (seconds), Nms, Nus or Nns, e.g. 10s or 500ms"
+        );
         assert_eq!(err(&["opt-level=3"], &[]), "-O opt-level: expected 0, 1, 2 or s, found `3`");
         assert_eq!(err(&["opt-level"], &[]), "-O opt-level needs a value: `-O opt-level=VALUE`");
         assert_eq!(err(&[], &["memory64=n"]), "-W memory64=n: weld always has memory64 and cannot turn it off");
+    }
+
+    #[test]
+    fn fuel_and_timeouts() {
+        let s = parse(&[], &["fuel=1000,timeout=200ms"]).unwrap();
+        assert_eq!(s.fuel, Some(1000));
+        assert_eq!(s.timeout, Some(Duration::from_millis(200)));
+        assert_eq!(s.epoch_interruption, None);
+        assert_eq!(parse(&[], &["epoch-interruption"]).unwrap().epoch_interruption, Some(true));
+        // Wasmtime's duration syntax: a bare number is seconds.
+        for (text, duration) in [
+            ("10", Duration::from_secs(10)),
+            ("10s", Duration::from_secs(10)),
+            ("500ms", Duration::from_millis(500)),
+            ("7us", Duration::from_micros(7)),
+            ("7μs", Duration::from_micros(7)),
+            ("9ns", Duration::from_nanos(9)),
+        ] {
+            assert_eq!(parse_duration(text).unwrap(), duration, "{text}");
+        }
+        for bad in ["", "s", "1.5s", "2m", "1h", "-1", "10 s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

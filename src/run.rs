@@ -54,8 +54,10 @@ pub struct RunCommand {
     optimize: Vec<String>,
     /// Wasm options, `KEY[=VALUE][,...]`: `unknown-imports-trap[=y|n]` (imports nobody
     /// defines trap when called), `unknown-imports-default[=y|n]` (they return default
-    /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, and the always-on
-    /// features (`component-model`, `multi-memory`, `memory64`, ...).
+    /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, `fuel=N` (trap once the
+    /// guest consumed N units of fuel), `timeout=DURATION` (trap after `10s`, `500ms`, ...; a
+    /// bare number is seconds), and the always-on features (`component-model`,
+    /// `multi-memory`, `memory64`, ...).
     #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
     wasm: Vec<String>,
     /// WASI options, `KEY[=VALUE][,...]`: `inherit-env`, `inherit-network`, `tcp`, `udp`,
@@ -213,7 +215,34 @@ fn engine(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Resu
     if let Some(bytes) = settings.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
+    if settings.fuel.is_some() {
+        config.consume_fuel(true);
+    }
+    if let Some(enable) = settings.epoch_interruption {
+        config.epoch_interruption(enable);
+    }
+    if settings.timeout.is_some() {
+        config.epoch_interruption(true);
+    }
     Engine::new(&config).context("failed to create the engine")
+}
+
+/// Gives a new store the `-W fuel` and starts the `-W timeout` clock, before anything is
+/// instantiated (start functions count), as Wasmtime does: the deadline is one epoch away, and
+/// a thread advances the epoch once the time is up.
+fn limit_store<T>(store: &mut Store<T>, settings: &RunSettings) -> Result<()> {
+    if let Some(fuel) = settings.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = settings.timeout {
+        store.set_epoch_deadline(1);
+        let engine = store.engine().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
+    }
+    Ok(())
 }
 
 /// What to tell a user whose module or component has imports nothing defines.
@@ -236,6 +265,7 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, module:
         );
     }
     let mut store = Store::new(engine, ());
+    limit_store(&mut store, settings)?;
     let mut linker = Linker::new(engine);
     if settings.unknown_imports_trap {
         linker.define_unknown_imports_as_traps(module)?;
@@ -312,6 +342,7 @@ fn run_component(
         check_component_imports(&linker, component, &file)?;
     }
     let mut store = Store::new(engine, wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?);
+    limit_store(&mut store, settings)?;
     let instance = linker.instantiate(&mut store, component).context("failed to instantiate the component")?;
     let exported = instance.exported_functions(&store);
     let listing = || {

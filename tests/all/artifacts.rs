@@ -170,6 +170,11 @@ fn an_artifact_of_other_settings_is_refused_naming_the_setting() {
     let err = load_error(&Engine::new(&config).unwrap(), &bytes);
     assert!(err.contains("explicit_bounds_checks=false"), "{err}");
 
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let err = load_error(&Engine::new(&config).unwrap(), &bytes);
+    assert!(err.contains("consume_fuel=false") && err.contains("consume_fuel=true"), "{err}");
+
     // Settings that do not change code do not matter.
     let mut config = Config::new();
     config.parallel_compilation(false).memory_init_cow(false);

@@ -6,6 +6,8 @@ use std::process::Command;
 /// What a `weld` run printed, and whether it succeeded.
 struct Output {
     success: bool,
+    /// The exit status, if the process exited (rather than being killed by a signal).
+    code: Option<i32>,
     stdout: String,
     stderr: String,
 }
@@ -20,6 +22,7 @@ fn weld(args: &[&str]) -> Output {
         .expect("the weld binary runs");
     Output {
         success: out.status.success(),
+        code: out.status.code(),
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
     }
@@ -416,4 +419,51 @@ fn imports_of_types_only_need_no_definition() {
     std::fs::remove_file(&path).ok();
     assert!(out.success, "{}", out.stderr);
     assert_eq!(out.stdout, "1\n");
+}
+
+/// `-W fuel=N` and `-W timeout=DURATION` stop a guest that loops forever: it exits as after any
+/// trap (status 134, Wasmtime's), printing the trap; with enough fuel or time, a function that
+/// returns prints its result.
+#[test]
+fn fuel_and_timeouts_stop_a_looping_guest() {
+    let wat = r#"(module
+        (func (export "spin") (loop (br 0)))
+        (func (export "answer") (result i32) i32.const 42))"#;
+    let path = std::env::temp_dir().join(format!("weld-cli-spin-{}.wat", std::process::id()));
+    std::fs::write(&path, wat).unwrap();
+    let file = path.to_str().unwrap();
+    let run = |w: &str, func: &str| weld(&["run", "-W", w, "--invoke", func, file]);
+
+    let out = run("fuel=1000", "spin");
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.starts_with("error: calling `spin` failed\n"), "{}", out.stderr);
+    assert!(out.stderr.ends_with("    1: all fuel consumed by WebAssembly\n"), "{}", out.stderr);
+
+    let start = std::time::Instant::now();
+    let out = run("timeout=200ms", "spin");
+    let elapsed = start.elapsed();
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert!(out.stderr.ends_with("    1: interrupt\n"), "{}", out.stderr);
+    assert!(elapsed >= std::time::Duration::from_millis(200), "stopped after {elapsed:?}");
+
+    for w in ["fuel=1000", "timeout=10s", "fuel=3,timeout=100"] {
+        let out = run(w, "answer");
+        assert!(out.success, "-W {w}: {}", out.stderr);
+        assert_eq!(out.stdout, "42\n");
+    }
+    // `answer` needs more than 2 units (its entry check must leave some).
+    let out = run("fuel=1", "answer");
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    // Without a timeout, `epoch-interruption` leaves the deadline at 0: the first check traps.
+    let out = run("epoch-interruption=y", "answer");
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert!(out.stderr.ends_with("    1: interrupt\n"), "{}", out.stderr);
+    let out = run("timeout=2m", "answer");
+    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.stderr,
+        "error: -W timeout: `2m` is not a duration; write N or Ns (seconds), Nms, Nus or Nns, e.g. 10s or 500ms\n"
+    );
+    std::fs::remove_file(&path).ok();
 }

@@ -14,6 +14,7 @@ mod embedding_api;
 mod funcs;
 mod host_byte_lists;
 mod instances;
+mod interrupt;
 mod jco_runtime;
 mod maps;
 mod memory_reuse;

@@ -170,6 +170,79 @@ fn core_instance_pre_and_func_wrap_in_a_store() -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// A module that loops forever, and one whose fuel consumption is known.
+const SPIN_WAT: &str = r#"(module
+  (func (export "spin") (loop (br 0)))
+  (func (export "count") (param i32) (result i32)
+    (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+    local.get 0))"#;
+
+#[test]
+fn core_fuel_and_epoch_deadlines() -> wasmtime::Result<()> {
+    // Fuel: exact counts (2 before the loop, 5 per iteration), a trap when it runs out, and
+    // the store usable once refuelled.
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, SPIN_WAT)?;
+    let mut store = Store::new(&engine, Host::default());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+    store.set_fuel(1_000)?;
+    let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
+    assert_eq!(count.call(&mut store, 10)?, 0);
+    assert_eq!(store.get_fuel()?, 1_000 - 52);
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+    assert_eq!(store.get_fuel()?, 0);
+    store.set_fuel(100)?;
+    assert_eq!(count.call(&mut store, 2)?, 0);
+    assert_eq!(store.get_fuel()?, 88);
+    let plain = Store::new(&Engine::default(), ());
+    assert!(plain.get_fuel().is_err(), "fuel needs Config::consume_fuel");
+
+    // Epochs: a deadline one tick away, another thread ticking; the callback extends the
+    // deadline three times and then fails, which the call returns.
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, SPIN_WAT)?;
+    let mut store = Store::new(&engine, Host::default());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    store.set_epoch_deadline(1);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let (engine, stop) = (engine.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                engine.increment_epoch();
+            }
+        })
+    };
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    store.epoch_deadline_callback(|mut cx: StoreContextMut<'_, Host>| {
+        cx.data_mut().calls += 1;
+        if cx.data().calls <= 3 {
+            Ok(wasmtime::UpdateDeadline::Continue(1))
+        } else {
+            wasmtime::bail!("spun long enough")
+        }
+    });
+    store.set_epoch_deadline(1);
+    let err = spin.call(&mut store, ()).unwrap_err();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.join().unwrap();
+    assert!(err.chain().any(|e| e.to_string() == "spun long enough"), "{err:?}");
+    assert_eq!(store.data().calls, 4);
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(1);
+    assert_eq!(instance.get_typed_func::<i32, i32>(&mut store, "count")?.call(&mut store, 3)?, 0);
+    Ok(())
+}
+
 #[test]
 fn core_unknown_imports_as_traps() -> wasmtime::Result<()> {
     let engine = Engine::default();

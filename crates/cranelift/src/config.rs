@@ -72,6 +72,12 @@ pub struct CompilerConfig {
     pub guard_size: u64,
     /// Compile functions on several threads.
     pub parallel: bool,
+    /// Count the fuel each function consumes (most operators cost 1) in the store's counter,
+    /// checked at function entry and at loop headers (Wasmtime's `consume_fuel`).
+    pub consume_fuel: bool,
+    /// Compare the engine's epoch with the store's deadline at function entry and at loop
+    /// headers (Wasmtime's `epoch_interruption`).
+    pub epoch_interruption: bool,
 }
 
 impl Default for CompilerConfig {
@@ -84,6 +90,8 @@ impl Default for CompilerConfig {
             explicit_bounds_checks: false,
             guard_size: 2 << 30,
             parallel: true,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }

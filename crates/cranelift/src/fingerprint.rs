@@ -101,6 +101,8 @@ fn config_settings(config: &CompilerConfig) -> Vec<(String, String)> {
         explicit_bounds_checks,
         guard_size,
         parallel: _, // the code is the same whatever the number of threads
+        consume_fuel,
+        epoch_interruption,
     } = config;
     let opt_level = match opt_level {
         OptLevel::None => "none",
@@ -112,6 +114,8 @@ fn config_settings(config: &CompilerConfig) -> Vec<(String, String)> {
         ("nan_canonicalization", nan_canonicalization.to_string()),
         ("explicit_bounds_checks", explicit_bounds_checks.to_string()),
         ("guard_size", guard_size.to_string()),
+        ("consume_fuel", consume_fuel.to_string()),
+        ("epoch_interruption", epoch_interruption.to_string()),
     ]
     .into_iter()
     .map(|(n, v)| (n.to_string(), v))

@@ -63,3 +63,36 @@ fn unknown_targets_are_errors() {
     let err = Target::parse("mips-unknown-nowhere-whatever").unwrap_err();
     assert!(err.to_string().contains("unknown target"), "{err}");
 }
+
+/// Fuel and epoch checks, and the preserve-all stubs their slow paths call, compile for every
+/// target (the stubs' convention saves every register the libcall may clobber).
+#[test]
+fn interrupt_checks_and_stubs_compile_for_every_target() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (memory 1)
+            (func $f (param i32) (result i32)
+              (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+              (memory.fill (i32.const 0) (i32.const 0) (local.get 0))
+              (call $f (local.get 0))))"#,
+    )
+    .unwrap();
+    for target in ["x86_64", "aarch64"] {
+        let config = CompilerConfig {
+            target: Target::parse(target).unwrap(),
+            consume_fuel: true,
+            epoch_interruption: true,
+            ..Default::default()
+        };
+        let compiler = Compiler::new(config).unwrap();
+        let translation = weld_environ::translate_module(&wasm, weld_environ::supported_features()).unwrap();
+        let code = compiler.compile_module(&translation.module, translation.bodies).unwrap();
+        assert_eq!(code.functions.len(), 1, "{target}");
+        for libcall in [weld_environ::Libcall::OutOfFuel, weld_environ::Libcall::NewEpoch] {
+            let stub = compiler.interrupt_stub(libcall).unwrap();
+            // The stub traps (the pending trap) when the libcall reports one.
+            assert_eq!(stub.traps.len(), 1, "{target} {libcall:?}");
+            assert_eq!(stub.traps[0].trap, weld_environ::Trap::HostError);
+        }
+    }
+}

@@ -59,6 +59,15 @@ libcalls! {
     TableInit(I32, I32, I64, I32, I32) -> I32;
     /// `elem.drop(elem)`.
     ElemDrop(I32);
+    /// The fuel counter reached zero: refills it from the store's reserve, or records
+    /// `Trap::OutOfFuel` -> trap?. Called through the engine's preserve-all stub
+    /// (`store_context::OUT_OF_FUEL_STUB`); compiled code reloads the counter afterwards.
+    OutOfFuel() -> I32;
+    /// The engine's epoch reached the store's deadline: runs the store's deadline callback
+    /// (which may move the deadline), or records `Trap::Interrupt` (or the callback's error)
+    /// -> trap?. Called through the engine's preserve-all stub (`store_context::NEW_EPOCH_STUB`);
+    /// compiled code reloads the deadline afterwards.
+    NewEpoch() -> I32;
 }
 
 impl Libcall {

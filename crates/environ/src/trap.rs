@@ -88,6 +88,11 @@ macro_rules! for_each_trap {
             BorrowsRemain => "borrow handles still remain at the end of the call";
             /// An instance's handle table has reached the spec's limit of 2^28 - 1 entries.
             HandleTableFull => "handle table full";
+            /// The store ran out of fuel (`Config::consume_fuel`).
+            OutOfFuel => "all fuel consumed by WebAssembly";
+            /// The store's epoch deadline was reached (`Config::epoch_interruption`) with no
+            /// callback to extend it, or the callback asked to interrupt.
+            Interrupt => "interrupt";
         }
     };
 }
@@ -186,6 +191,9 @@ mod tests {
         assert_eq!(Trap::HostError.code(), 12);
         assert_eq!(Trap::UnalignedPointer.code(), 15);
         assert_eq!(Trap::InvalidDiscriminant.code(), 20);
+        assert_eq!(Trap::HandleTableFull.code(), 28);
+        assert_eq!(Trap::OutOfFuel.code(), 29);
+        assert_eq!(Trap::Interrupt.code(), 30);
     }
 
     #[test]

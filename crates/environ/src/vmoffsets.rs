@@ -12,6 +12,14 @@
 //!        tables:   [*mut VMTableDefinition; tables]
 //!        globals:  [*mut VMGlobalDefinition; globals]
 //!        func_refs: [VMFuncRef; functions]        imported and defined
+//!
+//! VMStoreContext (one per store, shared by all its instances)
+//!   +0   stack_limit: usize                lowest stack address wasm may use
+//!   +8   fuel_consumed: i64                minus the fuel left; out of fuel at >= 0
+//!   +16  epoch_deadline: u64               the engine epoch at which wasm is interrupted
+//!   +24  epoch_counter: *const AtomicU64   the engine's epoch
+//!   +32  out_of_fuel: fn(vmctx)            preserve-all stub calling Libcall::OutOfFuel
+//!   +40  new_epoch: fn(vmctx)              preserve-all stub calling Libcall::NewEpoch
 //! ```
 
 use crate::Module;
@@ -55,6 +63,24 @@ pub mod func_ref {
 pub mod store_context {
     /// The lowest address the wasm stack may reach.
     pub const STACK_LIMIT: u32 = 0;
+    /// The fuel counter (`i64`): minus the fuel that compiled code may still consume, so that
+    /// consuming adds and the check is a comparison with zero (out of fuel at `>= 0`).
+    /// Compiled code keeps it in a register and writes it back before calls and checks.
+    pub const FUEL_CONSUMED: u32 = 8;
+    /// The epoch deadline (`u64`): compiled code is interrupted once the engine's epoch is
+    /// at or past it.
+    pub const EPOCH_DEADLINE: u32 = 16;
+    /// A pointer to the engine's epoch counter (a `u64` incremented atomically by the
+    /// engine); it never changes during the store's life.
+    pub const EPOCH_COUNTER: u32 = 24;
+    /// The engine's stub for [`Libcall::OutOfFuel`](crate::Libcall::OutOfFuel): a function
+    /// `fn(vmctx)` of Cranelift's `preserve_all` convention, which calls the libcall and traps
+    /// if it reports a trap. Compiled code calls it on its slow path without giving up any
+    /// register; null unless the engine consumes fuel.
+    pub const OUT_OF_FUEL_STUB: u32 = 32;
+    /// The engine's stub for [`Libcall::NewEpoch`](crate::Libcall::NewEpoch), as
+    /// `OUT_OF_FUEL_STUB`; null unless the engine interrupts on epochs.
+    pub const NEW_EPOCH_STUB: u32 = 40;
 }
 
 /// Offsets inside a host function's context, `VMHostFuncContext`.

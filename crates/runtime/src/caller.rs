@@ -5,6 +5,7 @@ use crate::Engine;
 use crate::handles::{Extern, Instance};
 use crate::store::{AsContext, AsContextMut, StoreInner};
 use crate::vm::vmcontext::InstanceId;
+use anyhow::Result;
 
 /// What a host function knows of its call: the store, and the instance that called it.
 pub struct Caller<'a, T> {
@@ -29,6 +30,20 @@ impl<T> Caller<'_, T> {
     #[inline]
     pub fn engine(&self) -> &Engine {
         self.store.opaque().engine()
+    }
+
+    /// The fuel left in the store; see [`Store::get_fuel`](crate::Store::get_fuel). When wasm
+    /// called this function, it counts everything wasm consumed up to the call.
+    #[inline]
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.store.get_fuel()
+    }
+
+    /// Sets the fuel left in the store; see [`Store::set_fuel`](crate::Store::set_fuel). The
+    /// calling wasm goes on with this fuel when the host function returns.
+    #[inline]
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.set_fuel(fuel)
     }
 
     /// An export of the calling instance (commonly its memory), if called from wasm.

@@ -1,5 +1,6 @@
 //! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
-//! everything compiled with it: signature ids and trampolines).
+//! everything compiled with it: signature ids, trampolines, the epoch and the stubs through
+//! which fuel and epoch checks call the runtime).
 
 use crate::artifact::stamp::EngineStamp;
 use crate::cache::Cache;
@@ -9,9 +10,10 @@ use crate::vm::reservations::ReservationPool;
 use anyhow::Result;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use weld_cranelift::{Compiler, CompilerConfig};
-use weld_environ::{FuncType, wasmparser::WasmFeatures};
+use weld_environ::{FuncType, Libcall, wasmparser::WasmFeatures};
 
 pub use weld_cranelift::OptLevel;
 
@@ -119,6 +121,37 @@ impl Config {
         self
     }
 
+    /// Makes wasm consume fuel as it runs, and trap with [`Trap::OutOfFuel`](crate::Trap)
+    /// when the store has none left (default off). A store starts with no fuel: give it some
+    /// with [`Store::set_fuel`](crate::Store::set_fuel) before calling wasm.
+    ///
+    /// Most operators cost 1 unit; `nop`, `drop`, `block`, `loop`, `end`, `else`, `return`
+    /// and `unreachable` cost 0; calling a function costs 1, and bulk memory and table
+    /// operations 1 more per byte or element. Fuel is checked at function entry, at loop
+    /// headers and before large bulk operations, so a function may run a little past the
+    /// point where the fuel ran out (at most one straight-line stretch of code). The counts
+    /// are Wasmtime's, so the same fuel stops a guest at the same point in both.
+    #[inline]
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.compiler.consume_fuel = enable;
+        self
+    }
+
+    /// Makes wasm check, at function entry and at loop headers, whether the engine's epoch
+    /// ([`Engine::increment_epoch`]) has reached the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)), and if so trap with
+    /// [`Trap::Interrupt`](crate::Trap) or run the store's
+    /// [`epoch_deadline_callback`](crate::Store::epoch_deadline_callback) (default off).
+    ///
+    /// A store's deadline starts at 0, which has always passed: set one before calling wasm.
+    /// Cheaper than fuel, but not deterministic: meant for timeouts, with another thread
+    /// incrementing the epoch.
+    #[inline]
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.compiler.epoch_interruption = enable;
+        self
+    }
+
     /// Compile functions on several threads (default on).
     #[inline]
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
@@ -191,6 +224,12 @@ pub(crate) struct EngineInner {
     stamp_text: String,
     /// Whether its code runs on this machine.
     runs_here: bool,
+    /// The epoch, read by compiled code through each store's `VMStoreContext`.
+    epoch: AtomicU64,
+    /// The preserve-all stubs through which fuel and epoch checks call their libcalls, compiled
+    /// when the configuration has those checks.
+    out_of_fuel_stub: Option<Arc<CodeMemory>>,
+    new_epoch_stub: Option<Arc<CodeMemory>>,
 }
 
 /// Compiled trampolines by signature id.
@@ -225,6 +264,14 @@ impl Engine {
             weld_cranelift::Target::Host => true,
             weld_cranelift::Target::Triple(t) => *t == target_lexicon::Triple::host(),
         };
+        let stub = |enabled: bool, libcall: Libcall| -> Result<Option<Arc<CodeMemory>>> {
+            if !enabled {
+                return Ok(None);
+            }
+            Ok(Some(CodeMemory::new(&compiler.interrupt_stub(libcall)?, Vec::new(), None)?))
+        };
+        let out_of_fuel_stub = stub(config.compiler.consume_fuel, Libcall::OutOfFuel)?;
+        let new_epoch_stub = stub(config.compiler.epoch_interruption, Libcall::NewEpoch)?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
@@ -238,8 +285,44 @@ impl Engine {
                 reservations: Arc::new(ReservationPool::new(LinearMemory::guarded_reservation_len(
                     config.compiler.guard_size,
                 ))),
+                epoch: AtomicU64::new(0),
+                out_of_fuel_stub,
+                new_epoch_stub,
             }),
         })
+    }
+
+    /// Advances the epoch by one. Wasm running in a store of this engine with
+    /// [`Config::epoch_interruption`] on notices it at its next check (function entry or loop
+    /// header) and, if the store's deadline has been reached, traps or runs the store's
+    /// deadline callback. Callable from any thread; only an atomic increment.
+    #[inline]
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    #[inline]
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The epoch counter, whose address compiled code reads through each store.
+    #[inline]
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.inner.epoch
+    }
+
+    /// The preserve-all stub calling `libcall` (`OutOfFuel` or `NewEpoch`), or null when the
+    /// configuration makes no check that calls it.
+    #[inline]
+    pub(crate) fn interrupt_stub(&self, libcall: Libcall) -> *const u8 {
+        let stub = match libcall {
+            Libcall::OutOfFuel => &self.inner.out_of_fuel_stub,
+            Libcall::NewEpoch => &self.inner.new_epoch_stub,
+            other => unreachable!("{other:?} has no stub"),
+        };
+        stub.as_ref().map_or(std::ptr::null(), |code| code.base())
     }
 
     /// The pool of free memory reservations.

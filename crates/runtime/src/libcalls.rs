@@ -4,7 +4,7 @@
 
 use crate::const_eval::element_items;
 use crate::store::StoreOpaque;
-use crate::vm::traphandlers::set_pending_error;
+use crate::vm::traphandlers::{set_pending_error, set_pending_panic};
 use crate::vm::vmcontext::{InstanceData, StoreIndex};
 use std::sync::LazyLock;
 use weld_environ::{DataIndex, ElemIndex, Libcall, MemoryIndex, TableIndex, Trap};
@@ -25,6 +25,8 @@ pub fn libcall_table() -> &'static [usize] {
                 Libcall::TableCopy => table_copy as *const () as usize,
                 Libcall::TableInit => table_init as *const () as usize,
                 Libcall::ElemDrop => elem_drop as *const () as usize,
+                Libcall::OutOfFuel => out_of_fuel as *const () as usize,
+                Libcall::NewEpoch => new_epoch as *const () as usize,
             })
             .collect()
     });
@@ -185,4 +187,39 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, _) = unsafe { context(vmctx) };
     inst.dropped_elems[ElemIndex::from_u32(elem)] = true;
+}
+
+unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (_, s) = unsafe { context(vmctx) };
+    if s.refuel() { 0 } else { trap(Trap::OutOfFuel) }
+}
+
+unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (_, s) = unsafe { context(vmctx) };
+    // Taken out while it runs (it may set another, which is then replaced, as in Wasmtime).
+    let Some(mut callback) = s.epoch_callback.take() else {
+        return trap(Trap::Interrupt);
+    };
+    // The callback reaches the store through its own pointer: `s` is not used while it runs.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut callback));
+    // SAFETY: as above; the callback's borrow of the store has ended.
+    let (_, s) = unsafe { context(vmctx) };
+    s.epoch_callback = Some(callback);
+    match result {
+        Ok(Ok(Some(ticks))) => {
+            s.set_epoch_deadline(ticks);
+            0
+        }
+        Ok(Ok(None)) => trap(Trap::Interrupt),
+        Ok(Err(e)) => {
+            set_pending_error(e);
+            1
+        }
+        Err(panic) => {
+            set_pending_panic(panic);
+            1
+        }
+    }
 }

@@ -14,7 +14,7 @@ use crate::{Engine, MemoryType};
 use anyhow::Result;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use weld_environ::PrimaryMap;
+use weld_environ::{Libcall, PrimaryMap};
 
 /// A collection of instances and host state. Everything created in a store lives until the
 /// store is dropped.
@@ -43,7 +43,16 @@ pub struct StoreOpaque {
     externrefs: Vec<ExternRef>,
     /// Component instances; their core instances live in `instances`.
     pub(crate) component_instances: PrimaryMap<ComponentInstanceId, InstanceState>,
+    /// Fuel set beyond what the counter in `store_context` holds (it holds at most
+    /// `i64::MAX`), poured in when the counter runs out.
+    pub(crate) fuel_reserve: u64,
+    /// What to do when the epoch deadline is reached: `None` traps.
+    pub(crate) epoch_callback: Option<EpochCallback>,
 }
+
+/// A store's epoch deadline callback, with the store it was set on bound in: returns by how
+/// many ticks to extend the deadline, or `None` to trap.
+pub(crate) type EpochCallback = Box<dyn FnMut() -> Result<Option<u64>>>;
 
 impl<T> Store<T> {
     /// Creates a store holding `data`.
@@ -52,7 +61,14 @@ impl<T> Store<T> {
         let opaque = StoreOpaque {
             id: StoreId(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             engine: engine.clone(),
-            store_context: Box::new(VMStoreContext { stack_limit: usize::MAX }),
+            store_context: Box::new(VMStoreContext {
+                stack_limit: usize::MAX,
+                fuel_consumed: 0,
+                epoch_deadline: 0,
+                epoch_counter: engine.epoch_counter(),
+                out_of_fuel_stub: engine.interrupt_stub(Libcall::OutOfFuel),
+                new_epoch_stub: engine.interrupt_stub(Libcall::NewEpoch),
+            }),
             instances: PrimaryMap::new(),
             memories: PrimaryMap::new(),
             tables: PrimaryMap::new(),
@@ -60,6 +76,8 @@ impl<T> Store<T> {
             host_funcs: Vec::new(),
             externrefs: Vec::new(),
             component_instances: PrimaryMap::new(),
+            fuel_reserve: 0,
+            epoch_callback: None,
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }

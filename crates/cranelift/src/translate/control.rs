@@ -51,6 +51,7 @@ impl FuncTranslator<'_, '_> {
                 self.popn(n);
                 self.stack.extend_from_slice(self.builder.block_params(header));
                 self.push_frame(FrameKind::Loop { header }, destination, n, results.len());
+                self.interrupt_loop_header();
             }
             Operator::If { blockty } => {
                 let cond = self.pop();

@@ -2,7 +2,7 @@
 //! signatures it imports (of wasm functions and libcalls), and how to reach memories, tables,
 //! globals and libcalls.
 
-use super::wasm_signature;
+use super::{interrupt_stub_signature, wasm_signature};
 use crate::CompilerConfig;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
@@ -19,6 +19,7 @@ pub(crate) struct FuncEnv<'a> {
     sig_refs: HashMap<TypeIndex, ir::SigRef>,
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
     func_refs: HashMap<u32, ir::FuncRef>,
+    interrupt_stub_sig: Option<ir::SigRef>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -31,6 +32,7 @@ impl<'a> FuncEnv<'a> {
             sig_refs: HashMap::new(),
             libcall_sigs: HashMap::new(),
             func_refs: HashMap::new(),
+            interrupt_stub_sig: None,
         }
     }
 
@@ -91,6 +93,12 @@ impl<'a> FuncEnv<'a> {
         });
         self.func_refs.insert(func, f);
         f
+    }
+
+    /// The signature of the engine's interrupt stubs.
+    pub fn interrupt_stub_sig(&mut self, builder: &mut FunctionBuilder<'_>) -> ir::SigRef {
+        let isa = self.isa;
+        *self.interrupt_stub_sig.get_or_insert_with(|| builder.import_signature(interrupt_stub_signature(isa)))
     }
 
     /// Calls `libcall` with the caller's vmctx first, returning its result if it has one.

@@ -59,6 +59,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
+                self.interrupt_bulk_op(delta, 0);
                 let mem = MemoryIndex::from_u32(mem);
                 let delta = self.widen_index(mem, delta);
                 let index = self.builder.ins().iconst(I32, i64::from(mem.as_u32()));
@@ -69,6 +70,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let m = MemoryIndex::from_u32(mem);
                 let dst = self.widen_index(m, dst);
                 let len = self.widen_index(m, len);
@@ -82,6 +84,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let (d, s) = (MemoryIndex::from_u32(dst_mem), MemoryIndex::from_u32(src_mem));
                 let dst = self.widen_index(d, dst);
                 let src = self.widen_index(s, src);
@@ -104,6 +107,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let dst = self.widen_index(MemoryIndex::from_u32(mem), dst);
                 let mi = self.builder.ins().iconst(I32, i64::from(mem));
                 let di = self.builder.ins().iconst(I32, i64::from(data_index));

@@ -3,10 +3,13 @@
 //! [`FuncTranslator`] keeps the operand stack of SSA values, the control stack, and the
 //! function's locals. Operators are dispatched by family: numeric ones to [`numeric`], control
 //! flow and calls to `control`, linear memory to `memory`, tables and references to `table`;
-//! locals, globals, `drop` and `select` are handled here. The body is assumed to be validated.
+//! locals, globals, `drop` and `select` are handled here. Fuel and epoch checks, when the
+//! configuration asks for them, are placed by `interrupt` around the operators. The body is
+//! validated operator by operator as it is translated.
 
 mod control;
 mod env;
+mod interrupt;
 mod memory;
 pub mod numeric;
 mod signature;
@@ -18,7 +21,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::{FuncEnv, pending_trap_code as pending_trap};
-pub(crate) use signature::{ir_type, wasm_signature};
+pub(crate) use signature::{interrupt_stub_signature, ir_type, wasm_signature};
 use wasmparser::{FuncValidator, FunctionBody, Operator, ValidatorResources};
 use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparser};
 
@@ -65,6 +68,17 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub unreachable_depth: u32,
     pub locals: Vec<Variable>,
     pub vmctx: Value,
+    /// Fuel metering state, when `consume_fuel` is on.
+    pub fuel: Option<Fuel>,
+}
+
+/// The fuel state of the function being translated (see `interrupt`).
+pub(crate) struct Fuel {
+    /// The counter (`i64`), kept in a variable between write-backs.
+    var: Variable,
+    /// The cost of the operators translated since the last addition to `var`. Calling the
+    /// function costs 1, so translation starts with it.
+    pending: i64,
 }
 
 /// Translates `body` (function `func_index` of `module`) into `func`.
@@ -100,6 +114,7 @@ pub(crate) fn translate_function(
         unreachable_depth: 0,
         locals: Vec::new(),
         vmctx,
+        fuel: None,
     };
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
     for (value, ty) in params.into_iter().zip(ty.params.iter()) {
@@ -122,6 +137,8 @@ pub(crate) fn translate_function(
         }
     }
 
+    t.interrupt_function_entry();
+
     let results: Vec<ir::Type> = ty.results.iter().map(|t| ir_type(*t)).collect();
     let exit = t.builder.create_block();
     for r in &results {
@@ -143,11 +160,14 @@ pub(crate) fn translate_function(
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
         validator.op(offset, &op)?;
+        t.fuel_before_op(&op);
         t.translate_operator(&op)?;
+        t.fuel_after_op(&op);
     }
     reader.finish()?;
     // The final `end` switched to `exit` and left its parameters on the stack.
     if t.reachable {
+        t.interrupt_function_exit();
         let rets = t.stack.clone();
         t.builder.ins().return_(&rets);
     }

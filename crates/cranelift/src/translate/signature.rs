@@ -1,5 +1,5 @@
 //! How wasm values and functions look in Cranelift: the IR type of each wasm value type and the
-//! signature of a wasm function.
+//! signature of a wasm function (and of the engine's interrupt stubs).
 //!
 //! It knows nothing of a function being translated (that is `env`'s, which imports these
 //! signatures into it) and nothing of operators. It stands alone because the translator, its
@@ -31,5 +31,13 @@ pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Signatur
     sig.params.push(AbiParam::new(ptr));
     sig.params.extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
     sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig
+}
+
+/// The signature of the engine's interrupt stubs (`trampolines.rs`): `fn(vmctx)` with the
+/// `preserve_all` convention, which clobbers no register.
+pub(crate) fn interrupt_stub_signature(isa: &dyn TargetIsa) -> ir::Signature {
+    let mut sig = ir::Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(isa.pointer_type()));
     sig
 }

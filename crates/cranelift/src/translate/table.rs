@@ -54,6 +54,7 @@ impl FuncTranslator<'_, '_> {
             Operator::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
+                self.interrupt_bulk_op(delta, 1);
                 let t = TableIndex::from_u32(table);
                 let delta = self.widen_table_index(t, delta);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
@@ -66,6 +67,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let t = TableIndex::from_u32(table);
                 let dst = self.widen_table_index(t, dst);
                 let len = self.widen_table_index(t, len);
@@ -79,6 +81,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let dst = self.widen_table_index(TableIndex::from_u32(dst_table), dst);
                 let src = self.widen_table_index(TableIndex::from_u32(src_table), src);
                 let len = if self.builder.func.dfg.value_type(len) == I32 {
@@ -97,6 +100,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                self.interrupt_bulk_op(len, 1);
                 let dst = self.widen_table_index(TableIndex::from_u32(table), dst);
                 let t = self.builder.ins().iconst(I32, i64::from(table));
                 let e = self.builder.ins().iconst(I32, i64::from(elem_index));

@@ -3,6 +3,7 @@
 //! owns a VMContext.
 
 use crate::module::Module;
+use std::sync::atomic::AtomicU64;
 use weld_environ::{
     DataIndex, ElemIndex, FuncIndex, GlobalIndex, GlobalType, MemoryIndex, PrimaryMap, SecondaryMap, TableIndex,
     VMOffsets,
@@ -46,12 +47,24 @@ pub struct VmGlobal {
     pub ty: GlobalType,
 }
 
-/// Per-store state that JIT code reads.
+/// Per-store state that JIT code reads (and, for fuel, writes).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMStoreContext {
     /// The lowest stack address wasm may use; `usize::MAX` when no wasm is running.
     pub stack_limit: usize,
+    /// Minus the fuel wasm may still consume (out of fuel at `>= 0`). JIT code keeps it in a
+    /// register and writes it back before calls and checks, so the host sees it current
+    /// whenever wasm calls out.
+    pub fuel_consumed: i64,
+    /// The engine epoch at which wasm is interrupted.
+    pub epoch_deadline: u64,
+    /// The engine's epoch counter (the engine outlives every store of it).
+    pub epoch_counter: *const AtomicU64,
+    /// The engine's preserve-all stub calling the `OutOfFuel` libcall (null without fuel).
+    pub out_of_fuel_stub: *const u8,
+    /// The engine's preserve-all stub calling the `NewEpoch` libcall (null without epochs).
+    pub new_epoch_stub: *const u8,
 }
 
 weld_environ::entity_index! {
@@ -165,6 +178,11 @@ mod tests {
         assert_eq!(offset_of!(VMTableDefinition, base) as u32, table_def::BASE);
         assert_eq!(offset_of!(VMTableDefinition, current_elements) as u32, table_def::CURRENT_ELEMENTS);
         assert_eq!(offset_of!(VMStoreContext, stack_limit) as u32, store_context::STACK_LIMIT);
+        assert_eq!(offset_of!(VMStoreContext, fuel_consumed) as u32, store_context::FUEL_CONSUMED);
+        assert_eq!(offset_of!(VMStoreContext, epoch_deadline) as u32, store_context::EPOCH_DEADLINE);
+        assert_eq!(offset_of!(VMStoreContext, epoch_counter) as u32, store_context::EPOCH_COUNTER);
+        assert_eq!(offset_of!(VMStoreContext, out_of_fuel_stub) as u32, store_context::OUT_OF_FUEL_STUB);
+        assert_eq!(offset_of!(VMStoreContext, new_epoch_stub) as u32, store_context::NEW_EPOCH_STUB);
         assert_eq!(size_of::<VMGlobalDefinition>() as u32, weld_environ::GLOBAL_SIZE);
     }
 }
