@@ -165,12 +165,9 @@ impl Module {
     /// lives (it is mapped, not copied).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let load = || {
-            let file = std::fs::File::open(path)?;
-            let len = usize::try_from(file.metadata()?.len())?;
-            Module::from_artifact(engine, Arc::new(ReadOnlyMapping::map_file(&file, len)?))
-        };
-        load().with_context(|| format!("failed to load the precompiled module `{}`", path.display()))
+        ReadOnlyMapping::map_path(path)
+            .and_then(|mapping| Module::from_artifact(engine, Arc::new(mapping)))
+            .with_context(|| format!("failed to load the precompiled module `{}`", path.display()))
     }
 
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Module> {

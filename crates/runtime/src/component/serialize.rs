@@ -50,12 +50,9 @@ impl Component {
     /// component lives (it is mapped, not copied).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component> {
         let path = path.as_ref();
-        let load = || {
-            let file = std::fs::File::open(path)?;
-            let len = usize::try_from(file.metadata()?.len())?;
-            Component::from_artifact(engine, Arc::new(ReadOnlyMapping::map_file(&file, len)?))
-        };
-        load().with_context(|| format!("failed to load the precompiled component `{}`", path.display()))
+        ReadOnlyMapping::map_path(path)
+            .and_then(|mapping| Component::from_artifact(engine, Arc::new(mapping)))
+            .with_context(|| format!("failed to load the precompiled component `{}`", path.display()))
     }
 
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Component> {

@@ -179,6 +179,13 @@ impl ReadOnlyMapping {
         Ok(ReadOnlyMapping { map, len })
     }
 
+    /// Maps the whole file at `path` (see [`ReadOnlyMapping::map_file`]).
+    pub fn map_path(path: &std::path::Path) -> Result<ReadOnlyMapping> {
+        let file = std::fs::File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len())?;
+        ReadOnlyMapping::map_file(&file, len)
+    }
+
     /// A fresh read-only mapping holding a copy of `bytes`.
     pub fn copy_of(bytes: &[u8]) -> Result<ReadOnlyMapping> {
         let map = Mmap::reserve(bytes.len())?;
