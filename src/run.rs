@@ -56,7 +56,8 @@ pub struct RunCommand {
     /// defines trap when called), `unknown-imports-default[=y|n]` (they return default
     /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, `fuel=N` (trap once the
     /// guest consumed N units of fuel), `timeout=DURATION` (trap after `10s`, `500ms`, ...; a
-    /// bare number is seconds), and the always-on features (`component-model`,
+    /// bare number is seconds), `epoch-interruption[=y|n]` (without a timeout the guest traps
+    /// at once, as in Wasmtime), and the always-on features (`component-model`,
     /// `multi-memory`, `memory64`, ...).
     #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
     wasm: Vec<String>,

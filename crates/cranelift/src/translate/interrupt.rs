@@ -266,7 +266,8 @@ impl FuncTranslator<'_, '_> {
         let continuation = self.builder.create_block();
         // Plain loads: none may be moved out of a loop (another thread increments the epoch,
         // a callee may move the deadline), and the counter's address is loaded again rather
-        // than kept in a register.
+        // than kept in a register. The slow path's call, which may write any memory, keeps
+        // alias analysis from reusing a load made before the loop.
         let flags = ir::MemFlagsData::trusted();
         let store = self.store_context();
         let counter =
