@@ -217,14 +217,13 @@ impl Cache {
         stamp: &EngineStamp,
         functions: usize,
     ) -> Result<Option<(Arc<ReadOnlyMapping>, CodePart)>> {
-        let len = usize::try_from(file.metadata()?.len())?;
-        let mapping = Arc::new(ReadOnlyMapping::map_file(file, len)?);
-        let loaded = artifact::load(mapping, ArtifactKind::CacheEntry, stamp)?;
-        let Some(code) = loaded.modules.into_iter().next() else { anyhow::bail!("it holds no code") };
-        if code.num_functions() != functions {
-            anyhow::bail!("it holds {} functions, the module has {functions}", code.num_functions());
-        }
-        Ok(Some((loaded.mapping, code)))
+        let mapping = Arc::new(ReadOnlyMapping::map_whole(file)?);
+        let (mut modules, adapters) = artifact::load(mapping, ArtifactKind::CacheEntry, stamp)?.into_supplies();
+        let code = modules.next()?;
+        modules.finish()?;
+        adapters.finish()?;
+        code.1.check_functions(functions)?;
+        Ok(Some(code))
     }
 
     /// Stores `code` as the entry for `key`, then trims the cache (failures are logged).

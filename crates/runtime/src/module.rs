@@ -57,10 +57,9 @@ impl Module {
         let path = file.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read the module file `{}`", path.display()))?;
-        let binary = Binary::from_text_or_binary(bytes, "module")?;
         engine
             .check_runs_here()
-            .and_then(|()| Module::compile(engine, binary))
+            .and_then(|()| Module::compile(engine, Binary::from_text_or_binary(bytes, "module")?))
             .with_context(|| format!("failed to compile the module file `{}`", path.display()))
     }
 
@@ -97,13 +96,7 @@ impl Module {
             .collect();
         let code = match code {
             Some((mapping, part)) => {
-                if part.num_functions() != env.num_defined_funcs() {
-                    anyhow::bail!(
-                        "the artifact holds code for {} functions, the module defines {}",
-                        part.num_functions(),
-                        env.num_defined_funcs()
-                    );
-                }
+                part.check_functions(env.num_defined_funcs())?;
                 part.into_code_memory(&mapping, names, env.name.clone())?
             }
             None => compile_or_find_cached(engine, &env, translation.bodies, binary.bytes(), names)?,
@@ -173,12 +166,13 @@ impl Module {
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Module> {
         engine.check_runs_here()?;
         let loaded = artifact::load(mapping, ArtifactKind::Module, engine.stamp())?;
-        let Ok([code]) = <[CodePart; 1]>::try_from(loaded.modules) else {
-            anyhow::bail!("it does not hold exactly one module's code");
-        };
-        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary)?;
+        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary.clone())?;
+        let (mut modules, adapters) = loaded.into_supplies();
+        let code = modules.next()?;
+        modules.finish()?;
+        adapters.finish()?;
         let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)?;
-        Module::from_translation(engine, translation, binary.clone(), Some((loaded.mapping, code)))
+        Module::from_translation(engine, translation, binary.clone(), Some(code))
     }
 
     /// The compiled code.

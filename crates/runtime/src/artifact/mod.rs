@@ -209,6 +209,44 @@ pub(crate) struct LoadedArtifact {
     pub(crate) adapters: Vec<CodePart>,
 }
 
+impl LoadedArtifact {
+    /// The code of its core modules, then that of its adapter modules, each handed out in
+    /// order.
+    pub(crate) fn into_supplies(self) -> (CodeSupply, CodeSupply) {
+        let modules =
+            CodeSupply { mapping: self.mapping.clone(), parts: self.modules.into_iter(), what: "core modules" };
+        let adapters = CodeSupply { mapping: self.mapping, parts: self.adapters.into_iter(), what: "adapter modules" };
+        (modules, adapters)
+    }
+}
+
+/// Code parts of an artifact handed out one by one, in order, to the modules being made of
+/// it; the artifact must hold exactly as many as they are.
+pub(crate) struct CodeSupply {
+    mapping: Arc<ReadOnlyMapping>,
+    parts: std::vec::IntoIter<CodePart>,
+    /// What the parts are the code of, for messages.
+    what: &'static str,
+}
+
+impl CodeSupply {
+    /// The next part, with the mapping it lies in.
+    pub(crate) fn next(&mut self) -> Result<(Arc<ReadOnlyMapping>, CodePart)> {
+        match self.parts.next() {
+            Some(part) => Ok((self.mapping.clone(), part)),
+            None => bail!("the artifact holds code for fewer {} than there are", self.what),
+        }
+    }
+
+    /// Fails if a part was left over.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        if self.parts.next().is_some() {
+            bail!("the artifact holds code for more {} than there are", self.what);
+        }
+        Ok(())
+    }
+}
+
 /// One module's code in an artifact.
 pub(crate) struct CodePart {
     /// The code's range in the file.
@@ -316,6 +354,14 @@ impl CodePart {
     #[inline]
     pub(crate) fn num_functions(&self) -> usize {
         self.functions.len()
+    }
+
+    /// Fails unless this is the code of `expected` functions.
+    pub(crate) fn check_functions(&self, expected: usize) -> Result<()> {
+        if self.functions.len() != expected {
+            bail!("it holds code for {} functions, the module defines {expected}", self.functions.len());
+        }
+        Ok(())
     }
 
     /// The number of trap sites.

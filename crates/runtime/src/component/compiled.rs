@@ -12,9 +12,8 @@
 //! small copyable index.
 
 use super::export_names::{ComponentExportIndex, ExportLookup, ExportNames};
-use crate::artifact::{CodePart, LoadedArtifact};
+use crate::artifact::{CodeSupply, LoadedArtifact};
 use crate::binary::Binary;
-use crate::vm::mmap::ReadOnlyMapping;
 use crate::{Engine, Module};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
@@ -187,29 +186,19 @@ impl Component {
     /// the code of this binary.
     pub(crate) fn build(engine: &Engine, binary: Binary, artifact: Option<LoadedArtifact>) -> Result<Component> {
         let translation = translate_component(binary.bytes(), engine.config().features)?;
-        let (mut module_codes, adapter_codes) = match artifact {
-            Some(a) => (Some((a.mapping.clone(), a.modules.into_iter())), Some((a.mapping, a.adapters))),
-            None => (None, None),
-        };
+        let (mut module_codes, adapter_codes) = artifact.map(LoadedArtifact::into_supplies).unzip();
         let statics = translation.components;
         let modules = translation
             .modules
             .into_iter()
             .map(|(i, m)| {
-                let code = match &mut module_codes {
-                    Some((mapping, codes)) => {
-                        Some((mapping.clone(), codes.next().context("the artifact holds too few modules' code")?))
-                    }
-                    None => None,
-                };
+                let code = module_codes.as_mut().map(CodeSupply::next).transpose()?;
                 let part = binary.part(m.wasm)?;
                 Module::from_translation(engine, m, part, code)
                     .with_context(|| format!("compiling core module {}", i.as_u32()))
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;
-        if module_codes.is_some_and(|(_, mut rest)| rest.next().is_some()) {
-            bail!("the artifact holds more modules' code than the component has core modules");
-        }
+        module_codes.map(CodeSupply::finish).transpose()?;
         let component_imports = component_imports(&statics[StaticComponentIndex::ROOT]);
         let export_names = Arc::new(ExportNames::new(&statics[StaticComponentIndex::ROOT]));
         let ty = type_of(&statics[StaticComponentIndex::ROOT]);
@@ -219,11 +208,8 @@ impl Component {
             let linked = LinkedComponent::new(engine, &input, modules.clone(), export_names.clone(), adapter_codes)?;
             Some(Arc::new(linked))
         } else {
-            if adapter_codes.is_some_and(|(_, codes)| !codes.is_empty()) {
-                bail!(
-                    "the artifact holds adapter modules' code, but the component's adapters are made when it is linked"
-                );
-            }
+            // Its adapters are made when it is linked: an artifact of it holds none.
+            adapter_codes.map(CodeSupply::finish).transpose()?;
             None
         };
         Ok(Component {
@@ -446,10 +432,9 @@ impl LinkedComponent {
         input: &InlineInput<'_>,
         modules: PrimaryMap<StaticModuleIndex, Module>,
         export_names: Arc<ExportNames>,
-        artifact_code: Option<(Arc<ReadOnlyMapping>, Vec<CodePart>)>,
+        mut artifact_code: Option<CodeSupply>,
     ) -> Result<LinkedComponent> {
         let info = inline_linked(input)?;
-        let mut artifact_code = artifact_code.map(|(mapping, codes)| (mapping, codes.into_iter()));
         let adapters = info
             .adapter_modules
             .keys()
@@ -459,20 +444,13 @@ impl LinkedComponent {
                 let binary = Binary::owned(code.wasm.as_slice());
                 let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)
                     .with_context(|| format!("bug: translating adapter module {n}"))?;
-                let compiled = match &mut artifact_code {
-                    Some((mapping, codes)) => {
-                        Some((mapping.clone(), codes.next().context("the artifact holds too few adapter modules")?))
-                    }
-                    None => None,
-                };
+                let compiled = artifact_code.as_mut().map(CodeSupply::next).transpose()?;
                 let module = Module::from_translation(engine, translation, binary.clone(), compiled)
                     .with_context(|| format!("compiling adapter module {n}"))?;
                 Ok((module, code))
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;
-        if artifact_code.is_some_and(|(_, mut rest)| rest.next().is_some()) {
-            bail!("the artifact holds more adapter modules than the component has");
-        }
+        artifact_code.map(CodeSupply::finish).transpose()?;
         let mut lifted = PrimaryMap::new();
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.values().map(|f| info.entering_set(f.options.instance, None)).collect();

@@ -179,11 +179,14 @@ impl ReadOnlyMapping {
         Ok(ReadOnlyMapping { map, len })
     }
 
-    /// Maps the whole file at `path` (see [`ReadOnlyMapping::map_file`]).
+    /// Maps the whole of `file` (see [`ReadOnlyMapping::map_file`]).
+    pub fn map_whole(file: &std::fs::File) -> Result<ReadOnlyMapping> {
+        ReadOnlyMapping::map_file(file, usize::try_from(file.metadata()?.len())?)
+    }
+
+    /// Maps the whole file at `path`.
     pub fn map_path(path: &std::path::Path) -> Result<ReadOnlyMapping> {
-        let file = std::fs::File::open(path)?;
-        let len = usize::try_from(file.metadata()?.len())?;
-        ReadOnlyMapping::map_file(&file, len)
+        ReadOnlyMapping::map_whole(&std::fs::File::open(path)?)
     }
 
     /// A fresh read-only mapping holding a copy of `bytes`.
