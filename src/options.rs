@@ -71,7 +71,55 @@ pub struct RunSettings {
     /// `-W timeout=DURATION`: interrupt the guest after this long (epoch interruption, one
     /// tick after the duration).
     pub timeout: Option<Duration>,
+    /// `-W max-memory-size=BYTES`: the most bytes each linear memory may reach.
+    pub max_memory_size: Option<usize>,
+    /// `-W max-table-elements=N`: the most elements each table may reach.
+    pub max_table_elements: Option<usize>,
+    /// `-W max-instances=N`: the most instances the store may create.
+    pub max_instances: Option<usize>,
+    /// `-W max-tables=N`: the most tables the store may create.
+    pub max_tables: Option<usize>,
+    /// `-W max-memories=N`: the most memories the store may create.
+    pub max_memories: Option<usize>,
+    /// `-W trap-on-grow-failure`: a failing `memory.grow` or `table.grow` traps.
+    pub trap_on_grow_failure: bool,
 }
+
+impl RunSettings {
+    /// The store limits the `-W max-*` and `trap-on-grow-failure` keys ask for (Wasmtime's
+    /// defaults for the others).
+    pub fn store_limits(&self) -> weld::StoreLimits {
+        let mut b = weld::StoreLimitsBuilder::new().trap_on_grow_failure(self.trap_on_grow_failure);
+        if let Some(n) = self.max_memory_size {
+            b = b.memory_size(n);
+        }
+        if let Some(n) = self.max_table_elements {
+            b = b.table_elements(n);
+        }
+        if let Some(n) = self.max_instances {
+            b = b.instances(n);
+        }
+        if let Some(n) = self.max_tables {
+            b = b.tables(n);
+        }
+        if let Some(n) = self.max_memories {
+            b = b.memories(n);
+        }
+        b.build()
+    }
+}
+
+/// Where in the settings a `-W` count goes.
+type CountField = fn(&mut RunSettings) -> &mut Option<usize>;
+
+/// The `-W` keys that take a count or a size in bytes, with the field each sets.
+const COUNT_KEYS: &[(&str, CountField)] = &[
+    ("max-memory-size", |s| &mut s.max_memory_size),
+    ("max-table-elements", |s| &mut s.max_table_elements),
+    ("max-instances", |s| &mut s.max_instances),
+    ("max-tables", |s| &mut s.max_tables),
+    ("max-memories", |s| &mut s.max_memories),
+];
 
 /// The `-W` keys that turn on a Wasm feature weld always has; they are accepted and checked.
 const ALWAYS_ON: &[&str] =
@@ -119,6 +167,13 @@ impl RunSettings {
                         Some(text.parse().map_err(|_| anyhow!("-W fuel: `{text}` is not a number of fuel units"))?);
                 }
                 "epoch-interruption" => s.epoch_interruption = Some(item.bool()?),
+                "trap-on-grow-failure" => s.trap_on_grow_failure = item.bool()?,
+                key if COUNT_KEYS.iter().any(|(k, _)| *k == key) => {
+                    let text = item.value()?;
+                    let field = COUNT_KEYS.iter().find(|(k, _)| *k == key).map(|(_, f)| f).expect("found above");
+                    *field(&mut s) =
+                        Some(parse_count(text).ok_or_else(|| anyhow!("-W {key}: `{text}` is not a whole number"))?);
+                }
                 "timeout" => s.timeout = Some(parse_duration(item.value()?)?),
                 "simd" => {
                     if !item.bool()? {
@@ -142,14 +197,25 @@ impl RunSettings {
                         "fuel",
                         "epoch-interruption",
                         "timeout",
+                        "trap-on-grow-failure",
                         "simd",
                     ];
+                    known.extend(COUNT_KEYS.iter().map(|(k, _)| *k));
                     known.extend(ALWAYS_ON);
                     return Err(unknown(&item, &known));
                 }
             }
         }
         Ok(s)
+    }
+}
+
+/// A whole number, decimal or `0x` hexadecimal, with `_` between digits allowed.
+fn parse_count(text: &str) -> Option<usize> {
+    let digits = text.replace('_', "");
+    match digits.strip_prefix("0x") {
+        Some(hex) => usize::from_str_radix(hex, 16).ok(),
+        None => digits.parse().ok(),
     }
 }
 
@@ -211,6 +277,21 @@ mod tests {
         assert_eq!(err(&["opt-level=3"], &[]), "-O opt-level: expected 0, 1, 2 or s, found `3`");
         assert_eq!(err(&["opt-level"], &[]), "-O opt-level needs a value: `-O opt-level=VALUE`");
         assert_eq!(err(&[], &["memory64=n"]), "-W memory64=n: weld always has memory64 and cannot turn it off");
+    }
+
+    #[test]
+    fn store_limits() {
+        let s =
+            parse(&[], &["max-memory-size=0x400_0000,max-instances=7", "trap-on-grow-failure,max-tables=2"]).unwrap();
+        assert_eq!(s.max_memory_size, Some(64 << 20));
+        assert_eq!((s.max_instances, s.max_tables, s.max_memories), (Some(7), Some(2), None));
+        assert!(s.trap_on_grow_failure);
+        let err = parse(&[], &["max-memories=lots"]).unwrap_err().to_string();
+        assert_eq!(err, "-W max-memories: `lots` is not a whole number");
+        assert_eq!(
+            parse(&[], &["max-table-elements"]).unwrap_err().to_string(),
+            "-W max-table-elements needs a value: `-W max-table-elements=VALUE`"
+        );
     }
 
     #[test]

@@ -57,7 +57,10 @@ pub struct RunCommand {
     /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, `fuel=N` (trap once the
     /// guest consumed N units of fuel), `timeout=DURATION` (trap after `10s`, `500ms`, ...; a
     /// bare number is seconds), `epoch-interruption[=y|n]` (without a timeout the guest traps
-    /// at once, as in Wasmtime), and the always-on features (`component-model`,
+    /// at once, as in Wasmtime), `max-memory-size=BYTES` and `max-table-elements=N` (each
+    /// memory's and table's bound: growing beyond returns -1), `max-instances=N`,
+    /// `max-tables=N`, `max-memories=N` (the store's bounds), `trap-on-grow-failure[=y|n]`,
+    /// and the always-on features (`component-model`,
     /// `multi-memory`, `memory64`, ...).
     #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
     wasm: Vec<String>,
@@ -228,10 +231,16 @@ fn engine(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Resu
     Engine::new(&config).context("failed to create the engine")
 }
 
-/// Gives a new store the `-W fuel` and starts the `-W timeout` clock, before anything is
-/// instantiated (start functions count), as Wasmtime does: the deadline is one epoch away, and
-/// a thread advances the epoch once the time is up.
-fn limit_store<T>(store: &mut Store<T>, settings: &RunSettings) -> Result<()> {
+/// Gives a new store its `limiter` (the `-W max-*` bounds, found in the store's data) and the
+/// `-W fuel`, and starts the `-W timeout` clock, before anything is instantiated (start
+/// functions count), as Wasmtime does: the deadline is one epoch away, and a thread advances
+/// the epoch once the time is up.
+fn limit_store<T: 'static>(
+    store: &mut Store<T>,
+    settings: &RunSettings,
+    limiter: impl (FnMut(&mut T) -> &mut dyn weld::ResourceLimiter) + Send + Sync + 'static,
+) -> Result<()> {
+    store.limiter(limiter);
     if let Some(fuel) = settings.fuel {
         store.set_fuel(fuel)?;
     }
@@ -265,8 +274,8 @@ fn run_module(cmd: &RunCommand, settings: &RunSettings, engine: &Engine, module:
             import.name()
         );
     }
-    let mut store = Store::new(engine, ());
-    limit_store(&mut store, settings)?;
+    let mut store = Store::new(engine, settings.store_limits());
+    limit_store(&mut store, settings, |limits| limits)?;
     let mut linker = Linker::new(engine);
     if settings.unknown_imports_trap {
         linker.define_unknown_imports_as_traps(module)?;
@@ -342,8 +351,13 @@ fn run_component(
     if !settings.unknown_imports_trap && !settings.unknown_imports_default {
         check_component_imports(&linker, component, &file)?;
     }
-    let mut store = Store::new(engine, wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?);
-    limit_store(&mut store, settings)?;
+    let mut state = wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?;
+    state.limits = settings.store_limits();
+    let mut store = Store::new(engine, state);
+    limit_store(&mut store, settings, |state| &mut state.limits)?;
+    if let Some(max) = wasi.max_component_handles {
+        store.set_max_component_handles(max);
+    }
     let instance = linker.instantiate(&mut store, component).context("failed to instantiate the component")?;
     let exported = instance.exported_functions(&store);
     let listing = || {

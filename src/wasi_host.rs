@@ -15,6 +15,8 @@ pub struct HostState {
     pub ctx: WasiCtx,
     /// The guest's WASI resources.
     pub table: ResourceTable,
+    /// The bounds on the guest's memories, tables and instances (`-W max-*`).
+    pub limits: weld::StoreLimits,
 }
 
 impl WasiView for HostState {
@@ -37,6 +39,11 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("allow-ip-name-lookup", "[=y|n]", "Let the guest resolve host names (wasi:sockets/ip-name-lookup)"),
     ("cwd", "=DIR", "What wasi:cli/environment#initial-cwd reports"),
     ("max-resources", "=N", "The most WASI resources (streams, descriptors, sockets...) a guest may hold at once"),
+    (
+        "max-component-handles",
+        "=N",
+        "The most component handles (resources) live at once in the store (100000 by default); more traps",
+    ),
     ("max-random-size", "=N", "The most bytes one get-random-bytes may ask for (64 MiB by default); more traps"),
     ("cli-exit-with-code", "[=y|n]", "wasi:cli/exit#exit-with-code, always defined (stable since WASI 0.2.12)"),
     ("preview2", "[=y|n]", "Implement WASI with the 0.2 host, which weld always does"),
@@ -61,8 +68,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ("tcplisten", "it applies only to core modules using WASI preview 1, which weld does not host yet"),
     ("preview0", "core modules using WASI preview 0 or 1 are not hosted yet"),
     ("network-error-code", "the unstable wasi:sockets/network#network-error-code is not implemented yet"),
-    ("hostcall-fuel", "fuel is not implemented yet"),
-    ("max-component-handles", "a limit on component handles is not implemented yet"),
+    ("hostcall-fuel", "a fuel bound on the data a guest passes to host calls is not implemented yet"),
 ];
 
 /// What the `-S` options, `--dir` and `--env` ask of the WASI host.
@@ -80,6 +86,8 @@ pub struct WasiSettings {
     ip_name_lookup: Option<bool>,
     cwd: Option<String>,
     max_resources: Option<usize>,
+    /// `-S max-component-handles=N`.
+    pub max_component_handles: Option<usize>,
     max_random_size: Option<u64>,
     /// `-S help`: print the keys and stop.
     pub help: bool,
@@ -99,6 +107,7 @@ impl Default for WasiSettings {
             ip_name_lookup: None,
             cwd: None,
             max_resources: None,
+            max_component_handles: None,
             max_random_size: None,
             help: false,
         }
@@ -124,6 +133,7 @@ impl WasiSettings {
                 "cwd" => s.cwd = Some(item.value()?.to_string()),
                 "max-resources" => s.max_resources = Some(number(&item)?),
                 "max-random-size" => s.max_random_size = Some(number(&item)?),
+                "max-component-handles" => s.max_component_handles = Some(number(&item)?),
                 "cli-exit-with-code" => {
                     if !item.bool()? {
                         eprintln!(
@@ -221,7 +231,7 @@ impl WasiSettings {
         if let Some(max) = self.max_resources {
             table.set_max_capacity(max);
         }
-        Ok(HostState { ctx: builder.build(), table })
+        Ok(HostState { ctx: builder.build(), table, limits: weld::StoreLimits::default() })
     }
 }
 

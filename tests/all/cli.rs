@@ -467,3 +467,44 @@ fn fuel_and_timeouts_stop_a_looping_guest() {
     );
     std::fs::remove_file(&path).ok();
 }
+
+/// `-W max-memory-size`, `trap-on-grow-failure`, `max-instances` and
+/// `-S max-component-handles` bound a guest as they do in Wasmtime.
+#[test]
+fn store_limits_bound_a_guest() {
+    let grower = temp_file("grower.wat");
+    std::fs::write(&grower, crate::limits::GROWER).unwrap();
+    let handles = temp_file("handles.wat");
+    std::fs::write(&handles, crate::limits::HANDLE_MAKER).unwrap();
+
+    let out = weld(&["run", "-W", "max-memory-size=67108864", "--invoke", "grow-memory-until-it-fails", &grower]);
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(out.stdout, "1024\n");
+    let out = weld(&[
+        "run",
+        "-W",
+        "max-memory-size=0x20000,trap-on-grow-failure",
+        "--invoke",
+        "grow-memory-until-it-fails",
+        &grower,
+    ]);
+    // The limiter's error is not one of weld's traps: exit status 1, as in Wasmtime.
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("a memory may not grow to 196608 bytes: the store's limit is 131072 bytes"),
+        "{}",
+        out.stderr
+    );
+    let out = weld(&["run", "-W", "max-instances=0", "--invoke", "answer", &grower]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("the store may create at most 0 instances"), "{}", out.stderr);
+
+    let out = weld(&["run", "-S", "max-component-handles=1000", "--invoke", "make-many(5000)", &handles]);
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert!(out.stderr.contains("already holds 1000 live component handles"), "{}", out.stderr);
+    let out = weld(&["run", "--invoke", "make-many(1000)", &handles]);
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(out.stdout, "1000\n");
+    std::fs::remove_file(&grower).ok();
+    std::fs::remove_file(&handles).ok();
+}

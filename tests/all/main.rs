@@ -16,6 +16,7 @@ mod host_byte_lists;
 mod instances;
 mod interrupt;
 mod jco_runtime;
+mod limits;
 mod maps;
 mod memory_reuse;
 mod module_imports;

@@ -243,6 +243,34 @@ fn core_fuel_and_epoch_deadlines() -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Store limits: a memory stops growing at `memory_size`, instantiation at `instances`, and
+/// the bound on component handles is set on the store.
+#[test]
+fn core_store_limits() -> wasmtime::Result<()> {
+    struct Limited {
+        limits: wasmtime::StoreLimits,
+    }
+    let engine = Engine::default();
+    let wat = r#"(module (memory (export "m") 1)
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let module = Module::new(&engine, wat)?;
+    let limits = wasmtime::StoreLimitsBuilder::new().memory_size(4 << 16).instances(2).build();
+    let mut store = Store::new(&engine, Limited { limits });
+    store.limiter(|l| &mut l.limits);
+    let linker = Linker::new(&engine);
+    let instance = linker.instantiate(&mut store, &module)?;
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+    assert_eq!(grow.call(&mut store, 3)?, 1);
+    assert_eq!(grow.call(&mut store, 1)?, -1);
+    assert_eq!(instance.get_memory(&mut store, "m").unwrap().size(&store), 4);
+    linker.instantiate(&mut store, &module)?;
+    assert!(linker.instantiate(&mut store, &module).is_err());
+    assert_eq!(store.max_component_handles(), 100_000);
+    store.set_max_component_handles(10);
+    assert_eq!(store.max_component_handles(), 10);
+    Ok(())
+}
+
 #[test]
 fn core_unknown_imports_as_traps() -> wasmtime::Result<()> {
     let engine = Engine::default();

@@ -21,7 +21,7 @@ mod vmoffsets;
 
 pub use const_expr::{ConstExpr, ConstOp};
 pub use index::*;
-pub use libcall::{AbiType, Libcall};
+pub use libcall::{AbiType, GROW_TRAPPED, Libcall};
 pub use module::*;
 pub use trap::Trap;
 pub use types::*;

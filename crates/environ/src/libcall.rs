@@ -38,8 +38,13 @@ macro_rules! libcalls {
     (@ret $ret:ident) => { Some(AbiType::$ret) };
 }
 
+/// What the `MemoryGrow` and `TableGrow` libcalls return when growing failed and the store's
+/// limiter made that a trap, which is then pending: never an old size (sizes of memories stay
+/// below 2^48 pages and of tables below 2^32 elements).
+pub const GROW_TRAPPED: u64 = u64::MAX - 1;
+
 libcalls! {
-    /// `memory.grow(memory: i32, delta: i64) -> old size in pages, or -1`.
+    /// `memory.grow(memory: i32, delta: i64) -> old size in pages, -1, or GROW_TRAPPED`.
     MemoryGrow(I32, I64) -> I64;
     /// `memory.fill(memory, dst, byte, len) -> trap?`.
     MemoryFill(I32, I64, I32, I64) -> I32;
@@ -49,7 +54,7 @@ libcalls! {
     MemoryInit(I32, I32, I64, I32, I32) -> I32;
     /// `data.drop(data)`.
     DataDrop(I32);
-    /// `table.grow(table, init, delta) -> old size, or -1`.
+    /// `table.grow(table, init, delta) -> old size, -1, or GROW_TRAPPED`.
     TableGrow(I32, I64, I64) -> I64;
     /// `table.fill(table, dst, value, len) -> trap?`.
     TableFill(I32, I64, I64, I64) -> I32;

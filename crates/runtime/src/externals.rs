@@ -5,7 +5,6 @@
 use crate::extern_type::ExternType;
 use crate::handles::{Extern, Global, Memory, Table};
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
-use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{VMGlobalDefinition, VmGlobal};
 use crate::{GlobalType, MemoryType, TableType, Val, ValType};
 use anyhow::{Result, bail};
@@ -118,9 +117,11 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let s = store.as_context_mut().opaque_mut();
         s.check_owner(self.store);
-        match s.memory_mut(self.index).grow(delta) {
+        match s.grow_memory(self.index, delta)? {
             Some(old) => Ok(old),
-            None => bail!("failed to grow memory by {delta} pages"),
+            None => {
+                bail!("failed to grow memory by {delta} pages (beyond its maximum, or refused by the store's limiter)")
+            }
         }
     }
 }
@@ -133,7 +134,7 @@ impl Table {
             bail!("table of {} cannot hold a value of type {}", ValType::Ref(ty.element), init.ty());
         }
         let raw = init.to_raw(s)?.get_u64();
-        let index = s.push_table(VmTable::new(ty, raw)?);
+        let index = s.new_table(ty, raw)?;
         Ok(Table { store: s.id(), index })
     }
 
@@ -180,9 +181,11 @@ impl Table {
         let s = store.as_context_mut().opaque_mut();
         s.check_owner(self.store);
         let raw = init.to_raw(s)?.get_u64();
-        match s.table_mut(self.index).grow(delta, raw) {
+        match s.grow_table(self.index, delta, raw)? {
             Some(old) => Ok(old),
-            None => bail!("failed to grow table by {delta} elements"),
+            None => bail!(
+                "failed to grow table by {delta} elements (beyond its maximum, or refused by the store's limiter)"
+            ),
         }
     }
 }

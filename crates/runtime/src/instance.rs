@@ -11,7 +11,6 @@ use crate::func::call_raw;
 use crate::handles::{Extern, Instance};
 use crate::libcalls::libcall_table;
 use crate::store::{AsContextMut, StoreOpaque};
-use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMFuncRef, VMGlobalDefinition, VmGlobal};
 use crate::{Engine, Module, Trap};
 use anyhow::{Result, bail};
@@ -62,6 +61,12 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         check_import(s, import, &ExternType::of_entity(module.env(), import.entity), actual)?;
     }
 
+    let name = ModuleName(module.name());
+    s.limits.count_instance(
+        &name,
+        env.memories.len() - env.num_imported_memories,
+        env.tables.len() - env.num_imported_tables,
+    )?;
     let id = s.push_instance(|id, store| InstanceData::new(id, module.clone(), store));
     let offsets = module.offsets().clone();
     let vmctx = s.instance(id).vmctx();
@@ -123,7 +128,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             Some(e) => eval_const(s, id, e)? as u64,
             None => 0,
         };
-        let index = s.push_table(VmTable::new(plan.ty, init)?);
+        let index = s.new_table(plan.ty, init)?;
         s.instance_mut(id).tables.push(index);
     }
 
@@ -188,4 +193,16 @@ fn initialize_data(s: &mut StoreOpaque, id: InstanceId) -> Result<()> {
         s.instance_mut(id).dropped_data[i] = true;
     }
     Ok(())
+}
+
+/// A module's name for messages: `module `name`` or `a module`.
+struct ModuleName<'a>(Option<&'a str>);
+
+impl std::fmt::Display for ModuleName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, "module `{name}`"),
+            None => f.write_str("a module"),
+        }
+    }
 }

@@ -47,6 +47,8 @@ mod instance;
 mod instance_pre;
 mod interrupt;
 mod libcalls;
+mod limit_state;
+mod limits;
 mod linker;
 mod module;
 mod precompile;
@@ -66,6 +68,10 @@ pub use externref::ExternRef;
 pub use handles::{Extern, Func, Global, Instance, Memory, Table};
 pub use instance_pre::InstancePre;
 pub use interrupt::UpdateDeadline;
+pub use limit_state::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MAX_COMPONENT_HANDLES, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT,
+};
+pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use precompile::{Precompiled, PrecompiledInfo};

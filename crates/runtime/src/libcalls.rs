@@ -7,7 +7,7 @@ use crate::store::StoreOpaque;
 use crate::vm::traphandlers::{set_pending_error, set_pending_panic};
 use crate::vm::vmcontext::{InstanceData, StoreIndex};
 use std::sync::LazyLock;
-use weld_environ::{DataIndex, ElemIndex, Libcall, MemoryIndex, TableIndex, Trap};
+use weld_environ::{DataIndex, ElemIndex, GROW_TRAPPED, Libcall, MemoryIndex, TableIndex, Trap};
 
 /// The libcall table shared by every instance.
 pub fn libcall_table() -> &'static [usize] {
@@ -65,7 +65,25 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
     let index = inst.memories[MemoryIndex::from_u32(memory)];
-    s.memory_mut(index).grow(delta).unwrap_or(u64::MAX)
+    grow_result(|| s.grow_memory(index, delta))
+}
+
+/// What a grow libcall returns for `grow`'s result: the old size, -1, or (with the error or
+/// the limiter's panic pending) [`GROW_TRAPPED`].
+#[inline]
+fn grow_result(grow: impl FnOnce() -> anyhow::Result<Option<u64>>) -> u64 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(grow)) {
+        Ok(Ok(Some(old))) => old,
+        Ok(Ok(None)) => u64::MAX,
+        Ok(Err(e)) => {
+            set_pending_error(e);
+            GROW_TRAPPED
+        }
+        Err(panic) => {
+            set_pending_panic(panic);
+            GROW_TRAPPED
+        }
+    }
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, byte: u32, len: u64) -> u32 {
@@ -123,7 +141,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called by JIT code with its own vmctx.
     let (inst, s) = unsafe { context(vmctx) };
-    s.table_mut(inst.tables[TableIndex::from_u32(table)]).grow(delta, init).unwrap_or(u64::MAX)
+    grow_result(|| s.grow_table(inst.tables[TableIndex::from_u32(table)], delta, init))
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64, len: u64) -> u32 {

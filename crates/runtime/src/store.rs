@@ -3,16 +3,19 @@
 //! store, checked against its id on use.
 
 use crate::component::InstanceState;
+use crate::component::handle_table::HandleBudget;
 use crate::externref::ExternRef;
 use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
+use crate::limit_state::{DEFAULT_MAX_COMPONENT_HANDLES, StoreLimitState};
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMStoreContext, VmGlobal};
-use crate::{Engine, MemoryType};
+use crate::{Engine, MemoryType, TableType};
 use anyhow::Result;
 use std::any::Any;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use weld_environ::{Libcall, PrimaryMap};
 
@@ -25,7 +28,7 @@ pub struct Store<T> {
 /// The contents of a store: what `AsContext` gives access to.
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
-    data: T,
+    pub(crate) data: T,
 }
 
 /// The part of a store that does not depend on `T`.
@@ -48,6 +51,10 @@ pub struct StoreOpaque {
     pub(crate) fuel_reserve: u64,
     /// What to do when the epoch deadline is reached: `None` traps.
     pub(crate) epoch_callback: Option<EpochCallback>,
+    /// The resource limiter and the counts it bounds.
+    pub(crate) limits: StoreLimitState,
+    /// The live component handles of all component instances, and their bound.
+    pub(crate) handle_budget: Arc<HandleBudget>,
 }
 
 /// A store's epoch deadline callback, with the store it was set on bound in: returns by how
@@ -78,6 +85,8 @@ impl<T> Store<T> {
             component_instances: PrimaryMap::new(),
             fuel_reserve: 0,
             epoch_callback: None,
+            limits: StoreLimitState::default(),
+            handle_budget: Arc::new(HandleBudget::new(DEFAULT_MAX_COMPONENT_HANDLES)),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }
@@ -166,6 +175,7 @@ impl StoreOpaque {
 
     #[inline]
     pub(crate) fn new_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
+        self.check_new_memory(&ty)?;
         let c = &self.engine.config().compiler;
         let m = LinearMemory::new(ty, !c.explicit_bounds_checks, c.guard_size, image, self.engine.reservations())?;
         Ok(self.memories.push(m))
@@ -181,9 +191,11 @@ impl StoreOpaque {
         &mut self.memories[i]
     }
 
+    /// Creates a table of type `ty` with every element `init`, if the limiter allows it.
     #[inline]
-    pub(crate) fn push_table(&mut self, t: VmTable) -> StoreIndex {
-        self.tables.push(t)
+    pub(crate) fn new_table(&mut self, ty: TableType, init: u64) -> Result<StoreIndex> {
+        self.check_new_table(&ty)?;
+        Ok(self.tables.push(VmTable::new(ty, init)?))
     }
 
     #[inline]

@@ -148,6 +148,22 @@ impl<'a> FuncEnv<'a> {
         let status = self.call_libcall(builder, vmctx, libcall, args).expect("trapping libcalls return a status");
         builder.ins().trapnz(status, pending_trap_code());
     }
+
+    /// Calls a grow libcall (`MemoryGrow`, `TableGrow`), returning the old size or -1, and
+    /// traps if it returned [`GROW_TRAPPED`](weld_environ::GROW_TRAPPED) (the store's limiter
+    /// made the failure a trap, which is pending).
+    pub fn call_grow_libcall(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        vmctx: Value,
+        libcall: Libcall,
+        args: &[Value],
+    ) -> Value {
+        let old = self.call_libcall(builder, vmctx, libcall, args).expect("grow libcalls return the old size");
+        let trapped = builder.ins().icmp_imm_u(ir::condcodes::IntCC::Equal, old, weld_environ::GROW_TRAPPED as i64);
+        builder.ins().trapnz(trapped, pending_trap_code());
+        old
+    }
 }
 
 /// The trap code meaning "the runtime recorded which trap (or host error) is pending".

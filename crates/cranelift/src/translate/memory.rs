@@ -64,7 +64,7 @@ impl FuncTranslator<'_, '_> {
                 let delta = self.widen_index(mem, delta);
                 let index = self.builder.ins().iconst(I32, i64::from(mem.as_u32()));
                 let old =
-                    self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::MemoryGrow, &[index, delta]).unwrap();
+                    self.env.call_grow_libcall(&mut self.builder, self.vmctx, Libcall::MemoryGrow, &[index, delta]);
                 let v = self.narrow_index(mem, old);
                 self.stack.push(v);
             }

@@ -58,10 +58,8 @@ impl FuncTranslator<'_, '_> {
                 let t = TableIndex::from_u32(table);
                 let delta = self.widen_table_index(t, delta);
                 let ti = self.builder.ins().iconst(I32, i64::from(table));
-                let old = self
-                    .env
-                    .call_libcall(&mut self.builder, self.vmctx, Libcall::TableGrow, &[ti, init, delta])
-                    .unwrap();
+                let old =
+                    self.env.call_grow_libcall(&mut self.builder, self.vmctx, Libcall::TableGrow, &[ti, init, delta]);
                 let v = self.narrow_table_index(t, old);
                 self.stack.push(v);
             }

@@ -12,6 +12,8 @@
 
 use crate::trap::trap_with;
 use anyhow::Result;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use weld_environ::Trap;
 use weld_environ::component::info::RuntimeResourceIndex;
 
@@ -34,6 +36,64 @@ pub(crate) enum Slot {
     },
 }
 
+/// The live handles of all the handle tables of one store, and how many there may be
+/// ([`Store::set_max_component_handles`](crate::Store::set_max_component_handles)): one guest
+/// calling `resource.new` in a loop must not make the host allocate without bound.
+///
+/// Shared by the store and each of its tables. The counters are atomics only so that the
+/// store stays `Send`; a store is used by one thread at a time, so plain loads and stores
+/// suffice (no read-modify-write).
+#[derive(Debug)]
+pub(crate) struct HandleBudget {
+    live: AtomicUsize,
+    limit: AtomicUsize,
+}
+
+impl HandleBudget {
+    /// A budget of `limit` handles, none live.
+    #[inline]
+    pub(crate) fn new(limit: usize) -> HandleBudget {
+        HandleBudget { live: AtomicUsize::new(0), limit: AtomicUsize::new(limit) }
+    }
+
+    /// How many handles may be live at once.
+    #[inline]
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets how many handles may be live at once (those live beyond it stay).
+    #[inline]
+    pub(crate) fn set_limit(&self, limit: usize) {
+        self.limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// Counts one more live handle, or says why there may not be one.
+    #[inline]
+    fn take(&self) -> Result<()> {
+        let live = self.live.load(Ordering::Relaxed);
+        let limit = self.limit();
+        if live >= limit {
+            return Err(trap_with(
+                Trap::HandleTableFull,
+                format!(
+                    "the store already holds {live} live component handles, its limit (raise it with \
+                     Store::set_max_component_handles or `-S max-component-handles=N`)"
+                ),
+            ));
+        }
+        self.live.store(live + 1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Counts one handle fewer.
+    #[inline]
+    fn give_back(&self) {
+        let live = self.live.load(Ordering::Relaxed);
+        self.live.store(live.saturating_sub(1), Ordering::Relaxed);
+    }
+}
+
 /// A component instance's handle table.
 #[derive(Debug)]
 pub(crate) struct HandleTable {
@@ -41,26 +101,29 @@ pub(crate) struct HandleTable {
     free: Vec<u32>,
     /// Borrowed handles lent for the current call that are still in the table.
     call_borrows: u32,
-}
-
-impl Default for HandleTable {
-    #[inline]
-    fn default() -> Self {
-        HandleTable { slots: vec![Slot::Free], free: Vec::new(), call_borrows: 0 }
-    }
+    /// The store's count of live handles.
+    budget: Arc<HandleBudget>,
 }
 
 /// The spec's `Table.MAX_LENGTH` + 1: indices are below it.
 const MAX_HANDLES: usize = 1 << 28;
 
 impl HandleTable {
+    /// An empty table whose handles count in `budget`.
+    #[inline]
+    pub(crate) fn new(budget: Arc<HandleBudget>) -> HandleTable {
+        HandleTable { slots: vec![Slot::Free], free: Vec::new(), call_borrows: 0, budget }
+    }
+
     /// Adds an entry, reusing the most recently freed index first.
     pub(crate) fn add(&mut self, slot: Slot) -> Result<u32> {
+        self.budget.take()?;
         if let Some(i) = self.free.pop() {
             self.slots[i as usize] = slot;
             return Ok(i);
         }
         if self.slots.len() >= MAX_HANDLES {
+            self.budget.give_back();
             return Err(trap_with(
                 Trap::HandleTableFull,
                 format!("a handle table holds at most {} handles", MAX_HANDLES - 1),
@@ -118,6 +181,7 @@ impl HandleTable {
         }
         self.slots[index as usize] = Slot::Free;
         self.free.push(index);
+        self.budget.give_back();
         Ok(slot)
     }
 }

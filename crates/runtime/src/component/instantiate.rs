@@ -188,6 +188,7 @@ fn instantiate_resolved<T: 'static>(
             },
         }
     }
+    let budget = s.handle_budget.clone();
     s.component_instances.push(InstanceState {
         component: component.clone(),
         core: PrimaryMap::new(),
@@ -203,7 +204,7 @@ fn instantiate_resolved<T: 'static>(
         fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
-        handles: (0..info.num_component_instances).map(|_| HandleTable::default()).collect(),
+        handles: (0..info.num_component_instances).map(|_| HandleTable::new(budget.clone())).collect(),
         resource_types,
         intrinsics: PrimaryMap::new(),
         async_builtins: PrimaryMap::new(),

@@ -44,7 +44,7 @@ mod core_defs;
 mod export_names;
 mod flags;
 mod func;
-mod handle_table;
+pub(crate) mod handle_table;
 mod has_data;
 mod host;
 mod host_module;

@@ -119,18 +119,30 @@ impl LinearMemory {
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot grow.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// The largest size in bytes this memory may reach, as a limiter is told it: `None` when
+    /// only its index type bounds it.
+    #[inline]
+    pub fn maximum_for_limiter(&self) -> Option<usize> {
+        let index_max = self.ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
+        (self.maximum_bytes < index_max).then(|| usize::try_from(self.maximum_bytes).unwrap_or(usize::MAX))
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or why it cannot grow.
+    pub fn grow(&mut self, delta: u64) -> Result<u64> {
         let old = self.size_pages();
-        let new_bytes = old.checked_add(delta)?.checked_mul(WASM_PAGE_SIZE)?;
-        let mmap = self.mmap.as_ref()?;
-        if new_bytes > self.maximum_bytes || new_bytes as usize > mmap.len() {
-            return None;
-        }
+        let new_bytes = old.checked_add(delta).and_then(|p| p.checked_mul(WASM_PAGE_SIZE));
+        let Some(mmap) = self.mmap.as_ref() else { bail!("the memory is being dropped") };
+        let new_bytes = match new_bytes {
+            Some(b) if b <= self.maximum_bytes && b <= mmap.len() as u64 => b,
+            _ => bail!(
+                "a memory of {old} pages cannot grow by {delta} pages: it may have at most {} pages",
+                self.maximum_bytes / WASM_PAGE_SIZE
+            ),
+        };
         let old_bytes = self.def.current_length;
-        mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes).ok()?;
+        mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes)?;
         self.def.current_length = new_bytes as usize;
-        Some(old)
+        Ok(old)
     }
 }
 

@@ -64,17 +64,23 @@ impl VmTable {
         self.elements.len() as u64
     }
 
-    /// Grows by `delta` elements set to `init`; returns the old size, or `None`.
-    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+    /// The most elements this table may have.
+    #[inline]
+    pub fn maximum(&self) -> u64 {
+        self.ty.maximum.unwrap_or(u64::MAX).min(MAX_TABLE_ELEMENTS)
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old size, or why it cannot grow.
+    pub fn grow(&mut self, delta: u64, init: u64) -> Result<u64> {
         let old = self.size();
-        let new = old.checked_add(delta)?;
-        let max = self.ty.maximum.unwrap_or(u64::MAX).min(MAX_TABLE_ELEMENTS);
-        if new > max {
-            return None;
-        }
+        let max = self.maximum();
+        let new = match old.checked_add(delta) {
+            Some(n) if n <= max => n,
+            _ => bail!("a table of {old} elements cannot grow by {delta} elements: it may have at most {max}"),
+        };
         self.elements.resize(new as usize, init);
         self.def.base = self.elements.as_mut_ptr();
         self.def.current_elements = self.elements.len();
-        Some(old)
+        Ok(old)
     }
 }
