@@ -40,9 +40,9 @@ pub(crate) enum Slot {
 /// ([`Store::set_max_component_handles`](crate::Store::set_max_component_handles)): one guest
 /// calling `resource.new` in a loop must not make the host allocate without bound.
 ///
-/// Shared by the store and each of its tables. The counters are atomics only so that the
-/// store stays `Send`; a store is used by one thread at a time, so plain loads and stores
-/// suffice (no read-modify-write).
+/// Shared by the store and each of its tables. The counters are atomics rather than `Cell`s
+/// so as not to stand in the way of a `Send` store (as Wasmtime's is); a store is used by one
+/// thread at a time, so plain loads and stores suffice (no read-modify-write).
 #[derive(Debug)]
 pub(crate) struct HandleBudget {
     live: AtomicUsize,
