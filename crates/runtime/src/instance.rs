@@ -11,7 +11,6 @@ use crate::func::call_raw;
 use crate::handles::{Extern, Instance};
 use crate::libcalls::libcall_table;
 use crate::store::{AsContextMut, StoreOpaque};
-use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMFuncRef, VMGlobalDefinition, VmGlobal};
 use crate::{Engine, Module, Trap};
 use anyhow::{Result, bail};
@@ -62,6 +61,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         check_import(s, import, &ExternType::of_entity(module.env(), import.entity), actual)?;
     }
 
+    s.admit_core_instance(env)?;
     let id = s.push_instance(|id, store| InstanceData::new(id, module.clone(), store));
     let offsets = module.offsets().clone();
     let vmctx = s.instance(id).vmctx();
@@ -107,7 +107,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
 
     // Defined memories.
     for (d, m) in env.memories.values().skip(env.num_imported_memories).enumerate() {
-        let index = s.new_memory(*m, module.memory_image(d))?;
+        let index = s.new_instance_memory(*m, module.memory_image(d))?;
         s.instance_mut(id).memories.push(index);
     }
 
@@ -123,7 +123,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             Some(e) => eval_const(s, id, e)? as u64,
             None => 0,
         };
-        let index = s.push_table(VmTable::new(plan.ty, init)?);
+        let index = s.new_instance_table(plan.ty, init)?;
         s.instance_mut(id).tables.push(index);
     }
 

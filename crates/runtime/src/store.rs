@@ -6,11 +6,12 @@ use crate::component::InstanceState;
 use crate::externref::ExternRef;
 use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
+use crate::pooling::InstanceCounts;
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{InstanceData, InstanceId, StoreIndex, VMStoreContext, VmGlobal};
-use crate::{Engine, MemoryType};
+use crate::{Engine, MemoryType, TableType};
 use anyhow::Result;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +49,9 @@ pub struct StoreOpaque {
     pub(crate) fuel_reserve: u64,
     /// What to do when the epoch deadline is reached: `None` traps.
     pub(crate) epoch_callback: Option<EpochCallback>,
+    /// The instances counted against the pooling allocator's totals, given back when the
+    /// store is dropped (see `pooling.rs`).
+    pool_counts: InstanceCounts,
 }
 
 /// A store's epoch deadline callback, with the store it was set on bound in: returns by how
@@ -78,6 +82,7 @@ impl<T> Store<T> {
             component_instances: PrimaryMap::new(),
             fuel_reserve: 0,
             epoch_callback: None,
+            pool_counts: InstanceCounts::new(engine.instance_pool()),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }
@@ -245,6 +250,49 @@ impl StoreOpaque {
     pub(crate) fn externref(&self, raw: u64) -> Option<ExternRef> {
         let i = usize::try_from(raw).ok()?.checked_sub(1)?;
         self.externrefs.get(i).cloned()
+    }
+}
+
+/// What instantiation allocates: under the pooling allocator, from the engine's pools and
+/// counted against its limits (`pooling.rs`); on demand, as the host's own memories and
+/// tables are.
+impl StoreOpaque {
+    /// Before a core instance of `module` is created: checks that it fits the pooling
+    /// allocator's limits and counts it (nothing on demand).
+    #[inline]
+    pub(crate) fn admit_core_instance(&mut self, module: &weld_environ::Module) -> Result<()> {
+        self.pool_counts.admit_core(module)
+    }
+
+    /// Before a component instance is created: counts it against the pooling allocator's
+    /// limit (nothing on demand).
+    #[inline]
+    pub(crate) fn admit_component_instance(&mut self) -> Result<()> {
+        self.pool_counts.admit_component()
+    }
+
+    /// A memory that an instance defines, in a slot of the pooling allocator or (on demand)
+    /// as [`StoreOpaque::new_memory`] makes one.
+    #[inline]
+    pub(crate) fn new_instance_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
+        match self.engine.instance_pool() {
+            None => self.new_memory(ty, image),
+            Some(pool) => {
+                let m = pool.new_memory(ty, image)?;
+                Ok(self.memories.push(m))
+            }
+        }
+    }
+
+    /// A table that an instance defines, every element set to `init`: in a slot of the
+    /// pooling allocator, or (on demand) a table of its own.
+    #[inline]
+    pub(crate) fn new_instance_table(&mut self, ty: TableType, init: u64) -> Result<StoreIndex> {
+        let t = match self.engine.instance_pool() {
+            None => VmTable::new(ty, init)?,
+            Some(pool) => pool.new_table(ty, init)?,
+        };
+        Ok(self.push_table(t))
     }
 }
 
