@@ -19,6 +19,7 @@ mod jco_runtime;
 mod maps;
 mod memory_reuse;
 mod module_imports;
+mod pooling;
 mod random_modules;
 mod real_components;
 mod resources;
