@@ -232,23 +232,27 @@ impl InstancePool {
     }
 
     /// Fails, naming the limit, unless `module`'s defined memories and tables fit the pool.
+    #[inline]
     fn check_module(&self, module: &weld_environ::Module) -> Result<()> {
         let c = &self.config;
-        let name = match &module.name {
+        // Only an error names the module: no string is made for one that fits.
+        let name = || match &module.name {
             Some(name) => format!("module `{name}`"),
             None => "the module".to_string(),
         };
         let memories = module.memories.len() - module.num_imported_memories;
         if memories > c.max_memories_per_module as usize {
             bail!(
-                "pooling allocator: {name} defines {memories} memories, more than max_memories_per_module = {}",
+                "pooling allocator: {} defines {memories} memories, more than max_memories_per_module = {}",
+                name(),
                 c.max_memories_per_module
             );
         }
         let tables = module.tables.len() - module.num_imported_tables;
         if tables > c.max_tables_per_module as usize {
             bail!(
-                "pooling allocator: {name} defines {tables} tables, more than max_tables_per_module = {}",
+                "pooling allocator: {} defines {tables} tables, more than max_tables_per_module = {}",
+                name(),
                 c.max_tables_per_module
             );
         }
@@ -256,9 +260,10 @@ impl InstancePool {
             let min = ty.minimum.saturating_mul(WASM_PAGE_SIZE);
             if min > c.max_memory_size as u64 {
                 bail!(
-                    "pooling allocator: memory {} of {name} has a minimum of {} pages ({min} bytes), more than \
+                    "pooling allocator: memory {} of {} has a minimum of {} pages ({min} bytes), more than \
                      max_memory_size = {} bytes",
                     i.as_u32(),
+                    name(),
                     ty.minimum,
                     c.max_memory_size
                 );
@@ -267,8 +272,9 @@ impl InstancePool {
         for (i, plan) in module.tables.iter().skip(module.num_imported_tables) {
             if plan.ty.minimum > c.table_elements as u64 {
                 bail!(
-                    "pooling allocator: table {} of {name} has a minimum of {} elements, more than table_elements = {}",
+                    "pooling allocator: table {} of {} has a minimum of {} elements, more than table_elements = {}",
                     i.as_u32(),
+                    name(),
                     plan.ty.minimum,
                     c.table_elements
                 );
@@ -278,17 +284,20 @@ impl InstancePool {
     }
 
     /// A memory of type `ty` in a free slot, with `image` mapped over its start.
+    #[inline]
     pub fn new_memory(&self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<LinearMemory> {
         LinearMemory::in_slot(ty, self.memories.acquire()?, self.config.max_memory_size as u64, image)
     }
 
     /// A table of type `ty` in a free slot, every element set to `init`.
+    #[inline]
     pub fn new_table(&self, ty: TableType, init: u64) -> Result<VmTable> {
         VmTable::in_slot(ty, self.tables.acquire()?, init)
     }
 }
 
 /// Takes one of `total` from `live`, or fails naming `limit`.
+#[inline]
 fn take_one(live: &AtomicU32, total: u32, what: &str, limit: &str) -> Result<()> {
     match live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < total).then(|| n + 1)) {
         Ok(_) => Ok(()),

@@ -99,6 +99,7 @@ impl LinearMemory {
     /// Creates a memory of type `ty` in a slot of the pooling allocator, growable to at most
     /// `limit` bytes (the pool's `max_memory_size`, no more than the slot holds), with `image`
     /// mapped over its start.
+    #[inline]
     pub fn in_slot(
         ty: MemoryType,
         mut slot: MemorySlot,

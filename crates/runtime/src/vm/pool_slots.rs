@@ -92,6 +92,7 @@ impl MemoryPool {
     }
 
     /// Takes a free slot, or fails naming `total_memories` when all are in use.
+    #[inline]
     pub fn acquire(self: &Arc<Self>) -> Result<MemorySlot> {
         let Some((index, accessible)) = lock(&self.free).pop() else {
             return Err(exhausted("memory", "total_memories", self.total));
@@ -154,6 +155,7 @@ impl MemorySlot {
 
     /// Makes exactly the first `len` bytes (rounded up to pages) accessible. Bytes that become
     /// accessible read as zeros.
+    #[inline]
     pub fn set_accessible(&mut self, len: usize) -> Result<()> {
         let len = round_up(len, page_size());
         if len > self.capacity() {
@@ -228,6 +230,7 @@ impl TablePool {
     }
 
     /// Takes a free slot, or fails naming `total_tables` when all are in use.
+    #[inline]
     pub fn acquire(self: &Arc<Self>) -> Result<TableSlot> {
         let Some(index) = lock(&self.free).pop() else {
             return Err(exhausted("table", "total_tables", self.total));
