@@ -2,12 +2,12 @@
 //! table of ../shared/bench/README.md: a host call of `add-one: func(x: u32) -> u32`, of
 //! `echo: func(s: string) -> string` with 16 bytes, and of an echo of a record of 10 u32, each
 //! through `TypedFunc` and through `Func::call` with `Val`s; and the instantiation of a small
-//! component.
+//! component, on demand and with the pooling allocator.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use weld::component::{Component, ComponentType, Instance, Lift, Linker, Lower, Val};
-use weld::{Engine, Store};
+use weld::{Config, Engine, InstanceAllocationStrategy, Store};
 
 /// One component with the three exports. Strings and records come back through a return
 /// area; `realloc` is a bump allocator that starts over at every call (nothing is kept).
@@ -112,23 +112,27 @@ fn calls(c: &mut Criterion) {
 }
 
 fn instantiate(c: &mut Criterion) {
-    let (_, _, component) = setup();
-    let engine = component.engine().clone();
-    let linker = Linker::<()>::new(&engine);
-    let pre = linker.instantiate_pre(&component).unwrap();
     let mut g = c.benchmark_group("component instantiate");
-    g.bench_function("small component", |b| {
-        b.iter(|| {
-            let mut store = Store::new(&engine, ());
-            black_box(linker.instantiate(&mut store, &component).unwrap())
-        })
-    });
-    g.bench_function("small component, InstancePre", |b| {
-        b.iter(|| {
-            let mut store = Store::new(&engine, ());
-            black_box(pre.instantiate(&mut store).unwrap())
-        })
-    });
+    let mut pooling = Config::new();
+    pooling.allocation_strategy(InstanceAllocationStrategy::pooling());
+    // On demand, then with the pooling allocator (default limits).
+    for (engine, suffix) in [(Engine::default(), ""), (Engine::new(&pooling).unwrap(), ", pooling")] {
+        let component = Component::new(&engine, COMPONENT).unwrap();
+        let linker = Linker::<()>::new(&engine);
+        let pre = linker.instantiate_pre(&component).unwrap();
+        g.bench_function(format!("small component{suffix}"), |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                black_box(linker.instantiate(&mut store, &component).unwrap())
+            })
+        });
+        g.bench_function(format!("small component, InstancePre{suffix}"), |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                black_box(pre.instantiate(&mut store).unwrap())
+            })
+        });
+    }
     g.finish();
 }
 

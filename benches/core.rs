@@ -1,12 +1,13 @@
 //! Criterion benches of the core engine: compiling modules, instantiating a module with 1 MiB
-//! of data, and host-to-wasm calls of `(i32) -> i32`, typed and untyped.
+//! of data (on demand and with the pooling allocator), and host-to-wasm calls of
+//! `(i32) -> i32`, typed and untyped.
 //!
 //! `WELD_LARGE_MODULE=path.wasm` adds the compilation of that module (for example the 18 MB
 //! module that ../shared/bench/get-large-module.sh fetches).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use weld::{Engine, Linker, Module, Store, Val};
+use weld::{Config, Engine, InstanceAllocationStrategy, Linker, Module, Store, Val};
 
 fn kernels_wasm() -> Option<Vec<u8>> {
     std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/kernels/kernels.wasm")).ok()
@@ -27,20 +28,29 @@ fn compile(c: &mut Criterion) {
 }
 
 fn instantiate(c: &mut Criterion) {
-    let engine = Engine::default();
     let wat = format!(r#"(module (memory (export "memory") 17) (data (i32.const 0) "{}"))"#, "\\2a".repeat(1 << 20));
-    let module = Module::new(&engine, wat).unwrap();
-    let linker = Linker::<()>::new(&engine);
-    c.bench_function("instantiate/1 MiB data", |b| {
-        b.iter_batched(
-            || Store::new(&engine, ()),
-            |mut store| {
-                linker.instantiate(&mut store, &module).unwrap();
-                store
-            },
-            criterion::BatchSize::SmallInput,
-        )
-    });
+    let mut pooling = Config::new();
+    pooling.allocation_strategy(InstanceAllocationStrategy::pooling());
+    // Stores are dropped in batches of 64, outside the timing. (With `SmallInput` criterion
+    // keeps a tenth of a sample's stores alive at once: during warm-up, over 10 000 memories
+    // of about three mappings each, which ran into the kernel's limit of 65 530 mappings
+    // (`mprotect failed: Cannot allocate memory`), and more than a bounded pool holds.)
+    let runs = [("instantiate/1 MiB data", Config::new()), ("instantiate/1 MiB data, pooling", pooling)];
+    for (name, config) in runs {
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, &wat).unwrap();
+        let linker = Linker::<()>::new(&engine);
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || Store::new(&engine, ()),
+                |mut store| {
+                    linker.instantiate(&mut store, &module).unwrap();
+                    store
+                },
+                BatchSize::NumIterations(64),
+            )
+        });
+    }
 }
 
 fn call(c: &mut Criterion) {

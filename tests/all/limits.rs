@@ -324,3 +324,21 @@ fn the_default_handle_bound_stops_a_guest_making_handles_in_a_loop() {
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::HandleTableFull), "{err:#}");
     assert!(format!("{err:#}").contains("already holds 100000 live"), "{err:#}");
 }
+
+#[test]
+fn the_limiter_bounds_pooled_instances_too() {
+    let mut config = weld::Config::new();
+    config.allocation_strategy(weld::InstanceAllocationStrategy::Pooling(
+        weld::PoolingAllocationConfig::new().total_memories(2).total_tables(2).total_core_instances(2).clone(),
+    ));
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, GROWER).unwrap();
+    let mut store = Store::new(&engine, StoreLimitsBuilder::new().memory_size(3 << 16).table_elements(0).build());
+    store.limiter(|l| l);
+    let err = Linker::new(&engine).instantiate(&mut store, &module).unwrap_err().to_string();
+    assert!(err.contains("table minimum size of 1 elements exceeds the store's limits"), "{err}");
+    let mut store = Store::new(&engine, StoreLimitsBuilder::new().memory_size(3 << 16).build());
+    store.limiter(|l| l);
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+    assert_eq!(call_i32(&mut store, &instance, "grow-memory-until-it-fails", &[]).unwrap(), 3);
+}

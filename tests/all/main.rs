@@ -20,6 +20,7 @@ mod limits;
 mod maps;
 mod memory_reuse;
 mod module_imports;
+mod pooling;
 mod random_modules;
 mod real_components;
 mod resources;

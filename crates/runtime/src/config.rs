@@ -1,9 +1,11 @@
 //! `Config` (how code is generated and run) and `Engine` (a compiler plus the shared state of
 //! everything compiled with it: signature ids, trampolines, the epoch and the stubs through
-//! which fuel and epoch checks call the runtime).
+//! which fuel and epoch checks call the runtime, and the pooling allocator's pools when it is
+//! configured).
 
 use crate::artifact::stamp::EngineStamp;
 use crate::cache::Cache;
+use crate::pooling::{InstanceAllocationStrategy, InstancePool};
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
 use crate::vm::reservations::ReservationPool;
@@ -26,6 +28,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) memory_init_cow: bool,
     pub(crate) cache: Option<Cache>,
+    pub(crate) allocation_strategy: InstanceAllocationStrategy,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             memory_init_cow: true,
             cache: None,
+            allocation_strategy: InstanceAllocationStrategy::OnDemand,
         }
     }
 }
@@ -81,6 +85,17 @@ impl Config {
     #[inline]
     pub fn cache(&mut self, cache: Option<Cache>) -> &mut Self {
         self.cache = cache;
+        self
+    }
+
+    /// How instances get their memories and tables (default
+    /// [`InstanceAllocationStrategy::OnDemand`]). With
+    /// [`InstanceAllocationStrategy::Pooling`], [`Engine::new`] reserves every slot the
+    /// [`PoolingAllocationConfig`](crate::PoolingAllocationConfig) describes, and instances
+    /// beyond its limits fail to instantiate.
+    #[inline]
+    pub fn allocation_strategy(&mut self, strategy: impl Into<InstanceAllocationStrategy>) -> &mut Self {
+        self.allocation_strategy = strategy.into();
         self
     }
 
@@ -218,6 +233,8 @@ pub(crate) struct EngineInner {
     host_trampolines: Mutex<TrampolineCache>,
     /// Free reservations of guarded 32-bit memories, reused by later memories.
     reservations: Arc<ReservationPool>,
+    /// The pooling allocator's slots and counts, when it is the allocation strategy.
+    instance_pool: Option<Arc<InstancePool>>,
     /// What the code it compiles depends on (recorded in artifacts and cache entries).
     stamp: EngineStamp,
     /// The stamp as text, hashed into cache keys.
@@ -272,6 +289,14 @@ impl Engine {
         };
         let out_of_fuel_stub = stub(config.compiler.consume_fuel, Libcall::OutOfFuel)?;
         let new_epoch_stub = stub(config.compiler.epoch_interruption, Libcall::NewEpoch)?;
+        let instance_pool = match &config.allocation_strategy {
+            InstanceAllocationStrategy::OnDemand => None,
+            InstanceAllocationStrategy::Pooling(pooling) => Some(Arc::new(InstancePool::new(
+                pooling,
+                !config.compiler.explicit_bounds_checks,
+                config.compiler.guard_size,
+            )?)),
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
@@ -285,6 +310,7 @@ impl Engine {
                 reservations: Arc::new(ReservationPool::new(LinearMemory::guarded_reservation_len(
                     config.compiler.guard_size,
                 ))),
+                instance_pool,
                 epoch: AtomicU64::new(0),
                 out_of_fuel_stub,
                 new_epoch_stub,
@@ -329,6 +355,12 @@ impl Engine {
     #[inline]
     pub(crate) fn reservations(&self) -> &Arc<ReservationPool> {
         &self.inner.reservations
+    }
+
+    /// The pooling allocator's pools, if it is the allocation strategy.
+    #[inline]
+    pub(crate) fn instance_pool(&self) -> Option<&Arc<InstancePool>> {
+        self.inner.instance_pool.as_ref()
     }
 
     /// What the code it compiles depends on.

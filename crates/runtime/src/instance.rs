@@ -62,11 +62,13 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
 
     let name = ModuleName(module.name());
-    s.limits.count_instance(
-        &name,
-        env.memories.len() - env.num_imported_memories,
-        env.tables.len() - env.num_imported_tables,
-    )?;
+    let (memories, tables) =
+        (env.memories.len() - env.num_imported_memories, env.tables.len() - env.num_imported_tables);
+    s.limits.count_instance(&name, memories, tables)?;
+    if let Err(e) = s.admit_core_instance(env) {
+        s.limits.uncount_instance(memories, tables);
+        return Err(e);
+    }
     let id = s.push_instance(|id, store| InstanceData::new(id, module.clone(), store));
     let offsets = module.offsets().clone();
     let vmctx = s.instance(id).vmctx();
@@ -112,7 +114,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
 
     // Defined memories.
     for (d, m) in env.memories.values().skip(env.num_imported_memories).enumerate() {
-        let index = s.new_memory(*m, module.memory_image(d))?;
+        let index = s.new_instance_memory(*m, module.memory_image(d))?;
         s.instance_mut(id).memories.push(index);
     }
 
@@ -128,7 +130,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             Some(e) => eval_const(s, id, e)? as u64,
             None => 0,
         };
-        let index = s.new_table(plan.ty, init)?;
+        let index = s.new_instance_table(plan.ty, init)?;
         s.instance_mut(id).tables.push(index);
     }
 

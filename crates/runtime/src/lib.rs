@@ -51,6 +51,7 @@ mod limit_state;
 mod limits;
 mod linker;
 mod module;
+mod pooling;
 mod precompile;
 mod store;
 mod trap;
@@ -74,6 +75,7 @@ pub use limit_state::{
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
+pub use pooling::{InstanceAllocationStrategy, PoolingAllocationConfig};
 pub use precompile::{Precompiled, PrecompiledInfo};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

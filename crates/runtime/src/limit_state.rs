@@ -82,4 +82,12 @@ impl StoreLimitState {
         (l.instances, l.memories, l.tables) = (instances, new_memories, new_tables);
         Ok(())
     }
+
+    /// Takes back what [`StoreLimitState::count_instance`] counted, for an instance that was
+    /// refused after all (by the pooling allocator).
+    pub(crate) fn uncount_instance(&mut self, memories: usize, tables: usize) {
+        self.instances -= 1;
+        self.memories -= memories;
+        self.tables -= tables;
+    }
 }

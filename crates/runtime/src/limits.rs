@@ -264,7 +264,7 @@ impl StoreOpaque {
         }
         let desired = old.checked_add(delta).and_then(|n| usize::try_from(n).ok());
         let Some(desired) = desired else { return Ok(None) };
-        let maximum = table.ty().maximum.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let maximum = table.maximum_for_limiter();
         let current = old as usize;
         if let Some(answer) = self.ask_limiter(LimiterCall::TableGrowing { current, desired, maximum })
             && !answer?

@@ -8,6 +8,7 @@ use crate::externref::ExternRef;
 use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::limit_state::{DEFAULT_MAX_COMPONENT_HANDLES, StoreLimitState};
+use crate::pooling::InstanceCounts;
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
@@ -55,6 +56,9 @@ pub struct StoreOpaque {
     pub(crate) limits: StoreLimitState,
     /// The live component handles of all component instances, and their bound.
     pub(crate) handle_budget: Arc<HandleBudget>,
+    /// The instances counted against the pooling allocator's totals, given back when the
+    /// store is dropped (see `pooling.rs`).
+    pool_counts: InstanceCounts,
 }
 
 /// A store's epoch deadline callback, with the store it was set on bound in: returns by how
@@ -87,6 +91,7 @@ impl<T> Store<T> {
             epoch_callback: None,
             limits: StoreLimitState::default(),
             handle_budget: Arc::new(HandleBudget::new(DEFAULT_MAX_COMPONENT_HANDLES)),
+            pool_counts: InstanceCounts::new(engine.instance_pool()),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }
@@ -257,6 +262,51 @@ impl StoreOpaque {
     pub(crate) fn externref(&self, raw: u64) -> Option<ExternRef> {
         let i = usize::try_from(raw).ok()?.checked_sub(1)?;
         self.externrefs.get(i).cloned()
+    }
+}
+
+/// What instantiation allocates: under the pooling allocator, from the engine's pools and
+/// counted against its limits (`pooling.rs`); on demand, as the host's own memories and
+/// tables are.
+impl StoreOpaque {
+    /// Before a core instance of `module` is created: checks that it fits the pooling
+    /// allocator's limits and counts it (nothing on demand).
+    #[inline]
+    pub(crate) fn admit_core_instance(&mut self, module: &weld_environ::Module) -> Result<()> {
+        self.pool_counts.admit_core(module)
+    }
+
+    /// Before a component instance is created: counts it against the pooling allocator's
+    /// limit (nothing on demand).
+    #[inline]
+    pub(crate) fn admit_component_instance(&mut self) -> Result<()> {
+        self.pool_counts.admit_component()
+    }
+
+    /// A memory that an instance defines, in a slot of the pooling allocator or (on demand)
+    /// as [`StoreOpaque::new_memory`] makes one.
+    #[inline]
+    pub(crate) fn new_instance_memory(&mut self, ty: MemoryType, image: Option<&MemoryImage>) -> Result<StoreIndex> {
+        if self.engine.instance_pool().is_none() {
+            return self.new_memory(ty, image);
+        }
+        self.check_new_memory(&ty)?;
+        let pool = self.engine.instance_pool().expect("checked above");
+        let m = pool.new_memory(ty, image)?;
+        Ok(self.memories.push(m))
+    }
+
+    /// A table that an instance defines, every element set to `init`: in a slot of the
+    /// pooling allocator, or (on demand) a table of its own.
+    #[inline]
+    pub(crate) fn new_instance_table(&mut self, ty: TableType, init: u64) -> Result<StoreIndex> {
+        if self.engine.instance_pool().is_none() {
+            return self.new_table(ty, init);
+        }
+        self.check_new_table(&ty)?;
+        let pool = self.engine.instance_pool().expect("checked above");
+        let t = pool.new_table(ty, init)?;
+        Ok(self.tables.push(t))
     }
 }
 

@@ -188,6 +188,7 @@ fn instantiate_resolved<T: 'static>(
             },
         }
     }
+    s.admit_component_instance()?;
     let budget = s.handle_budget.clone();
     s.component_instances.push(InstanceState {
         component: component.clone(),

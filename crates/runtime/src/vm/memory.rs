@@ -1,9 +1,16 @@
 //! Linear memories. Each memory reserves, up front, all the address space it may ever use
 //! (4 GiB plus a guard region for a 32-bit memory with guard pages), so its base never moves;
 //! growing only makes more pages accessible.
+//!
+//! The address space comes from one of two places: on demand, a reservation of its own (which
+//! the engine's `ReservationPool` may have kept from an earlier memory), or under the pooling
+//! allocator a slot of the engine's memory pool (`pool_slots.rs`), whose size bounds the
+//! memory's. Either way the memory hands it back when dropped; what is reset, and how, is the
+//! giver's business.
 
 use super::memory_image::MemoryImage;
 use super::mmap::{Mmap, page_size, round_up};
+use super::pool_slots::MemorySlot;
 use super::reservations::ReservationPool;
 use anyhow::{Result, bail};
 use std::sync::Arc;
@@ -27,18 +34,29 @@ pub const MAX_RESERVATION: u64 = 8 << 30;
 pub struct LinearMemory {
     /// Read by JIT code; boxed so its address is stable.
     pub def: Box<VMMemoryDefinition>,
-    /// The reservation (`None` only while dropping).
-    mmap: Option<Mmap>,
-    /// Where the reservation goes back when the memory is dropped.
-    pool: Arc<ReservationPool>,
-    /// Whether a memory image (a file) is mapped over the start of the reservation.
-    file_backed: bool,
+    backing: Backing,
     ty: MemoryType,
     /// The largest size in bytes this memory may reach.
     maximum_bytes: u64,
 }
 
-// SAFETY: the raw base pointer refers into `mmap`, owned by this value.
+/// Where a memory's pages are.
+#[derive(Debug)]
+enum Backing {
+    /// A reservation of its own (on-demand allocation).
+    Reservation {
+        /// The reservation (`None` only while dropping).
+        mmap: Option<Mmap>,
+        /// Where the reservation goes back when the memory is dropped.
+        pool: Arc<ReservationPool>,
+        /// Whether a memory image (a file) is mapped over the start of the reservation.
+        file_backed: bool,
+    },
+    /// A slot of the pooling allocator, reset and freed when dropped.
+    Slot(MemorySlot),
+}
+
+// SAFETY: the raw base pointer refers into the backing, owned by this value.
 unsafe impl Send for LinearMemory {}
 
 impl LinearMemory {
@@ -51,17 +69,13 @@ impl LinearMemory {
         image: Option<&MemoryImage>,
         pool: &Arc<ReservationPool>,
     ) -> Result<LinearMemory> {
-        let index_max = ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
-        let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
-        let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
-        let Some(min_bytes) = min_bytes else { bail!("memory minimum size of {} pages is too large", ty.minimum) };
+        let (min_bytes, max_bytes) = Self::declared_bytes(&ty)?;
         let reservation_len = if !ty.memory64 && guarded {
             Self::guarded_reservation_len(guard_size)
         } else {
-            Self::reservation_len(declared_max.min(index_max).min(MAX_RESERVATION))
+            Self::reservation_len(max_bytes.min(MAX_RESERVATION))
         };
-        let maximum_bytes =
-            declared_max.min(index_max).min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
+        let maximum_bytes = max_bytes.min(if !ty.memory64 && guarded { 4 << 30 } else { MAX_RESERVATION });
         if min_bytes > maximum_bytes {
             bail!("memory minimum size of {} pages exceeds the limit weld supports", ty.minimum);
         }
@@ -78,7 +92,40 @@ impl LinearMemory {
             unsafe { image.map_at(mmap.as_ptr())? };
         }
         let def = Box::new(VMMemoryDefinition { base: mmap.as_ptr(), current_length: min_bytes as usize });
-        Ok(LinearMemory { def, mmap: Some(mmap), pool: pool.clone(), file_backed: image.is_some(), ty, maximum_bytes })
+        let backing = Backing::Reservation { mmap: Some(mmap), pool: pool.clone(), file_backed: image.is_some() };
+        Ok(LinearMemory { def, backing, ty, maximum_bytes })
+    }
+
+    /// Creates a memory of type `ty` in a slot of the pooling allocator, growable to at most
+    /// `limit` bytes (the pool's `max_memory_size`, no more than the slot holds), with `image`
+    /// mapped over its start.
+    #[inline]
+    pub fn in_slot(
+        ty: MemoryType,
+        mut slot: MemorySlot,
+        limit: u64,
+        image: Option<&MemoryImage>,
+    ) -> Result<LinearMemory> {
+        let (min_bytes, max_bytes) = Self::declared_bytes(&ty)?;
+        let maximum_bytes = max_bytes.min(limit).min(slot.capacity() as u64);
+        if min_bytes > maximum_bytes {
+            bail!("memory minimum size of {} pages exceeds the {maximum_bytes} bytes its pool slot allows", ty.minimum);
+        }
+        slot.set_accessible(min_bytes as usize)?;
+        if let Some(image) = image {
+            slot.map_image(image)?;
+        }
+        let def = Box::new(VMMemoryDefinition { base: slot.base(), current_length: min_bytes as usize });
+        Ok(LinearMemory { def, backing: Backing::Slot(slot), ty, maximum_bytes })
+    }
+
+    /// The minimum size of `ty` in bytes, and the most its maximum (or its index type) allows.
+    fn declared_bytes(ty: &MemoryType) -> Result<(u64, u64)> {
+        let index_max = ty.max_pages_for_index().saturating_mul(WASM_PAGE_SIZE);
+        let declared_max = ty.maximum.map_or(index_max, |m| m.saturating_mul(WASM_PAGE_SIZE));
+        let min_bytes = ty.minimum.checked_mul(WASM_PAGE_SIZE).filter(|b| *b <= index_max);
+        let Some(min_bytes) = min_bytes else { bail!("memory minimum size of {} pages is too large", ty.minimum) };
+        Ok((min_bytes, declared_max.min(index_max)))
     }
 
     /// The length of a reservation of `bytes`, rounded to pages.
@@ -131,16 +178,24 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Result<u64> {
         let old = self.size_pages();
         let new_bytes = old.checked_add(delta).and_then(|p| p.checked_mul(WASM_PAGE_SIZE));
-        let Some(mmap) = self.mmap.as_ref() else { bail!("the memory is being dropped") };
         let new_bytes = match new_bytes {
-            Some(b) if b <= self.maximum_bytes && b <= mmap.len() as u64 => b,
+            Some(b) if b <= self.maximum_bytes => b,
             _ => bail!(
                 "a memory of {old} pages cannot grow by {delta} pages: it may have at most {} pages",
                 self.maximum_bytes / WASM_PAGE_SIZE
             ),
         };
-        let old_bytes = self.def.current_length;
-        mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes)?;
+        match &mut self.backing {
+            Backing::Reservation { mmap, .. } => {
+                let Some(mmap) = mmap.as_ref() else { bail!("the memory is being dropped") };
+                if new_bytes > mmap.len() as u64 {
+                    bail!("a memory of {old} pages cannot grow by {delta} pages: its reservation is full");
+                }
+                let old_bytes = self.def.current_length;
+                mmap.make_accessible(old_bytes, new_bytes as usize - old_bytes)?;
+            }
+            Backing::Slot(slot) => slot.set_accessible(new_bytes as usize)?,
+        }
         self.def.current_length = new_bytes as usize;
         Ok(old)
     }
@@ -149,8 +204,11 @@ impl LinearMemory {
 impl Drop for LinearMemory {
     #[inline]
     fn drop(&mut self) {
-        if let Some(mmap) = self.mmap.take() {
-            self.pool.release(mmap, self.def.current_length, self.file_backed);
+        // A slot resets and frees itself when dropped.
+        if let Backing::Reservation { mmap, pool, file_backed } = &mut self.backing
+            && let Some(mmap) = mmap.take()
+        {
+            pool.release(mmap, self.def.current_length, *file_backed);
         }
     }
 }

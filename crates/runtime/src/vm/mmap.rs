@@ -85,16 +85,60 @@ impl Mmap {
     /// Discards the contents of the first `len` bytes (rounded up to pages) of this
     /// anonymous mapping: they read as zeros from now on, with their protection unchanged.
     /// Not for ranges a file is mapped over (use [`Mmap::reset`]).
+    #[inline]
     pub fn discard(&self, len: usize) -> Result<()> {
-        let len = round_up(len, page_size()).min(self.len);
+        self.discard_range(0, round_up(len, page_size()).min(self.len))
+    }
+
+    /// Discards the contents of `[start, start + len)` (page-aligned) as [`Mmap::discard`]
+    /// does for the start of the mapping.
+    pub fn discard_range(&self, start: usize, len: usize) -> Result<()> {
         if len == 0 {
             return Ok(());
         }
+        self.check_range(start, len)?;
         // SAFETY: the range lies inside this private anonymous mapping, which we own; after
         // MADV_DONTNEED its pages are zero-fill-on-demand.
-        let r = unsafe { libc::madvise(self.ptr.as_ptr().cast(), len, libc::MADV_DONTNEED) };
+        let r = unsafe { libc::madvise(self.ptr.as_ptr().add(start).cast(), len, libc::MADV_DONTNEED) };
         if r != 0 {
             bail!("madvise failed: {}", std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Replaces `[start, start + len)` (page-aligned) with fresh readable and writable zero
+    /// pages: whatever was mapped there (a file, written pages) is gone.
+    pub fn zero_fill(&self, start: usize, len: usize) -> Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.check_range(start, len)?;
+        // SAFETY: the range lies inside this mapping, which we own; MAP_FIXED replaces exactly
+        // those pages with a new anonymous mapping and touches nothing else.
+        let p = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().add(start).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            bail!("replacing {len} bytes of a mapping with zero pages failed: {}", std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Fails unless `[start, start + len)` is a page-aligned range of the mapping.
+    fn check_range(&self, start: usize, len: usize) -> Result<()> {
+        let page = page_size();
+        if !start.is_multiple_of(page)
+            || !len.is_multiple_of(page)
+            || start.checked_add(len).is_none_or(|end| end > self.len)
+        {
+            bail!("{start}..+{len} is not a page-aligned range of a mapping of {} bytes", self.len);
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! The VM: raw memory (reservations, linear memories, tables, copy-on-write images), JIT code
-//! memory, the VMContext's Rust mirror, and traps (signal handlers, setjmp/longjmp).
+//! The VM: raw memory (reservations, the pooling allocator's slots, linear memories, tables,
+//! copy-on-write images), JIT code memory, the VMContext's Rust mirror, and traps (signal
+//! handlers, setjmp/longjmp).
 //!
 //! It never names the store, a handle or anything of the embedder API: the store owns these
 //! pieces and hands them out. Most of weld's `unsafe` lives here; the rest is in the call and
@@ -10,6 +11,7 @@ pub mod code_memory;
 pub mod memory;
 pub mod memory_image;
 pub mod mmap;
+pub mod pool_slots;
 pub mod reservations;
 pub mod setjmp;
 pub mod table;

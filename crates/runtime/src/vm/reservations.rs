@@ -7,6 +7,12 @@
 //! protection of the pages whose accessibility differs.
 //!
 //! Only reservations of exactly the pooled size are kept; others are unmapped as usual.
+//!
+//! This is the on-demand strategy's cache, not the pooling instance allocator
+//! (`pool_slots.rs`, `pooling.rs`): it reserves lazily, never refuses a memory and bounds
+//! nothing, while the pooling allocator reserves every slot when the engine is created and
+//! refuses instances beyond its limits. Both reset a memory the same way (discard what was
+//! written, remove an image's file mapping), so a reused reservation or slot reads as fresh.
 
 use super::mmap::Mmap;
 use anyhow::Result;
