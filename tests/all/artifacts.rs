@@ -126,8 +126,9 @@ fn a_module_with_a_memory_image_and_names_round_trips_every_way() {
         config.memory_init_cow(cow);
         let engine = Engine::new(&config).unwrap();
         // SAFETY: written by `precompile_module`; the file is not changed while it is used.
-        let (from_bytes, mapped) =
-            unsafe { (Module::deserialize(&engine, &bytes).unwrap(), Module::deserialize_file(&engine, &path).unwrap()) };
+        let (from_bytes, mapped) = unsafe {
+            (Module::deserialize(&engine, &bytes).unwrap(), Module::deserialize_file(&engine, &path).unwrap())
+        };
         check(&engine, &from_bytes);
         check(&engine, &mapped);
         // A loaded module writes the artifact it was loaded from.

@@ -374,8 +374,9 @@ mod tests {
         let path = std::env::temp_dir().join(format!("weld-image-{}.cwasm", std::process::id()));
         std::fs::write(&path, &bytes).unwrap();
         // SAFETY: written by `precompile_module`; the file is not changed while it is used.
-        let (mapped, copied) =
-            unsafe { (Module::deserialize_file(&engine, &path).unwrap(), Module::deserialize(&engine, &bytes).unwrap()) };
+        let (mapped, copied) = unsafe {
+            (Module::deserialize_file(&engine, &path).unwrap(), Module::deserialize(&engine, &bytes).unwrap())
+        };
         std::fs::remove_file(&path).unwrap();
         assert_eq!(mapped.memory_image(0).unwrap().is_in_artifact(), crate::vm::mmap::page_size() <= 16384);
         assert!(!copied.memory_image(0).unwrap().is_in_artifact());

@@ -346,7 +346,8 @@ pub(crate) fn parse(file: &[u8]) -> Result<ParsedArtifact> {
     }
     let sum = h.u64()?;
     let (meta_at, meta_len) = (h.len()?, h.len()?);
-    let damaged = || anyhow::anyhow!("its checksum does not match its contents: it was damaged or modified after it was written");
+    let damaged =
+        || anyhow::anyhow!("its checksum does not match its contents: it was damaged or modified after it was written");
     // The metadata runs to the end of the file; anything else is damage to the header.
     if meta_at.checked_add(meta_len) != Some(file.len()) || meta_at < HEADER_LEN {
         return Err(damaged());

@@ -276,9 +276,8 @@ pub(crate) fn decode(
             .ok_or_else(|| anyhow::anyhow!("its module description refers to bytes outside the file"))
     };
     for _ in 0..r.len()? {
-        let active = read_opt(r, |r| {
-            Ok(ActiveData { memory: MemoryIndex::from_u32(r.u32()?), offset: read_const_expr(r)? })
-        })?;
+        let active =
+            read_opt(r, |r| Ok(ActiveData { memory: MemoryIndex::from_u32(r.u32()?), offset: read_const_expr(r)? }))?;
         env.data.push(DataSegment { active, data: piece(r)? });
     }
     let (index, text) = (piece(r)?, piece(r)?);
@@ -326,12 +325,15 @@ fn check(d: &Decoded, images: &[Range<usize>]) -> Result<()> {
             depth = match *op {
                 ConstOp::RefFunc(f) if !func(f) => return false,
                 ConstOp::GlobalGet(g) if g.index() >= env.globals.len() => return false,
-                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul | ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                    match depth.checked_sub(1) {
-                        Some(d) if d > 0 => d,
-                        _ => return false,
-                    }
-                }
+                ConstOp::I32Add
+                | ConstOp::I32Sub
+                | ConstOp::I32Mul
+                | ConstOp::I64Add
+                | ConstOp::I64Sub
+                | ConstOp::I64Mul => match depth.checked_sub(1) {
+                    Some(d) if d > 0 => d,
+                    _ => return false,
+                },
                 _ => depth + 1,
             };
         }
@@ -417,7 +419,9 @@ fn ref_type(w: &mut Writer, t: RefType) {
 
 fn read_ref_type(r: &mut Reader<'_>) -> Result<RefType> {
     match r.u8()? {
-        b @ 0..=3 => Ok(RefType { nullable: b & 1 != 0, heap: if b & 2 != 0 { HeapType::Extern } else { HeapType::Func } }),
+        b @ 0..=3 => {
+            Ok(RefType { nullable: b & 1 != 0, heap: if b & 2 != 0 { HeapType::Extern } else { HeapType::Func } })
+        }
         b => bail!("its module description holds an unknown reference type ({b})"),
     }
 }

@@ -79,7 +79,11 @@ enum Backing {
 
 impl CodeMemory {
     /// Maps `code` executable and registers it.
-    pub fn new(code: &CompiledCode, names: Option<ModuleNames>, module_name: Option<String>) -> Result<Arc<CodeMemory>> {
+    pub fn new(
+        code: &CompiledCode,
+        names: Option<ModuleNames>,
+        module_name: Option<String>,
+    ) -> Result<Arc<CodeMemory>> {
         let traps = TrapTable::Owned(code.traps.clone());
         let info = CodeInfo { functions: code.functions.clone(), traps, names, module_name };
         CodeMemory::copied(&code.bytes, info)
