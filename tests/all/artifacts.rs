@@ -201,6 +201,17 @@ fn damaged_and_truncated_artifacts_are_refused() {
 }
 
 #[test]
+fn a_damaged_component_binary_is_refused() {
+    let engine = Engine::default();
+    let mut bytes = engine.precompile_component(&fused()).unwrap();
+    // A component's binary follows the header, and is translated again when it is loaded.
+    bytes[48 + 20] ^= 0x10;
+    // SAFETY: written by `precompile_component`, damaged on purpose: refused before anything runs.
+    let err = unsafe { Component::deserialize(&engine, &bytes) }.unwrap_err();
+    assert!(format!("{err:#}").contains("checksum does not match"), "{err:#}");
+}
+
+#[test]
 fn an_artifact_of_another_build_is_refused() {
     let engine = Engine::default();
     let mut bytes = engine.precompile_module(MODULE.as_bytes()).unwrap();

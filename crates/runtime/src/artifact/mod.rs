@@ -14,7 +14,7 @@
 //! blobs:             each at an 8-byte boundary: bytes a module description refers to
 //!                    (data segments, function names)
 //! images:            each at a 16 KiB boundary, padded to 16 KiB: memory images
-//! metadata:          (to the end of the file) engine stamp, binary range, module and adapter
+//! metadata:          (to the end of the file) engine stamp, binary range and hash, module and adapter
 //!                    counts, per code the ranges of its code and trap table and its function
 //!                    table, the ranges of the blobs and images, and a module's description
 //!                    (`module_meta.rs`; empty for components and cache entries)
@@ -30,7 +30,8 @@
 //! the header's magic, format and kind; the total length (catches truncation and
 //! extension); a checksum (xxh3) of the header and the metadata (catches damage to anything
 //! the loader interprets: the stamp, every range, the function tables, the module
-//! description); the stamp against the engine; and that every range lies inside the file.
+//! description), and for a component a hash of its binary, which it translates again; the
+//! stamp against the engine; and that every range lies inside the file.
 //! Not checked: the machine code, trap tables, memory images, data segment bytes and names.
 //! Hashing them would make loading cost time in proportion to the code, and a checksum is no
 //! signature: whoever can edit the file can recompute it, which is why loading an artifact
@@ -173,6 +174,7 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
     contents.stamp.write(&mut w);
     w.len(binary_at);
     w.len(contents.binary.len());
+    w.u64(twox_hash::XxHash3_64::oneshot_with_seed(0, contents.binary));
     w.len(contents.modules.len());
     w.len(contents.adapters.len());
     for (code, (code_at, traps_at)) in contents.modules.iter().chain(&contents.adapters).zip(placed) {
@@ -360,6 +362,12 @@ pub(crate) fn parse(file: &[u8]) -> Result<ParsedArtifact> {
     let mut r = Reader::new(meta, "metadata");
     let stamp = EngineStamp::read(&mut r)?;
     let binary = range(file, r.len()?, r.len()?, "binary")?;
+    // A component's binary is translated again and must describe what its code was compiled
+    // for, so it is covered too (by its own hash, kept in the metadata).
+    let binary_sum = r.u64()?;
+    if !binary.is_empty() && binary_sum != twox_hash::XxHash3_64::oneshot_with_seed(0, &file[binary.clone()]) {
+        return Err(damaged());
+    }
     let (n_modules, n_adapters) = (r.len()?, r.len()?);
     let mut codes = Vec::new();
     for _ in 0..n_modules.checked_add(n_adapters).ok_or_else(|| anyhow::anyhow!("its code count overflows"))? {
