@@ -7,7 +7,6 @@
 use crate::*;
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
-use std::collections::HashMap;
 use wasmparser::{FuncToValidate, FunctionBody, Parser, Payload, Validator, ValidatorResources, WasmFeatures};
 
 /// What an import or export refers to.
@@ -48,8 +47,8 @@ pub struct ActiveData {
 pub struct DataSegment {
     /// `Some` for an active segment, copied at instantiation.
     pub active: Option<ActiveData>,
-    /// The bytes.
-    pub data: Box<[u8]>,
+    /// The bytes (shared: a module loaded from an artifact refers to them in its file).
+    pub data: SharedBytes,
 }
 
 /// What an element segment holds.
@@ -150,7 +149,7 @@ pub struct Module {
     /// Element segments.
     pub elements: PrimaryMap<ElemIndex, ElementSegment>,
     /// Function names from the name section.
-    pub func_names: HashMap<FuncIndex, String>,
+    pub func_names: FuncNames,
 }
 
 impl Module {
@@ -180,8 +179,8 @@ impl Module {
     }
     /// A readable name for function `f`: its name-section name or `func[N]`.
     pub fn func_display_name(&self, f: FuncIndex) -> String {
-        match self.func_names.get(&f) {
-            Some(n) => n.clone(),
+        match self.func_names.get(f) {
+            Some(n) => n.to_string(),
             None => format!("func[{}]", f.as_u32()),
         }
     }
@@ -333,7 +332,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                         offset: ConstExpr::from_wasmparser(&offset_expr)?,
                     }),
                 };
-                m.data.push(DataSegment { active, data: d.data.into() });
+                m.data.push(DataSegment { active, data: SharedBytes::from(d.data) });
             }
         }
         Payload::CustomSection(c) => {
@@ -376,10 +375,12 @@ fn read_names(m: &mut Module, names: wasmparser::NameSectionReader<'_>) -> Resul
         match name? {
             wasmparser::Name::Module { name, .. } => m.name = Some(name.to_string()),
             wasmparser::Name::Function(map) => {
+                let mut pairs = Vec::new();
                 for n in map {
                     let n = n?;
-                    m.func_names.insert(FuncIndex::from_u32(n.index), n.name.to_string());
+                    pairs.push((n.index, n.name));
                 }
+                m.func_names = FuncNames::from_pairs(pairs);
             }
             _ => {}
         }

@@ -1,12 +1,12 @@
-//! [`Binary`]: the WebAssembly binary a module or component was compiled from, kept so that
-//! it can be serialized, and shared without copying: a component's core modules are parts of
-//! the component's binary, and a deserialized artifact's binary stays in the artifact's
-//! mapping.
+//! [`Binary`]: the WebAssembly binary a component or module was compiled from, shared
+//! without copying: a component's core modules are parts of the component's binary, and a
+//! deserialized component's binary stays in the artifact's mapping.
 //!
-//! The binary is what an artifact is read back from: loading translates it again (cheap:
-//! function bodies are neither validated nor compiled) and takes the compiled code from the
-//! artifact. Keeping the source rather than a serialized copy of every description makes the
-//! wasm format itself the one serialization of modules and components.
+//! A component keeps its binary so that it can be serialized: a component's artifact holds
+//! it, and loading translates it again (function bodies are neither validated nor compiled)
+//! and takes the compiled code from the artifact. A module does not keep its binary once it
+//! is compiled: its artifact holds its translated description instead
+//! (`artifact/module_meta.rs`), which loads without translating anything.
 
 use crate::vm::mmap::ReadOnlyMapping;
 use anyhow::{Result, bail};

@@ -234,6 +234,9 @@ impl Cache {
             binary: &[],
             modules: vec![code.into()],
             adapters: Vec::new(),
+            blobs: Vec::new(),
+            images: Vec::new(),
+            description: &[],
         });
         if let Err(e) = self.write_entry(key, &bytes) {
             log::warn!("failed to write a compile-cache entry in `{}`: {e:#}", self.inner.directory.display());

@@ -285,7 +285,7 @@ impl Engine {
             if !enabled {
                 return Ok(None);
             }
-            Ok(Some(CodeMemory::new(&compiler.interrupt_stub(libcall)?, Vec::new(), None)?))
+            Ok(Some(CodeMemory::new(&compiler.interrupt_stub(libcall)?, None, None)?))
         };
         let out_of_fuel_stub = stub(config.compiler.consume_fuel, Libcall::OutOfFuel)?;
         let new_epoch_stub = stub(config.compiler.epoch_interruption, Libcall::NewEpoch)?;
@@ -441,7 +441,7 @@ impl Engine {
         }
         let ty = self.signature(id);
         let compiled = compile(&self.inner.compiler, &ty)?;
-        let code = CodeMemory::new(&compiled, Vec::new(), None)?;
+        let code = CodeMemory::new(&compiled, None, None)?;
         let base = code.base();
         cache.insert(id, code);
         Ok(base)

@@ -1,10 +1,14 @@
 //! `Module`: a compiled core module, ready to instantiate any number of times, and its
 //! ahead-of-time artifacts (`serialize`, `deserialize`).
+//!
+//! A module's artifact holds its translated description (`artifact/module_meta.rs`), not its
+//! binary: loading one translates nothing, and copies nothing either, since its code, data,
+//! names and memory images stay where they lie in the artifact's mapping.
 
-use crate::artifact::{self, ArtifactContents, ArtifactKind, CodePart};
+use crate::artifact::{self, ArtifactContents, ArtifactKind, CodePart, CodeRef, module_meta};
 use crate::binary::Binary;
 use crate::cache::Cache;
-use crate::vm::code_memory::CodeMemory;
+use crate::vm::code_memory::{CodeMemory, ModuleNames};
 use crate::vm::memory_image::{MemoryImage, build_images};
 use crate::vm::mmap::ReadOnlyMapping;
 use crate::{Engine, ExternType};
@@ -32,8 +36,6 @@ struct ModuleInner {
     images: Vec<Option<MemoryImage>>,
     /// Which data segments are already in an image.
     in_image: Vec<bool>,
-    /// The binary it was compiled from (for `serialize`).
-    binary: Binary,
 }
 
 impl std::fmt::Debug for Module {
@@ -91,47 +93,46 @@ impl Module {
         code: Option<(Arc<ReadOnlyMapping>, CodePart)>,
     ) -> Result<Module> {
         let env = translation.module;
-        let names = (0..env.num_defined_funcs())
-            .map(|i| env.func_display_name(env.func_index(weld_environ::DefinedFuncIndex::from_u32(i as u32))))
-            .collect();
         let code = match code {
-            Some((mapping, part)) => {
-                part.check_functions(env.num_defined_funcs())?;
-                part.into_code_memory(&mapping, names, env.name.clone())?
-            }
-            None => compile_or_find_cached(engine, &env, translation.bodies, binary.bytes(), names)?,
+            Some((mapping, part)) => code_of_part(&env, &mapping, part)?,
+            None => compile_or_find_cached(engine, &env, translation.bodies, binary.bytes())?,
         };
-        let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
-        let offsets = VMOffsets::new(&env);
         let (images, in_image) = if engine.config().memory_init_cow {
             build_images(&env)?
         } else {
             (Vec::new(), vec![false; env.data.len()])
         };
-        Ok(Module {
-            inner: Arc::new(ModuleInner {
-                engine: engine.clone(),
-                env,
-                offsets,
-                code,
-                type_ids,
-                images,
-                in_image,
-                binary,
-            }),
-        })
+        Ok(Module::assemble(engine, env, code, images, in_image))
+    }
+
+    fn assemble(
+        engine: &Engine,
+        env: weld_environ::Module,
+        code: Arc<CodeMemory>,
+        images: Vec<Option<MemoryImage>>,
+        in_image: Vec<bool>,
+    ) -> Module {
+        let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
+        let offsets = VMOffsets::new(&env);
+        Module {
+            inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids, images, in_image }),
+        }
     }
 
     /// Writes this module as an ahead-of-time artifact, which [`Module::deserialize`] and
     /// [`Module::deserialize_file`] load without compiling, with an engine of the same
     /// settings and the same build of weld.
     pub fn serialize(&self) -> Result<Vec<u8>> {
+        let meta = module_meta::encode(&self.inner.env);
         Ok(artifact::write(&ArtifactContents {
             kind: ArtifactKind::Module,
             stamp: self.inner.engine.stamp(),
-            binary: self.inner.binary.bytes(),
-            modules: vec![(&*self.inner.code).into()],
+            binary: &[],
+            modules: vec![CodeRef::of_memory(&self.inner.code)?],
             adapters: Vec::new(),
+            blobs: meta.blobs,
+            images: meta.images.iter().map(Vec::as_slice).collect(),
+            description: &meta.description,
         }))
     }
 
@@ -143,14 +144,16 @@ impl Module {
     /// # Safety
     ///
     /// The bytes must come from `serialize` or `precompile_module`: the artifact's machine
-    /// code runs as it is, and a checksum catches damage, not forgery.
+    /// code runs as it is, and a checksum catches damage to its metadata, not forgery, nor
+    /// damage to its code.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let mapping = ReadOnlyMapping::copy_of(bytes.as_ref())?;
         Module::from_artifact(engine, Arc::new(mapping)).context("failed to load the precompiled module")
     }
 
     /// Loads a module from an artifact file, mapping it (its code runs where it lies in the
-    /// file) instead of reading it. Errors name the file.
+    /// file, and its memory images are mapped copy-on-write from it) instead of reading it.
+    /// Errors name the file.
     ///
     /// # Safety
     ///
@@ -166,13 +169,25 @@ impl Module {
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Module> {
         engine.check_runs_here()?;
         let loaded = artifact::load(mapping, ArtifactKind::Module, engine.stamp())?;
-        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary.clone())?;
+        let description = &loaded.mapping.bytes()[loaded.description.clone()];
+        let decoded = module_meta::decode(description, &loaded.mapping, &loaded.blobs, &loaded.images)?;
+        let image_ranges = loaded.images.clone();
         let (mut modules, adapters) = loaded.into_supplies();
-        let code = modules.next()?;
+        let (mapping, part) = modules.next()?;
         modules.finish()?;
         adapters.finish()?;
-        let translation = weld_environ::translate_module(binary.bytes(), engine.config().features)?;
-        Module::from_translation(engine, translation, binary.clone(), Some(code))
+        let module_meta::Decoded { env, images, in_image } = decoded;
+        let code = code_of_part(&env, &mapping, part)?;
+        let (images, in_image) = if engine.config().memory_init_cow {
+            let images = images
+                .into_iter()
+                .map(|k| k.map(|k| MemoryImage::in_artifact(&mapping, image_ranges[k].clone())).transpose())
+                .collect::<Result<Vec<_>>>()?;
+            (images, in_image)
+        } else {
+            (Vec::new(), vec![false; env.data.len()])
+        };
+        Ok(Module::assemble(engine, env, code, images, in_image))
     }
 
     /// The compiled code.
@@ -248,6 +263,17 @@ impl Module {
     }
 }
 
+/// The names `env`'s code is registered with, for backtraces.
+fn names_of(env: &weld_environ::Module) -> Option<ModuleNames> {
+    Some(ModuleNames { names: env.func_names.clone(), imported: env.num_imported_funcs })
+}
+
+/// The code of `env` that `part` of an artifact's `mapping` holds.
+fn code_of_part(env: &weld_environ::Module, mapping: &Arc<ReadOnlyMapping>, part: CodePart) -> Result<Arc<CodeMemory>> {
+    part.check_functions(env.num_defined_funcs())?;
+    part.into_code_memory(mapping, names_of(env), env.name.clone())
+}
+
 /// Compiles `env`'s `bodies`, or maps their code from the engine's cache when it holds the
 /// code of the same `wasm` (storing it there after compiling otherwise).
 fn compile_or_find_cached(
@@ -255,19 +281,18 @@ fn compile_or_find_cached(
     env: &weld_environ::Module,
     bodies: Vec<weld_environ::FunctionBodyData<'_>>,
     wasm: &[u8],
-    names: Vec<String>,
 ) -> Result<Arc<CodeMemory>> {
     let Some(cache) = &engine.config().cache else {
         let compiled = engine.inner.compiler.compile_module(env, bodies)?;
-        return CodeMemory::new(&compiled, names, env.name.clone());
+        return CodeMemory::new(&compiled, names_of(env), env.name.clone());
     };
     let key = Cache::key(engine.stamp_text(), wasm);
     if let Some((mapping, part)) = cache.load(&key, engine.stamp(), env.num_defined_funcs()) {
-        return part.into_code_memory(&mapping, names, env.name.clone());
+        return part.into_code_memory(&mapping, names_of(env), env.name.clone());
     }
     let compiled = engine.inner.compiler.compile_module(env, bodies)?;
     cache.store(&key, engine.stamp(), &compiled);
-    CodeMemory::new(&compiled, names, env.name.clone())
+    CodeMemory::new(&compiled, names_of(env), env.name.clone())
 }
 
 /// An import of a module: where it comes from and its type.
@@ -337,5 +362,24 @@ mod tests {
         let without = module(false);
         assert!(without.memory_image(0).is_none());
         assert!(!without.data_in_image(0) && !without.data_in_image(1));
+    }
+
+    /// A module loaded from an artifact file maps its memory image from the file; one loaded
+    /// from bytes copies it into a memfd.
+    #[test]
+    fn an_artifact_file_lends_its_memory_image() {
+        let wat = format!(r#"(module (memory 1) (data (i32.const 0) "{}"))"#, "x".repeat(5000));
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+        let path = std::env::temp_dir().join(format!("weld-image-{}.cwasm", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        // SAFETY: written by `precompile_module`; the file is not changed while it is used.
+        let (mapped, copied) = unsafe {
+            (Module::deserialize_file(&engine, &path).unwrap(), Module::deserialize(&engine, &bytes).unwrap())
+        };
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(mapped.memory_image(0).unwrap().is_in_artifact(), crate::vm::mmap::page_size() <= 16384);
+        assert!(!copied.memory_image(0).unwrap().is_in_artifact());
+        assert!(mapped.data_in_image(0) && copied.data_in_image(0));
     }
 }

@@ -29,12 +29,9 @@ impl WasmBacktrace {
             // Return addresses point after the call; look up the call itself.
             let pc = if i == 0 { *pc } else { pc - 1 };
             let Some((info, offset)) = lookup_code(pc) else { continue };
-            if info.names.is_empty() {
-                continue;
-            }
             let f = info.functions.partition_point(|f| f.start <= offset);
-            if let Some(name) = f.checked_sub(1).and_then(|f| info.names.get(f)) {
-                frames.push(FrameInfo { module_name: info.module_name.clone(), func_name: name.clone() });
+            if let Some(name) = f.checked_sub(1).and_then(|f| info.function_name(f)) {
+                frames.push(FrameInfo { module_name: info.module_name.clone(), func_name: name });
             }
         }
         WasmBacktrace { frames }

@@ -70,6 +70,11 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
+    pub(crate) fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
     }
@@ -89,6 +94,12 @@ impl<'a> Reader<'a> {
         let n = self.len()?;
         let bytes = self.take(n)?;
         std::str::from_utf8(bytes).map_err(|_| anyhow::anyhow!("its {} holds a string that is not UTF-8", self.what))
+    }
+
+    /// How many bytes were read.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.pos
     }
 
     /// Fails unless every byte was read.

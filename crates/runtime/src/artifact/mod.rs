@@ -1,34 +1,50 @@
 //! Ahead-of-time artifacts (`.cwasm`) and compile-cache entries: one file format that holds
-//! a module's or component's binary and the compiled code of each of its core modules, so
-//! that loading it costs a translation (no validation of bodies, no compilation) and a
-//! mapping of the file.
+//! the compiled code of a module's or component's core modules and what is needed to use it,
+//! laid out so that loading it reads only its header and metadata and maps the rest where it
+//! lies.
 //!
 //! Layout (little-endian):
 //!
 //! ```text
 //! header (48 bytes): magic "\0weldaot", format u32, kind u32, total length u64,
 //!                    checksum u64, metadata offset u64, metadata length u64
-//! the binary         (a cache entry has none: it is keyed by its binary)
-//! per code: at an 8-byte boundary its function table ((start u32, len u32) each), its trap
-//!           table (every offset as u32, then every trap code as u8), then its machine
-//!           code at a 16 KiB boundary
-//! metadata:          engine stamp, binary range, module and adapter counts, and per code
-//!                    the offsets and lengths of its code and tables
+//! the binary         (components only: a component is translated again when it is loaded)
+//! per code:          at an 8-byte boundary its trap table (every offset as u32, then every
+//!                    trap code as u8), then its machine code at a 16 KiB boundary
+//! blobs:             each at an 8-byte boundary: bytes a module description refers to
+//!                    (data segments, function names)
+//! images:            each at a 16 KiB boundary, padded to 16 KiB: memory images
+//! metadata:          (to the end of the file) engine stamp, binary range and hash, module and adapter
+//!                    counts, per code the ranges of its code and trap table and its function
+//!                    table, the ranges of the blobs and images, and a module's description
+//!                    (`module_meta.rs`; empty for components and cache entries)
 //! ```
 //!
-//! The code lies at a page boundary so that a file mapped read-only runs its code where it
-//! lies (`CodeMemory::in_artifact`); where the host's pages are larger than the alignment
-//! the code is copied instead. Trap tables too are used where they lie (`TrapTable`): a large
-//! module has a million trap sites. The checksum (xxh3 of each 1 MiB block, computed in
-//! parallel, then xxh3 of those, over every byte but the checksum's own) catches truncation,
-//! corruption and edits; it is not a signature: loading an artifact stays
-//! `unsafe`, because whoever can write one can write any machine code. Every field is
-//! bounds-checked, so no input makes the reader panic.
+//! Code and images lie at page boundaries so that a file mapped read-only runs its code
+//! where it lies (`CodeMemory::in_artifact`) and maps memory images copy-on-write from the
+//! file (`MemoryImage::in_artifact`); where the host's pages are larger than the alignment
+//! they are copied instead. Trap tables too are used where they lie (`TrapTable`): a large
+//! module has a million trap sites.
+//!
+//! What is checked, so that loading costs no more than reading the header and the metadata:
+//! the header's magic, format and kind; the total length (catches truncation and
+//! extension); a checksum (xxh3) of the header and the metadata (catches damage to anything
+//! the loader interprets: the stamp, every range, the function tables, the module
+//! description), and for a component a hash of its binary, which it translates again; the
+//! stamp against the engine; and that every range lies inside the file.
+//! Not checked: the machine code, trap tables, memory images, data segment bytes and names.
+//! Hashing them would make loading cost time in proportion to the code, and a checksum is no
+//! signature: whoever can edit the file can recompute it, which is why loading an artifact
+//! stays `unsafe` and its caller vouches for the code. Damage there gives wrong code, wrong
+//! memory contents or wrong names; a trap table is only read through bounds-checked lookups
+//! that treat an unknown code as no trap. Every field is bounds-checked, so no input makes
+//! the reader panic.
 
 mod encoding;
+pub(crate) mod module_meta;
 pub(crate) mod stamp;
 
-use crate::vm::code_memory::{CodeInfo, CodeMemory};
+use crate::vm::code_memory::{CodeInfo, CodeMemory, ModuleNames};
 use crate::vm::mmap::{ReadOnlyMapping, page_size};
 use crate::vm::trap_table::TrapTable;
 use anyhow::{Result, bail};
@@ -42,18 +58,18 @@ use weld_cranelift::{CompiledCode, FunctionLoc, TrapSite};
 
 const MAGIC: [u8; 8] = *b"\0weldaot";
 /// The version of this layout; a reader refuses any other.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// The length of the header, all that `peek_kind` reads.
 pub(crate) const HEADER_LEN: usize = 48;
 /// Where the checksum lies in the header.
 const CHECKSUM_AT: Range<usize> = 24..32;
-/// Code starts at a multiple of this (a page on most hosts).
+/// Code and images start at a multiple of this (a page on most hosts).
 const CODE_ALIGN: usize = 16 * 1024;
 
 /// What an artifact holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ArtifactKind {
-    /// A core module: its binary and its code.
+    /// A core module: its description, its code and its memory images.
     Module = 1,
     /// A component: its binary, the code of its core modules in the binary's order, then
     /// that of its adapter modules.
@@ -98,10 +114,10 @@ impl<'a> From<&'a CompiledCode> for CodeRef<'a> {
     }
 }
 
-impl<'a> From<&'a CodeMemory> for CodeRef<'a> {
-    #[inline]
-    fn from(c: &'a CodeMemory) -> Self {
-        CodeRef { bytes: c.bytes(), functions: &c.info().functions, traps: c.info().traps.sites() }
+impl<'a> CodeRef<'a> {
+    /// The code in `c`, to write it again (fails if its trap table is damaged).
+    pub(crate) fn of_memory(c: &'a CodeMemory) -> Result<CodeRef<'a>> {
+        Ok(CodeRef { bytes: c.bytes(), functions: &c.info().functions, traps: c.info().traps.sites()? })
     }
 }
 
@@ -112,6 +128,12 @@ pub(crate) struct ArtifactContents<'a> {
     pub(crate) binary: &'a [u8],
     pub(crate) modules: Vec<CodeRef<'a>>,
     pub(crate) adapters: Vec<CodeRef<'a>>,
+    /// Bytes placed apart from the metadata, which `description` refers to by number.
+    pub(crate) blobs: Vec<&'a [u8]>,
+    /// Memory images, placed at page boundaries, which `description` refers to by number.
+    pub(crate) images: Vec<&'a [u8]>,
+    /// A module's description (empty for other kinds).
+    pub(crate) description: &'a [u8],
 }
 
 /// Writes an artifact.
@@ -123,11 +145,6 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
     let mut placed = Vec::new();
     for code in contents.modules.iter().chain(&contents.adapters) {
         w.align(8);
-        let functions_at = w.bytes.len();
-        for f in code.functions {
-            w.u32(f.start);
-            w.u32(f.len);
-        }
         let traps_at = w.bytes.len();
         for t in code.traps.iter() {
             w.u32(t.offset);
@@ -138,17 +155,48 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
         w.align(CODE_ALIGN);
         let code_at = w.bytes.len();
         w.bytes.extend_from_slice(code.bytes);
-        placed.push([code_at, code.bytes.len(), functions_at, code.functions.len(), traps_at, code.traps.len()]);
+        placed.push((code_at, traps_at));
     }
+    let mut blobs = Vec::new();
+    for blob in &contents.blobs {
+        w.align(8);
+        blobs.push(w.bytes.len());
+        w.bytes.extend_from_slice(blob);
+    }
+    let mut images = Vec::new();
+    for image in &contents.images {
+        w.align(CODE_ALIGN);
+        images.push(w.bytes.len());
+        w.bytes.extend_from_slice(image);
+    }
+    w.align(CODE_ALIGN);
     let meta_at = w.bytes.len();
     contents.stamp.write(&mut w);
     w.len(binary_at);
     w.len(contents.binary.len());
+    w.u64(twox_hash::XxHash3_64::oneshot_with_seed(0, contents.binary));
     w.len(contents.modules.len());
     w.len(contents.adapters.len());
-    for fields in placed {
-        fields.into_iter().for_each(|v| w.len(v));
+    for (code, (code_at, traps_at)) in contents.modules.iter().chain(&contents.adapters).zip(placed) {
+        w.len(code_at);
+        w.len(code.bytes.len());
+        w.len(traps_at);
+        w.len(code.traps.len());
+        w.len(code.functions.len());
+        for f in code.functions {
+            w.u32(f.start);
+            w.u32(f.len);
+        }
     }
+    for (places, parts) in [(blobs, &contents.blobs), (images, &contents.images)] {
+        w.len(places.len());
+        for (at, part) in places.into_iter().zip(parts.iter()) {
+            w.len(at);
+            w.len(part.len());
+        }
+    }
+    w.len(contents.description.len());
+    w.bytes.extend_from_slice(contents.description);
     let meta_len = w.bytes.len() - meta_at;
     let total = w.bytes.len();
     let mut header = Writer::default();
@@ -161,33 +209,21 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
     header.len(meta_len);
     let mut bytes = w.bytes;
     bytes[..HEADER_LEN].copy_from_slice(&header.bytes);
-    let sum = checksum(&bytes);
+    let sum = checksum(&bytes[..HEADER_LEN], &bytes[meta_at..]);
     bytes[CHECKSUM_AT].copy_from_slice(&sum.to_le_bytes());
     bytes
 }
 
-/// The checksum of `file`: xxh3 of the xxh3 hashes of its 1 MiB blocks, with the checksum's
-/// own bytes read as zeros. The blocks are hashed in parallel: a large artifact is tens of
-/// megabytes, and this is most of what loading one costs.
-fn checksum(file: &[u8]) -> u64 {
-    use rayon::prelude::*;
-    const BLOCK: usize = 1 << 20;
-    let hash = |data: &[u8]| twox_hash::XxHash3_64::oneshot_with_seed(0, data);
+/// The checksum of an artifact: xxh3 of its header, with the checksum's own bytes read as
+/// zeros, followed by its metadata.
+fn checksum(header: &[u8], meta: &[u8]) -> u64 {
     let mut head = [0u8; HEADER_LEN];
-    let head_len = HEADER_LEN.min(file.len());
-    head[..head_len].copy_from_slice(&file[..head_len]);
+    let head_len = HEADER_LEN.min(header.len());
+    head[..head_len].copy_from_slice(&header[..head_len]);
     head[CHECKSUM_AT].fill(0);
-    let rest = &file[head_len..];
-    let blocks: Vec<u64> = if rest.len() > 2 * BLOCK {
-        rest.par_chunks(BLOCK).map(hash).collect()
-    } else {
-        rest.chunks(BLOCK).map(hash).collect()
-    };
     let mut h = twox_hash::XxHash3_64::with_seed(0);
     h.write(&head[..head_len]);
-    for b in blocks {
-        h.write(&b.to_le_bytes());
-    }
+    h.write(meta);
     h.finish()
 }
 
@@ -207,6 +243,11 @@ pub(crate) struct LoadedArtifact {
     pub(crate) binary: Range<usize>,
     pub(crate) modules: Vec<CodePart>,
     pub(crate) adapters: Vec<CodePart>,
+    /// The ranges of the blobs and of the images in the mapping.
+    pub(crate) blobs: Vec<Range<usize>>,
+    pub(crate) images: Vec<Range<usize>>,
+    /// The range of a module's description in the mapping.
+    pub(crate) description: Range<usize>,
 }
 
 impl LoadedArtifact {
@@ -265,6 +306,9 @@ pub(crate) struct ParsedArtifact {
     pub(crate) binary: Range<usize>,
     pub(crate) modules: Vec<CodePart>,
     pub(crate) adapters: Vec<CodePart>,
+    pub(crate) blobs: Vec<Range<usize>>,
+    pub(crate) images: Vec<Range<usize>>,
+    pub(crate) description: Range<usize>,
 }
 
 /// Checks the artifact in `mapping` (its header, length, checksum, kind and engine stamp)
@@ -279,8 +323,8 @@ pub(crate) fn load(
         bail!("it is {}, not {}", parsed.kind.describe(), expected.noun());
     }
     parsed.stamp.check_loadable_by(current)?;
-    let ParsedArtifact { binary, modules, adapters, .. } = parsed;
-    Ok(LoadedArtifact { mapping, binary, modules, adapters })
+    let ParsedArtifact { binary, modules, adapters, blobs, images, description, .. } = parsed;
+    Ok(LoadedArtifact { mapping, binary, modules, adapters, blobs, images, description })
 }
 
 /// Reads an artifact, checking its header, length and checksum and that every part lies
@@ -303,43 +347,78 @@ pub(crate) fn parse(file: &[u8]) -> Result<ParsedArtifact> {
         bail!("it is truncated or extended: its header says {total} bytes, the file has {}", file.len());
     }
     let sum = h.u64()?;
-    if sum != checksum(file) {
-        bail!("its checksum does not match its contents: it was damaged or modified after it was written");
+    let (meta_at, meta_len) = (h.len()?, h.len()?);
+    let damaged =
+        || anyhow::anyhow!("its checksum does not match its contents: it was damaged or modified after it was written");
+    // The metadata runs to the end of the file; anything else is damage to the header.
+    if meta_at.checked_add(meta_len) != Some(file.len()) || meta_at < HEADER_LEN {
+        return Err(damaged());
+    }
+    let meta = &file[meta_at..];
+    if sum != checksum(&file[..HEADER_LEN], meta) {
+        return Err(damaged());
     }
     let kind = ArtifactKind::from_u32(kind).ok_or_else(|| anyhow::anyhow!("its kind ({kind}) is unknown"))?;
-    let (meta_at, meta_len) = (h.len()?, h.len()?);
-    let meta = slice(file, meta_at, meta_len, "metadata")?;
     let mut r = Reader::new(meta, "metadata");
     let stamp = EngineStamp::read(&mut r)?;
-    let (binary_at, binary_len) = (r.len()?, r.len()?);
-    slice(file, binary_at, binary_len, "binary")?;
+    let binary = range(file, r.len()?, r.len()?, "binary")?;
+    // A component's binary is translated again and must describe what its code was compiled
+    // for, so it is covered too (by its own hash, kept in the metadata).
+    let binary_sum = r.u64()?;
+    if !binary.is_empty() && binary_sum != twox_hash::XxHash3_64::oneshot_with_seed(0, &file[binary.clone()]) {
+        return Err(damaged());
+    }
     let (n_modules, n_adapters) = (r.len()?, r.len()?);
     let mut codes = Vec::new();
     for _ in 0..n_modules.checked_add(n_adapters).ok_or_else(|| anyhow::anyhow!("its code count overflows"))? {
-        let [code_at, code_len, functions_at, n_functions, traps_at, n_traps] =
-            [r.len()?, r.len()?, r.len()?, r.len()?, r.len()?, r.len()?];
-        slice(file, code_at, code_len, "code")?;
-        let functions = read_functions(file, functions_at, n_functions, code_len)?;
+        let code = range(file, r.len()?, r.len()?, "code")?;
+        let (traps_at, n_traps) = (r.len()?, r.len()?);
         let trap_table_len = n_traps.checked_mul(5).ok_or_else(|| anyhow::anyhow!("its trap table is too large"))?;
-        slice(file, traps_at, trap_table_len, "trap table")?;
-        codes.push(CodePart { code: code_at..code_at + code_len, functions, traps_at, n_traps });
+        range(file, traps_at, trap_table_len, "trap table")?;
+        let functions = read_functions(&mut r, code.len())?;
+        codes.push(CodePart { code, functions, traps_at, n_traps });
     }
+    let mut ranges = |what| -> Result<Vec<Range<usize>>> {
+        let n = r.len()?;
+        let mut out = Vec::with_capacity(n.min(meta.len() / 16));
+        for _ in 0..n {
+            out.push(range(file, r.len()?, r.len()?, what)?);
+        }
+        Ok(out)
+    };
+    let blobs = ranges("blob")?;
+    let images = ranges("memory image")?;
+    let description_len = r.len()?;
+    let description_at = meta_at + r.position();
+    r.take(description_len)?;
     r.finish()?;
     let adapters = codes.split_off(n_modules.min(codes.len()));
-    Ok(ParsedArtifact { kind, stamp, binary: binary_at..binary_at + binary_len, modules: codes, adapters })
+    Ok(ParsedArtifact {
+        kind,
+        stamp,
+        binary,
+        modules: codes,
+        adapters,
+        blobs,
+        images,
+        description: description_at..description_at + description_len,
+    })
 }
 
-/// `file[at..at + len]`, or an error naming `what` when it lies outside.
-fn slice<'a>(file: &'a [u8], at: usize, len: usize, what: &str) -> Result<&'a [u8]> {
-    at.checked_add(len)
-        .and_then(|end| file.get(at..end))
-        .ok_or_else(|| anyhow::anyhow!("its {what} ({len} bytes at {at}) lies outside the file"))
+/// The range `at..at + len` of `file`, or an error naming `what` when it lies outside.
+fn range(file: &[u8], at: usize, len: usize, what: &str) -> Result<Range<usize>> {
+    match at.checked_add(len) {
+        Some(end) if end <= file.len() => Ok(at..end),
+        _ => bail!("its {what} ({len} bytes at {at}) lies outside the file"),
+    }
 }
 
-/// The function table of `n` entries at `at`, each inside `code_len` bytes of code.
-fn read_functions(file: &[u8], at: usize, n: usize, code_len: usize) -> Result<Vec<FunctionLoc>> {
+/// A function table of the metadata: its length, then `(start u32, len u32)` for each,
+/// each inside `code_len` bytes of code.
+fn read_functions(r: &mut Reader<'_>, code_len: usize) -> Result<Vec<FunctionLoc>> {
+    let n = r.len()?;
     let len = n.checked_mul(8).ok_or_else(|| anyhow::anyhow!("its function table is too large"))?;
-    let table = slice(file, at, len, "function table")?;
+    let table = r.take(len)?;
     let word = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
     let functions: Vec<FunctionLoc> =
         table.chunks_exact(8).map(|e| FunctionLoc { start: word(&e[..4]), len: word(&e[4..]) }).collect();
@@ -381,7 +460,7 @@ impl CodePart {
     pub(crate) fn into_code_memory(
         self,
         mapping: &Arc<ReadOnlyMapping>,
-        names: Vec<String>,
+        names: Option<ModuleNames>,
         module_name: Option<String>,
     ) -> Result<Arc<CodeMemory>> {
         let CodePart { code, functions, traps_at, n_traps } = self;

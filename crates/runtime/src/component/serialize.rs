@@ -1,11 +1,18 @@
 //! Ahead-of-time artifacts of components: [`Component::serialize`], and
 //! [`Component::deserialize`]/[`Component::deserialize_file`], which load one without
-//! compiling anything: the component's binary is translated and flattened again (cheap), and
-//! each core module and adapter module takes its code from the artifact, in order.
+//! compiling anything: the component's binary is translated and flattened again, and each
+//! core module and adapter module takes its code from the artifact, in order.
+//!
+//! Unlike a core module's artifact (which holds the module's translated description and no
+//! binary, `artifact/module_meta.rs`), a component's holds its binary and translates it again
+//! when it is loaded: describing a component's types, instances and adapters is much more
+//! code, and the components weld runs are small next to the core modules that dominate load
+//! time. Its core modules' data are copied out of the binary and their images built in
+//! memfds, as for a compiled component.
 
 use super::compiled::Component;
 use crate::Engine;
-use crate::artifact::{self, ArtifactContents, ArtifactKind};
+use crate::artifact::{self, ArtifactContents, ArtifactKind, CodeRef};
 use crate::binary::Binary;
 use crate::vm::mmap::ReadOnlyMapping;
 use anyhow::{Context as _, Result};
@@ -22,8 +29,11 @@ impl Component {
             kind: ArtifactKind::Component,
             stamp: self.engine().stamp(),
             binary: binary.bytes(),
-            modules: modules.into_iter().map(|m| m.code().into()).collect(),
-            adapters: adapters.into_iter().map(|m| m.code().into()).collect(),
+            modules: modules.into_iter().map(|m| CodeRef::of_memory(m.code())).collect::<Result<_>>()?,
+            adapters: adapters.into_iter().map(|m| CodeRef::of_memory(m.code())).collect::<Result<_>>()?,
+            blobs: Vec::new(),
+            images: Vec::new(),
+            description: &[],
         }))
     }
 

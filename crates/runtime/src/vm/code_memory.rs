@@ -20,10 +20,34 @@ pub struct CodeInfo {
     pub functions: Vec<FunctionLoc>,
     /// Trap sites, relative to the start of the code.
     pub traps: TrapTable,
-    /// For wasm modules, the name of each function (for backtraces); empty for trampolines.
-    pub names: Vec<String>,
+    /// For wasm modules, the names of its functions (for backtraces); `None` for trampolines.
+    pub names: Option<ModuleNames>,
     /// The module's name, if it has one.
     pub module_name: Option<String>,
+}
+
+/// The function names of a module's code: the name section's names (looked up when a
+/// backtrace asks, not decoded beforehand), and the number of imported functions, which
+/// the code does not hold.
+#[derive(Debug)]
+pub struct ModuleNames {
+    /// The name section's function names.
+    pub names: weld_environ::FuncNames,
+    /// The number of imported functions.
+    pub imported: usize,
+}
+
+impl CodeInfo {
+    /// The name of the code's function `i` (its name, or `func[N]`), unless this is not
+    /// the code of a wasm module.
+    pub fn function_name(&self, i: usize) -> Option<String> {
+        let names = self.names.as_ref()?;
+        let f = u32::try_from(names.imported + i).ok()?;
+        Some(match names.names.get(weld_environ::FuncIndex::from_u32(f)) {
+            Some(name) => name.to_string(),
+            None => format!("func[{f}]"),
+        })
+    }
 }
 
 /// Compiled code mapped executable.
@@ -55,7 +79,11 @@ enum Backing {
 
 impl CodeMemory {
     /// Maps `code` executable and registers it.
-    pub fn new(code: &CompiledCode, names: Vec<String>, module_name: Option<String>) -> Result<Arc<CodeMemory>> {
+    pub fn new(
+        code: &CompiledCode,
+        names: Option<ModuleNames>,
+        module_name: Option<String>,
+    ) -> Result<Arc<CodeMemory>> {
         let traps = TrapTable::Owned(code.traps.clone());
         let info = CodeInfo { functions: code.functions.clone(), traps, names, module_name };
         CodeMemory::copied(&code.bytes, info)

@@ -186,12 +186,9 @@ impl Drop for Mmap {
     }
 }
 
-/// Flags of a file mapping: private, and on Linux populated at once (the whole file is read
-/// when it is loaded: its checksum covers every byte, so faulting pages in one by one would
-/// only be slower).
-#[cfg(target_os = "linux")]
-const MAP_FILE_FLAGS: i32 = libc::MAP_PRIVATE | libc::MAP_POPULATE;
-#[cfg(not(target_os = "linux"))]
+/// Flags of a file mapping: private, and not populated: loading an artifact reads only its
+/// header and metadata, and the pages of code, trap tables and data are faulted in as they
+/// are used (most of a large module's code never runs in a short-lived process).
 const MAP_FILE_FLAGS: i32 = libc::MAP_PRIVATE;
 
 /// A mapping that is readable in full and never writable: a file mapped read-only, or a
@@ -202,6 +199,9 @@ pub struct ReadOnlyMapping {
     map: Mmap,
     /// The bytes mapped (the mapping itself is rounded up to pages).
     len: usize,
+    /// The file mapped, if it is one: parts of it can be mapped again elsewhere (memory
+    /// images map their pages copy-on-write straight from the artifact).
+    file: Option<std::fs::File>,
 }
 
 impl ReadOnlyMapping {
@@ -220,7 +220,7 @@ impl ReadOnlyMapping {
             bail!("failed to map {len} bytes of a file: {}", std::io::Error::last_os_error());
         }
         let map = Mmap { ptr: NonNull::new(ptr.cast()).unwrap(), len: round_up(len, page_size()) };
-        Ok(ReadOnlyMapping { map, len })
+        Ok(ReadOnlyMapping { map, len, file: Some(file.try_clone()?) })
     }
 
     /// Maps the whole of `file` (see [`ReadOnlyMapping::map_file`]).
@@ -240,7 +240,7 @@ impl ReadOnlyMapping {
         // SAFETY: the mapping is writable and at least `bytes.len()` long; nothing else uses it.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), map.as_ptr(), bytes.len()) };
         map.protect(0, map.len(), libc::PROT_READ)?;
-        Ok(ReadOnlyMapping { map, len: bytes.len() })
+        Ok(ReadOnlyMapping { map, len: bytes.len(), file: None })
     }
 
     /// The bytes.
@@ -251,6 +251,12 @@ impl ReadOnlyMapping {
         unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.len) }
     }
 
+    /// The file this maps (from its start), if it maps one.
+    #[inline]
+    pub fn file(&self) -> Option<&std::fs::File> {
+        self.file.as_ref()
+    }
+
     /// Makes the pages holding `[start, start + len)` readable and executable. `start` must
     /// be page-aligned.
     pub fn make_executable(&self, start: usize, len: usize) -> Result<()> {
@@ -258,6 +264,13 @@ impl ReadOnlyMapping {
             bail!("code at {start}..+{len} is not a page-aligned range of the mapping");
         }
         self.map.make_executable(start, round_up(len, page_size()))
+    }
+}
+
+impl AsRef<[u8]> for ReadOnlyMapping {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.bytes()
     }
 }
 
