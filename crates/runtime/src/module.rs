@@ -169,9 +169,9 @@ impl Module {
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Module> {
         engine.check_runs_here()?;
         let loaded = artifact::load(mapping, ArtifactKind::Module, engine.stamp())?;
-        let description = &loaded.mapping.bytes()[loaded.description.clone()];
-        let decoded = module_meta::decode(description, &loaded.mapping, &loaded.blobs, &loaded.images)?;
-        let image_ranges = loaded.images.clone();
+        let description = &loaded.mapping.bytes()[loaded.parts.description.clone()];
+        let decoded = module_meta::decode(description, &loaded.mapping, &loaded.parts.blobs, &loaded.parts.images)?;
+        let image_ranges = loaded.parts.images.clone();
         let (mut modules, adapters) = loaded.into_supplies();
         let (mapping, part) = modules.next()?;
         modules.finish()?;

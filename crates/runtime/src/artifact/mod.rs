@@ -239,15 +239,7 @@ pub(crate) fn peek_kind(bytes: &[u8]) -> Option<ArtifactKind> {
 /// A checked artifact: its mapping and where its parts lie.
 pub(crate) struct LoadedArtifact {
     pub(crate) mapping: Arc<ReadOnlyMapping>,
-    /// The binary's range in the mapping.
-    pub(crate) binary: Range<usize>,
-    pub(crate) modules: Vec<CodePart>,
-    pub(crate) adapters: Vec<CodePart>,
-    /// The ranges of the blobs and of the images in the mapping.
-    pub(crate) blobs: Vec<Range<usize>>,
-    pub(crate) images: Vec<Range<usize>>,
-    /// The range of a module's description in the mapping.
-    pub(crate) description: Range<usize>,
+    pub(crate) parts: ParsedArtifact,
 }
 
 impl LoadedArtifact {
@@ -255,8 +247,9 @@ impl LoadedArtifact {
     /// order.
     pub(crate) fn into_supplies(self) -> (CodeSupply, CodeSupply) {
         let modules =
-            CodeSupply { mapping: self.mapping.clone(), parts: self.modules.into_iter(), what: "core modules" };
-        let adapters = CodeSupply { mapping: self.mapping, parts: self.adapters.into_iter(), what: "adapter modules" };
+            CodeSupply { mapping: self.mapping.clone(), parts: self.parts.modules.into_iter(), what: "core modules" };
+        let adapters =
+            CodeSupply { mapping: self.mapping, parts: self.parts.adapters.into_iter(), what: "adapter modules" };
         (modules, adapters)
     }
 }
@@ -323,8 +316,7 @@ pub(crate) fn load(
         bail!("it is {}, not {}", parsed.kind.describe(), expected.noun());
     }
     parsed.stamp.check_loadable_by(current)?;
-    let ParsedArtifact { binary, modules, adapters, blobs, images, description, .. } = parsed;
-    Ok(LoadedArtifact { mapping, binary, modules, adapters, blobs, images, description })
+    Ok(LoadedArtifact { mapping, parts: parsed })
 }
 
 /// Reads an artifact, checking its header, length and checksum and that every part lies

@@ -68,7 +68,7 @@ impl Component {
     fn from_artifact(engine: &Engine, mapping: Arc<ReadOnlyMapping>) -> Result<Component> {
         engine.check_runs_here()?;
         let loaded = artifact::load(mapping, ArtifactKind::Component, engine.stamp())?;
-        let binary = Binary::in_artifact(&loaded.mapping, loaded.binary.clone())?;
+        let binary = Binary::in_artifact(&loaded.mapping, loaded.parts.binary.clone())?;
         Component::build(engine, binary, Some(loaded))
     }
 }
