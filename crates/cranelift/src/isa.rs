@@ -19,6 +19,8 @@ pub fn build_isa(config: &CompilerConfig) -> Result<OwnedTargetIsa> {
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     set(&mut flags, "enable_nan_canonicalization", bool_str(config.nan_canonicalization))?;
     set(&mut flags, "regalloc_checker", bool_str(config.regalloc_checker))?;
+    // Fuel metering keeps its counter in the pinned register (see translate/interrupt.rs).
+    set(&mut flags, "enable_pinned_reg", bool_str(config.consume_fuel))?;
     let shared = settings::Flags::new(flags);
     let builder = match &config.target {
         Target::Host => cranelift_native::builder().map_err(|e| anyhow!("this host is not supported: {e}"))?,

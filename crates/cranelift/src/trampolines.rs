@@ -3,16 +3,19 @@
 //! - The *entry* trampoline lets Rust call a wasm function of signature `S`:
 //!   `extern "C" fn(wasm_call, callee_vmctx, caller_vmctx, values: *mut ValRaw)` reads the
 //!   arguments from `values`, calls `wasm_call` with the wasm calling convention, and writes the
-//!   results back into `values`.
+//!   results back into `values`. With fuel it also moves the counter from the store into the
+//!   pinned register and back (see `translate/interrupt.rs`).
 //! - The *host* trampoline lets wasm call a host function of signature `S`: it has the wasm
 //!   calling convention, spills the arguments into a `ValRaw` array on its stack, calls the
 //!   host context's array-call entry `fn(vmctx, caller_vmctx, values, len) -> u32`, traps if that
-//!   reports an error, and returns the results read back from the array.
+//!   reports an error, and returns the results read back from the array. With fuel it writes
+//!   the pinned register's counter to the store before the call and reloads it after.
 //!
 //! And the engine's *interrupt stubs*, one per libcall that fuel and epoch checks call on their
 //! slow path (`OutOfFuel`, `NewEpoch`): `fn(vmctx)` with Cranelift's `preserve_all`
 //! convention, which calls the libcall through the caller's libcall table and traps if it
-//! reports a trap. A check inside a hot loop then clobbers no register, so the loop's values
+//! reports a trap (with fuel, writing the pinned register's counter to the store around the
+//! libcall). A check inside a hot loop then clobbers no register, so the loop's values
 //! stay in registers (with an ordinary call on the slow path, every value live across the
 //! loop had to be spilled or kept in a callee-saved register, which made a tight loop 50%
 //! slower).
@@ -26,7 +29,7 @@ use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, types};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use weld_environ::{FuncType, FunctionBodyData, Libcall, Module, VAL_RAW_SIZE, VMOffsets, host_context};
+use weld_environ::{FuncType, FunctionBodyData, Libcall, Module, VAL_RAW_SIZE, VMOffsets, host_context, store_context};
 
 /// A compiler for one configuration: modules and trampolines.
 pub struct Compiler {
@@ -78,7 +81,21 @@ impl Compiler {
             args.push(b.ins().load(ir_type(*t), flags, values, (i as u32 * VAL_RAW_SIZE) as i32));
         }
         let wasm_sig = b.import_signature(wasm_signature(isa, ty));
+        // With fuel, wasm keeps the counter in the pinned register, which is callee-saved for
+        // the host: keep the host's value, and move the counter in from the store and back.
+        let fuel = self.config.consume_fuel.then(|| {
+            let store = b.ins().load(ptr, flags.with_readonly(), callee_vmctx, VMOffsets::STORE_CONTEXT as i32);
+            let host_value = b.ins().get_pinned_reg(ptr);
+            let counter = b.ins().load(types::I64, flags, store, store_context::FUEL_CONSUMED as i32);
+            b.ins().set_pinned_reg(counter);
+            (store, host_value)
+        });
         let call = b.ins().call_indirect(wasm_sig, code, &args);
+        if let Some((store, host_value)) = fuel {
+            let counter = b.ins().get_pinned_reg(types::I64);
+            b.ins().store(flags, counter, store, store_context::FUEL_CONSUMED as i32);
+            b.ins().set_pinned_reg(host_value);
+        }
         let results = b.inst_results(call).to_vec();
         for (i, r) in results.into_iter().enumerate() {
             b.ins().store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
@@ -120,7 +137,20 @@ impl Compiler {
             callee_vmctx,
             host_context::ARRAY_CALL as i32,
         );
+        // With fuel, the host reads and may change the counter in the store, not the register.
+        let fuel_store = self.config.consume_fuel.then(|| {
+            let flags = ir::MemFlagsData::trusted();
+            let store = b.ins().load(ptr, flags.with_readonly(), callee_vmctx, host_context::STORE_CONTEXT as i32);
+            let counter = b.ins().get_pinned_reg(types::I64);
+            b.ins().store(flags, counter, store, store_context::FUEL_CONSUMED as i32);
+            store
+        });
         let call = b.ins().call_indirect(host_sig, entry, &[callee_vmctx, caller_vmctx, values, len]);
+        if let Some(store) = fuel_store {
+            let counter =
+                b.ins().load(types::I64, ir::MemFlagsData::trusted(), store, store_context::FUEL_CONSUMED as i32);
+            b.ins().set_pinned_reg(counter);
+        }
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, pending_trap());
         let mut rets = Vec::new();
@@ -154,7 +184,19 @@ impl Compiler {
         sig.params.push(AbiParam::new(ptr));
         sig.returns.push(AbiParam::new(types::I32));
         let sig = b.import_signature(sig);
+        // With fuel, the libcall reads (and may refill) the counter in the store.
+        let fuel_store = self.config.consume_fuel.then(|| {
+            let store = b.ins().load(ptr, flags, vmctx, VMOffsets::STORE_CONTEXT as i32);
+            let counter = b.ins().get_pinned_reg(types::I64);
+            b.ins().store(ir::MemFlagsData::trusted(), counter, store, store_context::FUEL_CONSUMED as i32);
+            store
+        });
         let call = b.ins().call_indirect(sig, callee, &[vmctx]);
+        if let Some(store) = fuel_store {
+            let counter =
+                b.ins().load(types::I64, ir::MemFlagsData::trusted(), store, store_context::FUEL_CONSUMED as i32);
+            b.ins().set_pinned_reg(counter);
+        }
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, pending_trap());
         b.ins().return_(&[]);

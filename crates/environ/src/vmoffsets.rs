@@ -89,6 +89,9 @@ pub mod host_context {
     pub const MAGIC: u32 = 0;
     /// Offset of the array-call entry point, `fn(vmctx, caller_vmctx, values, len) -> u32`.
     pub const ARRAY_CALL: u32 = 8;
+    /// Offset of the pointer to the owning store's `VMStoreContext` (the host trampoline
+    /// writes the fuel counter there before calling the host).
+    pub const STORE_CONTEXT: u32 = 16;
 }
 
 /// The size of a global's storage (enough for a v128).

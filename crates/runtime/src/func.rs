@@ -8,7 +8,7 @@ use crate::handles::Func;
 use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::trap::trap_error;
 use crate::vm::traphandlers::{Unwind, catch_traps, set_pending_error, set_pending_panic};
-use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef};
+use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef, VMStoreContext};
 use crate::{Engine, FuncType, Val, ValRaw};
 use anyhow::{Result, bail};
 use std::ptr::NonNull;
@@ -24,6 +24,7 @@ pub(crate) struct VMHostFuncContext<T> {
     magic: u32,
     _pad: u32,
     array_call: unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize) -> u32,
+    store_context: *mut VMStoreContext,
     func_ref: VMFuncRef,
     store: *mut StoreInner<T>,
     func: Arc<HostFn<T>>,
@@ -74,6 +75,7 @@ impl Func {
             magic: VMHOST_CONTEXT_MAGIC,
             _pad: 0,
             array_call: host_array_call::<T>,
+            store_context: &mut *store.opaque_mut().store_context,
             func_ref: VMFuncRef::new(trampoline, std::ptr::null_mut(), type_id),
             store: store as *mut StoreInner<T>,
             func,
@@ -142,7 +144,7 @@ pub(crate) unsafe fn call_raw<T>(
     };
     let s = store.opaque_mut();
     let config = s.engine().config();
-    let (backtrace, max_stack) = (config.wasm_backtrace, config.max_wasm_stack);
+    let (backtrace, max_stack, fuel) = (config.wasm_backtrace, config.max_wasm_stack, config.compiler.consume_fuel);
     let limit: *mut usize = &mut s.store_context.stack_limit;
     // SAFETY: `limit` points into the store's boxed context, alive for this call.
     let previous = unsafe { *limit };
@@ -165,7 +167,14 @@ pub(crate) unsafe fn call_raw<T>(
     match result {
         Ok(()) => Ok(()),
         Err(Unwind::Panic(panic)) => std::panic::resume_unwind(panic),
-        Err(Unwind::Trap(record, pending)) => Err(trap_error(record, pending, backtrace)),
+        Err(Unwind::Trap(record, pending)) => {
+            if fuel {
+                // The trap left the entry trampoline before it could write the counter back:
+                // the register at the trap holds it (see cranelift's translate/interrupt.rs).
+                store.opaque_mut().store_context.fuel_consumed = record.pinned_register as i64;
+            }
+            Err(trap_error(record, pending, backtrace))
+        }
     }
 }
 
@@ -215,4 +224,63 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VMHostFuncContext;
+    use std::mem::offset_of;
+    use weld_environ::host_context;
+
+    /// The trampolines read a host context at the offsets `host_context` names.
+    #[test]
+    fn host_context_layout_matches_the_offsets_compiled_code_uses() {
+        assert_eq!(offset_of!(VMHostFuncContext<()>, magic) as u32, host_context::MAGIC);
+        assert_eq!(offset_of!(VMHostFuncContext<()>, array_call) as u32, host_context::ARRAY_CALL);
+        assert_eq!(offset_of!(VMHostFuncContext<()>, store_context) as u32, host_context::STORE_CONTEXT);
+    }
+
+    /// With fuel, wasm keeps its counter in `r15`, which the host's ABI makes callee-saved:
+    /// the entry trampoline itself must give the caller's value back (through the public API,
+    /// Rust frames between the caller and the trampoline may save `r15` and hide a mistake).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_entry_trampoline_gives_the_callers_r15_back() {
+        use crate::{Config, Engine, Instance, Module, Store, ValRaw};
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).unwrap();
+        let wat = r#"(module (func (export "f") (param i32) (result i32)
+            (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (i32.add (local.get 0) (i32.const 7))))"#;
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(1_000).unwrap();
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let func = instance.get_func(&mut store, "f").unwrap();
+        let fr = func.func_ref();
+        let entry = engine.entry_trampoline(func.type_id()).unwrap();
+        let mut values = [ValRaw::u64(5)];
+        const CHOSEN: u64 = 0x5eed_f00d_1234_5678;
+        let r15: u64;
+        // SAFETY: `entry` is the entry trampoline of `f`'s signature, `extern "C" fn(code,
+        // callee_vmctx, caller_vmctx, values)`, called with `f`'s code and context and a slot
+        // for its parameter and result; `f` cannot trap with this argument and fuel.
+        unsafe {
+            std::arch::asm!(
+                "call {entry}",
+                entry = in(reg) entry,
+                in("rdi") fr.wasm_call,
+                in("rsi") fr.vmctx,
+                in("rdx") fr.vmctx,
+                in("rcx") values.as_mut_ptr(),
+                inout("r15") CHOSEN => r15,
+                clobber_abi("C"),
+            );
+        }
+        assert_eq!(values[0].get_u64() as u32, 7);
+        assert_eq!(r15, CHOSEN, "the entry trampoline clobbered the caller's r15");
+        // The call's fuel reached the store: entry 1, 5 per iteration, 3 after the loop.
+        assert_eq!(store.get_fuel().unwrap(), 1_000 - (1 + 5 * 5 + 3));
+    }
 }

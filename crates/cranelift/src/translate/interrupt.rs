@@ -1,31 +1,45 @@
 //! Interruption points: fuel metering (`CompilerConfig::consume_fuel`) and epoch checks
 //! (`CompilerConfig::epoch_interruption`), counted and placed as Wasmtime places them.
 //!
-//! **Fuel.** The store's counter (`store_context::FUEL_CONSUMED`) holds minus the fuel left.
-//! A function loads it into a variable at entry and adds the cost of its operators lazily: the
-//! costs of a basic block are summed at translation time and added once, where the block ends
-//! (a branch, `if`, `else`, `end`, `loop`). The variable is written back before every call,
-//! `return` and `unreachable`, and reloaded after every call (the callee, or a host function,
-//! may have consumed or added fuel). It is checked at function entry, at loop headers, and
-//! before bulk operations whose size is not a small constant: when it is `>= 0` the
-//! `OutOfFuel` libcall refills it from the store's reserve or raises `Trap::OutOfFuel`.
-//! Calling a function costs 1; `nop`, `drop`, `block`, `loop`, `end`, `else`, `return` and
-//! `unreachable` cost 0; every other operator 1; bulk memory and table operations also cost
-//! one unit per byte or element (`memory.grow` nothing per page).
+//! **Fuel.** The counter holds minus the fuel left. While wasm code of a fuel-metered engine
+//! runs, it lives in Cranelift's *pinned register* (`r15` on x86_64, `x21` on aarch64), which
+//! the register allocator never hands out; whenever the host runs, it lives in the store's
+//! context (`store_context::FUEL_CONSUMED`). The entry trampoline loads it into the register
+//! (saving the host's value of that callee-saved register) and writes it back on return; the
+//! host trampoline writes it back before calling the host and reloads it after; the trap
+//! handler reads the register from the signal context, so a trap loses no fuel (see
+//! `trampolines.rs` and the runtime's `traphandlers.rs`).
+//!
+//! Why a register rather than a variable written to the store around every call (Wasmtime's
+//! scheme, which weld used first): the counter then forms a chain of stores and reloads
+//! through memory across every call, and in call-heavy code (`fib`) each link costs a
+//! store-to-load forwarding delay on the critical path (fib ran 1.6x slower with fuel). In a
+//! register a call costs nothing and a check costs an addition, a test and a branch.
+//!
+//! The costs of a basic block are summed at translation time and added once, where the block
+//! ends (a branch, `if`, `else`, `end`, `loop`, a call, `return`, `unreachable`). The counter
+//! is checked at function entry, at loop headers, and before bulk operations whose size is not
+//! a small constant: when it is `>= 0` the `OutOfFuel` libcall refills it from the store's
+//! reserve or raises `Trap::OutOfFuel`. Calling a function costs 1; `nop`, `drop`, `block`,
+//! `loop`, `end`, `else`, `return` and `unreachable` cost 0; every other operator 1; bulk
+//! memory and table operations also cost one unit per byte or element (`memory.grow` nothing
+//! per page).
 //!
 //! **Epochs.** At entry, at loop headers and before large bulk operations a function loads
 //! the engine's epoch (through `store_context::EPOCH_COUNTER`) and the store's deadline
 //! (`store_context::EPOCH_DEADLINE`) and compares them; when the epoch has reached the deadline
 //! the `NewEpoch` libcall runs the store's deadline callback or raises `Trap::Interrupt`.
-//! Unlike Wasmtime, which keeps the counter's address and the deadline in registers for the
-//! whole function, nothing is cached but the store context's address: a check costs three
-//! loads, but holds no register across the function's loops and calls (in register-hungry
-//! code, such as SHA-256's rounds or a recursive function, the cached values cost more in
-//! spills and saved registers than the loads do).
+//! Unlike Wasmtime, which keeps the deadline in a register for the whole function, only the
+//! store context's and the counter's addresses may be hoisted (Cranelift decides, as for any
+//! invariant load): a check costs two loads, but holds no register across the function's
+//! calls (in register-hungry code, such as SHA-256's rounds or a recursive function, a cached
+//! deadline costs more in spills and saved registers than its load does).
 //!
 //! Both slow paths call the libcall through the engine's preserve-all stub
 //! (`trampolines.rs`), which clobbers no register: a check in a hot loop then costs the loop
-//! its test and branch only, not the spills an ordinary call would force.
+//! its test and branch only, not the spills an ordinary call would force. With fuel, a stub
+//! writes the counter to the store before the libcall and reloads it after, so the libcall (and
+//! a deadline callback) sees, and may change, the fuel left.
 
 use super::{Fuel, FuncTranslator};
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
@@ -71,13 +85,11 @@ impl FuncTranslator<'_, '_> {
         self.env.load_vmctx_ptr(&mut self.builder, self.vmctx, VMOffsets::STORE_CONTEXT)
     }
 
-    /// Emits the function-entry work: loading and checking the fuel counter, checking the
-    /// epoch.
+    /// Emits the function-entry work: charging for the call and checking the fuel counter,
+    /// checking the epoch.
     pub(super) fn interrupt_function_entry(&mut self) {
         if self.env.config.consume_fuel {
-            let var = self.builder.declare_var(types::I64);
-            self.fuel = Some(Fuel { var, pending: 1 });
-            self.fuel_load();
+            self.fuel = Some(Fuel { pending: 1 });
             self.fuel_check();
         }
         if self.env.config.epoch_interruption {
@@ -85,11 +97,10 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    /// Writes the fuel counter back before the function returns by falling off its end.
+    /// Adds the cost still pending before the function returns by falling off its end.
     pub(super) fn interrupt_function_exit(&mut self) {
         if self.fuel.is_some() {
             self.fuel_flush();
-            self.fuel_save();
         }
     }
 
@@ -113,8 +124,9 @@ impl FuncTranslator<'_, '_> {
         }
         fuel.pending += operator_cost(op);
         match op {
-            // Control leaves the function (or enters another): the store's counter must be
-            // current.
+            // The end of a basic block (`loop` so that the code before it is counted once), or
+            // control leaves the function or enters another: the callee, the host and a trap
+            // all read the register.
             Operator::Unreachable
             | Operator::Return
             | Operator::Call { .. }
@@ -122,12 +134,8 @@ impl FuncTranslator<'_, '_> {
             | Operator::CallRef { .. }
             | Operator::ReturnCall { .. }
             | Operator::ReturnCallIndirect { .. }
-            | Operator::ReturnCallRef { .. } => {
-                self.fuel_flush();
-                self.fuel_save();
-            }
-            // The end of a basic block (`loop` so that the code before it is counted once).
-            Operator::Loop { .. }
+            | Operator::ReturnCallRef { .. }
+            | Operator::Loop { .. }
             | Operator::If { .. }
             | Operator::Br { .. }
             | Operator::BrIf { .. }
@@ -135,19 +143,11 @@ impl FuncTranslator<'_, '_> {
             | Operator::BrOnNull { .. }
             | Operator::BrOnNonNull { .. }
             | Operator::End
-            | Operator::Else => self.fuel_flush(),
+            | Operator::Else => {
+                self.fuel_flush();
+            }
             // Straight-line code: the cost waits in `pending`.
             _ => {}
-        }
-    }
-
-    /// Reloads the fuel counter after a call returned (reachable code only).
-    pub(super) fn fuel_after_op(&mut self, op: &Operator<'_>) {
-        if self.fuel.is_some()
-            && self.reachable
-            && matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. })
-        {
-            self.fuel_load();
         }
     }
 
@@ -177,10 +177,7 @@ impl FuncTranslator<'_, '_> {
                         self.builder.ins().select(too_many, max, cost)
                     };
                     self.fuel_flush();
-                    let var = self.fuel.as_ref().unwrap().var;
-                    let counter = self.builder.use_var(var);
-                    let counter = self.builder.ins().iadd(counter, cost);
-                    self.builder.def_var(var, counter);
+                    self.fuel_add(cost);
                 }
             }
         }
@@ -192,56 +189,40 @@ impl FuncTranslator<'_, '_> {
         self.interrupt_loop_header();
     }
 
-    /// Adds the pending cost to the counter variable.
-    fn fuel_flush(&mut self) {
-        let fuel = self.fuel.as_mut().unwrap();
-        let cost = std::mem::take(&mut fuel.pending);
-        if cost != 0 {
-            let var = fuel.var;
-            let counter = self.builder.use_var(var);
+    /// Adds the pending cost to the counter; returns the counter's new value if it changed.
+    fn fuel_flush(&mut self) -> Option<Value> {
+        let cost = std::mem::take(&mut self.fuel.as_mut().unwrap().pending);
+        (cost != 0).then(|| {
+            let counter = self.builder.ins().get_pinned_reg(types::I64);
             let counter = self.builder.ins().iadd_imm_s(counter, cost);
-            self.builder.def_var(var, counter);
-        }
+            self.builder.ins().set_pinned_reg(counter);
+            counter
+        })
     }
 
-    /// Loads the store's counter into the variable.
-    fn fuel_load(&mut self) {
-        let var = self.fuel.as_ref().unwrap().var;
-        let store = self.store_context();
-        let counter = self.builder.ins().load(
-            types::I64,
-            ir::MemFlagsData::trusted(),
-            store,
-            store_context::FUEL_CONSUMED as i32,
-        );
-        self.builder.def_var(var, counter);
-    }
-
-    /// Writes the variable to the store's counter.
-    fn fuel_save(&mut self) {
-        let var = self.fuel.as_ref().unwrap().var;
-        let store = self.store_context();
-        let counter = self.builder.use_var(var);
-        self.builder.ins().store(ir::MemFlagsData::trusted(), counter, store, store_context::FUEL_CONSUMED as i32);
+    /// Adds `cost` (a value) to the counter.
+    fn fuel_add(&mut self, cost: Value) {
+        let counter = self.builder.ins().get_pinned_reg(types::I64);
+        let counter = self.builder.ins().iadd(counter, cost);
+        self.builder.ins().set_pinned_reg(counter);
     }
 
     /// Adds the pending cost and, when the counter is `>= 0`, calls `OutOfFuel` (which refills
     /// the counter or traps) and reloads the counter.
     fn fuel_check(&mut self) {
-        self.fuel_flush();
-        let var = self.fuel.as_ref().unwrap().var;
+        let counter = match self.fuel_flush() {
+            Some(counter) => counter,
+            None => self.builder.ins().get_pinned_reg(types::I64),
+        };
         let out = self.builder.create_block();
         self.builder.set_cold_block(out);
         let continuation = self.builder.create_block();
-        let counter = self.builder.use_var(var);
         let exhausted = self.builder.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, counter, 0);
         self.builder.ins().brif(exhausted, out, &[], continuation, &[]);
         self.builder.seal_block(out);
 
         self.builder.switch_to_block(out);
-        self.fuel_save();
         self.call_stub(store_context::OUT_OF_FUEL_STUB);
-        self.fuel_load();
         self.builder.ins().jump(continuation, &[]);
         self.builder.seal_block(continuation);
         self.builder.switch_to_block(continuation);
@@ -264,14 +245,20 @@ impl FuncTranslator<'_, '_> {
         let reached = self.builder.create_block();
         self.builder.set_cold_block(reached);
         let continuation = self.builder.create_block();
-        // Plain loads: none may be moved out of a loop (another thread increments the epoch,
-        // a callee may move the deadline), and the counter's address is loaded again rather
-        // than kept in a register. The slow path's call, which may write any memory, keeps
-        // alias analysis from reusing a load made before the loop.
+        // The counter's address never changes in a store's life: that load may be moved out
+        // of loops (and is, where a register is free; elsewhere it is reloaded from a spill
+        // slot, no dearer than from the store). The epoch and the deadline are plain loads,
+        // never moved (another thread increments the epoch, a callee may move the deadline);
+        // the slow path's call, which may write any memory, keeps alias analysis from reusing
+        // a load made before the loop.
         let flags = ir::MemFlagsData::trusted();
         let store = self.store_context();
-        let counter =
-            self.builder.ins().load(self.env.pointer_type(), flags, store, store_context::EPOCH_COUNTER as i32);
+        let counter = self.builder.ins().load(
+            self.env.pointer_type(),
+            flags.with_readonly().with_can_move(),
+            store,
+            store_context::EPOCH_COUNTER as i32,
+        );
         let epoch = self.builder.ins().load(types::I64, flags, counter, 0);
         let deadline = self.builder.ins().load(types::I64, flags, store, store_context::EPOCH_DEADLINE as i32);
         let cmp = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);

@@ -74,10 +74,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
 
 /// The fuel state of the function being translated (see `interrupt`).
 pub(crate) struct Fuel {
-    /// The counter (`i64`), kept in a variable between write-backs.
-    var: Variable,
-    /// The cost of the operators translated since the last addition to `var`. Calling the
-    /// function costs 1, so translation starts with it.
+    /// The cost of the operators translated since the last addition to the counter (the
+    /// pinned register). Calling the function costs 1, so translation starts with it.
     pending: i64,
 }
 
@@ -162,7 +160,6 @@ pub(crate) fn translate_function(
         validator.op(offset, &op)?;
         t.fuel_before_op(&op);
         t.translate_operator(&op)?;
-        t.fuel_after_op(&op);
     }
     reader.finish()?;
     // The final `end` switched to `exit` and left its parameters on the stack.

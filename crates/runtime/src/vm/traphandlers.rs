@@ -4,7 +4,9 @@
 //! Each thread keeps a stack of active [`CallThreadState`]s (one per host-to-wasm entry). A
 //! signal whose program counter is a trap site of registered JIT code records the trap (and a
 //! frame-pointer backtrace) in the innermost state and jumps back to its entry. Any other signal
-//! goes to the handler that was installed before weld's.
+//! goes to the handler that was installed before weld's. The record keeps Cranelift's pinned
+//! register too: with fuel on it holds the counter, which the entry trampoline had no chance to
+//! write back (see cranelift's `translate/interrupt.rs`).
 
 use super::code_memory::{lookup_code, lookup_trap};
 use super::setjmp::{JmpBuf, weld_longjmp, weld_setjmp_call};
@@ -21,6 +23,9 @@ pub struct TrapRecord {
     pub trap: Trap,
     /// Program counters of the wasm frames, innermost first.
     pub pcs: Vec<usize>,
+    /// The value of Cranelift's pinned register (`r15`, `x21`) where the trap happened: the
+    /// fuel counter when the engine meters fuel (`func::call_raw` writes it back to the store).
+    pub pinned_register: u64,
 }
 
 /// How a call into wasm ended abnormally.
@@ -132,13 +137,13 @@ unsafe extern "C" fn trap_handler(signum: i32, info: *mut libc::siginfo_t, conte
     let state = CURRENT.with(|c| c.get());
     if !state.is_null() {
         // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
-        let (pc, fp) = unsafe { pc_and_fp(context) };
+        let (pc, fp, pinned_register) = unsafe { interrupted_registers(context) };
         if let Some(trap) = lookup_trap(pc) {
             // SAFETY: `state` is this thread's innermost live entry; the JIT code that faulted
             // holds no reference to it.
             unsafe {
                 let pcs = if (*state).capture_backtrace { walk_frames(pc, fp) } else { vec![pc] };
-                (*state).trap = Some(TrapRecord { trap, pcs });
+                (*state).trap = Some(TrapRecord { trap, pcs, pinned_register });
                 weld_longjmp(&(*state).jmp_buf);
             }
         }
@@ -162,20 +167,20 @@ unsafe extern "C" fn trap_handler(signum: i32, info: *mut libc::siginfo_t, conte
     }
 }
 
-/// The program counter and frame pointer of an interrupted context.
-unsafe fn pc_and_fp(context: *mut libc::c_void) -> (usize, usize) {
+/// The program counter, frame pointer and pinned register of an interrupted context.
+unsafe fn interrupted_registers(context: *mut libc::c_void) -> (usize, usize, u64) {
     let uc = context.cast::<libc::ucontext_t>();
     // SAFETY: `uc` is the valid ucontext the kernel passed to the handler.
     unsafe {
         #[cfg(target_arch = "x86_64")]
         {
             let g = &(*uc).uc_mcontext.gregs;
-            (g[libc::REG_RIP as usize] as usize, g[libc::REG_RBP as usize] as usize)
+            (g[libc::REG_RIP as usize] as usize, g[libc::REG_RBP as usize] as usize, g[libc::REG_R15 as usize] as u64)
         }
         #[cfg(target_arch = "aarch64")]
         {
             let m = &(*uc).uc_mcontext;
-            (m.pc as usize, m.regs[29] as usize)
+            (m.pc as usize, m.regs[29] as usize, m.regs[21])
         }
     }
 }
