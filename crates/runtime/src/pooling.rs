@@ -35,7 +35,7 @@ use crate::vm::pool_slots::{MemoryPool, TablePool, exhausted};
 use crate::vm::table::VmTable;
 use anyhow::{Result, bail};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use weld_environ::{MemoryType, TableType, WASM_PAGE_SIZE};
 
 /// How an engine allocates the memories and tables of the instances in its stores.
@@ -201,8 +201,9 @@ pub(crate) struct InstancePool {
     config: PoolingAllocationConfig,
     memories: Arc<MemoryPool>,
     tables: Arc<TablePool>,
-    live_core_instances: AtomicU32,
-    live_component_instances: AtomicU32,
+    /// The live instances of all stores: core instances in the low 32 bits, component
+    /// instances in the high 32 (one word, so that a store gives both back at once).
+    live: AtomicU64,
 }
 
 impl InstancePool {
@@ -226,8 +227,7 @@ impl InstancePool {
             memories: Arc::new(MemoryPool::new(config.total_memories, slot_len, config.linear_memory_keep_resident)?),
             tables: Arc::new(TablePool::new(config.total_tables, config.table_elements, config.table_keep_resident)?),
             config: config.clone(),
-            live_core_instances: AtomicU32::new(0),
-            live_component_instances: AtomicU32::new(0),
+            live: AtomicU64::new(0),
         })
     }
 
@@ -296,63 +296,65 @@ impl InstancePool {
     }
 }
 
-/// Takes one of `total` from `live`, or fails naming `limit`.
-#[inline]
-fn take_one(live: &AtomicU32, total: u32, what: &str, limit: &str) -> Result<()> {
-    match live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < total).then(|| n + 1)) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(exhausted(what, limit, total)),
+/// One core instance in [`InstancePool::live`].
+const ONE_CORE: u64 = 1;
+/// One component instance in [`InstancePool::live`].
+const ONE_COMPONENT: u64 = 1 << 32;
+
+impl InstancePool {
+    /// Counts one more live instance (`one` is [`ONE_CORE`] or [`ONE_COMPONENT`]) unless
+    /// `total` of its kind are live already; fails naming the limit.
+    #[inline]
+    fn take_one(&self, one: u64, total: u32, what: &str, limit: &str) -> Result<()> {
+        let shift = one.trailing_zeros();
+        let fits = |live: u64| ((live >> shift) as u32) < total;
+        match self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |live| fits(live).then(|| live + one)) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(exhausted(what, limit, total)),
+        }
     }
 }
 
-/// The instances a store holds under the pooling allocator, given back to the engine's counts
-/// when the store is dropped. Under on-demand allocation it counts nothing.
-#[derive(Debug)]
+/// The instances a store holds under the pooling allocator, given back to the engine's count
+/// when the store is dropped (`StoreOpaque`'s `Drop`, after its memories and tables went back
+/// to their pools). It holds no reference to the pool, so that making a store costs no
+/// atomic operation: the store's engine holds the pool.
+#[derive(Debug, Default)]
 pub(crate) struct InstanceCounts {
-    pool: Option<Arc<InstancePool>>,
-    core: u32,
-    component: u32,
+    /// How much this store added to [`InstancePool::live`].
+    live: u64,
 }
 
 impl InstanceCounts {
-    /// No instances yet, counted against `pool` if there is one.
+    /// Before a core instance of `module` is created: checks that the module fits `pool` and
+    /// counts the instance against `total_core_instances`.
     #[inline]
-    pub fn new(pool: Option<&Arc<InstancePool>>) -> InstanceCounts {
-        InstanceCounts { pool: pool.cloned(), core: 0, component: 0 }
-    }
-
-    /// Before a core instance of `module` is created: checks that the module fits the pool
-    /// and counts the instance against `total_core_instances`.
-    #[inline]
-    pub fn admit_core(&mut self, module: &weld_environ::Module) -> Result<()> {
-        let Some(pool) = &self.pool else { return Ok(()) };
+    pub fn admit_core(&mut self, pool: &InstancePool, module: &weld_environ::Module) -> Result<()> {
         pool.check_module(module)?;
-        take_one(&pool.live_core_instances, pool.config.total_core_instances, "core instance", "total_core_instances")?;
-        self.core += 1;
+        pool.take_one(ONE_CORE, pool.config.total_core_instances, "core instance", "total_core_instances")?;
+        self.live += ONE_CORE;
         Ok(())
     }
 
     /// Before a component instance is created: counts it against
     /// `total_component_instances`.
     #[inline]
-    pub fn admit_component(&mut self) -> Result<()> {
-        let Some(pool) = &self.pool else { return Ok(()) };
-        take_one(
-            &pool.live_component_instances,
+    pub fn admit_component(&mut self, pool: &InstancePool) -> Result<()> {
+        pool.take_one(
+            ONE_COMPONENT,
             pool.config.total_component_instances,
             "component instance",
             "total_component_instances",
         )?;
-        self.component += 1;
+        self.live += ONE_COMPONENT;
         Ok(())
     }
-}
 
-impl Drop for InstanceCounts {
-    fn drop(&mut self) {
-        if let Some(pool) = &self.pool {
-            pool.live_core_instances.fetch_sub(self.core, Ordering::AcqRel);
-            pool.live_component_instances.fetch_sub(self.component, Ordering::AcqRel);
+    /// Gives every instance counted back to `pool` (the store is being dropped).
+    #[inline]
+    pub fn give_back(&mut self, pool: &InstancePool) {
+        if self.live != 0 {
+            pool.live.fetch_sub(std::mem::take(&mut self.live), Ordering::AcqRel);
         }
     }
 }

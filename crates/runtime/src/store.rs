@@ -61,6 +61,20 @@ pub struct StoreOpaque {
     pool_counts: InstanceCounts,
 }
 
+impl Drop for StoreOpaque {
+    fn drop(&mut self) {
+        if let Some(pool) = self.engine.instance_pool() {
+            // Slots first, counts after: a store that sees the count go down must find the
+            // slots free too.
+            self.component_instances = PrimaryMap::new();
+            self.instances = PrimaryMap::new();
+            self.memories = PrimaryMap::new();
+            self.tables = PrimaryMap::new();
+            self.pool_counts.give_back(pool);
+        }
+    }
+}
+
 /// A store's epoch deadline callback, with the store it was set on bound in: returns by how
 /// many ticks to extend the deadline, or `None` to trap.
 pub(crate) type EpochCallback = Box<dyn FnMut() -> Result<Option<u64>>>;
@@ -91,7 +105,7 @@ impl<T> Store<T> {
             epoch_callback: None,
             limits: StoreLimitState::default(),
             handle_budget: Arc::new(HandleBudget::new(DEFAULT_MAX_COMPONENT_HANDLES)),
-            pool_counts: InstanceCounts::new(engine.instance_pool()),
+            pool_counts: InstanceCounts::default(),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }
@@ -273,14 +287,20 @@ impl StoreOpaque {
     /// allocator's limits and counts it (nothing on demand).
     #[inline]
     pub(crate) fn admit_core_instance(&mut self, module: &weld_environ::Module) -> Result<()> {
-        self.pool_counts.admit_core(module)
+        match self.engine.instance_pool() {
+            Some(pool) => self.pool_counts.admit_core(pool, module),
+            None => Ok(()),
+        }
     }
 
     /// Before a component instance is created: counts it against the pooling allocator's
     /// limit (nothing on demand).
     #[inline]
     pub(crate) fn admit_component_instance(&mut self) -> Result<()> {
-        self.pool_counts.admit_component()
+        match self.engine.instance_pool() {
+            Some(pool) => self.pool_counts.admit_component(pool),
+            None => Ok(()),
+        }
     }
 
     /// A memory that an instance defines, in a slot of the pooling allocator or (on demand)
