@@ -275,6 +275,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Creates an engine with `config`.
     pub fn new(config: &Config) -> Result<Engine> {
+        crate::vm::traphandlers::install_handlers();
         let compiler = Compiler::new(config.compiler.clone())?;
         let stamp = EngineStamp::current(compiler.fingerprint(), config.features.bits());
         let runs_here = match &config.compiler.target {

@@ -7,7 +7,8 @@ use crate::caller::Caller;
 use crate::handles::Func;
 use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::trap::trap_error;
-use crate::vm::traphandlers::{Unwind, catch_traps, set_pending_error, set_pending_panic};
+use crate::vm::setjmp::EntryTrampoline;
+use crate::vm::traphandlers::{Unwind, enter_wasm, set_pending_error, set_pending_panic};
 use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef, VMStoreContext};
 use crate::{Engine, FuncType, Val, ValRaw};
 use anyhow::{Result, bail};
@@ -92,24 +93,38 @@ impl Func {
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
         store.opaque().check_owner(self.store_id());
-        let ty = self.ty_in(store.opaque());
-        if params.len() != ty.params.len() {
+        let (types, entry) = store.opaque_mut().call_signature(self.type_id(), self.is_host())?;
+        let (param_types, result_types) = (types.params(), types.results());
+        if params.len() != param_types.len() {
+            let ty = self.ty_in(store.opaque());
             bail!("expected {} arguments for a function of type {ty}, got {}", ty.params.len(), params.len());
         }
-        if results.len() != ty.results.len() {
+        if results.len() != result_types.len() {
+            let ty = self.ty_in(store.opaque());
             bail!("expected room for {} results of a function of type {ty}, got {}", ty.results.len(), results.len());
         }
-        let mut slots = vec![ValRaw::default(); params.len().max(results.len())];
-        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
-            if !p.matches(t) {
+        // Small signatures use slots on the stack.
+        let n = params.len().max(results.len());
+        let mut inline = [ValRaw::default(); 8];
+        let mut heap = Vec::new();
+        let slots = if n <= inline.len() {
+            &mut inline[..n]
+        } else {
+            heap.resize(n, ValRaw::default());
+            &mut heap[..]
+        };
+        for (i, (p, t)) in params.iter().zip(param_types).enumerate() {
+            if !p.matches(*t) {
+                let ty = self.ty_in(store.opaque());
                 bail!("argument {i} of a function of type {ty} must be {t}, got {}", p.ty());
             }
             slots[i] = p.to_raw(store.opaque_mut())?;
         }
-        // SAFETY: `slots` has room for every parameter and result of this function's type.
-        unsafe { call_raw(store, *self, None, &mut slots)? };
-        for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
-            *r = Val::from_raw(store.opaque(), slots[i], t);
+        // SAFETY: `slots` has room for every parameter and result of this function's type,
+        // and `entry` is the entry trampoline of that type.
+        unsafe { call_raw(store, *self, entry, slots)? };
+        for (i, (r, t)) in results.iter_mut().zip(result_types).enumerate() {
+            *r = Val::from_raw(store.opaque(), slots[i], *t);
         }
         Ok(())
     }
@@ -155,13 +170,10 @@ pub(crate) unsafe fn call_raw<T>(
     }
     // SAFETY: `entry` is the entry trampoline for this function's signature, compiled with the
     // host calling convention `extern "C" fn(code, callee_vmctx, caller_vmctx, values)`.
-    let entry: unsafe extern "C" fn(*const u8, *mut u8, *mut u8, *mut ValRaw) = unsafe { std::mem::transmute(entry) };
-    let values = slots.as_mut_ptr();
-    let result = catch_traps(backtrace, || {
-        // SAFETY: the function's code, context and the value slots are valid for the call;
-        // traps unwind back to `catch_traps`, and this closure owns nothing to drop.
-        unsafe { entry(fr.wasm_call, fr.vmctx, fr.vmctx, values) }
-    });
+    let entry: EntryTrampoline = unsafe { std::mem::transmute(entry) };
+    // SAFETY: the function's code, context and the value slots are valid for the call; traps
+    // unwind back to `enter_wasm`.
+    let result = unsafe { enter_wasm(backtrace, entry, fr.wasm_call, fr.vmctx, fr.vmctx, slots.as_mut_ptr()) };
     // SAFETY: as above.
     unsafe { *limit = previous };
     match result {

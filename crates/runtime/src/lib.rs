@@ -53,6 +53,7 @@ mod linker;
 mod module;
 mod pooling;
 mod precompile;
+mod signature_cache;
 mod store;
 mod trap;
 mod typed;

@@ -9,6 +9,7 @@ use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::limit_state::{DEFAULT_MAX_COMPONENT_HANDLES, StoreLimitState};
 use crate::pooling::InstanceCounts;
+use crate::signature_cache::{CallTypes, SignatureCache};
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
@@ -59,6 +60,17 @@ pub struct StoreOpaque {
     /// The instances counted against the pooling allocator's totals, given back when the
     /// store is dropped (see `pooling.rs`).
     pool_counts: InstanceCounts,
+    /// The signatures `Func::call` has called, with their entry trampolines.
+    signature_cache: SignatureCache,
+}
+
+impl StoreOpaque {
+    /// The parameter and result types of signature `type_id`, and its entry trampoline unless
+    /// the function called is a `host` function (see `signature_cache.rs`).
+    #[inline]
+    pub(crate) fn call_signature(&mut self, type_id: u32, host: bool) -> Result<(CallTypes, Option<*const u8>)> {
+        self.signature_cache.lookup(&self.engine, type_id, host)
+    }
 }
 
 impl Drop for StoreOpaque {
@@ -106,6 +118,7 @@ impl<T> Store<T> {
             limits: StoreLimitState::default(),
             handle_budget: Arc::new(HandleBudget::new(DEFAULT_MAX_COMPONENT_HANDLES)),
             pool_counts: InstanceCounts::default(),
+            signature_cache: SignatureCache::default(),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }

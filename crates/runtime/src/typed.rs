@@ -26,8 +26,11 @@ pub trait WasmTy: Sized + 'static {
 macro_rules! int_ty {
     ($($t:ty => $vt:ident as $bits:ty;)*) => {$(
         impl WasmTy for $t {
+            #[inline]
             fn valtype() -> ValType { ValType::$vt }
+            #[inline]
             fn from_raw(raw: ValRaw, _: &StoreOpaque) -> Self { raw.get_u64() as $bits as $t }
+            #[inline]
             fn into_raw(self, _: &mut StoreOpaque) -> Result<ValRaw> { Ok(ValRaw::u64(self as $bits as u64)) }
         }
     )*};

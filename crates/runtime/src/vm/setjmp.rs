@@ -1,35 +1,55 @@
 //! A minimal setjmp/longjmp in assembly, used to unwind from a trap back to the host entry.
 //!
-//! `weld_setjmp_call(buf, f, arg)` saves the callee-saved registers and stack pointer in `buf`,
-//! calls `f(arg)` and returns 0; `weld_longjmp(buf)` restores them and makes that call return
-//! 1 instead. Only frames of JIT code (which own no Rust resources) are ever jumped over.
+//! `weld_enter_wasm(buf, entry, code, callee_vmctx, caller_vmctx, values)` saves the
+//! callee-saved registers and stack pointer in `buf`, calls the entry trampoline
+//! `entry(code, callee_vmctx, caller_vmctx, values)` and returns 0; `weld_longjmp(buf)`
+//! restores them and makes that call return 1 instead. Only frames of JIT code (which own no
+//! Rust resources) are ever jumped over.
+//!
+//! The trampoline is called from the assembly directly, not through a Rust closure: the call
+//! of a host-to-wasm entry is on the path of every call into wasm, and a closure's frame (with
+//! its `catch_unwind`, useless here since JIT code never unwinds) cost a typed call a tenth of
+//! its time.
 
-/// Saved registers; large enough for x86_64 and aarch64. Filled by `weld_setjmp_call` before
+use super::valraw::ValRaw;
+
+/// Saved registers; large enough for x86_64 and aarch64. Filled by `weld_enter_wasm` before
 /// anything reads it, so it starts uninitialized (it is on every call's path).
 #[repr(C, align(16))]
 pub struct JmpBuf(std::mem::MaybeUninit<[u64; 24]>);
 
 impl JmpBuf {
-    /// A buffer for `weld_setjmp_call` to fill.
+    /// A buffer for `weld_enter_wasm` to fill.
     #[inline]
     pub const fn new() -> JmpBuf {
         JmpBuf(std::mem::MaybeUninit::uninit())
     }
 }
 
+/// An entry trampoline: `extern "C" fn(code, callee_vmctx, caller_vmctx, values)`.
+pub type EntryTrampoline = unsafe extern "C" fn(*const u8, *mut u8, *mut u8, *mut ValRaw);
+
 unsafe extern "C" {
-    /// Calls `f(arg)`; returns 0 when it returns, 1 when `weld_longjmp(buf)` was called inside.
-    pub fn weld_setjmp_call(buf: *mut JmpBuf, f: unsafe extern "C" fn(*mut u8), arg: *mut u8) -> i32;
-    /// Resumes at the `weld_setjmp_call` that filled `buf`.
+    /// Calls `entry(code, callee_vmctx, caller_vmctx, values)`; returns 0 when it returns, 1
+    /// when `weld_longjmp(buf)` was called inside.
+    pub fn weld_enter_wasm(
+        buf: *mut JmpBuf,
+        entry: EntryTrampoline,
+        code: *const u8,
+        callee_vmctx: *mut u8,
+        caller_vmctx: *mut u8,
+        values: *mut ValRaw,
+    ) -> i32;
+    /// Resumes at the `weld_enter_wasm` that filled `buf`.
     pub fn weld_longjmp(buf: *const JmpBuf) -> !;
 }
 
 #[cfg(target_arch = "x86_64")]
 std::arch::global_asm!(
     ".text",
-    ".globl weld_setjmp_call",
-    ".type weld_setjmp_call,@function",
-    "weld_setjmp_call:",
+    ".globl weld_enter_wasm",
+    ".type weld_enter_wasm,@function",
+    "weld_enter_wasm:",
     "push rbp",
     "mov rbp, rsp",
     "mov [rdi + 0], rbx",
@@ -43,6 +63,9 @@ std::arch::global_asm!(
     "mov [rdi + 56], rax",
     "mov rax, rsi",
     "mov rdi, rdx",
+    "mov rsi, rcx",
+    "mov rdx, r8",
+    "mov rcx, r9",
     "call rax",
     "xor eax, eax",
     "pop rbp",
@@ -51,7 +74,7 @@ std::arch::global_asm!(
     "mov eax, 1",
     "pop rbp",
     "ret",
-    ".size weld_setjmp_call, . - weld_setjmp_call",
+    ".size weld_enter_wasm, . - weld_enter_wasm",
     ".globl weld_longjmp",
     ".type weld_longjmp,@function",
     "weld_longjmp:",
@@ -69,9 +92,9 @@ std::arch::global_asm!(
 #[cfg(target_arch = "aarch64")]
 std::arch::global_asm!(
     ".text",
-    ".globl weld_setjmp_call",
-    ".type weld_setjmp_call,%function",
-    "weld_setjmp_call:",
+    ".globl weld_enter_wasm",
+    ".type weld_enter_wasm,%function",
+    "weld_enter_wasm:",
     "stp x29, x30, [sp, #-16]!",
     "mov x29, sp",
     "stp x19, x20, [x0, #0]",
@@ -90,6 +113,9 @@ std::arch::global_asm!(
     "str x9, [x0, #168]",
     "mov x9, x1",
     "mov x0, x2",
+    "mov x1, x3",
+    "mov x2, x4",
+    "mov x3, x5",
     "blr x9",
     "mov w0, #0",
     "ldp x29, x30, [sp], #16",
@@ -98,7 +124,7 @@ std::arch::global_asm!(
     "mov w0, #1",
     "ldp x29, x30, [sp], #16",
     "ret",
-    ".size weld_setjmp_call, . - weld_setjmp_call",
+    ".size weld_enter_wasm, . - weld_enter_wasm",
     ".globl weld_longjmp",
     ".type weld_longjmp,%function",
     "weld_longjmp:",

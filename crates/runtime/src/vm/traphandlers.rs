@@ -9,7 +9,8 @@
 //! write back (see cranelift's `translate/interrupt.rs`).
 
 use super::code_memory::{lookup_code, lookup_trap};
-use super::setjmp::{JmpBuf, weld_longjmp, weld_setjmp_call};
+use super::setjmp::{EntryTrampoline, JmpBuf, weld_enter_wasm, weld_longjmp};
+use super::valraw::ValRaw;
 use std::any::Any;
 use std::cell::Cell;
 use std::mem::MaybeUninit;
@@ -72,11 +73,21 @@ pub fn set_pending_panic(panic: Box<dyn Any + Send>) {
     }
 }
 
-/// Runs `f`, which calls into JIT code, catching traps. `f` must own nothing that needs
-/// dropping: when a trap unwinds, its frame is abandoned.
+/// Calls the entry trampoline `entry(code, callee_vmctx, caller_vmctx, values)`, catching
+/// traps.
+///
+/// # Safety
+/// `entry` must be the entry trampoline of the signature of the wasm function `code`, whose
+/// context is `callee_vmctx`, and `values` must have room for its parameters and results.
 #[inline]
-pub fn catch_traps<F: FnOnce()>(capture_backtrace: bool, f: F) -> Result<(), Unwind> {
-    install_handlers();
+pub unsafe fn enter_wasm(
+    capture_backtrace: bool,
+    entry: EntryTrampoline,
+    code: *const u8,
+    callee_vmctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut ValRaw,
+) -> Result<(), Unwind> {
     let mut state = CallThreadState {
         jmp_buf: JmpBuf::new(),
         trap: None,
@@ -85,19 +96,11 @@ pub fn catch_traps<F: FnOnce()>(capture_backtrace: bool, f: F) -> Result<(), Unw
         capture_backtrace,
         prev: CURRENT.with(|c| c.get()),
     };
-    let mut closure = Some(f);
-    unsafe extern "C" fn call<F: FnOnce()>(arg: *mut u8) {
-        // SAFETY: `arg` is the `Option<F>` of the `catch_traps` frame below us.
-        let closure = unsafe { &mut *arg.cast::<Option<F>>() };
-        let f = closure.take().unwrap();
-        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-            set_pending_panic(panic);
-        }
-    }
     CURRENT.with(|c| c.set(&mut state));
     // SAFETY: `state.jmp_buf` lives until this function returns, after the call below; the
-    // callback receives a pointer to `closure`, which outlives the call.
-    let jumped = unsafe { weld_setjmp_call(&mut state.jmp_buf, call::<F>, (&raw mut closure).cast()) };
+    // caller vouches for the trampoline and its arguments. JIT code never unwinds: a host
+    // function's panic is caught where wasm calls it and carried in `state.panic`.
+    let jumped = unsafe { weld_enter_wasm(&mut state.jmp_buf, entry, code, callee_vmctx, caller_vmctx, values) };
     CURRENT.with(|c| c.set(state.prev));
     if let Some(panic) = state.panic.take() {
         return Err(Unwind::Panic(panic));
@@ -112,7 +115,9 @@ pub fn catch_traps<F: FnOnce()>(capture_backtrace: bool, f: F) -> Result<(), Unw
 const SIGNALS: [i32; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
 static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 4] = [MaybeUninit::uninit(); 4];
 
-fn install_handlers() {
+/// Installs the signal handlers (once per process; every engine calls this when it is made,
+/// before any of its code can run).
+pub fn install_handlers() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         for (i, sig) in SIGNALS.iter().enumerate() {
