@@ -3,6 +3,12 @@
 //! `echo: func(s: string) -> string` with 16 bytes, and of an echo of a record of 10 u32, each
 //! through `TypedFunc` and through `Func::call` with `Val`s; and the instantiation of a small
 //! component, on demand and with the pooling allocator.
+//!
+//! Issue 17's rows, on a second component (`guests/component_api_more.wat`): a `list<u8>` of
+//! 64 KiB and 1 MiB, a variant with a string payload, a `list<record>` of 100 records and a
+//! `result<string, string>`, each echoed (lowered into the guest and lifted back), typed and
+//! with `Val`s; and `call-host`, a host -> guest -> host round trip. The same rows for
+//! Wasmtime 48 are in benches/reference/benches/calls.rs, with the same names.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -11,38 +17,19 @@ use weld::{Config, Engine, InstanceAllocationStrategy, Store};
 
 /// One component with the three exports. Strings and records come back through a return
 /// area; `realloc` is a bump allocator that starts over at every call (nothing is kept).
-const COMPONENT: &str = r#"(component
-  (type $r (record (field "a" u32) (field "b" u32) (field "c" u32) (field "d" u32) (field "e" u32)
-                   (field "f" u32) (field "g" u32) (field "h" u32) (field "i" u32) (field "j" u32)))
-  (export $r' "r10" (type $r))
-  (core module $m
-    (memory (export "mem") 1)
-    (global $next (mut i32) (i32.const 1024))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
-      (global.set $next (i32.add (local.get $p) (local.get 3)))
-      (local.get $p))
-    (func (export "reset") (param i32) (global.set $next (i32.const 1024)))
-    (func (export "add-one") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
-    (func (export "echo") (param i32 i32) (result i32)
-      (i32.store (i32.const 0) (local.get 0))
-      (i32.store (i32.const 4) (local.get 1))
-      (i32.const 0))
-    (func (export "echo-r10") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
-      (i32.store (i32.const 16) (local.get 0)) (i32.store (i32.const 20) (local.get 1))
-      (i32.store (i32.const 24) (local.get 2)) (i32.store (i32.const 28) (local.get 3))
-      (i32.store (i32.const 32) (local.get 4)) (i32.store (i32.const 36) (local.get 5))
-      (i32.store (i32.const 40) (local.get 6)) (i32.store (i32.const 44) (local.get 7))
-      (i32.store (i32.const 48) (local.get 8)) (i32.store (i32.const 52) (local.get 9))
-      (i32.const 16)))
-  (core instance $i (instantiate $m))
-  (func (export "add-one") (param "x" u32) (result u32) (canon lift (core func $i "add-one")))
-  (func (export "echo") (param "s" string) (result string)
-    (canon lift (core func $i "echo") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))
-      (post-return (core func $i "reset"))))
-  (func (export "echo-r10") (param "r" $r') (result $r')
-    (canon lift (core func $i "echo-r10") (memory (core memory $i "mem")))))"#;
+const COMPONENT: &str = include_str!("guests/component_api.wat");
+/// The echoes of lists, cases and results, and the round trip through the host.
+const MORE: &str = include_str!("guests/component_api_more.wat");
+
+/// `variant v { none, text(string) }`.
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+#[component(variant)]
+enum V {
+    #[component(name = "none")]
+    None,
+    #[component(name = "text")]
+    Text(String),
+}
 
 #[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
 #[component(record)]
@@ -136,5 +123,99 @@ fn instantiate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, calls, instantiate);
+/// The rows of issue 17 (see the module docs).
+fn more_calls(c: &mut Criterion) {
+    let engine = Engine::default();
+    let component = Component::new(&engine, MORE).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.root().func_wrap("host-add-one", |_, (x,): (u32,)| Ok((x + 1,))).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let mut g = c.benchmark_group("component call");
+
+    for (name, len) in [("64 KiB", 64 << 10), ("1 MiB", 1 << 20)] {
+        let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        g.throughput(criterion::Throughput::Bytes(len as u64));
+        let echo = instance.get_typed_func::<(&[u8],), (Vec<u8>,)>(&mut store, "echo-bytes").unwrap();
+        g.bench_function(format!("echo list<u8> {name} typed"), |b| {
+            b.iter(|| echo.call(&mut store, black_box((&bytes[..],))).unwrap())
+        });
+        let echo = instance.get_func(&mut store, "echo-bytes").unwrap();
+        let arg = [Val::List(bytes.iter().map(|b| Val::U8(*b)).collect())];
+        g.bench_function(format!("echo list<u8> {name} Val"), |b| {
+            b.iter(|| {
+                let mut out = [Val::Bool(false)];
+                echo.call(&mut store, black_box(&arg), &mut out).unwrap();
+                out
+            })
+        });
+    }
+    g.throughput(criterion::Throughput::Elements(1));
+
+    let v = V::Text("a string payload".to_string());
+    let echo = instance.get_typed_func::<(&V,), (V,)>(&mut store, "echo-variant").unwrap();
+    g.bench_function("echo variant with a string typed", |b| {
+        b.iter(|| echo.call(&mut store, black_box((&v,))).unwrap())
+    });
+    let echo = instance.get_func(&mut store, "echo-variant").unwrap();
+    let arg = [Val::Variant("text".into(), Some(Box::new(Val::String("a string payload".into()))))];
+    g.bench_function("echo variant with a string Val", |b| {
+        b.iter(|| {
+            let mut out = [Val::Bool(false)];
+            echo.call(&mut store, black_box(&arg), &mut out).unwrap();
+            out
+        })
+    });
+
+    let records: Vec<R10> =
+        (0..100).map(|i| R10 { a: i, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10 }).collect();
+    let echo = instance.get_typed_func::<(&[R10],), (Vec<R10>,)>(&mut store, "echo-records").unwrap();
+    g.bench_function("echo list<record> of 100 typed", |b| {
+        b.iter(|| echo.call(&mut store, black_box((&records[..],))).unwrap())
+    });
+    let echo = instance.get_func(&mut store, "echo-records").unwrap();
+    let fields = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    let record = |i: u32| Val::Record(fields.iter().zip(i..).map(|(n, v)| (n.to_string(), Val::U32(v))).collect());
+    let arg = [Val::List((0..100).map(record).collect())];
+    g.bench_function("echo list<record> of 100 Val", |b| {
+        b.iter(|| {
+            let mut out = [Val::Bool(false)];
+            echo.call(&mut store, black_box(&arg), &mut out).unwrap();
+            out
+        })
+    });
+
+    let r: Result<String, String> = Err("an error message".to_string());
+    let echo = instance
+        .get_typed_func::<(&Result<String, String>,), (Result<String, String>,)>(&mut store, "echo-result")
+        .unwrap();
+    g.bench_function("echo result<string, string> typed", |b| {
+        b.iter(|| echo.call(&mut store, black_box((&r,))).unwrap())
+    });
+    let echo = instance.get_func(&mut store, "echo-result").unwrap();
+    let arg = [Val::Result(Err(Some(Box::new(Val::String("an error message".into())))))];
+    g.bench_function("echo result<string, string> Val", |b| {
+        b.iter(|| {
+            let mut out = [Val::Bool(false)];
+            echo.call(&mut store, black_box(&arg), &mut out).unwrap();
+            out
+        })
+    });
+
+    let call_host = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "call-host").unwrap();
+    g.bench_function("host -> guest -> host typed", |b| {
+        b.iter(|| call_host.call(&mut store, black_box((41,))).unwrap())
+    });
+    let call_host = instance.get_func(&mut store, "call-host").unwrap();
+    g.bench_function("host -> guest -> host Val", |b| {
+        b.iter(|| {
+            let mut out = [Val::U32(0)];
+            call_host.call(&mut store, black_box(&[Val::U32(41)]), &mut out).unwrap();
+            out
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, calls, more_calls, instantiate);
 criterion_main!(benches);

@@ -1,8 +1,9 @@
 //! Lowering: the [`Lower`] trait, and lowering typed Rust values straight into a guest
-//! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: tuples, derived records and strings write
-//! their parts where they go, without first building a [`Val`] (whose records and strings
-//! own their labels and bytes). Every other type is lowered through its `Val`, by the
-//! canonical ABI code of `canonical/`, so the checks and layout are the same either way.
+//! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: primitives, tuples, derived
+//! records and strings write their parts where they go, without first building a [`Val`]
+//! (whose records and strings own their labels and bytes). Every other type is lowered through
+//! its `Val`, by the canonical ABI code of `canonical/`, so the checks and layout are the same
+//! either way.
 //!
 //! The types were checked when the typed function was made; values are not checked again.
 
@@ -73,6 +74,19 @@ impl LowerContext<'_> {
         }
     }
 
+    /// Lowers a primitive: `flat` as its core value, or its low `size` bytes of `in_memory`
+    /// (little-endian) at the address.
+    #[inline]
+    pub(crate) fn lower_scalar(&mut self, flat: u64, size: u32, in_memory: u64, dst: LowerDest<'_>) -> Result<()> {
+        match dst {
+            LowerDest::Flat(out) => {
+                out.push(flat);
+                Ok(())
+            }
+            LowerDest::Memory(ptr) => canonical::write_uint(self.mem.bytes_mut(), ptr, size, in_memory),
+        }
+    }
+
     /// Lowers a string: stored with `realloc`, then its pointer and length go to `dst`.
     pub(crate) fn lower_str(&mut self, s: &str, dst: LowerDest<'_>) -> Result<()> {
         let (ptr, len) = canonical::store_string(self.mem, &self.opts, s)?;
@@ -84,6 +98,23 @@ impl LowerContext<'_> {
     pub(crate) fn lower_bytes(&mut self, bytes: &[u8], dst: LowerDest<'_>) -> Result<()> {
         let (ptr, len) = canonical::store_bytes(self.mem, &self.opts, bytes)?;
         self.pointer_pair(ptr, len, dst)
+    }
+
+    /// Lowers a list of `len` elements of type `element`: allocated with `realloc`, each
+    /// element written in place by `lower` (given its index), then the list's pointer and
+    /// length go to `dst`.
+    pub(crate) fn lower_list(
+        &mut self,
+        element: &InterfaceType,
+        len: usize,
+        dst: LowerDest<'_>,
+        mut lower: impl FnMut(&mut Self, usize, &InterfaceType, LowerDest<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (ptr, size) = canonical::allocate_list(self.mem, &self.opts, element, len as u64)?;
+        for i in 0..len {
+            lower(self, i, element, LowerDest::Memory(ptr + i as u64 * size))?;
+        }
+        self.pointer_pair(ptr, len as u64, dst)
     }
 
     fn pointer_pair(&mut self, ptr: u64, len: u64, dst: LowerDest<'_>) -> Result<()> {

@@ -42,8 +42,11 @@ fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
     anyhow!("expected a {expected} value, found {}", found.kind())
 }
 
+/// `ComponentType` and `Lower` for the primitives: lowered straight to their flat bits or
+/// their little-endian bytes (as `canonical/store.rs` lowers their `Val`s: floats as their
+/// bits, signed integers sign-extended to `i32` when flat).
 macro_rules! primitives {
-    ($($rust:ty => $variant:ident, $ty:ident;)*) => {$(
+    ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $flat:expr, $memory:expr;)*) => {$(
         impl ComponentType for $rust {
             #[inline]
             fn ty() -> InterfaceType {
@@ -55,22 +58,30 @@ macro_rules! primitives {
             fn to_val(&self) -> Val {
                 Val::$variant(*self)
             }
+            #[inline]
+            fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+                if !matches!(ty, InterfaceType::$ty) {
+                    return cx.lower_val(&self.to_val(), ty, dst);
+                }
+                let $x = *self;
+                cx.lower_scalar($flat, $size, $memory, dst)
+            }
         }
     )*};
 }
 
 primitives! {
-    bool => Bool, Bool;
-    i8 => S8, S8;
-    i16 => S16, S16;
-    u16 => U16, U16;
-    i32 => S32, S32;
-    u32 => U32, U32;
-    i64 => S64, S64;
-    u64 => U64, U64;
-    f32 => Float32, F32;
-    f64 => Float64, F64;
-    char => Char, Char;
+    bool => Bool, Bool, 1, |v| u64::from(v), u64::from(v);
+    i8 => S8, S8, 1, |v| i32::from(v) as u32 as u64, v as u8 as u64;
+    i16 => S16, S16, 2, |v| i32::from(v) as u32 as u64, v as u16 as u64;
+    u16 => U16, U16, 2, |v| u64::from(v), u64::from(v);
+    i32 => S32, S32, 4, |v| v as u32 as u64, v as u32 as u64;
+    u32 => U32, U32, 4, |v| u64::from(v), u64::from(v);
+    i64 => S64, S64, 8, |v| v as u64, v as u64;
+    u64 => U64, U64, 8, |v| v, v;
+    f32 => Float32, F32, 4, |v| u64::from(v.to_bits()), u64::from(v.to_bits());
+    f64 => Float64, F64, 8, |v| v.to_bits(), v.to_bits();
+    char => Char, Char, 4, |v| u64::from(v), u64::from(v);
 }
 
 impl ComponentType for u8 {
@@ -85,6 +96,14 @@ impl Lower for u8 {
     #[inline]
     fn to_val(&self) -> Val {
         Val::U8(*self)
+    }
+
+    #[inline]
+    fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        if !matches!(ty, InterfaceType::U8) {
+            return cx.lower_val(&self.to_val(), ty, dst);
+        }
+        cx.lower_scalar(u64::from(*self), 1, u64::from(*self), dst)
     }
 
     #[inline]
@@ -305,7 +324,9 @@ impl<T: Lift> Lift for Vec<T> {
         if T::BYTES {
             return Ok(T::list_from_bytes(lift_byte_list(cx, ty, src)?));
         }
-        if T::IN_PLACE { lift_list_in_place(cx, ty, src) } else { lift_through_val(cx, ty, src) }
+        // Element by element, each as its type lifts (in place for records, tuples, integers
+        // and views; through a `Val` of the element for the rest), never a `Val` of the list.
+        lift_list_in_place(cx, ty, src)
     }
 }
 impl<T: ComponentType> ComponentType for &[T] {
@@ -326,11 +347,11 @@ impl<T: Lower> Lower for &[T] {
 
     #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+        let InterfaceType::List(list) = ty.despecialized() else { return cx.lower_val(&self.to_val(), ty, dst) };
         match T::list_as_bytes(self) {
-            Some(bytes) if matches!(ty.despecialized(), InterfaceType::List(l) if matches!(l.element(), InterfaceType::U8)) => {
-                cx.lower_bytes(bytes, dst)
-            }
-            _ => cx.lower_val(&self.to_val(), ty, dst),
+            Some(bytes) if matches!(list.element(), InterfaceType::U8) => cx.lower_bytes(bytes, dst),
+            // Element by element, in place: no `Val` of the whole list.
+            _ => cx.lower_list(list.element(), self.len(), dst, |cx, i, ty, dst| self[i].lower(cx, ty, dst)),
         }
     }
 }

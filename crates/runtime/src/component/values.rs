@@ -167,6 +167,26 @@ fn fail<T>(problem: String) -> std::result::Result<T, Mismatch> {
     Err(Mismatch::new(problem))
 }
 
+/// Whether `val` is a number (or `bool`) of type `ty`.
+#[inline(always)]
+fn is_number_of(val: &Val, ty: &InterfaceType) -> bool {
+    use InterfaceType as T;
+    matches!(
+        (ty, val),
+        (T::Bool, Val::Bool(_))
+            | (T::S8, Val::S8(_))
+            | (T::U8, Val::U8(_))
+            | (T::S16, Val::S16(_))
+            | (T::U16, Val::U16(_))
+            | (T::S32, Val::S32(_))
+            | (T::U32, Val::U32(_))
+            | (T::S64, Val::S64(_))
+            | (T::U64, Val::U64(_))
+            | (T::F32, Val::Float32(_))
+            | (T::F64, Val::Float64(_))
+    )
+}
+
 fn check(val: &Val, ty: &InterfaceType) -> Checked {
     use InterfaceType as T;
     match (ty, val) {
@@ -186,7 +206,10 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
         | (T::String, Val::String(_)) => Ok(()),
         (T::List(list), Val::List(elements)) => {
             for (i, element) in elements.iter().enumerate() {
-                within(element, list.element(), || format!("element {i} of {ty}"))?;
+                // Lists of numbers are long: their elements are matched inline.
+                if !is_number_of(element, list.element()) {
+                    within(element, list.element(), || format!("element {i} of {ty}"))?;
+                }
             }
             Ok(())
         }

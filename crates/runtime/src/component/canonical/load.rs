@@ -6,6 +6,7 @@ use super::super::values::Val;
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
 use super::memory::{GuestMemory, MemoryBounds, Options, check_list_range, check_value_at, read_uint, width_of};
+use super::scalar_lists;
 use super::strings::load_string;
 use anyhow::{Result, anyhow};
 use std::cell::RefCell;
@@ -126,6 +127,12 @@ impl Loader<'_> {
     #[inline]
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
         let size = check_list_range(MemoryBounds::of(&**self.mem.borrow()), element, self.width, ptr, len)?;
+        if scalar_lists::scalar_size(element).is_some() {
+            // The range was checked: it is inside the memory.
+            let (at, end) = (ptr as usize, (ptr + len * size) as usize);
+            let mem = self.mem.borrow();
+            return Ok(Val::List(scalar_lists::load_scalars(&mem.bytes()[at..end], element, size as usize)));
+        }
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
     }

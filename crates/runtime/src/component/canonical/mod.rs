@@ -28,12 +28,13 @@
 //!
 //! The parts: `memory.rs` (the guest's memory, options, limits, pointer and range checks),
 //! `cases.rs` (variants, enums, flags), `strings.rs`, `flat.rs` (flattening limits), `load.rs`
-//! (lifting), `store.rs` (lowering).
+//! (lifting), `store.rs` (lowering), `scalar_lists.rs` (lists of integers in bulk).
 
 mod cases;
 mod flat;
 mod load;
 mod memory;
+mod scalar_lists;
 mod store;
 mod strings;
 
@@ -44,7 +45,9 @@ pub(crate) use memory::{
     MemoryBounds, Pointee, check_align, check_bounds, check_list_range, check_realloc_result, check_value_at,
     read_uint, utf16_tag, write_uint,
 };
-pub(crate) use store::{check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked};
+pub(crate) use store::{
+    allocate_list, check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked,
+};
 pub use store::{lower_flat, store};
 pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, string_range, validate_utf8};
 pub use weld_environ::component::adapt::CallSide;

@@ -10,6 +10,7 @@ use super::memory::{
     GuestMemory, MemoryBounds, Options, Pointee, check_align, check_bounds, check_realloc_result, utf16_tag, width_of,
     write_uint,
 };
+use super::scalar_lists;
 use anyhow::{Result, bail};
 use weld_environ::component::translate::StringEncoding;
 use weld_environ::component::{MAX_STRING_BYTE_LENGTH, MemoryWidth, REALLOC_I32_MAX};
@@ -56,6 +57,25 @@ pub(crate) fn store_bytes(mem: &mut dyn GuestMemory, opts: &Options, bytes: &[u8
     let at = ptr as usize;
     storer.mem.bytes_mut()[at..at + bytes.len()].copy_from_slice(bytes);
     Ok((ptr, len))
+}
+
+/// Allocates a list of `len` elements of type `element` with the guest's `realloc` (checked as
+/// `store_list` checks it); returns its address and the size of one element. The elements are
+/// then written by their Rust types.
+pub(crate) fn allocate_list(
+    mem: &mut dyn GuestMemory,
+    opts: &Options,
+    element: &InterfaceType,
+    len: u64,
+) -> Result<(u64, u64)> {
+    let width = width_of(mem.memory64());
+    let size = u64::from(element.abi().size(width));
+    let Some(byte_len) = len.checked_mul(size).filter(|n| *n <= REALLOC_I32_MAX) else {
+        bail!("list of {len} elements of {size} bytes is too long");
+    };
+    let mut storer = Storer { mem, opts, width };
+    let ptr = storer.realloc(Pointee::List, 0, 0, element.abi().align(width), byte_len)?;
+    Ok((ptr, size))
 }
 
 /// Checks that a value of `ty` may be stored at `ptr` (aligned, inside the memory): what
@@ -244,6 +264,13 @@ impl Storer<'_> {
             bail!("list of {len} elements of {size} bytes is too long");
         };
         let ptr = self.realloc(Pointee::List, 0, 0, element.abi().align(self.width), byte_len)?;
+        if let Some(scalar) = scalar_lists::scalar_size(element) {
+            // `realloc`'s result was checked: the whole range is inside the memory.
+            let at = ptr as usize;
+            let bytes = &mut self.mem.bytes_mut()[at..at + byte_len as usize];
+            scalar_lists::store_scalars(bytes, elements, element, scalar as usize)?;
+            return Ok((ptr, len));
+        }
         for (i, e) in elements.iter().enumerate() {
             self.store(e, element, ptr + i as u64 * size)?;
         }
