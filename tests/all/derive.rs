@@ -237,6 +237,34 @@ fn variants_round_trip() {
     );
 }
 
+/// A derived variant lifts straight from the guest's memory, checking its discriminant as the
+/// canonical ABI does: a case number beyond the type's is a trap, never a Rust case.
+#[test]
+fn a_derived_variant_with_a_bad_discriminant_traps() {
+    let types = named("size", r#"(record (field "width" f32) (field "height" f32))"#)
+        + &named("t", r#"(variant (case "circle" f64) (case "rect" $size) (case "text" string) (case "empty"))"#);
+    let component = format!(
+        r#"(component
+          (core module $m
+            (memory (export "mem") 1)
+            (func (export "case") (param i32) (result i32)
+              (i32.store8 (i32.const 8) (local.get 0))
+              (f64.store (i32.const 16) (f64.const 2.5))
+              (i32.const 8)))
+          (core instance $i (instantiate $m))
+          {types}
+          (func (export "case") (param "n" u32) (result $t)
+            (canon lift (core func $i "case") (memory (core memory $i "mem")))))"#
+    );
+    let (mut store, instance) = instantiate(&component);
+    let case = instance.get_typed_func::<(u32,), (Shape,)>(&mut store, "case").unwrap();
+    assert_eq!(case.call(&mut store, (0,)).unwrap(), (Shape::Circle(2.5),));
+    assert_eq!(case.call(&mut store, (3,)).unwrap(), (Shape::Empty,));
+    let err = case.call(&mut store, (4,)).unwrap_err();
+    assert!(err.downcast_ref::<weld::Trap>().is_some(), "not a trap: {err:?}");
+    assert!(format!("{err:#}").contains("discriminant"), "{err:#}");
+}
+
 #[test]
 fn nested_and_generic_types_round_trip() {
     let types = named("size", r#"(record (field "width" f32) (field "height" f32))"#)

@@ -148,7 +148,36 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 }
             }
         }
-        Body::Variant(_) | Body::Enum(_) => quote!(),
+        // A variant writes its discriminant and its payload straight into the guest (the
+        // Rust cases are in the order of the component type's: `typecheck` checked that).
+        Body::Variant(cases) => {
+            let arms = cases.iter().enumerate().map(|(i, c)| {
+                let (case, index) = (&c.ident, i as u64);
+                match &c.payload {
+                    Some(ty) => quote_spanned! {ty.span()=>
+                        #ident::#case(payload) => #w::__derive::lower_case(cx, ty, #index, dst, |cx, ty, dst| {
+                            #w::Lower::lower(payload, cx, ty, dst)
+                        })
+                    },
+                    None => quote! {
+                        #ident::#case => #w::__derive::lower_case(cx, ty, #index, dst, |_, _, _| {
+                            ::core::result::Result::Ok(())
+                        })
+                    },
+                }
+            });
+            quote! {
+                fn lower(
+                    &self,
+                    cx: &mut #w::LowerContext<'_>,
+                    ty: &#w::InterfaceType,
+                    dst: #w::LowerDest<'_>,
+                ) -> #w::__derive::Result<()> {
+                    match self { #(#arms,)* }
+                }
+            }
+        }
+        Body::Enum(_) => quote!(),
     };
     quote! {
         impl #impl_generics #w::Lower for #ident #ty_generics #where_clause {
@@ -226,7 +255,36 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 }
             }
         }
-        Body::Variant(_) | Body::Enum(_) => quote!(),
+        // A variant reads its discriminant, then lifts its payload straight from the guest.
+        Body::Variant(cases) => {
+            let arms = cases.iter().enumerate().map(|(i, c)| {
+                let (case, index) = (&c.ident, i as u64);
+                match &c.payload {
+                    Some(ty) => quote_spanned! {ty.span()=>
+                        #index => ::core::result::Result::Ok(#ident::#case(
+                            #w::Lift::lift(cx, #w::__derive::payload_type(payload)?, src)?
+                        ))
+                    },
+                    None => quote!(#index => ::core::result::Result::Ok(#ident::#case)),
+                }
+            });
+            let tys = cases.iter().filter_map(|c| c.payload.as_ref());
+            quote! {
+                const IN_PLACE: bool = false #(|| <#tys as #w::Lift>::IN_PLACE)*;
+
+                fn lift(
+                    cx: &mut #w::LiftContext<'_>,
+                    ty: &#w::InterfaceType,
+                    src: #w::LiftSource<'_>,
+                ) -> #w::__derive::Result<Self> {
+                    #w::__derive::lift_case(cx, ty, src, #rust_name, |cx, case, payload, src| match case {
+                        #(#arms,)*
+                        _ => ::core::result::Result::Err(#w::__derive::unknown_case_index(case, #rust_name)),
+                    })
+                }
+            }
+        }
+        Body::Enum(_) => quote!(),
     };
     quote! {
         impl #impl_generics #w::Lift for #ident #ty_generics #where_clause {

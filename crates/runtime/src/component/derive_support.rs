@@ -267,6 +267,49 @@ pub fn lower_record_fields(
     cx.lower_fields(ty, dst, lower)
 }
 
+/// Lowers case `index` of a derived variant straight into the guest: its discriminant, then
+/// its payload (if the case has one) with `payload`, given the payload's type.
+pub fn lower_case(
+    cx: &mut LowerContext<'_>,
+    ty: &InterfaceType,
+    index: u64,
+    dst: LowerDest<'_>,
+    payload: impl FnOnce(&mut LowerContext<'_>, &InterfaceType, LowerDest<'_>) -> Result<()>,
+) -> Result<()> {
+    if !matches!(ty, InterfaceType::Variant(_)) {
+        bail!("type mismatch: expected {}, found a Rust variant", short(ty));
+    }
+    cx.lower_case(ty, index, dst, payload)
+}
+
+/// Lifts a derived variant straight from where the value of type `ty` is: reads (and checks)
+/// the discriminant, then `lift` makes the Rust case from the case index and the payload's
+/// type and place.
+pub fn lift_case<R>(
+    cx: &mut LiftContext<'_>,
+    ty: &InterfaceType,
+    src: LiftSource<'_>,
+    rust: &str,
+    lift: impl FnOnce(&mut LiftContext<'_>, u64, Option<&InterfaceType>, LiftSource<'_>) -> Result<R>,
+) -> Result<R> {
+    if !matches!(ty, InterfaceType::Variant(_)) {
+        bail!("type mismatch: expected {}, found the Rust variant `{rust}`", short(ty));
+    }
+    super::lift::lift_variant_in_place(cx, ty, src, lift)
+}
+
+/// The type of a case's payload (a case with a payload in the Rust type has one in the
+/// component type: `typecheck` checked it).
+pub fn payload_type(payload: Option<&InterfaceType>) -> Result<&InterfaceType> {
+    payload.ok_or_else(|| anyhow!("the case has no payload in the component type"))
+}
+
+/// The error of a case index beyond the Rust variant's cases (the discriminant was checked
+/// against the component type, whose cases the Rust type has: this does not happen).
+pub fn unknown_case_index(index: u64, rust: &str) -> anyhow::Error {
+    anyhow!("case {index} is not a case of the Rust variant `{rust}`")
+}
+
 /// The error of a record with more fields than its Rust type (its type was checked first, so
 /// this does not happen).
 pub fn too_many_fields() -> anyhow::Error {
