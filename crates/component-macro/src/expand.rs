@@ -134,19 +134,12 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 let field = &f.ident;
                 quote_spanned!(f.ty.span()=> #i => #w::Lower::lower(&self.#field, cx, ty, dst))
             });
-            quote! {
-                fn lower(
-                    &self,
-                    cx: &mut #w::LowerContext<'_>,
-                    ty: &#w::InterfaceType,
-                    dst: #w::LowerDest<'_>,
-                ) -> #w::__derive::Result<()> {
-                    #w::__derive::lower_record_fields(cx, ty, dst, |cx, i, ty, dst| match i {
-                        #(#arms,)*
-                        _ => ::core::result::Result::Err(#w::__derive::too_many_fields()),
-                    })
-                }
-            }
+            lower_fn(quote! {
+                #w::__derive::lower_record_fields(cx, ty, dst, |cx, i, ty, dst| match i {
+                    #(#arms,)*
+                    _ => ::core::result::Result::Err(#w::__derive::too_many_fields()),
+                })
+            })
         }
         // A variant writes its discriminant and its payload straight into the guest (the
         // Rust cases are in the order of the component type's: `typecheck` checked that).
@@ -166,16 +159,7 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
                     },
                 }
             });
-            quote! {
-                fn lower(
-                    &self,
-                    cx: &mut #w::LowerContext<'_>,
-                    ty: &#w::InterfaceType,
-                    dst: #w::LowerDest<'_>,
-                ) -> #w::__derive::Result<()> {
-                    match self { #(#arms,)* }
-                }
-            }
+            lower_fn(quote!(match self { #(#arms,)* }))
         }
         Body::Enum(_) => quote!(),
     };
@@ -242,18 +226,13 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 quote_spanned!(f.ty.span()=> #field: lifter.field(#label)?)
             });
             let tys = fields.iter().map(|f| &f.ty);
-            quote! {
-                const IN_PLACE: bool = false #(|| <#tys as #w::Lift>::IN_PLACE)*;
-
-                fn lift(
-                    cx: &mut #w::LiftContext<'_>,
-                    ty: &#w::InterfaceType,
-                    src: #w::LiftSource<'_>,
-                ) -> #w::__derive::Result<Self> {
+            lift_fn(
+                tys,
+                quote! {
                     let mut lifter = #w::__derive::record_lifter(cx, ty, src, #rust_name)?;
                     ::core::result::Result::Ok(Self { #(#inits,)* })
-                }
-            }
+                },
+            )
         }
         // A variant reads its discriminant, then lifts its payload straight from the guest.
         Body::Variant(cases) => {
@@ -269,20 +248,15 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 }
             });
             let tys = cases.iter().filter_map(|c| c.payload.as_ref());
-            quote! {
-                const IN_PLACE: bool = false #(|| <#tys as #w::Lift>::IN_PLACE)*;
-
-                fn lift(
-                    cx: &mut #w::LiftContext<'_>,
-                    ty: &#w::InterfaceType,
-                    src: #w::LiftSource<'_>,
-                ) -> #w::__derive::Result<Self> {
+            lift_fn(
+                tys,
+                quote! {
                     #w::__derive::lift_case(cx, ty, src, #rust_name, |cx, case, payload, src| match case {
                         #(#arms,)*
                         _ => ::core::result::Result::Err(#w::__derive::unknown_case_index(case, #rust_name)),
                     })
-                }
-            }
+                },
+            )
         }
         Body::Enum(_) => quote!(),
     };
@@ -292,6 +266,39 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 #body
             }
             #lift_in_place
+        }
+    }
+}
+
+/// A `Lower::lower` that lowers straight into the guest with `body` (which has `self`, `cx`,
+/// `ty` and `dst`).
+fn lower_fn(body: TokenStream) -> TokenStream {
+    let w = weld();
+    quote! {
+        fn lower(
+            &self,
+            cx: &mut #w::LowerContext<'_>,
+            ty: &#w::InterfaceType,
+            dst: #w::LowerDest<'_>,
+        ) -> #w::__derive::Result<()> {
+            #body
+        }
+    }
+}
+
+/// A `Lift::lift` that lifts in place with `body` (which has `cx`, `ty` and `src`), and its
+/// `IN_PLACE`: whether any of the member types `tys` must be lifted in place.
+fn lift_fn<'a>(tys: impl Iterator<Item = &'a syn::Type>, body: TokenStream) -> TokenStream {
+    let w = weld();
+    quote! {
+        const IN_PLACE: bool = false #(|| <#tys as #w::Lift>::IN_PLACE)*;
+
+        fn lift(
+            cx: &mut #w::LiftContext<'_>,
+            ty: &#w::InterfaceType,
+            src: #w::LiftSource<'_>,
+        ) -> #w::__derive::Result<Self> {
+            #body
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::trap::trap_error;
 use crate::vm::setjmp::EntryTrampoline;
 use crate::vm::traphandlers::{Unwind, enter_wasm, set_pending_error, set_pending_panic};
+use crate::vm::valraw::call_slots;
 use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef, VMStoreContext};
 use crate::{Engine, FuncType, Val, ValRaw};
 use anyhow::{Result, bail};
@@ -105,14 +106,8 @@ impl Func {
         }
         // Small signatures use slots on the stack.
         let n = params.len().max(results.len());
-        let mut inline = [ValRaw::default(); 8];
-        let mut heap = Vec::new();
-        let slots = if n <= inline.len() {
-            &mut inline[..n]
-        } else {
-            heap.resize(n, ValRaw::default());
-            &mut heap[..]
-        };
+        let (mut inline, mut heap) = ([ValRaw::default(); 8], Vec::new());
+        let slots = call_slots(n, &mut inline, &mut heap);
         for (i, (p, t)) in params.iter().zip(param_types).enumerate() {
             if !p.matches(*t) {
                 let ty = self.ty_in(store.opaque());

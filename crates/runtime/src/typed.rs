@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::func::{HostFn, call_raw};
 use crate::handles::Instance;
 use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
+use crate::vm::valraw::call_slots;
 use crate::vm::vmcontext::InstanceId;
 use crate::{ExternRef, Func, FuncType, ValRaw, ValType};
 use anyhow::{Context, Result, bail};
@@ -293,14 +294,8 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
         assert!(self.func.comes_from(store.opaque()), "object used with the wrong store");
         let n = P::len().max(R::len());
         // Small signatures use a few slots on the stack.
-        let mut inline = [ValRaw::default(); 4];
-        let mut heap = Vec::new();
-        let slots = if n <= inline.len() {
-            &mut inline[..n]
-        } else {
-            heap.resize(n, ValRaw::default());
-            &mut heap[..]
-        };
+        let (mut inline, mut heap) = ([ValRaw::default(); 4], Vec::new());
+        let slots = call_slots(n, &mut inline, &mut heap);
         params.store_raw(store.opaque_mut(), slots)?;
         // SAFETY: the signature was checked against P and R, so `slots` has room for all.
         unsafe { call_raw(store, self.func, self.entry, slots)? };

@@ -190,20 +190,8 @@ fn is_number_of(val: &Val, ty: &InterfaceType) -> bool {
 fn check(val: &Val, ty: &InterfaceType) -> Checked {
     use InterfaceType as T;
     match (ty, val) {
-        (T::Bool, Val::Bool(_))
-        | (T::S8, Val::S8(_))
-        | (T::U8, Val::U8(_))
-        | (T::S16, Val::S16(_))
-        | (T::U16, Val::U16(_))
-        | (T::S32, Val::S32(_))
-        | (T::U32, Val::U32(_))
-        | (T::S64, Val::S64(_))
-        | (T::U64, Val::U64(_))
-        | (T::F32, Val::Float32(_))
-        | (T::F64, Val::Float64(_))
-        | (T::Char, Val::Char(_))
-        | (T::Own(_) | T::Borrow(_), Val::Resource(_))
-        | (T::String, Val::String(_)) => Ok(()),
+        _ if is_number_of(val, ty) => Ok(()),
+        (T::Char, Val::Char(_)) | (T::Own(_) | T::Borrow(_), Val::Resource(_)) | (T::String, Val::String(_)) => Ok(()),
         (T::List(list), Val::List(elements)) => {
             for (i, element) in elements.iter().enumerate() {
                 // Lists of numbers are long: their elements are matched inline.

@@ -20,3 +20,15 @@ impl ValRaw {
         u64::from_le_bytes(self.0[..8].try_into().unwrap())
     }
 }
+
+/// The first `n` slots of `inline` if it has that many, or else of `heap`, grown to `n`: the
+/// value slots of one call, on the stack for small signatures.
+#[inline]
+pub fn call_slots<'a>(n: usize, inline: &'a mut [ValRaw], heap: &'a mut Vec<ValRaw>) -> &'a mut [ValRaw] {
+    if n <= inline.len() {
+        &mut inline[..n]
+    } else {
+        heap.resize(n, ValRaw::default());
+        &mut heap[..]
+    }
+}
