@@ -3,9 +3,11 @@
 //! core values or an address), with the helpers that records, tuples, variants and lists use
 //! to lift their parts in place.
 //!
-//! Most types lift through a [`Val`] (with the checks and traps of `canonical/`); views of guest
-//! memory (`views.rs`) and their containers (tuples, `Option`, `Result`, `Vec`), results and
-//! derived records lift in place, with the same checks.
+//! Integers, `bool`s, tuples, lists (element by element), derived records and variants, views
+//! of guest memory (`views.rs`) and the containers of views (`Option`, `Result`) lift in
+//! place, with the checks and traps of `canonical/`; the rest (floats, `char`s, strings,
+//! enums, flags, and options and results of those) lift through a [`Val`] with those same
+//! checks.
 
 use super::canonical::{self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_uint};
 use super::component_type::ComponentType;

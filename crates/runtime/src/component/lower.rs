@@ -1,9 +1,9 @@
 //! Lowering: the [`Lower`] trait, and lowering typed Rust values straight into a guest
-//! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: primitives, tuples, derived
-//! records and strings write their parts where they go, without first building a [`Val`]
-//! (whose records and strings own their labels and bytes). Every other type is lowered through
-//! its `Val`, by the canonical ABI code of `canonical/`, so the checks and layout are the same
-//! either way.
+//! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: primitives, tuples, lists,
+//! options, results, derived records and variants, and strings write their parts where they
+//! go, without first building a [`Val`] (whose records and strings own their labels and
+//! bytes). Every other type is lowered through its `Val`, by the canonical ABI code of
+//! `canonical/`, so the checks and layout are the same either way.
 //!
 //! The types were checked when the typed function was made; values are not checked again.
 
