@@ -5,8 +5,8 @@ use super::super::types::InterfaceType;
 use super::super::values::Val;
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
+use super::integers::{integer_size, integer_value, load_integers};
 use super::memory::{GuestMemory, MemoryBounds, Options, check_list_range, check_value_at, read_uint, width_of};
-use super::scalar_lists;
 use super::strings::load_string;
 use anyhow::{Result, anyhow};
 use std::cell::RefCell;
@@ -43,15 +43,9 @@ impl Loader<'_> {
         use InterfaceType as T;
         let w = self.width;
         Ok(match ty {
-            T::Bool => Val::Bool(self.uint(ptr, 1)? != 0),
-            T::S8 => Val::S8(self.uint(ptr, 1)? as u8 as i8),
-            T::U8 => Val::U8(self.uint(ptr, 1)? as u8),
-            T::S16 => Val::S16(self.uint(ptr, 2)? as u16 as i16),
-            T::U16 => Val::U16(self.uint(ptr, 2)? as u16),
-            T::S32 => Val::S32(self.uint(ptr, 4)? as u32 as i32),
-            T::U32 => Val::U32(self.uint(ptr, 4)? as u32),
-            T::S64 => Val::S64(self.uint(ptr, 8)? as i64),
-            T::U64 => Val::U64(self.uint(ptr, 8)?),
+            T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 => {
+                integer_value(ty, self.uint(ptr, ty.abi().size(w))?)?
+            }
             T::F32 => Val::Float32(f32::from_bits(self.uint(ptr, 4)? as u32)),
             T::F64 => Val::Float64(f64::from_bits(self.uint(ptr, 8)?)),
             T::Char => Val::Char(char_from(self.uint(ptr, 4)? as u32)?),
@@ -127,11 +121,13 @@ impl Loader<'_> {
     #[inline]
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
         let size = check_list_range(MemoryBounds::of(&**self.mem.borrow()), element, self.width, ptr, len)?;
-        if scalar_lists::scalar_size(element).is_some() {
+        if integer_size(element).is_some() {
             // The range was checked: it is inside the memory.
             let (at, end) = (ptr as usize, (ptr + len * size) as usize);
             let mem = self.mem.borrow();
-            return Ok(Val::List(scalar_lists::load_scalars(&mem.bytes()[at..end], element, size as usize)));
+            if let Some(elements) = load_integers(&mem.bytes()[at..end], element, size as usize) {
+                return Ok(Val::List(elements));
+            }
         }
         let elements = (0..len).map(|i| self.load(element, ptr + i * size));
         Ok(Val::List(elements.collect::<Result<_>>()?))
@@ -171,15 +167,9 @@ impl Loader<'_> {
     fn lift(&self, ty: &InterfaceType, flat: &mut dyn Iterator<Item = u64>) -> Result<Val> {
         use InterfaceType as T;
         Ok(match ty {
-            T::Bool => Val::Bool(next(flat)? as u32 != 0),
-            T::S8 => Val::S8(next(flat)? as u8 as i8),
-            T::U8 => Val::U8(next(flat)? as u8),
-            T::S16 => Val::S16(next(flat)? as u16 as i16),
-            T::U16 => Val::U16(next(flat)? as u16),
-            T::S32 => Val::S32(next(flat)? as u32 as i32),
-            T::U32 => Val::U32(next(flat)? as u32),
-            T::S64 => Val::S64(next(flat)? as i64),
-            T::U64 => Val::U64(next(flat)?),
+            T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 => {
+                integer_value(ty, next(flat)?)?
+            }
             T::F32 => Val::Float32(f32::from_bits(next(flat)? as u32)),
             T::F64 => Val::Float64(f64::from_bits(next(flat)?)),
             T::Char => Val::Char(char_from(next(flat)? as u32)?),

@@ -28,13 +28,13 @@
 //!
 //! The parts: `memory.rs` (the guest's memory, options, limits, pointer and range checks),
 //! `cases.rs` (variants, enums, flags), `strings.rs`, `flat.rs` (flattening limits), `load.rs`
-//! (lifting), `store.rs` (lowering), `scalar_lists.rs` (lists of integers in bulk).
+//! (lifting), `store.rs` (lowering), `integers.rs` (integer values and lists of them in bulk).
 
 mod cases;
 mod flat;
+mod integers;
 mod load;
 mod memory;
-mod scalar_lists;
 mod store;
 mod strings;
 

@@ -6,11 +6,11 @@ use super::super::types::InterfaceType;
 use super::super::values::Val;
 use super::cases::{case_index, flags_words, variant_case, variant_value};
 use super::flat::flat_count;
+use super::integers::{integer_bits, integer_size, store_integers};
 use super::memory::{
     GuestMemory, MemoryBounds, Options, Pointee, check_align, check_bounds, check_realloc_result, utf16_tag, width_of,
     write_uint,
 };
-use super::scalar_lists;
 use anyhow::{Result, bail};
 use weld_environ::component::translate::StringEncoding;
 use weld_environ::component::{MAX_STRING_BYTE_LENGTH, MemoryWidth, REALLOC_I32_MAX};
@@ -104,16 +104,10 @@ impl Storer<'_> {
         use InterfaceType as T;
         let w = self.width;
         let ps = w.ptr_size();
+        if let (Some(size), Some(bits)) = (integer_size(ty), integer_bits(ty, val)) {
+            return self.uint(ptr, size, bits);
+        }
         match (ty, val) {
-            (T::Bool, Val::Bool(b)) => self.uint(ptr, 1, u64::from(*b)),
-            (T::S8, Val::S8(v)) => self.uint(ptr, 1, *v as u8 as u64),
-            (T::U8, Val::U8(v)) => self.uint(ptr, 1, u64::from(*v)),
-            (T::S16, Val::S16(v)) => self.uint(ptr, 2, *v as u16 as u64),
-            (T::U16, Val::U16(v)) => self.uint(ptr, 2, u64::from(*v)),
-            (T::S32, Val::S32(v)) => self.uint(ptr, 4, *v as u32 as u64),
-            (T::U32, Val::U32(v)) => self.uint(ptr, 4, u64::from(*v)),
-            (T::S64, Val::S64(v)) => self.uint(ptr, 8, *v as u64),
-            (T::U64, Val::U64(v)) => self.uint(ptr, 8, *v),
             (T::F32, Val::Float32(v)) => self.uint(ptr, 4, u64::from(v.to_bits())),
             (T::F64, Val::Float64(v)) => self.uint(ptr, 8, v.to_bits()),
             (T::Char, Val::Char(c)) => self.uint(ptr, 4, u64::from(*c)),
@@ -264,11 +258,11 @@ impl Storer<'_> {
             bail!("list of {len} elements of {size} bytes is too long");
         };
         let ptr = self.realloc(Pointee::List, 0, 0, element.abi().align(self.width), byte_len)?;
-        if let Some(scalar) = scalar_lists::scalar_size(element) {
+        if let Some(integer) = integer_size(element) {
             // `realloc`'s result was checked: the whole range is inside the memory.
             let at = ptr as usize;
             let bytes = &mut self.mem.bytes_mut()[at..at + byte_len as usize];
-            scalar_lists::store_scalars(bytes, elements, element, scalar as usize)?;
+            store_integers(bytes, elements, element, integer as usize)?;
             return Ok((ptr, len));
         }
         for (i, e) in elements.iter().enumerate() {
