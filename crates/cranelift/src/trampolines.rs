@@ -86,14 +86,12 @@ impl Compiler {
         let fuel = self.config.consume_fuel.then(|| {
             let store = b.ins().load(ptr, flags.with_readonly(), callee_vmctx, VMOffsets::STORE_CONTEXT as i32);
             let host_value = b.ins().get_pinned_reg(ptr);
-            let counter = b.ins().load(types::I64, flags, store, store_context::FUEL_CONSUMED as i32);
-            b.ins().set_pinned_reg(counter);
+            fuel_from_store(&mut b, store);
             (store, host_value)
         });
         let call = b.ins().call_indirect(wasm_sig, code, &args);
         if let Some((store, host_value)) = fuel {
-            let counter = b.ins().get_pinned_reg(types::I64);
-            b.ins().store(flags, counter, store, store_context::FUEL_CONSUMED as i32);
+            fuel_to_store(&mut b, store);
             b.ins().set_pinned_reg(host_value);
         }
         let results = b.inst_results(call).to_vec();
@@ -139,17 +137,14 @@ impl Compiler {
         );
         // With fuel, the host reads and may change the counter in the store, not the register.
         let fuel_store = self.config.consume_fuel.then(|| {
-            let flags = ir::MemFlagsData::trusted();
-            let store = b.ins().load(ptr, flags.with_readonly(), callee_vmctx, host_context::STORE_CONTEXT as i32);
-            let counter = b.ins().get_pinned_reg(types::I64);
-            b.ins().store(flags, counter, store, store_context::FUEL_CONSUMED as i32);
+            let flags = ir::MemFlagsData::trusted().with_readonly();
+            let store = b.ins().load(ptr, flags, callee_vmctx, host_context::STORE_CONTEXT as i32);
+            fuel_to_store(&mut b, store);
             store
         });
         let call = b.ins().call_indirect(host_sig, entry, &[callee_vmctx, caller_vmctx, values, len]);
         if let Some(store) = fuel_store {
-            let counter =
-                b.ins().load(types::I64, ir::MemFlagsData::trusted(), store, store_context::FUEL_CONSUMED as i32);
-            b.ins().set_pinned_reg(counter);
+            fuel_from_store(&mut b, store);
         }
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, pending_trap());
@@ -187,15 +182,12 @@ impl Compiler {
         // With fuel, the libcall reads (and may refill) the counter in the store.
         let fuel_store = self.config.consume_fuel.then(|| {
             let store = b.ins().load(ptr, flags, vmctx, VMOffsets::STORE_CONTEXT as i32);
-            let counter = b.ins().get_pinned_reg(types::I64);
-            b.ins().store(ir::MemFlagsData::trusted(), counter, store, store_context::FUEL_CONSUMED as i32);
+            fuel_to_store(&mut b, store);
             store
         });
         let call = b.ins().call_indirect(sig, callee, &[vmctx]);
         if let Some(store) = fuel_store {
-            let counter =
-                b.ins().load(types::I64, ir::MemFlagsData::trusted(), store, store_context::FUEL_CONSUMED as i32);
-            b.ins().set_pinned_reg(counter);
+            fuel_from_store(&mut b, store);
         }
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, pending_trap());
@@ -209,4 +201,18 @@ impl Compiler {
     pub fn isa(&self) -> &dyn TargetIsa {
         &*self.isa
     }
+}
+
+/// Writes the fuel counter in the pinned register to the store context at `store`, where the
+/// host reads it.
+fn fuel_to_store(b: &mut FunctionBuilder<'_>, store: ir::Value) {
+    let counter = b.ins().get_pinned_reg(types::I64);
+    b.ins().store(ir::MemFlagsData::trusted(), counter, store, store_context::FUEL_CONSUMED as i32);
+}
+
+/// Loads the fuel counter of the store context at `store` into the pinned register, where wasm
+/// keeps it.
+fn fuel_from_store(b: &mut FunctionBuilder<'_>, store: ir::Value) {
+    let counter = b.ins().load(types::I64, ir::MemFlagsData::trusted(), store, store_context::FUEL_CONSUMED as i32);
+    b.ins().set_pinned_reg(counter);
 }
