@@ -29,6 +29,23 @@ struct CachedSignature {
     entry: Option<usize>,
 }
 
+impl CachedSignature {
+    /// The types, copied out, and the entry trampoline unless the function is a `host` one.
+    #[inline]
+    fn copy_out(&self, host: bool) -> (CallTypes, Option<*const u8>) {
+        let types = &self.types;
+        let storage = if types.len() <= INLINE_TYPES {
+            let mut inline = [ValType::I32; INLINE_TYPES];
+            inline[..types.len()].copy_from_slice(types);
+            TypeStorage::Inline { types: inline, len: types.len() as u8 }
+        } else {
+            TypeStorage::Heap(types.clone())
+        };
+        let entry = if host { None } else { self.entry.map(|e| e as *const u8) };
+        (CallTypes { storage, params: self.params }, entry)
+    }
+}
+
 /// How many types a [`CallTypes`] holds without allocating.
 const INLINE_TYPES: usize = 14;
 
@@ -68,20 +85,14 @@ impl SignatureCache {
     /// The types of signature `id` (of `engine`) and, unless `host`, its entry trampoline.
     #[inline]
     pub fn lookup(&mut self, engine: &Engine, id: u32, host: bool) -> Result<(CallTypes, Option<*const u8>)> {
-        if !matches!(self.map.get(&id), Some(cached) if cached.entry.is_some() || host) {
-            self.fill(engine, id, host)?;
+        // One hash lookup when the signature is there already.
+        if let Some(cached) = self.map.get(&id)
+            && (cached.entry.is_some() || host)
+        {
+            return Ok(cached.copy_out(host));
         }
-        let cached = &self.map[&id];
-        let types = &cached.types;
-        let storage = if types.len() <= INLINE_TYPES {
-            let mut inline = [ValType::I32; INLINE_TYPES];
-            inline[..types.len()].copy_from_slice(types);
-            TypeStorage::Inline { types: inline, len: types.len() as u8 }
-        } else {
-            TypeStorage::Heap(types.clone())
-        };
-        let entry = if host { None } else { cached.entry.map(|e| e as *const u8) };
-        Ok((CallTypes { storage, params: cached.params }, entry))
+        self.fill(engine, id, host)?;
+        Ok(self.map[&id].copy_out(host))
     }
 
     /// Reads signature `id` from the engine (and its entry trampoline, unless `host`).
