@@ -106,7 +106,7 @@ struct Pair<T: ComponentType + Lift + Lower> {
 
 /// Sixteen `u64`s: as a second parameter, it pushes the parameters past the flat limit, so
 /// that the guest receives and returns a pointer.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Default)]
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Default, Debug, PartialEq)]
 struct Pad {
     p0: u64,
     p1: u64,
@@ -290,6 +290,26 @@ fn nested_and_generic_types_round_trip() {
         ],
     );
     round_trip(&named("t", r#"(record (field "first" u8) (field "second" u8))"#), &[Pair { first: 1u8, second: 255 }]);
+}
+
+/// Lists of records lift from copies of their elements' bytes, taken a chunk of elements
+/// at a time: elements whose size does not divide the chunk (12 bytes), lists spanning
+/// several chunks, and records too large to copy (past 128 bytes, lifted field by field in
+/// memory) must all come back whole.
+#[test]
+fn lists_of_records_lift_across_copy_chunks() {
+    let pair = |t: &str| {
+        named("pair", &format!("(record (field \"first\" {t}) (field \"second\" {t}))")) + &named("t", "(list $pair)")
+    };
+    let small: Vec<Pair<u32>> = (0..300).map(|i| Pair { first: i, second: u32::MAX - i }).collect();
+    round_trip(&pair("u32"), &[small.clone(), small[..1].to_vec(), vec![]]);
+    let pad = r#"(record (field "p0" u64) (field "p1" u64) (field "p2" u64) (field "p3" u64) (field "p4" u64)
+        (field "p5" u64) (field "p6" u64) (field "p7" u64) (field "p8" u64) (field "p9" u64) (field "p10" u64)
+        (field "p11" u64) (field "p12" u64) (field "p13" u64) (field "p14" u64) (field "p15" u64))"#;
+    let types = named("big", pad) + &pair("$big");
+    let big = |i: u64| Pad { p0: i, p7: i * 3, p15: !i, ..Pad::default() };
+    let large: Vec<Pair<Pad>> = (0..9).map(|i| Pair { first: big(i), second: big(i + 100) }).collect();
+    round_trip(&types, &[large]);
 }
 
 /// `(enum "c0" "c1" ...)` with `count` cases.

@@ -8,10 +8,16 @@
 //! place, with the checks and traps of `canonical/`; the rest (floats, `char`s, strings,
 //! enums, flags, and options and results of those) lift through a [`Val`] with those same
 //! checks.
+//!
+//! A record, tuple or list element in memory is checked once for alignment and bounds, its
+//! bytes (up to 128 of them, or a list's elements 512 bytes at a time) copied out of memory,
+//! and its parts lifted from the copy ([`LiftSource::Copied`]): reading each field through
+//! the memory's accessors, with an alignment check per field, was most of the cost of lifting
+//! a record of integers.
 
 use super::canonical::{self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_uint};
 use super::component_type::ComponentType;
-use super::types::{FuncType, InterfaceType};
+use super::types::{Field, FuncType, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
 use crate::handles::ComponentInstanceId;
@@ -88,7 +94,24 @@ pub enum LiftSource<'a> {
     Flat(&'a mut dyn Iterator<Item = u64>),
     /// Linear memory at this address.
     Memory(u64),
+    /// A copy of the bytes of a value whose address, `ptr`, was checked for alignment and
+    /// bounds when it was copied: `bytes` starts with the value and holds at least its size.
+    /// Records, tuples and lists copy a small value's bytes out of memory once and lift its
+    /// parts from the copy, rather than checking and reading memory for each part.
+    Copied {
+        /// The value's bytes, and perhaps more after them.
+        bytes: &'a [u8],
+        /// Where the value is in linear memory.
+        ptr: u64,
+    },
 }
+
+/// The largest record or tuple whose bytes [`FieldLifter`] copies out of memory (larger ones
+/// are read field by field, in place).
+const COPY_LIMIT: usize = 128;
+
+/// How many bytes of a list's elements are copied at once by [`lift_list_in_place`].
+const LIST_CHUNK: usize = 512;
 
 /// What lifting a Rust value from a guest has at hand: the guest's memory and the canonical
 /// options of the lift.
@@ -123,13 +146,14 @@ impl LiftContext<'_> {
     pub(crate) fn lift_val(&mut self, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Val> {
         match src {
             LiftSource::Flat(mut flat) => canonical::lift_flat(self.mem, &self.opts, ty, &mut flat),
-            LiftSource::Memory(ptr) => canonical::load(self.mem, &self.opts, ty, ptr),
+            LiftSource::Memory(ptr) | LiftSource::Copied { ptr, .. } => canonical::load(self.mem, &self.opts, ty, ptr),
         }
     }
 
     /// The raw bits of an integer (or `bool`) of `size` bytes, whose size is its alignment:
     /// the next flat value, or the little-endian value at a memory address (checked for
     /// alignment and bounds, as `load` does).
+    #[inline]
     pub(crate) fn scalar_bits(&mut self, src: LiftSource<'_>, size: u32) -> Result<u64> {
         match src {
             LiftSource::Flat(flat) => flat.next().ok_or_else(|| anyhow!("too few flat values")),
@@ -137,6 +161,14 @@ impl LiftContext<'_> {
                 canonical::check_align(self.mem.side(), Pointee::Value, ptr, size)?;
                 read_uint(self.mem.bytes(), ptr, size)
             }
+            LiftSource::Copied { bytes, .. } => match bytes.get(..size as usize) {
+                Some(value) => {
+                    let mut le = [0; 8];
+                    le[..value.len()].copy_from_slice(value);
+                    Ok(u64::from_le_bytes(le))
+                }
+                None => read_uint(bytes, 0, size),
+            },
         }
     }
 
@@ -152,6 +184,7 @@ impl LiftContext<'_> {
             LiftSource::Memory(ptr) => {
                 read_uint(self.mem.bytes(), *ptr + index * u64::from(w.ptr_size()), w.ptr_size())
             }
+            LiftSource::Copied { bytes, .. } => read_uint(bytes, index * u64::from(w.ptr_size()), w.ptr_size()),
         }
     }
 
@@ -184,48 +217,84 @@ impl LiftContext<'_> {
 #[doc(hidden)]
 pub struct FieldLifter<'c, 'a, 's> {
     cx: &'c mut LiftContext<'a>,
-    /// A record or tuple type.
-    ty: &'c InterfaceType,
-    src: LiftSource<'s>,
-    width: MemoryWidth,
+    fields: Fields<'c>,
+    /// The offset of each field in memory (as many as there are fields).
+    offsets: &'c [u32],
+    src: FieldSource<'s>,
     next: usize,
+    /// The value's bytes, when `src` is [`FieldSource::Copied`].
+    copy: [u8; COPY_LIMIT],
+}
+
+/// The fields of a record, or the elements of a tuple.
+#[derive(Clone, Copy)]
+enum Fields<'c> {
+    Record(&'c [Field]),
+    Tuple(&'c [InterfaceType]),
+}
+
+/// Where a [`FieldLifter`]'s fields come from.
+enum FieldSource<'s> {
+    Flat(&'s mut dyn Iterator<Item = u64>),
+    /// A value too large to copy, at this (checked) address.
+    Memory(u64),
+    /// The copy of the caller's (from a [`LiftSource::Copied`]), and the value's address.
+    Borrowed(&'s [u8], u64),
+    /// The lifter's own copy of the value at this (checked) address.
+    Copied(u64),
 }
 
 impl<'c, 'a, 's> FieldLifter<'c, 'a, 's> {
     /// Starts lifting a value of `ty`, a record or tuple type, from `src` (a memory address
     /// is checked for alignment and bounds first).
     pub(crate) fn new(cx: &'c mut LiftContext<'a>, ty: &'c InterfaceType, src: LiftSource<'s>) -> Result<Self> {
-        if !matches!(ty, InterfaceType::Record(_) | InterfaceType::Tuple(_)) {
-            bail!("type mismatch: expected a record or tuple, found {ty}");
-        }
-        if let LiftSource::Memory(ptr) = src {
-            cx.check_value_at(ty, ptr)?;
-        }
         let width = cx.width();
-        Ok(FieldLifter { cx, ty, src, width, next: 0 })
+        let (fields, offsets) = match ty {
+            InterfaceType::Record(r) => (Fields::Record(r.fields()), r.field_offsets(width)),
+            InterfaceType::Tuple(t) => (Fields::Tuple(t.types()), t.field_offsets(width)),
+            _ => bail!("type mismatch: expected a record or tuple, found {ty}"),
+        };
+        let mut copy = [0; COPY_LIMIT];
+        let src = match src {
+            LiftSource::Flat(flat) => FieldSource::Flat(flat),
+            LiftSource::Copied { bytes, ptr } => FieldSource::Borrowed(bytes, ptr),
+            LiftSource::Memory(ptr) => {
+                cx.check_value_at(ty, ptr)?;
+                let size = ty.abi().size(width) as usize;
+                if size <= COPY_LIMIT {
+                    copy[..size].copy_from_slice(&cx.mem.bytes()[ptr as usize..][..size]);
+                    FieldSource::Copied(ptr)
+                } else {
+                    FieldSource::Memory(ptr)
+                }
+            }
+        };
+        Ok(FieldLifter { cx, fields, offsets, src, next: 0, copy })
     }
 
     /// The next field's label (records only), type and offset, if there is one.
+    #[inline]
     fn advance(&mut self) -> Option<(Option<&'c str>, &'c InterfaceType, u32)> {
-        let (i, w) = (self.next, self.width);
-        let next = match self.ty {
-            InterfaceType::Record(r) => {
-                let f = r.fields().get(i)?;
-                (Some(f.name.as_str()), &f.ty, r.field_offsets(w)[i])
-            }
-            InterfaceType::Tuple(t) => (None, t.types().get(i)?, t.field_offsets(w)[i]),
-            _ => return None,
-        };
+        let i = self.next;
+        let offset = *self.offsets.get(i)?;
         self.next += 1;
-        Some(next)
+        Some(match self.fields {
+            Fields::Record(fields) => (Some(fields[i].name.as_str()), &fields[i].ty, offset),
+            Fields::Tuple(types) => (None, &types[i], offset),
+        })
     }
 
     /// Lifts a `T` of type `ty` at `offset` in the value (the next flat values if flat).
     #[inline]
     fn lift_at<T: Lift>(&mut self, ty: &InterfaceType, offset: u32) -> Result<T> {
+        let at = offset as usize;
         let src = match &mut self.src {
-            LiftSource::Flat(flat) => LiftSource::Flat(&mut **flat),
-            LiftSource::Memory(ptr) => LiftSource::Memory(*ptr + u64::from(offset)),
+            FieldSource::Flat(flat) => LiftSource::Flat(&mut **flat),
+            FieldSource::Memory(ptr) => LiftSource::Memory(*ptr + u64::from(offset)),
+            FieldSource::Borrowed(bytes, ptr) => {
+                LiftSource::Copied { bytes: &bytes[at..], ptr: *ptr + u64::from(offset) }
+            }
+            FieldSource::Copied(ptr) => LiftSource::Copied { bytes: &self.copy[at..], ptr: *ptr + u64::from(offset) },
         };
         T::lift(self.cx, ty, src)
     }
@@ -290,6 +359,14 @@ pub(crate) fn lift_variant_in_place<R>(
             let at = ptr + u64::from(layout.payload_offset(w));
             lift(cx, case, payload, LiftSource::Memory(at))
         }
+        LiftSource::Copied { bytes, ptr } => {
+            let (_, layout) = canonical::variant_case(ty, 0)?;
+            let case = read_uint(bytes, 0, layout.discriminant_size)?;
+            let (payload, layout) = canonical::variant_case(ty, case)?;
+            let offset = layout.payload_offset(w);
+            let src = LiftSource::Copied { bytes: &bytes[offset as usize..], ptr: ptr + u64::from(offset) };
+            lift(cx, case, payload, src)
+        }
     }
 }
 
@@ -321,5 +398,24 @@ pub(crate) fn lift_list_in_place<T: Lift>(
     let InterfaceType::List(list) = ty else { bail!("type mismatch: expected a list, found {ty}") };
     let (ptr, len) = cx.pointer_pair(src, ty)?;
     let size = cx.check_list_range(list.element(), ptr, len)?;
-    (0..len).map(|i| T::lift(cx, list.element(), LiftSource::Memory(ptr + i * size))).collect()
+    let element = list.element();
+    if size == 0 || size > LIST_CHUNK as u64 {
+        return (0..len).map(|i| T::lift(cx, element, LiftSource::Memory(ptr + i * size))).collect();
+    }
+    // The range was checked, so `len` elements of `size` bytes fit in memory.
+    let mut out = Vec::with_capacity(len as usize);
+    let mut chunk = [0; LIST_CHUNK];
+    let per_chunk = LIST_CHUNK as u64 / size;
+    let mut first = 0;
+    while first < len {
+        let count = per_chunk.min(len - first);
+        let (start, bytes) = (ptr + first * size, (count * size) as usize);
+        chunk[..bytes].copy_from_slice(&cx.mem.bytes()[start as usize..][..bytes]);
+        for i in 0..count {
+            let at = (i * size) as usize;
+            out.push(T::lift(cx, element, LiftSource::Copied { bytes: &chunk[at..bytes], ptr: start + i * size })?);
+        }
+        first += count;
+    }
+    Ok(out)
 }

@@ -147,6 +147,7 @@ macro_rules! lift_integers {
                 }
             }
 
+            #[inline]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
                 if !matches!(ty, InterfaceType::$ty) {
                     return lift_through_val(cx, ty, src);
