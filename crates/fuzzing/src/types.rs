@@ -1,6 +1,9 @@
 //! Interface types of bounded depth and size, and the component text that defines them.
 //!
-//! Resources (`own`, `borrow`) and fixed-length lists are not generated yet; maps are.
+//! Maps are generated; fixed-length lists, resource handles (`own`, `borrow`) and enums and
+//! variants with more than 256 cases (a 16-bit discriminant) only when [`TypeLimits`] asks
+//! for them (the oracles that build components leave them out; the canonical ABI reference
+//! oracle needs no component).
 
 use arbitrary::{Result, Unstructured};
 use weld::component::InterfaceType;
@@ -12,11 +15,25 @@ pub struct TypeLimits {
     pub max_depth: u32,
     /// Fields, cases, tuple elements and labels of one compound type.
     pub max_members: usize,
+    /// Whether to generate fixed-length lists (`list<T, N>`).
+    pub fixed_lists: bool,
+    /// Whether to generate `own` and `borrow` handles, of resource types 0 and 1.
+    pub handles: bool,
+    /// Whether to generate, now and then, enums and variants of 255 to 300 cases, past the
+    /// one-byte discriminant (not bounded by `max_members`).
+    pub wide_cases: bool,
 }
 
 impl Default for TypeLimits {
     fn default() -> Self {
-        TypeLimits { max_depth: 3, max_members: 5 }
+        TypeLimits { max_depth: 3, max_members: 5, fixed_lists: false, handles: false, wide_cases: false }
+    }
+}
+
+impl TypeLimits {
+    /// Every kind of type the canonical ABI has (that weld supports).
+    pub fn every_kind() -> TypeLimits {
+        TypeLimits { fixed_lists: true, handles: true, wide_cases: true, ..TypeLimits::default() }
     }
 }
 
@@ -29,6 +46,13 @@ fn gen_type(u: &mut Unstructured, limits: TypeLimits, depth: u32) -> Result<Inte
     const SCALARS: usize = 13;
     let kinds = if depth == 0 { SCALARS } else { SCALARS + 10 };
     let members = |u: &mut Unstructured| u.int_in_range(1..=limits.max_members.max(1));
+    // The extra kinds, each as likely as another kind when asked for.
+    if (limits.fixed_lists || limits.handles || limits.wide_cases)
+        && u.ratio(3u8, kinds as u8 + 3)?
+        && let Some(ty) = gen_extra(u, limits, depth)?
+    {
+        return Ok(ty);
+    }
     Ok(match u.choose_index(kinds)? {
         0 => InterfaceType::Bool,
         1 => InterfaceType::S8,
@@ -101,6 +125,36 @@ fn gen_type(u: &mut Unstructured, limits: TypeLimits, depth: u32) -> Result<Inte
             InterfaceType::map(key, gen_type(u, limits, depth - 1)?)
         }
         _ => InterfaceType::list(InterfaceType::U8),
+    })
+}
+
+/// One of the kinds [`TypeLimits`] enables (`None` if the one picked is not enabled).
+fn gen_extra(u: &mut Unstructured, limits: TypeLimits, depth: u32) -> Result<Option<InterfaceType>> {
+    Ok(match u.choose_index(3)? {
+        0 if limits.fixed_lists && depth > 0 => {
+            let len = u.int_in_range(1..=4)?;
+            Some(InterfaceType::fixed_list(gen_type(u, limits, depth - 1)?, len))
+        }
+        1 if limits.handles => {
+            let id = weld::component::types::ResourceId(u.int_in_range(0..=1)?);
+            Some(if u.arbitrary()? { InterfaceType::Own(id) } else { InterfaceType::Borrow(id) })
+        }
+        2 if limits.wide_cases => {
+            let n = u.int_in_range(255..=300)?;
+            if depth > 0 && u.arbitrary()? {
+                // A few cases carry payloads, among them the last.
+                let mut cases: Vec<(String, Option<InterfaceType>)> = (0..n).map(|i| (format!("c{i}"), None)).collect();
+                for i in [0, n / 2, n - 1] {
+                    if u.arbitrary()? {
+                        cases[i].1 = Some(gen_type(u, limits, depth - 1)?);
+                    }
+                }
+                Some(InterfaceType::variant(cases))
+            } else {
+                Some(InterfaceType::enumeration((0..n).map(|i| format!("e{i}"))))
+            }
+        }
+        _ => None,
     })
 }
 

@@ -2,9 +2,31 @@
 //!
 //! Floats are never NaN: `Val`'s equality, which the oracles compare with, is IEEE equality,
 //! and NaN payloads are not something the canonical ABI promises to keep.
+//!
+//! A handle (`own` or `borrow`) is a host handle of [`FuzzResource`] with an arbitrary rep:
+//! what it means is up to the handle table of the memory it is lowered into.
 
 use arbitrary::{Result, Unstructured};
-use weld::component::{InterfaceType, Val};
+use weld::component::{InterfaceType, Resource, Val};
+
+/// The host resource type of generated handles.
+pub struct FuzzResource;
+
+/// A generated handle with representation `rep` (owned for `own`, borrowed for `borrow`).
+pub fn handle(ty: &InterfaceType, rep: u32) -> Val {
+    match ty {
+        InterfaceType::Borrow(_) => Val::Resource(Resource::<FuzzResource>::new_borrow(rep).into_any()),
+        _ => Val::Resource(Resource::<FuzzResource>::new_own(rep).into_any()),
+    }
+}
+
+/// The representation of a handle made by [`handle`] (or by a test memory's handle table).
+pub fn handle_rep(val: &Val) -> Option<u32> {
+    match val {
+        Val::Resource(h) => h.try_into_resource::<FuzzResource>().ok().map(|r| r.rep()),
+        _ => None,
+    }
+}
 
 /// Most elements in a generated list, and characters in a generated string.
 const MAX_LEN: usize = 6;
@@ -60,7 +82,7 @@ pub fn arbitrary_val(u: &mut Unstructured, ty: &InterfaceType) -> Result<Val> {
             }
             Val::Flags(set)
         }
-        T::Own(_) | T::Borrow(_) => panic!("resource values are not generated"),
+        T::Own(_) | T::Borrow(_) => handle(ty, u.arbitrary()?),
     })
 }
 

@@ -73,6 +73,16 @@ pub enum FlatType {
 }
 
 impl FlatType {
+    /// The core type's name in WebAssembly text: `i32`, `i64`, `f32` or `f64`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FlatType::I32 => "i32",
+            FlatType::I64 => "i64",
+            FlatType::F32 => "f32",
+            FlatType::F64 => "f64",
+        }
+    }
+
     /// The spec's `join`: the narrowest core type both `self` and `other` can be bit-cast or
     /// zero-extended into, used where variant cases' flattenings overlap.
     pub const fn join(self, other: FlatType) -> FlatType {

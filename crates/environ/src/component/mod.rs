@@ -20,4 +20,5 @@ pub mod translate;
 pub mod types;
 
 pub use abi::*;
+pub use types::parse::TypeParseError;
 pub use types::*;

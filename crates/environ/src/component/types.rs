@@ -548,6 +548,7 @@ impl FuncType {
 }
 
 mod display;
+pub mod parse;
 
 #[cfg(test)]
 mod tests {

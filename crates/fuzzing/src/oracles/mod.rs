@@ -7,6 +7,8 @@
 //!   encoding and memory width on either side.
 //! - [`fact_valid`](mod@fact_valid): FACT turns any adapter signature with any canonical options into a valid
 //!   core module.
+//! - [`canonical_reference`]: weld's host-side canonical ABI (and its fused adapters) agree
+//!   with the Component Model's executable definition of the ABI, run by a Python worker.
 //! - [`core_diff`]: a random core module gives the same results, traps and memory on weld as
 //!   on a reference engine.
 //!
@@ -14,6 +16,7 @@
 //! module and the call-and-compare loop) is in `common`; this module only names the oracles
 //! and re-exports what callers use.
 
+pub mod canonical_reference;
 mod common;
 pub mod core_diff;
 pub mod echo;

@@ -19,6 +19,10 @@ pub(crate) enum StringBytes {
     Latin1,
 }
 
+/// The alignment of a UTF-16 string: 2, or 1 with the `planted-abi-bug` feature (a fault
+/// planted for tests of the fuzzing crate's reference oracle to catch).
+const UTF16_ALIGN: u32 = if cfg!(feature = "planted-abi-bug") { 1 } else { 2 };
+
 /// The first part of the spec's `load_string_from_range`: the byte encoding, alignment and
 /// byte length of a string of `tagged_units` code units in `encoding`; `None` if it is longer
 /// than `MAX_STRING_BYTE_LENGTH`.
@@ -26,7 +30,7 @@ fn string_bytes(encoding: StringEncoding, width: MemoryWidth, tagged_units: u64)
     let tag = utf16_tag(width);
     let (enc, align, byte_len) = match encoding {
         StringEncoding::Utf8 => (StringBytes::Utf8, 1, Some(tagged_units)),
-        StringEncoding::Utf16 => (StringBytes::Utf16, 2, tagged_units.checked_mul(2)),
+        StringEncoding::Utf16 => (StringBytes::Utf16, UTF16_ALIGN, tagged_units.checked_mul(2)),
         StringEncoding::CompactUtf16 if tagged_units & tag != 0 => {
             (StringBytes::Utf16, 2, (tagged_units ^ tag).checked_mul(2))
         }
