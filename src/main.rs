@@ -7,6 +7,10 @@
 //!   component's arguments and results are in WAVE syntax (`wave.rs`).
 //! - `weld compile FILE` (`compile.rs`) compiles a module or a component for any supported
 //!   target with the compile-time crates directly, and reports sizes and timing.
+//! - `weld serve [OPTIONS] FILE` (`serve.rs`) serves HTTP with a `wasi:http/incoming-handler`
+//!   component, one instance per request.
+//! - `weld abi TYPE`, `weld abi lower TYPE VALUE`, `weld abi lift TYPE ...` (`abi.rs`) show
+//!   the canonical ABI of a type and of its values.
 //! - `weld adapters FILE` (`adapters.rs`) prints a component's fused adapters as WAT.
 //!
 //! Errors are printed with their whole chain of causes and give exit code 1 (`weld run` gives a
@@ -23,6 +27,7 @@ use codegen::CodegenOptions;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod abi;
 mod adapters;
 mod codegen;
 mod compile;
@@ -30,6 +35,7 @@ mod options;
 mod precompiled;
 mod report;
 mod run;
+mod serve;
 mod wasi_host;
 mod wave;
 
@@ -49,6 +55,11 @@ enum Command {
     /// Compile a module or a component to machine code without running it, and report sizes
     /// and timing.
     Compile(compile::CompileCommand),
+    /// Serve HTTP with a component exporting wasi:http/incoming-handler.
+    Serve(serve::ServeCommand),
+    /// Show the canonical ABI of a type: its layout, what a value lowers to, what flat values
+    /// or bytes lift to.
+    Abi(abi::AbiCommand),
     /// Print the fused adapters of a component as WAT, each headed by the component type it
     /// translates and the canonical options of both sides.
     Adapters(adapters::AdaptersCommand),
@@ -75,6 +86,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wast(c) => wast(c),
         Command::Run(c) => run::run(c),
+        Command::Serve(c) => serve::serve(c),
+        Command::Abi(c) => abi::abi(&c).map(|text| {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }),
         Command::Compile(c) => compile::compile(c),
         Command::Adapters(c) => adapters::adapters(c),
     };

@@ -10,6 +10,39 @@
 use anyhow::{Result, anyhow, bail};
 use std::time::Duration;
 
+/// The option groups `weld run` and `weld serve` share: `-O`, `-W`, `-S`, `--dir`, `--env`.
+#[derive(clap::Args)]
+pub struct HostOptions {
+    /// Optimization options, `KEY=VALUE[,...]`: `opt-level=0|1|2|s`.
+    #[arg(short = 'O', long = "optimize", value_name = "KEY=VAL[,..]")]
+    pub optimize: Vec<String>,
+    /// Wasm options, `KEY[=VALUE][,...]`: `unknown-imports-trap[=y|n]` (imports nobody
+    /// defines trap when called), `unknown-imports-default[=y|n]` (they return default
+    /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, `fuel=N` (trap once the
+    /// guest consumed N units of fuel), `timeout=DURATION` (trap after `10s`, `500ms`, ...; a
+    /// bare number is seconds), `epoch-interruption[=y|n]` (without a timeout the guest traps
+    /// at once, as in Wasmtime), `max-memory-size=BYTES` and `max-table-elements=N` (each
+    /// memory's and table's bound: growing beyond returns -1), `max-instances=N`,
+    /// `max-tables=N`, `max-memories=N` (the store's bounds), `trap-on-grow-failure[=y|n]`,
+    /// and the always-on features (`component-model`, `multi-memory`, `memory64`, ...).
+    /// `weld serve` applies the bounds, fuel and timeout to each request.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
+    pub wasm: Vec<String>,
+    /// WASI options, `KEY[=VALUE][,...]`: `inherit-env`, `inherit-network`, `tcp`, `udp`,
+    /// `allow-ip-name-lookup`, `inherit-stdin=n`, `cli=n`, `http`, `allow-http=HOST:PORT`, ...;
+    /// `-S help` lists them all.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL][,..]")]
+    pub wasi: Vec<String>,
+    /// Gives the guest a host directory: `HOST_DIR` under the same name, or `HOST_DIR::GUEST_DIR`
+    /// under another. Repeatable.
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    pub dirs: Vec<String>,
+    /// Gives the guest an environment variable: `NAME=VALUE`, or `NAME` for the value weld
+    /// itself has (none if it has none). Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    pub envs: Vec<String>,
+}
+
 /// One `KEY[=VALUE]` item of an option group, with the option it came from for messages.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Item<'a> {

@@ -15,7 +15,7 @@
 //! when `run` returns an error), 134 after a trap, 1 for any other failure.
 
 use crate::codegen::CodegenOptions;
-use crate::options::RunSettings;
+use crate::options::{HostOptions, RunSettings};
 use crate::precompiled::{Loaded, load_if_precompiled};
 use crate::wasi_host::{HostState, WasiSettings};
 use crate::wave;
@@ -49,33 +49,8 @@ pub struct RunCommand {
     /// `INSTANCE#NAME` for a component exported by an imported instance. Repeatable.
     #[arg(long = "component", value_name = "NAME=FILE")]
     components: Vec<String>,
-    /// Optimization options, `KEY=VALUE[,...]`: `opt-level=0|1|2|s`.
-    #[arg(short = 'O', long = "optimize", value_name = "KEY=VAL[,..]")]
-    optimize: Vec<String>,
-    /// Wasm options, `KEY[=VALUE][,...]`: `unknown-imports-trap[=y|n]` (imports nobody
-    /// defines trap when called), `unknown-imports-default[=y|n]` (they return default
-    /// values), `nan-canonicalization[=y|n]`, `max-wasm-stack=BYTES`, `fuel=N` (trap once the
-    /// guest consumed N units of fuel), `timeout=DURATION` (trap after `10s`, `500ms`, ...; a
-    /// bare number is seconds), `epoch-interruption[=y|n]` (without a timeout the guest traps
-    /// at once, as in Wasmtime), `max-memory-size=BYTES` and `max-table-elements=N` (each
-    /// memory's and table's bound: growing beyond returns -1), `max-instances=N`,
-    /// `max-tables=N`, `max-memories=N` (the store's bounds), `trap-on-grow-failure[=y|n]`,
-    /// and the always-on features (`component-model`,
-    /// `multi-memory`, `memory64`, ...).
-    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL][,..]")]
-    wasm: Vec<String>,
-    /// WASI options, `KEY[=VALUE][,...]`: `inherit-env`, `inherit-network`, `tcp`, `udp`,
-    /// `allow-ip-name-lookup`, `inherit-stdin=n`, `cli=n`, ...; `-S help` lists them all.
-    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL][,..]")]
-    wasi: Vec<String>,
-    /// Gives the guest a host directory: `HOST_DIR` under the same name, or `HOST_DIR::GUEST_DIR`
-    /// under another. Repeatable.
-    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
-    dirs: Vec<String>,
-    /// Gives the guest an environment variable: `NAME=VALUE`, or `NAME` for the value weld
-    /// itself has (none if it has none). Repeatable.
-    #[arg(long = "env", value_name = "NAME[=VAL]")]
-    envs: Vec<String>,
+    #[command(flatten)]
+    host: HostOptions,
     /// The program name the guest sees as its first argument (default: the file's name).
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
@@ -128,7 +103,7 @@ const TRAP_EXIT_STATUS: u8 = 134;
 
 /// Runs `weld run`.
 pub fn run(cmd: RunCommand) -> Result<ExitCode> {
-    let wasi = WasiSettings::parse(&cmd.wasi)?;
+    let wasi = WasiSettings::parse(&cmd.host.wasi)?;
     if wasi.help {
         print!("{}", WasiSettings::help_text());
         return Ok(ExitCode::SUCCESS);
@@ -142,7 +117,7 @@ pub fn run(cmd: RunCommand) -> Result<ExitCode> {
             cmd.file().display()
         );
     }
-    let settings = RunSettings::parse(&cmd.optimize, &cmd.wasm)?;
+    let settings = RunSettings::parse(&cmd.host.optimize, &cmd.host.wasm)?;
     let engine = engine(&cmd.codegen, &settings, !cmd.no_cache)?;
     let file = cmd.file().display();
     match load_if_precompiled(&engine, cmd.file(), cmd.allow_precompiled)? {
@@ -201,6 +176,11 @@ fn failure_status(error: anyhow::Error) -> Result<ExitCode> {
 /// with the user's compile cache when `cache` is set (and there is one: without a cache
 /// directory weld compiles as if `--no-cache` were given, and says so in the log).
 fn engine(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Result<Engine> {
+    Engine::new(&engine_config(codegen, settings, cache)?).context("failed to create the engine")
+}
+
+/// The engine configuration of [`engine`], for commands that add to it (`weld serve`).
+pub(crate) fn engine_config(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Result<weld::Config> {
     let mut config = codegen.config();
     if cache {
         match weld::Cache::new(weld::CacheConfig::new()) {
@@ -228,7 +208,7 @@ fn engine(codegen: &CodegenOptions, settings: &RunSettings, cache: bool) -> Resu
     if settings.timeout.is_some() {
         config.epoch_interruption(true);
     }
-    Engine::new(&config).context("failed to create the engine")
+    Ok(config)
 }
 
 /// Gives a new store its `limiter` (the `-W max-*` bounds, found in the store's data) and the
@@ -253,6 +233,25 @@ fn limit_store<T: 'static>(
         });
     }
     Ok(())
+}
+
+/// A store for a component: the WASI state of `-S`, `--dir`, `--env` and `argv`, with the
+/// `-W` bounds, fuel and timeout and the `-S max-component-handles` bound applied.
+pub(crate) fn component_store(
+    engine: &Engine,
+    settings: &RunSettings,
+    wasi: &WasiSettings,
+    host: &HostOptions,
+    argv: &[String],
+) -> Result<Store<HostState>> {
+    let mut state = wasi.host_state(&host.dirs, &host.envs, argv)?;
+    state.limits = settings.store_limits();
+    let mut store = Store::new(engine, state);
+    limit_store(&mut store, settings, |state| &mut state.limits)?;
+    if let Some(max) = wasi.max_component_handles {
+        store.set_max_component_handles(max);
+    }
+    Ok(store)
 }
 
 /// What to tell a user whose module or component has imports nothing defines.
@@ -342,6 +341,10 @@ fn run_component(
     if wasi.cli {
         weld_wasi::p2::add_to_linker_sync(&mut linker).context("failed to define WASI in the linker")?;
     }
+    if wasi.http {
+        weld_wasi_http::add_only_http_to_linker_sync(&mut linker)
+            .context("failed to define wasi:http in the linker")?;
+    }
     if settings.unknown_imports_trap {
         linker.define_unknown_imports_as_traps(component)?;
     }
@@ -351,13 +354,7 @@ fn run_component(
     if !settings.unknown_imports_trap && !settings.unknown_imports_default {
         check_component_imports(&linker, component, &file)?;
     }
-    let mut state = wasi.host_state(&cmd.dirs, &cmd.envs, &cmd.argv())?;
-    state.limits = settings.store_limits();
-    let mut store = Store::new(engine, state);
-    limit_store(&mut store, settings, |state| &mut state.limits)?;
-    if let Some(max) = wasi.max_component_handles {
-        store.set_max_component_handles(max);
-    }
+    let mut store = component_store(engine, settings, wasi, &cmd.host, &cmd.argv())?;
     let instance = linker.instantiate(&mut store, component).context("failed to instantiate the component")?;
     let exported = instance.exported_functions(&store);
     let listing = || {
@@ -428,7 +425,7 @@ fn is_cli_run(path: &str) -> bool {
 
 /// Fails, naming each import that the linker (WASI, and the `--component` options) does not
 /// satisfy, with why and what would satisfy it.
-fn check_component_imports(
+pub(crate) fn check_component_imports(
     linker: &component::Linker<HostState>,
     component: &component::Component,
     file: &dyn std::fmt::Display,

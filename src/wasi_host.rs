@@ -8,11 +8,14 @@
 use crate::options::{Item, items, unknown};
 use anyhow::{Context as _, Result, bail};
 use weld_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use weld_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// The store data of `weld run`: the WASI context and the table of the guest's resources.
 pub struct HostState {
     /// The guest's WASI context (unused by core modules).
     pub ctx: WasiCtx,
+    /// The guest's wasi:http context (which requests it may send).
+    pub http: WasiHttpCtx,
     /// The guest's WASI resources.
     pub table: ResourceTable,
     /// The bounds on the guest's memories, tables and instances (`-W max-*`).
@@ -22,6 +25,12 @@ pub struct HostState {
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table }
     }
 }
 
@@ -47,14 +56,19 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("max-random-size", "=N", "The most bytes one get-random-bytes may ask for (64 MiB by default); more traps"),
     ("cli-exit-with-code", "[=y|n]", "wasi:cli/exit#exit-with-code, always defined (stable since WASI 0.2.12)"),
     ("preview2", "[=y|n]", "Implement WASI with the 0.2 host, which weld always does"),
+    ("http", "[=y|n]", "Define wasi:http (types, outgoing-handler); always on for `weld serve`"),
+    (
+        "allow-http",
+        "=HOST:PORT",
+        "Let the guest send HTTP requests to this authority (repeatable); inherit-network allows any",
+    ),
 ];
 
 /// Keys of Wasmtime's `-S` that weld does not implement yet, with the reason.
 const NOT_YET: &[(&str, &str)] = &[
-    ("http", "wasi:http is not implemented yet"),
-    ("http-outgoing-body-buffer-chunks", "wasi:http is not implemented yet"),
-    ("http-outgoing-body-chunk-size", "wasi:http is not implemented yet"),
-    ("max-http-fields-size", "wasi:http is not implemented yet"),
+    ("http-outgoing-body-buffer-chunks", "sizing wasi:http's body buffers is not implemented yet"),
+    ("http-outgoing-body-chunk-size", "sizing wasi:http's body buffers is not implemented yet"),
+    ("max-http-fields-size", "a bound on the size of wasi:http fields is not implemented yet"),
     ("p3", "WASI 0.3 is not implemented yet"),
     ("nn", "wasi-nn is not implemented"),
     ("nn-graph", "wasi-nn is not implemented"),
@@ -89,6 +103,10 @@ pub struct WasiSettings {
     /// `-S max-component-handles=N`.
     pub max_component_handles: Option<usize>,
     max_random_size: Option<u64>,
+    /// `-S http`: define wasi:http (`weld serve` always does).
+    pub http: bool,
+    /// `-S allow-http=AUTHORITY`: where the guest may send HTTP requests.
+    allow_http: Vec<String>,
     /// `-S help`: print the keys and stop.
     pub help: bool,
 }
@@ -109,6 +127,8 @@ impl Default for WasiSettings {
             max_resources: None,
             max_component_handles: None,
             max_random_size: None,
+            http: false,
+            allow_http: Vec::new(),
             help: false,
         }
     }
@@ -134,6 +154,8 @@ impl WasiSettings {
                 "max-resources" => s.max_resources = Some(number(&item)?),
                 "max-random-size" => s.max_random_size = Some(number(&item)?),
                 "max-component-handles" => s.max_component_handles = Some(number(&item)?),
+                "http" => s.http = item.bool()?,
+                "allow-http" => s.allow_http.push(item.value()?.to_string()),
                 "cli-exit-with-code" => {
                     if !item.bool()? {
                         eprintln!(
@@ -231,7 +253,14 @@ impl WasiSettings {
         if let Some(max) = self.max_resources {
             table.set_max_capacity(max);
         }
-        Ok(HostState { ctx: builder.build(), table, limits: weld::StoreLimits::default() })
+        let mut http = WasiHttpCtx::new();
+        if self.inherit_network {
+            http.allow_all_outgoing();
+        }
+        for authority in &self.allow_http {
+            http.allow_authority(authority);
+        }
+        Ok(HostState { ctx: builder.build(), http, table, limits: weld::StoreLimits::default() })
     }
 }
 
@@ -270,7 +299,7 @@ mod tests {
     #[test]
     fn refusals_say_why() {
         let err = |items: &[&str]| parse(items).unwrap_err().to_string();
-        assert_eq!(err(&["http"]), "-S http: wasi:http is not implemented yet in weld");
+        assert!(parse(&["http", "allow-http=127.0.0.1:8080"]).unwrap().http);
         assert_eq!(err(&["p3"]), "-S p3: WASI 0.3 is not implemented yet in weld");
         assert!(
             err(&["frobnicate"]).starts_with("-S frobnicate: unknown option; the options weld knows here are: cli,")
@@ -285,6 +314,6 @@ mod tests {
         for (key, _, _) in KEYS {
             assert!(help.contains(key), "{key} missing from -S help");
         }
-        assert!(help.contains("http"));
+        assert!(help.contains("max-http-fields-size"), "keys not implemented yet are listed too");
     }
 }

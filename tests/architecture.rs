@@ -484,8 +484,9 @@ const ALLOWED_CRATE_DEPS: &[(&str, &[&str])] = &[
     ("weld", &["weld-environ", "weld-fact", "weld-cranelift", "weld-component-macro"]),
     ("weld-wast", &["weld"]),
     ("weld-wasi", &["weld"]),
+    ("weld-wasi-http", &["weld", "weld-wasi"]),
     ("weld-fuzzing", &["weld", "weld-environ", "weld-fact"]),
-    ("weld-cli", &["weld", "weld-wasi", "weld-wast", "weld-environ", "weld-fact", "weld-cranelift"]),
+    ("weld-cli", &["weld", "weld-wasi", "weld-wasi-http", "weld-wast", "weld-environ", "weld-fact", "weld-cranelift"]),
 ];
 
 /// The weld crates named in the `[dependencies]` table of a manifest.

@@ -312,8 +312,11 @@ fn unknown_imports_are_named_or_defined_by_the_w_flags() {
 
     let out = weld(&["run", "-W", "unknown-imports-trap=maybe", "--invoke", "test-imports()", numbers]);
     assert_eq!(out.stderr, "error: -W unknown-imports-trap: expected y or n, found `maybe`\n");
-    let out = weld(&["run", "-S", "http", "--invoke", "test-imports()", numbers]);
-    assert_eq!(out.stderr, "error: -S http: wasi:http is not implemented yet in weld\n");
+    let out = weld(&["run", "-S", "max-http-fields-size=100", "--invoke", "test-imports()", numbers]);
+    assert_eq!(
+        out.stderr,
+        "error: -S max-http-fields-size: a bound on the size of wasi:http fields is not implemented yet in weld\n"
+    );
 }
 
 /// A path in the temporary directory for one test's file.
@@ -507,4 +510,69 @@ fn store_limits_bound_a_guest() {
     assert_eq!(out.stdout, "1000\n");
     std::fs::remove_file(&grower).ok();
     std::fs::remove_file(&handles).ok();
+}
+
+/// Splits a shell command line the way the README's examples are written: words separated
+/// by spaces, single- or double-quoted words taken as they are.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_default().push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_default();
+            }
+            (None, ' ') => words.extend(word.take()),
+            (None, c) => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// Every `$ weld abi ...` example of the README prints exactly the output written under it.
+#[test]
+fn readme_abi_examples() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut examples: Vec<(String, String)> = Vec::new();
+    let mut in_block = false;
+    for line in readme.lines().map(str::trim_start) {
+        if line.starts_with("```") {
+            in_block = line == "```console";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        match line.strip_prefix("$ weld ") {
+            Some(command) => examples.push((command.to_string(), String::new())),
+            None => {
+                if let Some((_, expected)) = examples.last_mut() {
+                    expected.push_str(line);
+                    expected.push('\n');
+                }
+            }
+        }
+    }
+    assert!(examples.len() >= 5, "the README's `weld abi` examples were not found");
+    for (command, expected) in &examples {
+        let args = shell_words(command);
+        let out = weld(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.success, "weld {command}: {}", out.stderr);
+        // The README indents its blocks; compare without leading spaces on each line.
+        let printed: String = out.stdout.lines().map(|l| format!("{}\n", l.trim_start())).collect();
+        assert_eq!(printed, *expected, "weld {command}");
+    }
+}
+
+#[test]
+fn readme_example_check_sees_a_wrong_output() {
+    let out = weld(&["abi", "u32"]);
+    assert!(out.stdout.contains("size                   4       4"), "{}", out.stdout);
+    assert_ne!(out.stdout, weld(&["abi", "u64"]).stdout);
+    assert_eq!(shell_words(r#"abi lower 'list<u8>' "[1, 2]" x"#), ["abi", "lower", "list<u8>", "[1, 2]", "x"]);
 }

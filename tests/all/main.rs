@@ -14,6 +14,7 @@ mod embedding_api;
 mod fuel_register;
 mod funcs;
 mod host_byte_lists;
+mod http_serve;
 mod instances;
 mod interrupt;
 mod jco_runtime;

@@ -121,6 +121,18 @@ pub(crate) struct RandomCtx {
     pub max_size: u64,
 }
 
+impl RandomCtx {
+    /// Random sources that ask the system for nothing: for a context that is never used.
+    pub(crate) fn unseeded() -> RandomCtx {
+        RandomCtx {
+            secure: Box::new(OsRng),
+            insecure: Box::new(InsecureRng::seeded(0)),
+            insecure_seed: 0,
+            max_size: DEFAULT_MAX_SIZE,
+        }
+    }
+}
+
 impl Default for RandomCtx {
     fn default() -> RandomCtx {
         let seed = (u128::from(OsRng.next_u64()) << 64) | u128::from(OsRng.next_u64());
