@@ -10,7 +10,9 @@
 //! `cargo bench --bench serve_load` runs weld only; with `WASMTIME=/path/to/wasmtime` (Wasmtime
 //! 48's CLI, e.g. from `cargo install wasmtime-cli@48.0.8 --locked`) it runs the same loads
 //! against `wasmtime serve` in the same session. `SERVE_LOAD_REQUESTS` and
-//! `SERVE_LOAD_SECONDS` change the bounds of each measured run (default 20,000 and 10 s).
+//! `SERVE_LOAD_SECONDS` change the bounds of each measured run (default 20,000 and 10 s);
+//! `SERVE_LOAD_ONLY=echo/1` runs only the rows whose `handler/connections` contain the text,
+//! and skips the leak check.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -162,7 +164,8 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter is not supported, every row runs.
+    // `cargo bench` passes `--bench`; rows are chosen with SERVE_LOAD_ONLY instead.
+    let only = std::env::var("SERVE_LOAD_ONLY").ok();
     let guests = format!("{}/tests/http-guests", env!("CARGO_MANIFEST_DIR"));
     let count = env_number("SERVE_LOAD_REQUESTS", 20_000);
     let limit = Duration::from_secs(env_number("SERVE_LOAD_SECONDS", 10));
@@ -176,6 +179,9 @@ fn main() {
     for (handler, body) in [("hello", &[][..]), ("echo", &ECHO_BODY[..])] {
         let file = format!("{guests}/{handler}.wasm");
         for connections in [1, 16, 64] {
+            if only.as_ref().is_some_and(|o| !format!("{handler}/{connections}").contains(o.as_str())) {
+                continue;
+            }
             for (name, program) in &engines {
                 let server = Server::start(program, &file);
                 // Warm up (compile caches, pools, connections), then measure.
@@ -196,6 +202,9 @@ fn main() {
     }
     // 100,000 requests to one weld server, three times: no error, and the RSS after each
     // round (a leak grows with every round; warm-up does not).
+    if only.is_some() {
+        return;
+    }
     let server = Server::start(env!("CARGO_BIN_EXE_weld"), &format!("{guests}/hello.wasm"));
     load(server.addr, 16, 1000, Duration::from_secs(10), &[]);
     println!(

@@ -2,11 +2,18 @@
 //! does, with its flags (`--addr`, `-O`, `-W`, `-S`, `--dir`, `--env`).
 //!
 //! A hyper HTTP/1 server on a multi-threaded tokio runtime accepts connections; every request
-//! gets a fresh store and instance, made from one `InstancePre` with the pooling allocator, on
-//! a blocking thread of the runtime (weld's WASI host is synchronous, so the guest runs there
-//! and waits in `poll(2)`, never on a tokio worker). Bodies stream both ways through
-//! weld-wasi-http's byte channels; the response is sent as soon as the guest sets it, while
-//! the guest may still be writing its body.
+//! gets a fresh store and instance, made from one `InstancePre` with the pooling allocator, in
+//! a task of its own on the tokio worker that read the request. weld's WASI host is
+//! synchronous: most handlers never wait (their request body came with the head, their
+//! response fits the body channel) and run to their end there, with no hand-off between
+//! threads; a guest about to sleep in `poll(2)` (for more of a body, a clock, an outgoing
+//! response) does it inside `block_in_place` (weld-wasi's blocking wrapper), so the worker's
+//! other tasks, among them the connection feeding that body, move to another thread. Bodies
+//! stream both ways through weld-wasi-http's byte channels; the response is sent as soon as
+//! the guest sets it, while the guest may still be writing its body.
+//!
+//! A guest computing for long holds its worker meanwhile (`-W timeout` bounds it), as file
+//! system calls do while the disk answers.
 //!
 //! A guest that traps, or returns without setting a response, gets its client a 500, and the
 //! error is printed; the server goes on. A trap after the response was sent cuts the body
@@ -33,6 +40,9 @@ use weld::{Engine, InstanceAllocationStrategy};
 use weld_wasi_http::bindings::ProxyPre;
 use weld_wasi_http::channel::BodyError;
 use weld_wasi_http::{IncomingRequestParts, WasiHttpView};
+
+/// How long a request's start waits for its body to be buffered (see `handle`).
+pub const BODY_HEAD_START: Duration = Duration::from_millis(2);
 
 /// How long a shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -114,6 +124,8 @@ pub fn serve(cmd: ServeCommand) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("weld-serve")
+        // Guests run on the workers: their WASI waits must let the runtime go on elsewhere.
+        .on_thread_start(|| weld_wasi::poll::set_blocking_wrapper(Some(|sleep| tokio::task::block_in_place(sleep))))
         .build()
         .context("failed to start the server's threads")?;
     runtime.block_on(accept_loop(server, cmd.addr))?;
@@ -217,42 +229,48 @@ fn plain(status: http::StatusCode, text: String) -> http::Response<ServeBody> {
     response
 }
 
-/// Serves one request: runs the guest on a blocking thread and answers with what it sets.
+/// Serves one request: runs the guest in a task of its own and answers with what it sets.
 async fn handle(
     server: Arc<Server>,
     request: http::Request<hyper::body::Incoming>,
 ) -> Result<http::Response<ServeBody>, std::convert::Infallible> {
-    let parts = IncomingRequestParts::from_hyper(request, http::uri::Scheme::HTTP);
+    let (parts, pump) = IncomingRequestParts::from_hyper_with_pump(request, http::uri::Scheme::HTTP);
+    if let Some(mut pump) = pump {
+        // The body is moved here while it comes with the head: the guest then never waits for
+        // it, and no task is spawned for it. What is still on its way after a moment, or past
+        // what the channel holds, gets a task of its own.
+        let moved = tokio::select! {
+            biased;
+            () = &mut pump => true,
+            () = parts.body.filled() => false,
+            () = tokio::time::sleep(BODY_HEAD_START) => false,
+        };
+        if !moved {
+            tokio::spawn(pump);
+        }
+    }
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let guest = tokio::task::spawn_blocking(move || run_guest(&server, parts, sender));
+    let guest = tokio::spawn(async move {
+        // Errors are printed here, as the client may have had its response already.
+        let result = run_guest(&server, parts, sender);
+        if let Err(e) = &result {
+            crate::report::print_error(e);
+        }
+        result.is_ok()
+    });
     let response = match receiver.await {
-        Ok(Ok(response)) => {
-            // The guest may still be writing the body: report how it ends.
-            tokio::spawn(async move { report(guest.await) });
-            return Ok(response.map(|body| body.boxed()));
-        }
-        Ok(Err(code)) => {
-            tokio::spawn(async move { report(guest.await) });
-            plain(http::StatusCode::INTERNAL_SERVER_ERROR, format!("the handler failed: {code:?}\n"))
-        }
+        Ok(Ok(response)) => return Ok(response.map(|body| body.boxed())),
+        Ok(Err(code)) => plain(http::StatusCode::INTERNAL_SERVER_ERROR, format!("the handler failed: {code:?}\n")),
         Err(_) => {
             match guest.await {
-                Ok(Ok(())) => eprintln!("error: the handler returned without setting a response"),
-                other => report(other),
+                Ok(true) => eprintln!("error: the handler returned without setting a response"),
+                Ok(false) => {}
+                Err(e) => eprintln!("error: the handler's task failed: {e}"),
             }
             plain(http::StatusCode::INTERNAL_SERVER_ERROR, "the handler failed; see the server's log\n".into())
         }
     };
     Ok(response)
-}
-
-/// Prints how a guest that already answered ended, if it failed.
-fn report(result: Result<Result<()>, tokio::task::JoinError>) {
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => crate::report::print_error(&e),
-        Err(e) => eprintln!("error: the handler's thread failed: {e}"),
-    }
 }
 
 /// Instantiates the component in a new store and calls its handler.

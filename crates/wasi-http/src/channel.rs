@@ -325,6 +325,22 @@ impl BodyReader {
         self.shared.wake_writer(&mut state);
     }
 
+    /// Resolves once the whole body is buffered (it has ended) or the channel is full: a guest
+    /// started then reads what is there without waiting. `weld serve` awaits this (for a
+    /// moment at most) before it starts a guest, so that a request whose body came with its
+    /// head never has the guest wait for the task that moves it.
+    pub async fn filled(&self) {
+        poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.end.is_some() || state.buffered >= CAPACITY {
+                return Poll::Ready(());
+            }
+            state.reader_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
     /// How the body ended, if it has.
     pub fn end(&self) -> Option<End> {
         self.shared.lock().end.clone()

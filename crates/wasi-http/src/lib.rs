@@ -35,7 +35,7 @@ mod view;
 pub use error::http_request_error;
 pub use policy::OutgoingPolicy;
 pub use types::{
-    HostIncomingRequest, HostOutgoingResponse, HostResponseOutparam, IncomingRequestParts, ResponseSender,
+    BodyPump, HostIncomingRequest, HostOutgoingResponse, HostResponseOutparam, IncomingRequestParts, ResponseSender,
 };
 pub use view::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 

@@ -47,24 +47,52 @@ impl IncomingRequestParts {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: std::fmt::Display + Send,
     {
+        let (parts, pump) = IncomingRequestParts::from_hyper_with_pump(request, scheme);
+        if let Some(pump) = pump {
+            tokio::spawn(pump);
+        }
+        parts
+    }
+
+    /// As [`IncomingRequestParts::from_hyper`], but the future that reads the body into the
+    /// channel is handed back, for the caller to run (it must, or the body never arrives);
+    /// `None` when the request has no body. A server can run it for a while itself and spawn
+    /// it only if the body is still coming, saving a task for most small requests.
+    pub fn from_hyper_with_pump<B>(
+        request: http::Request<B>,
+        scheme: http::uri::Scheme,
+    ) -> (IncomingRequestParts, Option<BodyPump>)
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: std::fmt::Display + Send,
+    {
         let (parts, body) = request.into_parts();
-        let (writer, reader) = channel::channel();
-        tokio::spawn(channel::pump(body, writer));
+        let (mut writer, reader) = channel::channel();
+        let pump: Option<BodyPump> = if body.is_end_stream() {
+            writer.finish(None);
+            None
+        } else {
+            Some(Box::pin(channel::pump(body, writer)))
+        };
         let authority = parts
             .uri
             .authority()
             .map(|a| a.to_string())
             .or_else(|| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
-        IncomingRequestParts {
+        let request = IncomingRequestParts {
             method: parts.method,
             scheme: Some(parts.uri.scheme().cloned().unwrap_or(scheme)),
             authority,
             path_with_query: parts.uri.path_and_query().map(|p| p.to_string()),
             headers: parts.headers,
             body: reader,
-        }
+        };
+        (request, pump)
     }
 }
+
+/// The future that moves a request's body from hyper into its channel.
+pub type BodyPump = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// The value behind an `incoming-request` handle.
 pub struct HostIncomingRequest {

@@ -17,6 +17,7 @@
 use anyhow::{Result, bail};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use std::any::Any;
+use std::cell::Cell;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,6 +159,24 @@ pub fn ready_now(table: &mut ResourceTable, handle: &Resource<DynPollable>) -> R
     }
 }
 
+/// How a thread sleeps in `poll(2)`: the wrapper is called with the sleep, which it must run
+/// once on this thread.
+pub type BlockingWrapper = fn(&mut dyn FnMut());
+
+thread_local! {
+    static BLOCKING_WRAPPER: Cell<Option<BlockingWrapper>> = const { Cell::new(None) };
+}
+
+/// Makes every sleep of this thread's WASI waits (`wasi:io/poll`, blocking stream operations,
+/// clocks) run inside `wrapper` (`None`: directly). An async executor's worker thread that runs
+/// guests sets one that tells the executor it is about to block, e.g.
+/// `|sleep| tokio::task::block_in_place(sleep)`: the executor's other tasks then move to
+/// another thread, and a task this guest waits for (the one feeding its request body, say)
+/// keeps running. Waits that find a pollable ready never sleep and never call it.
+pub fn set_blocking_wrapper(wrapper: Option<BlockingWrapper>) {
+    BLOCKING_WRAPPER.with(|w| w.set(wrapper));
+}
+
 type Wait = (u32, Option<(SharedFd, PollFlags)>, Option<Instant>);
 
 /// One `poll(2)` over the descriptors of `waits`, bounded by their earliest deadline (or not
@@ -180,12 +199,26 @@ fn wait_any(waits: &[Wait], block: bool) -> Result<Vec<u32>> {
             PollFd::from_borrowed_fd(fd.as_fd(), *events)
         })
         .collect();
-    let timeout =
-        if block { deadline.map(|d| d.saturating_duration_since(Instant::now())) } else { Some(Duration::ZERO) };
-    let timespec = timeout.map(to_timespec);
-    match rustix::event::poll(&mut fds, timespec.as_ref()) {
-        Ok(_) | Err(rustix::io::Errno::INTR) => {}
-        Err(e) => bail!("poll(2) failed: {e}"),
+    let poll = |fds: &mut [PollFd<'_>], timeout: Option<Duration>| -> Result<usize> {
+        match rustix::event::poll(fds, timeout.map(to_timespec).as_ref()) {
+            Ok(n) => Ok(n),
+            Err(rustix::io::Errno::INTR) => Ok(0),
+            Err(e) => bail!("poll(2) failed: {e}"),
+        }
+    };
+    let due = |now: Instant| deadline.is_some_and(|d| d <= now);
+    if block && poll(&mut fds, Some(Duration::ZERO))? == 0 && !due(Instant::now()) {
+        // About to sleep: through this thread's blocking wrapper, if it has one.
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let mut slept = Ok(0);
+        match BLOCKING_WRAPPER.with(Cell::get) {
+            Some(wrapper) => wrapper(&mut || slept = poll(&mut fds, timeout)),
+            None => slept = poll(&mut fds, timeout),
+        }
+        slept?;
+    }
+    if !block {
+        poll(&mut fds, Some(Duration::ZERO))?;
     }
     let now = Instant::now();
     let mut woken: Vec<u32> = with_fd

@@ -12,6 +12,8 @@
 //! small copyable index.
 
 use super::export_names::{ComponentExportIndex, ExportLookup, ExportNames};
+use super::item_types::ComponentFunc;
+use super::types::FuncType;
 use crate::artifact::{CodeSupply, LoadedArtifact};
 use crate::binary::Binary;
 use crate::{Engine, Module};
@@ -22,13 +24,14 @@ use std::sync::{Arc, Mutex};
 use weld_environ::PrimaryMap;
 use weld_environ::component::convert::TypeConverter;
 use weld_environ::component::info::{
-    AdapterModuleIndex, ComponentInfo, Export, ImportPath, LiftedFunc, ModuleRef, RuntimeComponentInstanceIndex,
+    AdapterModuleIndex, ComponentInfo, Export, ImportPath, Initializer, LiftedFunc, ModuleRef, Options,
+    RuntimeComponentInstanceIndex,
 };
 use weld_environ::component::inline::{InlineInput, Source, SourceIndex, component_imports, inline_linked};
 use weld_environ::component::translate::{
     ComponentItem, StaticComponent, StaticComponentIndex, StaticModuleIndex, translate_component,
 };
-use weld_environ::component::{AbiContext, CoreSignature, InterfaceType, MemoryWidth};
+use weld_environ::component::{AbiContext, CoreSignature, FlatType, InterfaceType, MemoryWidth};
 use weld_fact::AdapterModuleCode;
 
 /// How many flattenings with different provided components a component keeps.
@@ -92,6 +95,68 @@ pub(crate) struct LinkedComponent {
     by_index: Vec<Option<ExportItem>>,
     /// The adapter modules FACT generated, compiled, with what they import.
     adapters: PrimaryMap<AdapterModuleIndex, (Module, AdapterModuleCode)>,
+    /// How each lowered host import is called, in the order of the `LowerImport`
+    /// initializers.
+    import_shapes: Vec<Arc<ImportShape>>,
+}
+
+/// How a lowered host import is called, computed once per linking so that instantiating
+/// allocates no types, signatures or names for it.
+pub(crate) struct ImportShape {
+    /// The import's component function type.
+    pub(crate) ty: FuncType,
+    /// The canonical options it is lowered with.
+    pub(crate) options: Options,
+    /// Its full name, for errors.
+    pub(crate) name: String,
+    /// The core signature of the lowered function.
+    pub(crate) sig: CoreSignature,
+    /// The same as a core function type.
+    pub(crate) core_ty: crate::FuncType,
+    /// The type `Func::call`-style host functions are given.
+    pub(crate) component_ty: ComponentFunc,
+    /// The parameters as one tuple (their layout when passed through memory).
+    pub(crate) params: InterfaceType,
+    /// The result as a one-element tuple, as typed host functions lower it.
+    pub(crate) result_tuple: Option<InterfaceType>,
+}
+
+impl ImportShape {
+    fn new(info: &ComponentInfo, import: &ImportPath, ty: &FuncType, options: &Options) -> ImportShape {
+        let width = MemoryWidth::from_memory64(options.memory64);
+        let sig = ty.core_signature(width, AbiContext::Lower);
+        let core_ty = crate::FuncType::new(
+            sig.params.iter().map(|t| core_val_type(*t)),
+            sig.results.iter().map(|t| core_val_type(*t)),
+        );
+        ImportShape {
+            ty: ty.clone(),
+            options: options.clone(),
+            name: import_name(info, import),
+            core_ty,
+            component_ty: ComponentFunc::new(ty.clone()),
+            params: InterfaceType::tuple(ty.param_types().cloned()),
+            result_tuple: ty.result.clone().map(|r| InterfaceType::tuple([r])),
+            sig,
+        }
+    }
+}
+
+/// The core value type of a flat type.
+pub(crate) fn core_val_type(t: FlatType) -> crate::ValType {
+    match t {
+        FlatType::I32 => crate::ValType::I32,
+        FlatType::I64 => crate::ValType::I64,
+        FlatType::F32 => crate::ValType::F32,
+        FlatType::F64 => crate::ValType::F64,
+    }
+}
+
+/// The full name of the root import `import` leads to (with its path inside it).
+pub(crate) fn import_name(info: &ComponentInfo, import: &ImportPath) -> String {
+    import.full_name(
+        info.imports.get_index(weld_environ::EntityRef::index(import.import)).map_or("?", |(n, _)| n.as_str()),
+    )
 }
 
 /// How a host call of an exported function is laid out, computed once per linking so that a
@@ -468,7 +533,34 @@ impl LinkedComponent {
                 Some(item.clone())
             })
             .collect();
-        Ok(LinkedComponent { info, modules, lifted, exports, entering_sets, shapes, adapters, export_names, by_index })
+        let import_shapes = info
+            .initializers
+            .iter()
+            .filter_map(|init| match init {
+                Initializer::LowerImport { import, ty, options, .. } => {
+                    Some(Arc::new(ImportShape::new(&info, import, ty, options)))
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(LinkedComponent {
+            info,
+            modules,
+            lifted,
+            exports,
+            entering_sets,
+            shapes,
+            adapters,
+            export_names,
+            by_index,
+            import_shapes,
+        })
+    }
+
+    /// How the `n`th lowered host import (in initializer order) is called.
+    #[inline]
+    pub(crate) fn import_shape(&self, n: usize) -> &Arc<ImportShape> {
+        &self.import_shapes[n]
     }
 
     #[inline]

@@ -11,9 +11,9 @@
 //! receives are lent to the call until it returns, as they are to a fused callee.
 
 use super::canonical;
-use super::compiled::Component;
+use super::compiled::{Component, ImportShape};
 use super::item_types::ComponentFunc;
-use super::lift::{LiftContext, LiftSource, MemoryOrigin, params_tuple, read_flat};
+use super::lift::{LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
 use super::resources::ResourceType;
 use super::store_memory::{begin_borrow_scope, end_borrow_scope, guest_memory};
@@ -24,13 +24,12 @@ use super::values::tuple_elements;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::trap::trap_with;
-use crate::{Module, Trap, ValRaw, ValType};
+use crate::{Module, Trap, ValRaw};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::sync::Arc;
 use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::Options;
-use weld_environ::component::{AbiContext, FlatType, MemoryWidth};
 
 /// A host function over component values: the type it is imported with, its parameters, and
 /// room for its results.
@@ -124,33 +123,17 @@ impl<T> Definition<T> {
     }
 }
 
-fn core_type(t: FlatType) -> ValType {
-    match t {
-        FlatType::I32 => ValType::I32,
-        FlatType::I64 => ValType::I64,
-        FlatType::F32 => ValType::F32,
-        FlatType::F64 => ValType::F64,
-    }
-}
-
-/// Creates the core function that calls `host` for component instance `instance`, whose
-/// import `name` has type `ty` and is lowered with `options`.
+/// Creates the core function that calls `host` for component instance `instance`, for the
+/// import `shape` describes.
 pub(crate) fn lower_import<T: 'static>(
     store: &mut StoreInner<T>,
     instance: ComponentInstanceId,
     host: Arc<HostFunc<T>>,
-    ty: FuncType,
-    options: Options,
-    name: String,
+    shape: Arc<ImportShape>,
 ) -> Result<crate::Func> {
-    let width = MemoryWidth::from_memory64(options.memory64);
-    let sig = ty.core_signature(width, AbiContext::Lower);
-    let core_ty =
-        crate::FuncType::new(sig.params.iter().map(|t| core_type(*t)), sig.results.iter().map(|t| core_type(*t)));
-    let component_ty = ComponentFunc::new(ty.clone());
-    let params = params_tuple(&ty);
-    let results_tuple = ty.result.as_ref().map(|r| InterfaceType::tuple([r.clone()]));
+    let core_ty = shape.core_ty.clone();
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
+        let ImportShape { ty, options, name, sig, component_ty, params, result_tuple: results_tuple, .. } = &*shape;
         if !store.opaque().may_leave(instance, options.instance) {
             return Err(trap_with(
                 Trap::CannotLeaveComponent,
@@ -160,13 +143,8 @@ pub(crate) fn lower_import<T: 'static>(
         let flat: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
         let params_end = flat.len() - usize::from(sig.results_in_memory);
         let retptr = sig.results_in_memory.then(|| *flat.last().expect("a result pointer is the last parameter"));
-        let raw = RawParams {
-            instance,
-            options: &options,
-            ty: &params,
-            flat: &flat[..params_end],
-            in_memory: sig.params_in_memory,
-        };
+        let raw =
+            RawParams { instance, options, ty: params, flat: &flat[..params_end], in_memory: sig.params_in_memory };
         // Owned handles whose borrows are lifted are lent until the host function returns.
         begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         // The outer error is a failure of the canonical ABI, the inner one the host's.
@@ -178,7 +156,7 @@ pub(crate) fn lower_import<T: 'static>(
             HostCallKind::Vals(call) => {
                 let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
                 lift_params(store, &raw, |cx, ty, src| cx.lift_val(ty, src)).map(|params| {
-                    call(&mut *store, &component_ty, &tuple_elements(params), &mut results)
+                    call(&mut *store, component_ty, &tuple_elements(params), &mut results)
                         .map(|()| Returned::Vals(results))
                 })
             }
@@ -197,7 +175,7 @@ pub(crate) fn lower_import<T: 'static>(
         results[0]
             .typecheck(rt)
             .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
-        let (mut mem, opts) = guest_memory(store, instance, &options, CallSide::Caller);
+        let (mut mem, opts) = guest_memory(store, instance, options, CallSide::Caller);
         match retptr {
             Some(retptr) => canonical::store(&mut mem, &opts, &results[0], rt, retptr)?,
             None => {

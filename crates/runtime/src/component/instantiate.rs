@@ -10,7 +10,7 @@
 
 use super::adapters::adapter_import;
 use super::compiled::ExportedFuncIndex;
-use super::compiled::{Component, LinkedComponent};
+use super::compiled::{Component, LinkedComponent, import_name};
 use super::core_defs::{core_export, core_func, core_item};
 use super::flags::new_flags;
 use super::handle_table::HandleTable;
@@ -227,6 +227,7 @@ fn instantiate_resolved<T: 'static>(
         .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).async_builtins = async_builtins;
 
+    let mut lowered_imports = 0;
     for init in &info.initializers {
         match init {
             Initializer::InstantiateModule { module, args } => {
@@ -248,7 +249,7 @@ fn instantiate_resolved<T: 'static>(
                     .with_context(|| format!("instantiating core module `{name}`"))?;
                 store.opaque_mut().component_instance_mut(index).core.push(inst);
             }
-            Initializer::LowerImport { import, ty, options, .. } => {
+            Initializer::LowerImport { import, ty, .. } => {
                 let host = host_func(imports, info, import)?;
                 if let Some(typecheck) = host.typecheck {
                     typecheck(ty).with_context(|| {
@@ -259,7 +260,8 @@ fn instantiate_resolved<T: 'static>(
                         )
                     })?;
                 }
-                let func = lower_import(store, index, host, ty.clone(), options.clone(), import_name(info, import))?;
+                let func = lower_import(store, index, host, component.import_shape(lowered_imports).clone())?;
+                lowered_imports += 1;
                 store.opaque_mut().component_instance_mut(index).lowered.push(func);
             }
             Initializer::ExtractMemory { export, .. } => {
@@ -302,12 +304,6 @@ fn instantiate_resolved<T: 'static>(
     state.callee_entries = callee_entries;
     state.post_return_entries = post_return_entries;
     Ok(Instance { store: id, index })
-}
-
-/// The import's full name, for error messages.
-#[inline]
-fn import_name(info: &weld_environ::component::info::ComponentInfo, import: &ImportPath) -> String {
-    import.full_name(info.imports.get_index(import.import.index()).map_or("?", |(n, _)| n.as_str()))
 }
 
 /// The host function an import path leads to.

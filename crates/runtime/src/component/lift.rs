@@ -17,7 +17,7 @@
 
 use super::canonical::{self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_uint};
 use super::component_type::ComponentType;
-use super::types::{Field, FuncType, InterfaceType};
+use super::types::{Field, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
 use crate::handles::ComponentInstanceId;
@@ -79,12 +79,6 @@ pub(crate) fn read_flat(slot: ValRaw, ty: FlatType) -> u64 {
         FlatType::I32 | FlatType::F32 => u64::from(slot.get_u64() as u32),
         FlatType::I64 | FlatType::F64 => slot.get_u64(),
     }
-}
-
-/// A function's parameters as one tuple type.
-#[inline]
-pub(crate) fn params_tuple(ty: &FuncType) -> InterfaceType {
-    InterfaceType::tuple(ty.param_types().cloned())
 }
 
 /// Where a lifted value comes from.

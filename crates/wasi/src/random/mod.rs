@@ -135,11 +135,14 @@ impl RandomCtx {
 
 impl Default for RandomCtx {
     fn default() -> RandomCtx {
-        let seed = (u128::from(OsRng.next_u64()) << 64) | u128::from(OsRng.next_u64());
+        // One system call for both seeds: a context is made per request by servers.
+        let mut bytes = [0u8; 24];
+        OsRng.fill_bytes(&mut bytes);
+        let (seed, generator) = bytes.split_at(16);
         RandomCtx {
             secure: Box::new(OsRng),
-            insecure: Box::new(InsecureRng::from_os()),
-            insecure_seed: seed,
+            insecure: Box::new(InsecureRng::seeded(u64::from_le_bytes(generator.try_into().expect("8 bytes")))),
+            insecure_seed: u128::from_le_bytes(seed.try_into().expect("16 bytes")),
             max_size: DEFAULT_MAX_SIZE,
         }
     }
