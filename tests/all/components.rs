@@ -297,6 +297,9 @@ fn host_functions_dynamic_and_typed() {
          which the host function's Rust types do not match: type mismatch: expected 2 parameters, \
          found a Rust tuple of 1"
     );
+    // So is an `InstancePre` of it: the check runs once, when the imports are resolved.
+    let err = linker.instantiate_pre(&component).err().expect("instantiate_pre checks host function types");
+    assert!(format!("{err:#}").starts_with("import `host-fn` has the wrong type"), "{err:#}");
     // A missing import is named.
     let err = Linker::<()>::new(&engine).instantiate(&mut Store::new(&engine, ()), &component).unwrap_err();
     assert_eq!(

@@ -54,6 +54,7 @@ impl<T: 'static> InstancePre<T> {
     #[inline]
     fn new(linker: &Linker<T>, component: &Component) -> Result<InstancePre<T>> {
         let (linked, imports) = resolve(linker, component)?;
+        typecheck_host_imports(linked.info(), &imports)?;
         let imports = imports.into_iter().map(|d| d.cloned()).collect();
         Ok(InstancePre { component: component.clone(), linked, imports: Arc::new(imports) })
     }
@@ -83,7 +84,30 @@ impl<T: 'static> InstancePre<T> {
 #[inline]
 fn instantiate<T: 'static>(store: &mut StoreInner<T>, linker: &Linker<T>, component: &Component) -> Result<Instance> {
     let (linked, imports) = resolve(linker, component)?;
+    typecheck_host_imports(linked.info(), &imports)?;
     instantiate_resolved(store, component, &linked, &imports)
+}
+
+/// Checks each host function that a lowered import names against the type the component
+/// expects, where its Rust types say what they accept (`func_wrap`); once per
+/// [`InstancePre`], not per instance.
+fn typecheck_host_imports<T>(
+    info: &weld_environ::component::info::ComponentInfo,
+    imports: &[Option<&Definition<T>>],
+) -> Result<()> {
+    for init in &info.initializers {
+        let Initializer::LowerImport { import, ty, .. } = init else { continue };
+        if let Some(typecheck) = host_func(imports, info, import)?.typecheck {
+            typecheck(ty).with_context(|| {
+                format!(
+                    "import `{}` has the wrong type: the component expects {ty}, which the host function's Rust \
+                     types do not match",
+                    import_name(info, import)
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The flattened component, and the linker's definition of each of its root imports, checked
@@ -249,17 +273,9 @@ fn instantiate_resolved<T: 'static>(
                     .with_context(|| format!("instantiating core module `{name}`"))?;
                 store.opaque_mut().component_instance_mut(index).core.push(inst);
             }
-            Initializer::LowerImport { import, ty, .. } => {
+            Initializer::LowerImport { import, .. } => {
+                // Its type was checked when the imports were resolved (`typecheck_host_imports`).
                 let host = host_func(imports, info, import)?;
-                if let Some(typecheck) = host.typecheck {
-                    typecheck(ty).with_context(|| {
-                        format!(
-                            "import `{}` has the wrong type: the component expects {ty}, \
-                             which the host function's Rust types do not match",
-                            import_name(info, import)
-                        )
-                    })?;
-                }
                 let func = lower_import(store, index, host, component.import_shape(lowered_imports).clone())?;
                 lowered_imports += 1;
                 store.opaque_mut().component_instance_mut(index).lowered.push(func);
