@@ -302,6 +302,47 @@ fn malformed_requests_get_400_and_no_crash() {
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("hello, world\n"), "{answer:?}");
 }
 
+#[test]
+fn a_body_that_comes_after_the_head_is_waited_for() {
+    // The server moves a body that came with the head before it starts the guest; one that
+    // comes later (here 300 ms, past that wait) is read by the guest as it arrives.
+    let server = Server::start(&guest("echo"), &[]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .write_all(b"POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(b"world").unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    let answer = String::from_utf8_lossy(&out);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    assert_eq!(
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() },
+        "helloworld",
+        "{answer:?}"
+    );
+    // The server goes on: a request with no body at all.
+    let reply = get(server.addr, "/no-body");
+    assert_eq!(reply.status, 200);
+}
+
+/// The data of a chunked body.
+fn dechunk(mut body: &str) -> String {
+    let mut data = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").expect("a chunk size line");
+        let size = usize::from_str_radix(size.trim(), 16).expect("a hexadecimal chunk size");
+        if size == 0 {
+            return data;
+        }
+        data.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}
+
 /// A loopback HTTP server that answers every request with `body` followed by the request
 /// line it received, on its own thread.
 fn origin(body: &'static str) -> SocketAddr {
