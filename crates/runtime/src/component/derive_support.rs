@@ -244,6 +244,7 @@ pub use super::lift::FieldLifter;
 
 /// Starts lifting a derived record, field by field with [`FieldLifter::field`], straight
 /// from where the record of type `ty` is: what a derived record's `Lift::lift` does.
+#[inline(always)]
 pub fn record_lifter<'c, 'a, 's>(
     cx: &'c mut LiftContext<'a>,
     ty: &'c InterfaceType,

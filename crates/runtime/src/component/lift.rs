@@ -241,6 +241,7 @@ enum FieldSource<'s> {
 impl<'c, 'a, 's> FieldLifter<'c, 'a, 's> {
     /// Starts lifting a value of `ty`, a record or tuple type, from `src` (a memory address
     /// is checked for alignment and bounds first).
+    #[inline(always)]
     pub(crate) fn new(cx: &'c mut LiftContext<'a>, ty: &'c InterfaceType, src: LiftSource<'s>) -> Result<Self> {
         let width = cx.width();
         let (fields, offsets) = match ty {
