@@ -192,19 +192,9 @@ impl Run<'_> {
         let mut mem = self.memory();
         let mut flat = Vec::new();
         let ours = lower_flat(&mut mem, &self.opts(), &c.value, &c.ty, &mut flat);
-        let request = json!({
-            "op": "lower_flat",
-            "ty": type_json(&c.ty),
-            "value": val_json(&c.value, &c.ty)?,
-            "opts": self.opts_json(Some(&c.realloc)),
-            "memory": { "size": c.memory_size },
-        });
-        let theirs = self.reference.ask(&request)?;
-        stats.lowerings += 1;
-        if agreed_trap(stats, &ours, &theirs)? {
+        let Some(answer) = self.reference_lowering(stats, json!({ "op": "lower_flat" }), ours)? else {
             return Ok(None);
-        }
-        let Answer::Done(answer) = theirs else { unreachable!("agreed_trap saw the trap") };
+        };
         self.compare_lowered(&mem, Some(&flat), &answer)?;
         Ok(Some((mem, flat)))
     }
@@ -214,22 +204,29 @@ impl Run<'_> {
         let c = self.case;
         let mut mem = self.memory();
         let ours = store(&mut mem, &self.opts(), &c.value, &c.ty, c.ptr);
-        let request = json!({
-            "op": "store",
-            "ty": type_json(&c.ty),
-            "value": val_json(&c.value, &c.ty)?,
-            "ptr": c.ptr,
-            "opts": self.opts_json(Some(&c.realloc)),
-            "memory": { "size": c.memory_size },
-        });
+        let Some(answer) = self.reference_lowering(stats, json!({ "op": "store", "ptr": c.ptr }), ours)? else {
+            return Ok(None);
+        };
+        self.compare_lowered(&mem, None, &answer)?;
+        Ok(Some(mem))
+    }
+
+    /// Has the reference lower the case's value as `request` says (its `op`, and `ptr` for a
+    /// store), after weld's lowering ended with `ours`: the reference's answer if both
+    /// completed, `None` if both trapped for the same reason, an error if they differ.
+    fn reference_lowering(&mut self, stats: &mut Stats, mut request: Value, ours: Result<()>) -> Result<Option<Value>> {
+        let c = self.case;
+        request["ty"] = type_json(&c.ty);
+        request["value"] = val_json(&c.value, &c.ty)?;
+        request["opts"] = self.opts_json(Some(&c.realloc));
+        request["memory"] = json!({ "size": c.memory_size });
         let theirs = self.reference.ask(&request)?;
         stats.lowerings += 1;
         if agreed_trap(stats, &ours, &theirs)? {
             return Ok(None);
         }
         let Answer::Done(answer) = theirs else { unreachable!("agreed_trap saw the trap") };
-        self.compare_lowered(&mem, None, &answer)?;
-        Ok(Some(mem))
+        Ok(Some(answer))
     }
 
     /// Lifts what was lowered (flat values `flat`, or the value at the case's pointer), which
