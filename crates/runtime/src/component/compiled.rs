@@ -143,7 +143,7 @@ impl ImportShape {
 }
 
 /// The core value type of a flat type.
-pub(crate) fn core_val_type(t: FlatType) -> crate::ValType {
+fn core_val_type(t: FlatType) -> crate::ValType {
     match t {
         FlatType::I32 => crate::ValType::I32,
         FlatType::I64 => crate::ValType::I64,

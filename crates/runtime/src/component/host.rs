@@ -131,9 +131,9 @@ pub(crate) fn lower_import<T: 'static>(
     host: Arc<HostFunc<T>>,
     shape: Arc<ImportShape>,
 ) -> Result<crate::Func> {
-    let core_ty = shape.core_ty.clone();
+    let shared = shape.clone();
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
-        let ImportShape { ty, options, name, sig, component_ty, params, result_tuple: results_tuple, .. } = &*shape;
+        let ImportShape { ty, options, name, sig, component_ty, params, result_tuple, .. } = &*shared;
         if !store.opaque().may_leave(instance, options.instance) {
             return Err(trap_with(
                 Trap::CannotLeaveComponent,
@@ -150,7 +150,7 @@ pub(crate) fn lower_import<T: 'static>(
         // The outer error is a failure of the canonical ABI, the inner one the host's.
         let called = match &host.call {
             HostCallKind::Typed(call) => {
-                let place = ResultPlace { ty: results_tuple.as_ref(), retptr };
+                let place = ResultPlace { ty: result_tuple.as_ref(), retptr };
                 call(&mut *store, raw, place).map(|r| r.map(Returned::Lowered))
             }
             HostCallKind::Vals(call) => {
@@ -186,7 +186,7 @@ pub(crate) fn lower_import<T: 'static>(
         }
         Ok(())
     };
-    crate::Func::from_host_fn(store, &core_ty, Arc::new(call))
+    crate::Func::from_host_fn(store, &shape.core_ty, Arc::new(call))
 }
 
 /// What a host function gave back: its result already lowered by its Rust type (the flat
