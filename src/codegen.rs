@@ -1,5 +1,5 @@
 //! The code generation flags every compiling command shares (`--opt-level`,
-//! `--explicit-bounds-checks`, `--nan-canonicalization`), and the engine they configure. A leaf
+//! `--explicit-bounds-checks`, `--nan-canonicalization`, `--relaxed-simd-deterministic`), and the engine they configure. A leaf
 //! module, so that each command's module can use it without importing `main.rs`.
 
 use anyhow::{Context as _, Result};
@@ -18,6 +18,9 @@ pub struct CodegenOptions {
     /// Canonicalize NaNs produced by float arithmetic.
     #[arg(long)]
     pub nan_canonicalization: bool,
+    /// Compile relaxed-SIMD operators to the same behaviour on every host.
+    #[arg(long)]
+    pub relaxed_simd_deterministic: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,7 +53,8 @@ impl CodegenOptions {
         config
             .cranelift_opt_level(self.opt_level.to_cranelift())
             .explicit_bounds_checks(self.explicit_bounds_checks)
-            .cranelift_nan_canonicalization(self.nan_canonicalization);
+            .cranelift_nan_canonicalization(self.nan_canonicalization)
+            .relaxed_simd_deterministic(self.relaxed_simd_deterministic);
         config
     }
 }

@@ -116,6 +116,12 @@ pub struct RunSettings {
     pub max_memories: Option<usize>,
     /// `-W trap-on-grow-failure`: a failing `memory.grow` or `table.grow` traps.
     pub trap_on_grow_failure: bool,
+    /// `-W simd`: the SIMD proposal (on unless turned off).
+    pub simd: Option<bool>,
+    /// `-W relaxed-simd`: the relaxed-SIMD proposal (on unless turned off).
+    pub relaxed_simd: Option<bool>,
+    /// `-W relaxed-simd-deterministic`: relaxed-SIMD operators behave the same on every host.
+    pub relaxed_simd_deterministic: Option<bool>,
 }
 
 impl RunSettings {
@@ -164,7 +170,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("exceptions", "exception handling is not implemented yet"),
     ("gc", "garbage-collected types are not implemented yet"),
     ("threads", "threads are not implemented yet"),
-    ("relaxed-simd", "relaxed SIMD is not implemented yet"),
 ];
 
 impl RunSettings {
@@ -208,11 +213,9 @@ impl RunSettings {
                         Some(parse_count(text).ok_or_else(|| anyhow!("-W {key}: `{text}` is not a whole number"))?);
                 }
                 "timeout" => s.timeout = Some(parse_duration(item.value()?)?),
-                "simd" => {
-                    if !item.bool()? {
-                        bail!("-W simd=n: weld cannot turn SIMD off");
-                    }
-                }
+                "simd" => s.simd = Some(item.bool()?),
+                "relaxed-simd" => s.relaxed_simd = Some(item.bool()?),
+                "relaxed-simd-deterministic" => s.relaxed_simd_deterministic = Some(item.bool()?),
                 key if ALWAYS_ON.contains(&key) => {
                     if !item.bool()? {
                         bail!("-W {key}=n: weld always has {key} and cannot turn it off");
@@ -232,6 +235,8 @@ impl RunSettings {
                         "timeout",
                         "trap-on-grow-failure",
                         "simd",
+                        "relaxed-simd",
+                        "relaxed-simd-deterministic",
                     ];
                     known.extend(COUNT_KEYS.iter().map(|(k, _)| *k));
                     known.extend(ALWAYS_ON);
@@ -310,6 +315,14 @@ mod tests {
         assert_eq!(err(&["opt-level=3"], &[]), "-O opt-level: expected 0, 1, 2 or s, found `3`");
         assert_eq!(err(&["opt-level"], &[]), "-O opt-level needs a value: `-O opt-level=VALUE`");
         assert_eq!(err(&[], &["memory64=n"]), "-W memory64=n: weld always has memory64 and cannot turn it off");
+    }
+
+    #[test]
+    fn simd_switches() {
+        let s = parse(&[], &["simd=n,relaxed-simd=n", "relaxed-simd-deterministic"]).unwrap();
+        assert_eq!((s.simd, s.relaxed_simd, s.relaxed_simd_deterministic), (Some(false), Some(false), Some(true)));
+        let s = parse(&[], &[]).unwrap();
+        assert_eq!((s.simd, s.relaxed_simd, s.relaxed_simd_deterministic), (None, None, None));
     }
 
     #[test]

@@ -196,6 +196,15 @@ pub(crate) fn engine_config(codegen: &CodegenOptions, settings: &RunSettings, ca
     if let Some(enable) = settings.nan_canonicalization {
         config.cranelift_nan_canonicalization(enable);
     }
+    if let Some(enable) = settings.simd {
+        config.wasm_simd(enable);
+    }
+    if let Some(enable) = settings.relaxed_simd {
+        config.wasm_relaxed_simd(enable);
+    }
+    if let Some(enable) = settings.relaxed_simd_deterministic {
+        config.relaxed_simd_deterministic(enable);
+    }
     if let Some(bytes) = settings.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
@@ -589,7 +598,7 @@ fn parse_arg(ty: &ValType, s: &str) -> Result<Val> {
         ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
         ValType::V128 => {
             let hex = s.strip_prefix("0x").ok_or_else(bad)?;
-            Val::V128(u128::from_str_radix(&hex.replace('_', ""), 16).map_err(|_| bad())?)
+            Val::V128(u128::from_str_radix(&hex.replace('_', ""), 16).map_err(|_| bad())?.into())
         }
         _ => bail!("arguments of type {} cannot be given on the command line", type_name(ty)),
     })
@@ -636,7 +645,7 @@ fn format_val(v: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
-        Val::V128(x) => format!("{x:#034x}"),
+        Val::V128(x) => format!("{:#034x}", x.as_u128()),
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),

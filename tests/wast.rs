@@ -1,12 +1,15 @@
 //! Runs `.wast` scripts through the `weld wast` command and checks the results.
 //!
-//! - `core_1` and `cm_sync`: every file of the core-1 and cm-sync tiers
-//!   (`../shared/tests/tiers/<tier>.list`). A tier's failures, as `path:line` keys, must be
-//!   exactly those listed in its baseline (`tests/expected-failures.txt` for core-1,
-//!   `tests/expected-failures-cm-sync.txt` for cm-sync): a new failure fails the test, and so
+//! - `core_1`, `core_2` and `cm_sync`: every file of the core-1, core-2 (SIMD) and cm-sync
+//!   tiers (`../shared/tests/tiers/<tier>.list`). A tier's failures, as `path:line` keys, must
+//!   be exactly those listed in its baseline (`tests/expected-failures.txt` for core-1,
+//!   `tests/expected-failures-<tier>.txt` for the others; a missing file lists nothing): a
+//!   new failure fails the test, and so
 //!   does a listed failure that now passes (so the list can only shrink). `WELD_BLESS=1`
 //!   rewrites the list from the current results instead. `WELD_WAST_FILTER=SUBSTRING` runs only
 //!   the matching files (and compares/blesses only their entries).
+//! - `core_2_relaxed_deterministic`: core-2's relaxed-SIMD files again, compiled with
+//!   `--relaxed-simd-deterministic`; all must pass.
 //! - `misc_testsuite`: every `tests/misc_testsuite/**/*.wast`, all of which must pass.
 //!
 //! Each file runs in its own `weld wast` process (two at a time), so that a crash or a hang in
@@ -36,14 +39,16 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `weld wast -v PATH` in `dir` and parses its report.
-fn run_file(dir: &Path, path: &str) -> FileResult {
+/// Runs `weld wast -v [OPTIONS] PATH` in `dir` and parses its report.
+fn run_file(dir: &Path, path: &str, options: &[&str]) -> FileResult {
     let timeout = std::env::var("WELD_WAST_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .map_or(Duration::from_secs(600), Duration::from_secs);
     let mut child = Command::new(env!("CARGO_BIN_EXE_weld"))
-        .args(["wast", "-v", path])
+        .args(["wast", "-v"])
+        .args(options)
+        .arg(path)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -135,8 +140,9 @@ fn parse_report(path: &str, stdout: &str) -> Option<FileResult> {
     Some(FileResult { path: path.to_string(), passed, failures })
 }
 
-/// Runs `files` (relative to `dir`) on [`WORKERS`] threads; results are in the order of `files`.
-fn run_all(dir: &Path, files: &[String]) -> Vec<FileResult> {
+/// Runs `files` (relative to `dir`, with `weld wast` options `options`) on [`WORKERS`]
+/// threads; results are in the order of `files`.
+fn run_all(dir: &Path, files: &[String], options: &[&str]) -> Vec<FileResult> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<FileResult>>> = Mutex::new(files.iter().map(|_| None).collect());
     std::thread::scope(|s| {
@@ -145,7 +151,7 @@ fn run_all(dir: &Path, files: &[String]) -> Vec<FileResult> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let result = run_file(dir, file);
+                    let result = run_file(dir, file, options);
                     results.lock().unwrap()[i] = Some(result);
                 }
             });
@@ -261,32 +267,58 @@ fn write_baseline(tier: &str, path: &Path, entries: &BTreeMap<String, String>, o
 
 #[test]
 fn core_1() {
-    run_tier("core-1", "tests/expected-failures.txt");
+    run_tier("core-1", "tests/expected-failures.txt", &[]);
+}
+
+#[test]
+fn core_2() {
+    run_tier("core-2", "tests/expected-failures-core-2.txt", &[]);
+}
+
+/// The relaxed-SIMD files again with each operator's deterministic form (the default run
+/// above uses the host's native forms where they differ).
+#[test]
+fn core_2_relaxed_deterministic() {
+    let relaxed = ["relaxed", "i16x8_relaxed", "i32x4_relaxed", "i8x16_relaxed"];
+    let files = tier_files("core-2").into_iter().filter(|f| relaxed.iter().any(|r| f.contains(r))).collect::<Vec<_>>();
+    assert!(files.len() >= 7, "expected the 7 relaxed-SIMD files of core-2, found {files:?}");
+    let results = run_all(&manifest_dir().join("../shared/tests"), &files, &["--relaxed-simd-deterministic"]);
+    let totals = summarize(&results);
+    always_show(&format!("core-2 relaxed, deterministic: {totals}"));
+    let failed: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.failures.iter().map(move |(line, why)| format!("  {}:{line}  # {}", r.path, short_reason(why))))
+        .collect();
+    assert!(failed.is_empty(), "relaxed SIMD fails in deterministic mode:\n{}", failed.join("\n"));
 }
 
 #[test]
 fn cm_sync() {
-    run_tier("cm-sync", "tests/expected-failures-cm-sync.txt");
+    run_tier("cm-sync", "tests/expected-failures-cm-sync.txt", &[]);
 }
 
-/// Runs tier `tier` and compares its failures with the baseline at `baseline` (relative to
-/// the project).
-fn run_tier(tier: &str, baseline_file: &str) {
-    let shared = manifest_dir().join("../shared/tests");
-    let list = shared.join(format!("tiers/{tier}.list"));
+/// The files of tier `tier`, relative to `../shared/tests`.
+fn tier_files(tier: &str) -> Vec<String> {
+    let list = manifest_dir().join(format!("../shared/tests/tiers/{tier}.list"));
     assert!(
         list.is_file(),
         "the spec test suites are missing: expected {} (the shared test data must be checked out next to this repository, at ../shared/tests)",
         list.display()
     );
     let text = std::fs::read_to_string(&list).unwrap();
-    let all: Vec<String> =
-        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect();
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+}
+
+/// Runs tier `tier` (with `weld wast` options `options`) and compares its failures with the
+/// baseline at `baseline` (relative to the project).
+fn run_tier(tier: &str, baseline_file: &str, options: &[&str]) {
+    let shared = manifest_dir().join("../shared/tests");
+    let all = tier_files(tier);
     let files: Vec<String> = match filter() {
         Some(f) => all.iter().filter(|p| p.contains(&f)).cloned().collect(),
         None => all.clone(),
     };
-    let results = run_all(&shared, &files);
+    let results = run_all(&shared, &files, options);
     let totals = summarize(&results);
     always_show(&format!("{tier}: {totals}"));
 
@@ -356,7 +388,7 @@ fn misc_testsuite() {
     if let Some(f) = filter() {
         files.retain(|p| p.contains(&f));
     }
-    let results = run_all(&root, &files);
+    let results = run_all(&root, &files, &[]);
     let totals = summarize(&results);
     always_show(&format!("misc_testsuite: {totals}"));
     let failures: Vec<String> = results

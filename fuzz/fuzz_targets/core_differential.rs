@@ -33,6 +33,7 @@ fn wasmi_engine() -> wasmi::Engine {
         .wasm_memory64(true)
         .wasm_sign_extension(true)
         .wasm_saturating_float_to_int(true)
+        .wasm_simd(true)
         .wasm_wide_arithmetic(false)
         .wasm_custom_page_sizes(false);
     wasmi::Engine::new(&config)

@@ -27,6 +27,7 @@ mod random_modules;
 mod real_components;
 mod resources;
 mod semver_imports;
+mod simd;
 mod trap_parity;
 mod traps;
 mod wasi;

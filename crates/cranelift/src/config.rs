@@ -78,6 +78,9 @@ pub struct CompilerConfig {
     /// Compare the engine's epoch with the store's deadline at function entry and at loop
     /// headers (Wasmtime's `epoch_interruption`).
     pub epoch_interruption: bool,
+    /// Compile relaxed-SIMD operators to one fixed behaviour on every host (Wasmtime's
+    /// `relaxed_simd_deterministic`) instead of the target's fastest.
+    pub relaxed_simd_deterministic: bool,
 }
 
 impl Default for CompilerConfig {
@@ -92,6 +95,7 @@ impl Default for CompilerConfig {
             parallel: true,
             consume_fuel: false,
             epoch_interruption: false,
+            relaxed_simd_deterministic: false,
         }
     }
 }

@@ -103,6 +103,7 @@ fn config_settings(config: &CompilerConfig) -> Vec<(String, String)> {
         parallel: _, // the code is the same whatever the number of threads
         consume_fuel,
         epoch_interruption,
+        relaxed_simd_deterministic,
     } = config;
     let opt_level = match opt_level {
         OptLevel::None => "none",
@@ -116,6 +117,7 @@ fn config_settings(config: &CompilerConfig) -> Vec<(String, String)> {
         ("guard_size", guard_size.to_string()),
         ("consume_fuel", consume_fuel.to_string()),
         ("epoch_interruption", epoch_interruption.to_string()),
+        ("relaxed_simd_deterministic", relaxed_simd_deterministic.to_string()),
     ]
     .into_iter()
     .map(|(n, v)| (n.to_string(), v))

@@ -208,6 +208,7 @@ pub struct ModuleTranslation<'a> {
 /// The features weld's core engine implements.
 pub fn supported_features() -> WasmFeatures {
     WasmFeatures::WASM2
+        | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::EXTENDED_CONST

@@ -209,10 +209,34 @@ impl Config {
         self
     }
 
-    /// Enables or disables SIMD validation (default on; SIMD code is not compiled yet).
+    /// Enables or disables the 128-bit SIMD proposal (default on). Turning it off also turns
+    /// off relaxed SIMD, which builds on it.
     #[inline]
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::SIMD, enable);
+        if !enable {
+            self.features.set(WasmFeatures::RELAXED_SIMD, false);
+        }
+        self
+    }
+
+    /// Enables or disables the relaxed-SIMD proposal (default on). Enabling it also enables
+    /// SIMD, which it builds on.
+    #[inline]
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::RELAXED_SIMD, enable);
+        if enable {
+            self.features.set(WasmFeatures::SIMD, true);
+        }
+        self
+    }
+
+    /// Compile relaxed-SIMD operators to one behaviour that is the same on every host (default
+    /// off: each operator takes the target's fastest behaviour the proposal allows, which can
+    /// differ between x86_64 and aarch64 for edge inputs such as NaNs or out-of-range lanes).
+    #[inline]
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
+        self.compiler.relaxed_simd_deterministic = enable;
         self
     }
 }

@@ -81,6 +81,6 @@ pub use precompile::{Precompiled, PrecompiledInfo};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
-pub use values::Val;
+pub use values::{V128, Val};
 pub use vm::valraw::ValRaw;
 pub use weld_environ::{FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType};

@@ -74,6 +74,21 @@ impl WasmTy for f64 {
     }
 }
 
+impl WasmTy for crate::V128 {
+    #[inline]
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    #[inline]
+    fn from_raw(raw: ValRaw, _: &StoreOpaque) -> Self {
+        crate::V128::from(raw.get_v128())
+    }
+    #[inline]
+    fn into_raw(self, _: &mut StoreOpaque) -> Result<ValRaw> {
+        Ok(ValRaw::v128(self.as_u128()))
+    }
+}
+
 impl WasmTy for Option<Func> {
     #[inline]
     fn valtype() -> ValType {

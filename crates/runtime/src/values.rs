@@ -10,6 +10,45 @@ use crate::{Func, ValType};
 use anyhow::{Result, bail};
 use weld_environ::HeapType;
 
+/// A `v128` value: 128 bits whose lanes are numbered from the least significant end (lane 0
+/// of an `i32x4` is `as_u128() as u32`), as in wasm's little-endian memory layout.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct V128(u128);
+
+impl V128 {
+    /// The 128 bits as an integer.
+    #[inline]
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+
+    /// The 16 bytes in memory order (lane 0 of an `i8x16` first).
+    #[inline]
+    pub fn to_le_bytes(&self) -> [u8; 16] {
+        self.0.to_le_bytes()
+    }
+}
+
+impl From<u128> for V128 {
+    #[inline]
+    fn from(bits: u128) -> V128 {
+        V128(bits)
+    }
+}
+
+impl From<V128> for u128 {
+    #[inline]
+    fn from(v: V128) -> u128 {
+        v.0
+    }
+}
+
+impl std::fmt::Debug for V128 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "V128({:#034x})", self.0)
+    }
+}
+
 /// A WebAssembly value.
 #[derive(Clone, Debug)]
 pub enum Val {
@@ -22,7 +61,7 @@ pub enum Val {
     /// A 64-bit float, as its bits.
     F64(u64),
     /// A 128-bit vector.
-    V128(u128),
+    V128(V128),
     /// A function reference, or null.
     FuncRef(Option<Func>),
     /// An external reference, or null.
@@ -50,7 +89,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
-            ValType::V128 => Val::V128(0),
+            ValType::V128 => Val::V128(V128::from(0)),
             ValType::Ref(r) if r.heap == HeapType::Func => Val::FuncRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
@@ -87,6 +126,12 @@ impl Val {
         if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
     }
 
+    /// The v128, if it is one.
+    #[inline]
+    pub fn v128(&self) -> Option<V128> {
+        if let Val::V128(v) = self { Some(*v) } else { None }
+    }
+
     /// The i32; panics if it is not one.
     #[inline]
     pub fn unwrap_i32(&self) -> i32 {
@@ -108,6 +153,12 @@ impl Val {
         self.f64().unwrap_or_else(|| panic!("expected an f64, found {:?}", self.ty()))
     }
 
+    /// The v128; panics if it is not one.
+    #[inline]
+    pub fn unwrap_v128(&self) -> V128 {
+        self.v128().unwrap_or_else(|| panic!("expected a v128, found {:?}", self.ty()))
+    }
+
     /// Converts to the raw form, registering references with `store`.
     pub(crate) fn to_raw(&self, store: &mut StoreOpaque) -> Result<ValRaw> {
         Ok(match self {
@@ -115,7 +166,7 @@ impl Val {
             Val::I64(v) => ValRaw::u64(*v as u64),
             Val::F32(v) => ValRaw::u64(u64::from(*v)),
             Val::F64(v) => ValRaw::u64(*v),
-            Val::V128(v) => ValRaw(v.to_le_bytes()),
+            Val::V128(v) => ValRaw::v128(v.as_u128()),
             Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::u64(0),
             Val::FuncRef(Some(f)) => {
                 if !f.comes_from(store) {
@@ -134,7 +185,7 @@ impl Val {
             ValType::I64 => Val::I64(raw.get_u64() as i64),
             ValType::F32 => Val::F32(raw.get_u64() as u32),
             ValType::F64 => Val::F64(raw.get_u64()),
-            ValType::V128 => Val::V128(u128::from_le_bytes(raw.0)),
+            ValType::V128 => Val::V128(V128::from(raw.get_v128())),
             ValType::Ref(r) if r.heap == HeapType::Func => {
                 let p = raw.get_u64() as usize as *mut VMFuncRef;
                 Val::FuncRef(std::ptr::NonNull::new(p).map(|p| Func::from_raw(store.id(), p)))

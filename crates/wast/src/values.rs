@@ -39,7 +39,7 @@ pub fn arg(a: &WastArg<'_>) -> Result<Val> {
         WastArgCore::I64(x) => Val::I64(*x),
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
-        WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes())),
+        WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes()).into()),
         WastArgCore::RefNull(ty) => match is_func_heap(ty) {
             Some(true) => Val::FuncRef(None),
             Some(false) => Val::ExternRef(None),
@@ -65,7 +65,7 @@ fn check_core(actual: &Val, expected: &WastRetCore<'_>) -> Result<()> {
         (WastRetCore::I64(e), Val::I64(a)) => e == a,
         (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
         (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
-        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
+        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, a.as_u128()),
         (WastRetCore::RefNull(ty), Val::FuncRef(r)) => {
             r.is_none() && ty.as_ref().is_none_or(|t| is_func_heap(t) != Some(false))
         }
@@ -140,7 +140,7 @@ pub fn display(v: &Val) -> String {
         Val::I64(x) => format!("i64.const {x}"),
         Val::F32(b) => format!("f32.const {} ({b:#010x})", f32::from_bits(*b)),
         Val::F64(b) => format!("f64.const {} ({b:#018x})", f64::from_bits(*b)),
-        Val::V128(x) => format!("v128.const {x:#034x}"),
+        Val::V128(x) => format!("v128.const {:#034x}", x.as_u128()),
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),

@@ -154,7 +154,7 @@ impl FuncTranslator<'_, '_> {
 
     /// The native address of an access of `size` bytes at `index + offset` in memory `mem`,
     /// with whatever bounds check the memory's configuration needs.
-    fn heap_address(&mut self, mem: MemoryIndex, index: Value, offset: u64, size: u32) -> Value {
+    pub(super) fn heap_address(&mut self, mem: MemoryIndex, index: Value, offset: u64, size: u32) -> Value {
         let def = self.memory_def(mem);
         let base_flags = ir::MemFlagsData::trusted().with_readonly().with_can_move();
         let base = self.builder.ins().load(types::I64, base_flags, def, memory_def::BASE as i32);
@@ -194,7 +194,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn heap_flags() -> ir::MemFlagsData {
+    pub(super) fn heap_flags() -> ir::MemFlagsData {
         ir::MemFlagsData::new()
             .with_endianness(ir::Endianness::Little)
             .with_trap_code(Some(trap_code(Trap::MemoryOutOfBounds)))
@@ -218,7 +218,7 @@ impl FuncTranslator<'_, '_> {
         self.stack.push(v);
     }
 
-    fn store(&mut self, memarg: MemArg, narrow: Option<ir::Type>) {
+    pub(super) fn store(&mut self, memarg: MemArg, narrow: Option<ir::Type>) {
         let value = self.pop();
         let index = self.pop();
         let size = narrow.unwrap_or_else(|| self.builder.func.dfg.value_type(value)).bytes();
@@ -235,7 +235,7 @@ impl FuncTranslator<'_, '_> {
 }
 
 /// The memory a `MemArg` addresses (GC array targets are not supported and never validate here).
-fn memarg_memory(memarg: &MemArg) -> MemoryIndex {
+pub(super) fn memarg_memory(memarg: &MemArg) -> MemoryIndex {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(m) => MemoryIndex::from_u32(m),
         wasmparser::MemArgTarget::Array(_) => unreachable!("validated: GC arrays are disabled"),

@@ -2,7 +2,8 @@
 //!
 //! [`FuncTranslator`] keeps the operand stack of SSA values, the control stack, and the
 //! function's locals. Operators are dispatched by family: numeric ones to [`numeric`], control
-//! flow and calls to `control`, linear memory to `memory`, tables and references to `table`;
+//! flow and calls to `control`, linear memory to `memory`, tables and references to `table`,
+//! vector operators to `simd` and vector loads and stores to `simd_memory`;
 //! locals, globals, `drop` and `select` are handled here. Fuel and epoch checks, when the
 //! configuration asks for them, are placed by `interrupt` around the operators. The body is
 //! validated operator by operator as it is translated.
@@ -13,6 +14,8 @@ mod interrupt;
 mod memory;
 pub mod numeric;
 mod signature;
+mod simd;
+mod simd_memory;
 mod table;
 
 use crate::CompilerConfig;
@@ -70,6 +73,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub vmctx: Value,
     /// Fuel metering state, when `consume_fuel` is on.
     pub fuel: Option<Fuel>,
+    /// How relaxed-SIMD operators are compiled.
+    pub simd: simd::SimdLowering,
 }
 
 /// The fuel state of the function being translated (see `interrupt`).
@@ -113,6 +118,7 @@ pub(crate) fn translate_function(
         locals: Vec::new(),
         vmctx,
         fuel: None,
+        simd: simd::SimdLowering::for_isa(isa, config.relaxed_simd_deterministic),
     };
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
     for (value, ty) in params.into_iter().zip(ty.params.iter()) {
@@ -180,10 +186,7 @@ fn zero_value(builder: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
         ValType::I64 | ValType::Ref(_) => builder.ins().iconst(types::I64, 0),
         ValType::F32 => builder.ins().f32const(0.0),
         ValType::F64 => builder.ins().f64const(0.0),
-        ValType::V128 => {
-            let c = builder.func.dfg.constants.insert(vec![0u8; 16].into());
-            builder.ins().vconst(types::I8X16, c)
-        }
+        ValType::V128 => simd::vector_const(builder, simd::V128, [0; 16]),
     }
 }
 
@@ -212,6 +215,9 @@ impl FuncTranslator<'_, '_> {
             return self.translate_unreachable(op);
         }
         if numeric::translate_numeric(op, &mut self.builder, &mut self.stack) {
+            return Ok(());
+        }
+        if simd::translate_simd(op, &mut self.builder, &mut self.stack, self.simd) || self.translate_simd_memory(op) {
             return Ok(());
         }
         if self.translate_control(op)? || self.translate_memory(op)? || self.translate_table(op)? {

@@ -85,8 +85,9 @@ pub struct CoreOutcome {
 }
 
 impl CoreCase {
-    /// An arbitrary case: a module within the features weld supports (no SIMD, threads,
-    /// exceptions or GC), at most 1 MiB per memory and 1000 table elements, NaNs
+    /// An arbitrary case: a module within the features weld and the reference interpreter
+    /// both support with one behaviour (SIMD, but not relaxed SIMD, whose results may differ
+    /// between engines; no threads, exceptions or GC), at most 1 MiB per memory and 1000 table elements, NaNs
     /// canonicalized, every item exported; then one call of each exported function and a
     /// few more at random.
     pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<CoreCase> {
@@ -94,7 +95,7 @@ impl CoreCase {
             max_imports: 0,
             export_everything: true,
             canonicalize_nans: true,
-            simd_enabled: false,
+            simd_enabled: true,
             relaxed_simd_enabled: false,
             threads_enabled: false,
             exceptions_enabled: false,
@@ -277,7 +278,7 @@ fn to_weld(v: CoreValue, ty: ValType) -> Val {
         CoreValue::I64(x) => Val::I64(x),
         CoreValue::F32(x) => Val::F32(x),
         CoreValue::F64(x) => Val::F64(x),
-        CoreValue::V128(x) => Val::V128(x),
+        CoreValue::V128(x) => Val::V128(x.into()),
         CoreValue::Ref(_) => Val::default_for(ty),
     }
 }
@@ -288,7 +289,7 @@ fn from_weld(v: &Val) -> CoreValue {
         Val::I64(x) => CoreValue::I64(*x),
         Val::F32(x) => CoreValue::F32(*x),
         Val::F64(x) => CoreValue::F64(*x),
-        Val::V128(x) => CoreValue::V128(*x),
+        Val::V128(x) => CoreValue::V128(x.as_u128()),
         Val::FuncRef(f) => CoreValue::Ref(f.is_none()),
         Val::ExternRef(r) => CoreValue::Ref(r.is_none()),
     }

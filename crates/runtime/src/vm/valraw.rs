@@ -19,6 +19,16 @@ impl ValRaw {
     pub fn get_u64(&self) -> u64 {
         u64::from_le_bytes(self.0[..8].try_into().unwrap())
     }
+    /// A slot holding a whole `v128`.
+    #[inline]
+    pub fn v128(v: u128) -> ValRaw {
+        ValRaw(v.to_le_bytes())
+    }
+    /// The whole slot as a `v128`.
+    #[inline]
+    pub fn get_v128(&self) -> u128 {
+        u128::from_le_bytes(self.0)
+    }
 }
 
 /// The first `n` slots of `inline` if it has that many, or else of `heap`, grown to `n`: the
