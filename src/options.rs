@@ -122,6 +122,8 @@ pub struct RunSettings {
     pub relaxed_simd: Option<bool>,
     /// `-W relaxed-simd-deterministic`: relaxed-SIMD operators behave the same on every host.
     pub relaxed_simd_deterministic: Option<bool>,
+    /// `-W exceptions`: exception handling (on unless turned off).
+    pub exceptions: Option<bool>,
 }
 
 impl RunSettings {
@@ -167,7 +169,6 @@ const ALWAYS_ON: &[&str] =
 /// `-W` keys of Wasmtime that weld does not implement yet, with the reason given to the user.
 const NOT_YET: &[(&str, &str)] = &[
     ("component-model-async", "component-model async is not implemented yet"),
-    ("exceptions", "exception handling is not implemented yet"),
     ("gc", "garbage-collected types are not implemented yet"),
     ("threads", "threads are not implemented yet"),
 ];
@@ -216,6 +217,7 @@ impl RunSettings {
                 "simd" => s.simd = Some(item.bool()?),
                 "relaxed-simd" => s.relaxed_simd = Some(item.bool()?),
                 "relaxed-simd-deterministic" => s.relaxed_simd_deterministic = Some(item.bool()?),
+                "exceptions" => s.exceptions = Some(item.bool()?),
                 key if ALWAYS_ON.contains(&key) => {
                     if !item.bool()? {
                         bail!("-W {key}=n: weld always has {key} and cannot turn it off");
@@ -237,6 +239,7 @@ impl RunSettings {
                         "simd",
                         "relaxed-simd",
                         "relaxed-simd-deterministic",
+                        "exceptions",
                     ];
                     known.extend(COUNT_KEYS.iter().map(|(k, _)| *k));
                     known.extend(ALWAYS_ON);
@@ -323,6 +326,7 @@ mod tests {
         assert_eq!((s.simd, s.relaxed_simd, s.relaxed_simd_deterministic), (Some(false), Some(false), Some(true)));
         let s = parse(&[], &[]).unwrap();
         assert_eq!((s.simd, s.relaxed_simd, s.relaxed_simd_deterministic), (None, None, None));
+        assert_eq!(parse(&[], &["exceptions=n"]).unwrap().exceptions, Some(false));
     }
 
     #[test]

@@ -205,6 +205,9 @@ pub(crate) fn engine_config(codegen: &CodegenOptions, settings: &RunSettings, ca
     if let Some(enable) = settings.relaxed_simd_deterministic {
         config.relaxed_simd_deterministic(enable);
     }
+    if let Some(enable) = settings.exceptions {
+        config.wasm_exceptions(enable);
+    }
     if let Some(bytes) = settings.max_wasm_stack {
         config.max_wasm_stack(bytes);
     }
@@ -650,6 +653,8 @@ fn format_val(v: &Val) -> String {
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
         Val::ExternRef(Some(_)) => "ref.extern".to_string(),
+        Val::ExnRef(None) => "ref.null exn".to_string(),
+        Val::ExnRef(Some(_)) => "ref.exn".to_string(),
     }
 }
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod components;
 mod config;
 mod derive;
 mod embedding_api;
+mod exceptions;
 mod fuel_register;
 mod funcs;
 mod host_byte_lists;

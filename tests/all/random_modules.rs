@@ -34,7 +34,7 @@ fn config() -> wasm_smith::Config {
         tail_call_enabled: true,
         simd_enabled: true,
         relaxed_simd_enabled: true,
-        exceptions_enabled: false,
+        exceptions_enabled: true,
         gc_enabled: false,
         threads_enabled: false,
         custom_page_sizes_enabled: false,

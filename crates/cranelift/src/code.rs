@@ -23,6 +23,43 @@ pub struct TrapSite {
     pub trap: Trap,
 }
 
+/// A call that has exception handlers: where it returns to, how to find its frame, and the
+/// handlers in the order wasm checks them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExceptionSite {
+    /// Offset of the call's return address.
+    pub ret_offset: u32,
+    /// Bytes from the stack pointer at the call up to the frame pointer: the stack pointer a
+    /// handler starts with is the frame pointer minus this.
+    pub frame_size: u32,
+    /// The handlers, innermost first.
+    pub handlers: Vec<ExceptionHandler>,
+}
+
+/// One entry of an [`ExceptionSite`]'s handler list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionHandler {
+    /// The `vmctx` the following tags are resolved in is saved at this offset from the
+    /// stack pointer at the call.
+    Context {
+        /// Offset from the stack pointer at the call.
+        sp_offset: u32,
+    },
+    /// Exceptions of the tag whose pointer is at `tag_slot` in the current `vmctx` go to
+    /// `target`.
+    Tag {
+        /// Offset of the tag's slot in the `vmctx`.
+        tag_slot: u32,
+        /// Offset of the handler in the code.
+        target: u32,
+    },
+    /// Every exception goes to `target`.
+    CatchAll {
+        /// Offset of the handler in the code.
+        target: u32,
+    },
+}
+
 /// Linked, position-independent machine code for a set of functions.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledCode {
@@ -32,6 +69,8 @@ pub struct CompiledCode {
     pub functions: Vec<FunctionLoc>,
     /// Trap sites, sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Calls with exception handlers, sorted by return offset.
+    pub exception_sites: Vec<ExceptionSite>,
 }
 
 impl CompiledCode {
@@ -41,11 +80,31 @@ impl CompiledCode {
         Some(self.traps[i].trap)
     }
 
+    /// The exception site whose call returns to `offset`, if any.
+    pub fn lookup_exception_site(&self, offset: u32) -> Option<&ExceptionSite> {
+        let i = self.exception_sites.binary_search_by_key(&offset, |s| s.ret_offset).ok()?;
+        Some(&self.exception_sites[i])
+    }
+
     /// The index of the function containing `offset`, if any.
     pub fn lookup_function(&self, offset: u32) -> Option<usize> {
         let i = self.functions.partition_point(|f| f.start <= offset);
         let f = self.functions.get(i.checked_sub(1)?)?;
         (offset < f.start + f.len).then_some(i - 1)
+    }
+}
+
+impl ExceptionSite {
+    /// The site with its code offsets moved `by` bytes later (a function placed in a blob).
+    pub(crate) fn moved_by(mut self, by: u32) -> ExceptionSite {
+        self.ret_offset += by;
+        for h in &mut self.handlers {
+            match h {
+                ExceptionHandler::Tag { target, .. } | ExceptionHandler::CatchAll { target } => *target += by,
+                ExceptionHandler::Context { .. } => {}
+            }
+        }
+        self
     }
 }
 
@@ -65,6 +124,7 @@ pub(crate) struct UnlinkedFunction {
     pub alignment: u32,
     pub relocs: Vec<CallReloc>,
     pub traps: Vec<(u32, Trap)>,
+    pub exception_sites: Vec<ExceptionSite>,
 }
 
 /// Maps a Cranelift trap code to weld's.
@@ -94,6 +154,7 @@ pub(crate) fn link(funcs: Vec<UnlinkedFunction>) -> Result<CompiledCode> {
         out.bytes.extend_from_slice(&f.code);
         out.functions.push(FunctionLoc { start, len: f.code.len() as u32 });
         out.traps.extend(f.traps.iter().map(|&(o, trap)| TrapSite { offset: start + o, trap }));
+        out.exception_sites.extend(f.exception_sites.into_iter().map(|site| site.moved_by(start)));
         all_relocs.extend(f.relocs.into_iter().map(|r| (start, r)));
     }
     for (start, r) in all_relocs {

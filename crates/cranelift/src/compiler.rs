@@ -1,7 +1,7 @@
 //! The compile driver: validates and translates every function body of a module in parallel,
 //! compiles each with Cranelift, and links the results.
 
-use crate::code::{CallReloc, UnlinkedFunction, link, trap_from_cranelift};
+use crate::code::{CallReloc, ExceptionHandler, ExceptionSite, UnlinkedFunction, link, trap_from_cranelift};
 use crate::translate::translate_function;
 use crate::{CompiledCode, CompilerConfig, build_isa};
 use anyhow::{Context as _, Result, anyhow};
@@ -75,5 +75,34 @@ pub(crate) fn finish_function(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<
         relocs.push(CallReloc { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
     let traps = compiled.buffer.traps().iter().map(|t| (t.offset, trap_from_cranelift(t.code))).collect();
-    Ok(UnlinkedFunction { code: compiled.buffer.data().to_vec(), alignment, relocs, traps })
+    let exception_sites = exception_sites(&compiled.buffer)?;
+    Ok(UnlinkedFunction { code: compiled.buffer.data().to_vec(), alignment, relocs, traps, exception_sites })
+}
+
+/// The calls of a compiled function that have exception handlers, in weld's terms.
+fn exception_sites(
+    buffer: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
+) -> Result<Vec<ExceptionSite>> {
+    use cranelift_codegen::{ExceptionContextLoc, FinalizedMachExceptionHandler as H};
+    let mut sites = Vec::new();
+    for call in buffer.call_sites() {
+        if call.exception_handlers.is_empty() {
+            continue;
+        }
+        let frame_size =
+            call.frame_offset.ok_or_else(|| anyhow!("a call with exception handlers has no frame offset"))?;
+        let mut handlers = Vec::with_capacity(call.exception_handlers.len());
+        for h in call.exception_handlers {
+            handlers.push(match *h {
+                H::Tag(tag, target) => ExceptionHandler::Tag { tag_slot: tag.as_u32(), target },
+                H::Default(target) => ExceptionHandler::CatchAll { target },
+                H::Context(ExceptionContextLoc::SPOffset(sp_offset)) => ExceptionHandler::Context { sp_offset },
+                H::Context(ExceptionContextLoc::GPR(r)) => {
+                    return Err(anyhow!("an exception context left in register {r}, not on the stack"));
+                }
+            });
+        }
+        sites.push(ExceptionSite { ret_offset: call.ret_addr, frame_size, handlers });
+    }
+    Ok(sites)
 }

@@ -18,7 +18,7 @@ mod isa;
 pub mod trampolines;
 mod translate;
 
-pub use code::{CompiledCode, FunctionLoc, TrapSite};
+pub use code::{CompiledCode, ExceptionHandler, ExceptionSite, FunctionLoc, TrapSite};
 pub use compiler::compile_module;
 pub use config::{CompilerConfig, OptLevel, Target};
 pub use fingerprint::CodeFingerprint;

@@ -26,10 +26,12 @@ use crate::translate::{interrupt_stub_signature, ir_type, pending_trap, wasm_sig
 use crate::{CodeFingerprint, CompiledCode, CompilerConfig, build_isa, compile_module};
 use anyhow::Result;
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::{self, AbiParam, InstBuilder, types};
-use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, condcodes::IntCC, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use weld_environ::{FuncType, FunctionBodyData, Libcall, Module, VAL_RAW_SIZE, VMOffsets, host_context, store_context};
+use weld_environ::{
+    FuncType, FunctionBodyData, HOST_CALL_THREW, Libcall, Module, VAL_RAW_SIZE, VMOffsets, host_context, store_context,
+};
 
 /// A compiler for one configuration: modules and trampolines.
 pub struct Compiler {
@@ -147,6 +149,27 @@ impl Compiler {
             fuel_from_store(&mut b, store);
         }
         let status = b.inst_results(call)[0];
+        // The host returned a wasm exception: throw it into the caller (whose vmctx leads the
+        // runtime to the store and to the `Throw` shim).
+        let threw = b.ins().icmp_imm_u(IntCC::Equal, status, i64::from(HOST_CALL_THREW));
+        let (throw_block, normal) = (b.create_block(), b.create_block());
+        b.ins().brif(threw, throw_block, &[], normal, &[]);
+        b.switch_to_block(throw_block);
+        let exn = b.ins().stack_load(ptr, types::I64, slot, 0);
+        let libcalls =
+            b.ins().load(ptr, ir::MemFlagsData::trusted().with_readonly(), caller_vmctx, VMOffsets::LIBCALLS as i32);
+        let throw = b.ins().load(
+            ptr,
+            ir::MemFlagsData::trusted().with_readonly(),
+            libcalls,
+            (Libcall::Throw.index() * 8) as i32,
+        );
+        let mut throw_sig = ir::Signature::new(CallConv::Tail);
+        throw_sig.params.extend([AbiParam::new(ptr), AbiParam::new(types::I64)]);
+        let throw_sig = b.import_signature(throw_sig);
+        b.ins().call_indirect(throw_sig, throw, &[caller_vmctx, exn]);
+        b.ins().trap(pending_trap());
+        b.switch_to_block(normal);
         b.ins().trapnz(status, pending_trap());
         let mut rets = Vec::new();
         for (i, t) in ty.results.iter().enumerate() {

@@ -48,6 +48,8 @@ entity_index! {
     pub struct MemoryIndex;
     /// Index of a global (imports first).
     pub struct GlobalIndex;
+    /// Index of an exception tag (imports first).
+    pub struct TagIndex;
     /// Index of a data segment.
     pub struct DataIndex;
     /// Index of an element segment.

@@ -22,7 +22,7 @@ mod vmoffsets;
 
 pub use const_expr::{ConstExpr, ConstOp};
 pub use index::*;
-pub use libcall::{AbiType, GROW_TRAPPED, Libcall};
+pub use libcall::{AbiType, GROW_TRAPPED, HOST_CALL_THREW, Libcall};
 pub use module::*;
 pub use shared::{FuncNames, SharedBytes};
 pub use trap::Trap;

@@ -38,6 +38,11 @@ macro_rules! libcalls {
     (@ret $ret:ident) => { Some(AbiType::$ret) };
 }
 
+/// What a host function's array call returns when the host returned a wasm exception: its
+/// `exnref` is in the first value slot, and the wasm-to-host trampoline throws it into the
+/// caller (0 is success, 1 a pending trap).
+pub const HOST_CALL_THREW: u32 = 2;
+
 /// What the `MemoryGrow` and `TableGrow` libcalls return when growing failed and the store's
 /// limiter made that a trap, which is then pending: never an old size (sizes of memories stay
 /// below 2^48 pages and of tables below 2^32 elements).
@@ -73,6 +78,19 @@ libcalls! {
     /// -> trap?. Called through the engine's preserve-all stub (`store_context::NEW_EPOCH_STUB`);
     /// compiled code reloads the deadline afterwards.
     NewEpoch() -> I32;
+    /// `throw`: a new exception of tag `tag` (an index in the caller's module) whose payload
+    /// is the values at `payload` (16 bytes each) -> its `exnref`, or 0 with a trap pending.
+    ExnNew(I32, Pointer) -> I64;
+    /// A handler's read of the payload of exception `exn`: copies it to `out` (16 bytes a
+    /// value), and frees the exception unless an `exnref` to it was ever handed out.
+    ExnTakePayload(I64, Pointer);
+    /// A `catch_ref`/`catch_all_ref` handler keeps exception `exn` as an `exnref`: it stays
+    /// alive for the store's life; returns the payload's address (16 bytes a value).
+    ExnKeep(I64) -> Pointer;
+    /// `throw_ref` (and the end of `throw`): unwinds to the handler of exception `exn`, or
+    /// out of wasm if none catches it. Never returns. Called through an assembly shim that
+    /// hands the runtime the caller's frame.
+    Throw(I64);
 }
 
 impl Libcall {

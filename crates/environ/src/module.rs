@@ -20,6 +20,8 @@ pub enum EntityIndex {
     Memory(MemoryIndex),
     /// A global.
     Global(GlobalIndex),
+    /// An exception tag.
+    Tag(TagIndex),
 }
 
 /// An import of a module.
@@ -127,6 +129,11 @@ pub struct Module {
     pub globals: PrimaryMap<GlobalIndex, GlobalType>,
     /// Initializers of the defined globals, in order.
     pub global_inits: Vec<ConstExpr>,
+    /// The function type of every exception tag (its parameters are the payload), imported
+    /// ones first.
+    pub tags: PrimaryMap<TagIndex, TypeIndex>,
+    /// Number of imported tags.
+    pub num_imported_tags: usize,
     /// Number of imported functions.
     pub num_imported_funcs: usize,
     /// Number of imported tables.
@@ -173,6 +180,10 @@ impl Module {
     pub fn num_defined_funcs(&self) -> usize {
         self.functions.len() - self.num_imported_funcs
     }
+    /// The payload types of tag `t`.
+    pub fn tag_payload(&self, t: TagIndex) -> &[ValType] {
+        &self.types[self.tags[t]].params
+    }
     /// Whether global `g` is imported.
     pub fn is_imported_global(&self, g: GlobalIndex) -> bool {
         g.index() < self.num_imported_globals
@@ -214,6 +225,8 @@ pub fn supported_features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
         // GC validation rules (e.g. `global.get` of defined globals in constant expressions);
         // GC types themselves are rejected when the type section is translated.
         | WasmFeatures::GC
@@ -269,7 +282,10 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                         m.num_imported_globals += 1;
                         EntityIndex::Global(m.globals.push(GlobalType::from_wasmparser(&t)?))
                     }
-                    wasmparser::TypeRef::Tag(_) => bail!("exception tags are not supported yet"),
+                    wasmparser::TypeRef::Tag(t) => {
+                        m.num_imported_tags += 1;
+                        EntityIndex::Tag(m.tags.push(TypeIndex::from_u32(t.func_type_idx)))
+                    }
                 };
                 m.imports.push(Import { module: import.module.to_string(), name: import.name.to_string(), entity });
             }
@@ -294,7 +310,11 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                 m.memories.push(MemoryType::from_wasmparser(&mem?)?);
             }
         }
-        Payload::TagSection(_) => bail!("exception tags are not supported yet"),
+        Payload::TagSection(s) => {
+            for tag in s {
+                m.tags.push(TypeIndex::from_u32(tag?.func_type_idx));
+            }
+        }
         Payload::GlobalSection(s) => {
             for g in s {
                 let g = g?;
@@ -312,7 +332,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                     wasmparser::ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(e.index)),
                     wasmparser::ExternalKind::Memory => EntityIndex::Memory(MemoryIndex::from_u32(e.index)),
                     wasmparser::ExternalKind::Global => EntityIndex::Global(GlobalIndex::from_u32(e.index)),
-                    wasmparser::ExternalKind::Tag => bail!("exception tags are not supported yet"),
+                    wasmparser::ExternalKind::Tag => EntityIndex::Tag(TagIndex::from_u32(e.index)),
                 };
                 m.exports.insert(e.name.to_string(), entity);
             }

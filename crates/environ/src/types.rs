@@ -12,6 +12,8 @@ pub enum HeapType {
     Func,
     /// An external (host) reference.
     Extern,
+    /// A reference to an exception (`exnref`).
+    Exn,
 }
 
 /// A reference type.
@@ -28,6 +30,8 @@ impl RefType {
     pub const FUNCREF: RefType = RefType { nullable: true, heap: HeapType::Func };
     /// `externref`.
     pub const EXTERNREF: RefType = RefType { nullable: true, heap: HeapType::Extern };
+    /// `exnref`.
+    pub const EXNREF: RefType = RefType { nullable: true, heap: HeapType::Exn };
 }
 
 /// A WebAssembly value type.
@@ -52,6 +56,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
 
     /// Converts wasmparser's value type.
     pub fn from_wasmparser(ty: wasmparser::ValType) -> Result<ValType> {
@@ -83,6 +89,7 @@ impl RefType {
             H::Abstract { shared: false, ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern } => {
                 HeapType::Extern
             }
+            H::Abstract { shared: false, ty: AbstractHeapType::Exn | AbstractHeapType::NoExn } => HeapType::Exn,
             H::Concrete(_) | H::Exact(_) => HeapType::Func,
             other => bail!("unsupported reference type `{other:?}` (typed references and GC are not supported yet)"),
         };
@@ -102,6 +109,8 @@ impl fmt::Display for ValType {
             ValType::Ref(RefType { nullable: true, heap: HeapType::Extern }) => f.write_str("externref"),
             ValType::Ref(RefType { nullable: false, heap: HeapType::Func }) => f.write_str("(ref func)"),
             ValType::Ref(RefType { nullable: false, heap: HeapType::Extern }) => f.write_str("(ref extern)"),
+            ValType::Ref(RefType { nullable: true, heap: HeapType::Exn }) => f.write_str("exnref"),
+            ValType::Ref(RefType { nullable: false, heap: HeapType::Exn }) => f.write_str("(ref exn)"),
         }
     }
 }

@@ -11,6 +11,7 @@
 //!   +40  memories: [*mut VMMemoryDefinition; memories]
 //!        tables:   [*mut VMTableDefinition; tables]
 //!        globals:  [*mut VMGlobalDefinition; globals]
+//!        tags:     [*const VMTagIdentity; tags]    the defining instance's, when imported
 //!        func_refs: [VMFuncRef; functions]        imported and defined
 //!
 //! VMStoreContext (one per store, shared by all its instances)
@@ -105,6 +106,7 @@ pub struct VMOffsets {
     num_memories: u32,
     num_tables: u32,
     num_globals: u32,
+    num_tags: u32,
     num_funcs: u32,
 }
 
@@ -127,6 +129,7 @@ impl VMOffsets {
             num_memories: module.memories.len() as u32,
             num_tables: module.tables.len() as u32,
             num_globals: module.globals.len() as u32,
+            num_tags: module.tags.len() as u32,
             num_funcs: module.functions.len() as u32,
         }
     }
@@ -146,8 +149,14 @@ impl VMOffsets {
         assert!(i < self.num_globals);
         Self::HEADER + 8 * (self.num_memories + self.num_tables + i)
     }
+    /// Offset of the pointer to tag `i`'s identity (the address of the defining instance's
+    /// tag, the same in every module that imports it).
+    pub fn tag(&self, i: u32) -> u32 {
+        assert!(i < self.num_tags);
+        Self::HEADER + 8 * (self.num_memories + self.num_tables + self.num_globals + i)
+    }
     fn func_refs_start(&self) -> u32 {
-        Self::HEADER + 8 * (self.num_memories + self.num_tables + self.num_globals)
+        Self::HEADER + 8 * (self.num_memories + self.num_tables + self.num_globals + self.num_tags)
     }
     /// Offset of function `i`'s `VMFuncRef`.
     pub fn func_ref(&self, i: u32) -> u32 {
@@ -166,11 +175,12 @@ mod tests {
 
     #[test]
     fn regions_do_not_overlap() {
-        let o = VMOffsets { num_memories: 2, num_tables: 3, num_globals: 4, num_funcs: 5 };
+        let o = VMOffsets { num_memories: 2, num_tables: 3, num_globals: 4, num_tags: 2, num_funcs: 5 };
         assert_eq!(o.memory(0), 40);
         assert_eq!(o.table(0), o.memory(1) + 8);
         assert_eq!(o.global(0), o.table(2) + 8);
-        assert_eq!(o.func_ref(0), o.global(3) + 8);
+        assert_eq!(o.tag(0), o.global(3) + 8);
+        assert_eq!(o.func_ref(0), o.tag(1) + 8);
         assert_eq!(o.size(), o.func_ref(4) + func_ref::SIZE);
     }
 }

@@ -45,6 +45,26 @@ fn typed_component_api_round_trips() {
     assert_eq!(types.len(), TypedCase::MENU_LEN, "Rust types reached: {types:?}");
 }
 
+/// Random modules with SIMD, relaxed SIMD and exception handling give the same outcome with
+/// and without Cranelift's optimizations.
+#[test]
+fn optimization_does_not_change_what_modules_do() {
+    let features = CaseFeatures { relaxed_simd: true, exceptions: true };
+    let (optimized, unoptimized) = opt_level_engines();
+    let mut throwing = 0;
+    for seed in seeds(200) {
+        let case = case(seed, |u| CoreCase::arbitrary_with(u, features));
+        let a = weld_outcome(optimized, &case);
+        let b = weld_outcome(unoptimized, &case);
+        throwing += a.calls.iter().filter(|c| matches!(c, CallOutcome::Thrown(_))).count();
+        if let Err(e) = core_differential(&case, &a, &b) {
+            panic!("seed {seed}: {e:#}\n{}", wasmprinter::print_bytes(&case.wasm).unwrap_or_default());
+        }
+    }
+    // The generator must reach uncaught exceptions, or the exception paths went untested.
+    assert!(throwing > 0, "no call ended with an uncaught exception");
+}
+
 #[test]
 fn fact_round_trips() {
     for seed in seeds(300) {

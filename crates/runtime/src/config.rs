@@ -231,6 +231,15 @@ impl Config {
         self
     }
 
+    /// Enables or disables exception handling (default on): tags, `throw`, `throw_ref`,
+    /// `try_table`, `exnref`, and the legacy `try`/`catch`/`delegate`/`rethrow`.
+    #[inline]
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::EXCEPTIONS, enable);
+        self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, enable);
+        self
+    }
+
     /// Compile relaxed-SIMD operators to one behaviour that is the same on every host (default
     /// off: each operator takes the target's fastest behaviour the proposal allows, which can
     /// differ between x86_64 and aarch64 for edge inputs such as NaNs or out-of-range lanes).

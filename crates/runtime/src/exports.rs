@@ -25,6 +25,7 @@ impl Instance {
             EntityIndex::Memory(m) => Extern::Memory(Memory { store: self.store, index: inst.memories[m] }),
             EntityIndex::Table(t) => Extern::Table(Table { store: self.store, index: inst.tables[t] }),
             EntityIndex::Global(g) => Extern::Global(Global { store: self.store, index: inst.globals[g] }),
+            EntityIndex::Tag(t) => Extern::Tag(crate::Tag { store: self.store, index: inst.tags[t] }),
         }
     }
 

@@ -7,6 +7,25 @@
 use crate::{FuncType, GlobalType, MemoryType, TableType, ValType};
 use weld_environ::EntityIndex;
 
+/// The type of an exception tag: the function type whose parameters are its payload (and
+/// whose results are empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagType {
+    ty: FuncType,
+}
+
+impl TagType {
+    /// The tag type of payload `ty`'s parameters.
+    pub fn new(ty: FuncType) -> TagType {
+        TagType { ty }
+    }
+
+    /// The function type (parameters are the payload).
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+}
+
 /// The type of an [`Extern`](crate::Extern).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
@@ -18,6 +37,8 @@ pub enum ExternType {
     Table(TableType),
     /// A memory type.
     Memory(MemoryType),
+    /// An exception tag type.
+    Tag(TagType),
 }
 
 impl ExternType {
@@ -27,6 +48,7 @@ impl ExternType {
             EntityIndex::Global(g) => ExternType::Global(env.globals[g]),
             EntityIndex::Table(t) => ExternType::Table(env.tables[t].ty),
             EntityIndex::Memory(m) => ExternType::Memory(env.memories[m]),
+            EntityIndex::Tag(t) => ExternType::Tag(TagType::new(env.types[env.tags[t]].clone())),
         }
     }
 
@@ -45,6 +67,7 @@ impl ExternType {
                 if m.memory64 { "64-bit " } else { "" },
                 limits(m.minimum, m.maximum)
             ),
+            ExternType::Tag(t) => format!("tag with payload {}", t.ty()),
         }
     }
 }
@@ -69,6 +92,7 @@ pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) ->
         (ExternType::Memory(e), ExternType::Memory(a)) => {
             e.memory64 == a.memory64 && e.shared == a.shared && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
         }
+        (ExternType::Tag(e), ExternType::Tag(a)) => e == a,
         (ExternType::Table(e), ExternType::Table(a)) => {
             e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
         }

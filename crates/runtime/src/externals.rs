@@ -23,6 +23,10 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty_in(s)),
             Extern::Table(t) => ExternType::Table(s.table(t.index).ty()),
             Extern::Memory(m) => ExternType::Memory(s.memory(m.index).ty()),
+            Extern::Tag(t) => {
+                s.check_owner(t.store);
+                ExternType::Tag(crate::TagType::new(s.tags[t.index].ty.clone()))
+            }
         }
     }
 }

@@ -203,6 +203,13 @@ unsafe extern "C" fn host_array_call<T>(vmctx: *mut u8, caller_vmctx: *mut u8, v
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, caller, slots))) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
+            // An exception the host returns is thrown into its wasm caller.
+            if caller.is_some()
+                && let Some(exnref) = crate::exceptions::rethrow_from_host(store.opaque_mut(), &e)
+            {
+                slots[0] = ValRaw::u64(exnref);
+                return weld_environ::HOST_CALL_THREW;
+            }
             set_pending_error(e);
             1
         }

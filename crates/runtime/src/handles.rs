@@ -105,6 +105,23 @@ pub struct Table {
     pub(crate) index: StoreIndex,
 }
 
+/// An exception tag in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag {
+    pub(crate) store: StoreId,
+    pub(crate) index: StoreIndex,
+}
+
+/// A reference to an exception a wasm handler caught with `catch_ref`/`catch_all_ref` (the
+/// only way wasm gets a non-null `exnref`, and one that keeps the exception for the store's
+/// life), as the host sees it in a `Val`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExnRef {
+    pub(crate) store: StoreId,
+    /// The `exnref` as compiled code holds it.
+    pub(crate) raw: u64,
+}
+
 /// An entity that can be imported or exported.
 #[derive(Clone, Debug)]
 pub enum Extern {
@@ -116,6 +133,8 @@ pub enum Extern {
     Table(Table),
     /// A linear memory.
     Memory(Memory),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
@@ -138,6 +157,11 @@ impl Extern {
     #[inline]
     pub fn into_memory(self) -> Option<Memory> {
         if let Extern::Memory(m) = self { Some(m) } else { None }
+    }
+    /// The tag, if it is one.
+    #[inline]
+    pub fn into_tag(self) -> Option<Tag> {
+        if let Extern::Tag(t) = self { Some(t) } else { None }
     }
 }
 
@@ -163,5 +187,11 @@ impl From<Memory> for Extern {
     #[inline]
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+impl From<Tag> for Extern {
+    #[inline]
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }

@@ -33,8 +33,10 @@ impl Instance {
 
 /// Checks an import against the module's declared type.
 fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &ExternType, actual: &Extern) -> Result<()> {
-    if let Extern::Func(f) = actual {
-        s.check_owner(f.store_id());
+    match actual {
+        Extern::Func(f) => s.check_owner(f.store_id()),
+        Extern::Tag(t) => s.check_owner(t.store),
+        _ => {}
     }
     let actual_ty = actual.ty_in(s);
     if !extern_type_matches(expected, &actual_ty) {
@@ -100,6 +102,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             (EntityIndex::Global(_), Extern::Global(g)) => {
                 s.instance_mut(id).globals.push(g.index);
             }
+            (EntityIndex::Tag(_), Extern::Tag(t)) => {
+                s.instance_mut(id).tags.push(t.index);
+            }
             _ => unreachable!("import kinds were checked"),
         }
     }
@@ -116,6 +121,12 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for (d, m) in env.memories.values().skip(env.num_imported_memories).enumerate() {
         let index = s.new_instance_memory(*m, module.memory_image(d))?;
         s.instance_mut(id).memories.push(index);
+    }
+
+    // Defined tags.
+    for ty in env.tags.values().skip(env.num_imported_tags) {
+        let index = s.tags.push(crate::vm::exception_heap::VmTag::new(env.types[*ty].clone()));
+        s.instance_mut(id).tags.push(index);
     }
 
     // Defined globals, then tables (whose initializers may read globals).
@@ -146,6 +157,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for (i, index) in s.instance(id).globals.clone() {
         let def: *const _ = &*s.global(index).def;
         s.instance_mut(id).write_usize(offsets.global(i.as_u32()), def as usize);
+    }
+    for (i, index) in s.instance(id).tags.clone() {
+        let identity = s.tags[index].identity();
+        s.instance_mut(id).write_usize(offsets.tag(i.as_u32()), identity);
     }
 
     initialize_elements(s, id)?;

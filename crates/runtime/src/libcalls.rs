@@ -27,6 +27,10 @@ pub fn libcall_table() -> &'static [usize] {
                 Libcall::ElemDrop => elem_drop as *const () as usize,
                 Libcall::OutOfFuel => out_of_fuel as *const () as usize,
                 Libcall::NewEpoch => new_epoch as *const () as usize,
+                Libcall::ExnNew => crate::exceptions::exn_new as *const () as usize,
+                Libcall::ExnTakePayload => crate::exceptions::exn_take_payload as *const () as usize,
+                Libcall::ExnKeep => crate::exceptions::exn_keep as *const () as usize,
+                Libcall::Throw => crate::vm::unwind::weld_throw_shim as *const () as usize,
             })
             .collect()
     });

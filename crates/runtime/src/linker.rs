@@ -218,6 +218,7 @@ impl<T: 'static> Linker<T> {
                     continue;
                 }
                 ExternType::Global(ty) => Global::new(&mut *store, ty, Val::default_for(ty.ty))?.into(),
+                ExternType::Tag(ty) => crate::Tag::new(&mut *store, &ty)?.into(),
                 ExternType::Memory(ty) => Memory::new(&mut *store, ty)?.into(),
                 ExternType::Table(ty) => {
                     Table::new(&mut *store, ty, Val::default_for(ValType::Ref(ty.element)))?.into()

@@ -124,7 +124,7 @@ impl Module {
     /// settings and the same build of weld.
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let meta = module_meta::encode(&self.inner.env);
-        Ok(artifact::write(&ArtifactContents {
+        artifact::write(&ArtifactContents {
             kind: ArtifactKind::Module,
             stamp: self.inner.engine.stamp(),
             binary: &[],
@@ -133,7 +133,7 @@ impl Module {
             blobs: meta.blobs,
             images: meta.images.iter().map(Vec::as_slice).collect(),
             description: &meta.description,
-        }))
+        })
     }
 
     /// Loads a module from an artifact made by [`Module::serialize`] or

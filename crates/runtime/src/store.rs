@@ -44,6 +44,10 @@ pub struct StoreOpaque {
     memories: PrimaryMap<StoreIndex, LinearMemory>,
     tables: PrimaryMap<StoreIndex, VmTable>,
     globals: PrimaryMap<StoreIndex, VmGlobal>,
+    /// Exception tags, created by instances and by the host.
+    pub(crate) tags: PrimaryMap<StoreIndex, crate::vm::exception_heap::VmTag>,
+    /// Exception objects.
+    pub(crate) exceptions: crate::vm::exception_heap::ExceptionHeap,
     host_funcs: Vec<Box<dyn Any + Send>>,
     externrefs: Vec<ExternRef>,
     /// Component instances; their core instances live in `instances`.
@@ -92,6 +96,12 @@ impl Drop for StoreOpaque {
 pub(crate) type EpochCallback = Box<dyn FnMut() -> Result<Option<u64>>>;
 
 impl<T> Store<T> {
+    /// The number of wasm exception objects the store holds: exceptions caught by `catch` or
+    /// `catch_all` are freed, those ever handed out as an `exnref` stay as long as the store.
+    pub fn live_exceptions(&self) -> usize {
+        self.inner.opaque.exceptions.live()
+    }
+
     /// Creates a store holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -110,6 +120,8 @@ impl<T> Store<T> {
             memories: PrimaryMap::new(),
             tables: PrimaryMap::new(),
             globals: PrimaryMap::new(),
+            tags: PrimaryMap::new(),
+            exceptions: Default::default(),
             host_funcs: Vec::new(),
             externrefs: Vec::new(),
             component_instances: PrimaryMap::new(),

@@ -66,6 +66,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An external reference, or null.
     ExternRef(Option<ExternRef>),
+    /// A reference to a caught exception, or null.
+    ExnRef(Option<crate::handles::ExnRef>),
 }
 
 impl Val {
@@ -79,6 +81,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -91,6 +94,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128::from(0)),
             ValType::Ref(r) if r.heap == HeapType::Func => Val::FuncRef(None),
+            ValType::Ref(r) if r.heap == HeapType::Exn => Val::ExnRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
     }
@@ -101,6 +105,7 @@ impl Val {
         match (self, ty) {
             (Val::FuncRef(f), ValType::Ref(r)) => r.heap == HeapType::Func && (r.nullable || f.is_some()),
             (Val::ExternRef(e), ValType::Ref(r)) => r.heap == HeapType::Extern && (r.nullable || e.is_some()),
+            (Val::ExnRef(e), ValType::Ref(r)) => r.heap == HeapType::Exn && (r.nullable || e.is_some()),
             _ => self.ty() == ty,
         }
     }
@@ -167,7 +172,13 @@ impl Val {
             Val::F32(v) => ValRaw::u64(u64::from(*v)),
             Val::F64(v) => ValRaw::u64(*v),
             Val::V128(v) => ValRaw::v128(v.as_u128()),
-            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::u64(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::u64(0),
+            Val::ExnRef(Some(e)) => {
+                if e.store != store.id() {
+                    bail!("an exception reference from another store cannot be used here");
+                }
+                ValRaw::u64(e.raw)
+            }
             Val::FuncRef(Some(f)) => {
                 if !f.comes_from(store) {
                     bail!("a function reference from another store cannot be used here");
@@ -189,6 +200,10 @@ impl Val {
             ValType::Ref(r) if r.heap == HeapType::Func => {
                 let p = raw.get_u64() as usize as *mut VMFuncRef;
                 Val::FuncRef(std::ptr::NonNull::new(p).map(|p| Func::from_raw(store.id(), p)))
+            }
+            ValType::Ref(r) if r.heap == HeapType::Exn => {
+                let raw = raw.get_u64();
+                Val::ExnRef((raw != 0).then(|| crate::handles::ExnRef { store: store.id(), raw }))
             }
             ValType::Ref(_) => Val::ExternRef(store.externref(raw.get_u64())),
         }

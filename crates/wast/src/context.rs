@@ -212,7 +212,7 @@ impl Context {
             WastDirective::AssertUnlinkable { module, message, .. } => {
                 Assertion(self.assert_unlinkable(module, message, text))
             }
-            WastDirective::AssertException { .. } => Assertion(Err(anyhow!("exceptions are not supported"))),
+            WastDirective::AssertException { exec, .. } => Assertion(self.assert_exception(exec, text)),
             WastDirective::AssertSuspension { .. } => Assertion(Err(anyhow!("stack switching is not supported"))),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => Step(Err(anyhow!("threads are not supported"))),
         }
@@ -390,6 +390,15 @@ impl Context {
             .instance(&mut self.store, name, instance)
             .with_context(|| format!("failed to register the instance as {name:?}"))?;
         Ok(())
+    }
+
+    /// `assert_exception`: the action must end with a wasm exception that nothing caught.
+    fn assert_exception(&mut self, exec: WastExecute<'_>, text: &str) -> Result<()> {
+        match self.execute(exec, text) {
+            Ok(_) => bail!("expected an uncaught exception, but the action completed"),
+            Err(ExecError::Run(e)) if e.downcast_ref::<weld::ThrownException>().is_some() => Ok(()),
+            Err(e) => Err(e.into_error().context("expected an uncaught exception")),
+        }
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Results, ExecError> {

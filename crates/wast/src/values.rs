@@ -28,6 +28,11 @@ fn is_func_heap(ty: &HeapType<'_>) -> Option<bool> {
     }
 }
 
+/// Whether `ty` is in the exception hierarchy.
+fn is_exn_heap(ty: &HeapType<'_>) -> bool {
+    matches!(ty, HeapType::Abstract { ty: AbstractHeapType::Exn | AbstractHeapType::NoExn, .. })
+}
+
 /// Converts a script argument to a value.
 pub fn arg(a: &WastArg<'_>) -> Result<Val> {
     let core = match a {
@@ -40,6 +45,7 @@ pub fn arg(a: &WastArg<'_>) -> Result<Val> {
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
         WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes()).into()),
+        WastArgCore::RefNull(ty) if is_exn_heap(ty) => Val::ExnRef(None),
         WastArgCore::RefNull(ty) => match is_func_heap(ty) {
             Some(true) => Val::FuncRef(None),
             Some(false) => Val::ExternRef(None),
@@ -72,6 +78,7 @@ fn check_core(actual: &Val, expected: &WastRetCore<'_>) -> Result<()> {
         (WastRetCore::RefNull(ty), Val::ExternRef(r)) => {
             r.is_none() && ty.as_ref().is_none_or(|t| is_func_heap(t) != Some(true))
         }
+        (WastRetCore::RefNull(ty), Val::ExnRef(r)) => r.is_none() && ty.as_ref().is_none_or(is_exn_heap),
         (WastRetCore::RefExtern(n), Val::ExternRef(Some(r))) => match n {
             None => true,
             Some(n) => r.data().downcast_ref::<u32>() == Some(n),
@@ -144,6 +151,8 @@ pub fn display(v: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExnRef(None) => "ref.null exn".to_string(),
+        Val::ExnRef(Some(_)) => "(ref exn)".to_string(),
         Val::ExternRef(Some(r)) => {
             if let Some(n) = r.data().downcast_ref::<u32>() {
                 format!("ref.extern {n}")

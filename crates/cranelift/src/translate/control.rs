@@ -2,6 +2,7 @@
 //! `unreachable`, `call` and `call_indirect`. Also the skipping of unreachable code.
 
 use super::env::trap_code;
+use super::exceptions::Callee;
 use super::{ControlFrame, FrameKind, FuncTranslator, ir_type};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value, condcodes::IntCC, types};
@@ -13,7 +14,7 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 impl FuncTranslator<'_, '_> {
-    fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
+    pub(super) fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![ir_type(ValType::from_wasmparser(t)?)]),
@@ -24,7 +25,7 @@ impl FuncTranslator<'_, '_> {
         })
     }
 
-    fn new_block_with_params(&mut self, params: &[ir::Type]) -> ir::Block {
+    pub(super) fn new_block_with_params(&mut self, params: &[ir::Type]) -> ir::Block {
         let b = self.builder.create_block();
         for p in params {
             self.builder.append_block_param(b, *p);
@@ -154,8 +155,15 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
-    fn push_frame(&mut self, kind: FrameKind, destination: ir::Block, num_params: usize, num_results: usize) {
+    pub(super) fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        destination: ir::Block,
+        num_params: usize,
+        num_results: usize,
+    ) {
         let stack_base = self.stack.len() - num_params;
+        let chain = self.control.last().and_then(|f| f.chain);
         self.control.push(ControlFrame {
             kind,
             destination,
@@ -164,11 +172,12 @@ impl FuncTranslator<'_, '_> {
             stack_base,
             exit_branched: false,
             reachable_at_start: true,
+            chain,
         });
     }
 
     /// The block a branch of `depth` goes to and its arity; marks the frame as branched to.
-    fn frame_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn frame_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         if !matches!(frame.kind, FrameKind::Loop { .. }) {
@@ -204,7 +213,7 @@ impl FuncTranslator<'_, '_> {
         self.reachable = start;
     }
 
-    fn translate_end(&mut self) {
+    pub(super) fn translate_end(&mut self) {
         let frame = self.control.pop().unwrap();
         let mut exit_reachable = frame.exit_branched;
         if self.reachable {
@@ -228,15 +237,25 @@ impl FuncTranslator<'_, '_> {
         self.stack.truncate(frame.stack_base);
         self.stack.extend_from_slice(self.builder.block_params(frame.destination));
         self.reachable = exit_reachable;
+        if let FrameKind::TryTable { scope } = frame.kind {
+            self.finish_try_table(scope, frame.destination);
+        }
     }
 
     /// Skips an operator in unreachable code, keeping track of nesting.
     pub(super) fn translate_unreachable(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Try { .. }
+            | Operator::TryTable { .. } => self.unreachable_depth += 1,
             Operator::Else if self.unreachable_depth == 0 => self.translate_else(),
-            Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
-            Operator::End => self.translate_end(),
+            Operator::End | Operator::Delegate { .. } if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
+            Operator::End | Operator::Delegate { .. } => self.translate_end(),
+            Operator::Catch { .. } | Operator::CatchAll if self.unreachable_depth == 0 => {
+                self.translate_exception(op, None)?;
+            }
             _ => {}
         }
         Ok(())
@@ -261,13 +280,11 @@ impl FuncTranslator<'_, '_> {
                 self.reachable = false;
             }
             (false, Some(code), _) => {
-                let call = self.builder.ins().call_indirect(sig, code, &args);
-                let results = self.builder.inst_results(call).to_vec();
+                let results = self.emit_call(sig, Callee::Indirect(code), &args);
                 self.stack.extend(results);
             }
             (false, None, Some(fref)) => {
-                let call = self.builder.ins().call(fref, &args);
-                let results = self.builder.inst_results(call).to_vec();
+                let results = self.emit_call(sig, Callee::Direct(fref), &args);
                 self.stack.extend(results);
             }
             _ => unreachable!("a call has a callee"),

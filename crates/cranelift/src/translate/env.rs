@@ -5,7 +5,7 @@
 use super::{interrupt_stub_signature, wasm_signature};
 use crate::CompilerConfig;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Value, types};
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 use weld_environ::{AbiType, Libcall, Module, TypeIndex, VMOffsets, store_context};
@@ -20,6 +20,7 @@ pub(crate) struct FuncEnv<'a> {
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
     func_refs: HashMap<u32, ir::FuncRef>,
     interrupt_stub_sig: Option<ir::SigRef>,
+    throw_sig: Option<ir::SigRef>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -33,6 +34,7 @@ impl<'a> FuncEnv<'a> {
             libcall_sigs: HashMap::new(),
             func_refs: HashMap::new(),
             interrupt_stub_sig: None,
+            throw_sig: None,
         }
     }
 
@@ -135,6 +137,22 @@ impl<'a> FuncEnv<'a> {
         all.extend_from_slice(args);
         let call = builder.ins().call_indirect(sig, callee, &all);
         builder.inst_results(call).first().copied()
+    }
+
+    /// The signature and address of the runtime's `Throw` shim, `fn(vmctx, exnref)` with the
+    /// `tail` convention: a `try_call` to it assumes every register clobbered on the
+    /// exceptional edge, which is what the unwinder (which restores none) needs.
+    pub fn throw_callee(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value) -> (ir::SigRef, Value) {
+        let ptr = self.pointer_type();
+        let sig = *self.throw_sig.get_or_insert_with(|| {
+            let mut sig = ir::Signature::new(CallConv::Tail);
+            sig.params.push(AbiParam::new(ptr));
+            sig.params.push(AbiParam::new(types::I64));
+            builder.import_signature(sig)
+        });
+        let table = self.load_vmctx_ptr(builder, vmctx, VMOffsets::LIBCALLS);
+        let callee = self.load_vmctx_ptr(builder, table, (Libcall::Throw.index() * 8) as u32);
+        (sig, callee)
     }
 
     /// Calls a trapping libcall and traps if it reports a pending trap.

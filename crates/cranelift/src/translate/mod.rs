@@ -10,6 +10,8 @@
 
 mod control;
 mod env;
+mod exceptions;
+mod handlers;
 mod interrupt;
 mod memory;
 pub mod numeric;
@@ -31,8 +33,27 @@ use weld_environ::{FuncIndex, GlobalIndex, Module, VMOffsets, ValType, wasmparse
 /// What kind of construct a control frame is.
 pub(crate) enum FrameKind {
     Block,
-    Loop { header: ir::Block },
-    If { else_block: ir::Block, else_seen: bool, params: Vec<Value> },
+    Loop {
+        header: ir::Block,
+    },
+    If {
+        else_block: ir::Block,
+        else_seen: bool,
+        params: Vec<Value>,
+    },
+    /// A `try_table` whose handlers are scope `scope` (see `exceptions`).
+    TryTable {
+        scope: usize,
+    },
+    /// A legacy `try` with catch clauses (scope `scope`), before its clause `next_clause`;
+    /// `outer` is the scope around it (in effect in its clauses' bodies), `exn` the exception
+    /// its current clause caught (for `rethrow`).
+    LegacyTry {
+        scope: usize,
+        next_clause: usize,
+        outer: Option<usize>,
+        exn: Variable,
+    },
 }
 
 /// An entry of the control stack.
@@ -48,6 +69,9 @@ pub(crate) struct ControlFrame {
     pub exit_branched: bool,
     /// Whether the frame's start was reachable.
     pub reachable_at_start: bool,
+    /// The innermost exception handler scope in effect in the frame's body (an index into
+    /// `FuncTranslator::scopes`).
+    pub chain: Option<usize>,
 }
 
 impl ControlFrame {
@@ -75,6 +99,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub fuel: Option<Fuel>,
     /// How relaxed-SIMD operators are compiled.
     pub simd: simd::SimdLowering,
+    /// Every exception handler scope met so far (see `exceptions`).
+    pub scopes: Vec<handlers::HandlerScope>,
 }
 
 /// The fuel state of the function being translated (see `interrupt`).
@@ -119,6 +145,7 @@ pub(crate) fn translate_function(
         vmctx,
         fuel: None,
         simd: simd::SimdLowering::for_isa(isa, config.relaxed_simd_deterministic),
+        scopes: Vec::new(),
     };
     let params: Vec<Value> = t.builder.block_params(entry)[2..].to_vec();
     for (value, ty) in params.into_iter().zip(ty.params.iter()) {
@@ -156,6 +183,7 @@ pub(crate) fn translate_function(
         stack_base: 0,
         exit_branched: false,
         reachable_at_start: true,
+        chain: None,
     });
 
     let mut binary = locals.get_binary_reader();
@@ -165,7 +193,7 @@ pub(crate) fn translate_function(
         let (op, offset) = reader.read_with_offset()?;
         validator.op(offset, &op)?;
         t.fuel_before_op(&op);
-        t.translate_operator(&op)?;
+        t.translate_operator(&op, &reader)?;
     }
     reader.finish()?;
     // The final `end` switched to `exit` and left its parameters on the stack.
@@ -210,7 +238,8 @@ impl FuncTranslator<'_, '_> {
         &self.stack[self.stack.len() - n..]
     }
 
-    fn translate_operator(&mut self, op: &Operator<'_>) -> Result<()> {
+    /// Translates `op`; `ahead` reads the operators after it (for a legacy `try`'s clauses).
+    fn translate_operator(&mut self, op: &Operator<'_>, ahead: &wasmparser::OperatorsReader<'_>) -> Result<()> {
         if !self.reachable {
             return self.translate_unreachable(op);
         }
@@ -220,7 +249,11 @@ impl FuncTranslator<'_, '_> {
         if simd::translate_simd(op, &mut self.builder, &mut self.stack, self.simd) || self.translate_simd_memory(op) {
             return Ok(());
         }
-        if self.translate_control(op)? || self.translate_memory(op)? || self.translate_table(op)? {
+        if self.translate_control(op)?
+            || self.translate_memory(op)?
+            || self.translate_table(op)?
+            || self.translate_exception(op, Some(ahead))?
+        {
             return Ok(());
         }
         match *op {

@@ -12,8 +12,8 @@ use wasmparser::PrimitiveValType as P;
 use wasmparser::component_types::{ComponentDefinedType, ComponentFuncTypeId, ComponentValType};
 use wasmparser::types::TypesRef;
 
-/// The core module type `id` of `types`. Tags and exact function types (exceptions and
-/// custom descriptors) are refused: weld runs neither.
+/// The core module type `id` of `types`. Exact function types (custom descriptors) are
+/// refused: weld does not run them.
 pub fn core_module_type(
     types: TypesRef<'_>,
     id: wasmparser::component_types::ComponentCoreModuleTypeId,
@@ -25,9 +25,8 @@ pub fn core_module_type(
             E::Table(t) => CoreEntityType::Table(crate::TableType::from_wasmparser(t)?),
             E::Memory(m) => CoreEntityType::Memory(crate::MemoryType::from_wasmparser(m)?),
             E::Global(g) => CoreEntityType::Global(crate::GlobalType::from_wasmparser(g)?),
-            E::Tag(_) | E::FuncExact(_) => {
-                bail!("core module types with tags or exact function types are not supported")
-            }
+            E::Tag(t) => CoreEntityType::Tag(crate::FuncType::from_wasmparser(types[*t].unwrap_func())?),
+            E::FuncExact(_) => bail!("core module types with exact function types are not supported"),
         })
     };
     let ty = &types[id];

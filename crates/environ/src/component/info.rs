@@ -224,6 +224,8 @@ pub enum CoreEntityType {
     Memory(crate::MemoryType),
     /// A global.
     Global(crate::GlobalType),
+    /// An exception tag, by the function type of its payload.
+    Tag(crate::FuncType),
 }
 
 /// The type a component gives a core module that the host provides: what the component

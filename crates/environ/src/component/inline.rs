@@ -246,6 +246,7 @@ impl<'a> Inliner<'a> {
                                         CoreItem::Memory(m) => CoreItemDef::Export(s.core_memories[m].clone()),
                                         CoreItem::Table(t) => CoreItemDef::Export(s.core_tables[t].clone()),
                                         CoreItem::Global(g) => CoreItemDef::Export(s.core_globals[g].clone()),
+                                        CoreItem::Tag(t) => CoreItemDef::Export(s.core_tags[t].clone()),
                                     };
                                     (n.clone(), v)
                                 })
@@ -316,6 +317,10 @@ impl<'a> Inliner<'a> {
                 Def::CoreGlobal(i) => {
                     let e = core_export(&s, &c.core_globals[i])?;
                     s.core_globals.push(e);
+                }
+                Def::CoreTag(i) => {
+                    let e = core_export(&s, &c.core_tags[i])?;
+                    s.core_tags.push(e);
                 }
                 Def::Func(i) => {
                     let f = match &c.funcs[i] {

@@ -37,6 +37,8 @@ crate::entity_index! {
     pub struct LocalCoreTableIndex;
     /// Index in one component's core global index space, as written in its binary.
     pub struct LocalCoreGlobalIndex;
+    /// Index in one component's core tag index space, as written in its binary.
+    pub struct LocalCoreTagIndex;
     /// Index in one component's function index space, as written in its binary.
     pub struct LocalFuncIndex;
     /// Index in one component's component instance index space, as written in its binary.
@@ -122,6 +124,8 @@ pub enum CoreItem {
     Memory(LocalCoreMemoryIndex),
     /// A core global.
     Global(LocalCoreGlobalIndex),
+    /// A core exception tag.
+    Tag(LocalCoreTagIndex),
 }
 
 /// How a core module of the index space is defined.
@@ -241,6 +245,8 @@ pub enum Def {
     CoreTable(LocalCoreTableIndex),
     /// A core global.
     CoreGlobal(LocalCoreGlobalIndex),
+    /// A core exception tag.
+    CoreTag(LocalCoreTagIndex),
     /// A component function.
     Func(LocalFuncIndex),
     /// A component instance.
@@ -272,6 +278,8 @@ pub struct StaticComponent {
     pub core_tables: PrimaryMap<LocalCoreTableIndex, (LocalCoreInstanceIndex, String)>,
     /// Core globals: `(core instance, export name)`.
     pub core_globals: PrimaryMap<LocalCoreGlobalIndex, (LocalCoreInstanceIndex, String)>,
+    /// Core exception tags: `(core instance, export name)`.
+    pub core_tags: PrimaryMap<LocalCoreTagIndex, (LocalCoreInstanceIndex, String)>,
     /// Component functions.
     pub funcs: PrimaryMap<LocalFuncIndex, FuncDef>,
     /// Component instances.
@@ -286,57 +294,36 @@ pub struct StaticComponent {
     pub types: Option<Types>,
 }
 
+/// `push_X(def)`: records `def` as the next definition of index space `X` and its place in
+/// the component's order of definitions, one method per index space.
+macro_rules! push_definitions {
+    ($($push:ident: $field:ident, $def:ident, $ty:ty;)*) => {
+        impl StaticComponent {
+            $(
+                fn $push(&mut self, def: $ty) {
+                    self.order.push(Def::$def(self.$field.next_key()));
+                    self.$field.push(def);
+                }
+            )*
+        }
+    };
+}
+
+push_definitions! {
+    push_funcs: funcs, Func, FuncDef;
+    push_instances: instances, Instance, InstanceDef;
+    push_components: components, Component, ComponentDef;
+    push_types: types_defs, Type, TypeDef;
+    push_modules: modules, Module, ModuleDef;
+    push_core_instances: core_instances, CoreInstance, CoreInstanceDef;
+    push_core_funcs: core_funcs, CoreFunc, CoreFuncDef;
+    push_core_tables: core_tables, CoreTable, (LocalCoreInstanceIndex, String);
+    push_core_memories: core_memories, CoreMemory, (LocalCoreInstanceIndex, String);
+    push_core_globals: core_globals, CoreGlobal, (LocalCoreInstanceIndex, String);
+    push_core_tags: core_tags, CoreTag, (LocalCoreInstanceIndex, String);
+}
+
 impl StaticComponent {
-    fn push_funcs(&mut self, def: FuncDef) {
-        self.order.push(Def::Func(self.funcs.next_key()));
-        self.funcs.push(def);
-    }
-
-    fn push_instances(&mut self, def: InstanceDef) {
-        self.order.push(Def::Instance(self.instances.next_key()));
-        self.instances.push(def);
-    }
-
-    fn push_components(&mut self, def: ComponentDef) {
-        self.order.push(Def::Component(self.components.next_key()));
-        self.components.push(def);
-    }
-
-    fn push_types(&mut self, def: TypeDef) {
-        self.order.push(Def::Type(self.types_defs.next_key()));
-        self.types_defs.push(def);
-    }
-
-    fn push_modules(&mut self, def: ModuleDef) {
-        self.order.push(Def::Module(self.modules.next_key()));
-        self.modules.push(def);
-    }
-
-    fn push_core_instances(&mut self, def: CoreInstanceDef) {
-        self.order.push(Def::CoreInstance(self.core_instances.next_key()));
-        self.core_instances.push(def);
-    }
-
-    fn push_core_funcs(&mut self, def: CoreFuncDef) {
-        self.order.push(Def::CoreFunc(self.core_funcs.next_key()));
-        self.core_funcs.push(def);
-    }
-
-    fn push_core_tables(&mut self, def: (LocalCoreInstanceIndex, String)) {
-        self.order.push(Def::CoreTable(self.core_tables.next_key()));
-        self.core_tables.push(def);
-    }
-
-    fn push_core_memories(&mut self, def: (LocalCoreInstanceIndex, String)) {
-        self.order.push(Def::CoreMemory(self.core_memories.next_key()));
-        self.core_memories.push(def);
-    }
-
-    fn push_core_globals(&mut self, def: (LocalCoreInstanceIndex, String)) {
-        self.order.push(Def::CoreGlobal(self.core_globals.next_key()));
-        self.core_globals.push(def);
-    }
-
     /// The type information of this component.
     pub fn types(&self) -> &Types {
         self.types.as_ref().expect("types are recorded when the component ends")
@@ -657,7 +644,7 @@ fn core_item(kind: ExternalKind, index: u32) -> Result<CoreItem> {
         ExternalKind::Table => CoreItem::Table(LocalCoreTableIndex::from_u32(index)),
         ExternalKind::Memory => CoreItem::Memory(LocalCoreMemoryIndex::from_u32(index)),
         ExternalKind::Global => CoreItem::Global(LocalCoreGlobalIndex::from_u32(index)),
-        ExternalKind::Tag => bail!("exception tags are not supported"),
+        ExternalKind::Tag => CoreItem::Tag(LocalCoreTagIndex::from_u32(index)),
     })
 }
 
@@ -683,7 +670,7 @@ fn alias_item(c: &mut StaticComponent, alias: ComponentAlias<'_>) -> Result<()> 
                 ExternalKind::Table => c.push_core_tables((instance, name)),
                 ExternalKind::Memory => c.push_core_memories((instance, name)),
                 ExternalKind::Global => c.push_core_globals((instance, name)),
-                ExternalKind::Tag => bail!("exception tags are not supported"),
+                ExternalKind::Tag => c.push_core_tags((instance, name)),
             }
         }
         ComponentAlias::Outer { kind, count, index } => match kind {

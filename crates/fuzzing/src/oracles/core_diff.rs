@@ -57,6 +57,30 @@ impl PartialEq for CoreValue {
     }
 }
 
+/// Proposals a case may use beyond what the reference interpreter runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CaseFeatures {
+    /// Relaxed SIMD (weld must then be deterministic for two runs to agree).
+    pub relaxed_simd: bool,
+    /// Exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
+    pub exceptions: bool,
+}
+
+/// Two weld engines that must agree on every case: one optimizing, one not, both with
+/// deterministic relaxed SIMD and NaN canonicalization (so float NaN payloads, which the spec
+/// leaves open and optimization may change, agree too).
+pub fn opt_level_engines() -> &'static (Engine, Engine) {
+    static ENGINES: std::sync::OnceLock<(Engine, Engine)> = std::sync::OnceLock::new();
+    ENGINES.get_or_init(|| {
+        let make = |level: weld::OptLevel| {
+            let mut config = weld::Config::new();
+            config.cranelift_opt_level(level).relaxed_simd_deterministic(true).cranelift_nan_canonicalization(true);
+            Engine::new(&config).expect("a valid configuration")
+        };
+        (make(weld::OptLevel::Speed), make(weld::OptLevel::None))
+    })
+}
+
 /// What a call did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallOutcome {
@@ -66,6 +90,8 @@ pub enum CallOutcome {
     Trapped(Trap),
     /// A trap of the reference engine that weld has no name for, as the engine describes it.
     OtherTrap(String),
+    /// An exception no handler caught, with its payload.
+    Thrown(Vec<CoreValue>),
     /// An error that is not a trap (e.g. a resource limit), as the engine describes it.
     Failed(String),
 }
@@ -91,14 +117,20 @@ impl CoreCase {
     /// canonicalized, every item exported; then one call of each exported function and a
     /// few more at random.
     pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<CoreCase> {
+        CoreCase::arbitrary_with(u, CaseFeatures::default())
+    }
+
+    /// An arbitrary case as [`CoreCase::arbitrary`] makes, with the extra proposals of
+    /// `features` (which only weld runs: compare weld with itself, see [`opt_level_engines`]).
+    pub fn arbitrary_with(u: &mut Unstructured, features: CaseFeatures) -> arbitrary::Result<CoreCase> {
         let config = wasm_smith::Config {
             max_imports: 0,
             export_everything: true,
             canonicalize_nans: true,
             simd_enabled: true,
-            relaxed_simd_enabled: false,
+            relaxed_simd_enabled: features.relaxed_simd,
             threads_enabled: false,
-            exceptions_enabled: false,
+            exceptions_enabled: features.exceptions,
             gc_enabled: false,
             wide_arithmetic_enabled: false,
             custom_page_sizes_enabled: false,
@@ -266,6 +298,9 @@ pub fn weld_outcome(engine: &Engine, case: &CoreCase) -> CoreOutcome {
 }
 
 fn weld_error(e: &anyhow::Error) -> CallOutcome {
+    if let Some(thrown) = e.downcast_ref::<weld::ThrownException>() {
+        return CallOutcome::Thrown(thrown.payload().iter().map(from_weld).collect());
+    }
     match e.chain().find_map(|e| e.downcast_ref::<Trap>()) {
         Some(trap) => CallOutcome::Trapped(*trap),
         None => CallOutcome::Failed(format!("{e:#}")),
@@ -292,6 +327,7 @@ fn from_weld(v: &Val) -> CoreValue {
         Val::V128(x) => CoreValue::V128(x.as_u128()),
         Val::FuncRef(f) => CoreValue::Ref(f.is_none()),
         Val::ExternRef(r) => CoreValue::Ref(r.is_none()),
+        Val::ExnRef(r) => CoreValue::Ref(r.is_none()),
     }
 }
 

@@ -25,7 +25,8 @@ pub mod fused;
 
 pub use common::{ENCODINGS, compile_cached, engine};
 pub use core_diff::{
-    CallOutcome, CoreCase, CoreEngine, CoreOutcome, CoreValue, Trap, core_differential, run_case, weld_outcome,
+    CallOutcome, CaseFeatures, CoreCase, CoreEngine, CoreOutcome, CoreValue, Trap, core_differential,
+    opt_level_engines, run_case, weld_outcome,
 };
 pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
 pub use fact_valid::{AdapterCase, adapter_component, fact_valid};

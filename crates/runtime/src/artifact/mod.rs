@@ -58,7 +58,7 @@ use weld_cranelift::{CompiledCode, FunctionLoc, TrapSite};
 
 const MAGIC: [u8; 8] = *b"\0weldaot";
 /// The version of this layout; a reader refuses any other.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The length of the header, all that `peek_kind` reads.
 pub(crate) const HEADER_LEN: usize = 48;
 /// Where the checksum lies in the header.
@@ -105,19 +105,31 @@ pub(crate) struct CodeRef<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) functions: &'a [FunctionLoc],
     pub(crate) traps: Cow<'a, [TrapSite]>,
+    /// Whether the code has calls with exception handlers (which artifacts cannot hold yet).
+    pub(crate) has_exception_sites: bool,
 }
 
 impl<'a> From<&'a CompiledCode> for CodeRef<'a> {
     #[inline]
     fn from(c: &'a CompiledCode) -> Self {
-        CodeRef { bytes: &c.bytes, functions: &c.functions, traps: Cow::Borrowed(&c.traps) }
+        CodeRef {
+            bytes: &c.bytes,
+            functions: &c.functions,
+            traps: Cow::Borrowed(&c.traps),
+            has_exception_sites: !c.exception_sites.is_empty(),
+        }
     }
 }
 
 impl<'a> CodeRef<'a> {
     /// The code in `c`, to write it again (fails if its trap table is damaged).
     pub(crate) fn of_memory(c: &'a CodeMemory) -> Result<CodeRef<'a>> {
-        Ok(CodeRef { bytes: c.bytes(), functions: &c.info().functions, traps: c.info().traps.sites()? })
+        Ok(CodeRef {
+            bytes: c.bytes(),
+            functions: &c.info().functions,
+            traps: c.info().traps.sites()?,
+            has_exception_sites: !c.info().exception_sites.is_empty(),
+        })
     }
 }
 
@@ -136,8 +148,12 @@ pub(crate) struct ArtifactContents<'a> {
     pub(crate) description: &'a [u8],
 }
 
-/// Writes an artifact.
-pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
+/// Writes an artifact; refuses code with exception handlers, whose handler tables the format
+/// does not hold yet.
+pub(crate) fn write(contents: &ArtifactContents<'_>) -> Result<Vec<u8>> {
+    if contents.modules.iter().chain(&contents.adapters).any(|c| c.has_exception_sites) {
+        bail!("code that catches wasm exceptions (try_table or try) cannot be precompiled or cached yet");
+    }
     let mut w = Writer::default();
     w.bytes.resize(HEADER_LEN, 0);
     let binary_at = w.bytes.len();
@@ -211,7 +227,7 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
     bytes[..HEADER_LEN].copy_from_slice(&header.bytes);
     let sum = checksum(&bytes[..HEADER_LEN], &bytes[meta_at..]);
     bytes[CHECKSUM_AT].copy_from_slice(&sum.to_le_bytes());
-    bytes
+    Ok(bytes)
 }
 
 /// The checksum of an artifact: xxh3 of its header, with the checksum's own bytes read as
@@ -457,7 +473,7 @@ impl CodePart {
     ) -> Result<Arc<CodeMemory>> {
         let CodePart { code, functions, traps_at, n_traps } = self;
         let traps = TrapTable::in_artifact(mapping, traps_at, n_traps)?;
-        let info = CodeInfo { functions, traps, names, module_name };
+        let info = CodeInfo { functions, traps, names, module_name, exception_sites: Vec::new() };
         if code.start % page_size() == 0 {
             return CodeMemory::in_artifact(mapping, code.start, code.len(), info);
         }

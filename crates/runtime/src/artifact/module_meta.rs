@@ -99,7 +99,17 @@ pub(crate) fn encode(env: &Module) -> Encoded<'_> {
     for e in &env.global_inits {
         const_expr(&mut w, e);
     }
-    for n in [env.num_imported_funcs, env.num_imported_tables, env.num_imported_memories, env.num_imported_globals] {
+    w.len(env.tags.len());
+    for t in env.tags.values() {
+        w.u32(t.as_u32());
+    }
+    for n in [
+        env.num_imported_funcs,
+        env.num_imported_tables,
+        env.num_imported_memories,
+        env.num_imported_globals,
+        env.num_imported_tags,
+    ] {
         w.len(n);
     }
     w.len(env.imports.len());
@@ -214,10 +224,14 @@ pub(crate) fn decode(
     for _ in 0..r.len()? {
         env.global_inits.push(read_const_expr(r)?);
     }
+    for _ in 0..r.len()? {
+        env.tags.push(TypeIndex::from_u32(r.u32()?));
+    }
     env.num_imported_funcs = r.len()?;
     env.num_imported_tables = r.len()?;
     env.num_imported_memories = r.len()?;
     env.num_imported_globals = r.len()?;
+    env.num_imported_tags = r.len()?;
     for _ in 0..r.len()? {
         let (module, name) = (r.str()?.to_string(), r.str()?.to_string());
         env.imports.push(Import { module, name, entity: read_entity(r)? });
@@ -305,6 +319,7 @@ fn check(d: &Decoded, images: &[Range<usize>]) -> Result<()> {
         && env.num_imported_tables <= env.tables.len()
         && env.num_imported_memories <= env.memories.len()
         && env.num_imported_globals <= env.globals.len()
+        && env.num_imported_tags <= env.tags.len()
         && env.global_inits.len() == env.globals.len() - env.num_imported_globals;
     if !imported_ok {
         bail!("its counts of imports and definitions disagree");
@@ -312,12 +327,16 @@ fn check(d: &Decoded, images: &[Range<usize>]) -> Result<()> {
     if env.functions.values().any(|t| t.index() >= env.types.len()) {
         bail!("a function has an unknown type");
     }
+    if env.tags.values().any(|t| t.index() >= env.types.len()) {
+        bail!("a tag has an unknown type");
+    }
     let func = |f: FuncIndex| f.index() < env.functions.len();
     let entity_ok = |e: &EntityIndex| match *e {
         EntityIndex::Func(f) => func(f),
         EntityIndex::Table(t) => t.index() < env.tables.len(),
         EntityIndex::Memory(m) => m.index() < env.memories.len(),
         EntityIndex::Global(g) => g.index() < env.globals.len(),
+        EntityIndex::Tag(t) => t.index() < env.tags.len(),
     };
     let expr_ok = |e: &ConstExpr| {
         let mut depth = 0usize;
@@ -414,13 +433,23 @@ fn read_bool(r: &mut Reader<'_>) -> Result<bool> {
 }
 
 fn ref_type(w: &mut Writer, t: RefType) {
-    w.u8(u8::from(t.nullable) | (u8::from(t.heap == HeapType::Extern) << 1));
+    let heap = match t.heap {
+        HeapType::Func => 0,
+        HeapType::Extern => 1,
+        HeapType::Exn => 2,
+    };
+    w.u8(u8::from(t.nullable) | (heap << 1));
 }
 
 fn read_ref_type(r: &mut Reader<'_>) -> Result<RefType> {
     match r.u8()? {
-        b @ 0..=3 => {
-            Ok(RefType { nullable: b & 1 != 0, heap: if b & 2 != 0 { HeapType::Extern } else { HeapType::Func } })
+        b @ 0..=5 => {
+            let heap = match b >> 1 {
+                0 => HeapType::Func,
+                1 => HeapType::Extern,
+                _ => HeapType::Exn,
+            };
+            Ok(RefType { nullable: b & 1 != 0, heap })
         }
         b => bail!("its module description holds an unknown reference type ({b})"),
     }
@@ -510,6 +539,7 @@ fn entity(w: &mut Writer, e: EntityIndex) {
         EntityIndex::Table(i) => (1, i.as_u32()),
         EntityIndex::Memory(i) => (2, i.as_u32()),
         EntityIndex::Global(i) => (3, i.as_u32()),
+        EntityIndex::Tag(i) => (4, i.as_u32()),
     };
     w.u8(kind);
     w.u32(index);
@@ -523,6 +553,7 @@ fn read_entity(r: &mut Reader<'_>) -> Result<EntityIndex> {
         1 => EntityIndex::Table(TableIndex::from_u32(i)),
         2 => EntityIndex::Memory(MemoryIndex::from_u32(i)),
         3 => EntityIndex::Global(GlobalIndex::from_u32(i)),
+        4 => EntityIndex::Tag(weld_environ::TagIndex::from_u32(i)),
         k => bail!("its module description holds an unknown kind of entity ({k})"),
     })
 }

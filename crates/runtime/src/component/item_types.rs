@@ -241,6 +241,7 @@ pub(crate) fn extern_type(ty: &CoreEntityType) -> ExternType {
         CoreEntityType::Table(t) => ExternType::Table(*t),
         CoreEntityType::Memory(m) => ExternType::Memory(*m),
         CoreEntityType::Global(g) => ExternType::Global(*g),
+        CoreEntityType::Tag(f) => ExternType::Tag(crate::TagType::new(f.clone())),
     }
 }
 

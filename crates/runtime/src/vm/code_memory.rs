@@ -24,6 +24,8 @@ pub struct CodeInfo {
     pub names: Option<ModuleNames>,
     /// The module's name, if it has one.
     pub module_name: Option<String>,
+    /// Calls with exception handlers, sorted by return offset.
+    pub exception_sites: Vec<weld_cranelift::ExceptionSite>,
 }
 
 /// The function names of a module's code: the name section's names (looked up when a
@@ -38,6 +40,13 @@ pub struct ModuleNames {
 }
 
 impl CodeInfo {
+    /// The call with exception handlers that returns to `offset`, if any.
+    #[inline]
+    pub fn exception_site(&self, offset: u32) -> Option<&weld_cranelift::ExceptionSite> {
+        let i = self.exception_sites.binary_search_by_key(&offset, |s| s.ret_offset).ok()?;
+        Some(&self.exception_sites[i])
+    }
+
     /// The name of the code's function `i` (its name, or `func[N]`), unless this is not
     /// the code of a wasm module.
     pub fn function_name(&self, i: usize) -> Option<String> {
@@ -85,7 +94,13 @@ impl CodeMemory {
         module_name: Option<String>,
     ) -> Result<Arc<CodeMemory>> {
         let traps = TrapTable::Owned(code.traps.clone());
-        let info = CodeInfo { functions: code.functions.clone(), traps, names, module_name };
+        let info = CodeInfo {
+            functions: code.functions.clone(),
+            traps,
+            names,
+            module_name,
+            exception_sites: code.exception_sites.clone(),
+        };
         CodeMemory::copied(&code.bytes, info)
     }
 

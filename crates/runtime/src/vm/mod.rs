@@ -8,6 +8,7 @@
 //! block with the reason it is sound.
 
 pub mod code_memory;
+pub mod exception_heap;
 pub mod memory;
 pub mod memory_image;
 pub mod mmap;
@@ -17,5 +18,6 @@ pub mod setjmp;
 pub mod table;
 pub mod trap_table;
 pub mod traphandlers;
+pub mod unwind;
 pub mod valraw;
 pub mod vmcontext;

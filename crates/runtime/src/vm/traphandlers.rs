@@ -73,6 +73,23 @@ pub fn set_pending_panic(panic: Box<dyn Any + Send>) {
     }
 }
 
+/// Ends the innermost wasm activation of this thread as a trap described by `record` (with
+/// any pending error recorded beforehand), jumping back to its entry.
+///
+/// # Safety
+/// This thread must be inside a wasm call, and every frame above the entry must be JIT code
+/// or own nothing that needs dropping.
+pub unsafe fn unwind_to_entry(record: TrapRecord) -> ! {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "unwinding outside of a wasm call");
+    // SAFETY: `state` is the innermost live CallThreadState of this thread; per the contract
+    // nothing above its entry needs dropping.
+    unsafe {
+        (*state).trap = Some(record);
+        weld_longjmp(&(*state).jmp_buf)
+    }
+}
+
 /// Calls the entry trampoline `entry(code, callee_vmctx, caller_vmctx, values)`, catching
 /// traps.
 ///

@@ -88,6 +88,8 @@ pub struct InstanceData {
     pub tables: PrimaryMap<TableIndex, StoreIndex>,
     /// See `memories`.
     pub globals: PrimaryMap<GlobalIndex, StoreIndex>,
+    /// Store indices of its exception tags (imported ones first).
+    pub tags: PrimaryMap<weld_environ::TagIndex, StoreIndex>,
     /// Which passive data segments were dropped.
     pub dropped_data: SecondaryMap<DataIndex, bool>,
     /// Which element segments were dropped.
@@ -110,6 +112,7 @@ impl InstanceData {
             memories: PrimaryMap::new(),
             tables: PrimaryMap::new(),
             globals: PrimaryMap::new(),
+            tags: PrimaryMap::new(),
             dropped_data: SecondaryMap::from(vec![false; n]),
             dropped_elems: SecondaryMap::from(vec![false; e]),
             store,

@@ -15,8 +15,8 @@ use crate::component::info::{
 };
 use crate::component::translate::{
     ComponentItem, LocalComponentIndex, LocalCoreFuncIndex, LocalCoreGlobalIndex, LocalCoreInstanceIndex,
-    LocalCoreMemoryIndex, LocalCoreTableIndex, LocalFuncIndex, LocalInstanceIndex, LocalModuleIndex, LocalTypeIndex,
-    StaticComponentIndex, StaticModuleIndex,
+    LocalCoreMemoryIndex, LocalCoreTableIndex, LocalCoreTagIndex, LocalFuncIndex, LocalInstanceIndex, LocalModuleIndex,
+    LocalTypeIndex, StaticComponentIndex, StaticModuleIndex,
 };
 use crate::component::types::FuncType;
 use anyhow::{Context, Result, bail};
@@ -120,6 +120,7 @@ pub(super) struct Scope {
     pub(super) core_memories: PrimaryMap<LocalCoreMemoryIndex, CoreExport>,
     pub(super) core_tables: PrimaryMap<LocalCoreTableIndex, CoreExport>,
     pub(super) core_globals: PrimaryMap<LocalCoreGlobalIndex, CoreExport>,
+    pub(super) core_tags: PrimaryMap<LocalCoreTagIndex, CoreExport>,
     pub(super) funcs: PrimaryMap<LocalFuncIndex, FuncValue>,
     pub(super) instances: PrimaryMap<LocalInstanceIndex, InstanceValue>,
     pub(super) components: PrimaryMap<LocalComponentIndex, ComponentValue>,
