@@ -93,6 +93,10 @@ macro_rules! for_each_trap {
             /// The store's epoch deadline was reached (`Config::epoch_interruption`) with no
             /// callback to extend it, or the callback asked to interrupt.
             Interrupt => "interrupt";
+            /// A wasm exception reached a component boundary (a lifted function, its
+            /// post-return, or a fused adapter) without being caught: the canonical ABI's
+            /// `call_and_trap_on_throw`.
+            UncaughtException => "uncaught wasm exception at a component boundary";
         }
     };
 }

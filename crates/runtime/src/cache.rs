@@ -238,13 +238,6 @@ impl Cache {
             images: Vec::new(),
             description: &[],
         });
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                log::debug!("not caching this code: {e:#}");
-                return;
-            }
-        };
         if let Err(e) = self.write_entry(key, &bytes) {
             log::warn!("failed to write a compile-cache entry in `{}`: {e:#}", self.inner.directory.display());
             return;

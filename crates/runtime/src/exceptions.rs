@@ -110,6 +110,18 @@ pub(crate) fn rethrow_from_host(s: &mut StoreOpaque, error: &anyhow::Error) -> O
     Some(s.exceptions.alloc(Exception { tag: thrown.tag.index, payload, kept: false }))
 }
 
+/// `error`, unless it is an uncaught exception, which becomes the trap of an exception
+/// reaching a component boundary (the canonical ABI's `call_and_trap_on_throw`).
+pub(crate) fn trap_at_boundary(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast_ref::<ThrownException>() {
+        Some(thrown) => {
+            let message = thrown.to_string();
+            anyhow::Error::new(weld_environ::Trap::UncaughtException).context(message)
+        }
+        None => error,
+    }
+}
+
 /// The instance and store of a libcall's caller.
 ///
 /// # Safety

@@ -124,7 +124,7 @@ impl Module {
     /// settings and the same build of weld.
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let meta = module_meta::encode(&self.inner.env);
-        artifact::write(&ArtifactContents {
+        Ok(artifact::write(&ArtifactContents {
             kind: ArtifactKind::Module,
             stamp: self.inner.engine.stamp(),
             binary: &[],
@@ -133,7 +133,7 @@ impl Module {
             blobs: meta.blobs,
             images: meta.images.iter().map(Vec::as_slice).collect(),
             description: &meta.description,
-        })
+        }))
     }
 
     /// Loads a module from an artifact made by [`Module::serialize`] or
@@ -192,6 +192,12 @@ impl Module {
 
     /// The compiled code.
     #[inline]
+    /// Makes this module's code a component boundary for exceptions: one unwinding into it
+    /// traps (for fused adapters).
+    pub(crate) fn make_exception_barrier(&self) {
+        self.code().info().exception_barrier.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn code(&self) -> &CodeMemory {
         &self.inner.code
     }

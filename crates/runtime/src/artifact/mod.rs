@@ -41,6 +41,7 @@
 //! the reader panic.
 
 mod encoding;
+mod exception_sites;
 pub(crate) mod module_meta;
 pub(crate) mod stamp;
 
@@ -54,11 +55,11 @@ use std::borrow::Cow;
 use std::hash::Hasher;
 use std::ops::Range;
 use std::sync::Arc;
-use weld_cranelift::{CompiledCode, FunctionLoc, TrapSite};
+use weld_cranelift::{CompiledCode, ExceptionSite, FunctionLoc, TrapSite};
 
 const MAGIC: [u8; 8] = *b"\0weldaot";
 /// The version of this layout; a reader refuses any other.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// The length of the header, all that `peek_kind` reads.
 pub(crate) const HEADER_LEN: usize = 48;
 /// Where the checksum lies in the header.
@@ -105,8 +106,7 @@ pub(crate) struct CodeRef<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) functions: &'a [FunctionLoc],
     pub(crate) traps: Cow<'a, [TrapSite]>,
-    /// Whether the code has calls with exception handlers (which artifacts cannot hold yet).
-    pub(crate) has_exception_sites: bool,
+    pub(crate) exception_sites: &'a [ExceptionSite],
 }
 
 impl<'a> From<&'a CompiledCode> for CodeRef<'a> {
@@ -116,7 +116,7 @@ impl<'a> From<&'a CompiledCode> for CodeRef<'a> {
             bytes: &c.bytes,
             functions: &c.functions,
             traps: Cow::Borrowed(&c.traps),
-            has_exception_sites: !c.exception_sites.is_empty(),
+            exception_sites: &c.exception_sites,
         }
     }
 }
@@ -128,7 +128,7 @@ impl<'a> CodeRef<'a> {
             bytes: c.bytes(),
             functions: &c.info().functions,
             traps: c.info().traps.sites()?,
-            has_exception_sites: !c.info().exception_sites.is_empty(),
+            exception_sites: &c.info().exception_sites,
         })
     }
 }
@@ -148,12 +148,8 @@ pub(crate) struct ArtifactContents<'a> {
     pub(crate) description: &'a [u8],
 }
 
-/// Writes an artifact; refuses code with exception handlers, whose handler tables the format
-/// does not hold yet.
-pub(crate) fn write(contents: &ArtifactContents<'_>) -> Result<Vec<u8>> {
-    if contents.modules.iter().chain(&contents.adapters).any(|c| c.has_exception_sites) {
-        bail!("code that catches wasm exceptions (try_table or try) cannot be precompiled or cached yet");
-    }
+/// Writes an artifact.
+pub(crate) fn write(contents: &ArtifactContents<'_>) -> Vec<u8> {
     let mut w = Writer::default();
     w.bytes.resize(HEADER_LEN, 0);
     let binary_at = w.bytes.len();
@@ -203,6 +199,7 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Result<Vec<u8>> {
             w.u32(f.start);
             w.u32(f.len);
         }
+        exception_sites::write_exception_sites(&mut w, code.exception_sites);
     }
     for (places, parts) in [(blobs, &contents.blobs), (images, &contents.images)] {
         w.len(places.len());
@@ -227,7 +224,7 @@ pub(crate) fn write(contents: &ArtifactContents<'_>) -> Result<Vec<u8>> {
     bytes[..HEADER_LEN].copy_from_slice(&header.bytes);
     let sum = checksum(&bytes[..HEADER_LEN], &bytes[meta_at..]);
     bytes[CHECKSUM_AT].copy_from_slice(&sum.to_le_bytes());
-    Ok(bytes)
+    bytes
 }
 
 /// The checksum of an artifact: xxh3 of its header, with the checksum's own bytes read as
@@ -305,6 +302,7 @@ pub(crate) struct CodePart {
     /// Where the trap table starts in the file, and its number of sites.
     traps_at: usize,
     n_traps: usize,
+    exception_sites: Vec<ExceptionSite>,
 }
 
 /// An artifact whose header, length and checksum are right, read but not yet checked
@@ -384,7 +382,8 @@ pub(crate) fn parse(file: &[u8]) -> Result<ParsedArtifact> {
         let trap_table_len = n_traps.checked_mul(5).ok_or_else(|| anyhow::anyhow!("its trap table is too large"))?;
         range(file, traps_at, trap_table_len, "trap table")?;
         let functions = read_functions(&mut r, code.len())?;
-        codes.push(CodePart { code, functions, traps_at, n_traps });
+        let exception_sites = exception_sites::read_exception_sites(&mut r, code.len())?;
+        codes.push(CodePart { code, functions, traps_at, n_traps, exception_sites });
     }
     let mut ranges = |what| -> Result<Vec<Range<usize>>> {
         let n = r.len()?;
@@ -471,9 +470,10 @@ impl CodePart {
         names: Option<ModuleNames>,
         module_name: Option<String>,
     ) -> Result<Arc<CodeMemory>> {
-        let CodePart { code, functions, traps_at, n_traps } = self;
+        let CodePart { code, functions, traps_at, n_traps, exception_sites } = self;
         let traps = TrapTable::in_artifact(mapping, traps_at, n_traps)?;
-        let info = CodeInfo { functions, traps, names, module_name, exception_sites: Vec::new() };
+        let info =
+            CodeInfo { functions, traps, names, module_name, exception_sites, exception_barrier: Default::default() };
         if code.start % page_size() == 0 {
             return CodeMemory::in_artifact(mapping, code.start, code.len(), info);
         }

@@ -512,6 +512,7 @@ impl LinkedComponent {
                 let compiled = artifact_code.as_mut().map(CodeSupply::next).transpose()?;
                 let module = Module::from_translation(engine, translation, binary.clone(), compiled)
                     .with_context(|| format!("compiling adapter module {n}"))?;
+                module.make_exception_barrier();
                 Ok((module, code))
             })
             .collect::<Result<PrimaryMap<_, _>>>()?;

@@ -128,7 +128,7 @@ fn run_dtor<T>(
             let f = core_func(store, index, def)?;
             let mut slots = [ValRaw::u64(u64::from(rep))];
             // SAFETY: validation checked that a destructor has type (i32) -> ().
-            unsafe { call_raw(store, f, None, &mut slots) }
+            unsafe { call_raw(store, f, None, &mut slots) }.map_err(crate::exceptions::trap_at_boundary)
         }
         ResourceDef::Guest { dtor: None, .. } => Ok(()),
         ResourceDef::Host(_) => match host_dtor {

@@ -25,7 +25,7 @@ impl Component {
     /// compiling, with an engine of the same settings and the same build of weld.
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let (binary, modules, adapters) = self.artifact_parts();
-        artifact::write(&ArtifactContents {
+        Ok(artifact::write(&ArtifactContents {
             kind: ArtifactKind::Component,
             stamp: self.engine().stamp(),
             binary: binary.bytes(),
@@ -34,7 +34,7 @@ impl Component {
             blobs: Vec::new(),
             images: Vec::new(),
             description: &[],
-        })
+        }))
     }
 
     /// Loads a component from an artifact made by [`Component::serialize`] or

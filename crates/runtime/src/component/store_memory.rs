@@ -79,7 +79,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
             [ValRaw::u64(old_ptr), ValRaw::u64(old_size), ValRaw::u64(u64::from(align)), ValRaw::u64(new_size)];
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, i32, ptr) -> ptr for
         // this memory's pointer type, so four slots hold its parameters and its result.
-        unsafe { call_raw(self.store, f, None, &mut slots)? };
+        unsafe { call_raw(self.store, f, None, &mut slots) }.map_err(crate::exceptions::trap_at_boundary)?;
         let result = slots[0].get_u64();
         Ok(if self.memory64 { result } else { u64::from(result as u32) })
     }

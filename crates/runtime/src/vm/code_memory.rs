@@ -26,6 +26,9 @@ pub struct CodeInfo {
     pub module_name: Option<String>,
     /// Calls with exception handlers, sorted by return offset.
     pub exception_sites: Vec<weld_cranelift::ExceptionSite>,
+    /// Whether an exception unwinding into this code traps instead of going on (the code of
+    /// fused adapters, which stand at a component boundary).
+    pub exception_barrier: std::sync::atomic::AtomicBool,
 }
 
 /// The function names of a module's code: the name section's names (looked up when a
@@ -100,6 +103,7 @@ impl CodeMemory {
             names,
             module_name,
             exception_sites: code.exception_sites.clone(),
+            exception_barrier: Default::default(),
         };
         CodeMemory::copied(&code.bytes, info)
     }

@@ -13,8 +13,9 @@
 //! skipped is JIT code, which owns no Rust resources.
 //!
 //! When the walk leaves JIT code (the host entry that started this activation) no handler
-//! caught the exception: it becomes the host's error ([`ThrownException`]) through the same
-//! path as a trap. An exception never crosses a host frame while unwinding.
+//! caught the exception: it becomes the host's error (`ThrownException`) through the same
+//! path as a trap. An exception never crosses a host frame while unwinding, and never a fused
+//! adapter's: code marked as a component boundary turns it into `Trap::UncaughtException`.
 
 use super::code_memory::lookup_code;
 use super::traphandlers::{TrapRecord, set_pending_error, unwind_to_entry};
@@ -82,11 +83,14 @@ std::arch::global_asm!(
     unwind = sym throw_unwind,
 );
 
-/// Where a handler resumes: its code address, stack pointer and frame pointer.
-struct Landing {
-    pc: usize,
-    sp: usize,
-    fp: usize,
+/// Where an unwind ends.
+enum Landing {
+    /// A handler: its code address, stack pointer and frame pointer.
+    Handler { pc: usize, sp: usize, fp: usize },
+    /// A component boundary (a fused adapter's frame): the exception becomes a trap.
+    Boundary,
+    /// The host entry of this activation: nothing caught the exception.
+    Host,
 }
 
 /// Finds the handler of an exception whose tag identity is `tag`, walking from the call that
@@ -95,10 +99,13 @@ struct Landing {
 /// # Safety
 /// `pc` and `fp` must be a return address into JIT code and that frame's frame pointer, on
 /// this thread's live stack.
-unsafe fn find_handler(mut pc: usize, mut fp: usize, tag: usize, pcs: &mut Vec<usize>) -> Option<Landing> {
+unsafe fn find_handler(mut pc: usize, mut fp: usize, tag: usize, pcs: &mut Vec<usize>) -> Landing {
     for _ in 0..1_000_000 {
-        let (info, offset) = lookup_code(pc)?;
+        let Some((info, offset)) = lookup_code(pc) else { return Landing::Host };
         pcs.push(pc);
+        if info.exception_barrier.load(std::sync::atomic::Ordering::Relaxed) {
+            return Landing::Boundary;
+        }
         if let Some(site) = info.exception_site(offset) {
             let base = pc - offset as usize;
             let sp = fp - site.frame_size as usize;
@@ -121,19 +128,19 @@ unsafe fn find_handler(mut pc: usize, mut fp: usize, tag: usize, pcs: &mut Vec<u
                     }
                     ExceptionHandler::CatchAll { target } => target,
                 };
-                return Some(Landing { pc: base + target as usize, sp, fp });
+                return Landing::Handler { pc: base + target as usize, sp, fp };
             }
         }
         // SAFETY: JIT frames keep frame pointers: `fp` points at the caller's frame pointer,
         // followed by the return address into the caller.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if next <= fp {
-            return None;
+            return Landing::Host;
         }
         fp = next;
         pc = ret;
     }
-    None
+    Landing::Host
 }
 
 /// The `Throw` libcall, reached from `weld_throw_shim` with the thrower's return address,
@@ -144,16 +151,19 @@ unsafe extern "C" fn throw_unwind(vmctx: *mut u8, exn: u64, pc: usize, fp: usize
     let tag = unsafe { crate::exceptions::thrown_tag_identity(vmctx, exn) };
     let mut pcs = Vec::new();
     // SAFETY: the shim passes the return address into the thrower and its frame pointer.
-    if let Some(landing) = unsafe { find_handler(pc, fp, tag, &mut pcs) } {
-        let Landing { pc, sp, fp } = landing;
-        drop(pcs);
-        // SAFETY: the landing is a handler of a live frame of this activation; everything
-        // between here and it is JIT code or this function's frame, which holds nothing that
-        // needs dropping any more.
-        unsafe { weld_resume(pc, sp, fp, exn, pinned) }
-    }
-    // SAFETY: as above.
-    let error = unsafe { crate::exceptions::uncaught(vmctx, exn) };
+    let error = match unsafe { find_handler(pc, fp, tag, &mut pcs) } {
+        Landing::Handler { pc, sp, fp } => {
+            drop(pcs);
+            // SAFETY: the landing is a handler of a live frame of this activation; everything
+            // between here and it is JIT code or this function's frame, which holds nothing
+            // that needs dropping any more.
+            unsafe { weld_resume(pc, sp, fp, exn, pinned) }
+        }
+        // SAFETY: as above.
+        Landing::Boundary => crate::exceptions::trap_at_boundary(unsafe { crate::exceptions::uncaught(vmctx, exn) }),
+        // SAFETY: as above.
+        Landing::Host => unsafe { crate::exceptions::uncaught(vmctx, exn) },
+    };
     set_pending_error(error);
     // SAFETY: this thread is inside a wasm call (the thrower's activation).
     unsafe { unwind_to_entry(TrapRecord { trap: Trap::HostError, pcs, pinned_register: pinned }) }
