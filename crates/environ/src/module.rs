@@ -272,7 +272,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                     }
                     wasmparser::TypeRef::Table(t) => {
                         m.num_imported_tables += 1;
-                        EntityIndex::Table(m.tables.push(TablePlan { ty: TableType::from_wasmparser(&t)?, init: None }))
+                        EntityIndex::Table(m.tables.push(TablePlan { ty: TableType::from_module(&t)?, init: None }))
                     }
                     wasmparser::TypeRef::Memory(t) => {
                         m.num_imported_memories += 1;
@@ -280,7 +280,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                     }
                     wasmparser::TypeRef::Global(t) => {
                         m.num_imported_globals += 1;
-                        EntityIndex::Global(m.globals.push(GlobalType::from_wasmparser(&t)?))
+                        EntityIndex::Global(m.globals.push(GlobalType::from_module(&t)?))
                     }
                     wasmparser::TypeRef::Tag(t) => {
                         m.num_imported_tags += 1;
@@ -302,7 +302,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
                     wasmparser::TableInit::RefNull => None,
                     wasmparser::TableInit::Expr(e) => Some(ConstExpr::from_wasmparser(&e)?),
                 };
-                m.tables.push(TablePlan { ty: TableType::from_wasmparser(&table.ty)?, init });
+                m.tables.push(TablePlan { ty: TableType::from_module(&table.ty)?, init });
             }
         }
         Payload::MemorySection(s) => {
@@ -318,7 +318,7 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
         Payload::GlobalSection(s) => {
             for g in s {
                 let g = g?;
-                m.globals.push(GlobalType::from_wasmparser(&g.ty)?);
+                m.globals.push(GlobalType::from_module(&g.ty)?);
                 m.global_inits.push(ConstExpr::from_wasmparser(&g.init_expr)?);
             }
         }

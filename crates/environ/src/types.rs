@@ -14,6 +14,23 @@ pub enum HeapType {
     Extern,
     /// A reference to an exception (`exnref`).
     Exn,
+    /// A reference to a function of one type (`(ref $t)`). In a module's globals and tables
+    /// the number is the module's type index; in the runtime's types (of store items, of
+    /// imports and exports) it is the engine's signature id, so that two modules' types
+    /// compare. Elsewhere (function signatures, components) such references are `Func`.
+    ConcreteFunc(u32),
+}
+
+impl HeapType {
+    /// Whether references of this heap type are function references.
+    pub fn is_func(self) -> bool {
+        matches!(self, HeapType::Func | HeapType::ConcreteFunc(_))
+    }
+
+    /// Whether a reference to `self` may be used where one to `other` is expected.
+    pub fn is_subtype_of(self, other: HeapType) -> bool {
+        self == other || (matches!(self, HeapType::ConcreteFunc(_)) && other == HeapType::Func)
+    }
 }
 
 /// A reference type.
@@ -78,7 +95,20 @@ impl ValType {
 }
 
 impl RefType {
-    /// Converts wasmparser's reference type.
+    /// Converts a module's reference type, keeping a concrete function type's index (for the
+    /// types of globals and tables, which import matching compares).
+    pub fn from_module(r: wasmparser::RefType) -> Result<RefType> {
+        use wasmparser::HeapType as H;
+        match r.heap_type() {
+            H::Concrete(i) | H::Exact(i) => match i.as_module_index() {
+                Some(i) => Ok(RefType { nullable: r.is_nullable(), heap: HeapType::ConcreteFunc(i) }),
+                None => RefType::from_wasmparser(r),
+            },
+            _ => RefType::from_wasmparser(r),
+        }
+    }
+
+    /// Converts wasmparser's reference type (a concrete function type becomes `func`).
     pub fn from_wasmparser(r: wasmparser::RefType) -> Result<RefType> {
         use wasmparser::{AbstractHeapType, HeapType as H};
         // Typed function references are represented like `func` (a concrete index always names
@@ -111,6 +141,9 @@ impl fmt::Display for ValType {
             ValType::Ref(RefType { nullable: false, heap: HeapType::Extern }) => f.write_str("(ref extern)"),
             ValType::Ref(RefType { nullable: true, heap: HeapType::Exn }) => f.write_str("exnref"),
             ValType::Ref(RefType { nullable: false, heap: HeapType::Exn }) => f.write_str("(ref exn)"),
+            ValType::Ref(RefType { nullable, heap: HeapType::ConcreteFunc(t) }) => {
+                write!(f, "(ref {}{t})", if *nullable { "null " } else { "" })
+            }
         }
     }
 }
@@ -235,6 +268,11 @@ impl TableType {
         TableType { element, minimum, maximum, table64: true }
     }
 
+    /// Converts a module's table type, keeping a concrete element type's index.
+    pub fn from_module(ty: &wasmparser::TableType) -> Result<TableType> {
+        Ok(TableType { element: RefType::from_module(ty.element_type)?, ..TableType::from_wasmparser(ty)? })
+    }
+
     /// Converts wasmparser's table type.
     pub fn from_wasmparser(ty: &wasmparser::TableType) -> Result<TableType> {
         Ok(TableType {
@@ -278,6 +316,15 @@ impl GlobalType {
     /// Whether it is mutable.
     pub fn mutability(&self) -> Mutability {
         if self.mutable { Mutability::Var } else { Mutability::Const }
+    }
+
+    /// Converts a module's global type, keeping a concrete reference type's index.
+    pub fn from_module(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+        let mut g = GlobalType::from_wasmparser(ty)?;
+        if let wasmparser::ValType::Ref(r) = ty.content_type {
+            g.ty = ValType::Ref(RefType::from_module(r)?);
+        }
+        Ok(g)
     }
 
     /// Converts wasmparser's global type.

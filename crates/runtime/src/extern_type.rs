@@ -4,7 +4,7 @@
 //! Types only: nothing here looks at a store, so modules, instances and component linking
 //! can all ask about types without depending on each other.
 
-use crate::{FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::{FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType};
 use weld_environ::EntityIndex;
 
 /// The type of an exception tag: the function type whose parameters are its payload (and
@@ -42,11 +42,13 @@ pub enum ExternType {
 }
 
 impl ExternType {
-    pub(crate) fn of_entity(env: &weld_environ::Module, e: EntityIndex) -> ExternType {
+    /// The type of entity `e` of a module, its concrete reference types named by the engine's
+    /// signature ids (`type_ids`, by the module's type index).
+    pub(crate) fn of_entity(env: &weld_environ::Module, type_ids: &[u32], e: EntityIndex) -> ExternType {
         match e {
             EntityIndex::Func(f) => ExternType::Func(env.func_type(f).clone()),
-            EntityIndex::Global(g) => ExternType::Global(env.globals[g]),
-            EntityIndex::Table(t) => ExternType::Table(env.tables[t].ty),
+            EntityIndex::Global(g) => ExternType::Global(canonical_global(env.globals[g], type_ids)),
+            EntityIndex::Table(t) => ExternType::Table(canonical_table(env.tables[t].ty, type_ids)),
             EntityIndex::Memory(m) => ExternType::Memory(env.memories[m]),
             EntityIndex::Tag(t) => ExternType::Tag(TagType::new(env.types[env.tags[t]].clone())),
         }
@@ -80,6 +82,27 @@ fn limits(min: u64, max: Option<u64>) -> String {
     }
 }
 
+/// `ty` with a concrete function type's module index replaced by its engine signature id.
+fn canonical_ref(r: RefType, type_ids: &[u32]) -> RefType {
+    match r.heap {
+        HeapType::ConcreteFunc(i) => RefType { heap: HeapType::ConcreteFunc(type_ids[i as usize]), ..r },
+        _ => r,
+    }
+}
+
+/// A module's global type as the store keeps it (see [`canonical_ref`]).
+pub(crate) fn canonical_global(g: GlobalType, type_ids: &[u32]) -> GlobalType {
+    match g.ty {
+        ValType::Ref(r) => GlobalType { ty: ValType::Ref(canonical_ref(r, type_ids)), ..g },
+        _ => g,
+    }
+}
+
+/// A module's table type as the store keeps it (see [`canonical_ref`]).
+pub(crate) fn canonical_table(t: TableType, type_ids: &[u32]) -> TableType {
+    TableType { element: canonical_ref(t.element, type_ids), ..t }
+}
+
 /// Whether an item of type `actual` may be used where `expected` is (the core spec's import
 /// matching: equal function types, global subtyping, limits within the expected ones).
 pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) -> bool {
@@ -104,7 +127,7 @@ pub(crate) fn extern_type_matches(expected: &ExternType, actual: &ExternType) ->
 #[inline]
 fn is_subtype(a: ValType, b: ValType) -> bool {
     match (a, b) {
-        (ValType::Ref(a), ValType::Ref(b)) => a.heap == b.heap && (b.nullable || !a.nullable),
+        (ValType::Ref(a), ValType::Ref(b)) => a.heap.is_subtype_of(b.heap) && (b.nullable || !a.nullable),
         _ => a == b,
     }
 }

@@ -60,7 +60,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         bail!("the module has {} imports, but {} were given", env.imports.len(), imports.len());
     }
     for (import, actual) in env.imports.iter().zip(imports) {
-        check_import(s, import, &ExternType::of_entity(module.env(), import.entity), actual)?;
+        check_import(s, import, &ExternType::of_entity(module.env(), module.type_ids(), import.entity), actual)?;
     }
 
     let name = ModuleName(module.name());
@@ -132,6 +132,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     // Defined globals, then tables (whose initializers may read globals).
     for (i, init) in env.global_inits.iter().enumerate() {
         let ty = env.globals[GlobalIndex::from_u32((env.num_imported_globals + i) as u32)];
+        let ty = crate::extern_type::canonical_global(ty, module.type_ids());
         let value = eval_const(s, id, init)?;
         let index = s.push_global(VmGlobal { def: Box::new(VMGlobalDefinition { bytes: value.to_le_bytes() }), ty });
         s.instance_mut(id).globals.push(index);
@@ -141,7 +142,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             Some(e) => eval_const(s, id, e)? as u64,
             None => 0,
         };
-        let index = s.new_instance_table(plan.ty, init)?;
+        let index = s.new_instance_table(crate::extern_type::canonical_table(plan.ty, module.type_ids()), init)?;
         s.instance_mut(id).tables.push(index);
     }
 

@@ -219,14 +219,18 @@ impl Module {
         self.inner.env.imports.iter().map(|i| ImportType {
             module: &i.module,
             name: &i.name,
-            ty: ExternType::of_entity(self.env(), i.entity),
+            ty: ExternType::of_entity(self.env(), self.type_ids(), i.entity),
         })
     }
 
     /// The module's exports in order.
     #[inline]
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
-        self.inner.env.exports.iter().map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self.env(), *e) })
+        self.inner
+            .env
+            .exports
+            .iter()
+            .map(|(name, e)| ExportType { name, ty: ExternType::of_entity(self.env(), self.type_ids(), *e) })
     }
 
     #[inline]

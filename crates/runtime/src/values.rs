@@ -93,7 +93,7 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128::from(0)),
-            ValType::Ref(r) if r.heap == HeapType::Func => Val::FuncRef(None),
+            ValType::Ref(r) if r.heap.is_func() => Val::FuncRef(None),
             ValType::Ref(r) if r.heap == HeapType::Exn => Val::ExnRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
@@ -103,7 +103,7 @@ impl Val {
     #[inline]
     pub fn matches(&self, ty: ValType) -> bool {
         match (self, ty) {
-            (Val::FuncRef(f), ValType::Ref(r)) => r.heap == HeapType::Func && (r.nullable || f.is_some()),
+            (Val::FuncRef(f), ValType::Ref(r)) => r.heap.is_func() && (r.nullable || f.is_some()),
             (Val::ExternRef(e), ValType::Ref(r)) => r.heap == HeapType::Extern && (r.nullable || e.is_some()),
             (Val::ExnRef(e), ValType::Ref(r)) => r.heap == HeapType::Exn && (r.nullable || e.is_some()),
             _ => self.ty() == ty,
@@ -197,7 +197,7 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_u64() as u32),
             ValType::F64 => Val::F64(raw.get_u64()),
             ValType::V128 => Val::V128(V128::from(raw.get_v128())),
-            ValType::Ref(r) if r.heap == HeapType::Func => {
+            ValType::Ref(r) if r.heap.is_func() => {
                 let p = raw.get_u64() as usize as *mut VMFuncRef;
                 Val::FuncRef(std::ptr::NonNull::new(p).map(|p| Func::from_raw(store.id(), p)))
             }

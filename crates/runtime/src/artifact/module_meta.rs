@@ -330,6 +330,17 @@ fn check(d: &Decoded, images: &[Range<usize>]) -> Result<()> {
     if env.tags.values().any(|t| t.index() >= env.types.len()) {
         bail!("a tag has an unknown type");
     }
+    let concrete_ok = |r: RefType| match r.heap {
+        HeapType::ConcreteFunc(i) => (i as usize) < env.types.len(),
+        _ => true,
+    };
+    let global_ok = |g: &GlobalType| match g.ty {
+        ValType::Ref(r) => concrete_ok(r),
+        _ => true,
+    };
+    if !env.globals.values().all(global_ok) || !env.tables.values().all(|t| concrete_ok(t.ty.element)) {
+        bail!("a global or table has a reference to an unknown type");
+    }
     let func = |f: FuncIndex| f.index() < env.functions.len();
     let entity_ok = |e: &EntityIndex| match *e {
         EntityIndex::Func(f) => func(f),
@@ -437,17 +448,22 @@ fn ref_type(w: &mut Writer, t: RefType) {
         HeapType::Func => 0,
         HeapType::Extern => 1,
         HeapType::Exn => 2,
+        HeapType::ConcreteFunc(_) => 3,
     };
     w.u8(u8::from(t.nullable) | (heap << 1));
+    if let HeapType::ConcreteFunc(index) = t.heap {
+        w.u32(index);
+    }
 }
 
 fn read_ref_type(r: &mut Reader<'_>) -> Result<RefType> {
     match r.u8()? {
-        b @ 0..=5 => {
+        b @ 0..=7 => {
             let heap = match b >> 1 {
                 0 => HeapType::Func,
                 1 => HeapType::Extern,
-                _ => HeapType::Exn,
+                2 => HeapType::Exn,
+                _ => HeapType::ConcreteFunc(r.u32()?),
             };
             Ok(RefType { nullable: b & 1 != 0, heap })
         }
