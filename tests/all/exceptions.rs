@@ -15,6 +15,14 @@ fn instantiate(engine: &Engine, linker: &Linker<()>, store: &mut Store<()>, wasm
     linker.instantiate(&mut *store, &module).unwrap()
 }
 
+/// A new store of the default engine and an instance of `wat` in it, with no imports.
+fn instance_of(wat: &str) -> (Store<()>, weld::Instance) {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let instance = instantiate(&engine, &Linker::new(&engine), &mut store, wat);
+    (store, instance)
+}
+
 fn call_i32(store: &mut Store<()>, instance: &weld::Instance, name: &str, arg: i32) -> anyhow::Result<i32> {
     instance.get_typed_func::<i32, i32>(&mut *store, name).unwrap().call(&mut *store, arg)
 }
@@ -29,9 +37,7 @@ const THROWER: &str = r#"(module
 
 #[test]
 fn an_uncaught_exception_reaches_the_host_with_its_tag_and_payload() {
-    let engine = Engine::default();
-    let mut store = Store::new(&engine, ());
-    let instance = instantiate(&engine, &Linker::new(&engine), &mut store, THROWER);
+    let (mut store, instance) = instance_of(THROWER);
     let err = instance.get_typed_func::<i32, ()>(&mut store, "throw").unwrap().call(&mut store, 42).unwrap_err();
     let thrown = err.downcast_ref::<ThrownException>().expect("the error is the exception");
     assert_eq!(thrown.tag(), instance.get_export(&mut store, "e").unwrap().into_tag().unwrap());
@@ -106,12 +112,7 @@ fn the_host_defines_tags_and_throws_into_wasm() {
 
 #[test]
 fn a_caught_exnref_reaches_the_host_and_can_be_thrown_again() {
-    let engine = Engine::default();
-    let mut store = Store::new(&engine, ());
-    let instance = instantiate(
-        &engine,
-        &Linker::new(&engine),
-        &mut store,
+    let (mut store, instance) = instance_of(
         r#"(module
             (tag $e (export "e") (param i32 i64))
             (func (export "catch_ref") (param i32) (result exnref)
@@ -147,12 +148,7 @@ fn exceptions_can_be_turned_off() {
 
 #[test]
 fn handlers_do_not_catch_traps_and_throw_ref_of_null_traps() {
-    let engine = Engine::default();
-    let mut store = Store::new(&engine, ());
-    let instance = instantiate(
-        &engine,
-        &Linker::new(&engine),
-        &mut store,
+    let (mut store, instance) = instance_of(
         r#"(module
             (func $trap unreachable)
             (func (export "trap_in_handler_scope") (param i32) (result i32)
@@ -208,12 +204,7 @@ fn code_with_handlers_runs_the_same_after_precompiling() {
 
 #[test]
 fn many_caught_exceptions_do_not_accumulate() {
-    let engine = Engine::default();
-    let mut store = Store::new(&engine, ());
-    let instance = instantiate(
-        &engine,
-        &Linker::new(&engine),
-        &mut store,
+    let (mut store, instance) = instance_of(
         r#"(module
             (tag $e (param i32))
             (func $throw (param i32) (throw $e (local.get 0)))
