@@ -149,28 +149,24 @@ impl Compiler {
             fuel_from_store(&mut b, store);
         }
         let status = b.inst_results(call)[0];
-        // The host returned a wasm exception: throw it into the caller (whose vmctx leads the
-        // runtime to the store and to the `Throw` shim).
+        // Any status but 0 leaves the fast path: 2 means the host returned a wasm exception,
+        // thrown into the caller (whose vmctx leads the runtime to the store and to the
+        // `Throw` shim); anything else raises the pending trap.
+        let (failed, normal) = (b.create_block(), b.create_block());
+        b.ins().brif(status, failed, &[], normal, &[]);
+        b.switch_to_block(failed);
         let threw = b.ins().icmp_imm_u(IntCC::Equal, status, i64::from(HOST_CALL_THREW));
-        let (throw_block, normal) = (b.create_block(), b.create_block());
-        b.ins().brif(threw, throw_block, &[], normal, &[]);
-        b.switch_to_block(throw_block);
+        b.ins().trapz(threw, pending_trap());
         let exn = b.ins().stack_load(ptr, types::I64, slot, 0);
-        let libcalls =
-            b.ins().load(ptr, ir::MemFlagsData::trusted().with_readonly(), caller_vmctx, VMOffsets::LIBCALLS as i32);
-        let throw = b.ins().load(
-            ptr,
-            ir::MemFlagsData::trusted().with_readonly(),
-            libcalls,
-            (Libcall::Throw.index() * 8) as i32,
-        );
+        let flags = ir::MemFlagsData::trusted().with_readonly();
+        let libcalls = b.ins().load(ptr, flags, caller_vmctx, VMOffsets::LIBCALLS as i32);
+        let throw = b.ins().load(ptr, flags, libcalls, (Libcall::Throw.index() * 8) as i32);
         let mut throw_sig = ir::Signature::new(CallConv::Tail);
         throw_sig.params.extend([AbiParam::new(ptr), AbiParam::new(types::I64)]);
         let throw_sig = b.import_signature(throw_sig);
         b.ins().call_indirect(throw_sig, throw, &[caller_vmctx, exn]);
         b.ins().trap(pending_trap());
         b.switch_to_block(normal);
-        b.ins().trapnz(status, pending_trap());
         let mut rets = Vec::new();
         for (i, t) in ty.results.iter().enumerate() {
             rets.push(b.ins().stack_load(ptr, ir_type(*t), slot, (i as u32 * VAL_RAW_SIZE) as i32));
