@@ -1,6 +1,7 @@
 //! Criterion benches of the core engine: compiling modules, instantiating a module with 1 MiB
 //! of data (on demand and with the pooling allocator), and host-to-wasm calls of
-//! `(i32) -> i32`, typed and untyped.
+//! `(i32) -> i32`, typed and untyped; and throwing a wasm exception through a call to a
+//! `try_table` that catches it, 1000 times a sample.
 //!
 //! `WELD_LARGE_MODULE=path.wasm` adds the compilation of that module (for example the 18 MB
 //! module that ../shared/bench/get-large-module.sh fetches).
@@ -71,5 +72,30 @@ fn call(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, instantiate, call);
+fn throw(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (tag $e (param i32))
+            (func $thrower (param i32) (throw $e (local.get 0)))
+            (func (export "run") (param $n i32) (result i32)
+                (local $sum i32)
+                (loop $l
+                    (block $h (result i32)
+                        (try_table (catch $e $h) (call $thrower (local.get $n)))
+                        (i32.const 0))
+                    (local.set $sum (i32.add (local.get $sum)))
+                    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (local.get $sum)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 1000).unwrap(), 500_500);
+    c.bench_function("throw and catch x1000", |b| b.iter(|| run.call(&mut store, black_box(1000)).unwrap()));
+}
+
+criterion_group!(benches, compile, instantiate, call, throw);
 criterion_main!(benches);
