@@ -90,7 +90,16 @@ fn wasmi_outcome(case: &CoreCase) -> CoreOutcome {
 /// from weld's one list of traps; the others (e.g. `OutOfFuel`) are kept as text.
 fn wasmi_error(e: &wasmi::Error) -> CallOutcome {
     let Some(code) = e.as_trap_code() else {
-        return CallOutcome::Failed(e.to_string());
+        // wasmi reports an active segment that does not fit its table or memory as an
+        // instantiation error, where the spec (and weld) trap.
+        let text = e.to_string();
+        if text.contains("out of bounds table access") {
+            return CallOutcome::Trapped(Trap::TableOutOfBounds);
+        }
+        if text.contains("out of bounds memory access") {
+            return CallOutcome::Trapped(Trap::MemoryOutOfBounds);
+        }
+        return CallOutcome::Failed(text);
     };
     let name = format!("{code:?}");
     match Trap::from_name(&name) {
