@@ -3,15 +3,11 @@
 
 use super::env::trap_code;
 use super::exceptions::Callee;
-use super::{ControlFrame, FrameKind, FuncTranslator, ir_type};
+use super::{ControlFrame, FrameKind, FuncTranslator, block_args, ir_type};
 use anyhow::Result;
-use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 use wasmparser::{BlockType, Operator};
 use weld_environ::{FuncIndex, TableIndex, Trap, TypeIndex, VMOffsets, ValType, func_ref, table_def, wasmparser};
-
-fn block_args(values: &[Value]) -> Vec<BlockArg> {
-    values.iter().map(|v| BlockArg::Value(*v)).collect()
-}
 
 impl FuncTranslator<'_, '_> {
     pub(super) fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
@@ -192,22 +188,29 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().jump(target, &args);
     }
 
+    /// Ends one arm of the innermost frame (an `if`'s then-arm, a legacy `try`'s body or
+    /// clause): jumps to the frame's end with its results if the arm's end is reachable, and
+    /// drops the arm's operands.
+    pub(super) fn end_arm(&mut self) {
+        let frame = self.control.last_mut().unwrap();
+        let (destination, n, base) = (frame.destination, frame.num_results, frame.stack_base);
+        if self.reachable {
+            frame.exit_branched = true;
+            let args = block_args(self.peekn(n));
+            self.builder.ins().jump(destination, &args);
+        }
+        self.stack.truncate(base);
+    }
+
     fn translate_else(&mut self) {
-        let reachable = self.reachable;
+        self.end_arm();
         let frame = self.control.last_mut().unwrap();
         let FrameKind::If { else_block, ref mut else_seen, ref params } = frame.kind else {
             unreachable!("validated: else without if")
         };
         *else_seen = true;
         let params = params.clone();
-        let (destination, n, base, start) =
-            (frame.destination, frame.num_results, frame.stack_base, frame.reachable_at_start);
-        if reachable {
-            let args = block_args(self.peekn(n));
-            self.builder.ins().jump(destination, &args);
-            self.control.last_mut().unwrap().exit_branched = true;
-        }
-        self.stack.truncate(base);
+        let start = frame.reachable_at_start;
         self.stack.extend_from_slice(&params);
         self.builder.switch_to_block(else_block);
         self.reachable = start;

@@ -23,11 +23,11 @@
 
 use super::env::trap_code;
 use super::handlers::{Clause, ClauseAction, HandlerScope, LegacyClauses, scan_legacy_try};
-use super::{FrameKind, FuncTranslator, ir_type};
+use super::{FrameKind, FuncTranslator, block_args, ir_type};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, BlockArg, ExceptionTableData, ExceptionTableItem, InstBuilder, Value, types};
 use wasmparser::{Catch, Operator, OperatorsReader};
-use weld_environ::{Libcall, TagIndex, Trap, wasmparser};
+use weld_environ::{Libcall, TagIndex, Trap, VAL_RAW_SIZE, wasmparser};
 
 impl FuncTranslator<'_, '_> {
     /// The innermost handler scope in effect at this point.
@@ -193,16 +193,23 @@ impl FuncTranslator<'_, '_> {
         self.scopes.len() - 1
     }
 
-    /// Stores `values` in a stack buffer of 16-byte slots and returns its address.
-    fn value_buffer(&mut self, values: &[Value]) -> Value {
-        let size = (values.len().max(1) * 16) as u32;
+    /// A stack buffer of `n` value slots (`ValRaw`s, as the runtime reads and writes them)
+    /// and its address.
+    fn value_slots(&mut self, n: usize) -> (ir::StackSlot, Value) {
+        let size = n.max(1) as u32 * VAL_RAW_SIZE;
         let slot =
             self.builder.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, size, 4));
+        (slot, self.builder.ins().stack_addr(self.env.pointer_type(), slot, 0))
+    }
+
+    /// Stores `values` in a stack buffer of value slots and returns its address.
+    fn value_buffer(&mut self, values: &[Value]) -> Value {
+        let (slot, addr) = self.value_slots(values.len());
         let ptr = self.env.pointer_type();
         for (i, v) in values.iter().enumerate() {
-            self.builder.ins().stack_store(ptr, *v, slot, (i * 16) as i32);
+            self.builder.ins().stack_store(ptr, *v, slot, (i as u32 * VAL_RAW_SIZE) as i32);
         }
-        self.builder.ins().stack_addr(self.env.pointer_type(), slot, 0)
+        addr
     }
 
     /// Throws `exn` (not null) through the runtime; what follows is unreachable.
@@ -230,14 +237,12 @@ impl FuncTranslator<'_, '_> {
         let base = if keep {
             self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::ExnKeep, &[exn]).expect("ExnKeep returns")
         } else {
-            let size = (types.len().max(1) * 16) as u32;
-            let slot =
-                self.builder.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, size, 4));
-            let out = self.builder.ins().stack_addr(self.env.pointer_type(), slot, 0);
+            let (_, out) = self.value_slots(types.len());
             self.env.call_libcall(&mut self.builder, self.vmctx, Libcall::ExnTakePayload, &[exn, out]);
             out
         };
-        types.iter().enumerate().map(|(i, t)| self.builder.ins().load(*t, flags, base, (i * 16) as i32)).collect()
+        let offset = |i: usize| (i as u32 * VAL_RAW_SIZE) as i32;
+        types.iter().enumerate().map(|(i, t)| self.builder.ins().load(*t, flags, base, offset(i))).collect()
     }
 
     /// Fills the landing blocks of a `try_table` that just ended (its frame already popped, so
@@ -261,8 +266,7 @@ impl FuncTranslator<'_, '_> {
                 args.push(exn);
             }
             let (target, _) = self.frame_target(label);
-            let args: Vec<BlockArg> = args.into_iter().map(BlockArg::Value).collect();
-            self.builder.ins().jump(target, &args);
+            self.builder.ins().jump(target, &block_args(&args));
         }
         if any {
             self.builder.switch_to_block(resume);
@@ -272,7 +276,7 @@ impl FuncTranslator<'_, '_> {
     /// A legacy `catch`/`catch_all`: ends the body (or the previous clause) and starts the next
     /// clause's body in its landing block.
     fn translate_legacy_catch(&mut self) {
-        let reachable = self.reachable;
+        self.end_arm();
         let frame = self.control.last_mut().unwrap();
         let FrameKind::LegacyTry { scope, ref mut next_clause, outer, exn } = frame.kind else {
             unreachable!("validated: catch inside try")
@@ -280,13 +284,6 @@ impl FuncTranslator<'_, '_> {
         let clause = *next_clause;
         *next_clause += 1;
         frame.chain = outer;
-        let (destination, n, base) = (frame.destination, frame.num_results, frame.stack_base);
-        if reachable {
-            let args: Vec<BlockArg> = self.peekn(n).iter().map(|v| BlockArg::Value(*v)).collect();
-            self.builder.ins().jump(destination, &args);
-            self.control.last_mut().unwrap().exit_branched = true;
-        }
-        self.stack.truncate(base);
         let c = &self.scopes[scope].clauses[clause];
         let (tag, landing, used, action) = (c.tag, c.landing, c.used, c.action);
         let ClauseAction::LegacyBody { keep } = action else { unreachable!("legacy clauses start bodies") };

@@ -208,6 +208,11 @@ pub(crate) fn translate_function(
     Ok(())
 }
 
+/// `values` as the arguments of a jump.
+pub(crate) fn block_args(values: &[Value]) -> Vec<ir::BlockArg> {
+    values.iter().map(|v| ir::BlockArg::Value(*v)).collect()
+}
+
 fn zero_value(builder: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
     match ty {
         ValType::I32 => builder.ins().iconst(types::I32, 0),

@@ -27,28 +27,36 @@ use wasmparser::Operator;
 /// The IR type of a `v128` wherever it is stored or passed.
 pub(crate) const V128: Type = I8X16;
 
-/// How the relaxed-SIMD operators are compiled for one target.
+/// How the relaxed-SIMD operators are compiled for one target: which native forms it may use
+/// (none when deterministic), as the ISA reports them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SimdLowering {
     /// Compile relaxed operators to their deterministic form (the same results on every host).
     pub deterministic: bool,
-    /// The target is x86_64, whose native forms some relaxed operators use.
-    pub x86: bool,
-    /// The target has a fused multiply-add instruction for vectors.
-    pub native_fma: bool,
+    /// x86's `cvttps2dq` and `minps`/`maxps` forms (x86_64, not deterministic).
+    x86: bool,
+    /// x86's `pshufb` for `relaxed_swizzle`.
+    pshufb: bool,
+    /// x86's `pmulhrsw` for `relaxed_q15mulr`.
+    pmulhrsw: bool,
+    /// x86's `pmaddubsw` for the relaxed dot products.
+    pmaddubsw: bool,
+    /// The target has a fused multiply-add instruction.
+    native_fma: bool,
 }
 
 impl SimdLowering {
     /// The lowering for `isa`, deterministic or not.
     pub fn for_isa(isa: &dyn TargetIsa, deterministic: bool) -> SimdLowering {
-        let x86 = isa.triple().architecture == target_lexicon::Architecture::X86_64;
-        let native_fma = !x86 || isa.isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
-        SimdLowering { deterministic, x86, native_fma }
-    }
-
-    /// Whether relaxed operators may use x86_64's native behaviour.
-    fn native_x86(self) -> bool {
-        self.x86 && !self.deterministic
+        let native = !deterministic;
+        SimdLowering {
+            deterministic,
+            x86: native && isa.triple().architecture == target_lexicon::Architecture::X86_64,
+            pshufb: native && isa.has_x86_pshufb_lowering(),
+            pmulhrsw: native && isa.has_x86_pmulhrsw_lowering(),
+            pmaddubsw: native && isa.has_x86_pmaddubsw_lowering(),
+            native_fma: isa.has_native_fma(),
+        }
     }
 }
 
@@ -547,17 +555,20 @@ fn relaxed(
     lowering: SimdLowering,
 ) -> bool {
     use Operator::*;
-    let native = lowering.native_x86();
     match *op {
         I8x16RelaxedSwizzle => {
             let s = pop_as(builder, stack, I8X16);
             let v = pop_as(builder, stack, I8X16);
-            let r = if native { builder.ins().x86_pshufb(v, s) } else { builder.ins().swizzle(v, s) };
+            let r = if lowering.pshufb { builder.ins().x86_pshufb(v, s) } else { builder.ins().swizzle(v, s) };
             push(builder, stack, r);
         }
         I32x4RelaxedTruncF32x4S => {
             let v = pop_as(builder, stack, F32X4);
-            let r = if native { builder.ins().x86_cvtt2dq(I32X4, v) } else { builder.ins().fcvt_to_sint_sat(I32X4, v) };
+            let r = if lowering.x86 {
+                builder.ins().x86_cvtt2dq(I32X4, v)
+            } else {
+                builder.ins().fcvt_to_sint_sat(I32X4, v)
+            };
             push(builder, stack, r);
         }
         I32x4RelaxedTruncF32x4U => {
@@ -602,7 +613,7 @@ fn relaxed(
             let min = matches!(op, F32x4RelaxedMin | F64x2RelaxedMin);
             // x86's `minps x, y` is `x < y ? x : y`, `maxps x, y` is `y < x ? x : y`: the
             // pseudo-min/max of the operands swapped.
-            let r = match (native, min) {
+            let r = match (lowering.x86, min) {
                 (true, true) => pseudo_min(builder, y, x),
                 (true, false) => pseudo_max(builder, y, x),
                 (false, true) => builder.ins().fmin(x, y),
@@ -613,20 +624,21 @@ fn relaxed(
         I16x8RelaxedQ15mulrS => {
             let y = pop_as(builder, stack, I16X8);
             let x = pop_as(builder, stack, I16X8);
-            let r = if native { builder.ins().x86_pmulhrsw(x, y) } else { builder.ins().sqmul_round_sat(x, y) };
+            let r =
+                if lowering.pmulhrsw { builder.ins().x86_pmulhrsw(x, y) } else { builder.ins().sqmul_round_sat(x, y) };
             push(builder, stack, r);
         }
         I16x8RelaxedDotI8x16I7x16S => {
             let y = pop_as(builder, stack, I8X16);
             let x = pop_as(builder, stack, I8X16);
-            let r = relaxed_dot_i8(builder, x, y, native);
+            let r = relaxed_dot_i8(builder, x, y, lowering.pmaddubsw);
             push(builder, stack, r);
         }
         I32x4RelaxedDotI8x16I7x16AddS => {
             let acc = pop_as(builder, stack, I32X4);
             let y = pop_as(builder, stack, I8X16);
             let x = pop_as(builder, stack, I8X16);
-            let pairs = relaxed_dot_i8(builder, x, y, native);
+            let pairs = relaxed_dot_i8(builder, x, y, lowering.pmaddubsw);
             let quads = extadd_pairwise(builder, pairs, true);
             let r = builder.ins().iadd(quads, acc);
             push(builder, stack, r);
