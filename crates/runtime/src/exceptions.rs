@@ -1,6 +1,7 @@
-//! Wasm exceptions on the host side: tags ([`Tag`], [`TagType`]), the store's exception
-//! objects, the libcalls that create and read them, and [`ThrownException`], the error an
-//! uncaught exception becomes.
+//! Wasm exceptions on the host side: tags ([`Tag`], [`TagType`]), what the unwinder and the
+//! host learn of the store's exception objects, and [`ThrownException`], the error an
+//! uncaught exception becomes. The libcalls that create and read exceptions are in
+//! `libcalls.rs` with the others.
 //!
 //! A tag's identity is the address of a word the store owns for it, so comparing two tags is
 //! comparing two pointers, which is what the unwinder does (`vm/unwind.rs`); a module that
@@ -11,14 +12,13 @@
 //! `externref`s.
 
 use crate::handles::{ExnRef, Tag};
+use crate::libcalls::context;
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::vm::exception_heap::{Exception, VmTag};
 use crate::vm::valraw::ValRaw;
-use crate::vm::vmcontext::InstanceData;
 use crate::{TagType, Val};
 use anyhow::Result;
 use std::fmt;
-use weld_environ::TagIndex;
 
 impl Tag {
     /// A new tag of type `ty`, distinct from every other.
@@ -48,9 +48,7 @@ impl ExnRef {
     pub fn payload(&self, store: impl AsContext) -> Vec<Val> {
         let s = store.as_context().opaque();
         s.check_owner(self.store);
-        let e = s.exceptions.get(self.raw);
-        let types = &s.tags[e.tag].ty.params;
-        e.payload.iter().zip(types.iter()).map(|(r, t)| Val::from_raw(s, *r, *t)).collect()
+        payload_vals(s, self.raw)
     }
 }
 
@@ -122,54 +120,6 @@ pub(crate) fn trap_at_boundary(error: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// The instance and store of a libcall's caller.
-///
-/// # Safety
-/// `vmctx` must be a live instance's VMContext, passed by JIT code of that instance.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
-    // SAFETY: as `libcalls::context`.
-    unsafe {
-        let inst = InstanceData::from_vmctx(vmctx);
-        let store = &mut *inst.store.cast::<StoreOpaque>();
-        (inst, store)
-    }
-}
-
-/// `ExnNew`: a new exception of the caller's tag `tag` with the payload at `payload`.
-pub(crate) unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: u32, payload: *const ValRaw) -> u64 {
-    // SAFETY: called by JIT code with its own vmctx.
-    let (inst, s) = unsafe { context(vmctx) };
-    let tag = inst.tags[TagIndex::from_u32(tag)];
-    let n = s.tags[tag].ty.params.len();
-    // SAFETY: compiled code stored the tag's `n` payload values at `payload`.
-    let payload: Box<[ValRaw]> = unsafe { std::slice::from_raw_parts(payload, n) }.into();
-    s.exceptions.alloc(Exception { tag, payload, kept: false })
-}
-
-/// `ExnTakePayload`: copies the payload of `exn` to `out` (unless null) and frees it unless it
-/// was kept.
-pub(crate) unsafe extern "C" fn exn_take_payload(vmctx: *mut u8, exn: u64, out: *mut ValRaw) {
-    // SAFETY: called by JIT code with its own vmctx.
-    let (_, s) = unsafe { context(vmctx) };
-    let e = s.exceptions.get(exn);
-    if !out.is_null() {
-        // SAFETY: compiled code gives room for the tag's payload at `out`.
-        unsafe { std::ptr::copy_nonoverlapping(e.payload.as_ptr(), out, e.payload.len()) };
-    }
-    if !e.kept {
-        s.exceptions.free(exn);
-    }
-}
-
-/// `ExnKeep`: marks `exn` as handed out and returns the address of its payload.
-pub(crate) unsafe extern "C" fn exn_keep(vmctx: *mut u8, exn: u64) -> *const ValRaw {
-    // SAFETY: called by JIT code with its own vmctx.
-    let (_, s) = unsafe { context(vmctx) };
-    let e = s.exceptions.get_mut(exn);
-    e.kept = true;
-    e.payload.as_ptr()
-}
-
 /// The identity of the tag of exception `exn`, for the unwinder.
 ///
 /// # Safety
@@ -188,13 +138,17 @@ pub(crate) unsafe fn thrown_tag_identity(vmctx: *mut u8, exn: u64) -> usize {
 pub(crate) unsafe fn uncaught(vmctx: *mut u8, exn: u64) -> anyhow::Error {
     // SAFETY: per the contract.
     let (_, s) = unsafe { context(vmctx) };
-    let e = s.exceptions.get(exn);
-    let tag = Tag { store: s.id(), index: e.tag };
-    let types = s.tags[e.tag].ty.params.clone();
-    let raw = e.payload.clone();
-    if !e.kept {
+    let tag = Tag { store: s.id(), index: s.exceptions.get(exn).tag };
+    let payload = payload_vals(s, exn);
+    if !s.exceptions.get(exn).kept {
         s.exceptions.free(exn);
     }
-    let payload = raw.iter().zip(types.iter()).map(|(r, t)| Val::from_raw(s, *r, *t)).collect();
     anyhow::Error::new(ThrownException { tag, payload })
+}
+
+/// The payload of live exception `exn` as values.
+fn payload_vals(s: &StoreOpaque, exn: u64) -> Vec<Val> {
+    let e = s.exceptions.get(exn);
+    let types = &s.tags[e.tag].ty.params;
+    e.payload.iter().zip(types.iter()).map(|(r, t)| Val::from_raw(s, *r, *t)).collect()
 }

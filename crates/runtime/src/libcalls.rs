@@ -4,10 +4,12 @@
 
 use crate::const_eval::element_items;
 use crate::store::StoreOpaque;
+use crate::vm::exception_heap::Exception;
 use crate::vm::traphandlers::{set_pending_error, set_pending_panic};
+use crate::vm::valraw::ValRaw;
 use crate::vm::vmcontext::{InstanceData, StoreIndex};
 use std::sync::LazyLock;
-use weld_environ::{DataIndex, ElemIndex, GROW_TRAPPED, Libcall, MemoryIndex, TableIndex, Trap};
+use weld_environ::{DataIndex, ElemIndex, GROW_TRAPPED, Libcall, MemoryIndex, TableIndex, TagIndex, Trap};
 
 /// The libcall table shared by every instance.
 pub fn libcall_table() -> &'static [usize] {
@@ -27,9 +29,9 @@ pub fn libcall_table() -> &'static [usize] {
                 Libcall::ElemDrop => elem_drop as *const () as usize,
                 Libcall::OutOfFuel => out_of_fuel as *const () as usize,
                 Libcall::NewEpoch => new_epoch as *const () as usize,
-                Libcall::ExnNew => crate::exceptions::exn_new as *const () as usize,
-                Libcall::ExnTakePayload => crate::exceptions::exn_take_payload as *const () as usize,
-                Libcall::ExnKeep => crate::exceptions::exn_keep as *const () as usize,
+                Libcall::ExnNew => exn_new as *const () as usize,
+                Libcall::ExnTakePayload => exn_take_payload as *const () as usize,
+                Libcall::ExnKeep => exn_keep as *const () as usize,
                 Libcall::Throw => crate::vm::unwind::weld_throw_shim as *const () as usize,
             })
             .collect()
@@ -41,7 +43,7 @@ pub fn libcall_table() -> &'static [usize] {
 ///
 /// # Safety
 /// `vmctx` must be a live instance's VMContext, passed by JIT code of that instance.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
+pub(crate) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
     // SAFETY: per the contract, the instance is alive and its store pointer is valid (it is the
     // `StoreOpaque` that created the instance, see `StoreOpaque::push_instance`); JIT code
     // holds no Rust references into either while the libcall runs.
@@ -244,4 +246,39 @@ unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
             1
         }
     }
+}
+
+/// `ExnNew`: a new exception of the caller's tag `tag` with the payload at `payload`.
+unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: u32, payload: *const ValRaw) -> u64 {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (inst, s) = unsafe { context(vmctx) };
+    let tag = inst.tags[TagIndex::from_u32(tag)];
+    let n = s.tags[tag].ty.params.len();
+    // SAFETY: compiled code stored the tag's `n` payload values at `payload`.
+    let payload: Box<[ValRaw]> = unsafe { std::slice::from_raw_parts(payload, n) }.into();
+    s.exceptions.alloc(Exception { tag, payload, kept: false })
+}
+
+/// `ExnTakePayload`: copies the payload of `exn` to `out` (unless null) and frees it unless it
+/// was kept.
+unsafe extern "C" fn exn_take_payload(vmctx: *mut u8, exn: u64, out: *mut ValRaw) {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (_, s) = unsafe { context(vmctx) };
+    let e = s.exceptions.get(exn);
+    if !out.is_null() {
+        // SAFETY: compiled code gives room for the tag's payload at `out`.
+        unsafe { std::ptr::copy_nonoverlapping(e.payload.as_ptr(), out, e.payload.len()) };
+    }
+    if !e.kept {
+        s.exceptions.free(exn);
+    }
+}
+
+/// `ExnKeep`: marks `exn` as handed out and returns the address of its payload.
+unsafe extern "C" fn exn_keep(vmctx: *mut u8, exn: u64) -> *const ValRaw {
+    // SAFETY: called by JIT code with its own vmctx.
+    let (_, s) = unsafe { context(vmctx) };
+    let e = s.exceptions.get_mut(exn);
+    e.kept = true;
+    e.payload.as_ptr()
 }
