@@ -129,3 +129,79 @@ fn many_parameters_and_results() {
     assert_eq!(results[8].i64(), Some(2));
     assert_eq!(results[9].i32(), Some(1));
 }
+
+/// Seventeen results are more than the calling convention has return registers of either class:
+/// the rest travel through a return area, which every way into and out of wasm must agree on.
+#[test]
+fn more_results_than_return_registers() {
+    type Seventeen = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, f64, f64, f64, f64, f64);
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $many (func (param i64) (result i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+                                                  f64 f64 f64 f64 f64)))
+            (import "host" "typed" (func $typed (type $many)))
+            (import "host" "dynamic" (func $dynamic (type $many)))
+            (func $own (export "many") (type $many)
+                (local.get 0) (i64.const 2) (i64.const 3) (i64.const 4) (i64.const 5) (i64.const 6)
+                (i64.const 7) (i64.const 8) (i64.const 9) (i64.const 10) (i64.const 11) (i64.const 12)
+                (f64.const 13) (f64.const 14) (f64.const 15) (f64.const 16)
+                (f64.convert_i64_s (local.get 0)))
+            (func $sum (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 f64 f64 f64 f64 f64)
+                       (result f64)
+                (local $i i64) (local $f f64)
+                (i64.add (local.get 0) (local.get 1)) (local.set $i)
+                (i64.add (local.get $i) (i64.mul (local.get 11) (i64.const 100))) (local.set $i)
+                (f64.add (local.get 12) (f64.mul (local.get 16) (f64.const 1000)))
+                (f64.convert_i64_s (local.get $i))
+                (f64.add))
+            (func (export "sum_own") (param i64) (result f64) (call $sum (call $own (local.get 0))))
+            (func (export "sum_typed") (param i64) (result f64) (call $sum (call $typed (local.get 0))))
+            (func (export "sum_dynamic") (param i64) (result f64) (call $sum (call $dynamic (local.get 0))))
+            (func (export "forward") (type $many) (return_call $typed (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "typed", |x: i64| -> Seventeen {
+            (x, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 1.5, 2.5, 3.5, 4.5, x as f64 * 2.0)
+        })
+        .unwrap();
+    let many = FuncType::new([ValType::I64], [[ValType::I64; 12].as_slice(), &[ValType::F64; 5]].concat());
+    linker
+        .func_new("host", "dynamic", many, |_, params, results| {
+            let x = params[0].i64().unwrap();
+            for (i, r) in results.iter_mut().enumerate() {
+                *r = if i < 12 { Val::I64(x * (i as i64 + 1)) } else { Val::from(i as f64) };
+            }
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+
+    // wasm -> wasm, wasm -> typed host, wasm -> dynamic host: (r0 + r1 + 100 * r11) + r12 + 1000 * r16.
+    let sum = |store: &mut Store<()>, name: &str, x: i64| {
+        instance.get_typed_func::<i64, f64>(&mut *store, name).unwrap().call(store, x).unwrap()
+    };
+    assert_eq!(sum(&mut store, "sum_own", 7), (7 + 2 + 1200) as f64 + 13.0 + 7000.0);
+    assert_eq!(sum(&mut store, "sum_typed", 7), (7 + 20 + 12000) as f64 + 1.5 + 14000.0);
+    assert_eq!(sum(&mut store, "sum_dynamic", 7), (7 + 14 + 8400) as f64 + 12.0 + 16000.0);
+
+    // host -> wasm, typed and dynamic, and a tail call that hands the return area on.
+    let typed = instance.get_typed_func::<i64, Seventeen>(&mut store, "many").unwrap();
+    let r = typed.call(&mut store, 5).unwrap();
+    let ints = [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11];
+    assert_eq!(ints, [5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!([r.12, r.13, r.14, r.15, r.16], [13.0, 14.0, 15.0, 16.0, 5.0]);
+    let forward = instance.get_typed_func::<i64, Seventeen>(&mut store, "forward").unwrap();
+    assert_eq!(forward.call(&mut store, 3).unwrap().16, 6.0);
+    assert_eq!(forward.call(&mut store, 3).unwrap().11, 120);
+    let dynamic = instance.get_func(&mut store, "many").unwrap();
+    let mut results = vec![Val::I32(0); 17];
+    dynamic.call(&mut store, &[Val::I64(9)], &mut results).unwrap();
+    assert_eq!(results[0].i64(), Some(9));
+    assert_eq!(results[11].i64(), Some(12));
+    assert_eq!(results[16].f64(), Some(9.0));
+}

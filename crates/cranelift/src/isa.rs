@@ -16,6 +16,9 @@ pub fn build_isa(config: &CompilerConfig) -> Result<OwnedTargetIsa> {
     set(&mut flags, "enable_probestack", "true")?;
     set(&mut flags, "probestack_strategy", "inline")?;
     set(&mut flags, "unwind_info", "false")?;
+    // Wasm functions may return more values than the `tail` convention has return registers
+    // (the spec sets no limit); the rest go through a return area the caller provides.
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     set(&mut flags, "enable_nan_canonicalization", bool_str(config.nan_canonicalization))?;
     set(&mut flags, "regalloc_checker", bool_str(config.regalloc_checker))?;

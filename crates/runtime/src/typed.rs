@@ -182,6 +182,15 @@ tuple_list!(5; A 0 B 1 C 2 D 3 E 4);
 tuple_list!(6; A 0 B 1 C 2 D 3 E 4 F 5);
 tuple_list!(7; A 0 B 1 C 2 D 3 E 4 F 5 G 6);
 tuple_list!(8; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
+tuple_list!(9; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8);
+tuple_list!(10; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9);
+tuple_list!(11; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10);
+tuple_list!(12; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11);
+tuple_list!(13; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12);
+tuple_list!(14; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13);
+tuple_list!(15; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13 O 14);
+tuple_list!(16; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13 O 14 P 15);
+tuple_list!(17; A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13 O 14 P 15 Q 16);
 
 /// What a host closure may return: a [`WasmTyList`] or an `anyhow::Result` of one.
 pub trait WasmRet: 'static {
@@ -265,6 +274,15 @@ into_func!(A1 A2 A3 A4 A5);
 into_func!(A1 A2 A3 A4 A5 A6);
 into_func!(A1 A2 A3 A4 A5 A6 A7);
 into_func!(A1 A2 A3 A4 A5 A6 A7 A8);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16 A17);
 
 /// A function whose signature was checked once, called without allocating.
 pub struct TypedFunc<P, R> {
