@@ -20,16 +20,20 @@
 //! every top-level assertion form found by [`count_directives`] as failed. One directive's
 //! failure, even a panic inside the runtime, never stops the rest of the file.
 //!
+//! Scripts written with the legacy exception instructions' folded `try` form, which the `wast`
+//! parser cannot read, are first rewritten into the flat form it can ([`legacy_try`]).
+//!
 //! Not supported (reported as failures): registering component instances, host definitions
-//! for component imports, `map` values, threads, exceptions (`assert_exception`), stack
-//! switching (`assert_suspension`) and GC reference patterns. Error messages of `assert_invalid`/`assert_malformed`/`assert_unlinkable` are not
-//! compared with the script's (only that an error happens); trap messages are.
+//! for component imports, `map` values, threads, stack switching (`assert_suspension`) and GC
+//! reference patterns. Error messages of `assert_invalid`/`assert_malformed`/`assert_unlinkable`
+//! are not compared with the script's (only that an error happens); trap messages are.
 
 #![forbid(unsafe_code)]
 
 mod component;
 mod context;
 mod exec_error;
+mod legacy_try;
 mod panics;
 mod report;
 mod scan;
@@ -88,6 +92,8 @@ impl WastRunner {
     /// Runs the script `text`; `path` only names it in the report and in error messages.
     pub fn run_source(&self, path: impl AsRef<Path>, text: &str) -> FileReport {
         let path = path.as_ref();
+        let unfolded = legacy_try::unfold_legacy_try(text);
+        let text = unfolded.as_deref().unwrap_or(text);
         // The spec's names.wast deliberately uses bidi overrides and other confusing characters.
         let mut lexer = wast::lexer::Lexer::new(text);
         lexer.allow_confusing_unicode(true);

@@ -23,16 +23,42 @@ pub fn count_directives(text: &str) -> Vec<TopLevelForm> {
     let bytes = text.as_bytes();
     let mut forms = Vec::new();
     let mut depth = 0usize;
-    let mut line = 1u32;
-    let mut line_start = 0usize;
+    let mut lines = LineCounter::default();
+    for (pos, paren) in structural_parens(text) {
+        match paren {
+            Paren::Open => {
+                if depth == 0 {
+                    let word = keyword_after(bytes, pos);
+                    if word.text.starts_with("assert_") || word.text == "module" || word.text == "component" {
+                        // Report the keyword's position, as the parser does.
+                        let (line, col) = lines.line_and_column(bytes, word.start);
+                        forms.push(TopLevelForm { line, col, keyword: word.text.to_string() });
+                    }
+                }
+                depth += 1;
+            }
+            Paren::Close => depth = depth.saturating_sub(1),
+        }
+    }
+    forms
+}
+
+/// A parenthesis of the script's structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Paren {
+    /// `(`, not the start of a block comment.
+    Open,
+    /// `)`.
+    Close,
+}
+
+/// The byte offsets of every parenthesis of `text` outside strings and comments, in order.
+pub(crate) fn structural_parens(text: &str) -> Vec<(usize, Paren)> {
+    let bytes = text.as_bytes();
+    let mut parens = Vec::new();
     let mut i = 0usize;
     while i < bytes.len() {
         match bytes[i] {
-            b'\n' => {
-                line += 1;
-                line_start = i + 1;
-                i += 1;
-            }
             b'"' => {
                 // A string: skip to the closing quote, honouring backslash escapes.
                 i += 1;
@@ -40,74 +66,65 @@ pub fn count_directives(text: &str) -> Vec<TopLevelForm> {
                     if bytes[i] == b'\\' {
                         i += 1;
                     }
-                    if i < bytes.len() && bytes[i] == b'\n' {
-                        line += 1;
-                        line_start = i + 1;
-                    }
                     i += 1;
                 }
                 i += 1;
             }
-            b';' if bytes.get(i + 1) == Some(&b';') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' if bytes.get(i + 1) == Some(&b';') => {
-                // Block comments nest.
-                let mut nest = 1usize;
-                i += 2;
-                while i < bytes.len() && nest > 0 {
-                    if bytes[i] == b'(' && bytes.get(i + 1) == Some(&b';') {
-                        nest += 1;
-                        i += 2;
-                    } else if bytes[i] == b';' && bytes.get(i + 1) == Some(&b')') {
-                        nest -= 1;
-                        i += 2;
-                    } else {
-                        if bytes[i] == b'\n' {
-                            line += 1;
-                            line_start = i + 1;
-                        }
-                        i += 1;
-                    }
-                }
-            }
+            b';' if bytes.get(i + 1) == Some(&b';') => i = skip_line_comment(bytes, i),
+            b'(' if bytes.get(i + 1) == Some(&b';') => i = skip_block_comment(bytes, i),
             b'(' => {
-                if depth == 0 {
-                    let start = skip_trivia(bytes, i + 1);
-                    let word: Vec<u8> = bytes[start..]
-                        .iter()
-                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'.')
-                        .copied()
-                        .collect();
-                    let word = String::from_utf8_lossy(&word).into_owned();
-                    if word.starts_with("assert_") || word == "module" || word == "component" {
-                        // Report the keyword's position, as the parser does.
-                        let skipped = &bytes[i..start];
-                        let newlines = skipped.iter().filter(|b| **b == b'\n').count() as u32;
-                        let kw_line_start = match skipped.iter().rposition(|b| *b == b'\n') {
-                            Some(p) => i + p + 1,
-                            None => line_start,
-                        };
-                        forms.push(TopLevelForm {
-                            line: line + newlines,
-                            col: (start - kw_line_start + 1) as u32,
-                            keyword: word,
-                        });
-                    }
-                }
-                depth += 1;
+                parens.push((i, Paren::Open));
                 i += 1;
             }
             b')' => {
-                depth = depth.saturating_sub(1);
+                parens.push((i, Paren::Close));
                 i += 1;
             }
             _ => i += 1,
         }
     }
-    forms
+    parens
+}
+
+/// The keyword that follows the `(` at `open`, past whitespace and comments.
+pub(crate) struct Keyword<'a> {
+    /// Its byte offset.
+    pub(crate) start: usize,
+    /// The keyword, empty if something else follows.
+    pub(crate) text: &'a str,
+}
+
+/// The keyword after the `(` at byte `open` of `bytes`.
+pub(crate) fn keyword_after(bytes: &[u8], open: usize) -> Keyword<'_> {
+    let start = skip_trivia(bytes, open + 1);
+    let len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'.').count();
+    // Only ASCII bytes were taken, so this is a whole UTF-8 slice.
+    Keyword { start, text: std::str::from_utf8(&bytes[start..start + len]).unwrap_or("") }
+}
+
+/// Line numbers of increasing byte offsets, each byte of the text looked at once.
+#[derive(Default)]
+struct LineCounter {
+    /// Bytes before this offset have been counted.
+    scanned: usize,
+    /// Newlines before `scanned`.
+    newlines: u32,
+    /// The offset just after the last of them.
+    line_start: usize,
+}
+
+impl LineCounter {
+    /// The 1-based line and column of byte `pos`, which is not before an earlier call's.
+    fn line_and_column(&mut self, bytes: &[u8], pos: usize) -> (u32, u32) {
+        for (i, b) in bytes[self.scanned..pos].iter().enumerate() {
+            if *b == b'\n' {
+                self.newlines += 1;
+                self.line_start = self.scanned + i + 1;
+            }
+        }
+        self.scanned = pos;
+        (self.newlines + 1, (pos - self.line_start + 1) as u32)
+    }
 }
 
 /// The position of the first byte at or after `i` that is not whitespace or a comment.
@@ -115,29 +132,37 @@ fn skip_trivia(bytes: &[u8], mut i: usize) -> usize {
     loop {
         match bytes.get(i) {
             Some(b) if b.is_ascii_whitespace() => i += 1,
-            Some(b';') if bytes.get(i + 1) == Some(&b';') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            Some(b'(') if bytes.get(i + 1) == Some(&b';') => {
-                let mut nest = 1usize;
-                i += 2;
-                while i < bytes.len() && nest > 0 {
-                    if bytes[i] == b'(' && bytes.get(i + 1) == Some(&b';') {
-                        nest += 1;
-                        i += 2;
-                    } else if bytes[i] == b';' && bytes.get(i + 1) == Some(&b')') {
-                        nest -= 1;
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            Some(b';') if bytes.get(i + 1) == Some(&b';') => i = skip_line_comment(bytes, i),
+            Some(b'(') if bytes.get(i + 1) == Some(&b';') => i = skip_block_comment(bytes, i),
             _ => return i,
         }
     }
+}
+
+/// The end of the `;;` comment at `i`: its newline, or the end of the text.
+fn skip_line_comment(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// The byte after the `(; ... ;)` comment at `i`; block comments nest.
+fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+    let mut nest = 1usize;
+    i += 2;
+    while i < bytes.len() && nest > 0 {
+        if bytes[i] == b'(' && bytes.get(i + 1) == Some(&b';') {
+            nest += 1;
+            i += 2;
+        } else if bytes[i] == b';' && bytes.get(i + 1) == Some(&b')') {
+            nest -= 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    i
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 use super::env::trap_code;
 use super::handlers::{Clause, ClauseAction, HandlerScope, LegacyClauses, scan_legacy_try};
 use super::{FrameKind, FuncTranslator, block_args, ir_type};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use cranelift_codegen::ir::{self, BlockArg, ExceptionTableData, ExceptionTableItem, InstBuilder, Value, types};
 use wasmparser::{Catch, Operator, OperatorsReader};
 use weld_environ::{Libcall, TagIndex, Trap, VAL_RAW_SIZE, wasmparser};
@@ -147,12 +147,21 @@ impl FuncTranslator<'_, '_> {
                 match scan_legacy_try(ahead)? {
                     LegacyClauses::Delegate(label) => {
                         // The body uses the handlers in effect inside the label's frame.
-                        let target = self.control.len() - 1 - label as usize;
+                        // Read ahead of the validator, which has not seen the `delegate` yet.
+                        let Some(target) = (self.control.len() - 1).checked_sub(label as usize) else {
+                            bail!("unknown label: `delegate {label}` names no enclosing block");
+                        };
                         let chain = self.control[target].chain;
                         self.push_frame(FrameKind::Block, destination, params.len(), results.len());
                         self.control.last_mut().unwrap().chain = chain;
                     }
                     LegacyClauses::Catches(catches) => {
+                        // Read ahead of the validator too: it checks these tags only when it
+                        // reaches each `catch`, after the body that the tags' handlers cover.
+                        let num_tags = self.env.module.tags.len();
+                        if let Some(tag) = catches.iter().filter_map(|c| c.0).find(|t| *t as usize >= num_tags) {
+                            bail!("unknown tag {tag}: `catch {tag}` names a tag the module does not have");
+                        }
                         let clauses = catches
                             .iter()
                             .map(|&(tag, keep)| Clause {
