@@ -11,8 +11,8 @@ use crate::vm::setjmp::EntryTrampoline;
 use crate::vm::traphandlers::{Unwind, enter_wasm, set_pending_error, set_pending_panic};
 use crate::vm::valraw::call_slots;
 use crate::vm::vmcontext::{InstanceData, InstanceId, VMFuncRef, VMStoreContext};
-use crate::{Engine, FuncType, Val, ValRaw};
-use anyhow::{Result, bail};
+use crate::{Engine, FuncType, Val, ValRaw, ValType};
+use anyhow::{Result, anyhow, bail};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use weld_environ::{VMCONTEXT_MAGIC, VMHOST_CONTEXT_MAGIC};
@@ -94,32 +94,27 @@ impl Func {
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
         store.opaque().check_owner(self.store_id());
-        let (types, entry) = store.opaque_mut().call_signature(self.type_id(), self.is_host())?;
-        let (param_types, result_types) = (types.params(), types.results());
-        if params.len() != param_types.len() {
+        let (type_id, host) = (self.type_id(), self.is_host());
+        let sig = store.opaque_mut().call_signature(type_id, host)?;
+        let entry = sig.entry(host);
+        if let Some(problem) = argument_problem(sig.params(), sig.results(), params, results.len()) {
             let ty = self.ty_in(store.opaque());
-            bail!("expected {} arguments for a function of type {ty}, got {}", ty.params.len(), params.len());
-        }
-        if results.len() != result_types.len() {
-            let ty = self.ty_in(store.opaque());
-            bail!("expected room for {} results of a function of type {ty}, got {}", ty.results.len(), results.len());
+            return Err(problem.describe(&ty));
         }
         // Small signatures use slots on the stack.
         let n = params.len().max(results.len());
         let (mut inline, mut heap) = ([ValRaw::default(); 8], Vec::new());
         let slots = call_slots(n, &mut inline, &mut heap);
-        for (i, (p, t)) in params.iter().zip(param_types).enumerate() {
-            if !p.matches(*t) {
-                let ty = self.ty_in(store.opaque());
-                bail!("argument {i} of a function of type {ty} must be {t}, got {}", p.ty());
-            }
-            slots[i] = p.to_raw(store.opaque_mut())?;
+        for (slot, p) in slots.iter_mut().zip(params) {
+            *slot = p.to_raw(store.opaque_mut())?;
         }
         // SAFETY: `slots` has room for every parameter and result of this function's type,
         // and `entry` is the entry trampoline of that type.
         unsafe { call_raw(store, *self, entry, slots)? };
-        for (i, (r, t)) in results.iter_mut().zip(result_types).enumerate() {
-            *r = Val::from_raw(store.opaque(), slots[i], *t);
+        let store = store.opaque();
+        let sig = store.called_signature(type_id).expect("the signature was cached before the call");
+        for ((r, t), raw) in results.iter_mut().zip(sig.results()).zip(slots.iter()) {
+            *r = Val::from_raw(store, *raw, *t);
         }
         Ok(())
     }
@@ -128,6 +123,49 @@ impl Func {
     #[inline]
     pub(crate) fn entry_trampoline(&self, engine: &Engine) -> Result<Option<*const u8>> {
         if self.is_host() { Ok(None) } else { engine.entry_trampoline(self.type_id()).map(Some) }
+    }
+}
+
+/// What is wrong with the arguments of an untyped call, found while the signature is borrowed
+/// and described once the function's type can be built.
+enum ArgumentProblem {
+    ParamCount(usize),
+    ResultCount(usize),
+    ParamType { index: usize, wanted: ValType, got: ValType },
+}
+
+/// Checks `params` and room for `results` results against a signature.
+#[inline]
+fn argument_problem(
+    param_types: &[ValType],
+    result_types: &[ValType],
+    params: &[Val],
+    results: usize,
+) -> Option<ArgumentProblem> {
+    if params.len() != param_types.len() {
+        return Some(ArgumentProblem::ParamCount(params.len()));
+    }
+    if results != result_types.len() {
+        return Some(ArgumentProblem::ResultCount(results));
+    }
+    let index = params.iter().zip(param_types).position(|(p, t)| !p.matches(*t))?;
+    Some(ArgumentProblem::ParamType { index, wanted: param_types[index], got: params[index].ty() })
+}
+
+impl ArgumentProblem {
+    #[cold]
+    fn describe(self, ty: &FuncType) -> anyhow::Error {
+        match self {
+            ArgumentProblem::ParamCount(got) => {
+                anyhow!("expected {} arguments for a function of type {ty}, got {got}", ty.params.len())
+            }
+            ArgumentProblem::ResultCount(got) => {
+                anyhow!("expected room for {} results of a function of type {ty}, got {got}", ty.results.len())
+            }
+            ArgumentProblem::ParamType { index, wanted, got } => {
+                anyhow!("argument {index} of a function of type {ty} must be {wanted}, got {got}")
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::limit_state::{DEFAULT_MAX_COMPONENT_HANDLES, StoreLimitState};
 use crate::pooling::InstanceCounts;
-use crate::signature_cache::{CallTypes, SignatureCache};
+use crate::signature_cache::{CachedSignature, SignatureCache};
 use crate::vm::memory::LinearMemory;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::table::VmTable;
@@ -69,11 +69,17 @@ pub struct StoreOpaque {
 }
 
 impl StoreOpaque {
-    /// The parameter and result types of signature `type_id`, and its entry trampoline unless
+    /// The parameter and result types of signature `type_id`, with its entry trampoline unless
     /// the function called is a `host` function (see `signature_cache.rs`).
     #[inline]
-    pub(crate) fn call_signature(&mut self, type_id: u32, host: bool) -> Result<(CallTypes, Option<*const u8>)> {
+    pub(crate) fn call_signature(&mut self, type_id: u32, host: bool) -> Result<&CachedSignature> {
         self.signature_cache.lookup(&self.engine, type_id, host)
+    }
+
+    /// Signature `type_id` as [`call_signature`](Self::call_signature) filled it.
+    #[inline]
+    pub(crate) fn called_signature(&self, type_id: u32) -> Option<&CachedSignature> {
+        self.signature_cache.get(type_id)
     }
 }
 
