@@ -31,6 +31,7 @@ mod semver_imports;
 mod simd;
 mod trap_parity;
 mod traps;
+mod typed_lifts;
 mod wasi;
 mod wasmtime_compat;
 

@@ -161,7 +161,14 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
             });
             lower_fn(quote!(match self { #(#arms,)* }))
         }
-        Body::Enum(_) => quote!(),
+        // An enum writes its discriminant straight into the guest.
+        Body::Enum(cases) => {
+            let index = enum_index(ident, cases);
+            lower_fn(quote! {
+                let index: usize = #index;
+                #w::__derive::lower_enum(cx, ty, index, dst)
+            })
+        }
     };
     quote! {
         impl #impl_generics #w::Lower for #ident #ty_generics #where_clause {
@@ -258,7 +265,17 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 },
             )
         }
-        Body::Enum(_) => quote!(),
+        // An enum reads (and checks) its discriminant straight from the guest.
+        Body::Enum(cases) => {
+            let case = enum_case(ident, cases);
+            lift_fn(
+                std::iter::empty(),
+                quote! {
+                    let index = #w::__derive::lift_enum(cx, ty, src, #rust_name)?;
+                    ::core::result::Result::Ok(#case)
+                },
+            )
+        }
     };
     quote! {
         impl #impl_generics #w::Lift for #ident #ty_generics #where_clause {

@@ -240,6 +240,31 @@ pub fn enum_index(val: Val, rust: &str, names: &[&str]) -> Result<usize> {
     names.iter().position(|n| *n == case).ok_or_else(|| unknown_case(&case, rust))
 }
 
+/// Lowers case `index` of a derived enum straight into the guest: its discriminant, as a
+/// flat `i32` or in the enum's discriminant size in memory.
+#[inline]
+pub fn lower_enum(cx: &mut LowerContext<'_>, ty: &InterfaceType, index: usize, dst: LowerDest<'_>) -> Result<()> {
+    let InterfaceType::Enum(e) = ty else {
+        bail!("type mismatch: expected {}, found a Rust enum", short(ty));
+    };
+    cx.lower_scalar(index as u64, e.discriminant_size(), index as u64, dst)
+}
+
+/// Lifts a derived enum's case index straight from where the value of type `ty` is, trapping
+/// (as `lift_flat` and `load` do) on a discriminant past the last case.
+#[inline]
+pub fn lift_enum(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>, rust: &str) -> Result<usize> {
+    let InterfaceType::Enum(e) = ty else {
+        bail!("type mismatch: expected {}, found the Rust enum `{rust}`", short(ty));
+    };
+    // A discriminant is at most four bytes: a flat one is an `i32`, read unsigned.
+    let index = u64::from(cx.scalar_bits(src, e.discriminant_size())? as u32);
+    match usize::try_from(index) {
+        Ok(i) if i < e.names().len() => Ok(i),
+        _ => Err(super::canonical::invalid_discriminant(ty, index, e.names().len())),
+    }
+}
+
 pub use super::lift::FieldLifter;
 
 /// Starts lifting a derived record, field by field with [`FieldLifter::field`], straight

@@ -3,7 +3,9 @@
 //!
 //! They live in a mutable `i32` core global per runtime component instance, so an adapter
 //! tests and sets them with plain `global.get`/`global.set`, and the host reads and writes the
-//! same global through the store.
+//! same global through the store. The host keeps each global's address (`state.rs`'s `FlagCell`) so
+//! that testing a flag on a call from the host is one load, not a walk through the store's
+//! table of globals.
 
 use crate::handles::ComponentInstanceId;
 use crate::handles::Global;
@@ -24,17 +26,12 @@ impl StoreOpaque {
     /// The flags of runtime component instance `i` of component instance `instance`.
     #[inline]
     pub(crate) fn component_flags(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> i32 {
-        let g = self.component_instance(instance).flags[i];
-        let bytes = self.global(g.index).def.bytes;
-        i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+        self.component_instance(instance).flag_cells[i].get()
     }
 
     #[inline]
     fn set_component_flags(&mut self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex, value: i32) {
-        let g = self.component_instance(instance).flags[i];
-        let def = &mut self.global_mut(g.index).def;
-        def.bytes = [0; 16];
-        def.bytes[..4].copy_from_slice(&value.to_le_bytes());
+        self.component_instance(instance).flag_cells[i].set(value)
     }
 
     /// Sets or clears `bit` of the flags of `i`.
@@ -64,14 +61,16 @@ impl StoreOpaque {
         instance: ComponentInstanceId,
         set: &[RuntimeComponentInstanceIndex],
     ) -> Result<()> {
-        if let Some(i) = set.iter().find(|i| self.component_flags(instance, **i) & FLAG_MAY_ENTER == 0) {
+        let cells = &self.component_instance(instance).flag_cells;
+        if let Some(i) = set.iter().find(|i| cells[**i].get() & FLAG_MAY_ENTER == 0) {
             return Err(trap_with(
                 Trap::CannotEnterComponent,
                 format!("component instance {} is being called, or a call into it trapped", i.as_u32()),
             ));
         }
         for i in set {
-            self.set_component_flag(instance, *i, FLAG_MAY_ENTER, false);
+            let cell = cells[*i];
+            cell.set(cell.get() & !FLAG_MAY_ENTER);
         }
         Ok(())
     }
@@ -79,8 +78,10 @@ impl StoreOpaque {
     /// A call into the instances in `set` has finished.
     #[inline]
     pub(crate) fn leave_to_host(&mut self, instance: ComponentInstanceId, set: &[RuntimeComponentInstanceIndex]) {
+        let cells = &self.component_instance(instance).flag_cells;
         for i in set {
-            self.set_component_flag(instance, *i, FLAG_MAY_ENTER, true);
+            let cell = cells[*i];
+            cell.set(cell.get() | FLAG_MAY_ENTER);
         }
     }
 }

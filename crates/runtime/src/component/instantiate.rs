@@ -21,7 +21,7 @@ use super::instance::Instance;
 use super::intrinsics::{async_builtin_func, intrinsic_func};
 use super::linker::Linker;
 use super::resources::ResourceType;
-use super::state::InstanceState;
+use super::state::{FlagCell, InstanceState};
 use crate::store::{AsContextMut, StoreInner};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
@@ -226,6 +226,7 @@ fn instantiate_resolved<T: 'static>(
         post_return_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
         flags: PrimaryMap::new(),
+        flag_cells: PrimaryMap::new(),
         fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
@@ -236,7 +237,9 @@ fn instantiate_resolved<T: 'static>(
         backpressure: SecondaryMap::from(vec![0; info.num_component_instances as usize]),
     });
     let flags = (0..info.num_component_instances).map(|_| new_flags(store)).collect::<Result<PrimaryMap<_, _>>>()?;
-    store.opaque_mut().component_instance_mut(index).flags = flags;
+    let flag_cells = flags.values().map(|g| FlagCell::new(&mut store.opaque_mut().global_mut(g.index).def)).collect();
+    let state = store.opaque_mut().component_instance_mut(index);
+    (state.flags, state.flag_cells) = (flags, flag_cells);
     let host_dtors = Arc::new(host_dtors);
     let intrinsics = info
         .intrinsics

@@ -3,11 +3,10 @@
 //! core values or an address), with the helpers that records, tuples, variants and lists use
 //! to lift their parts in place.
 //!
-//! Integers, `bool`s, tuples, lists (element by element), derived records and variants, views
-//! of guest memory (`views.rs`) and the containers of views (`Option`, `Result`) lift in
-//! place, with the checks and traps of `canonical/`; the rest (floats, `char`s, strings,
-//! enums, flags, and options and results of those) lift through a [`Val`] with those same
-//! checks.
+//! Integers, `bool`s, floats, `char`s, strings, tuples, lists (element by element), derived
+//! records and variants, options, results and views of guest memory (`views.rs`) lift in
+//! place, with the checks and traps of `canonical/`; the rest (maps, derived enums and
+//! flags) lift through a [`Val`] with those same checks.
 //!
 //! A record, tuple or list element in memory is checked once for alignment and bounds, its
 //! bytes (up to 128 of them, or a list's elements 512 bytes at a time) copied out of memory,
@@ -164,6 +163,13 @@ impl LiftContext<'_> {
                 None => read_uint(bytes, 0, size),
             },
         }
+    }
+
+    /// The string of `tagged_units` code units at `ptr`, in the options' encoding, with the
+    /// spec's checks of `load_string_from_range`.
+    #[inline]
+    pub(crate) fn string(&self, ptr: u64, tagged_units: u64) -> Result<String> {
+        canonical::load_string(self.mem.bytes(), self.mem.side(), &self.opts, self.width(), ptr, tagged_units)
     }
 
     /// A pointer-sized value: from the flat values (an `i32` keeps its low 32 bits) or from

@@ -19,12 +19,13 @@
 //! `TypedFunc<(u32, String), (bool,)>`, and one without result has `()` as results. Tuples go
 //! up to 17 elements, so that a function of 16 parameters (as `bindgen!` generates) has one.
 //!
-//! Values go through [`Val`] on their way to and from the canonical ABI, so a typed call has
-//! exactly the checks and layout of a dynamic one. The exceptions: `WasmStr` and `WasmList`,
-//! views of the guest's memory (see `views.rs`), and the tuples, options, results and lists
-//! that contain them are lifted in place ([`Lift::lift`]); `list<u8>` is lifted and lowered
-//! as one copy of its bytes; and tuples, options and results lower their parts in place
-//! ([`Lower::lower`]), so a byte list inside them never becomes a `Val` either.
+//! Values lift and lower straight between the Rust value and the guest's flat values or
+//! memory ([`Lift::lift`], [`Lower::lower`]), with the checks, traps and layout of
+//! `canonical/`, so a typed call behaves exactly as a dynamic one without building a [`Val`]:
+//! scalars, strings, lists (`list<u8>` as one copy of its bytes), tuples, options, results and
+//! the derived records, variants and enums. Maps and `flags!` types still go through their
+//! `Val`; so does any value whose component type is not the one its Rust type stands for,
+//! which is how a mismatch gets the dynamic path's error.
 
 use super::component_type::{ComponentNamedList, ComponentType};
 use super::lift::{
@@ -112,10 +113,10 @@ impl Lower for u8 {
     }
 }
 
-/// `Lift` for types lifted through their `Val` (whose lifting validates them: `char`, and
-/// floats, whose NaNs the canonical ABI code handles).
-macro_rules! lift_through_val {
-    ($($rust:ty => $variant:ident;)*) => {$(
+/// `Lift` for floats and `char`, read straight from the core value or memory like integers;
+/// `char`'s code point is checked as `lift_flat` and `load` check it.
+macro_rules! lift_scalars {
+    ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $convert:expr;)*) => {$(
         impl Lift for $rust {
             #[inline]
             fn from_val(val: Val) -> Result<Self> {
@@ -124,14 +125,23 @@ macro_rules! lift_through_val {
                     other => Err(mismatch(stringify!($rust), &other)),
                 }
             }
+
+            #[inline]
+            fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+                if !matches!(ty, InterfaceType::$ty) {
+                    return lift_through_val(cx, ty, src);
+                }
+                let $x = cx.scalar_bits(src, $size)?;
+                $convert
+            }
         }
     )*};
 }
 
-lift_through_val! {
-    f32 => Float32;
-    f64 => Float64;
-    char => Char;
+lift_scalars! {
+    f32 => Float32, F32, 4, |x| Ok(f32::from_bits(x as u32));
+    f64 => Float64, F64, 8, |x| Ok(f64::from_bits(x));
+    char => Char, Char, 4, |x| super::canonical::char_from(x as u32);
 }
 
 /// `Lift` for integers and `bool`, read straight from the core value or memory: `lift_flat`
@@ -218,6 +228,15 @@ impl Lift for String {
             Val::String(s) => Ok(s),
             other => Err(mismatch("string", &other)),
         }
+    }
+
+    #[inline]
+    fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
+        if !matches!(ty, InterfaceType::String) {
+            return lift_through_val(cx, ty, src);
+        }
+        let (ptr, units) = cx.pointer_pair(src, ty)?;
+        cx.string(ptr, units)
     }
 }
 impl ComponentType for &str {
@@ -398,7 +417,7 @@ impl<T: Lift> Lift for Option<T> {
     }
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        if !T::IN_PLACE {
+        if !matches!(ty, InterfaceType::Option(_)) {
             return lift_through_val(cx, ty, src);
         }
         lift_variant_in_place(cx, ty, src, |cx, _, payload, src| match payload {
@@ -533,7 +552,7 @@ impl<T: Lift, E: Lift> Lift for Result<T, E> {
     }
 
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-        if !Self::IN_PLACE {
+        if !matches!(ty, InterfaceType::Result(_)) {
             return lift_through_val(cx, ty, src);
         }
         lift_variant_in_place(cx, ty, src, |cx, case, payload, src| match (case, payload) {

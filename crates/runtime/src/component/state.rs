@@ -10,7 +10,9 @@ use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::handle_table::HandleTable;
 use super::resources::ResourceType;
 use crate::handles::{Func, Global, Instance, Memory};
+use crate::vm::vmcontext::VMGlobalDefinition;
 use std::collections::HashMap;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use weld_environ::component::adapt::AdapterLibcall;
 use weld_environ::component::info::{
@@ -45,6 +47,8 @@ pub(crate) struct InstanceState {
     /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
     /// and stays cleared after a trap in it, which leaves it unusable.
     pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, Global>,
+    /// Where each of those globals keeps its value, for the host's reads and writes.
+    pub(crate) flag_cells: PrimaryMap<RuntimeComponentInstanceIndex, FlagCell>,
     /// The adapter of each fused call, once its adapter module is instantiated.
     pub(crate) fused: SecondaryMap<FusedIndex, Option<Func>>,
     /// The runtime functions adapters import, created on first use.
@@ -62,4 +66,34 @@ pub(crate) struct InstanceState {
     pub(crate) async_builtins: PrimaryMap<AsyncBuiltinIndex, Func>,
     /// The `backpressure` counter of each runtime component instance.
     pub(crate) backpressure: SecondaryMap<RuntimeComponentInstanceIndex, u32>,
+}
+
+/// The value of one instance's flags global, where the store keeps it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlagCell(NonNull<VMGlobalDefinition>);
+
+// SAFETY: the cell points into a global owned by the same store as the component instance
+// that holds the cell, and is used only through that store, by whichever thread owns it.
+unsafe impl Send for FlagCell {}
+
+impl FlagCell {
+    /// The cell of a flags global's definition, which the store keeps boxed.
+    pub(crate) fn new(def: &mut VMGlobalDefinition) -> FlagCell {
+        FlagCell(NonNull::from(def))
+    }
+
+    #[inline]
+    pub(crate) fn get(self) -> i32 {
+        // SAFETY: the definition is boxed by the store's globals, which never drop one before
+        // the store itself, and the store is borrowed by whoever asks; an i32 global keeps its
+        // value little-endian in its first four bytes.
+        i32::from_le(unsafe { self.0.cast::<i32>().read() })
+    }
+
+    #[inline]
+    pub(crate) fn set(self, value: i32) {
+        // SAFETY: as in `get`; the store is borrowed mutably by whoever sets it, and the other
+        // bytes of an i32 global stay zero.
+        unsafe { self.0.cast::<i32>().write(value.to_le()) }
+    }
 }

@@ -11,13 +11,13 @@ use weld_environ::component::flags_i32_count;
 
 /// The spec's `convert_i32_to_char`: traps unless `i` is a Unicode scalar value.
 #[inline]
-pub(super) fn char_from(i: u32) -> Result<char> {
+pub(crate) fn char_from(i: u32) -> Result<char> {
     char::from_u32(i)
         .ok_or_else(|| trap_with(Trap::InvalidChar, format!("char value {i:#x} is not a Unicode scalar value")))
 }
 
 #[inline]
-fn invalid_discriminant(ty: &InterfaceType, index: u64, count: usize) -> anyhow::Error {
+pub(crate) fn invalid_discriminant(ty: &InterfaceType, index: u64, count: usize) -> anyhow::Error {
     trap_with(Trap::InvalidDiscriminant, format!("discriminant {index} is past the last of the {count} cases of {ty}"))
 }
 

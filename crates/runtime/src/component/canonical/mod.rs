@@ -38,7 +38,7 @@ mod memory;
 mod store;
 mod strings;
 
-pub(crate) use cases::variant_case;
+pub(crate) use cases::{char_from, invalid_discriminant, variant_case};
 pub use load::{lift_flat, load};
 pub use memory::{GuestMemory, Options};
 pub(crate) use memory::{
@@ -49,5 +49,5 @@ pub(crate) use store::{
     allocate_list, check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked,
 };
 pub use store::{lower_flat, store};
-pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, string_range, validate_utf8};
+pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, load_string, string_range, validate_utf8};
 pub use weld_environ::component::adapt::CallSide;

@@ -111,7 +111,7 @@ pub(crate) fn decode_string(raw: &[u8], enc: StringBytes, at: StringAt) -> Resul
 
 /// Decodes the string of `tagged_units` code units at `ptr` in the options' encoding.
 #[inline]
-pub(super) fn load_string(
+pub(crate) fn load_string(
     bytes: &[u8],
     side: Option<CallSide>,
     opts: &Options,

@@ -1,0 +1,135 @@
+//! Typed results lift straight from the guest (strings, `char`s, floats, enums, options and
+//! results, flat or in memory) with the same checks as a dynamic call: for every value the
+//! guest returns, good or bad, a `TypedFunc` and `Func::call` agree on the value or on the
+//! trap and its message.
+
+use crate::components::instantiate;
+use weld::Trap;
+use weld::component::*;
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(enum)]
+enum Three {
+    Zero,
+    One,
+    Two,
+}
+
+/// The guest: `id` returns its argument; `pair` stores `(u64 7, x as its low byte)` and
+/// returns its address; `str` stores the one-byte string `x` (or the two-byte UTF-16 string
+/// `x`) and returns the address of its pointer and length; `res` stores `result<string,
+/// string>` with discriminant `x` and the string "ok".
+const COMPONENT: &str = r#"
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 512))
+    (func (export "id") (param i32) (result i32) (local.get 0))
+    (func (export "f32") (param i32) (result f32) (f32.reinterpret_i32 (local.get 0)))
+    (func (export "pair") (param i32) (result i32)
+      (i64.store (i32.const 16) (i64.const 7))
+      (i32.store8 (i32.const 24) (local.get 0))
+      (i32.const 16))
+    (func (export "str") (param i32) (result i32)
+      (i32.store16 (i32.const 64) (local.get 0))
+      (i32.store (i32.const 32) (i32.const 64))
+      (i32.store (i32.const 36) (i32.const 1))
+      (i32.const 32))
+    (func (export "res") (param i32) (result i32)
+      (i32.store (i32.const 96) (i32.const 0x6b6f))
+      (i32.store8 (i32.const 40) (local.get 0))
+      (i32.store (i32.const 44) (i32.const 96))
+      (i32.store (i32.const 48) (i32.const 2))
+      (i32.const 40)))
+  (core instance $i (instantiate $m))
+  (type $three' (enum "zero" "one" "two"))
+  (export $three "three" (type $three'))
+  (func (export "enum") (param "x" u32) (result $three) (canon lift (core func $i "id")))
+  (func (export "enum-in-memory") (param "x" u32) (result (tuple u64 $three))
+    (canon lift (core func $i "pair") (memory (core memory $i "mem"))))
+  (func (export "char") (param "x" u32) (result char) (canon lift (core func $i "id")))
+  (func (export "float") (param "x" u32) (result f32) (canon lift (core func $i "f32")))
+  (func (export "string") (param "x" u32) (result string)
+    (canon lift (core func $i "str") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (func (export "string16") (param "x" u32) (result string)
+    (canon lift (core func $i "str") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))
+      string-encoding=utf16))
+  (func (export "result") (param "x" u32) (result (result string (error string)))
+    (canon lift (core func $i "res") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (func (export "option") (param "x" u32) (result (option $three))
+    (canon lift (core func $i "pair") (memory (core memory $i "mem")))))
+"#;
+
+/// Calls export `name` with `x` typed (returning `R`) and dynamically, each in a fresh
+/// instance (a trap leaves an instance unusable); checks that both give the same value, or
+/// the same trap with the same message, and returns the typed outcome.
+fn both<R>(name: &str, x: u32) -> Result<R, (Trap, String)>
+where
+    R: ComponentType + Lift + Lower + std::fmt::Debug,
+{
+    let (mut store, instance) = instantiate(COMPONENT);
+    let typed = instance.get_typed_func::<(u32,), (R,)>(&mut store, name).unwrap();
+    let typed = typed.call(&mut store, (x,)).map(|(r,)| r);
+    let (mut store, instance) = instantiate(COMPONENT);
+    let dynamic = instance.get_func(&mut store, name).unwrap();
+    let mut out = [Val::Bool(false)];
+    let dynamic = dynamic.call(&mut store, &[Val::U32(x)], &mut out).map(|()| out[0].clone());
+    let trap = |e: anyhow::Error| {
+        let trap = *e.downcast_ref::<Trap>().unwrap_or_else(|| panic!("{name}({x:#x}): not a trap: {e:?}"));
+        (trap, format!("{e:#}"))
+    };
+    match (typed, dynamic) {
+        (Ok(t), Ok(d)) => {
+            // Floats by their bits: a NaN's payload must come through too.
+            let same = match (t.to_val(), &d) {
+                (Val::Float32(a), Val::Float32(b)) => a.to_bits() == b.to_bits(),
+                (a, b) => a == *b,
+            };
+            assert!(same, "{name}({x:#x}): typed {t:?} and dynamic {d:?} lifts differ");
+            Ok(t)
+        }
+        (Err(t), Err(d)) => {
+            let (t, d) = (trap(t), trap(d));
+            assert_eq!(t, d, "{name}({x:#x}): typed and dynamic traps differ");
+            Err(t)
+        }
+        (t, d) => panic!("{name}({x:#x}): typed {t:?}, dynamic {d:?}"),
+    }
+}
+
+#[test]
+fn enums_lift_in_place_and_check_their_discriminant() {
+    assert_eq!(both::<Three>("enum", 2), Ok(Three::Two));
+    for bad in [3, 0x100, u32::MAX] {
+        let (trap, message) = both::<Three>("enum", bad).unwrap_err();
+        assert_eq!(trap, Trap::InvalidDiscriminant, "{message}");
+        assert!(message.contains(&format!("discriminant {bad} is past the last of the 3 cases")), "{message}");
+    }
+    assert_eq!(both::<(u64, Three)>("enum-in-memory", 1), Ok((7, Three::One)));
+    // In memory only the discriminant's byte is read: 0x103 is the byte 3.
+    let (trap, _) = both::<(u64, Three)>("enum-in-memory", 0x103).unwrap_err();
+    assert_eq!(trap, Trap::InvalidDiscriminant);
+    // option<three> at 16 is the u64 7's low byte: discriminant 7.
+    assert_eq!(both::<Option<Three>>("option", 0).unwrap_err().0, Trap::InvalidDiscriminant);
+}
+
+#[test]
+fn chars_floats_and_strings_lift_in_place_with_their_checks() {
+    assert_eq!(both::<char>("char", 0x1f600), Ok('😀'));
+    for bad in [0xd800, 0x110000] {
+        assert_eq!(both::<char>("char", bad).unwrap_err().0, Trap::InvalidChar);
+    }
+    assert_eq!(both::<f32>("float", 1.5f32.to_bits()), Ok(1.5));
+    assert_eq!(both::<f32>("float", 0xffc0_0001).unwrap().to_bits(), 0xffc0_0001);
+
+    assert_eq!(both::<String>("string", u32::from(b'A')).as_deref(), Ok("A"));
+    let (trap, message) = both::<String>("string", 0xff).unwrap_err();
+    assert_eq!(trap, Trap::InvalidUtf8, "{message}");
+    assert_eq!(both::<String>("string16", 0x263a).as_deref(), Ok("☺"));
+    assert_eq!(both::<String>("string16", 0xdc00).unwrap_err().0, Trap::InvalidUtf16);
+
+    type Outcome = Result<String, String>;
+    assert_eq!(both::<Outcome>("result", 0), Ok(Ok("ok".into())));
+    assert_eq!(both::<Outcome>("result", 1), Ok(Err("ok".into())));
+    assert_eq!(both::<Outcome>("result", 2).unwrap_err().0, Trap::InvalidDiscriminant);
+}
