@@ -1,7 +1,8 @@
 //! Typed results lift straight from the guest (strings, `char`s, floats, enums, options and
 //! results, flat or in memory) with the same checks as a dynamic call: for every value the
 //! guest returns, good or bad, a `TypedFunc` and `Func::call` agree on the value or on the
-//! trap and its message.
+//! trap and its message. Typed lists of plain records lower a chunk at a time and must leave
+//! the guest's memory as the dynamic path does, padding included.
 
 use crate::components::instantiate;
 use weld::Trap;
@@ -132,4 +133,50 @@ fn chars_floats_and_strings_lift_in_place_with_their_checks() {
     assert_eq!(both::<Outcome>("result", 0), Ok(Ok("ok".into())));
     assert_eq!(both::<Outcome>("result", 1), Ok(Err("ok".into())));
     assert_eq!(both::<Outcome>("result", 2).unwrap_err().0, Trap::InvalidDiscriminant);
+}
+
+/// The guest's `realloc` fills what it hands out with 0xaa; `sum` adds up every byte of the
+/// list it gets, padding included, so a lowering that wrote the padding would change it.
+const BYTE_SUM: &str = r#"
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $next))
+      (memory.fill (local.get $p) (i32.const 0xaa) (local.get 3))
+      (global.set $next (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+    (func (export "sum") (param $p i32) (param $n i32) (result i64)
+      (local $end i32) (local $s i64)
+      (local.set $end (i32.add (local.get $p) (i32.mul (local.get $n) (i32.const 8))))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $s (i64.add (local.get $s) (i64.load8_u (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next)))
+      (local.get $s)))
+  (core instance $i (instantiate $m))
+  (func (export "sum") (param "xs" (list (tuple u8 u32))) (result u64)
+    (canon lift (core func $i "sum") (memory (core memory $i "mem")) (realloc (core func $i "realloc")))))
+"#;
+
+#[test]
+fn lists_of_plain_records_lower_in_chunks_and_keep_the_padding() {
+    // 300 elements of 8 bytes: more than one chunk of lowering.
+    let items: Vec<(u8, u32)> = (0..300u32).map(|i| (i as u8, i.wrapping_mul(0x0101_0101))).collect();
+    let bytes_of = |(a, b): (u8, u32)| u64::from(a) + b.to_le_bytes().iter().map(|x| u64::from(*x)).sum::<u64>();
+    let expected = items.iter().map(|x| bytes_of(*x) + 3 * 0xaa).sum::<u64>();
+
+    let (mut store, instance) = instantiate(BYTE_SUM);
+    let sum = instance.get_typed_func::<(&[(u8, u32)],), (u64,)>(&mut store, "sum").unwrap();
+    assert_eq!(sum.call(&mut store, (&items,)).unwrap(), (expected,));
+
+    let (mut store, instance) = instantiate(BYTE_SUM);
+    let sum = instance.get_func(&mut store, "sum").unwrap();
+    let list = items.iter().map(|(a, b)| Val::Tuple(vec![Val::U8(*a), Val::U32(*b)])).collect();
+    let mut out = [Val::U64(0)];
+    sum.call(&mut store, &[Val::List(list)], &mut out).unwrap();
+    assert_eq!(out[0], Val::U64(expected));
 }

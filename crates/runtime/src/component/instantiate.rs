@@ -224,6 +224,7 @@ fn instantiate_resolved<T: 'static>(
         callees: PrimaryMap::new(),
         callee_entries: PrimaryMap::new(),
         post_return_entries: PrimaryMap::new(),
+        realloc_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
         flags: PrimaryMap::new(),
         flag_cells: PrimaryMap::new(),
@@ -319,6 +320,7 @@ fn instantiate_resolved<T: 'static>(
     let callee_entries = callees.values().map(entry).collect::<Result<_>>()?;
     let state = store.opaque_mut().component_instance_mut(index);
     let post_return_entries = state.post_returns.values().map(entry).collect::<Result<_>>()?;
+    state.realloc_entries = state.reallocs.values().map(entry).collect::<Result<_>>()?;
     state.callees = callees;
     state.callee_entries = callee_entries;
     state.post_return_entries = post_return_entries;

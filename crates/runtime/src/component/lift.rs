@@ -154,14 +154,7 @@ impl LiftContext<'_> {
                 canonical::check_align(self.mem.side(), Pointee::Value, ptr, size)?;
                 read_uint(self.mem.bytes(), ptr, size)
             }
-            LiftSource::Copied { bytes, .. } => match bytes.get(..size as usize) {
-                Some(value) => {
-                    let mut le = [0; 8];
-                    le[..value.len()].copy_from_slice(value);
-                    Ok(u64::from_le_bytes(le))
-                }
-                None => read_uint(bytes, 0, size),
-            },
+            LiftSource::Copied { bytes, .. } => read_uint(bytes, 0, size),
         }
     }
 

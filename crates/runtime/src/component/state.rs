@@ -41,6 +41,9 @@ pub(crate) struct InstanceState {
     pub(crate) callee_entries: PrimaryMap<ExportedFuncIndex, Option<usize>>,
     /// The address of the entry trampoline of each of `post_returns`.
     pub(crate) post_return_entries: PrimaryMap<RuntimePostReturnIndex, Option<usize>>,
+    /// The address of the entry trampoline of each of `reallocs` (`None` for a host function),
+    /// filled once every core instance exists.
+    pub(crate) realloc_entries: PrimaryMap<RuntimeReallocIndex, Option<usize>>,
     /// Room for the flat parameters of a host call, kept between calls.
     pub(crate) flat_scratch: Vec<u64>,
     /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals

@@ -24,6 +24,8 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) store: &'a mut StoreInner<T>,
     pub(crate) memory: Option<Memory>,
     pub(crate) realloc: Option<Func>,
+    /// `realloc`'s entry trampoline, looked up once per instance rather than per call.
+    pub(crate) realloc_entry: Option<*const u8>,
     pub(crate) memory64: bool,
     /// The component instance (in the store).
     pub(crate) instance: ComponentInstanceId,
@@ -78,8 +80,10 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         let mut slots =
             [ValRaw::u64(old_ptr), ValRaw::u64(old_size), ValRaw::u64(u64::from(align)), ValRaw::u64(new_size)];
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, i32, ptr) -> ptr for
-        // this memory's pointer type, so four slots hold its parameters and its result.
-        unsafe { call_raw(self.store, f, None, &mut slots) }.map_err(crate::exceptions::trap_at_boundary)?;
+        // this memory's pointer type, so four slots hold its parameters and its result;
+        // `realloc_entry` is the entry trampoline of that function (or `None`: looked up).
+        unsafe { call_raw(self.store, f, self.realloc_entry, &mut slots) }
+            .map_err(crate::exceptions::trap_at_boundary)?;
         let result = slots[0].get_u64();
         Ok(if self.memory64 { result } else { u64::from(result as u32) })
     }
@@ -177,7 +181,9 @@ pub(crate) fn guest_memory<'a, T>(
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m]);
     let realloc = options.realloc.map(|r| state.reallocs[r]);
+    let realloc_entry =
+        options.realloc.and_then(|r| state.realloc_entries.get(r).copied().flatten()).map(|e| e as *const u8);
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance;
-    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
+    (StoreMemory { store, memory, realloc, realloc_entry, memory64: options.memory64, instance, table, side }, opts)
 }

@@ -132,18 +132,22 @@ impl Pointee {
 }
 
 /// Checks that `len` bytes at `ptr` lie inside `mem`; returns `ptr` as an index.
+#[inline]
 pub(crate) fn check_bounds(mem: MemoryBounds, what: Pointee, ptr: u64, len: u64) -> Result<usize> {
     match ptr.checked_add(len) {
         Some(end) if end <= mem.len as u64 => Ok(ptr as usize),
-        _ => {
-            let check = match what {
-                Pointee::Value => "value pointer out of bounds of memory",
-                Pointee::List => "list pointer/length out of bounds of memory",
-                Pointee::String => "string pointer/length out of bounds of memory",
-            };
-            Err(trap_with(what.out_of_bounds(), format!("{check}: {len} bytes at {ptr:#x} do not fit in {mem}")))
-        }
+        _ => Err(out_of_bounds(mem, what, ptr, len)),
     }
+}
+
+#[cold]
+fn out_of_bounds(mem: MemoryBounds, what: Pointee, ptr: u64, len: u64) -> anyhow::Error {
+    let check = match what {
+        Pointee::Value => "value pointer out of bounds of memory",
+        Pointee::List => "list pointer/length out of bounds of memory",
+        Pointee::String => "string pointer/length out of bounds of memory",
+    };
+    trap_with(what.out_of_bounds(), format!("{check}: {len} bytes at {ptr:#x} do not fit in {mem}"))
 }
 
 /// Checks that `ptr`, pointing to a `what` in the memory of `side`, is a multiple of `align`.
@@ -190,9 +194,19 @@ pub(crate) fn check_realloc_result(mem: MemoryBounds, what: Pointee, ptr: u64, a
 #[inline]
 pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
     let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
-    let mut buf = [0u8; 8];
-    buf[..n as usize].copy_from_slice(&bytes[at..at + n as usize]);
-    Ok(u64::from_le_bytes(buf))
+    let b = &bytes[at..];
+    // One fixed-size read for each size a value has, not a `memcpy` of `n` bytes.
+    Ok(match n {
+        1 => u64::from(b[0]),
+        2 => u64::from(u16::from_le_bytes([b[0], b[1]])),
+        4 => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        8 => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        _ => {
+            let mut buf = [0u8; 8];
+            buf[..n as usize].copy_from_slice(&b[..n as usize]);
+            u64::from_le_bytes(buf)
+        }
+    })
 }
 
 /// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr` (inside a value
@@ -200,7 +214,15 @@ pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
 #[inline]
 pub(crate) fn write_uint(bytes: &mut [u8], ptr: u64, n: u32, value: u64) -> Result<()> {
     let at = check_bounds(MemoryBounds { len: bytes.len(), side: None }, Pointee::Value, ptr, u64::from(n))?;
-    bytes[at..at + n as usize].copy_from_slice(&value.to_le_bytes()[..n as usize]);
+    let b = &mut bytes[at..];
+    // One fixed-size write for each size a value has, not a `memcpy` of `n` bytes.
+    match n {
+        1 => b[0] = value as u8,
+        2 => b[..2].copy_from_slice(&(value as u16).to_le_bytes()),
+        4 => b[..4].copy_from_slice(&(value as u32).to_le_bytes()),
+        8 => b[..8].copy_from_slice(&value.to_le_bytes()),
+        _ => b[..n as usize].copy_from_slice(&value.to_le_bytes()[..n as usize]),
+    }
     Ok(())
 }
 
