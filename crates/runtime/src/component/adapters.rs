@@ -27,9 +27,9 @@ pub(crate) fn adapter_import<T: 'static>(
     let state = store.opaque().component_instance(index);
     Ok(match import {
         AdapterImport::Memory(m) => Extern::Memory(state.memories[*m]),
-        AdapterImport::Realloc(r) => Extern::Func(state.reallocs[*r]),
+        AdapterImport::Realloc(r) => Extern::Func(state.reallocs[*r].func),
         AdapterImport::PostReturn(p) => Extern::Func(state.post_returns[*p]),
-        AdapterImport::Flags(i) => Extern::Global(state.flags[*i]),
+        AdapterImport::Flags(i) => Extern::Global(state.flags[*i].global),
         AdapterImport::Callee(def) => Extern::Func(core_func(store, index, def)?),
         AdapterImport::Libcall(call) => {
             if let Some(f) = state.libcalls.get(call) {
@@ -48,7 +48,7 @@ fn string_end(state: &InstanceState, side: &StringSide) -> StringEnd {
         memory: state.memories[side.memory],
         memory64: side.memory64,
         encoding: side.encoding,
-        realloc: side.realloc.map(|r| state.reallocs[r]),
+        realloc: side.realloc.map(|r| state.reallocs[r].func),
         instance: side.instance,
     }
 }

@@ -26,12 +26,12 @@ impl StoreOpaque {
     /// The flags of runtime component instance `i` of component instance `instance`.
     #[inline]
     pub(crate) fn component_flags(&self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex) -> i32 {
-        self.component_instance(instance).flag_cells[i].get()
+        self.component_instance(instance).flags[i].cell.get()
     }
 
     #[inline]
     fn set_component_flags(&mut self, instance: ComponentInstanceId, i: RuntimeComponentInstanceIndex, value: i32) {
-        self.component_instance(instance).flag_cells[i].set(value)
+        self.component_instance(instance).flags[i].cell.set(value)
     }
 
     /// Sets or clears `bit` of the flags of `i`.
@@ -61,15 +61,15 @@ impl StoreOpaque {
         instance: ComponentInstanceId,
         set: &[RuntimeComponentInstanceIndex],
     ) -> Result<()> {
-        let cells = &self.component_instance(instance).flag_cells;
-        if let Some(i) = set.iter().find(|i| cells[**i].get() & FLAG_MAY_ENTER == 0) {
+        let flags = &self.component_instance(instance).flags;
+        if let Some(i) = set.iter().find(|i| flags[**i].cell.get() & FLAG_MAY_ENTER == 0) {
             return Err(trap_with(
                 Trap::CannotEnterComponent,
                 format!("component instance {} is being called, or a call into it trapped", i.as_u32()),
             ));
         }
         for i in set {
-            let cell = cells[*i];
+            let cell = flags[*i].cell;
             cell.set(cell.get() & !FLAG_MAY_ENTER);
         }
         Ok(())
@@ -78,9 +78,9 @@ impl StoreOpaque {
     /// A call into the instances in `set` has finished.
     #[inline]
     pub(crate) fn leave_to_host(&mut self, instance: ComponentInstanceId, set: &[RuntimeComponentInstanceIndex]) {
-        let cells = &self.component_instance(instance).flag_cells;
+        let flags = &self.component_instance(instance).flags;
         for i in set {
-            let cell = cells[*i];
+            let cell = flags[*i].cell;
             cell.set(cell.get() | FLAG_MAY_ENTER);
         }
     }

@@ -14,7 +14,7 @@
 //! instance unusable.
 
 use super::canonical::{self, GuestMemory, MemoryBounds, Pointee};
-use super::compiled::ExportedFuncIndex;
+use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::component_type::ComponentNamedList;
 use super::item_types::ComponentFunc;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
@@ -29,6 +29,7 @@ use crate::handles::StoreId;
 use crate::store::{AsContext, AsContextMut, StoreInner};
 use anyhow::{Context, Result, bail};
 use std::marker::PhantomData;
+use std::sync::Arc;
 use weld_environ::component::adapt::{CallSide, FLAG_MAY_LEAVE};
 use weld_environ::component::{MAX_FLAT_PARAMS, MemoryWidth};
 
@@ -125,10 +126,15 @@ impl Func {
         params: CallParams<'_>,
         lift: &mut dyn FnMut(&mut LiftContext<'_>, ResultType<'_>, LiftSource<'_>) -> Result<()>,
     ) -> Result<()> {
-        // The component (an Arc) is cloned rather than its function type: the store is
-        // borrowed mutably below.
+        // The component is reached through a pointer rather than a clone of its `Arc` (an
+        // atomic increment and decrement on every call): the store is borrowed mutably below.
         store.opaque().check_owner(self.store);
-        let component = store.opaque().component_instance(self.instance).component.clone();
+        let component: *const LinkedComponent =
+            Arc::as_ptr(&store.opaque().component_instance(self.instance).component);
+        // SAFETY: the store's component instance holds that `Arc` until the store is dropped,
+        // which cannot happen during this call (it borrows the store), and nothing replaces
+        // an instance's component once it is instantiated.
+        let component = unsafe { &*component };
         let lifted = component.lifted(self.index);
         let shape = component.call_shape(self.index);
         let ty = &lifted.ty;

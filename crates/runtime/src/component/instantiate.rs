@@ -21,7 +21,7 @@ use super::instance::Instance;
 use super::intrinsics::{async_builtin_func, intrinsic_func};
 use super::linker::Linker;
 use super::resources::ResourceType;
-use super::state::{FlagCell, InstanceState};
+use super::state::{FlagCell, InstanceFlags, InstanceState, Realloc};
 use crate::store::{AsContextMut, StoreInner};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
@@ -224,10 +224,8 @@ fn instantiate_resolved<T: 'static>(
         callees: PrimaryMap::new(),
         callee_entries: PrimaryMap::new(),
         post_return_entries: PrimaryMap::new(),
-        realloc_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
         flags: PrimaryMap::new(),
-        flag_cells: PrimaryMap::new(),
         fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
@@ -237,10 +235,14 @@ fn instantiate_resolved<T: 'static>(
         async_builtins: PrimaryMap::new(),
         backpressure: SecondaryMap::from(vec![0; info.num_component_instances as usize]),
     });
-    let flags = (0..info.num_component_instances).map(|_| new_flags(store)).collect::<Result<PrimaryMap<_, _>>>()?;
-    let flag_cells = flags.values().map(|g| FlagCell::new(&mut store.opaque_mut().global_mut(g.index).def)).collect();
-    let state = store.opaque_mut().component_instance_mut(index);
-    (state.flags, state.flag_cells) = (flags, flag_cells);
+    let flags = (0..info.num_component_instances)
+        .map(|_| {
+            let global = new_flags(store)?;
+            let cell = FlagCell::new(&mut store.opaque_mut().global_mut(global.index).def);
+            Ok(InstanceFlags { global, cell })
+        })
+        .collect::<Result<PrimaryMap<_, _>>>()?;
+    store.opaque_mut().component_instance_mut(index).flags = flags;
     let host_dtors = Arc::new(host_dtors);
     let intrinsics = info
         .intrinsics
@@ -292,7 +294,7 @@ fn instantiate_resolved<T: 'static>(
             }
             Initializer::ExtractRealloc { def, .. } => {
                 let f = core_func(store, index, def)?;
-                store.opaque_mut().component_instance_mut(index).reallocs.push(f);
+                store.opaque_mut().component_instance_mut(index).reallocs.push(Realloc { func: f, entry: None });
             }
             Initializer::ExtractPostReturn { def, .. } => {
                 let f = core_func(store, index, def)?;
@@ -320,7 +322,6 @@ fn instantiate_resolved<T: 'static>(
     let callee_entries = callees.values().map(entry).collect::<Result<_>>()?;
     let state = store.opaque_mut().component_instance_mut(index);
     let post_return_entries = state.post_returns.values().map(entry).collect::<Result<_>>()?;
-    state.realloc_entries = state.reallocs.values().map(entry).collect::<Result<_>>()?;
     state.callees = callees;
     state.callee_entries = callee_entries;
     state.post_return_entries = post_return_entries;

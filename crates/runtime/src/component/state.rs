@@ -32,7 +32,7 @@ pub(crate) struct InstanceState {
     /// The memories, reallocs and post-returns that canonical options name.
     pub(crate) memories: PrimaryMap<RuntimeMemoryIndex, Memory>,
     /// See `memories`.
-    pub(crate) reallocs: PrimaryMap<RuntimeReallocIndex, Func>,
+    pub(crate) reallocs: PrimaryMap<RuntimeReallocIndex, Realloc>,
     /// See `memories`.
     pub(crate) post_returns: PrimaryMap<RuntimePostReturnIndex, Func>,
     /// The core function of each exported lifted function, by its number in the component.
@@ -41,17 +41,12 @@ pub(crate) struct InstanceState {
     pub(crate) callee_entries: PrimaryMap<ExportedFuncIndex, Option<usize>>,
     /// The address of the entry trampoline of each of `post_returns`.
     pub(crate) post_return_entries: PrimaryMap<RuntimePostReturnIndex, Option<usize>>,
-    /// The address of the entry trampoline of each of `reallocs` (`None` for a host function),
-    /// filled once every core instance exists.
-    pub(crate) realloc_entries: PrimaryMap<RuntimeReallocIndex, Option<usize>>,
     /// Room for the flat parameters of a host call, kept between calls.
     pub(crate) flat_scratch: Vec<u64>,
     /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals
     /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
     /// and stays cleared after a trap in it, which leaves it unusable.
-    pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, Global>,
-    /// Where each of those globals keeps its value, for the host's reads and writes.
-    pub(crate) flag_cells: PrimaryMap<RuntimeComponentInstanceIndex, FlagCell>,
+    pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, InstanceFlags>,
     /// The adapter of each fused call, once its adapter module is instantiated.
     pub(crate) fused: SecondaryMap<FusedIndex, Option<Func>>,
     /// The runtime functions adapters import, created on first use.
@@ -69,6 +64,26 @@ pub(crate) struct InstanceState {
     pub(crate) async_builtins: PrimaryMap<AsyncBuiltinIndex, Func>,
     /// The `backpressure` counter of each runtime component instance.
     pub(crate) backpressure: SecondaryMap<RuntimeComponentInstanceIndex, u32>,
+}
+
+/// A `realloc` that canonical options name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Realloc {
+    /// The core function.
+    pub(crate) func: Func,
+    /// The address of its entry trampoline, once the host has called it (`None` before, and
+    /// for a host function): instantiating does not look it up, as most instances never
+    /// have a string lowered into them by the host.
+    pub(crate) entry: Option<usize>,
+}
+
+/// The flags of one runtime component instance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InstanceFlags {
+    /// The global the adapters import.
+    pub(crate) global: Global,
+    /// Where that global keeps its value, for the host's reads and writes.
+    pub(crate) cell: FlagCell,
 }
 
 /// The value of one instance's flags global, where the store keeps it.

@@ -17,7 +17,9 @@ use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
 use anyhow::{Result, anyhow, bail};
 use weld_environ::component::adapt::CallSide;
-use weld_environ::component::info::{Options, RuntimeComponentInstanceIndex, RuntimeResourceIndex};
+use weld_environ::component::info::{
+    Options, RuntimeComponentInstanceIndex, RuntimeReallocIndex, RuntimeResourceIndex,
+};
 
 /// A guest memory, `realloc` and handle table inside a store.
 pub(crate) struct StoreMemory<'a, T> {
@@ -26,6 +28,8 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) realloc: Option<Func>,
     /// `realloc`'s entry trampoline, looked up once per instance rather than per call.
     pub(crate) realloc_entry: Option<*const u8>,
+    /// Which of the instance's reallocs `realloc` is, to keep its entry trampoline.
+    pub(crate) realloc_index: Option<RuntimeReallocIndex>,
     pub(crate) memory64: bool,
     /// The component instance (in the store).
     pub(crate) instance: ComponentInstanceId,
@@ -33,6 +37,20 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) table: RuntimeComponentInstanceIndex,
     /// Whose memory it is in the call.
     pub(crate) side: CallSide,
+}
+
+impl<T> StoreMemory<'_, T> {
+    /// The entry trampoline of `realloc` (`f`), looked up in the engine the first time this
+    /// instance's `realloc` is called and kept in the instance from then on (instantiating
+    /// does not look them up: most instances never call the host's lowering of a string).
+    #[cold]
+    fn first_realloc_entry(&mut self, f: Func) -> Result<Option<*const u8>> {
+        let entry = f.entry_trampoline(self.store.opaque().engine())?;
+        if let (Some(e), Some(r)) = (entry, self.realloc_index) {
+            self.store.opaque_mut().component_instance_mut(self.instance).reallocs[r].entry = Some(e as usize);
+        }
+        Ok(entry)
+    }
 }
 
 impl<T> StoreMemory<'_, T> {
@@ -77,11 +95,14 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         let f = self
             .realloc
             .ok_or_else(|| anyhow!("a string or list must be allocated, but the canonical options name no realloc"))?;
+        if self.realloc_entry.is_none() {
+            self.realloc_entry = self.first_realloc_entry(f)?;
+        }
         let mut slots =
             [ValRaw::u64(old_ptr), ValRaw::u64(old_size), ValRaw::u64(u64::from(align)), ValRaw::u64(new_size)];
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, i32, ptr) -> ptr for
         // this memory's pointer type, so four slots hold its parameters and its result;
-        // `realloc_entry` is the entry trampoline of that function (or `None`: looked up).
+        // `realloc_entry` is the entry trampoline of that function (`None` for a host one).
         unsafe { call_raw(self.store, f, self.realloc_entry, &mut slots) }
             .map_err(crate::exceptions::trap_at_boundary)?;
         let result = slots[0].get_u64();
@@ -180,10 +201,23 @@ pub(crate) fn guest_memory<'a, T>(
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m]);
-    let realloc = options.realloc.map(|r| state.reallocs[r]);
-    let realloc_entry =
-        options.realloc.and_then(|r| state.realloc_entries.get(r).copied().flatten()).map(|e| e as *const u8);
+    let realloc = options.realloc.map(|r| state.reallocs[r].func);
+    let realloc_entry = options.realloc.and_then(|r| state.reallocs[r].entry).map(|e| e as *const u8);
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance;
-    (StoreMemory { store, memory, realloc, realloc_entry, memory64: options.memory64, instance, table, side }, opts)
+    let realloc_index = options.realloc;
+    (
+        StoreMemory {
+            store,
+            memory,
+            realloc,
+            realloc_entry,
+            realloc_index,
+            memory64: options.memory64,
+            instance,
+            table,
+            side,
+        },
+        opts,
+    )
 }
