@@ -37,8 +37,8 @@ pub trait Lift: ComponentType + Sized {
     #[doc(hidden)]
     const IN_PLACE: bool = false;
 
-    /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; views of
-    /// guest memory and their containers lift in place.
+    /// Lifts a value of type `ty` from a guest. The default goes through a [`Val`]; the std
+    /// types, views of guest memory and derived records, variants and enums lift in place.
     #[doc(hidden)]
     #[inline]
     fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {

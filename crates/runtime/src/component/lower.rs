@@ -1,9 +1,10 @@
 //! Lowering: the [`Lower`] trait, and lowering typed Rust values straight into a guest
 //! ([`LowerContext`], [`LowerDest`]), what [`Lower::lower`] does: primitives, tuples, lists,
-//! options, results, derived records and variants, and strings write their parts where they
-//! go, without first building a [`Val`] (whose records and strings own their labels and
-//! bytes). Every other type is lowered through its `Val`, by the canonical ABI code of
-//! `canonical/`, so the checks and layout are the same either way.
+//! options, results, derived records, variants and enums, and strings write their parts
+//! where they go, without first building a [`Val`] (whose records and strings own their
+//! labels and bytes). Every other type (maps, `flags!` types) is lowered through its `Val`,
+//! by the canonical ABI code of `canonical/`, so the checks and layout are the same either
+//! way.
 //!
 //! The types were checked when the typed function was made; values are not checked again.
 
@@ -72,8 +73,8 @@ pub trait Lower: ComponentType {
     fn to_val(&self) -> Val;
 
     /// Lowers the value, of type `ty` (checked against `Self::ty()` beforehand), into a guest.
-    /// The default goes through a [`Val`]; tuples, derived records and strings write their
-    /// parts directly.
+    /// The default goes through a [`Val`]; the std types and derived records, variants and
+    /// enums write their parts directly.
     #[doc(hidden)]
     #[inline]
     fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
