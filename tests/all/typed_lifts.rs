@@ -180,3 +180,44 @@ fn lists_of_plain_records_lower_in_chunks_and_keep_the_padding() {
     sum.call(&mut store, &[Val::List(list)], &mut out).unwrap();
     assert_eq!(out[0], Val::U64(expected));
 }
+
+/// A guest that calls the host's `pick: func(x: result<f64, f32>) -> u32` with flat arguments:
+/// both cases' payloads travel in the `i64` slot they share, the `f32` as its bits.
+const JOINED: &str = r#"
+(component
+  (import "pick" (func $pick (param "x" (result f64 (error f32))) (result u32)))
+  (core func $pick' (canon lower (func $pick)))
+  (core module $m
+    (import "" "pick" (func $pick (param i32 i64) (result i32)))
+    (func (export "err") (param $bits i32) (result i32)
+      (call $pick (i32.const 1) (i64.extend_i32_u (local.get $bits))))
+    (func (export "ok") (param $x i32) (result i32)
+      (call $pick (i32.const 0) (i64.reinterpret_f64 (f64.convert_i32_u (local.get $x))))))
+  (core instance $i (instantiate $m (with "" (instance (export "pick" (func $pick'))))))
+  (func (export "err") (param "bits" u32) (result u32) (canon lift (core func $i "err")))
+  (func (export "ok") (param "x" u32) (result u32) (canon lift (core func $i "ok"))))
+"#;
+
+#[test]
+fn a_joined_flat_payload_lifts_in_place_as_its_own_type() {
+    let engine = weld::Engine::default();
+    let component = Component::new(&engine, JOINED).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("pick", |_: StoreContextMut<'_, ()>, (x,): (Result<f64, f32>,)| {
+            Ok((match x {
+                Ok(v) => v as u32,
+                Err(e) => e.to_bits(),
+            },))
+        })
+        .unwrap();
+    let mut store = weld::Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let err = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "err").unwrap();
+    for f in [1.5f32, -0.0, f32::MAX] {
+        assert_eq!(err.call(&mut store, (f.to_bits(),)).unwrap(), (f.to_bits(),), "{f}");
+    }
+    let ok = instance.get_typed_func::<(u32,), (u32,)>(&mut store, "ok").unwrap();
+    assert_eq!(ok.call(&mut store, (12345,)).unwrap(), (12345,));
+}
