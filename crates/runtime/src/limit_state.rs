@@ -6,7 +6,7 @@
 use anyhow::{Result, bail};
 
 /// The number of instances a store may create when its limiter does not say
-/// ([`ResourceLimiter::instances`]).
+/// ([`ResourceLimiter::instances`](crate::ResourceLimiter::instances)).
 pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;
 /// The number of tables a store may create when its limiter does not say.
 pub const DEFAULT_TABLE_LIMIT: usize = 10_000;
@@ -14,7 +14,7 @@ pub const DEFAULT_TABLE_LIMIT: usize = 10_000;
 pub const DEFAULT_MEMORY_LIMIT: usize = 10_000;
 /// The number of component handles (owned and borrowed resource handles in the handle tables
 /// of all component instances) a store may hold at once unless
-/// [`Store::set_max_component_handles`] says otherwise.
+/// [`Store::set_max_component_handles`](crate::Store::set_max_component_handles) says otherwise.
 pub const DEFAULT_MAX_COMPONENT_HANDLES: usize = 100_000;
 
 /// A question for a store's limiter.
