@@ -223,6 +223,22 @@ pub(crate) unsafe fn call_raw<T>(
     }
 }
 
+/// [`call_raw`] for a core function that a component calls on the host's behalf (a lifted
+/// export, its post-return, a `realloc`, a destructor): an exception that escapes it becomes
+/// the canonical ABI's trap (`call_and_trap_on_throw`), as it does in fused adapters.
+///
+/// # Safety
+/// As for [`call_raw`].
+pub(crate) unsafe fn call_raw_trapping_on_throw<T>(
+    store: &mut StoreInner<T>,
+    func: Func,
+    entry: Option<*const u8>,
+    slots: &mut [ValRaw],
+) -> Result<()> {
+    // SAFETY: the caller vouches for `slots` and `entry` as `call_raw` requires.
+    unsafe { call_raw(store, func, entry, slots) }.map_err(crate::exceptions::trap_at_boundary)
+}
+
 /// The array-call entry of host functions, called by the wasm-to-host trampoline.
 unsafe extern "C" fn host_array_call<T>(vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut ValRaw, len: usize) -> u32 {
     // SAFETY: the trampoline passes the host context it was reached through, and the value

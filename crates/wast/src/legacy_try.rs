@@ -19,6 +19,10 @@ use crate::scan::{Paren, keyword_after, structural_parens};
 
 /// `text` with every well-formed folded `try` in flat form, or `None` if it has none.
 pub(crate) fn unfold_legacy_try(text: &str) -> Option<String> {
+    // Most scripts have no `try` at all: they are not scanned for forms.
+    if !text.contains("try") {
+        return None;
+    }
     let bytes = text.as_bytes();
     let nodes = parenthesized_forms(text);
     let mut edits: Vec<Edit> = Vec::new();

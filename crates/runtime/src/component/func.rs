@@ -23,7 +23,7 @@ use super::store_memory::guest_memory;
 use super::types::InterfaceType;
 use super::values::Val;
 use crate::ValRaw;
-use crate::func::call_raw;
+use crate::func::call_raw_trapping_on_throw;
 use crate::handles::ComponentInstanceId;
 use crate::handles::StoreId;
 use crate::store::{AsContext, AsContextMut, StoreInner};
@@ -192,8 +192,7 @@ impl Func {
         // SAFETY: `slots` holds the callee's core parameters, flattened by the same signature
         // that validation checked the callee against, and has room for its results; `entry`
         // is the entry trampoline of the callee's signature.
-        unsafe { call_raw(mem.store, callee, entry.map(|e| e as *const u8), &mut slots[..len]) }
-            .map_err(crate::exceptions::trap_at_boundary)?;
+        unsafe { call_raw_trapping_on_throw(mem.store, callee, entry.map(|e| e as *const u8), &mut slots[..len])? };
         mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
         let core_result = sig.results.first().map(|_| slots[0]);
         if let Some(rt) = &ty.result {
@@ -226,8 +225,7 @@ impl Func {
             // SAFETY: validation checked that post-return takes the callee's core results and
             // returns nothing; `raw` holds exactly those results, and `entry` is the entry
             // trampoline of its signature.
-            unsafe { call_raw(store, func, entry.map(|e| e as *const u8), raw) }
-                .map_err(crate::exceptions::trap_at_boundary)?;
+            unsafe { call_raw_trapping_on_throw(store, func, entry.map(|e| e as *const u8), raw)? };
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
         }
         store.opaque_mut().leave_to_host(self.instance, component.entering_set(self.index));

@@ -8,7 +8,7 @@ use super::core_defs::core_func;
 use super::handle_table::Slot;
 use super::host::HostDtor;
 use super::resources::ResourceAny;
-use crate::func::call_raw;
+use crate::func::call_raw_trapping_on_throw;
 use crate::handles::ComponentInstanceId;
 use crate::handles::Func;
 use crate::store::{AsContextMut, StoreInner};
@@ -128,7 +128,7 @@ fn run_dtor<T>(
             let f = core_func(store, index, def)?;
             let mut slots = [ValRaw::u64(u64::from(rep))];
             // SAFETY: validation checked that a destructor has type (i32) -> ().
-            unsafe { call_raw(store, f, None, &mut slots) }.map_err(crate::exceptions::trap_at_boundary)
+            unsafe { call_raw_trapping_on_throw(store, f, None, &mut slots) }
         }
         ResourceDef::Guest { dtor: None, .. } => Ok(()),
         ResourceDef::Host(_) => match host_dtor {

@@ -4,9 +4,9 @@
 //! to lift their parts in place.
 //!
 //! Integers, `bool`s, floats, `char`s, strings, tuples, lists (element by element), derived
-//! records and variants, options, results and views of guest memory (`views.rs`) lift in
-//! place, with the checks and traps of `canonical/`; the rest (maps, derived enums and
-//! flags) lift through a [`Val`] with those same checks.
+//! records, variants and enums, options, results and views of guest memory (`views.rs`) lift
+//! in place, with the checks and traps of `canonical/`; the rest (maps, `flags!` types) lift
+//! through a [`Val`] with those same checks.
 //!
 //! A record, tuple or list element in memory is checked once for alignment and bounds, its
 //! bytes (up to 128 of them, or a list's elements 512 bytes at a time) copied out of memory,

@@ -203,21 +203,17 @@ impl LowerContext<'_> {
     }
 
     fn pointer_pair(&mut self, ptr: u64, len: u64, dst: LowerDest<'_>) -> Result<()> {
-        match dst {
-            LowerDest::Flat(out) => out.extend([ptr, len]),
-            LowerDest::Memory(at) => {
-                let size = self.width().ptr_size();
-                let bytes = self.mem.bytes_mut();
-                canonical::write_uint(bytes, at, size, ptr)?;
-                canonical::write_uint(bytes, at + u64::from(size), size, len)?;
+        let size = self.width().ptr_size();
+        let (bytes, at) = match dst {
+            LowerDest::Flat(out) => {
+                out.extend([ptr, len]);
+                return Ok(());
             }
-            LowerDest::Bytes(bytes) => {
-                let size = self.width().ptr_size();
-                canonical::write_uint(bytes, 0, size, ptr)?;
-                canonical::write_uint(bytes, u64::from(size), size, len)?;
-            }
-        }
-        Ok(())
+            LowerDest::Memory(at) => (self.mem.bytes_mut(), at),
+            LowerDest::Bytes(bytes) => (bytes, 0),
+        };
+        canonical::write_uint(bytes, at, size, ptr)?;
+        canonical::write_uint(bytes, at + u64::from(size), size, len)
     }
 
     /// Lowers case `index` of a variant, option or result of type `ty`: the discriminant, then

@@ -113,8 +113,9 @@ impl Lower for u8 {
     }
 }
 
-/// `Lift` for floats and `char`, read straight from the core value or memory like integers;
-/// `char`'s code point is checked as `lift_flat` and `load` check it.
+/// `Lift` for integers, `bool`, floats and `char`, read straight from the core value or
+/// memory: `lift_flat` and `load` of CanonicalABI.md keep the low bits (`bool` is any non-zero
+/// value), and check `char`'s code point.
 macro_rules! lift_scalars {
     ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $convert:expr;)*) => {$(
         impl Lift for $rust {
@@ -139,45 +140,17 @@ macro_rules! lift_scalars {
 }
 
 lift_scalars! {
+    bool => Bool, Bool, 1, |x| Ok(x as u32 != 0);
+    i8 => S8, S8, 1, |x| Ok(x as u8 as i8);
+    i16 => S16, S16, 2, |x| Ok(x as u16 as i16);
+    u16 => U16, U16, 2, |x| Ok(x as u16);
+    i32 => S32, S32, 4, |x| Ok(x as u32 as i32);
+    u32 => U32, U32, 4, |x| Ok(x as u32);
+    i64 => S64, S64, 8, |x| Ok(x as i64);
+    u64 => U64, U64, 8, |x| Ok(x);
     f32 => Float32, F32, 4, |x| Ok(f32::from_bits(x as u32));
     f64 => Float64, F64, 8, |x| Ok(f64::from_bits(x));
     char => Char, Char, 4, |x| super::canonical::char_from(x as u32);
-}
-
-/// `Lift` for integers and `bool`, read straight from the core value or memory: `lift_flat`
-/// and `load` of CanonicalABI.md keep the low bits (`bool` is any non-zero value).
-macro_rules! lift_integers {
-    ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $convert:expr;)*) => {$(
-        impl Lift for $rust {
-            #[inline]
-            fn from_val(val: Val) -> Result<Self> {
-                match val {
-                    Val::$variant(v) => Ok(v),
-                    other => Err(mismatch(stringify!($rust), &other)),
-                }
-            }
-
-            #[inline]
-            fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
-                if !matches!(ty, InterfaceType::$ty) {
-                    return lift_through_val(cx, ty, src);
-                }
-                let $x = cx.scalar_bits(src, $size)?;
-                Ok($convert)
-            }
-        }
-    )*};
-}
-
-lift_integers! {
-    bool => Bool, Bool, 1, |x| x as u32 != 0;
-    i8 => S8, S8, 1, |x| x as u8 as i8;
-    i16 => S16, S16, 2, |x| x as u16 as i16;
-    u16 => U16, U16, 2, |x| x as u16;
-    i32 => S32, S32, 4, |x| x as u32 as i32;
-    u32 => U32, U32, 4, |x| x as u32;
-    i64 => S64, S64, 8, |x| x as i64;
-    u64 => U64, U64, 8, |x| x;
 }
 
 /// A `list<u8>` is lifted in one copy.

@@ -9,13 +9,13 @@
 use super::canonical::{self, GuestMemory};
 use super::handle_table::{HandleTable, Slot};
 use super::resources::ResourceAny;
-use super::state::InstanceState;
+use super::state::{InstanceState, Realloc};
 use super::types::InterfaceType;
-use crate::func::call_raw;
+use crate::func::call_raw_trapping_on_throw;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{
     Options, RuntimeComponentInstanceIndex, RuntimeReallocIndex, RuntimeResourceIndex,
@@ -25,11 +25,9 @@ use weld_environ::component::info::{
 pub(crate) struct StoreMemory<'a, T> {
     pub(crate) store: &'a mut StoreInner<T>,
     pub(crate) memory: Option<Memory>,
-    pub(crate) realloc: Option<Func>,
-    /// `realloc`'s entry trampoline, looked up once per instance rather than per call.
-    pub(crate) realloc_entry: Option<*const u8>,
-    /// Which of the instance's reallocs `realloc` is, to keep its entry trampoline.
-    pub(crate) realloc_index: Option<RuntimeReallocIndex>,
+    /// The `realloc` of the canonical options (which of the instance's it is, and a copy of
+    /// it, whose entry trampoline is filled in on the first call).
+    pub(crate) realloc: Option<(RuntimeReallocIndex, Realloc)>,
     pub(crate) memory64: bool,
     /// The component instance (in the store).
     pub(crate) instance: ComponentInstanceId,
@@ -40,20 +38,16 @@ pub(crate) struct StoreMemory<'a, T> {
 }
 
 impl<T> StoreMemory<'_, T> {
-    /// The entry trampoline of `realloc` (`f`), looked up in the engine the first time this
+    /// The entry trampoline of realloc `r` (`f`), looked up in the engine the first time this
     /// instance's `realloc` is called and kept in the instance from then on (instantiating
     /// does not look them up: most instances never call the host's lowering of a string).
     #[cold]
-    fn first_realloc_entry(&mut self, f: Func) -> Result<Option<*const u8>> {
-        let entry = f.entry_trampoline(self.store.opaque().engine())?;
-        if let (Some(e), Some(r)) = (entry, self.realloc_index) {
-            self.store.opaque_mut().component_instance_mut(self.instance).reallocs[r].entry = Some(e as usize);
-        }
+    fn first_realloc_entry(&mut self, r: RuntimeReallocIndex, f: Func) -> Result<Option<usize>> {
+        let entry = f.entry_trampoline(self.store.opaque().engine())?.map(|e| e as usize);
+        self.store.opaque_mut().component_instance_mut(self.instance).reallocs[r].entry = entry;
         Ok(entry)
     }
-}
 
-impl<T> StoreMemory<'_, T> {
     /// The handle table and a namer of resource types for error messages.
     #[inline]
     fn table(&mut self) -> (&mut HandleTable, impl Fn(RuntimeResourceIndex) -> String + '_) {
@@ -92,19 +86,19 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
     }
 
     fn realloc(&mut self, old_ptr: u64, old_size: u64, align: u32, new_size: u64) -> Result<u64> {
-        let f = self
-            .realloc
-            .ok_or_else(|| anyhow!("a string or list must be allocated, but the canonical options name no realloc"))?;
-        if self.realloc_entry.is_none() {
-            self.realloc_entry = self.first_realloc_entry(f)?;
+        let Some((r, Realloc { func: f, mut entry })) = self.realloc else {
+            bail!("a string or list must be allocated, but the canonical options name no realloc");
+        };
+        if entry.is_none() {
+            entry = self.first_realloc_entry(r, f)?;
+            self.realloc = Some((r, Realloc { func: f, entry }));
         }
         let mut slots =
             [ValRaw::u64(old_ptr), ValRaw::u64(old_size), ValRaw::u64(u64::from(align)), ValRaw::u64(new_size)];
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, i32, ptr) -> ptr for
         // this memory's pointer type, so four slots hold its parameters and its result;
-        // `realloc_entry` is the entry trampoline of that function (`None` for a host one).
-        unsafe { call_raw(self.store, f, self.realloc_entry, &mut slots) }
-            .map_err(crate::exceptions::trap_at_boundary)?;
+        // `entry` is the entry trampoline of that function (`None` for a host one).
+        unsafe { call_raw_trapping_on_throw(self.store, f, entry.map(|e| e as *const u8), &mut slots)? };
         let result = slots[0].get_u64();
         Ok(if self.memory64 { result } else { u64::from(result as u32) })
     }
@@ -201,23 +195,8 @@ pub(crate) fn guest_memory<'a, T>(
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m]);
-    let realloc = options.realloc.map(|r| state.reallocs[r].func);
-    let realloc_entry = options.realloc.and_then(|r| state.reallocs[r].entry).map(|e| e as *const u8);
+    let realloc = options.realloc.map(|r| (r, state.reallocs[r]));
     let opts = canonical::Options { string_encoding: options.string_encoding };
     let table = options.instance;
-    let realloc_index = options.realloc;
-    (
-        StoreMemory {
-            store,
-            memory,
-            realloc,
-            realloc_entry,
-            realloc_index,
-            memory64: options.memory64,
-            instance,
-            table,
-            side,
-        },
-        opts,
-    )
+    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
 }

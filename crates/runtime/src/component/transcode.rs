@@ -18,7 +18,7 @@ use super::canonical::{
     self, MemoryBounds, Pointee, StringAt, StringBytes, check_realloc_result, decode_string, string_range,
     validate_utf8,
 };
-use crate::func::call_raw;
+use crate::func::call_raw_trapping_on_throw;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::{Func, Memory, ValRaw};
@@ -192,7 +192,7 @@ impl<T> Dest<'_, T> {
         self.store.opaque_mut().set_component_flag(self.component, instance, FLAG_MAY_LEAVE, false);
         // SAFETY: validation checked that `realloc` has type (ptr, ptr, ptr, ptr) -> ptr for
         // this memory's pointer type, so four slots hold its parameters and its result.
-        unsafe { call_raw(self.store, f, None, &mut slots) }.map_err(crate::exceptions::trap_at_boundary)?;
+        unsafe { call_raw_trapping_on_throw(self.store, f, None, &mut slots)? };
         self.store.opaque_mut().set_component_flag(self.component, instance, FLAG_MAY_LEAVE, true);
         let ptr = slots[0].get_u64();
         let ptr = if self.end.memory64 { ptr } else { u64::from(ptr as u32) };
