@@ -203,6 +203,7 @@ fn category(reason: &str) -> Option<&'static str> {
         // with binaries built by wasm-encoder in tests/all/exceptions.rs.
         ("(do ", "the wast 0.263 parser has no legacy exception syntax"),
         ("gc proposal not supported", "needs GC"),
+        ("the GC proposal is not supported", "needs GC"),
         ("typed references and GC are not supported", "needs GC"),
         ("importing core modules from the host", "needs module imports"),
         ("`map` types", "needs maps"),

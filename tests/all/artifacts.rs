@@ -4,7 +4,7 @@
 
 use std::hash::Hasher;
 use weld::component::{Component, Linker as ComponentLinker, Val};
-use weld::{Config, Engine, Linker, Module, OptLevel, Precompiled, Store};
+use weld::{Config, Engine, Instance, Linker, Module, OptLevel, Precompiled, Store};
 
 /// A module whose result depends on code, a data segment and a table.
 const MODULE: &str = r#"(module
@@ -281,4 +281,34 @@ fn a_module_artifact_is_not_a_component() {
     assert!(err.contains("it is a precompiled component"), "{err}");
     let err = format!("{:#}", engine.precompile_module(&fused()).unwrap_err());
     assert!(err.contains("found a component"), "{err}");
+}
+
+/// A loaded artifact keeps its types' recursion groups: its exports are still of the types
+/// of an equal group, and only of those.
+#[test]
+fn a_module_keeps_its_recursion_groups_through_an_artifact() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (rec (type $a (func (result i32))) (type $b (func (result i32))))
+             (func (export "fb") (type $b) (i32.const 7)))"#,
+    )
+    .unwrap();
+    // SAFETY: the bytes were just written by `serialize`.
+    let loaded = unsafe { Module::deserialize(&engine, module.serialize().unwrap()) }.unwrap();
+    let mut store = Store::new(&engine, ());
+    let exporter = Instance::new(&mut store, &loaded, &[]).unwrap();
+    let fb = exporter.get_func(&mut store, "fb").unwrap();
+    let importer = |place: &str| {
+        let wat = format!(
+            r#"(module (rec (type $a (func (result i32))) (type $b (func (result i32))))
+                 (import "m" "fb" (func $fb (type {place}))) (func (export "run") (result i32) (call $fb)))"#
+        );
+        Module::new(&engine, wat).unwrap()
+    };
+    let same = Instance::new(&mut store, &importer("$b"), &[fb.into()]).unwrap();
+    let run = same.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 7);
+    let err = Instance::new(&mut store, &importer("$a"), &[fb.into()]).unwrap_err();
+    assert!(err.to_string().contains("a different type"), "{err}");
 }

@@ -149,3 +149,43 @@ fn components_compile_and_describe_themselves() {
     let err = weld::component::Component::new(&engine, "(module)").unwrap_err();
     assert!(format!("{err:#}").contains("expected a component"), "{err:#}");
 }
+
+/// Function and tag imports must be of the declared type itself: a type of a recursion group
+/// of two is not a host signature of the same shape (which is a type declared alone).
+#[test]
+fn imports_of_another_recursion_group_are_refused() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("env", "f", || {}).unwrap();
+    let tag = Tag::new(&mut store, &TagType::new(FuncType::new([ValType::I32], []))).unwrap();
+    linker.define(&store, "env", "tag", tag).unwrap();
+
+    let grouped_func =
+        Module::new(&engine, r#"(module (rec (type $a (func)) (type $b (func))) (import "env" "f" (func (type $a))))"#)
+            .unwrap();
+    let err = linker.instantiate(&mut store, &grouped_func).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "incompatible import type for `env::f`: expected function of type (func), found one of the same shape \
+             but a different type"
+        ),
+        "{err}"
+    );
+    let grouped_tag = Module::new(
+        &engine,
+        r#"(module (rec (type $a (func (param i32))) (type (func))) (import "env" "tag" (tag (type $a))))"#,
+    )
+    .unwrap();
+    let err = linker.instantiate(&mut store, &grouped_tag).unwrap_err().to_string();
+    assert!(err.starts_with("incompatible import type for `env::tag`: expected tag with payload"), "{err}");
+
+    // Declared alone, the same shapes link.
+    let alone = Module::new(
+        &engine,
+        r#"(module (type (func)) (type (func (param i32)))
+             (import "env" "f" (func (type 0))) (import "env" "tag" (tag (type 1))))"#,
+    )
+    .unwrap();
+    linker.instantiate(&mut store, &alone).unwrap();
+}

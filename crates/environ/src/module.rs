@@ -117,8 +117,12 @@ pub struct TablePlan {
 pub struct Module {
     /// The module's name from the name section.
     pub name: Option<String>,
-    /// Function types by type index.
+    /// Function types by type index, concrete references erased (as code generation and the
+    /// host API see them).
     pub types: PrimaryMap<TypeIndex, FuncType>,
+    /// The type section's recursion groups, which hold the same types as `types` (in the
+    /// same order) with what gives each its identity.
+    pub rec_groups: Vec<RecGroup>,
     /// The type of every function, imported ones first.
     pub functions: PrimaryMap<FuncIndex, TypeIndex>,
     /// Every table, imported ones first.
@@ -258,8 +262,12 @@ pub(crate) fn translate_payload(m: &mut Module, payload: Payload<'_>) -> Result<
             bail!("expected a core module, found a component")
         }
         Payload::TypeSection(s) => {
-            for ty in s.into_iter_err_on_gc_types() {
-                m.types.push(FuncType::from_wasmparser(&ty?)?);
+            for group in s {
+                let group = crate::rec_group::read_rec_group(group?, m.types.len() as u32)?;
+                for t in group.types.iter() {
+                    m.types.push(t.ty.without_concrete_refs());
+                }
+                m.rec_groups.push(group);
             }
         }
         Payload::ImportSection(s) => {

@@ -14,10 +14,11 @@ pub enum HeapType {
     Extern,
     /// A reference to an exception (`exnref`).
     Exn,
-    /// A reference to a function of one type (`(ref $t)`). In a module's globals and tables
-    /// the number is the module's type index; in the runtime's types (of store items, of
-    /// imports and exports) it is the engine's signature id, so that two modules' types
-    /// compare. Elsewhere (function signatures, components) such references are `Func`.
+    /// A reference to a function of one type (`(ref $t)`). In a module's globals, tables and
+    /// recursion groups the number is the module's type index; in the runtime's types (of
+    /// store items, of imports and exports) it is the engine's signature id, so that two
+    /// modules' types compare. Elsewhere (`Module::types`, the host API's function
+    /// signatures, components) such references are `Func`.
     ConcreteFunc(u32),
 }
 
@@ -179,6 +180,31 @@ impl FuncType {
             params: ty.params().iter().map(|t| ValType::from_wasmparser(*t)).collect::<Result<_>>()?,
             results: ty.results().iter().map(|t| ValType::from_wasmparser(*t)).collect::<Result<_>>()?,
         })
+    }
+
+    /// Converts a module's function type, keeping a concrete reference's type index (what
+    /// gives the type its identity, see [`RecGroup`](crate::RecGroup)).
+    pub fn from_module(ty: &wasmparser::FuncType) -> Result<FuncType> {
+        let convert = |t: &wasmparser::ValType| match *t {
+            wasmparser::ValType::Ref(r) => Ok(ValType::Ref(RefType::from_module(r)?)),
+            other => ValType::from_wasmparser(other),
+        };
+        Ok(FuncType {
+            params: ty.params().iter().map(convert).collect::<Result<_>>()?,
+            results: ty.results().iter().map(convert).collect::<Result<_>>()?,
+        })
+    }
+
+    /// This type with every concrete reference `(ref $t)` shown as `(ref func)`: a signature
+    /// as compiled code and the host API see it.
+    pub fn without_concrete_refs(&self) -> FuncType {
+        let erase = |t: &ValType| match *t {
+            ValType::Ref(RefType { nullable, heap: HeapType::ConcreteFunc(_) }) => {
+                ValType::Ref(RefType { nullable, heap: HeapType::Func })
+            }
+            other => other,
+        };
+        FuncType { params: self.params.iter().map(erase).collect(), results: self.results.iter().map(erase).collect() }
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::artifact::stamp::EngineStamp;
 use crate::cache::Cache;
 use crate::pooling::{InstanceAllocationStrategy, InstancePool};
+use crate::type_registry::TypeRegistry;
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::memory::LinearMemory;
 use crate::vm::reservations::ReservationPool;
@@ -259,7 +260,7 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     pub config: Config,
     pub compiler: Compiler,
-    signatures: Mutex<Signatures>,
+    signatures: Mutex<TypeRegistry>,
     /// Compiled trampolines by signature id (looked up at every instantiation, hence the fast
     /// hasher: the keys are small engine-made integers, not attacker-chosen).
     entry_trampolines: Mutex<TrampolineCache>,
@@ -284,12 +285,6 @@ pub(crate) struct EngineInner {
 
 /// Compiled trampolines by signature id.
 type TrampolineCache = HashMap<u32, Arc<CodeMemory>, FxBuildHasher>;
-
-#[derive(Default)]
-struct Signatures {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
-}
 
 impl Default for Engine {
     #[inline]
@@ -433,22 +428,20 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// The engine-wide id of signature `ty`.
+    /// The engine-wide id of signature `ty` declared alone (a host function's type).
     pub(crate) fn signature_id(&self, ty: &FuncType) -> u32 {
-        let mut s = self.inner.signatures.lock().unwrap();
-        if let Some(id) = s.ids.get(ty) {
-            return *id;
-        }
-        let id = s.types.len() as u32;
-        s.types.push(ty.clone());
-        s.ids.insert(ty.clone(), id);
-        id
+        self.inner.signatures.lock().unwrap().func_type_id(ty)
+    }
+
+    /// The engine-wide ids of a module's types, by type index.
+    pub(crate) fn module_type_ids(&self, module: &weld_environ::Module) -> Box<[u32]> {
+        self.inner.signatures.lock().unwrap().module_type_ids(&module.rec_groups)
     }
 
     /// The signature with id `id`.
     #[inline]
     pub(crate) fn signature(&self, id: u32) -> FuncType {
-        self.inner.signatures.lock().unwrap().types[id as usize].clone()
+        self.inner.signatures.lock().unwrap().get(id).clone()
     }
 
     /// The host-to-wasm trampoline for signature `id`.

@@ -24,7 +24,8 @@ impl Tag {
     /// A new tag of type `ty`, distinct from every other.
     pub fn new(mut store: impl AsContextMut, ty: &TagType) -> Result<Tag> {
         let s = store.as_context_mut().opaque_mut();
-        let index = s.tags.push(VmTag::new(ty.ty().clone()));
+        let type_id = s.engine().signature_id(ty.ty());
+        let index = s.tags.push(VmTag::new(ty.ty().clone(), type_id));
         Ok(Tag { store: s.id(), index })
     }
 

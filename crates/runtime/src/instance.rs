@@ -31,21 +31,41 @@ impl Instance {
     }
 }
 
-/// Checks an import against the module's declared type.
-fn check_import(s: &StoreOpaque, import: &weld_environ::Import, expected: &ExternType, actual: &Extern) -> Result<()> {
-    match actual {
-        Extern::Func(f) => s.check_owner(f.store_id()),
-        Extern::Tag(t) => s.check_owner(t.store),
-        _ => {}
-    }
+/// Checks an import of `module` against its declared type.
+fn check_import(s: &StoreOpaque, module: &Module, import: &weld_environ::Import, actual: &Extern) -> Result<()> {
+    let env = module.env();
+    let expected = ExternType::of_entity(env, module.type_ids(), import.entity);
+    // Functions and tags must be of the very type declared, not only of its shape: types of
+    // two recursion groups are different types (see `type_registry`).
+    let (expected_id, actual_id) = match (import.entity, actual) {
+        (EntityIndex::Func(f), Extern::Func(func)) => {
+            s.check_owner(func.store_id());
+            (Some(module.type_ids()[env.functions[f].index()]), Some(func.type_id()))
+        }
+        (EntityIndex::Tag(t), Extern::Tag(tag)) => {
+            s.check_owner(tag.store);
+            (Some(module.type_ids()[env.tags[t].index()]), Some(s.tags[tag.index].type_id))
+        }
+        _ => (None, None),
+    };
     let actual_ty = actual.ty_in(s);
-    if !extern_type_matches(expected, &actual_ty) {
+    if !extern_type_matches(&expected, &actual_ty) {
         bail!(
             "incompatible import type for `{}::{}`: expected {}, found {}",
             import.module,
             import.name,
             expected.describe(),
             actual_ty.describe()
+        );
+    }
+    if expected_id != actual_id {
+        bail!(
+            "incompatible import type for `{}::{}`: expected {}, found one of the same shape but a \
+             different type (types declared in different recursion groups, or at different \
+             places of one, are distinct)",
+            import.module,
+            import.name,
+            expected.describe(),
         );
     }
     Ok(())
@@ -60,7 +80,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         bail!("the module has {} imports, but {} were given", env.imports.len(), imports.len());
     }
     for (import, actual) in env.imports.iter().zip(imports) {
-        check_import(s, import, &ExternType::of_entity(module.env(), module.type_ids(), import.entity), actual)?;
+        check_import(s, module, import, actual)?;
     }
 
     let name = ModuleName(module.name());
@@ -125,7 +145,8 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
 
     // Defined tags.
     for ty in env.tags.values().skip(env.num_imported_tags) {
-        let index = s.tags.push(crate::vm::exception_heap::VmTag::new(env.types[*ty].clone()));
+        let tag = crate::vm::exception_heap::VmTag::new(env.types[*ty].clone(), module.type_ids()[ty.index()]);
+        let index = s.tags.push(tag);
         s.instance_mut(id).tags.push(index);
     }
 

@@ -57,6 +57,7 @@ mod precompile;
 mod signature_cache;
 mod store;
 mod trap;
+mod type_registry;
 mod typed;
 mod values;
 mod vm;

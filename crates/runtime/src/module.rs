@@ -112,7 +112,7 @@ impl Module {
         images: Vec<Option<MemoryImage>>,
         in_image: Vec<bool>,
     ) -> Module {
-        let type_ids = env.types.values().map(|t| engine.signature_id(t)).collect();
+        let type_ids = engine.module_type_ids(&env);
         let offsets = VMOffsets::new(&env);
         Module {
             inner: Arc::new(ModuleInner { engine: engine.clone(), env, offsets, code, type_ids, images, in_image }),

@@ -59,7 +59,7 @@ use weld_cranelift::{CompiledCode, ExceptionSite, FunctionLoc, TrapSite};
 
 const MAGIC: [u8; 8] = *b"\0weldaot";
 /// The version of this layout; a reader refuses any other.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// The length of the header, all that `peek_kind` reads.
 pub(crate) const HEADER_LEN: usize = 48;
 /// Where the checksum lies in the header.

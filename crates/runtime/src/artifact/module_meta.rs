@@ -27,8 +27,8 @@ use std::ops::Range;
 use std::sync::Arc;
 use weld_environ::{
     ActiveData, ConstExpr, ConstOp, DataSegment, ElementItems, ElementMode, ElementSegment, EntityIndex, EntityRef,
-    FuncIndex, FuncNames, FuncType, GlobalIndex, GlobalType, HeapType, Import, MemoryIndex, MemoryType, Module,
-    RefType, SharedBytes, TableIndex, TablePlan, TableType, TypeIndex, ValType,
+    FuncIndex, FuncNames, FuncType, GlobalIndex, GlobalType, GroupType, HeapType, Import, MemoryIndex, MemoryType,
+    Module, RecGroup, RefType, SharedBytes, TableIndex, TablePlan, TableType, TypeIndex, ValType,
 };
 
 /// A module's description, encoded, with the bytes it refers to.
@@ -73,9 +73,14 @@ pub(crate) fn encode(env: &Module) -> Encoded<'_> {
         }));
     }
     opt(&mut w, env.name.as_deref(), |w, n| w.str(n));
-    w.len(env.types.len());
-    for ty in env.types.values() {
-        func_type(&mut w, ty);
+    // The recursion groups hold the types (`types` is them with concrete references erased).
+    w.len(env.rec_groups.len());
+    for group in &env.rec_groups {
+        w.len(group.types.len());
+        for t in group.types.iter() {
+            func_type(&mut w, &t.ty);
+            w.u8(t.is_final.into());
+        }
     }
     w.len(env.functions.len());
     for ty in env.functions.values() {
@@ -206,7 +211,13 @@ pub(crate) fn decode(
     let r = &mut r;
     let mut env = Module { name: read_opt(r, |r| Ok(r.str()?.to_string()))?, ..Module::default() };
     for _ in 0..r.len()? {
-        env.types.push(read_func_type(r)?);
+        let mut types = Vec::new();
+        for _ in 0..r.len()? {
+            let ty = read_func_type(r)?;
+            env.types.push(ty.without_concrete_refs());
+            types.push(GroupType { ty, is_final: r.u8()? != 0 });
+        }
+        env.rec_groups.push(RecGroup { types: types.into() });
     }
     for _ in 0..r.len()? {
         env.functions.push(TypeIndex::from_u32(r.u32()?));
@@ -323,6 +334,18 @@ fn check(d: &Decoded, images: &[Range<usize>]) -> Result<()> {
         && env.global_inits.len() == env.globals.len() - env.num_imported_globals;
     if !imported_ok {
         bail!("its counts of imports and definitions disagree");
+    }
+    // A group's concrete references name its own types or earlier ones.
+    let mut group_end = 0;
+    for group in &env.rec_groups {
+        group_end += group.types.len();
+        let in_reach = |t: &ValType| match t {
+            ValType::Ref(RefType { heap: HeapType::ConcreteFunc(i), .. }) => (*i as usize) < group_end,
+            _ => true,
+        };
+        if !group.types.iter().all(|t| t.ty.params.iter().chain(t.ty.results.iter()).all(in_reach)) {
+            bail!("a function type refers to a type after its recursion group");
+        }
     }
     if env.functions.values().any(|t| t.index() >= env.types.len()) {
         bail!("a function has an unknown type");

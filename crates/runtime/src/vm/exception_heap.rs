@@ -10,11 +10,13 @@ use weld_environ::FuncType;
 pub(crate) struct VmTag {
     identity: Box<u64>,
     pub ty: FuncType,
+    /// The engine's id of the type (what import matching compares).
+    pub type_id: u32,
 }
 
 impl VmTag {
-    pub(crate) fn new(ty: FuncType) -> VmTag {
-        VmTag { identity: Box::new(0), ty }
+    pub(crate) fn new(ty: FuncType, type_id: u32) -> VmTag {
+        VmTag { identity: Box::new(0), ty, type_id }
     }
 
     /// The tag's identity, as compiled code sees it.
