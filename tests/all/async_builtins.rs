@@ -1,5 +1,7 @@
 //! Built-ins of component-model async and threads: components that define them compile and
-//! instantiate. `backpressure.inc`/`dec` keep the instance's counter; the others trap inside
+//! instantiate. `backpressure.inc`/`dec` keep the instance's counter; `context.get`/`set`
+//! keep each task's context (tested in tests/misc_testsuite/component-model/task-context.wast,
+//! across fused calls and calls from the host); the others trap inside
 //! `post-return` (where the spec checks `may_leave`) and otherwise fail with a message naming
 //! the built-in, since weld does not run async yet.
 

@@ -165,7 +165,7 @@ impl<'m> FuncBuilder<'m> {
 
     /// The global holding `instance`'s flags.
     pub(crate) fn flags(&mut self, instance: RuntimeComponentInstanceIndex) -> u32 {
-        self.module.import_global(AdapterImport::Flags(instance))
+        self.module.import_global(AdapterImport::Flags(instance), ValType::I32)
     }
 
     /// Traps with `trap` unless flag `bit` of `instance` is set.

@@ -61,12 +61,13 @@ impl ModuleBuilder {
         self.add_import(import, EntityType::Memory(ty), i)
     }
 
-    /// The global index of an imported mutable `i32` global, imported on first use.
-    pub(crate) fn import_global(&mut self, import: AdapterImport) -> u32 {
+    /// The global index of an imported mutable global of type `val_type`, imported on first
+    /// use.
+    pub(crate) fn import_global(&mut self, import: AdapterImport, val_type: ValType) -> u32 {
         if let Some(i) = self.import_index.get(&import) {
             return *i;
         }
-        let ty = GlobalType { val_type: ValType::I32, mutable: true, shared: false };
+        let ty = GlobalType { val_type, mutable: true, shared: false };
         let i = self.num_global_imports;
         self.num_global_imports += 1;
         self.add_import(import, EntityType::Global(ty), i)

@@ -3,7 +3,9 @@
 //! `canon_lift`: the caller's `may_leave` check, entering the callee's instances, the borrow
 //! scope, parameters (flat, or through memory allocated with the callee's `realloc`), the call,
 //! results (flat, or through the caller's return pointer), the end of the borrow scope,
-//! `post-return` with the callee's `may_leave` cleared, and leaving the instances again.
+//! `post-return` with the callee's `may_leave` cleared, and leaving the instances again. When
+//! the component uses `context.get`/`context.set`, the callee's task gets a context of zeros
+//! and the caller's is put back at the end.
 
 use crate::func::{FuncBuilder, Local};
 use crate::module::ModuleBuilder;
@@ -13,7 +15,7 @@ use wasm_encoder::{Instruction as I, ValType};
 use weld_environ::Trap;
 use weld_environ::component::abi::{AbiContext, MemoryWidth};
 use weld_environ::component::adapt::{AdapterImport, AdapterLibcall, CallSide, FLAG_MAY_ENTER, FLAG_MAY_LEAVE};
-use weld_environ::component::info::{ComponentInfo, FusedIndex, Options};
+use weld_environ::component::info::{CONTEXT_SLOTS, ComponentInfo, FusedIndex, Options};
 use weld_environ::component::types::InterfaceType;
 
 fn side<'a>(m: &mut ModuleBuilder, side: CallSide, opts: &'a Options) -> Side<'a> {
@@ -64,6 +66,23 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
     for i in &enter {
         f.set_flag(*i, FLAG_MAY_ENTER, false);
     }
+    // The callee's task starts with a context of zeros; the caller's comes back after it
+    // (post-return included, which runs in the callee's task).
+    let contexts: Vec<(u32, Local)> = if info.uses_task_context {
+        (0..CONTEXT_SLOTS as u32)
+            .map(|slot| {
+                let g = f.module.import_global(AdapterImport::TaskContext(slot), ValType::I64);
+                let saved = f.local(ValType::I64);
+                f.ins(I::GlobalGet(g));
+                f.set(saved);
+                f.ins(I::I64Const(0));
+                f.ins(I::GlobalSet(g));
+                (g, saved)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let borrows = ty.param_types().any(has_borrow);
     if borrows {
         let enter_call = f.module.import_func(AdapterImport::Libcall(AdapterLibcall::EnterCall), &[], &[]);
@@ -152,6 +171,10 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
         }
         f.ins(I::Call(func));
         f.set_flag(callee_i, FLAG_MAY_LEAVE, true);
+    }
+    for (g, saved) in contexts {
+        f.get(saved);
+        f.ins(I::GlobalSet(g));
     }
     for i in &enter {
         f.set_flag(*i, FLAG_MAY_ENTER, true);

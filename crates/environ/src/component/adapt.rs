@@ -34,6 +34,10 @@ pub enum AdapterImport {
     Flags(RuntimeComponentInstanceIndex),
     /// A function the runtime implements.
     Libcall(AdapterLibcall),
+    /// The mutable `i64` global holding slot `n` of the current thread's context
+    /// (`context.get`/`context.set`), which an adapter saves and clears for the callee's
+    /// task and restores after it.
+    TaskContext(u32),
 }
 
 /// Bit of a component instance's flags: the instance may call out (clear during `post-return`).

@@ -2,6 +2,7 @@
 //! runs, and the exports, with every name already resolved to an index. Produced by the
 //! inliner; consumed by the runtime.
 
+pub use super::async_builtins::{AsyncBuiltinOp, CONTEXT_SLOTS};
 use super::translate::{LocalImportIndex, StaticModuleIndex, StringEncoding};
 use super::types::FuncType;
 use crate::PrimaryMap;
@@ -110,13 +111,13 @@ pub enum CoreDef {
 }
 
 /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...). weld
-/// does not run async yet: such a core function checks, as each of these built-ins does
-/// first, that its instance may leave (so it traps when called from `post-return`), and
-/// otherwise fails with a message naming it.
+/// runs `context.get`/`context.set` and `backpressure.*`; any other such core function
+/// checks, as each of these built-ins does first, that its instance may leave (so it traps
+/// when called from `post-return`), and otherwise fails with a message naming it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AsyncBuiltin {
-    /// Its canonical name.
-    pub name: &'static str,
+    /// Which built-in, with its immediates.
+    pub op: AsyncBuiltinOp,
     /// The component instance that defines it.
     pub instance: RuntimeComponentInstanceIndex,
     /// Its core function type.
@@ -359,6 +360,9 @@ pub struct ComponentInfo {
     pub intrinsics: PrimaryMap<IntrinsicIndex, Intrinsic>,
     /// Async and threads built-ins, by index.
     pub async_builtins: PrimaryMap<AsyncBuiltinIndex, AsyncBuiltin>,
+    /// Whether some instance uses `context.get` or `context.set`: only then do calls into
+    /// the component give each task a context of its own (a cost on every call).
+    pub uses_task_context: bool,
 }
 
 impl ComponentInfo {

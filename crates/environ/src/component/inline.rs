@@ -293,12 +293,15 @@ impl<'a> Inliner<'a> {
                         CoreFuncDef::ResourceRep { ty } => {
                             self.intrinsic(&s, IntrinsicKind::ResourceRep, *ty, frame)?
                         }
-                        CoreFuncDef::AsyncBuiltin { name } => {
+                        CoreFuncDef::AsyncBuiltin { op } => {
                             let types = c.types().as_ref();
                             let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
                             let ty = crate::FuncType::from_wasmparser(ty)?;
+                            if let AsyncBuiltinOp::ContextGet { .. } | AsyncBuiltinOp::ContextSet { .. } = op {
+                                self.info.uses_task_context = true;
+                            }
                             CoreDef::AsyncBuiltin(self.info.async_builtins.push(AsyncBuiltin {
-                                name,
+                                op: *op,
                                 instance: frame,
                                 ty,
                             }))

@@ -12,6 +12,7 @@
 
 pub mod abi;
 pub mod adapt;
+mod async_builtins;
 pub mod convert;
 pub mod info;
 pub mod inline;

@@ -9,6 +9,7 @@
 //! initializers is the inliner's job. Validation runs over the whole binary; each component
 //! keeps the wasmparser type information of its own index spaces.
 
+use super::async_builtins::{AsyncBuiltinOp, async_builtin};
 use crate::{FunctionBodyData, Module, ModuleTranslation, PrimaryMap};
 use anyhow::{Context as _, Result, bail};
 use wasmparser::component_types::ComponentAnyTypeId;
@@ -165,9 +166,8 @@ pub enum CoreFuncDef {
     ResourceDrop { ty: LocalTypeIndex },
     /// `canon resource.rep`.
     ResourceRep { ty: LocalTypeIndex },
-    /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...),
-    /// by its canonical name. weld translates them but does not run them yet.
-    AsyncBuiltin { name: &'static str },
+    /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...).
+    AsyncBuiltin { op: AsyncBuiltinOp },
 }
 
 /// How a component function is defined.
@@ -351,56 +351,6 @@ pub struct ComponentTranslation<'a> {
 enum Frame {
     Component(StaticComponentIndex),
     Module(StaticModuleIndex),
-}
-
-/// The canonical name of a built-in of component-model async or threads.
-fn async_builtin_name(f: &CanonicalFunction) -> Option<&'static str> {
-    use CanonicalFunction as F;
-    Some(match f {
-        F::ThreadSpawnRef { .. } => "thread.spawn-ref",
-        F::ThreadSpawnIndirect { .. } => "thread.spawn-indirect",
-        F::ThreadAvailableParallelism => "thread.available-parallelism",
-        F::BackpressureInc => "backpressure.inc",
-        F::BackpressureDec => "backpressure.dec",
-        F::TaskReturn { .. } => "task.return",
-        F::TaskCancel => "task.cancel",
-        F::ContextGet { .. } => "context.get",
-        F::ContextSet { .. } => "context.set",
-        F::ThreadYield => "thread.yield",
-        F::SubtaskDrop => "subtask.drop",
-        F::SubtaskCancel { .. } => "subtask.cancel",
-        F::StreamNew { .. } => "stream.new",
-        F::StreamRead { .. } => "stream.read",
-        F::StreamWrite { .. } => "stream.write",
-        F::StreamCancelRead { .. } => "stream.cancel-read",
-        F::StreamCancelWrite { .. } => "stream.cancel-write",
-        F::StreamDropReadable { .. } => "stream.drop-readable",
-        F::StreamDropWritable { .. } => "stream.drop-writable",
-        F::FutureNew { .. } => "future.new",
-        F::FutureRead { .. } => "future.read",
-        F::FutureWrite { .. } => "future.write",
-        F::FutureCancelRead { .. } => "future.cancel-read",
-        F::FutureCancelWrite { .. } => "future.cancel-write",
-        F::FutureDropReadable { .. } => "future.drop-readable",
-        F::FutureDropWritable { .. } => "future.drop-writable",
-        F::ErrorContextNew { .. } => "error-context.new",
-        F::ErrorContextDebugMessage { .. } => "error-context.debug-message",
-        F::ErrorContextDrop => "error-context.drop",
-        F::WaitableSetNew => "waitable-set.new",
-        F::WaitableSetWait { .. } => "waitable-set.wait",
-        F::WaitableSetPoll { .. } => "waitable-set.poll",
-        F::WaitableSetDrop => "waitable-set.drop",
-        F::WaitableJoin => "waitable.join",
-        F::ThreadIndex => "thread.index",
-        F::ThreadNewIndirect { .. } => "thread.new-indirect",
-        F::ThreadResumeLater => "thread.resume-later",
-        F::ThreadSuspend => "thread.suspend",
-        F::ThreadSuspendThenResume => "thread.suspend-then-resume",
-        F::ThreadYieldThenResume => "thread.yield-then-resume",
-        F::ThreadSuspendThenPromote => "thread.suspend-then-promote",
-        F::ThreadYieldThenPromote => "thread.yield-then-promote",
-        _ => return None,
-    })
 }
 
 /// Validates and statically translates a component binary.
@@ -598,8 +548,8 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                     CanonicalFunction::ResourceRep { resource } => {
                         c.push_core_funcs(CoreFuncDef::ResourceRep { ty: LocalTypeIndex::from_u32(resource) })
                     }
-                    other => match async_builtin_name(&other) {
-                        Some(name) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { name }),
+                    other => match async_builtin(&other) {
+                        Some(op) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { op }),
                         None => bail!("unsupported canonical function: {other:?}"),
                     },
                 }

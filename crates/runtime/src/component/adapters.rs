@@ -30,6 +30,10 @@ pub(crate) fn adapter_import<T: 'static>(
         AdapterImport::Realloc(r) => Extern::Func(state.reallocs[*r].func),
         AdapterImport::PostReturn(p) => Extern::Func(state.post_returns[*p]),
         AdapterImport::Flags(i) => Extern::Global(state.flags[*i].global),
+        AdapterImport::TaskContext(slot) => match state.task_context.get(*slot as usize) {
+            Some(g) => Extern::Global(g.global),
+            None => anyhow::bail!("bug: an adapter imports context slot {slot}, which the component does not keep"),
+        },
         AdapterImport::Callee(def) => Extern::Func(core_func(store, index, def)?),
         AdapterImport::Libcall(call) => {
             if let Some(f) = state.libcalls.get(call) {

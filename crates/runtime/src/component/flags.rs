@@ -3,7 +3,7 @@
 //!
 //! They live in a mutable `i32` core global per runtime component instance, so an adapter
 //! tests and sets them with plain `global.get`/`global.set`, and the host reads and writes the
-//! same global through the store. The host keeps each global's address (`state.rs`'s `FlagCell`) so
+//! same global through the store. The host keeps each global's address (`state.rs`'s `GlobalCell`) so
 //! that testing a flag on a call from the host is one load, not a walk through the store's
 //! table of globals.
 

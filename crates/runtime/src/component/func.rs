@@ -20,6 +20,7 @@ use super::item_types::ComponentFunc;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
 use super::store_memory::guest_memory;
+use super::task_context::start_task_context;
 use super::types::InterfaceType;
 use super::values::Val;
 use crate::ValRaw;
@@ -148,6 +149,7 @@ impl Func {
         }
         store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
         let state = store.opaque_mut().component_instance_mut(self.instance);
+        start_task_context(&state.task_context);
         let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
         let post_return = lifted.options.post_return.map(|p| (state.post_returns[p], state.post_return_entries[p]));
         let mut flat = std::mem::take(&mut state.flat_scratch);

@@ -21,12 +21,14 @@ use super::instance::Instance;
 use super::intrinsics::{async_builtin_func, intrinsic_func};
 use super::linker::Linker;
 use super::resources::ResourceType;
-use super::state::{FlagCell, InstanceFlags, InstanceState, Realloc};
+use super::state::{GlobalCell, InstanceState, Realloc, SharedGlobal};
+use crate::handles::Global;
 use crate::store::{AsContextMut, StoreInner};
+use crate::{GlobalType, Mutability, Val, ValType};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::Arc;
 use weld_environ::EntityRef;
-use weld_environ::component::info::RuntimeResourceIndex;
+use weld_environ::component::info::{CONTEXT_SLOTS, RuntimeResourceIndex};
 use weld_environ::component::info::{ImportKind, ImportPath, Initializer, ResourceDef};
 use weld_environ::{PrimaryMap, SecondaryMap};
 
@@ -226,6 +228,7 @@ fn instantiate_resolved<T: 'static>(
         post_return_entries: PrimaryMap::new(),
         flat_scratch: Vec::new(),
         flags: PrimaryMap::new(),
+        task_context: Vec::new(),
         fused: SecondaryMap::from(vec![None; info.fused.len()]),
         libcalls: Default::default(),
         call_scopes: Vec::new(),
@@ -235,14 +238,25 @@ fn instantiate_resolved<T: 'static>(
         async_builtins: PrimaryMap::new(),
         backpressure: SecondaryMap::from(vec![0; info.num_component_instances as usize]),
     });
+    let shared = |store: &mut StoreInner<T>, global: Global| {
+        let cell = GlobalCell::new(&mut store.opaque_mut().global_mut(global.index).def);
+        SharedGlobal { global, cell }
+    };
     let flags = (0..info.num_component_instances)
         .map(|_| {
             let global = new_flags(store)?;
-            let cell = FlagCell::new(&mut store.opaque_mut().global_mut(global.index).def);
-            Ok(InstanceFlags { global, cell })
+            Ok(shared(store, global))
         })
         .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).flags = flags;
+    let context_slots = if info.uses_task_context { CONTEXT_SLOTS } else { 0 };
+    let task_context = (0..context_slots)
+        .map(|_| {
+            let global = Global::new(&mut *store, GlobalType::new(ValType::I64, Mutability::Var), Val::I64(0))?;
+            Ok(shared(store, global))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    store.opaque_mut().component_instance_mut(index).task_context = task_context;
     let host_dtors = Arc::new(host_dtors);
     let intrinsics = info
         .intrinsics

@@ -63,6 +63,7 @@ mod semver_names;
 mod serialize;
 mod state;
 mod store_memory;
+mod task_context;
 mod transcode;
 pub mod types;
 mod val_builders;

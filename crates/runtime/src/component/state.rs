@@ -46,7 +46,11 @@ pub(crate) struct InstanceState {
     /// The flags (`may_leave`, `may_enter`) of each runtime component instance, as globals
     /// shared with the adapters. `may_enter` is cleared while a call is inside the instance
     /// and stays cleared after a trap in it, which leaves it unusable.
-    pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, InstanceFlags>,
+    pub(crate) flags: PrimaryMap<RuntimeComponentInstanceIndex, SharedGlobal>,
+    /// The slots of the current task's context (`context.get`/`context.set`), as `i64`
+    /// globals shared with the adapters, which give each call's task a context of zeros and
+    /// put the caller's back after it; empty when the component uses no context built-in.
+    pub(crate) task_context: Vec<SharedGlobal>,
     /// The adapter of each fused call, once its adapter module is instantiated.
     pub(crate) fused: SecondaryMap<FusedIndex, Option<Func>>,
     /// The runtime functions adapters import, created on first use.
@@ -77,29 +81,31 @@ pub(crate) struct Realloc {
     pub(crate) entry: Option<usize>,
 }
 
-/// The flags of one runtime component instance.
+/// A global that adapters import and the host reads and writes: an instance's flags, or a
+/// slot of the current task's context.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct InstanceFlags {
+pub(crate) struct SharedGlobal {
     /// The global the adapters import.
     pub(crate) global: Global,
     /// Where that global keeps its value, for the host's reads and writes.
-    pub(crate) cell: FlagCell,
+    pub(crate) cell: GlobalCell,
 }
 
-/// The value of one instance's flags global, where the store keeps it.
+/// The value of a [`SharedGlobal`], where the store keeps it.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FlagCell(NonNull<VMGlobalDefinition>);
+pub(crate) struct GlobalCell(NonNull<VMGlobalDefinition>);
 
 // SAFETY: the cell points into a global owned by the same store as the component instance
 // that holds the cell, and is used only through that store, by whichever thread owns it.
-unsafe impl Send for FlagCell {}
+unsafe impl Send for GlobalCell {}
 
-impl FlagCell {
-    /// The cell of a flags global's definition, which the store keeps boxed.
-    pub(crate) fn new(def: &mut VMGlobalDefinition) -> FlagCell {
-        FlagCell(NonNull::from(def))
+impl GlobalCell {
+    /// The cell of a global's definition, which the store keeps boxed.
+    pub(crate) fn new(def: &mut VMGlobalDefinition) -> GlobalCell {
+        GlobalCell(NonNull::from(def))
     }
 
+    /// The value of an `i32` global.
     #[inline]
     pub(crate) fn get(self) -> i32 {
         // SAFETY: the definition is boxed by the store's globals, which never drop one before
@@ -108,10 +114,26 @@ impl FlagCell {
         i32::from_le(unsafe { self.0.cast::<i32>().read() })
     }
 
+    /// Sets the value of an `i32` global.
     #[inline]
     pub(crate) fn set(self, value: i32) {
         // SAFETY: as in `get`; the store is borrowed mutably by whoever sets it, and the other
         // bytes of an i32 global stay zero.
         unsafe { self.0.cast::<i32>().write(value.to_le()) }
+    }
+
+    /// The value of an `i64` global.
+    #[inline]
+    pub(crate) fn get_i64(self) -> i64 {
+        // SAFETY: as in `get`; an i64 global keeps its value little-endian in its first eight
+        // bytes (a definition is 16 bytes, aligned to 16).
+        i64::from_le(unsafe { self.0.cast::<i64>().read() })
+    }
+
+    /// Sets the value of an `i64` global.
+    #[inline]
+    pub(crate) fn set_i64(self, value: i64) {
+        // SAFETY: as in `get_i64`, with the store borrowed mutably by whoever sets it.
+        unsafe { self.0.cast::<i64>().write(value.to_le()) }
     }
 }
