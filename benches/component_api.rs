@@ -5,7 +5,8 @@
 //! component, on demand and with the pooling allocator.
 //!
 //! Issue 17's rows, on a second component (`guests/component_api_more.wat`): a `list<u8>` of
-//! 64 KiB and 1 MiB, a variant with a string payload, a `list<record>` of 100 records and a
+//! 64 KiB and 1 MiB (also as a `Val::Bytes`, with `Config::component_val_bytes`, which
+//! Wasmtime has no equivalent of), a variant with a string payload, a `list<record>` of 100 records and a
 //! `result<string, string>`, each echoed (lowered into the guest and lifted back), typed and
 //! with `Val`s; and `call-host`, a host -> guest -> host round trip. The same rows for
 //! Wasmtime 48 are in benches/reference/benches/calls.rs, with the same names.
@@ -133,8 +134,28 @@ fn more_calls(c: &mut Criterion) {
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let mut g = c.benchmark_group("component call");
 
+    // The same echo through `Val::Bytes`, on an engine that lifts `list<u8>` as bytes.
+    let mut config = weld::Config::new();
+    config.component_val_bytes(true);
+    let bytes_engine = Engine::new(&config).unwrap();
+    let bytes_component = Component::new(&bytes_engine, MORE).unwrap();
+    let mut bytes_store = Store::new(&bytes_engine, ());
+    let mut bytes_linker = Linker::new(&bytes_engine);
+    bytes_linker.root().func_wrap("host-add-one", |_, (x,): (u32,)| Ok((x + 1,))).unwrap();
+    let bytes_instance = bytes_linker.instantiate(&mut bytes_store, &bytes_component).unwrap();
+    let echo_bytes = bytes_instance.get_func(&mut bytes_store, "echo-bytes").unwrap();
+
     for (name, len) in [("64 KiB", 64 << 10), ("1 MiB", 1 << 20)] {
         let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let arg = [Val::Bytes(bytes.clone())];
+        g.throughput(criterion::Throughput::Bytes(len as u64));
+        g.bench_function(format!("echo list<u8> {name} Val::Bytes"), |b| {
+            b.iter(|| {
+                let mut out = [Val::Bool(false)];
+                echo_bytes.call(&mut bytes_store, black_box(&arg), &mut out).unwrap();
+                out
+            })
+        });
         g.throughput(criterion::Throughput::Bytes(len as u64));
         let echo = instance.get_typed_func::<(&[u8],), (Vec<u8>,)>(&mut store, "echo-bytes").unwrap();
         g.bench_function(format!("echo list<u8> {name} typed"), |b| {

@@ -61,7 +61,7 @@ pub fn abi(cmd: &AbiCommand) -> Result<String> {
         "latin1+utf16" => StringEncoding::CompactUtf16,
         other => bail!("--encoding {other}: expected utf8, utf16 or latin1+utf16"),
     };
-    let opts = canonical::Options { string_encoding: encoding };
+    let opts = canonical::Options { string_encoding: encoding, lift_bytes: false };
     match (mode, rest.len()) {
         ("layout", 1) => Ok(layout(&ty)),
         ("lower", 2) => lower(&ty, &rest[1], &opts, cmd.memory64),

@@ -216,7 +216,7 @@ impl WasmValue for WaveVal {
             Val::Float64(_) => WasmTypeKind::F64,
             Val::Char(_) => WasmTypeKind::Char,
             Val::String(_) => WasmTypeKind::String,
-            Val::List(_) => WasmTypeKind::List,
+            Val::List(_) | Val::Bytes(_) => WasmTypeKind::List,
             Val::Record(_) => WasmTypeKind::Record,
             Val::Tuple(_) => WasmTypeKind::Tuple,
             Val::Variant(..) => WasmTypeKind::Variant,
@@ -402,6 +402,9 @@ impl WasmValue for WaveVal {
     }
 
     fn unwrap_list(&self) -> Box<dyn Iterator<Item = Cow<'_, Self>> + '_> {
+        if let Val::Bytes(bytes) = &self.0 {
+            return Box::new(bytes.iter().map(|b| Cow::Owned(WaveVal(Val::U8(*b)))));
+        }
         Box::new(unwrap!(self, List).iter().map(|v| Cow::Owned(WaveVal(v.clone()))))
     }
 
@@ -461,6 +464,12 @@ mod tests {
         assert_eq!(printed, text, "printing {val:?}");
         let parsed = parse(&ty, &printed).unwrap_or_else(|e| panic!("parsing {printed} as {ty}: {e}"));
         assert_eq!(parsed, val, "parsing {printed} as {ty}");
+    }
+
+    #[test]
+    fn bytes_print_as_a_list_of_u8() {
+        assert_eq!(to_string(&Val::Bytes(vec![1, 2, 255])).unwrap(), "[1, 2, 255]");
+        assert_eq!(to_string(&Val::Bytes(Vec::new())).unwrap(), "[]");
     }
 
     fn parse_err(ty: &Type, text: &str) -> String {

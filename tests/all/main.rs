@@ -32,6 +32,7 @@ mod simd;
 mod trap_parity;
 mod traps;
 mod typed_lifts;
+mod val_bytes;
 mod wasi;
 mod wasmtime_compat;
 

@@ -30,6 +30,7 @@ pub struct Config {
     pub(crate) memory_init_cow: bool,
     pub(crate) cache: Option<Cache>,
     pub(crate) allocation_strategy: InstanceAllocationStrategy,
+    pub(crate) component_val_bytes: bool,
 }
 
 impl Default for Config {
@@ -42,6 +43,7 @@ impl Default for Config {
             memory_init_cow: true,
             cache: None,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
+            component_val_bytes: false,
         }
     }
 }
@@ -77,6 +79,20 @@ impl Config {
     #[inline]
     pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
         self.memory_init_cow = enable;
+        self
+    }
+
+    /// Whether dynamic component calls lift each `list<u8>` as a
+    /// [`Val::Bytes`](crate::component::Val::Bytes), one byte an element, instead of a
+    /// [`Val::List`](crate::component::Val::List) of `Val::U8`s (default off, as in Wasmtime,
+    /// whose `Val` has no such case). This is for results of [`Func::call`] and parameters of
+    /// host functions defined with `func_new`; a `Val::Bytes` is accepted for a `list<u8>`
+    /// either way. A megabyte lifts with one copy instead of a million `Val`s.
+    ///
+    /// [`Func::call`]: crate::component::Func::call
+    #[inline]
+    pub fn component_val_bytes(&mut self, enable: bool) -> &mut Self {
+        self.component_val_bytes = enable;
         self
     }
 

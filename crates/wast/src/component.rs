@@ -266,6 +266,7 @@ fn compare(expected: &Val, actual: &Val) -> Result<(), Difference> {
                 differ(expected, actual)
             }
         }
+        (e, Val::Bytes(a)) => compare(e, &Val::List(a.iter().map(|b| Val::U8(*b)).collect())),
         (Val::List(e), Val::List(a)) | (Val::Tuple(e), Val::Tuple(a)) => {
             if e.len() != a.len() {
                 return Err(Difference::new(format!("expected {} elements, got {}", e.len(), a.len())));
@@ -352,6 +353,7 @@ pub(crate) fn display(v: &Val) -> String {
                 format!("str.const \"{}\"... ({count} characters)", head.escape_debug())
             }
         }
+        Val::Bytes(bytes) => display(&Val::List(bytes.iter().map(|b| Val::U8(*b)).collect())),
         Val::List(items) | Val::Tuple(items) => {
             let keyword = if matches!(v, Val::List(_)) { "list.const" } else { "tuple.const" };
             let mut out = keyword.to_string();

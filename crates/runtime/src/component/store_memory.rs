@@ -196,7 +196,10 @@ pub(crate) fn guest_memory<'a, T>(
     let state = store.opaque().component_instance(instance);
     let memory = options.memory.map(|m| state.memories[m]);
     let realloc = options.realloc.map(|r| (r, state.reallocs[r]));
-    let opts = canonical::Options { string_encoding: options.string_encoding };
+    let opts = canonical::Options {
+        string_encoding: options.string_encoding,
+        lift_bytes: store.opaque().engine().config().component_val_bytes,
+    };
     let table = options.instance;
     (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
 }

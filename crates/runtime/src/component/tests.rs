@@ -46,7 +46,7 @@ impl GuestMemory for VecMemory {
 }
 
 fn opts(enc: StringEncoding) -> Options {
-    Options { string_encoding: enc }
+    Options { string_encoding: enc, lift_bytes: false }
 }
 
 const ENCODINGS: [StringEncoding; 3] = [StringEncoding::Utf8, StringEncoding::Utf16, StringEncoding::CompactUtf16];

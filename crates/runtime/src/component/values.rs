@@ -7,7 +7,8 @@
 //! build compound values checked against a type.
 //!
 //! A resource handle ([`Val::Resource`]) typechecks against any `own` or `borrow` type here;
-//! its resource type is checked when it is lowered into an instance.
+//! its resource type is checked when it is lowered into an instance. [`Val::Bytes`]
+//! typechecks against `list<u8>` only.
 //!
 //! # Error messages
 //!
@@ -24,7 +25,7 @@
 //! Problems are:
 //!
 //! - `expected <type>, found <kind>`, `<kind>` being the value's shape (`u32`, `string`,
-//!   `list`, `record`, `variant`, ...), e.g.
+//!   `list`, `bytes`, `record`, `variant`, ...), e.g.
 //!   `field "name" of record: expected string, found u32`;
 //! - `expected <n> fields, found <m>` (records), `expected <n> elements, found <m>` (tuples,
 //!   fixed-length lists);
@@ -68,6 +69,12 @@ pub enum Val {
     String(String),
     /// `list<T>` or `list<T, N>`.
     List(Vec<Val>),
+    /// A `list<u8>` as its bytes: 1 byte a element instead of a `Val` each, lowered with one
+    /// copy. Accepted wherever a `list<u8>` is; results and host function parameters of
+    /// that type are lifted as this instead of [`Val::List`] when
+    /// [`Config::component_val_bytes`](crate::Config::component_val_bytes) is on. It is a
+    /// different value from the `Val::List` of the same bytes (`==` says so).
+    Bytes(Vec<u8>),
     /// `record { ... }`: fields with their names, in the type's order.
     Record(Vec<(String, Val)>),
     /// `tuple<...>`.
@@ -105,6 +112,7 @@ impl Val {
             Val::Char(_) => "char",
             Val::String(_) => "string",
             Val::List(_) => "list",
+            Val::Bytes(_) => "bytes",
             Val::Record(_) => "record",
             Val::Tuple(_) => "tuple",
             Val::Variant(..) => "variant",
@@ -201,6 +209,7 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
             }
             Ok(())
         }
+        (T::List(list), Val::Bytes(_)) if matches!(list.element(), T::U8) => Ok(()),
         (T::Map(map), Val::List(entries)) => {
             let InterfaceType::List(list) = map.entries() else { unreachable!("a map's entries are a list") };
             for (i, e) in entries.iter().enumerate() {

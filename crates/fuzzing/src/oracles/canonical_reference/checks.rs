@@ -69,7 +69,7 @@ fn u64s(v: &Value) -> Result<Vec<u64>> {
 
 impl Run<'_> {
     fn opts(&self) -> Options {
-        Options { string_encoding: self.case.encoding }
+        Options { string_encoding: self.case.encoding, lift_bytes: false }
     }
 
     fn opts_json(&self, realloc: Option<&ReallocPlan>) -> Value {

@@ -121,6 +121,10 @@ impl Loader<'_> {
     #[inline]
     fn list(&self, element: &InterfaceType, ptr: u64, len: u64) -> Result<Val> {
         let size = check_list_range(MemoryBounds::of(&**self.mem.borrow()), element, self.width, ptr, len)?;
+        if self.opts.lift_bytes && matches!(element, InterfaceType::U8) {
+            // The range was checked: it is inside the memory.
+            return Ok(Val::Bytes(self.mem.borrow().bytes()[ptr as usize..][..len as usize].to_vec()));
+        }
         if integer_size(element).is_some() {
             // The range was checked: it is inside the memory.
             let (at, end) = (ptr as usize, (ptr + len * size) as usize);

@@ -53,6 +53,9 @@ pub trait GuestMemory {
 pub struct Options {
     /// How strings are encoded in the guest's memory.
     pub string_encoding: StringEncoding,
+    /// Whether a `list<u8>` lifts as a [`Val::Bytes`](crate::component::Val::Bytes) rather
+    /// than a [`Val::List`](crate::component::Val::List) of `Val::U8`s.
+    pub lift_bytes: bool,
 }
 
 #[inline]

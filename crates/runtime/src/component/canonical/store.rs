@@ -121,6 +121,11 @@ impl Storer<'_> {
                 self.uint(ptr, ps, begin)?;
                 self.uint(ptr + u64::from(ps), ps, len)
             }
+            (T::List(_), Val::Bytes(bytes)) => {
+                let (begin, len) = self.bytes(bytes)?;
+                self.uint(ptr, ps, begin)?;
+                self.uint(ptr + u64::from(ps), ps, len)
+            }
             (T::Map(map), val) => self.store(val, map.entries(), ptr),
             (T::FixedList(list), Val::List(elements)) => {
                 let size = u64::from(list.element().abi().size(w));
@@ -249,6 +254,18 @@ impl Storer<'_> {
         Ok((ptr, latin1_len))
     }
 
+    /// The spec's `store_list_into_range` for a `list<u8>` given as its bytes: one copy.
+    fn bytes(&mut self, bytes: &[u8]) -> Result<(u64, u64)> {
+        let len = bytes.len() as u64;
+        if len > REALLOC_I32_MAX {
+            bail!("list of {len} elements of 1 byte is too long");
+        }
+        let ptr = self.realloc(Pointee::List, 0, 0, 1, len)?;
+        // `realloc`'s result was checked: the whole range is inside the memory.
+        self.mem.bytes_mut()[ptr as usize..][..bytes.len()].copy_from_slice(bytes);
+        Ok((ptr, len))
+    }
+
     /// The spec's `store_list_into_range`.
     fn list(&mut self, element: &InterfaceType, elements: &[Val]) -> Result<(u64, u64)> {
         let size = u64::from(element.abi().size(self.width));
@@ -322,6 +339,10 @@ impl Storer<'_> {
             }
             (T::List(list), Val::List(elements)) => {
                 let (ptr, len) = self.list(list.element(), elements)?;
+                out.extend([ptr, len]);
+            }
+            (T::List(_), Val::Bytes(bytes)) => {
+                let (ptr, len) = self.bytes(bytes)?;
                 out.extend([ptr, len]);
             }
             (T::Map(map), val) => self.lower(val, map.entries(), out)?,
