@@ -23,6 +23,7 @@ mod limits;
 mod maps;
 mod memory_reuse;
 mod module_imports;
+mod plain_records;
 mod pooling;
 mod random_modules;
 mod real_components;

@@ -2,7 +2,7 @@
 //! `weld::component::__derive`, which hold the type checks and error messages, so that what
 //! is expanded into a user's crate stays small.
 
-use crate::shape::{Body, CaseDef, Shape};
+use crate::shape::{Body, CaseDef, FieldDef, Shape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -134,7 +134,19 @@ pub fn lower(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 let field = &f.ident;
                 quote_spanned!(f.ty.span()=> #i => #w::Lower::lower(&self.#field, cx, ty, dst))
             });
+            let plain = plain_layout(fields);
+            let n = fields.len();
+            let bits = fields.iter().map(|f| {
+                let field = &f.ident;
+                quote_spanned!(f.ty.span()=> #w::Lower::scalar_bits(&self.#field))
+            });
             lower_fn(quote! {
+                // A record of scalars is written at offsets known at compile time.
+                if let ::core::option::Option::Some(layout) = &#plain {
+                    if #w::__derive::is_record_of(ty, #n) {
+                        return #w::__derive::lower_plain(cx, dst, layout, [#(#bits),*]);
+                    }
+                }
                 #w::__derive::lower_record_fields(cx, ty, dst, |cx, i, ty, dst| match i {
                     #(#arms,)*
                     _ => ::core::result::Result::Err(#w::__derive::too_many_fields()),
@@ -233,9 +245,22 @@ pub fn lift(input: &DeriveInput, shape: &Shape) -> TokenStream {
                 quote_spanned!(f.ty.span()=> #field: lifter.field(#label)?)
             });
             let tys = fields.iter().map(|f| &f.ty);
+            let plain = plain_layout(fields);
+            let n = fields.len();
+            let plain_inits = fields.iter().enumerate().map(|(i, f)| {
+                let (field, ty) = (&f.ident, &f.ty);
+                quote_spanned!(f.ty.span()=> #field: <#ty as #w::Lift>::from_scalar_bits(bits[#i])?)
+            });
             lift_fn(
                 tys,
                 quote! {
+                    // A record of scalars is read at offsets known at compile time.
+                    if let ::core::option::Option::Some(layout) = &#plain {
+                        if #w::__derive::is_record_of(ty, #n) {
+                            let bits = #w::__derive::lift_plain(cx, ty, src, layout)?;
+                            return ::core::result::Result::Ok(Self { #(#plain_inits,)* });
+                        }
+                    }
                     let mut lifter = #w::__derive::record_lifter(cx, ty, src, #rust_name)?;
                     ::core::result::Result::Ok(Self { #(#inits,)* })
                 },
@@ -318,6 +343,17 @@ fn lift_fn<'a>(tys: impl Iterator<Item = &'a syn::Type>, body: TokenStream) -> T
             #body
         }
     }
+}
+
+/// The record's layout when all its fields are scalars (`None` otherwise), as a `const`
+/// block evaluated at compile time (it may name the type's generic parameters).
+fn plain_layout(fields: &[FieldDef]) -> TokenStream {
+    let w = weld();
+    let sizes = fields.iter().map(|f| {
+        let ty = &f.ty;
+        quote_spanned!(ty.span()=> <#ty as #w::ComponentType>::SCALAR_SIZE)
+    });
+    quote!(const { #w::__derive::plain_layout([#(#sizes),*]) })
 }
 
 /// `<T as ComponentType>::ty()`, with errors pointing at the member's type.

@@ -13,6 +13,13 @@ pub trait ComponentType {
     #[doc(hidden)]
     const IS_UNIT: bool = false;
 
+    /// When every value of this type is one flat core value kept in this many bytes of
+    /// memory (integers, `bool`, floats, `char`): that size; 0 otherwise. A derived record
+    /// whose fields all have one is lowered and lifted at offsets computed at compile time
+    /// (see `derive_support::PlainLayout`).
+    #[doc(hidden)]
+    const SCALAR_SIZE: u32 = 0;
+
     /// The component type this Rust type stands for.
     fn ty() -> InterfaceType;
 

@@ -56,6 +56,7 @@ impl StoreOpaque {
     /// A call enters the instances in `set` (from the host, or from the runtime on behalf of
     /// a guest): traps if one of them may not be entered, otherwise clears their `may_enter`
     /// flags.
+    #[inline]
     pub(crate) fn enter_from_host(
         &mut self,
         instance: ComponentInstanceId,
@@ -63,10 +64,7 @@ impl StoreOpaque {
     ) -> Result<()> {
         let flags = &self.component_instance(instance).flags;
         if let Some(i) = set.iter().find(|i| flags[**i].cell.get() & FLAG_MAY_ENTER == 0) {
-            return Err(trap_with(
-                Trap::CannotEnterComponent,
-                format!("component instance {} is being called, or a call into it trapped", i.as_u32()),
-            ));
+            return Err(cannot_enter(*i));
         }
         for i in set {
             let cell = flags[*i].cell;
@@ -84,4 +82,14 @@ impl StoreOpaque {
             cell.set(cell.get() | FLAG_MAY_ENTER);
         }
     }
+}
+
+/// The trap of a call into instance `i`, which may not be entered.
+#[cold]
+#[inline(never)]
+fn cannot_enter(i: RuntimeComponentInstanceIndex) -> anyhow::Error {
+    trap_with(
+        Trap::CannotEnterComponent,
+        format!("component instance {} is being called, or a call into it trapped", i.as_u32()),
+    )
 }

@@ -45,6 +45,16 @@ pub trait Lift: ComponentType + Sized {
         lift_through_val(cx, ty, src)
     }
 
+    /// For a type with a [`ComponentType::SCALAR_SIZE`]: the value of a flat core value, or
+    /// of its `SCALAR_SIZE` bytes read from memory (zero-extended), with the checks `lift`
+    /// makes (a `char`'s code point). Never called for other types.
+    #[doc(hidden)]
+    #[inline]
+    fn from_scalar_bits(bits: u64) -> Result<Self> {
+        let _ = bits;
+        anyhow::bail!("bug: a type without a scalar size was lifted as a scalar")
+    }
+
     /// Whether a list of this type is lifted as one copy of its bytes (`u8`), with
     /// [`Lift::list_from_bytes`].
     #[doc(hidden)]

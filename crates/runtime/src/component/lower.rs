@@ -81,6 +81,15 @@ pub trait Lower: ComponentType {
         cx.lower_val(&self.to_val(), ty, dst)
     }
 
+    /// For a type with a [`ComponentType::SCALAR_SIZE`]: the value's flat bits and the bits
+    /// whose low `SCALAR_SIZE` bytes are its little-endian bytes in memory (they differ for
+    /// signed integers narrower than 32 bits, sign-extended when flat). Unused otherwise.
+    #[doc(hidden)]
+    #[inline]
+    fn scalar_bits(&self) -> (u64, u64) {
+        (0, 0)
+    }
+
     /// `items` as bytes, when a list of this type is stored as one copy of them (`u8`); lists
     /// of other types are lowered element by element.
     #[doc(hidden)]

@@ -19,11 +19,12 @@
 //! - guest memory and flags: `store_memory` (a store's guest memory, handles against its
 //!   tables), `flags` (`may_leave`/`may_enter`), `transcode` (the adapters' string copies);
 //! - typed values: `component_type`, `lift`, `lower`, `views` (`WasmStr`, `WasmList`),
-//!   `rust_types`, `derive_support`;
+//!   `rust_types`, `derive_support`, `plain_record` (records of scalars at fixed offsets);
 //! - host state for generated bindings: `has_data` (`HasData`, `HasSelf`), `resource_table`
 //!   (`ResourceTable`);
 //! - calls: `func` (`Func`, `TypedFunc`), `host` (host functions and their lowering),
-//!   `core_defs`, `intrinsics` (canonical built-ins), `adapters` (what adapter modules import);
+//!   `core_defs`, `intrinsics` (canonical built-ins), `task_context` (`context.get`/`set`
+//!   slots at a call from the host), `adapters` (what adapter modules import);
 //! - linking and instantiation: `linker`, `semver_names` (imports served by a compatible
 //!   version), `host_module`, `import_requirements` (what imports need of a linker, stand-ins
 //!   for missing ones), `instance` (exports), `instantiate`;
@@ -56,6 +57,7 @@ mod item_types;
 mod lift;
 mod linker;
 mod lower;
+mod plain_record;
 mod resource_table;
 mod resources;
 mod rust_types;

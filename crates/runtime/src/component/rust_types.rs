@@ -49,6 +49,7 @@ fn mismatch(expected: &str, found: &Val) -> anyhow::Error {
 macro_rules! primitives {
     ($($rust:ty => $variant:ident, $ty:ident, $size:literal, |$x:ident| $flat:expr, $memory:expr;)*) => {$(
         impl ComponentType for $rust {
+            const SCALAR_SIZE: u32 = $size;
             #[inline]
             fn ty() -> InterfaceType {
                 InterfaceType::$ty
@@ -58,6 +59,11 @@ macro_rules! primitives {
             #[inline]
             fn to_val(&self) -> Val {
                 Val::$variant(*self)
+            }
+            #[inline]
+            fn scalar_bits(&self) -> (u64, u64) {
+                let $x = *self;
+                ($flat, $memory)
             }
             #[inline]
             fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
@@ -86,6 +92,7 @@ primitives! {
 }
 
 impl ComponentType for u8 {
+    const SCALAR_SIZE: u32 = 1;
     #[inline]
     fn ty() -> InterfaceType {
         InterfaceType::U8
@@ -105,6 +112,11 @@ impl Lower for u8 {
             return cx.lower_val(&self.to_val(), ty, dst);
         }
         cx.lower_scalar(u64::from(*self), 1, u64::from(*self), dst)
+    }
+
+    #[inline]
+    fn scalar_bits(&self) -> (u64, u64) {
+        (u64::from(*self), u64::from(*self))
     }
 
     #[inline]
@@ -132,7 +144,11 @@ macro_rules! lift_scalars {
                 if !matches!(ty, InterfaceType::$ty) {
                     return lift_through_val(cx, ty, src);
                 }
-                let $x = cx.scalar_bits(src, $size)?;
+                Self::from_scalar_bits(cx.scalar_bits(src, $size)?)
+            }
+
+            #[inline]
+            fn from_scalar_bits($x: u64) -> Result<Self> {
                 $convert
             }
         }
@@ -169,7 +185,12 @@ impl Lift for u8 {
         if !matches!(ty, InterfaceType::U8) {
             return lift_through_val(cx, ty, src);
         }
-        Ok(cx.scalar_bits(src, 1)? as u8)
+        Self::from_scalar_bits(cx.scalar_bits(src, 1)?)
+    }
+
+    #[inline]
+    fn from_scalar_bits(bits: u64) -> Result<Self> {
+        Ok(bits as u8)
     }
 
     #[inline]
@@ -544,6 +565,22 @@ macro_rules! one {
     };
 }
 
+/// In the `Lift` and `Lower` of a one-element tuple (every typed call's parameters or results
+/// of one value): returns `$body`, given the element's type, when `$ty` is a tuple of one. The
+/// element is where the tuple is (flat, or at offset 0 with the tuple's alignment), so it is
+/// lifted or lowered as itself, without walking the tuple's fields. Expands to nothing for
+/// other arities.
+macro_rules! single_element {
+    ($ty:ident, |$element:ident| $body:expr; $t:ident) => {
+        if let InterfaceType::Tuple(tuple) = $ty {
+            if let [$element] = tuple.types() {
+                return $body;
+            }
+        }
+    };
+    ($ty:ident, |$element:ident| $body:expr; $($t:ident)*) => {};
+}
+
 macro_rules! tuples {
     ($(($($t:ident $n:tt),*);)*) => {$(
         impl<$($t: ComponentType),*> ComponentType for ($($t,)*) {
@@ -583,6 +620,7 @@ macro_rules! tuples {
             }
             #[allow(unused_variables)]
             fn lower(&self, cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>) -> Result<()> {
+                single_element!(ty, |element| self.0.lower(cx, element, dst); $($t)*);
                 // Element by element: no `Val` for the tuple itself.
                 cx.lower_fields(ty, dst, |cx, i, t, dst| match i {
                     $($n => self.$n.lower(cx, t, dst),)*
@@ -596,6 +634,7 @@ macro_rules! tuples {
             #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
                 // Element by element: no `Val` for the tuple itself.
+                single_element!(ty, |element| Ok((A::lift(cx, element, src)?,)); $($t)*);
                 if !matches!(ty, InterfaceType::Tuple(_)) {
                     bail!("type mismatch: expected a tuple, found {ty}");
                 }
