@@ -68,7 +68,7 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
     }
     // The callee's task starts with a context of zeros; the caller's comes back after it
     // (post-return included, which runs in the callee's task).
-    let contexts: Vec<(u32, Local)> = if info.uses_task_context {
+    let contexts: Vec<(u32, Local)> = if info.uses_task_context() {
         (0..CONTEXT_SLOTS as u32)
             .map(|slot| {
                 let g = f.module.import_global(AdapterImport::TaskContext(slot), ValType::I64);

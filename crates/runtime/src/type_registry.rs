@@ -63,7 +63,7 @@ impl TypeRegistry {
             return *id;
         }
         let key = [key_type(ty, true, KeyHeap::Registered)];
-        let id = self.register_group(key.into(), std::slice::from_ref(ty));
+        let id = self.register_group(key.into(), [ty]);
         self.host_ids.insert(ty.clone(), id);
         id
     }
@@ -83,8 +83,7 @@ impl TypeRegistry {
                     })
                 })
                 .collect();
-            let types: Vec<FuncType> = group.types.iter().map(|t| t.ty.clone()).collect();
-            let first = self.register_group(key, &types);
+            let first = self.register_group(key, group.types.iter().map(|t| &t.ty));
             ids.extend(first..first + group.types.len() as u32);
         }
         ids.into()
@@ -97,11 +96,11 @@ impl TypeRegistry {
     }
 
     /// The first id of the group `key` (whose types are `types`), registering it if new.
-    fn register_group(&mut self, key: Box<[KeyType]>, types: &[FuncType]) -> u32 {
+    fn register_group<'t>(&mut self, key: Box<[KeyType]>, types: impl IntoIterator<Item = &'t FuncType>) -> u32 {
         let next = self.types.len() as u32;
         let first = *self.groups.entry(key).or_insert(next);
         if first == next {
-            self.types.extend(types.iter().map(FuncType::without_concrete_refs));
+            self.types.extend(types.into_iter().map(FuncType::without_concrete_refs));
         }
         first
     }

@@ -360,12 +360,17 @@ pub struct ComponentInfo {
     pub intrinsics: PrimaryMap<IntrinsicIndex, Intrinsic>,
     /// Async and threads built-ins, by index.
     pub async_builtins: PrimaryMap<AsyncBuiltinIndex, AsyncBuiltin>,
-    /// Whether some instance uses `context.get` or `context.set`: only then do calls into
-    /// the component give each task a context of its own (a cost on every call).
-    pub uses_task_context: bool,
 }
 
 impl ComponentInfo {
+    /// Whether some instance uses `context.get` or `context.set`: only then do calls into
+    /// the component give each task a context of its own (a cost on every call).
+    pub fn uses_task_context(&self) -> bool {
+        self.async_builtins
+            .values()
+            .any(|b| matches!(b.op, AsyncBuiltinOp::ContextGet { .. } | AsyncBuiltinOp::ContextSet { .. }))
+    }
+
     /// Whether `instance` is the component instance that defines `resource` (a borrow of it
     /// is then lowered as the bare representation).
     pub fn defines_resource(&self, instance: RuntimeComponentInstanceIndex, resource: RuntimeResourceIndex) -> bool {

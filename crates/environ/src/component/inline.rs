@@ -297,9 +297,6 @@ impl<'a> Inliner<'a> {
                             let types = c.types().as_ref();
                             let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
                             let ty = crate::FuncType::from_wasmparser(ty)?;
-                            if let AsyncBuiltinOp::ContextGet { .. } | AsyncBuiltinOp::ContextSet { .. } = op {
-                                self.info.uses_task_context = true;
-                            }
                             CoreDef::AsyncBuiltin(self.info.async_builtins.push(AsyncBuiltin {
                                 op: *op,
                                 instance: frame,

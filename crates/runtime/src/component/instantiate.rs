@@ -249,7 +249,7 @@ fn instantiate_resolved<T: 'static>(
         })
         .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).flags = flags;
-    let context_slots = if info.uses_task_context { CONTEXT_SLOTS } else { 0 };
+    let context_slots = if info.uses_task_context() { CONTEXT_SLOTS } else { 0 };
     let task_context = (0..context_slots)
         .map(|_| {
             let global = Global::new(&mut *store, GlobalType::new(ValType::I64, Mutability::Var), Val::I64(0))?;

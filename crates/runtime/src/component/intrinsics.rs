@@ -44,6 +44,7 @@ pub(crate) fn async_builtin_func<T: 'static>(
     );
     // An `i32` slot's value is the low half of the `i64` the context keeps.
     let wide = builtin.ty.params.first().or(builtin.ty.results.first()) == Some(&crate::ValType::I64);
+    let slot_value = move |v: u64| if wide { v } else { u64::from(v as u32) };
     let call = move |store: &mut StoreInner<T>, _caller, slots: &mut [ValRaw]| -> Result<()> {
         if guarded && !store.opaque().may_leave(index, instance) {
             return Err(Trap::CannotLeaveComponent.into());
@@ -52,13 +53,11 @@ pub(crate) fn async_builtin_func<T: 'static>(
         match op {
             AsyncBuiltinOp::ContextGet { slot } => {
                 let value = context_cell(&state.task_context, slot)?.get_i64() as u64;
-                slots[0] = ValRaw::u64(if wide { value } else { u64::from(value as u32) });
+                slots[0] = ValRaw::u64(slot_value(value));
                 return Ok(());
             }
             AsyncBuiltinOp::ContextSet { slot } => {
-                let value = slots[0].get_u64();
-                context_cell(&state.task_context, slot)?
-                    .set_i64(if wide { value } else { u64::from(value as u32) } as i64);
+                context_cell(&state.task_context, slot)?.set_i64(slot_value(slots[0].get_u64()) as i64);
                 return Ok(());
             }
             AsyncBuiltinOp::Other(_) => {}

@@ -48,15 +48,7 @@ pub(crate) fn store_unchecked(
 /// in one copy; returns the pointer and the length.
 pub(crate) fn store_bytes(mem: &mut dyn GuestMemory, opts: &Options, bytes: &[u8]) -> Result<(u64, u64)> {
     let width = width_of(mem.memory64());
-    let len = bytes.len() as u64;
-    if len > REALLOC_I32_MAX {
-        bail!("list of {len} elements of 1 byte is too long");
-    }
-    let mut storer = Storer { mem, opts, width };
-    let ptr = storer.realloc(Pointee::List, 0, 0, 1, len)?;
-    let at = ptr as usize;
-    storer.mem.bytes_mut()[at..at + bytes.len()].copy_from_slice(bytes);
-    Ok((ptr, len))
+    Storer { mem, opts, width }.bytes(bytes)
 }
 
 /// Allocates a list of `len` elements of type `element` with the guest's `realloc` (checked as
@@ -254,7 +246,8 @@ impl Storer<'_> {
         Ok((ptr, latin1_len))
     }
 
-    /// The spec's `store_list_into_range` for a `list<u8>` given as its bytes: one copy.
+    /// The spec's `store_list_into_range` for a `list<u8>` (or `list<s8>`) given as its
+    /// bytes: one copy (what `Val::Bytes` and typed byte lists are stored with).
     fn bytes(&mut self, bytes: &[u8]) -> Result<(u64, u64)> {
         let len = bytes.len() as u64;
         if len > REALLOC_I32_MAX {
