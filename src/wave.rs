@@ -12,7 +12,8 @@
 //! - wasm-wave's parser has no fixed-length list kind, so `list<T, N>` is presented to it as a
 //!   `list<T>`, and building the value checks the length.
 //!
-//! Resource handles (`own`, `borrow`) have no WAVE form and are reported as unsupported.
+//! Resource handles (`own`, `borrow`) and the async values (`future`, `stream`,
+//! `error-context`) have no WAVE form and are reported as unsupported.
 
 use std::borrow::Cow;
 use wasm_wave::parser::ParserError;
@@ -30,6 +31,11 @@ pub struct WaveVal(pub Val);
 /// Parses `text` as a WAVE value of type `ty`. An error gives wasm-wave's message and the part
 /// of `text` it is about (see [`describe_error`]).
 pub fn parse(ty: &Type, text: &str) -> anyhow::Result<Val> {
+    if ty.contains_async_value() {
+        anyhow::bail!(
+            "values of type {ty} cannot be written in WAVE (future, stream and error-context values are not supported)"
+        );
+    }
     if has_handle(ty) {
         anyhow::bail!("values of type {ty} cannot be written in WAVE (resource handles are not supported)");
     }
@@ -102,6 +108,7 @@ impl WasmType for WaveType {
             Type::Result(_) => WasmTypeKind::Result,
             Type::Flags(_) => WasmTypeKind::Flags,
             Type::Own(_) | Type::Borrow(_) => WasmTypeKind::Unsupported,
+            Type::Future(_) | Type::Stream(_) | Type::ErrorContext => WasmTypeKind::Unsupported,
         }
     }
 
@@ -612,6 +619,11 @@ mod tests {
         assert_eq!(
             parse_err(&T::list(own), "[]"),
             "values of type list<own<resource-0>> cannot be written in WAVE (resource handles are not supported)"
+        );
+        assert_eq!(
+            parse_err(&T::option(T::stream(Some(T::U8))), "none"),
+            "values of type option<stream<u8>> cannot be written in WAVE \
+             (future, stream and error-context values are not supported)"
         );
     }
 }

@@ -87,9 +87,10 @@ fn adapters_for_every_type_validate() {
         for ty in sample_types() {
             // Flat parameters and a result.
             let result = if matches!(ty, T::Borrow(_)) { None } else { Some(ty.clone()) };
-            let flat = FuncType { params: vec![("x".into(), ty.clone())], result: result.clone() };
+            let flat = FuncType { params: vec![("x".into(), ty.clone())], result: result.clone(), async_: false };
             // Parameters through memory: more than 16 flat values.
-            let many = FuncType { params: (0..17).map(|i| (format!("p{i}"), ty.clone())).collect(), result };
+            let many =
+                FuncType { params: (0..17).map(|i| (format!("p{i}"), ty.clone())).collect(), result, async_: false };
             for f in [flat, many] {
                 let mut lift = options(1, callee64, StringEncoding::Utf8);
                 // Each post-return function has the type of its lift's core results.
@@ -116,7 +117,7 @@ fn string_adapters_validate_for_every_pair_of_encodings() {
     let mut calls = Vec::new();
     for from in encodings {
         for to in encodings {
-            let ty = FuncType { params: vec![("s".into(), T::String)], result: Some(T::String) };
+            let ty = FuncType { params: vec![("s".into(), T::String)], result: Some(T::String), async_: false };
             calls.push((ty, options(2, false, from), options(1, true, to)));
         }
     }
@@ -134,7 +135,7 @@ fn string_adapters_validate_for_every_pair_of_encodings() {
 
 #[test]
 fn a_scalar_adapter_needs_no_runtime_call_but_the_trap() {
-    let ty = FuncType { params: vec![("a".into(), T::U32), ("b".into(), T::U32)], result: Some(T::U32) };
+    let ty = FuncType { params: vec![("a".into(), T::U32), ("b".into(), T::U32)], result: Some(T::U32), async_: false };
     let mut lower = options(2, false, StringEncoding::Utf8);
     lower.memory = None;
     lower.realloc = None;
@@ -153,5 +154,18 @@ fn a_scalar_adapter_needs_no_runtime_call_but_the_trap() {
             ),
             "unexpected import {import:?}"
         );
+    }
+}
+
+#[test]
+fn async_values_are_refused_as_a_bug_not_a_panic() {
+    for ty in [T::future(Some(T::U32)), T::stream(None), T::ErrorContext, T::list(T::stream(Some(T::U8)))] {
+        for (params, result) in [(vec![("x".into(), ty.clone())], None), (vec![], Some(ty.clone()))] {
+            let f = FuncType { params, result, async_: false };
+            let call = (f.clone(), options(2, false, StringEncoding::Utf8), options(1, false, StringEncoding::Utf8));
+            let err = compile(&info_for(vec![call]), AdapterModuleIndex::from_u32(0)).unwrap_err();
+            let message = format!("{err:#}");
+            assert!(message.contains("bug: FACT was asked to adapt a value of type `"), "{f}: {message}");
+        }
     }
 }

@@ -24,22 +24,6 @@ fn side<'a>(m: &mut ModuleBuilder, side: CallSide, opts: &'a Options) -> Side<'a
     Side { side, opts, width, memory }
 }
 
-/// Whether a value of `ty` can contain a borrowed handle.
-pub(crate) fn has_borrow(ty: &InterfaceType) -> bool {
-    match ty {
-        InterfaceType::Borrow(_) => true,
-        InterfaceType::List(l) => has_borrow(l.element()),
-        InterfaceType::FixedList(l) => has_borrow(l.element()),
-        InterfaceType::Map(m) => has_borrow(m.value()),
-        InterfaceType::Record(r) => r.fields().iter().any(|f| has_borrow(&f.ty)),
-        InterfaceType::Tuple(t) => t.types().iter().any(has_borrow),
-        InterfaceType::Variant(v) => v.cases().iter().any(|c| c.ty.as_ref().is_some_and(has_borrow)),
-        InterfaceType::Option(o) => has_borrow(o.some()),
-        InterfaceType::Result(r) => r.ok().is_some_and(has_borrow) || r.err().is_some_and(has_borrow),
-        _ => false,
-    }
-}
-
 /// Adds the adapter of fused call `index` to `m`, exported as `adapter{index}`.
 pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedIndex) -> Result<()> {
     let call = &info.fused[index];
@@ -83,7 +67,7 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
     } else {
         Vec::new()
     };
-    let borrows = ty.param_types().any(has_borrow);
+    let borrows = ty.param_types().any(InterfaceType::contains_borrow);
     if borrows {
         let enter_call = f.module.import_func(AdapterImport::Libcall(AdapterLibcall::EnterCall), &[], &[]);
         f.ins(I::Call(enter_call));

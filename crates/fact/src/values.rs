@@ -292,6 +292,11 @@ impl Pass<'_> {
                 let layout = *r.layout();
                 self.variant_with(f, &[r.ok(), r.err()], layout, ty, src, dst)
             }
+            // Their handles live in tables of the async machinery, which moves them between
+            // instances; the inliner never gives FACT a call whose type contains one.
+            InterfaceType::Future(_) | InterfaceType::Stream(_) | InterfaceType::ErrorContext => {
+                bail!("bug: FACT was asked to adapt a value of type `{ty}`, which only the async machinery can pass")
+            }
         }
     }
 

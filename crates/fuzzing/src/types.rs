@@ -3,7 +3,8 @@
 //! Maps are generated; fixed-length lists, resource handles (`own`, `borrow`) and enums and
 //! variants with more than 256 cases (a 16-bit discriminant) only when [`TypeLimits`] asks
 //! for them (the oracles that build components leave them out; the canonical ABI reference
-//! oracle needs no component).
+//! oracle needs no component). The async value types (`future`, `stream`, `error-context`)
+//! are never generated: weld has no values of them yet.
 
 use arbitrary::{Result, Unstructured};
 use weld::component::InterfaceType;
@@ -221,6 +222,15 @@ impl NamedTypes {
             T::Enum(e) => format!("(enum {})", quoted(e.names())),
             T::Flags(f) => format!("(flags {})", quoted(f.names())),
             T::Own(_) | T::Borrow(_) => panic!("resource types are not generated"),
+            T::Future(f) => match f.payload() {
+                Some(t) => format!("(future {})", self.reference(t)),
+                None => "(future)".into(),
+            },
+            T::Stream(s) => match s.payload() {
+                Some(t) => format!("(stream {})", self.reference(t)),
+                None => "(stream)".into(),
+            },
+            T::ErrorContext => "error-context".into(),
         };
         if nominal {
             self.defs.push((ty.clone(), text));

@@ -9,8 +9,8 @@
 //! place that names the whole canonical ABI (each rule is still defined once, here or there).
 //!
 //! It neither loads nor stores values, knows nothing of string encodings, and covers
-//! synchronous functions only (no `async` lowering limits, no `stream`/`future`/
-//! `error-context`).
+//! synchronous functions only (no `async` lowering limits). `stream`, `future` and
+//! `error-context` are laid out and flattened as the `i32` handles they are passed as.
 
 pub use super::layout::{
     CanonicalAbiInfo, FlatType, MAX_FLAGS, MAX_FLAT_PARAMS, MemoryWidth, RecordLayout, VariantLayout, align_to,
@@ -88,7 +88,10 @@ fn push_flat(ty: &InterfaceType, width: MemoryWidth, out: &mut Vec<FlatType>) {
         | InterfaceType::Char
         | InterfaceType::Enum(_)
         | InterfaceType::Own(_)
-        | InterfaceType::Borrow(_) => out.push(FlatType::I32),
+        | InterfaceType::Borrow(_)
+        | InterfaceType::Future(_)
+        | InterfaceType::Stream(_)
+        | InterfaceType::ErrorContext => out.push(FlatType::I32),
         InterfaceType::S64 | InterfaceType::U64 => out.push(FlatType::I64),
         InterfaceType::F32 => out.push(FlatType::F32),
         InterfaceType::F64 => out.push(FlatType::F64),
@@ -256,14 +259,17 @@ mod tests {
     #[test]
     fn primitives() {
         // Alignment and elem_size tables: bool/s8/u8 1, s16/u16 2, s32/u32/f32/char 4,
-        // s64/u64/f64 8, own/borrow 4; independent of the memory width; each flattens to one
+        // s64/u64/f64 8, own/borrow and the async handles (error-context, future, stream,
+        // whatever their payload) 4; independent of the memory width; each flattens to one
         // value, i64 for the 64-bit integers.
         #[rustfmt::skip]
         let cases = [
             (T::Bool, 1, I32), (T::S8, 1, I32), (T::U8, 1, I32), (T::S16, 2, I32), (T::U16, 2, I32),
             (T::S32, 4, I32), (T::U32, 4, I32), (T::S64, 8, I64), (T::U64, 8, I64), (T::F32, 4, F32),
             (T::F64, 8, F64), (T::Char, 4, I32), (T::Own(ResourceId(0)), 4, I32),
-            (T::Borrow(ResourceId(7)), 4, I32),
+            (T::Borrow(ResourceId(7)), 4, I32), (T::ErrorContext, 4, I32), (T::future(None), 4, I32),
+            (T::future(Some(T::String)), 4, I32), (T::stream(None), 4, I32),
+            (T::stream(Some(T::list(T::U64))), 4, I32),
         ];
         for (ty, size, flat) in cases {
             for width in [Mem32, Mem64] {
@@ -433,7 +439,7 @@ mod tests {
     fn core_signatures() {
         // func(s: string) -> string: params [ptr, ptr]; the result needs memory:
         // lifted, it returns a pointer; lowered, the caller passes a pointer, returns nothing.
-        let f = FuncType { params: vec![("s".into(), T::String)], result: Some(T::String) };
+        let f = FuncType { params: vec![("s".into(), T::String)], result: Some(T::String), async_: false };
         let lift = f.core_signature(Mem32, AbiContext::Lift);
         assert_eq!((lift.params, lift.results), (vec![I32, I32], vec![I32]));
         assert!(!lift.params_in_memory && lift.results_in_memory);
@@ -441,7 +447,11 @@ mod tests {
         assert_eq!((lower.params, lower.results), (vec![I64, I64, I64], vec![]));
 
         // 17 parameters and a u64 result: params become one pointer, the result stays flat.
-        let f = FuncType { params: (0..17).map(|i| (format!("p{i}"), T::U8)).collect(), result: Some(T::U64) };
+        let f = FuncType {
+            params: (0..17).map(|i| (format!("p{i}"), T::U8)).collect(),
+            result: Some(T::U64),
+            async_: false,
+        };
         let sig = f.core_signature(Mem64, AbiContext::Lower);
         assert_eq!((sig.params, sig.results), (vec![I64], vec![I64]));
         assert!(sig.params_in_memory && !sig.results_in_memory);

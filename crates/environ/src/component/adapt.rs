@@ -206,7 +206,11 @@ mod tests {
 
     fn call(core: CoreDef, ready_after: usize) -> FusedCall {
         FusedCall {
-            lift: LiftedFunc { ty: FuncType { params: Vec::new(), result: None }, core, options: Options::default() },
+            lift: LiftedFunc {
+                ty: FuncType { params: Vec::new(), result: None, async_: false },
+                core,
+                options: Options::default(),
+            },
             lower: Options::default(),
             ready_after,
         }

@@ -105,27 +105,24 @@ impl<'a> TypeConverter<'a> {
         Ok(())
     }
 
-    /// Converts a function type.
+    /// Converts a function type, `async` ones included.
     pub fn func_type(&mut self, id: ComponentFuncTypeId) -> Result<FuncType> {
         let types = self.types;
         let ty = &types[id];
-        if ty.async_ {
-            bail!("async functions are not supported yet");
-        }
         let params = ty.params.iter().map(|(n, t)| Ok((n.to_string(), self.val_type(t)?))).collect::<Result<_>>()?;
         let result = ty.result.as_ref().map(|t| self.val_type(t)).transpose()?;
-        Ok(FuncType { params, result })
+        Ok(FuncType { params, result, async_: ty.async_ })
     }
 
     /// Converts a value type.
     pub fn val_type(&mut self, ty: &ComponentValType) -> Result<InterfaceType> {
         let id = match ty {
-            ComponentValType::Primitive(p) => return primitive(*p),
+            ComponentValType::Primitive(p) => return Ok(primitive(*p)),
             ComponentValType::Type(id) => *id,
         };
         let types = self.types;
         Ok(match &types[id] {
-            ComponentDefinedType::Primitive(p) => primitive(*p)?,
+            ComponentDefinedType::Primitive(p) => primitive(*p),
             ComponentDefinedType::Record(r) => InterfaceType::record(
                 r.fields.iter().map(|(n, t)| Ok((n.to_string(), self.val_type(t)?))).collect::<Result<Vec<_>>>()?,
             ),
@@ -154,8 +151,11 @@ impl<'a> TypeConverter<'a> {
             ComponentDefinedType::Map { key, value, .. } => {
                 InterfaceType::map(self.val_type(key)?, self.val_type(value)?)
             }
-            ComponentDefinedType::Future { .. } | ComponentDefinedType::Stream { .. } => {
-                bail!("`future` and `stream` types are not supported yet")
+            ComponentDefinedType::Future { ty, .. } => {
+                InterfaceType::future(ty.as_ref().map(|t| self.val_type(t)).transpose()?)
+            }
+            ComponentDefinedType::Stream { ty, .. } => {
+                InterfaceType::stream(ty.as_ref().map(|t| self.val_type(t)).transpose()?)
             }
         })
     }
@@ -180,8 +180,8 @@ impl<'a> TypeConverter<'a> {
     }
 }
 
-fn primitive(p: P) -> Result<InterfaceType> {
-    Ok(match p {
+fn primitive(p: P) -> InterfaceType {
+    match p {
         P::Bool => InterfaceType::Bool,
         P::S8 => InterfaceType::S8,
         P::U8 => InterfaceType::U8,
@@ -195,8 +195,8 @@ fn primitive(p: P) -> Result<InterfaceType> {
         P::F64 => InterfaceType::F64,
         P::Char => InterfaceType::Char,
         P::String => InterfaceType::String,
-        P::ErrorContext => bail!("`error-context` is not supported yet"),
-    })
+        P::ErrorContext => InterfaceType::ErrorContext,
+    }
 }
 
 #[cfg(test)]
@@ -228,5 +228,60 @@ mod tests {
         );
         let g = conv.func_type(c.func_type(LocalFuncIndex::from_u32(1))).unwrap();
         assert_eq!(g.to_string(), "func(x: own<resource-0>, y: borrow<resource-0>) -> tuple<bool, char>");
+        assert!(!f.async_ && !g.async_);
+    }
+
+    /// The types of the functions a component of these imports imports, in order, as text.
+    fn imported_func_types(imports: &str) -> Vec<String> {
+        let bytes = wat::parse_str(format!("(component {imports})")).unwrap();
+        let t = translate_component(&bytes, crate::supported_features()).unwrap();
+        let c = &t.components[crate::component::translate::StaticComponentIndex::ROOT];
+        let mut conv = TypeConverter::new(c.types().as_ref());
+        c.funcs.keys().map(|i| conv.func_type(c.func_type(i)).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn converts_async_function_types() {
+        let types = imported_func_types(
+            r#"(import "a" (func async (param "x" u32) (result string)))
+               (import "b" (func async))
+               (import "c" (func (param "y" u8)))"#,
+        );
+        assert_eq!(types, ["async func(x: u32) -> string", "async func()", "func(y: u8)"]);
+    }
+
+    #[test]
+    fn converts_futures_and_streams() {
+        let types = imported_func_types(
+            r#"(type $f (future u32))
+               (type $s (stream u8))
+               (import "a" (func (param "f" $f) (param "s" $s) (result (future))))
+               (type $fs (future string))
+               (type $sfs (stream $fs))
+               (import "b" (func (param "s" (stream)) (result (list $sfs))))
+               (import "res" (type $res (sub resource)))
+               (import "c" (func (param "f" (future (own $res))) (result (stream (own $res)))))"#,
+        );
+        assert_eq!(
+            types,
+            [
+                "func(f: future<u32>, s: stream<u8>) -> future",
+                "func(s: stream) -> list<stream<future<string>>>",
+                "func(f: future<own<resource-0>>) -> stream<own<resource-0>>",
+            ]
+        );
+    }
+
+    #[test]
+    fn converts_error_context() {
+        let types = imported_func_types(
+            r#"(type $e error-context)
+               (import "a" (func (param "e" $e) (result (result u8 (error error-context)))))
+               (import "b" (func async (result (future error-context))))"#,
+        );
+        assert_eq!(
+            types,
+            ["func(e: error-context) -> result<u8, error-context>", "async func() -> future<error-context>"]
+        );
     }
 }

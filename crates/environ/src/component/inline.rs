@@ -107,7 +107,7 @@ pub fn inline_linked(input: &InlineInput<'_>) -> Result<ComponentInfo> {
         let kind = match item {
             // The type is converted when the inliner reaches the import, once the resources
             // it may name are known.
-            ComponentItem::Func(_) => ImportKind::Func(FuncType { params: Vec::new(), result: None }),
+            ComponentItem::Func(_) => ImportKind::Func(FuncType { params: Vec::new(), result: None, async_: false }),
             ComponentItem::Instance(_) => ImportKind::Instance,
             ComponentItem::Type(t) if root.is_resource(*t) => ImportKind::Resource,
             ComponentItem::Type(_) => ImportKind::Type,

@@ -7,10 +7,14 @@
 //! are private and read through accessors: a node cannot change after its layout is computed.
 //! `Display` (in the child module `display`) prints WIT-like syntax.
 //!
+//! The async value types `future`, `stream` and `error-context` are in the tree (each passed
+//! as an `i32` handle, like `own`), and so is a function's `async` effect; what their values
+//! are at run time is not this module's concern. Predicates over the tree (which types contain
+//! a `borrow` or an async value) are in the child module `predicates`.
+//!
 //! This module does not parse or validate types (translation does, with wasmparser), does not
-//! resolve resource types (a handle names its resource by an opaque [`ResourceId`]), does not
-//! flatten types into core values (`abi` does), and does not model `error-context`, `stream`
-//! or `future`.
+//! resolve resource types (a handle names its resource by an opaque [`ResourceId`]), and does
+//! not flatten types into core values (`abi` does).
 
 use super::layout::{CanonicalAbiInfo, MemoryWidth, RecordLayout, VariantLayout, record_layout, variant_layout};
 use std::sync::Arc;
@@ -68,6 +72,12 @@ pub enum InterfaceType {
     Own(ResourceId),
     /// `borrow<R>`: a borrowed handle to a resource.
     Borrow(ResourceId),
+    /// `future<T>` or `future`: a handle to the readable end of a future, passed as an `i32`.
+    Future(Arc<FutureType>),
+    /// `stream<T>` or `stream`: a handle to the readable end of a stream, passed as an `i32`.
+    Stream(Arc<StreamType>),
+    /// `error-context`: a handle to an error context, passed as an `i32`.
+    ErrorContext,
 }
 
 /// An opaque per-component index of a resource type. Two handles have the same resource type
@@ -87,7 +97,10 @@ impl InterfaceType {
             | InterfaceType::F32
             | InterfaceType::Char
             | InterfaceType::Own(_)
-            | InterfaceType::Borrow(_) => &CanonicalAbiInfo::SCALAR4,
+            | InterfaceType::Borrow(_)
+            | InterfaceType::Future(_)
+            | InterfaceType::Stream(_)
+            | InterfaceType::ErrorContext => &CanonicalAbiInfo::SCALAR4,
             InterfaceType::S64 | InterfaceType::U64 | InterfaceType::F64 => &CanonicalAbiInfo::SCALAR8,
             InterfaceType::String | InterfaceType::List(_) => &CanonicalAbiInfo::POINTER_PAIR,
             InterfaceType::FixedList(t) => &t.abi,
@@ -105,7 +118,8 @@ impl InterfaceType {
     /// Whether `self` and `other` are the same type up to resources: every pair of handles
     /// at the same place (both `own` or both `borrow`) is passed to `resources`, which says
     /// whether those two resources may stand for each other. Labels, lengths and the presence
-    /// of payloads must be equal, as component type equality requires.
+    /// of payloads (of `future` and `stream` too) must be equal, as component type equality
+    /// requires.
     pub fn matches(&self, other: &InterfaceType, resources: &mut dyn FnMut(ResourceId, ResourceId) -> bool) -> bool {
         use InterfaceType as T;
         fn all(
@@ -141,6 +155,12 @@ impl InterfaceType {
                     && all(a.cases.iter().map(|c| c.ty.clone()), b.cases.iter().map(|c| c.ty.clone()), resources)
             }
             (T::Option(a), T::Option(b)) => a.some.matches(&b.some, resources),
+            (T::Future(a), T::Future(b)) => {
+                all([a.payload.clone()].into_iter(), [b.payload.clone()].into_iter(), resources)
+            }
+            (T::Stream(a), T::Stream(b)) => {
+                all([a.payload.clone()].into_iter(), [b.payload.clone()].into_iter(), resources)
+            }
             (T::Result(a), T::Result(b)) => {
                 all([a.ok.clone(), a.err.clone()].into_iter(), [b.ok.clone(), b.err.clone()].into_iter(), resources)
             }
@@ -150,7 +170,7 @@ impl InterfaceType {
         }
     }
 
-    /// Whether this is a type without parts (bool, numbers, char, string).
+    /// Whether this is a type without parts (bool, numbers, char, string, error-context).
     fn is_scalar(&self) -> bool {
         use InterfaceType as T;
         matches!(
@@ -168,6 +188,7 @@ impl InterfaceType {
                 | T::F64
                 | T::Char
                 | T::String
+                | T::ErrorContext
         )
     }
 
@@ -231,6 +252,16 @@ impl InterfaceType {
     /// `flags { names... }`.
     pub fn flags<N: Into<String>>(names: impl IntoIterator<Item = N>) -> InterfaceType {
         InterfaceType::Flags(Arc::new(FlagsType::new(names.into_iter().map(Into::into).collect())))
+    }
+
+    /// `future<payload>`, or `future` without a payload.
+    pub fn future(payload: Option<InterfaceType>) -> InterfaceType {
+        InterfaceType::Future(Arc::new(FutureType::new(payload)))
+    }
+
+    /// `stream<payload>`, or `stream` without a payload.
+    pub fn stream(payload: Option<InterfaceType>) -> InterfaceType {
+        InterfaceType::Stream(Arc::new(StreamType::new(payload)))
     }
 }
 
@@ -519,20 +550,64 @@ impl FlagsType {
     }
 }
 
-/// A component function type: named parameters and an optional result.
+/// `future<T>`: a value of type `T` (or none, for `future`) that will be ready later. Its
+/// layout does not depend on `T` (an `i32` handle).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FutureType {
+    payload: Option<InterfaceType>,
+}
+
+impl FutureType {
+    /// A future of `payload`, or of nothing.
+    pub fn new(payload: Option<InterfaceType>) -> FutureType {
+        FutureType { payload }
+    }
+
+    /// The type of the value the future delivers, if it has one.
+    pub fn payload(&self) -> Option<&InterfaceType> {
+        self.payload.as_ref()
+    }
+}
+
+/// `stream<T>`: zero or more values of type `T` (or mere events, for `stream`) passed in one
+/// direction over time. Its layout does not depend on `T` (an `i32` handle).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StreamType {
+    payload: Option<InterfaceType>,
+}
+
+impl StreamType {
+    /// A stream of `payload`s, or of nothing.
+    pub fn new(payload: Option<InterfaceType>) -> StreamType {
+        StreamType { payload }
+    }
+
+    /// The type of the stream's elements, if it has one.
+    pub fn payload(&self) -> Option<&InterfaceType> {
+        self.payload.as_ref()
+    }
+}
+
+/// A component function type: named parameters, an optional result, and whether it declares
+/// the `async` effect.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncType {
     /// Parameters, with their names, in order.
     pub params: Vec<(String, InterfaceType)>,
     /// The result, if any.
     pub result: Option<InterfaceType>,
+    /// Whether the type declares the `async` effect (`async func(...)`): callers of such a
+    /// function may be suspended. It says nothing of how the function is lifted or lowered
+    /// (the `async` canonical option does).
+    pub async_: bool,
 }
 
 impl FuncType {
     /// Whether `self` and `other` are the same function type up to resources (see
-    /// [`InterfaceType::matches`]); parameter names must be equal.
+    /// [`InterfaceType::matches`]); parameter names and the `async` effect must be equal.
     pub fn matches(&self, other: &FuncType, resources: &mut dyn FnMut(ResourceId, ResourceId) -> bool) -> bool {
-        self.params.len() == other.params.len()
+        self.async_ == other.async_
+            && self.params.len() == other.params.len()
             && self.params.iter().zip(&other.params).all(|((an, at), (bn, bt))| an == bn && at.matches(bt, resources))
             && match (&self.result, &other.result) {
                 (None, None) => true,
@@ -549,6 +624,7 @@ impl FuncType {
 
 mod display;
 pub mod parse;
+mod predicates;
 
 #[cfg(test)]
 mod tests {
@@ -586,6 +662,31 @@ mod tests {
         assert_ne!(T::Own(ResourceId(1)), T::Borrow(ResourceId(1)));
         // A tuple and a record with the same layout are still different types.
         assert_ne!(T::tuple([T::U8]), T::record([("0", T::U8)]));
+    }
+
+    #[test]
+    fn async_types_match_by_payload_and_functions_by_effect() {
+        let same = |a: &T, b: &T| a.matches(b, &mut |x, y| x == y);
+        let own = |i| T::Own(ResourceId(i));
+        assert!(same(&T::future(Some(T::U32)), &T::future(Some(T::U32))));
+        assert!(same(&T::stream(None), &T::stream(None)));
+        assert!(same(&T::ErrorContext, &T::ErrorContext));
+        assert!(!same(&T::future(Some(T::U32)), &T::future(Some(T::U8))));
+        assert!(!same(&T::future(Some(T::U32)), &T::future(None)));
+        assert!(!same(&T::stream(Some(T::U8)), &T::future(Some(T::U8))));
+        assert!(!same(&T::stream(Some(T::U8)), &T::list(T::U8)));
+        assert!(!same(&T::ErrorContext, &T::U32));
+        // Resources inside a payload go through the callback.
+        assert!(same(&T::stream(Some(own(1))), &T::stream(Some(own(1)))));
+        assert!(!same(&T::future(Some(own(1))), &T::future(Some(own(2)))));
+        assert!(T::future(Some(own(1))).matches(&T::future(Some(own(2))), &mut |_, _| true));
+
+        let f = FuncType { params: vec![("s".into(), T::stream(Some(T::U8)))], result: None, async_: false };
+        let g = FuncType { async_: true, ..f.clone() };
+        assert!(f.matches(&f.clone(), &mut |x, y| x == y));
+        assert!(g.matches(&g.clone(), &mut |x, y| x == y));
+        assert!(!f.matches(&g, &mut |x, y| x == y) && !g.matches(&f, &mut |x, y| x == y));
+        assert_ne!(f, g);
     }
 
     #[test]

@@ -21,13 +21,14 @@ use weld_environ::component::adapt::CallSide;
 const LIST_CHUNK: usize = 2048;
 
 /// Whether values of `ty` lower without calling `realloc` or touching the handle table: no
-/// strings, lists, maps or handles inside.
+/// strings, lists, maps or handles (async ones included) inside.
 fn lowers_apart_from_memory(ty: &InterfaceType) -> bool {
     use InterfaceType as T;
     match ty {
         T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 => true,
         T::F32 | T::F64 | T::Char | T::Enum(_) | T::Flags(_) => true,
         T::String | T::List(_) | T::Map(_) | T::Own(_) | T::Borrow(_) => false,
+        T::Future(_) | T::Stream(_) | T::ErrorContext => false,
         T::FixedList(list) => lowers_apart_from_memory(list.element()),
         T::Record(r) => r.fields().iter().all(|f| lowers_apart_from_memory(&f.ty)),
         T::Tuple(t) => t.types().iter().all(lowers_apart_from_memory),

@@ -8,8 +8,8 @@
 //! describes them, are in `item_types.rs` and re-exported here, where Wasmtime has them.
 
 pub use weld_environ::component::{
-    Case, EnumType, Field, FixedListType, FlagsType, FuncType, InterfaceType, ListType, MapType, OptionType,
-    RecordType, ResourceId, ResultType, TupleType, VariantType,
+    Case, EnumType, Field, FixedListType, FlagsType, FuncType, FutureType, InterfaceType, ListType, MapType,
+    OptionType, RecordType, ResourceId, ResultType, StreamType, TupleType, VariantType,
 };
 
 pub use super::item_types::{Component, ComponentExtern, ComponentFunc, ComponentInstance, ComponentItem, Module};

@@ -21,7 +21,7 @@ impl Val {
     /// The default value of type `ty`: zero, `false`, `'\0'`, the empty string, list, map or
     /// flags, `none`, `ok` of the default `ok` value, the first case of a variant or enum
     /// (with the default payload), and a record or tuple of defaults. Handles have none: a
-    /// type containing `own` or `borrow` is an error.
+    /// type containing `own`, `borrow`, `future`, `stream` or `error-context` is an error.
     pub fn default_for(ty: &InterfaceType) -> Result<Val> {
         let default_payload = |t: Option<&InterfaceType>| t.map(|t| Val::default_for(t).map(Box::new)).transpose();
         Ok(match ty {
@@ -59,6 +59,9 @@ impl Val {
             InterfaceType::Flags(_) => Val::Flags(Vec::new()),
             InterfaceType::Own(_) | InterfaceType::Borrow(_) => {
                 bail!("a resource handle ({ty}) has no default value")
+            }
+            InterfaceType::Future(_) | InterfaceType::Stream(_) | InterfaceType::ErrorContext => {
+                bail!("a handle ({ty}) has no default value")
             }
         })
     }

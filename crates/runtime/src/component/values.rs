@@ -8,7 +8,8 @@
 //!
 //! A resource handle ([`Val::Resource`]) typechecks against any `own` or `borrow` type here;
 //! its resource type is checked when it is lowered into an instance. [`Val::Bytes`]
-//! typechecks against `list<u8>` only.
+//! typechecks against `list<u8>` only. No value has a `future`, `stream` or `error-context`
+//! type yet: lifting or lowering one fails with an error naming the type.
 //!
 //! # Error messages
 //!
@@ -32,7 +33,9 @@
 //! - `unknown field "x" in <record type>`, or `expected field "a", found "b"` when a field
 //!   of the type is given in the wrong place (fields are given in the type's order);
 //! - `unknown case "x" in <type>` (variants, enums), `unknown flag "x" in <type>`;
-//! - `case "a" has no payload, found one` and `case "a" needs a payload of <type>, found none`.
+//! - `case "a" has no payload, found one` and `case "a" needs a payload of <type>, found none`;
+//! - ``lowering a `stream<u8>` is not supported yet`` (and likewise for `future` and
+//!   `error-context`), whatever the value.
 
 use super::types::InterfaceType;
 use anyhow::{Result, anyhow};
@@ -131,6 +134,13 @@ impl Val {
     }
 }
 
+/// What an operation (`doing`: "lifting", "lowering", ...) says when it meets a value of
+/// `future`, `stream` or `error-context` type, which no [`Val`] or Rust type represents yet.
+pub(crate) fn async_value_unsupported(doing: &str, ty: &InterfaceType) -> String {
+    let article = if matches!(ty, InterfaceType::ErrorContext) { "an" } else { "a" };
+    format!("{doing} {article} `{ty}` is not supported yet")
+}
+
 /// A typecheck failure: the problem, and the path to it, innermost step first.
 struct Mismatch {
     path: Vec<String>,
@@ -200,6 +210,7 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
     match (ty, val) {
         _ if is_number_of(val, ty) => Ok(()),
         (T::Char, Val::Char(_)) | (T::Own(_) | T::Borrow(_), Val::Resource(_)) | (T::String, Val::String(_)) => Ok(()),
+        (T::Future(_) | T::Stream(_) | T::ErrorContext, _) => fail(async_value_unsupported("lowering", ty)),
         (T::List(list), Val::List(elements)) => {
             for (i, element) in elements.iter().enumerate() {
                 // Lists of numbers are long: their elements are matched inline.

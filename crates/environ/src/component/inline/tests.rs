@@ -59,7 +59,11 @@ fn host_imports_are_lowered_in_order() {
             Initializer::LowerImport {
                 index: LoweredIndex::from_u32(0),
                 import: ImportPath { import: ImportIndex::from_u32(0), path: vec![] },
-                ty: FuncType { params: vec![("msg".into(), crate::component::InterfaceType::String)], result: None },
+                ty: FuncType {
+                    params: vec![("msg".into(), crate::component::InterfaceType::String)],
+                    result: None,
+                    async_: false,
+                },
                 options: Options {
                     memory: Some(RuntimeMemoryIndex::from_u32(0)),
                     realloc: Some(RuntimeReallocIndex::from_u32(0)),
@@ -295,6 +299,7 @@ fn a_host_resource_declared_equal_to_another_is_that_resource() {
                 ("b".into(), crate::component::InterfaceType::Own(ResourceId(0))),
             ],
             result: None,
+            async_: false,
         })
     );
 }

@@ -1,6 +1,7 @@
 //! How interface and function types are written: `Display` for [`InterfaceType`],
 //! [`FuncType`] and [`ResourceId`], in WIT-like syntax (`record { a: u32, b: string }`,
-//! `func(x: u32) -> string`, `own<resource-3>`), for error messages and tests.
+//! `async func(x: u32) -> string`, `own<resource-3>`, `stream<u8>`, `error-context`), for
+//! error messages and tests.
 //!
 //! It only prints: it parses nothing, and a resource is printed by its opaque id since the type
 //! tree does not know resource names. It is a child of `types` so that it can read the nodes'
@@ -91,13 +92,27 @@ impl fmt::Display for InterfaceType {
             InterfaceType::Flags(t) => return braced(f, "flags", &t.names, |f, name| f.write_str(name)),
             InterfaceType::Own(id) => return write!(f, "own<{id}>"),
             InterfaceType::Borrow(id) => return write!(f, "borrow<{id}>"),
+            InterfaceType::Future(t) => return with_payload(f, "future", t.payload()),
+            InterfaceType::Stream(t) => return with_payload(f, "stream", t.payload()),
+            InterfaceType::ErrorContext => "error-context",
         };
         f.write_str(keyword)
     }
 }
 
+/// Writes `keyword<payload>`, or `keyword` without a payload.
+fn with_payload(f: &mut fmt::Formatter<'_>, keyword: &str, payload: Option<&InterfaceType>) -> fmt::Result {
+    match payload {
+        Some(ty) => write!(f, "{keyword}<{ty}>"),
+        None => f.write_str(keyword),
+    }
+}
+
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.async_ {
+            f.write_str("async ")?;
+        }
         f.write_str("func(")?;
         comma_list(f, &self.params, |f, (name, ty)| write!(f, "{name}: {ty}"))?;
         f.write_str(")")?;
@@ -124,6 +139,9 @@ mod tests {
             (T::String, "string"),
             (T::Own(ResourceId(3)), "own<resource-3>"),
             (T::Borrow(ResourceId(0)), "borrow<resource-0>"),
+            (T::ErrorContext, "error-context"),
+            (T::future(None), "future"),
+            (T::stream(None), "stream"),
         ];
         for (ty, text) in cases {
             assert_eq!(ty.to_string(), text);
@@ -148,6 +166,9 @@ mod tests {
         assert_eq!(T::flags(["x", "y"]).to_string(), "flags { x, y }");
         assert_eq!(T::enumeration(["a", "b"]).to_string(), "enum { a, b }");
         assert_eq!(T::tuple([T::U8, T::U32]).to_string(), "tuple<u8, u32>");
+        assert_eq!(T::future(Some(T::U32)).to_string(), "future<u32>");
+        assert_eq!(T::stream(Some(T::U8)).to_string(), "stream<u8>");
+        assert_eq!(T::stream(Some(T::future(Some(T::ErrorContext)))).to_string(), "stream<future<error-context>>");
     }
 
     #[test]
@@ -168,9 +189,16 @@ mod tests {
 
     #[test]
     fn display_func() {
-        let f = FuncType { params: vec![("a".into(), T::U32), ("b".into(), T::String)], result: Some(T::String) };
+        let f = FuncType {
+            params: vec![("a".into(), T::U32), ("b".into(), T::String)],
+            result: Some(T::String),
+            async_: false,
+        };
         assert_eq!(f.to_string(), "func(a: u32, b: string) -> string");
-        assert_eq!(FuncType { params: vec![], result: None }.to_string(), "func()");
+        assert_eq!(FuncType { params: vec![], result: None, async_: false }.to_string(), "func()");
         assert_eq!(f.param_types().cloned().collect::<Vec<_>>(), vec![T::U32, T::String]);
+        let g = FuncType { async_: true, ..f };
+        assert_eq!(g.to_string(), "async func(a: u32, b: string) -> string");
+        assert_eq!(FuncType { params: vec![], result: None, async_: true }.to_string(), "async func()");
     }
 }

@@ -1,6 +1,7 @@
 //! Reading an [`InterfaceType`] from the WIT-like text `Display` writes (`record { a: u8,
-//! b: string }`, `list<u32, 4>`, `result<_, string>`, `own<resource-0>`): what `weld abi`
-//! takes on its command line, and what tests use to write types briefly.
+//! b: string }`, `list<u32, 4>`, `result<_, string>`, `own<resource-0>`, `stream<u8>`,
+//! `error-context`): what `weld abi` takes on its command line, and what tests use to write
+//! types briefly.
 //!
 //! The grammar is WIT's type expressions, with the anonymous aggregates `record { .. }`,
 //! `variant { .. }`, `enum { .. }` and `flags { .. }` written inline (WIT names them in
@@ -154,6 +155,17 @@ impl Parser<'_> {
             "f64" | "float64" => InterfaceType::F64,
             "char" => InterfaceType::Char,
             "string" => InterfaceType::String,
+            "error-context" => InterfaceType::ErrorContext,
+            "future" | "stream" => {
+                let payload = if self.eat("<") {
+                    let payload = inner(self)?;
+                    self.expect(">")?;
+                    Some(payload)
+                } else {
+                    None
+                };
+                if keyword == "future" { InterfaceType::future(payload) } else { InterfaceType::stream(payload) }
+            }
             "list" => {
                 self.expect("<")?;
                 let element = inner(self)?;
@@ -303,6 +315,13 @@ mod tests {
             "result<record { x: f32 }, enum { e }>",
             "own<resource-3>",
             "borrow<resource-0>",
+            "future",
+            "future<u32>",
+            "stream",
+            "stream<u8>",
+            "error-context",
+            "stream<future<result<list<u8>, error-context>>>",
+            "record { f: future<own<resource-1>>, s: stream, e: error-context }",
         ] {
             let ty: InterfaceType = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(ty.to_string(), text);
@@ -325,6 +344,9 @@ mod tests {
         assert_eq!(err("record { a u8 }"), "expected `:`, found `u8` (at byte 11)");
         assert_eq!(err("u8 u8"), "unexpected `u8` after the type (at byte 3)");
         assert_eq!(err("list<u8, x>"), "expected a length, found `x` (at byte 9)");
+        assert_eq!(err("stream<u8"), "expected `>`, found the end (at byte 9)");
+        assert_eq!(err("future<>"), "expected a type, found `>` (at byte 7)");
+        assert_eq!(err("error"), "`error` is not a type (at byte 0)");
         assert_eq!(err("record { Bad_name: u8 }"), "expected a name, found `Bad` (at byte 9)");
         let deep = "list<".repeat(200) + "u8" + &">".repeat(200);
         assert!(err(&deep).contains("nest more than 100"));

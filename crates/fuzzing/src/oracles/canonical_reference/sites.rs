@@ -114,7 +114,10 @@ impl Walker<'_> {
             }
             T::F32 | T::F64 => self.push(At::Mem(ptr), size, What::Float),
             T::Char => self.push(At::Mem(ptr), 4, What::Char),
-            T::Own(_) | T::Borrow(_) => self.push(At::Mem(ptr), 4, What::Handle),
+            // The async values are handles too (never generated: see `json.rs`).
+            T::Own(_) | T::Borrow(_) | T::Future(_) | T::Stream(_) | T::ErrorContext => {
+                self.push(At::Mem(ptr), 4, What::Handle)
+            }
             T::String | T::List(_) | T::Map(_) => {
                 let element = match ty {
                     T::List(l) => Some(l.element()),
@@ -187,7 +190,9 @@ impl Walker<'_> {
             }
             T::F32 | T::F64 => self.push(slot(0), 0, What::Float),
             T::Char => self.push(slot(0), 0, What::Char),
-            T::Own(_) | T::Borrow(_) => self.push(slot(0), 0, What::Handle),
+            T::Own(_) | T::Borrow(_) | T::Future(_) | T::Stream(_) | T::ErrorContext => {
+                self.push(slot(0), 0, What::Handle)
+            }
             T::Flags(f) => {
                 for i in 0..weld_environ::component::flags_i32_count(f.names().len()) as usize {
                     self.push(slot(i), 0, What::Bits);

@@ -2,7 +2,7 @@
 //! values, with every check the spec makes.
 
 use super::super::types::InterfaceType;
-use super::super::values::Val;
+use super::super::values::{Val, async_value_unsupported};
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
 use super::integers::{integer_size, integer_value, load_integers};
@@ -107,6 +107,9 @@ impl Loader<'_> {
                 flags_from_words(flags.names(), &words)
             }
             T::Own(_) | T::Borrow(_) => self.handle(ty, self.uint(ptr, 4)?)?,
+            T::Future(_) | T::Stream(_) | T::ErrorContext => {
+                return Err(anyhow!(async_value_unsupported("lifting", ty)));
+            }
         })
     }
 
@@ -204,6 +207,9 @@ impl Loader<'_> {
                 flags_from_words(flags.names(), &words)
             }
             T::Own(_) | T::Borrow(_) => self.handle(ty, u64::from(next(flat)? as u32))?,
+            T::Future(_) | T::Stream(_) | T::ErrorContext => {
+                return Err(anyhow!(async_value_unsupported("lifting", ty)));
+            }
         })
     }
 

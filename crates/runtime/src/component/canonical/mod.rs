@@ -24,7 +24,9 @@
 //! path into the value. Resource handles go through the [`GuestMemory`]'s handle methods
 //! (which know the instance's handle table). Not covered: flat
 //! lifting/lowering of a type that flattens to more than `MAX_FLAT_PARAMS` values (which the
-//! canonical ABI always passes through memory) is refused.
+//! canonical ABI always passes through memory) is refused, and so is lifting or lowering a
+//! `future`, `stream` or `error-context` (with an error naming the type: no `Val` holds one
+//! yet).
 //!
 //! The parts: `memory.rs` (the guest's memory, options, limits, pointer and range checks),
 //! `cases.rs` (variants, enums, flags), `strings.rs`, `flat.rs` (flattening limits), `load.rs`
