@@ -1,6 +1,6 @@
 //! The VM: raw memory (reservations, the pooling allocator's slots, linear memories, tables,
-//! copy-on-write images), JIT code memory, the VMContext's Rust mirror, and traps (signal
-//! handlers, setjmp/longjmp).
+//! copy-on-write images), JIT code memory, the VMContext's Rust mirror, traps (signal
+//! handlers, setjmp/longjmp), and fibers (stacks of their own for async tasks).
 //!
 //! It never names the store, a handle or anything of the embedder API: the store owns these
 //! pieces and hands them out. Most of weld's `unsafe` lives here; the rest is in the call and
@@ -9,6 +9,10 @@
 
 pub mod code_memory;
 pub mod exception_heap;
+// The component-model async scheduler is to run each task on a fiber; until it is written,
+// only the module's tests use it.
+#[cfg_attr(not(test), allow(dead_code))]
+pub mod fiber;
 pub mod memory;
 pub mod memory_image;
 pub mod mmap;

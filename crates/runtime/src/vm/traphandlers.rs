@@ -7,6 +7,11 @@
 //! goes to the handler that was installed before weld's. The record keeps Cranelift's pinned
 //! register too: with fuel on it holds the counter, which the entry trampoline had no chance to
 //! write back (see cranelift's `translate/interrupt.rs`).
+//!
+//! The chain of states is per thread, but a fiber (`fiber.rs`) keeps its own entries on its
+//! own stack: they are cut off the chain when it suspends and put back on top of its resumer's
+//! when it goes on ([`detach_entries`], [`attach_entries`]), so a trap always unwinds to an
+//! entry on the stack it happened on.
 
 use super::code_memory::{lookup_code, lookup_trap};
 use super::setjmp::{EntryTrampoline, JmpBuf, weld_enter_wasm, weld_longjmp};
@@ -50,6 +55,76 @@ pub struct CallThreadState {
 
 thread_local! {
     static CURRENT: Cell<*mut CallThreadState> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// The wasm entries a fiber made (`fiber.rs`), kept while the fiber is not running: its
+/// innermost entry (`top`, null when it has none), and the entry of the resumer that its
+/// outermost entry was linked to (`base`, null when the resumer was in no wasm call).
+///
+/// A fiber's entries live on its own stack. They stay on this thread's chain only while the
+/// fiber runs: when it suspends they are cut off (the thread goes back to `base`), and when it
+/// is resumed they are put back on top of the resumer's innermost entry, which may be another
+/// one than last time (a fiber may be resumed from the host's stack, then from another fiber).
+#[derive(Debug)]
+pub struct SuspendedEntries {
+    top: *mut CallThreadState,
+    base: *mut CallThreadState,
+}
+
+impl SuspendedEntries {
+    /// The entries of a fiber that has made none.
+    pub const NONE: SuspendedEntries = SuspendedEntries { top: std::ptr::null_mut(), base: std::ptr::null_mut() };
+}
+
+/// Puts a fiber's entries back on this thread's chain, on top of its innermost entry, just
+/// before the fiber runs again: the outermost of them now returns to that entry.
+///
+/// # Safety
+/// `entries` must be [`SuspendedEntries::NONE`] or filled by [`detach_entries`] when the fiber
+/// last suspended, and the fiber must not have run since (its entries are live, on its stack).
+pub unsafe fn attach_entries(entries: &mut SuspendedEntries) {
+    let base = CURRENT.with(Cell::get);
+    if !entries.top.is_null() {
+        if entries.base != base {
+            let mut outermost = entries.top;
+            // SAFETY: per the contract, the chain from `top` is the fiber's live entries, the
+            // outermost of which leads to `entries.base`; nothing else refers to them while the
+            // fiber is suspended.
+            unsafe {
+                while (*outermost).prev != entries.base {
+                    outermost = (*outermost).prev;
+                    assert!(!outermost.is_null(), "a suspended fiber's wasm entries do not lead to their base");
+                }
+                (*outermost).prev = base;
+            }
+        }
+        CURRENT.with(|c| c.set(entries.top));
+    }
+    entries.base = base;
+}
+
+/// Cuts the running fiber's entries off this thread's chain as it suspends or finishes: the
+/// thread goes back to the entries its resumer had.
+///
+/// # Panics
+/// If the innermost entry is neither the resumer's nor on the fiber's stack (`stack`, its
+/// address range): the chain was broken, and resuming the fiber would follow it. Nothing
+/// has changed then.
+///
+/// # Safety
+/// Must be called on the fiber's stack, after [`attach_entries`] with the same `entries` was
+/// called for this run of the fiber.
+pub unsafe fn detach_entries(entries: &mut SuspendedEntries, stack: std::ops::Range<usize>) {
+    let top = CURRENT.with(Cell::get);
+    let top = if top == entries.base { std::ptr::null_mut() } else { top };
+    assert!(
+        top.is_null() || stack.contains(&(top as usize)),
+        "a fiber's innermost wasm entry ({top:p}) is not on its stack ({:#x}..{:#x})",
+        stack.start,
+        stack.end
+    );
+    entries.top = top;
+    CURRENT.with(|c| c.set(entries.base));
 }
 
 /// Records an error (a host function's, or a libcall's trap) to be returned when the JIT code
