@@ -231,8 +231,8 @@ impl WasmValue for WaveVal {
             Val::Option(_) => WasmTypeKind::Option,
             Val::Result(_) => WasmTypeKind::Result,
             Val::Flags(_) => WasmTypeKind::Flags,
-            // WAVE has no syntax for resource handles.
-            Val::Resource(_) => WasmTypeKind::Unsupported,
+            // WAVE has no syntax for handles.
+            Val::Resource(_) | Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_) => WasmTypeKind::Unsupported,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Runs `.wast` scripts through the `weld wast` command and checks the results.
 //!
-//! - `core_1`, `core_2`, `core_3` and `cm_sync`: every file of the core-1, core-2 (SIMD),
-//!   core-3 (tail calls, typed function references, exceptions) and cm-sync tiers (`../shared/tests/tiers/<tier>.list`). A tier's failures, as `path:line` keys, must
+//! - `core_1`, `core_2`, `core_3`, `cm_sync` and `cm_async`: every file of the core-1, core-2
+//!   (SIMD), core-3 (tail calls, typed function references, exceptions), cm-sync and cm-async
+//!   (component-model async) tiers (`../shared/tests/tiers/<tier>.list`). A tier's failures, as `path:line` keys, must
 //!   be exactly those listed in its baseline (`tests/expected-failures.txt` for core-1,
 //!   `tests/expected-failures-<tier>.txt` for the others; a missing file lists nothing): a
 //!   new failure fails the test, and so
@@ -306,6 +307,11 @@ fn core_2_relaxed_deterministic() {
 #[test]
 fn cm_sync() {
     run_tier("cm-sync", "tests/expected-failures-cm-sync.txt", &[]);
+}
+
+#[test]
+fn cm_async() {
+    run_tier("cm-async", "tests/expected-failures-cm-async.txt", &[]);
 }
 
 /// The files of tier `tier`, relative to `../shared/tests`.

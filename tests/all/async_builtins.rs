@@ -1,9 +1,10 @@
 //! Built-ins of component-model async and threads: components that define them compile and
 //! instantiate. `backpressure.inc`/`dec` keep the instance's counter; `context.get`/`set`
 //! keep each task's context (tested in tests/misc_testsuite/component-model/task-context.wast,
-//! across fused calls and calls from the host); the others trap inside
-//! `post-return` (where the spec checks `may_leave`) and otherwise fail with a message naming
-//! the built-in, since weld does not run async yet.
+//! across fused calls and calls from the host); the others trap inside `post-return` (where
+//! the spec checks `may_leave`), and those that need an async task trap in a synchronous one.
+//! The rest of async is tested by the cm-async tier and
+//! tests/misc_testsuite/component-model/async-*.wast.
 
 use weld::component::{Component, Linker, Val};
 use weld::{Engine, Store};
@@ -66,16 +67,21 @@ fn backpressure_counts_within_its_bounds() {
 }
 
 #[test]
-fn other_builtins_name_themselves_and_trap_in_post_return() {
+fn builtins_check_their_task_and_trap_in_post_return() {
     let err = call("cancel", &[], 0).unwrap_err();
-    assert!(
-        format!("{err:#}").contains(
-            "the canonical built-in `task.cancel` needs component-model async or threads, which weld does not support yet"
-        ),
-        "{err:#}"
-    );
-    let err = call("ws-new", &[], 1).unwrap_err();
-    assert!(format!("{err:#}").contains("`waitable-set.new`"), "{err:#}");
+    assert!(format!("{err:#}").contains("`task.cancel` called by a task that was not lifted `async`"), "{err:#}");
+    assert!(err.chain().any(|e| matches!(e.downcast_ref::<weld::Trap>(), Some(weld::Trap::AsyncMisuse))), "{err:#}");
+    // A waitable set is the first entry of the instance's handle table.
+    let engine = Engine::default();
+    let component = Component::new(&engine, GUEST).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let ws_new = instance.get_func(&mut store, "ws-new").unwrap();
+    let mut out = [Val::Bool(false)];
+    ws_new.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(1));
+    ws_new.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(2));
     let err = call("ws-new-in-post-return", &[], 0).unwrap_err();
     assert!(
         err.chain().any(|e| matches!(e.downcast_ref::<weld::Trap>(), Some(weld::Trap::CannotLeaveComponent))),

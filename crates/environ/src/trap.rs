@@ -97,6 +97,17 @@ macro_rules! for_each_trap {
             /// post-return, or a fused adapter) without being caught: the canonical ABI's
             /// `call_and_trap_on_throw`.
             UncaughtException => "uncaught wasm exception at a component boundary";
+            /// A task whose function type is not `async` would block before returning its
+            /// value, and no other thread of its instance could run meanwhile.
+            CannotBlockSyncTask => "cannot block a synchronous task before returning";
+            /// Every task left is waiting and none can ever be woken.
+            Deadlock => "deadlock detected: event loop cannot make further progress";
+            /// An async lift's callback returned a code the spec does not define.
+            UnsupportedCallbackCode => "unsupported callback code";
+            /// A built-in of component-model async was used as the spec forbids (the detail
+            /// says how: a waitable used synchronously while in a set, a busy stream dropped,
+            /// a task returning twice, ...).
+            AsyncMisuse => "component-model async built-in misused";
         }
     };
 }

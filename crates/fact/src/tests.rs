@@ -43,6 +43,7 @@ fn options(instance: u32, memory64: bool, encoding: StringEncoding) -> Options {
         memory64,
         realloc: Some(RuntimeReallocIndex::from_u32(instance)),
         post_return: None,
+        ..Options::default()
     }
 }
 

@@ -66,6 +66,8 @@ pub struct StoreOpaque {
     pool_counts: InstanceCounts,
     /// The signatures `Func::call` has called, with their entry trampolines.
     signature_cache: SignatureCache,
+    /// Component-model async: tasks, threads, waitables (`component/concurrent`).
+    pub(crate) concurrent: crate::component::concurrent::state::ConcurrentState,
 }
 
 impl StoreOpaque {
@@ -137,6 +139,7 @@ impl<T> Store<T> {
             handle_budget: Arc::new(HandleBudget::new(DEFAULT_MAX_COMPONENT_HANDLES)),
             pool_counts: InstanceCounts::default(),
             signature_cache: SignatureCache::default(),
+            concurrent: Default::default(),
         };
         Store { inner: Box::new(StoreInner { opaque, data }) }
     }

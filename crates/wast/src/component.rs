@@ -388,6 +388,9 @@ pub(crate) fn display(v: &Val) -> String {
             out
         }
         Val::Resource(r) => format!("{} handle to a {}", if r.owned() { "owned" } else { "borrowed" }, r.ty()),
+        Val::Future(_) => "a future".to_string(),
+        Val::Stream(_) => "a stream".to_string(),
+        Val::ErrorContext(_) => "an error context".to_string(),
     }
 }
 

@@ -549,6 +549,8 @@ const TRAP_ALIASES: &[(&str, &[&str])] = &[
     ("uninitialized element", &["undefined element"]),
     ("undefined element", &["uninitialized element"]),
     ("call stack exhausted", &["stack overflow"]),
+    // Component tests write Wasmtime's wording of `unreachable`.
+    ("wasm `unreachable` instruction executed", &["unreachable"]),
 ];
 
 /// Does the error (anywhere in its chain) carry the expected trap message?

@@ -21,6 +21,9 @@ use super::types::{FuncType, InterfaceType};
 /// At most this many flat core values are returned as results; more go through memory.
 pub const MAX_FLAT_RESULTS: usize = 1;
 
+/// The most flat parameters an `async` lower passes as core values; more go through memory.
+pub const MAX_FLAT_ASYNC_PARAMS: usize = 4;
+
 /// The spec's `MAX_STRING_BYTE_LENGTH`: lifting a longer string traps.
 pub const MAX_STRING_BYTE_LENGTH: u64 = (1 << 28) - 1;
 /// The spec's `MAX_LIST_BYTE_LENGTH`: lifting a longer list traps.
@@ -209,6 +212,33 @@ impl FuncType {
     /// The core signature of this function lifted or lowered with a memory of `width`.
     pub fn core_signature(&self, width: MemoryWidth, context: AbiContext) -> CoreSignature {
         core_signature(self.params.iter().map(|(_, ty)| ty), self.result.as_ref(), width, context)
+    }
+
+    /// The core signature of this function lifted or lowered with the `async` option (the
+    /// spec's `flatten_functype` with `async`): a lift takes its parameters as a synchronous
+    /// one does and returns nothing (its result goes through `task.return`), or the callback
+    /// code if it has a `callback`; a lower takes at most [`MAX_FLAT_ASYNC_PARAMS`] flat
+    /// values, then a pointer for the result if there is one, and returns the subtask's
+    /// state.
+    pub fn async_core_signature(&self, width: MemoryWidth, context: AbiContext, callback: bool) -> CoreSignature {
+        let ptr = width.ptr_type();
+        let params = self.params.iter().map(|(_, ty)| ty);
+        let max = if context == AbiContext::Lift { MAX_FLAT_PARAMS } else { MAX_FLAT_ASYNC_PARAMS };
+        let (mut flat_params, params_in_memory) = match flatten_types(params, width, max) {
+            Some(flat) => (flat, false),
+            None => (vec![ptr], true),
+        };
+        // A result too big to flatten has no flat count, and goes through memory too.
+        let results_in_memory =
+            context == AbiContext::Lower && self.result.as_ref().is_some_and(|r| r.abi().flat_count != Some(0));
+        if results_in_memory {
+            flat_params.push(ptr);
+        }
+        let results = match context {
+            AbiContext::Lift if !callback => Vec::new(),
+            _ => vec![FlatType::I32],
+        };
+        CoreSignature { params: flat_params, results, params_in_memory, results_in_memory }
     }
 }
 

@@ -4,7 +4,7 @@
 
 pub use super::async_builtins::{AsyncBuiltinOp, CONTEXT_SLOTS};
 use super::translate::{LocalImportIndex, StaticModuleIndex, StringEncoding};
-use super::types::FuncType;
+use super::types::{FuncType, InterfaceType};
 use crate::PrimaryMap;
 use indexmap::IndexMap;
 use std::sync::Arc;
@@ -36,6 +36,9 @@ crate::entity_index! {
     pub struct AdapterModuleIndex;
     /// A built-in of component-model async or threads.
     pub struct AsyncBuiltinIndex;
+    /// A component-to-component call that the runtime makes (one side async, or async
+    /// values passed): see [`AsyncCall`].
+    pub struct AsyncCallIndex;
 }
 
 impl ImportIndex {
@@ -108,20 +111,51 @@ pub enum CoreDef {
     Intrinsic(IntrinsicIndex),
     /// A built-in of component-model async or threads.
     AsyncBuiltin(AsyncBuiltinIndex),
+    /// A lowered function of another component, called through the runtime.
+    AsyncCall(AsyncCallIndex),
 }
 
-/// A built-in of component-model async or threads (`task.return`, `stream.read`, ...). weld
-/// runs `context.get`/`context.set` and `backpressure.*`; any other such core function
-/// checks, as each of these built-ins does first, that its instance may leave (so it traps
-/// when called from `post-return`), and otherwise fails with a message naming it.
+/// A built-in of component-model async or threads (`task.return`, `stream.read`, ...), with
+/// its immediates resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AsyncBuiltin {
-    /// Which built-in, with its immediates.
+    /// Which built-in, with its immediates that are plain numbers.
     pub op: AsyncBuiltinOp,
     /// The component instance that defines it.
     pub instance: RuntimeComponentInstanceIndex,
     /// Its core function type.
     pub ty: crate::FuncType,
+    /// The `stream<T>` or `future<T>` type of a stream or future built-in.
+    pub value_ty: Option<InterfaceType>,
+    /// The result type of `task.return` (`None` also for a function without a result).
+    pub result: Option<InterfaceType>,
+    /// The canonical options it was given (`task.return`, `stream.read`, the memory of
+    /// `waitable-set.wait`, ...).
+    pub options: Option<Options>,
+    /// The core table of `thread.new-indirect`.
+    pub table: Option<CoreExport>,
+}
+
+/// A call from one component to another that the runtime makes rather than a fused adapter:
+/// one where either side uses the async ABI, the callee's type is `async`, or values only
+/// the runtime can pass (streams, futures, error contexts) cross. The runtime lifts the
+/// caller's arguments and lowers them into the callee when the callee's task starts, and
+/// back for the result, with the tasks and subtasks of the spec's `canon_lift` and
+/// `canon_lower`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsyncCall {
+    /// The callee side.
+    pub lift: LiftedFunc,
+    /// The caller's options.
+    pub lower: Options,
+}
+
+impl AsyncCall {
+    /// Whether a call from `lower` into `lift` must be an [`AsyncCall`] rather than a
+    /// [`FusedCall`].
+    pub fn needed(lift: &LiftedFunc, lower: &Options) -> bool {
+        lift.options.async_ || lower.async_ || lift.ty.async_ || lift.ty.contains_async_value()
+    }
 }
 
 /// A core item passed as a module import.
@@ -149,6 +183,10 @@ pub struct Options {
     pub realloc: Option<RuntimeReallocIndex>,
     /// The post-return function, if given.
     pub post_return: Option<RuntimePostReturnIndex>,
+    /// The `async` option.
+    pub async_: bool,
+    /// The `callback` of an async lift.
+    pub callback: Option<CoreDef>,
 }
 
 /// A host import reached through the root's import `import`, then the export names in `path`.
@@ -360,6 +398,8 @@ pub struct ComponentInfo {
     pub intrinsics: PrimaryMap<IntrinsicIndex, Intrinsic>,
     /// Async and threads built-ins, by index.
     pub async_builtins: PrimaryMap<AsyncBuiltinIndex, AsyncBuiltin>,
+    /// Component-to-component calls the runtime makes, by index.
+    pub async_calls: PrimaryMap<AsyncCallIndex, AsyncCall>,
 }
 
 impl ComponentInfo {

@@ -278,6 +278,9 @@ impl<'a> Inliner<'a> {
                                     });
                                     CoreDef::Lowered(index)
                                 }
+                                FuncValue::Lifted(lift) if AsyncCall::needed(&lift, &lower) => {
+                                    CoreDef::AsyncCall(self.info.async_calls.push(AsyncCall { lift, lower }))
+                                }
                                 FuncValue::Lifted(lift) => {
                                     let ready_after = self.info.initializers.len();
                                     CoreDef::Fused(self.info.fused.push(FusedCall { lift, lower, ready_after }))
@@ -293,15 +296,11 @@ impl<'a> Inliner<'a> {
                         CoreFuncDef::ResourceRep { ty } => {
                             self.intrinsic(&s, IntrinsicKind::ResourceRep, *ty, frame)?
                         }
-                        CoreFuncDef::AsyncBuiltin { op } => {
-                            let types = c.types().as_ref();
-                            let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
-                            let ty = crate::FuncType::from_wasmparser(ty)?;
-                            CoreDef::AsyncBuiltin(self.info.async_builtins.push(AsyncBuiltin {
-                                op: *op,
-                                instance: frame,
-                                ty,
-                            }))
+                        CoreFuncDef::AsyncBuiltin { op, immediates } => {
+                            let builtin = self
+                                .async_builtin(&s, c, &mut conv, i, *op, immediates, frame)
+                                .with_context(|| format!("the canonical built-in `{}`", op.name()))?;
+                            CoreDef::AsyncBuiltin(self.info.async_builtins.push(builtin))
                         }
                     };
                     s.core_funcs.push(def);
@@ -618,12 +617,40 @@ impl<'a> Inliner<'a> {
         Ok(CoreDef::Intrinsic(self.info.intrinsics.push(Intrinsic { kind, resource, instance: frame })))
     }
 
+    /// An async or threads built-in of instance `frame` (core function `i` of `c`), with its
+    /// immediates resolved.
+    #[allow(clippy::too_many_arguments)]
+    fn async_builtin(
+        &mut self,
+        s: &Scope,
+        c: &StaticComponent,
+        conv: &mut TypeConverter<'_>,
+        i: LocalCoreFuncIndex,
+        op: AsyncBuiltinOp,
+        imm: &super::async_builtins::BuiltinImmediates,
+        frame: RuntimeComponentInstanceIndex,
+    ) -> Result<AsyncBuiltin> {
+        let types = c.types().as_ref();
+        let ty = types[types.core_function_at(i.as_u32())].unwrap_func();
+        let ty = crate::FuncType::from_wasmparser(ty)?;
+        let value_ty = match imm.ty {
+            Some(t) => Some(conv.val_type(&defined_type(types, wasmparser::ComponentValType::Type(t))?)?),
+            None => None,
+        };
+        let result = match imm.result {
+            Some(r) => Some(conv.val_type(&defined_type(types, r)?)?),
+            None => None,
+        };
+        let options = imm.options.as_ref().map(|o| self.options(s, &options(o), frame)).transpose()?;
+        let table = imm.table.map(|t| core_export(s, &c.core_tables[LocalCoreTableIndex::from_u32(t)])).transpose()?;
+        Ok(AsyncBuiltin { op, instance: frame, ty, value_ty, result, options, table })
+    }
+
     /// Resolves canonical options to runtime indices, recording extractions on first use.
     fn options(&mut self, s: &Scope, o: &CanonicalOptions, instance: RuntimeComponentInstanceIndex) -> Result<Options> {
-        if o.async_ {
-            bail!("async lifts and lowers are not supported yet");
-        }
-        let mut out = Options { instance, string_encoding: o.string_encoding, ..Options::default() };
+        let callback = o.callback.map(|f| s.core_funcs[f].clone());
+        let mut out =
+            Options { instance, string_encoding: o.string_encoding, async_: o.async_, callback, ..Options::default() };
         if let Some(m) = o.memory {
             let export = s.core_memories[m].clone();
             out.memory64 = self.is_memory64(&export);
@@ -681,6 +708,22 @@ fn already_bound(conv: &TypeConverter<'_>, c: &StaticComponent, ty: LocalTypeInd
         }
         _ => None,
     }
+}
+
+/// A value type as written (a primitive, or an index into the type index space) as the
+/// validator's types name it.
+fn defined_type(
+    types: wasmparser::types::TypesRef<'_>,
+    ty: wasmparser::ComponentValType,
+) -> Result<wasmparser::component_types::ComponentValType> {
+    use wasmparser::component_types::ComponentValType as Resolved;
+    Ok(match ty {
+        wasmparser::ComponentValType::Primitive(p) => Resolved::Primitive(p),
+        wasmparser::ComponentValType::Type(i) => match types.component_any_type_at(i) {
+            ComponentAnyTypeId::Defined(id) => Resolved::Type(id),
+            _ => bail!("type {i} is not a value type"),
+        },
+    })
 }
 
 mod values;

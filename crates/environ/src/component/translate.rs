@@ -9,7 +9,7 @@
 //! initializers is the inliner's job. Validation runs over the whole binary; each component
 //! keeps the wasmparser type information of its own index spaces.
 
-use super::async_builtins::{AsyncBuiltinOp, async_builtin};
+use super::async_builtins::{AsyncBuiltinOp, BuiltinImmediates, async_builtin};
 use crate::{FunctionBodyData, Module, ModuleTranslation, PrimaryMap};
 use anyhow::{Context as _, Result, bail};
 use wasmparser::component_types::ComponentAnyTypeId;
@@ -80,8 +80,11 @@ pub struct CanonicalOptions {
     pub realloc: Option<LocalCoreFuncIndex>,
     /// The core `post-return` function.
     pub post_return: Option<LocalCoreFuncIndex>,
-    /// Whether the function is async (not supported yet beyond parsing).
+    /// The `async` option: the async ABI (a lift returns its result with `task.return`; a
+    /// lower returns a subtask's state at once).
     pub async_: bool,
+    /// The `callback` of an async lift: the core function its event loop calls.
+    pub callback: Option<LocalCoreFuncIndex>,
 }
 
 /// A reference to an item of a component's index spaces.
@@ -167,7 +170,7 @@ pub enum CoreFuncDef {
     /// `canon resource.rep`.
     ResourceRep { ty: LocalTypeIndex },
     /// A built-in of component-model async or threads (`task.return`, `stream.read`, ...).
-    AsyncBuiltin { op: AsyncBuiltinOp },
+    AsyncBuiltin { op: AsyncBuiltinOp, immediates: BuiltinImmediates },
 }
 
 /// How a component function is defined.
@@ -431,7 +434,7 @@ pub fn translate_component(bytes: &[u8], features: WasmFeatures) -> Result<Compo
     Ok(t)
 }
 
-fn options(opts: &[CanonicalOption]) -> CanonicalOptions {
+pub(crate) fn options(opts: &[CanonicalOption]) -> CanonicalOptions {
     let mut o = CanonicalOptions::default();
     for opt in opts {
         match *opt {
@@ -442,6 +445,7 @@ fn options(opts: &[CanonicalOption]) -> CanonicalOptions {
             CanonicalOption::Realloc(f) => o.realloc = Some(LocalCoreFuncIndex::from_u32(f)),
             CanonicalOption::PostReturn(f) => o.post_return = Some(LocalCoreFuncIndex::from_u32(f)),
             CanonicalOption::Async => o.async_ = true,
+            CanonicalOption::Callback(f) => o.callback = Some(LocalCoreFuncIndex::from_u32(f)),
             _ => {}
         }
     }
@@ -549,7 +553,7 @@ fn component_payload(c: &mut StaticComponent, payload: Payload<'_>) -> Result<()
                         c.push_core_funcs(CoreFuncDef::ResourceRep { ty: LocalTypeIndex::from_u32(resource) })
                     }
                     other => match async_builtin(&other) {
-                        Some(op) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { op }),
+                        Some((op, immediates)) => c.push_core_funcs(CoreFuncDef::AsyncBuiltin { op, immediates }),
                         None => bail!("unsupported canonical function: {other:?}"),
                     },
                 }

@@ -119,7 +119,7 @@ fn libcall<T: 'static>(
                         rep
                     }
                     Slot::Borrow { rep, .. } => rep,
-                    Slot::Free => unreachable!("get never returns a free slot"),
+                    _ => unreachable!("get returns only resource handles"),
                 };
                 let out = if state.component.info().defines_resource(to, resource) {
                     rep

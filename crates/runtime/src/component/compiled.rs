@@ -124,7 +124,14 @@ pub(crate) struct ImportShape {
 impl ImportShape {
     fn new(info: &ComponentInfo, import: &ImportPath, ty: &FuncType, options: &Options) -> ImportShape {
         let width = MemoryWidth::from_memory64(options.memory64);
-        let sig = ty.core_signature(width, AbiContext::Lower);
+        // A host function lowered with `async` completes before it returns (it is called
+        // synchronously), so its subtask is already `RETURNED`; only the core signature
+        // differs.
+        let sig = if options.async_ {
+            ty.async_core_signature(width, AbiContext::Lower, false)
+        } else {
+            ty.core_signature(width, AbiContext::Lower)
+        };
         let core_ty = crate::FuncType::new(
             sig.params.iter().map(|t| core_val_type(*t)),
             sig.results.iter().map(|t| core_val_type(*t)),
@@ -143,7 +150,7 @@ impl ImportShape {
 }
 
 /// The core value type of a flat type.
-fn core_val_type(t: FlatType) -> crate::ValType {
+pub(crate) fn core_val_type(t: FlatType) -> crate::ValType {
     match t {
         FlatType::I32 => crate::ValType::I32,
         FlatType::I64 => crate::ValType::I64,

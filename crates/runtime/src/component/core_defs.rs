@@ -32,6 +32,7 @@ pub(crate) fn core_func<T>(store: &mut StoreInner<T>, index: ComponentInstanceId
             .ok_or_else(|| anyhow!("bug: the adapter of fused call {} is used before its module exists", f.as_u32())),
         CoreDef::Intrinsic(i) => Ok(store.opaque().component_instance(index).intrinsics[*i]),
         CoreDef::AsyncBuiltin(i) => Ok(store.opaque().component_instance(index).async_builtins[*i]),
+        CoreDef::AsyncCall(i) => Ok(store.opaque().component_instance(index).async_calls[*i]),
     }
 }
 

@@ -113,10 +113,32 @@ impl Func {
             let ty = &self.lifted(store).ty;
             bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
         }
+        let lifted = self.lifted(store);
+        if lifted.options.async_ || lifted.ty.async_ {
+            return self.call_concurrent(store, params, results);
+        }
         self.call_and_lift(store, CallParams::Vals(params), &mut |cx, result, src| {
             results[0] = cx.lift_val(result.ty, src)?;
             Ok(())
         })
+    }
+
+    /// [`Func::call`] of a function whose lift or type is `async`: its task runs on a thread
+    /// of its own, and the store's event loop runs until the task returns its result.
+    fn call_concurrent<T>(&self, store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let lifted = self.lifted(store).clone();
+        let ty = &lifted.ty;
+        if params.len() != ty.params.len() {
+            bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
+        }
+        for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
+            val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
+        }
+        let result = super::concurrent::tasks::call_from_host(store, self.instance, &lifted, params.to_vec())?;
+        if let (Some(slot), Some(v)) = (results.first_mut(), result) {
+            *slot = v;
+        }
+        Ok(())
     }
 
     /// Calls the function with `params`, lifts its result (if it has one) with `lift`, given
@@ -139,6 +161,11 @@ impl Func {
         let lifted = component.lifted(self.index);
         let shape = component.call_shape(self.index);
         let ty = &lifted.ty;
+        if lifted.options.async_ || ty.async_ {
+            bail!(
+                "`{ty}` is an async function: call it with `Func::call` (typed calls of async functions are not supported yet)"
+            );
+        }
         if let CallParams::Vals(params) = params {
             if params.len() != ty.params.len() {
                 bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());

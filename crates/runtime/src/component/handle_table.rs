@@ -34,6 +34,27 @@ pub(crate) enum Slot {
         rep: u32,
         scoped: bool,
     },
+    /// A waitable of component-model async (a subtask, or an end of a stream or future):
+    /// its number in the store's `ConcurrentState`.
+    Waitable(u32),
+    /// A waitable set (its number in the store's `ConcurrentState`).
+    WaitableSet(u32),
+    /// An error context (its number in the store's `ConcurrentState`).
+    ErrorContext(u32),
+}
+
+impl Slot {
+    /// What the entry holds, for messages.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Slot::Free => "nothing",
+            Slot::Own { .. } => "an owned resource handle",
+            Slot::Borrow { .. } => "a borrowed resource handle",
+            Slot::Waitable(_) => "a waitable",
+            Slot::WaitableSet(_) => "a waitable set",
+            Slot::ErrorContext(_) => "an error context",
+        }
+    }
 }
 
 /// The live handles of all the handle tables of one store, and how many there may be
@@ -146,7 +167,16 @@ impl HandleTable {
         };
         let found = match slot {
             Slot::Own { resource, .. } | Slot::Borrow { resource, .. } => resource,
-            Slot::Free => unreachable!(),
+            other => {
+                return Err(trap_with(
+                    Trap::HandleWrongType,
+                    format!(
+                        "handle index {index} used with the wrong type, expected {} but found {}",
+                        names(resource),
+                        other.kind()
+                    ),
+                ));
+            }
         };
         if found != resource {
             let (expected, found) = (names(resource), names(found));
@@ -187,6 +217,30 @@ impl HandleTable {
 }
 
 impl HandleTable {
+    /// The entry at `index`, whatever it holds (a trap if there is none).
+    pub(crate) fn slot(&self, index: u32) -> Result<Slot> {
+        match self.slots.get(index as usize) {
+            Some(s) if index != 0 && *s != Slot::Free => Ok(*s),
+            _ => Err(trap_with(Trap::UnknownHandle, format!("unknown handle index {index}"))),
+        }
+    }
+
+    /// Removes the entry at `index`, which must be neither a resource handle nor free (those
+    /// go through [`HandleTable::remove`]).
+    pub(crate) fn remove_slot(&mut self, index: u32) -> Result<Slot> {
+        let slot = self.slot(index)?;
+        if matches!(slot, Slot::Own { .. } | Slot::Borrow { .. }) {
+            return Err(trap_with(
+                Trap::HandleWrongType,
+                format!("handle index {index} used with the wrong type: it is {}", slot.kind()),
+            ));
+        }
+        self.slots[index as usize] = Slot::Free;
+        self.free.push(index);
+        self.budget.give_back();
+        Ok(slot)
+    }
+
     /// Removes the owned handle at `index` and returns its representation: the spec's
     /// `lift_own`, which traps (in this order) on an unknown index, another resource type, a
     /// lent handle and a borrowed one.

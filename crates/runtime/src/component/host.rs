@@ -162,28 +162,40 @@ pub(crate) fn lower_import<T: 'static>(
             }
         };
         end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+        // An `async` lower returns the subtask's state, `RETURNED`: the host function is done.
+        let returned = |slots: &mut [ValRaw]| {
+            if options.async_ {
+                slots[0] = ValRaw::u32(2);
+            }
+        };
         let results = match called?.with_context(|| format!("host function `{name}` failed"))? {
             Returned::Lowered(bits) => {
                 if let Some(bits) = bits {
                     slots[0] = ValRaw::u64(bits);
                 }
+                returned(slots);
                 return Ok(());
             }
             Returned::Vals(results) => results,
         };
-        let Some(rt) = &ty.result else { return Ok(()) };
+        let Some(rt) = &ty.result else {
+            returned(slots);
+            return Ok(());
+        };
         results[0]
             .typecheck(rt)
             .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
         let (mut mem, opts) = guest_memory(store, instance, options, CallSide::Caller);
         match retptr {
             Some(retptr) => canonical::store(&mut mem, &opts, &results[0], rt, retptr)?,
+            None if options.async_ => {}
             None => {
                 let mut out = Vec::with_capacity(1);
                 canonical::lower_flat(&mut mem, &opts, &results[0], rt, &mut out)?;
                 slots[0] = ValRaw::u64(out[0]);
             }
         }
+        returned(slots);
         Ok(())
     };
     crate::Func::from_host_fn(store, &shape.core_ty, Arc::new(call))

@@ -11,6 +11,8 @@
 use super::adapters::adapter_import;
 use super::compiled::ExportedFuncIndex;
 use super::compiled::{Component, LinkedComponent, import_name};
+use super::concurrent::builtins::async_builtin_func;
+use super::concurrent::tasks::async_call_func;
 use super::core_defs::{core_export, core_func, core_item};
 use super::flags::new_flags;
 use super::handle_table::HandleTable;
@@ -18,7 +20,7 @@ use super::host::{Definition, HostDtor, HostFunc, lower_import};
 use super::host_module::{check_module, module_imports};
 use super::import_requirements::check_definition;
 use super::instance::Instance;
-use super::intrinsics::{async_builtin_func, intrinsic_func};
+use super::intrinsics::intrinsic_func;
 use super::linker::Linker;
 use super::resources::ResourceType;
 use super::state::{GlobalCell, InstanceState, Realloc, SharedGlobal};
@@ -237,6 +239,7 @@ fn instantiate_resolved<T: 'static>(
         intrinsics: PrimaryMap::new(),
         async_builtins: PrimaryMap::new(),
         backpressure: SecondaryMap::from(vec![0; info.num_component_instances as usize]),
+        async_calls: PrimaryMap::new(),
     });
     let shared = |store: &mut StoreInner<T>, global: Global| {
         let cell = GlobalCell::new(&mut store.opaque_mut().global_mut(global.index).def);
@@ -270,6 +273,9 @@ fn instantiate_resolved<T: 'static>(
         .map(|b| async_builtin_func(store, index, b))
         .collect::<Result<PrimaryMap<_, _>>>()?;
     store.opaque_mut().component_instance_mut(index).async_builtins = async_builtins;
+    let async_calls =
+        info.async_calls.keys().map(|i| async_call_func(store, index, i)).collect::<Result<PrimaryMap<_, _>>>()?;
+    store.opaque_mut().component_instance_mut(index).async_calls = async_calls;
 
     let mut lowered_imports = 0;
     for init in &info.initializers {

@@ -38,9 +38,11 @@ pub mod __bindgen;
 #[path = "derive_support.rs"]
 pub mod __derive;
 mod adapters;
+mod async_values;
 pub mod canonical;
 mod compiled;
 mod component_type;
+pub(crate) mod concurrent;
 mod core_defs;
 mod export_names;
 mod flags;
@@ -75,6 +77,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
+pub use async_values::{ErrorContextAny, FutureAny, StreamAny};
 pub use canonical::{GuestMemory, Options, lift_flat, load, lower_flat, store};
 pub use compiled::Component;
 pub use component_type::{ComponentNamedList, ComponentType};

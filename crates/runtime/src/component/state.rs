@@ -16,8 +16,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use weld_environ::component::adapt::AdapterLibcall;
 use weld_environ::component::info::{
-    AsyncBuiltinIndex, FusedIndex, IntrinsicIndex, LoweredIndex, RuntimeComponentInstanceIndex, RuntimeInstanceIndex,
-    RuntimeMemoryIndex, RuntimePostReturnIndex, RuntimeReallocIndex, RuntimeResourceIndex,
+    AsyncBuiltinIndex, AsyncCallIndex, FusedIndex, IntrinsicIndex, LoweredIndex, RuntimeComponentInstanceIndex,
+    RuntimeInstanceIndex, RuntimeMemoryIndex, RuntimePostReturnIndex, RuntimeReallocIndex, RuntimeResourceIndex,
 };
 use weld_environ::{PrimaryMap, SecondaryMap};
 
@@ -68,6 +68,9 @@ pub(crate) struct InstanceState {
     pub(crate) async_builtins: PrimaryMap<AsyncBuiltinIndex, Func>,
     /// The `backpressure` counter of each runtime component instance.
     pub(crate) backpressure: SecondaryMap<RuntimeComponentInstanceIndex, u32>,
+    /// The core functions of the calls between components that the runtime makes
+    /// (`concurrent/tasks.rs`).
+    pub(crate) async_calls: PrimaryMap<AsyncCallIndex, Func>,
 }
 
 /// A `realloc` that canonical options name.

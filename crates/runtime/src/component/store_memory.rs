@@ -136,6 +136,14 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         table.add_call_borrow(resource, rep)
     }
 
+    fn lift_async_value(&mut self, ty: &InterfaceType, index: u32) -> Result<super::values::Val> {
+        super::concurrent::transfer::lift_value(self.store, (self.instance, self.table), ty, index)
+    }
+
+    fn lower_async_value(&mut self, ty: &InterfaceType, val: &super::values::Val) -> Result<u32> {
+        super::concurrent::transfer::lower_value(self.store, (self.instance, self.table), ty, val)
+    }
+
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let (resource, own) = resource_of(ty);
         let rtype = self.store.opaque().component_instance(self.instance).resource_types[resource];
@@ -147,7 +155,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
             match table.get(index, resource, &names)? {
                 Slot::Own { rep, .. } => (rep, true),
                 Slot::Borrow { rep, .. } => (rep, false),
-                Slot::Free => unreachable!("get never returns a free slot"),
+                _ => unreachable!("get returns only resource handles"),
             }
         };
         if owned {

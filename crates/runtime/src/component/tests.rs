@@ -429,24 +429,25 @@ fn utf8_validation_fast_path_agrees_with_from_utf8() {
 }
 
 #[test]
-fn async_values_are_refused_by_name() {
+fn async_values_need_a_store() {
+    // Futures, streams and error contexts live in a store's handle tables: a memory that is
+    // not a store's cannot lift or lower them, and says so by the type's name.
     let mut mem = VecMemory::new();
     let o = opts(StringEncoding::Utf8);
     for ty in [T::future(Some(T::U32)), T::stream(Some(T::U8)), T::stream(None), T::ErrorContext] {
         let article = if ty == T::ErrorContext { "an" } else { "a" };
         let lifting = format!("lifting {article} `{ty}` is not supported yet");
-        let lowering = format!("lowering {article} `{ty}` is not supported yet");
         // Inside an aggregate, the error names the async type itself.
         let record = T::record([("a", T::U8), ("x", ty.clone())]);
         for t in [&ty, &record] {
             assert_eq!(load(&mut mem, &o, t, 64).unwrap_err().to_string(), lifting, "{t}");
             assert_eq!(lift_flat(&mut mem, &o, t, &mut [0u64, 1].into_iter()).unwrap_err().to_string(), lifting);
         }
+        // A value of another kind is refused by the type check.
         for val in [Val::U32(1), Val::List(vec![])] {
-            let e = store(&mut mem, &o, &val, &ty, 64).unwrap_err();
-            assert_eq!(e.to_string(), lowering);
-            assert_eq!(lower_flat(&mut mem, &o, &val, &ty, &mut Vec::new()).unwrap_err().to_string(), lowering);
-            assert_eq!(val.typecheck(&ty).unwrap_err().to_string(), lowering);
+            let e = store(&mut mem, &o, &val, &ty, 64).unwrap_err().to_string();
+            assert!(e.contains(&format!("expected {ty}")) || e.contains(&format!("expected `{ty}`")), "{e}");
+            assert!(val.typecheck(&ty).is_err());
         }
         assert_eq!(Val::default_for(&ty).unwrap_err().to_string(), format!("a handle ({ty}) has no default value"));
         // A value that holds none of them lifts: `none` of an `option<stream<u8>>`.

@@ -95,6 +95,12 @@ pub enum Val {
     /// `own<R>` or `borrow<R>`: a resource handle. Whether its resource type is `R` is checked
     /// when it is lowered, where the instance's resource types are known.
     Resource(super::resources::ResourceAny),
+    /// `future<T>`: the readable end of a future.
+    Future(super::async_values::FutureAny),
+    /// `stream<T>`: the readable end of a stream.
+    Stream(super::async_values::StreamAny),
+    /// `error-context`.
+    ErrorContext(super::async_values::ErrorContextAny),
 }
 
 impl Val {
@@ -124,6 +130,9 @@ impl Val {
             Val::Result(_) => "result",
             Val::Flags(_) => "flags",
             Val::Resource(_) => "resource",
+            Val::Future(_) => "future",
+            Val::Stream(_) => "stream",
+            Val::ErrorContext(_) => "error-context",
         }
     }
 
@@ -210,7 +219,9 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
     match (ty, val) {
         _ if is_number_of(val, ty) => Ok(()),
         (T::Char, Val::Char(_)) | (T::Own(_) | T::Borrow(_), Val::Resource(_)) | (T::String, Val::String(_)) => Ok(()),
-        (T::Future(_) | T::Stream(_) | T::ErrorContext, _) => fail(async_value_unsupported("lowering", ty)),
+        (T::Future(_), Val::Future(_)) | (T::Stream(_), Val::Stream(_)) | (T::ErrorContext, Val::ErrorContext(_)) => {
+            Ok(())
+        }
         (T::List(list), Val::List(elements)) => {
             for (i, element) in elements.iter().enumerate() {
                 // Lists of numbers are long: their elements are matched inline.

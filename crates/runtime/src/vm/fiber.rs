@@ -213,6 +213,7 @@ impl Fiber {
     }
 
     /// Whether the closure has returned (or panicked).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn is_finished(&self) -> bool {
         // SAFETY: the state is alive until `self` is dropped; the fiber is not running while
         // its holder can call this (`resume` holds `&mut self` while it runs).
@@ -277,6 +278,7 @@ pub(crate) fn suspend() -> Result<()> {
 }
 
 /// Whether this code runs on a fiber.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn on_fiber() -> bool {
     RUNNING.with(|r| !r.get().is_null())
 }

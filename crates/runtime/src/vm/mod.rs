@@ -9,9 +9,6 @@
 
 pub mod code_memory;
 pub mod exception_heap;
-// The component-model async scheduler is to run each task on a fiber; until it is written,
-// only the module's tests use it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub mod fiber;
 pub mod memory;
 pub mod memory_image;

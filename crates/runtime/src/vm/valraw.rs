@@ -19,6 +19,16 @@ impl ValRaw {
     pub fn get_u64(&self) -> u64 {
         u64::from_le_bytes(self.0[..8].try_into().unwrap())
     }
+    /// A slot holding an `i32` (its low 4 bytes; the rest zero).
+    #[inline]
+    pub fn u32(v: u32) -> ValRaw {
+        ValRaw::u64(u64::from(v))
+    }
+    /// The low 4 bytes, as an `i32` slot holds them.
+    #[inline]
+    pub fn get_u32(&self) -> u32 {
+        u32::from_le_bytes(self.0[..4].try_into().unwrap())
+    }
     /// A slot holding a whole `v128`.
     #[inline]
     pub fn v128(v: u128) -> ValRaw {

@@ -2,7 +2,7 @@
 //! values, with every check the spec makes.
 
 use super::super::types::InterfaceType;
-use super::super::values::{Val, async_value_unsupported};
+use super::super::values::Val;
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
 use super::integers::{integer_size, integer_value, load_integers};
@@ -108,7 +108,8 @@ impl Loader<'_> {
             }
             T::Own(_) | T::Borrow(_) => self.handle(ty, self.uint(ptr, 4)?)?,
             T::Future(_) | T::Stream(_) | T::ErrorContext => {
-                return Err(anyhow!(async_value_unsupported("lifting", ty)));
+                let index = self.uint(ptr, 4)? as u32;
+                self.mem.borrow_mut().lift_async_value(ty, index)?
             }
         })
     }
@@ -208,7 +209,7 @@ impl Loader<'_> {
             }
             T::Own(_) | T::Borrow(_) => self.handle(ty, u64::from(next(flat)? as u32))?,
             T::Future(_) | T::Stream(_) | T::ErrorContext => {
-                return Err(anyhow!(async_value_unsupported("lifting", ty)));
+                self.mem.borrow_mut().lift_async_value(ty, next(flat)? as u32)?
             }
         })
     }

@@ -7,6 +7,7 @@
 
 use super::super::resources::ResourceAny;
 use super::super::types::InterfaceType;
+use super::super::values::Val;
 use crate::trap::trap_with;
 use anyhow::{Result, anyhow};
 use std::fmt;
@@ -45,6 +46,20 @@ pub trait GuestMemory {
     fn lift_handle(&mut self, ty: &InterfaceType, index: u32) -> Result<ResourceAny> {
         let _ = index;
         Err(unsupported_handle(ty))
+    }
+    /// Lifts the `future`, `stream` or `error-context` (`ty`) at `index` of the guest's
+    /// handle table: a readable end is taken out of the table, an error context stays.
+    #[inline]
+    fn lift_async_value(&mut self, ty: &InterfaceType, index: u32) -> Result<Val> {
+        let _ = index;
+        Err(anyhow::anyhow!(crate::component::values::async_value_unsupported("lifting", ty)))
+    }
+    /// Lowers a `future`, `stream` or `error-context` value (`ty`) into the guest's handle
+    /// table, returning its index there.
+    #[inline]
+    fn lower_async_value(&mut self, ty: &InterfaceType, val: &Val) -> Result<u32> {
+        let _ = val;
+        Err(anyhow::anyhow!(crate::component::values::async_value_unsupported("lowering", ty)))
     }
 }
 

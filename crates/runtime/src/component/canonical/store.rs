@@ -3,7 +3,7 @@
 //! it returns).
 
 use super::super::types::InterfaceType;
-use super::super::values::{Val, async_value_unsupported};
+use super::super::values::Val;
 use super::cases::{case_index, flags_words, variant_case, variant_value};
 use super::flat::flat_count;
 use super::integers::{integer_bits, integer_size, store_integers};
@@ -168,7 +168,12 @@ impl Storer<'_> {
                 let index = self.mem.lower_handle(ty, h)?;
                 self.uint(ptr, 4, u64::from(index))
             }
-            (T::Future(_) | T::Stream(_) | T::ErrorContext, _) => bail!(async_value_unsupported("lowering", ty)),
+            (T::Future(_), Val::Future(_))
+            | (T::Stream(_), Val::Stream(_))
+            | (T::ErrorContext, Val::ErrorContext(_)) => {
+                let index = self.mem.lower_async_value(ty, val)?;
+                self.uint(ptr, 4, u64::from(index))
+            }
             _ => bail!("expected {ty}, found {}", val.kind()),
         }
     }
@@ -373,7 +378,9 @@ impl Storer<'_> {
                 out.extend(flags_words(flags.names(), set).into_iter().map(u64::from))
             }
             (T::Own(_) | T::Borrow(_), Val::Resource(h)) => out.push(u64::from(self.mem.lower_handle(ty, h)?)),
-            (T::Future(_) | T::Stream(_) | T::ErrorContext, _) => bail!(async_value_unsupported("lowering", ty)),
+            (T::Future(_), Val::Future(_))
+            | (T::Stream(_), Val::Stream(_))
+            | (T::ErrorContext, Val::ErrorContext(_)) => out.push(u64::from(self.mem.lower_async_value(ty, val)?)),
             _ => bail!("expected {ty}, found {}", val.kind()),
         }
         Ok(())

@@ -1,0 +1,242 @@
+//! Running and blocking threads: resuming a thread's fiber (with its stack limit and
+//! context), suspending the current one until what it waits for is ready, the event loop's
+//! `tick` that the host's calls drive, and the spec's loop for a synchronous task that blocks.
+//!
+//! Scheduling is deterministic: among ready threads the one that has waited longest runs
+//! first, and a thread that waits always lets others run before it goes on (the spec allows
+//! either; its deterministic profile does the same).
+
+use super::state::{
+    ConcurrentState, InstanceKey, TaskState, ThreadId, Wait, WaitableKind, read_context, write_context,
+};
+use crate::store::{StoreInner, StoreOpaque};
+use crate::trap::trap_with;
+use crate::vm::fiber::{self, Resumed};
+use anyhow::Result;
+use weld_environ::Trap;
+
+/// Whether `wait` is satisfied now.
+pub(crate) fn is_ready(store: &StoreOpaque, wait: Wait) -> bool {
+    let c = &store.concurrent;
+    let not_exclusive = |i: InstanceKey| c.instances.get(&i).is_none_or(|s| s.exclusive.is_none());
+    match wait {
+        Wait::Nothing => true,
+        Wait::NotExclusive(i) => not_exclusive(i),
+        Wait::Event { set, exclusive } => {
+            exclusive.is_none_or(not_exclusive)
+                && c.sets.get(set).is_some_and(|s| s.elems.iter().any(|w| c.waitables[*w].pending.is_some()))
+        }
+        Wait::WaitableEvent(w) => c.waitables.get(w).is_some_and(|w| w.pending.is_some()),
+        Wait::Resolved(w) => match c.waitables.get(w).map(|w| &w.kind) {
+            Some(WaitableKind::Subtask(s)) => s.state.resolved(),
+            _ => true,
+        },
+        Wait::NoBackpressure { instance, exclusive } => {
+            store.component_instance(instance.0).backpressure[instance.1] == 0
+                && (!exclusive || not_exclusive(instance))
+        }
+    }
+}
+
+/// Whether thread `t` is waiting and ready.
+fn thread_ready(store: &StoreOpaque, t: ThreadId) -> bool {
+    store.concurrent.threads.get(t).and_then(|th| th.wait).is_some_and(|w| is_ready(store, w))
+}
+
+/// Resumes thread `t` (suspended or waiting) until it suspends, waits or finishes, with its
+/// own stack limit and context while it runs. With
+/// `cancelled`, the thread learns that it was woken by its task's cancellation. A trap or
+/// error of the thread when it finishes is returned.
+pub(crate) fn resume<T>(store: &mut StoreInner<T>, t: ThreadId, cancelled: bool) -> Result<()> {
+    let s = store.opaque_mut();
+    let c = &mut s.concurrent;
+    let th = &mut c.threads[t];
+    if th.wait.take().is_some() {
+        c.waiting.retain(|w| *w != t);
+    }
+    th.cancelled = cancelled;
+    log::trace!("resume thread {t} (task {}, current {:?})", th.task, c.current);
+    let mut f = th.fiber.take().expect("bug: resumed a thread that is running");
+    let context = th.context;
+    let root = c.tasks[th.task].instance.0;
+    let previous = c.current.replace(t);
+    f.swap_stack_limit(&mut s.store_context.stack_limit);
+    let slots = &s.component_instance(root).task_context;
+    let saved_context = read_context(slots);
+    write_context(slots, context);
+
+    // The fiber changes the store through its own pointer to it. Escaping this one first
+    // tells the compiler so: nothing read from the store before the switch may be reused
+    // after it.
+    std::hint::black_box(&raw mut *store);
+    let resumed = f.resume();
+    log::trace!("thread {t} is back: {resumed:?}");
+
+    let s = store.opaque_mut();
+    f.swap_stack_limit(&mut s.store_context.stack_limit);
+    let slots = &s.component_instance(root).task_context;
+    let context = read_context(slots);
+    write_context(slots, saved_context);
+    let c = &mut s.concurrent;
+    c.current = previous;
+    match resumed {
+        Resumed::Suspended => {
+            let th = &mut c.threads[t];
+            th.fiber = Some(f);
+            th.context = context;
+            Ok(())
+        }
+        Resumed::Finished => {
+            let th = c.threads.remove(t);
+            if let Some(stack) = f.into_stack() {
+                c.stacks.push(stack);
+            }
+            th.outcome.unwrap_or(Ok(()))
+        }
+    }
+}
+
+/// Suspends the current thread, waiting for `wait` (or, with `None`, until something
+/// resumes it explicitly). Returns whether it was woken by cancellation.
+fn suspend_current<T>(store: &mut StoreInner<T>, wait: Option<Wait>) -> Result<bool> {
+    let c = &mut store.opaque_mut().concurrent;
+    let t = c.current.expect("bug: suspending with no current thread");
+    if let Some(w) = wait {
+        c.threads[t].wait = Some(w);
+        c.waiting.push(t);
+    }
+    // As in `resume`: other code changes the store while this thread is suspended.
+    std::hint::black_box(&raw mut *store);
+    fiber::suspend()?;
+    Ok(std::mem::take(&mut store.opaque_mut().concurrent.threads[t].cancelled))
+}
+
+/// The spec's `Task.deliver_pending_cancel` for the current thread's task.
+pub(crate) fn deliver_pending_cancel(c: &mut ConcurrentState, cancellable: bool) -> bool {
+    let Some(t) = c.current else { return false };
+    let task = &mut c.tasks[c.threads[t].task];
+    if cancellable && task.state == TaskState::PendingCancel {
+        task.state = TaskState::CancelDelivered;
+        return true;
+    }
+    false
+}
+
+/// The spec's `Thread.wait_until` for the current thread. Returns whether it was cancelled.
+pub(crate) fn wait_until<T>(store: &mut StoreInner<T>, wait: Wait, cancellable: bool) -> Result<bool> {
+    let c = &mut store.opaque_mut().concurrent;
+    if deliver_pending_cancel(c, cancellable) {
+        return Ok(true);
+    }
+    let t = c.current.expect("bug: waiting with no current thread");
+    c.threads[t].cancellable = cancellable;
+    suspend_current(store, Some(wait))
+}
+
+/// The rule for code in the dynamic scope of a call whose function type is not `async` (a
+/// synchronous call on some stack, or the thread of such a task before it returns): it may
+/// block only if another thread of its instance is ready to run meanwhile. Checked before a
+/// built-in that may block does anything else.
+pub(crate) fn check_may_block(store: &StoreOpaque, instance: InstanceKey) -> Result<()> {
+    let c = &store.concurrent;
+    let task = c.current.map(|t| &c.tasks[c.threads[t].task]).filter(|task| task.instance == instance);
+    if task.is_some_and(|task| task.func.ty.async_ || task.state == TaskState::Resolved) {
+        return Ok(());
+    }
+    let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive);
+    let others = c
+        .waiting
+        .iter()
+        .copied()
+        .any(|t| c.tasks[c.threads[t].task].instance == instance && Some(t) != exclusive && thread_ready(store, t));
+    if others {
+        return Ok(());
+    }
+    Err(trap_with(
+        Trap::CannotBlockSyncTask,
+        "code of a function whose type is not `async` would block, and no other thread of its instance is ready"
+            .to_string(),
+    ))
+}
+
+/// Blocks code of instance `instance` until `wait` is ready: the current thread waits if the
+/// code is its task's own; otherwise the code is a synchronous call made on some stack (the
+/// host's, or a thread's calling into another instance), which runs the spec's loop for
+/// synchronous tasks ([`run_sync_until`]). Returns whether the wait was cancelled.
+pub(crate) fn block<T>(
+    store: &mut StoreInner<T>,
+    instance: InstanceKey,
+    wait: Wait,
+    cancellable: bool,
+) -> Result<bool> {
+    let c = &store.opaque().concurrent;
+    match c.current {
+        Some(t) if c.tasks[c.threads[t].task].instance == instance => wait_until(store, wait, cancellable),
+        _ => {
+            run_sync_until(store, instance, |s| is_ready(s, wait))?;
+            Ok(false)
+        }
+    }
+}
+
+/// The loop of the spec's `canon_lift` for a function whose type is not `async`, which
+/// blocked: runs ready threads of the same instance (not the one holding it exclusively)
+/// until `done`, trapping when none can run.
+pub(crate) fn run_sync_until<T>(
+    store: &mut StoreInner<T>,
+    instance: InstanceKey,
+    done: impl Fn(&StoreOpaque) -> bool,
+) -> Result<()> {
+    loop {
+        let s = store.opaque();
+        if done(s) {
+            return Ok(());
+        }
+        let c = &s.concurrent;
+        let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive);
+        let candidate =
+            c.waiting.iter().copied().find(|t| {
+                c.tasks[c.threads[*t].task].instance == instance && Some(*t) != exclusive && thread_ready(s, *t)
+            });
+        match candidate {
+            Some(t) => resume(store, t, false)?,
+            None => {
+                return Err(trap_with(
+                    Trap::CannotBlockSyncTask,
+                    "a task whose function type is not `async` blocked, and no other thread of its instance could run"
+                        .to_string(),
+                ));
+            }
+        }
+    }
+}
+
+/// One step of the event loop (the spec's `Store.tick`), from the host: resumes the ready
+/// thread that has waited longest, entering its instance. Returns whether one ran.
+pub(crate) fn tick<T>(store: &mut StoreInner<T>) -> Result<bool> {
+    let s = store.opaque();
+    let Some(t) = s.concurrent.waiting.iter().copied().find(|t| thread_ready(s, *t)) else {
+        return Ok(false);
+    };
+    let c = &s.concurrent;
+    let (root, inst) = c.tasks[c.threads[t].task].instance;
+    let entering = s.component_instance(root).component.info().entering_set(inst, None);
+    store.opaque_mut().enter_from_host(root, &entering)?;
+    let ran = resume(store, t, false);
+    store.opaque_mut().leave_to_host(root, &entering);
+    ran.map(|()| true)
+}
+
+/// Runs the event loop from the host until `done`, or fails with the spec's deadlock trap
+/// when no thread can run.
+pub(crate) fn run_until<T>(store: &mut StoreInner<T>, done: impl Fn(&StoreOpaque) -> bool) -> Result<()> {
+    while !done(store.opaque()) {
+        if !tick(store)? {
+            return Err(trap_with(
+                Trap::Deadlock,
+                "every task is waiting for something that no task can do".to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
