@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod async_builtins;
+mod async_calls;
 mod bindgen;
 mod borrowed;
 mod cli;

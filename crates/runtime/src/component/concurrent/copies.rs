@@ -138,7 +138,7 @@ fn not_idle_message(future: bool, readable: bool, state: CopyState) -> String {
         (CopyState::Done, false, false) => {
             "cannot write to stream after being notified that the readable end dropped".into()
         }
-        _ => "a copy is already in progress on this end".into(),
+        _ => "cannot have concurrent operations active on a future/stream".into(),
     }
 }
 
