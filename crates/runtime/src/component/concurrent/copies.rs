@@ -117,11 +117,7 @@ fn copy<T>(
     let e = end_mut(c, w);
     e.state = CopyState::Copying;
     e.buffer = Some(Buffer { instance, options: options.clone(), ptr, length, progress: 0 });
-    if readable {
-        shared_read(store, shared, w)?
-    } else {
-        shared_write(store, shared, w)?
-    }
+    shared_copy(store, shared, w, readable)?;
     finish_or_block(store, instance, w, options.async_)
 }
 
@@ -173,21 +169,7 @@ fn reset_and_notify_pending(c: &mut ConcurrentState, shared: usize, result: u32)
 /// Whether a copy between the two ends' instances is one the spec forbids for now: both in
 /// the same instance with a payload that is not a number.
 fn same_instance_trap(c: &ConcurrentState, shared: usize, a: WaitableId, b: WaitableId) -> Result<()> {
-    let numeric = c.shared[shared].payload().is_none_or(|p| {
-        matches!(
-            p,
-            InterfaceType::U8
-                | InterfaceType::U16
-                | InterfaceType::U32
-                | InterfaceType::U64
-                | InterfaceType::S8
-                | InterfaceType::S16
-                | InterfaceType::S32
-                | InterfaceType::S64
-                | InterfaceType::F32
-                | InterfaceType::F64
-        )
-    });
+    let numeric = c.shared[shared].payload().is_none_or(is_number);
     let inst = |w: WaitableId| end(c, w).buffer.as_ref().map(|b| b.instance);
     if !numeric && inst(a) == inst(b) {
         let what = if c.shared[shared].is_future() { "future" } else { "stream" };
@@ -196,74 +178,51 @@ fn same_instance_trap(c: &ConcurrentState, shared: usize, a: WaitableId, b: Wait
     Ok(())
 }
 
-/// A read by end `reader` (its buffer set) of `shared`.
-fn shared_read<T>(store: &mut StoreInner<T>, shared: usize, reader: WaitableId) -> Result<()> {
+/// A copy by end `this` (its buffer set) of `shared`: a read if `reading`, else a write (the
+/// spec's `read` and `write` of `SharedStreamImpl` and `SharedFutureImpl`, which mirror each
+/// other).
+fn shared_copy<T>(store: &mut StoreInner<T>, shared: usize, this: WaitableId, reading: bool) -> Result<()> {
     let c = &mut store.opaque_mut().concurrent;
     if c.shared[shared].dropped {
-        notify(c, reader, copy_result::DROPPED, false);
+        notify(c, this, copy_result::DROPPED, false);
         return Ok(());
     }
-    let Some(writer) = c.shared[shared].pending else {
-        c.shared[shared].pending = Some(reader);
+    let Some(other) = c.shared[shared].pending else {
+        c.shared[shared].pending = Some(this);
         return Ok(());
     };
-    same_instance_trap(c, shared, reader, writer)?;
+    same_instance_trap(c, shared, this, other)?;
+    let (writer, reader) = if reading { (other, this) } else { (this, other) };
     if c.shared[shared].is_future() {
         transfer(store, writer, reader, 1)?;
         let c = &mut store.opaque_mut().concurrent;
         reset_and_notify_pending(c, shared, copy_result::COMPLETED);
-        notify(c, reader, copy_result::COMPLETED, false);
+        notify(c, this, copy_result::COMPLETED, false);
         return Ok(());
     }
-    let remain = |w| end(c, w).buffer.as_ref().map_or(0, Buffer::remain);
-    let (src, dst) = (remain(writer), remain(reader));
-    if src > 0 {
-        if dst > 0 {
-            transfer(store, writer, reader, src.min(dst))?;
-            notify(&mut store.opaque_mut().concurrent, writer, copy_result::COMPLETED, true);
+    let buffer = |w| end(c, w).buffer.as_ref().map_or((0, 0), |b| (b.remain(), b.length));
+    let ((mine, mine_len), (theirs, theirs_len)) = (buffer(this), buffer(other));
+    if theirs > 0 {
+        if mine > 0 {
+            transfer(store, writer, reader, mine.min(theirs))?;
+            notify(&mut store.opaque_mut().concurrent, other, copy_result::COMPLETED, true);
         }
-        notify(&mut store.opaque_mut().concurrent, reader, copy_result::COMPLETED, false);
+        notify(&mut store.opaque_mut().concurrent, this, copy_result::COMPLETED, false);
+    } else if !reading && mine_len == 0 && theirs_len == 0 {
+        // Two zero-length copies meet: the writer's completes, the reader stays pending.
+        notify(c, this, copy_result::COMPLETED, false);
     } else {
         reset_and_notify_pending(c, shared, copy_result::COMPLETED);
-        c.shared[shared].pending = Some(reader);
+        c.shared[shared].pending = Some(this);
     }
     Ok(())
 }
 
-/// A write by end `writer` (its buffer set) of `shared`.
-fn shared_write<T>(store: &mut StoreInner<T>, shared: usize, writer: WaitableId) -> Result<()> {
-    let c = &mut store.opaque_mut().concurrent;
-    if c.shared[shared].dropped {
-        notify(c, writer, copy_result::DROPPED, false);
-        return Ok(());
-    }
-    let Some(reader) = c.shared[shared].pending else {
-        c.shared[shared].pending = Some(writer);
-        return Ok(());
-    };
-    same_instance_trap(c, shared, reader, writer)?;
-    if c.shared[shared].is_future() {
-        transfer(store, writer, reader, 1)?;
-        let c = &mut store.opaque_mut().concurrent;
-        reset_and_notify_pending(c, shared, copy_result::COMPLETED);
-        notify(c, writer, copy_result::COMPLETED, false);
-        return Ok(());
-    }
-    let buffer = |w| end(c, w).buffer.as_ref().map_or((0, 0), |b| (b.remain(), b.length));
-    let ((dst, dst_len), (src, src_len)) = (buffer(reader), buffer(writer));
-    if dst > 0 {
-        if src > 0 {
-            transfer(store, writer, reader, src.min(dst))?;
-            notify(&mut store.opaque_mut().concurrent, reader, copy_result::COMPLETED, true);
-        }
-        notify(&mut store.opaque_mut().concurrent, writer, copy_result::COMPLETED, false);
-    } else if src_len == 0 && dst_len == 0 {
-        notify(c, writer, copy_result::COMPLETED, false);
-    } else {
-        reset_and_notify_pending(c, shared, copy_result::COMPLETED);
-        c.shared[shared].pending = Some(writer);
-    }
-    Ok(())
+/// Whether `ty` is a number type (the spec's `none_or_number_type` without `none`): its values
+/// are the same bytes in any memory.
+fn is_number(ty: &InterfaceType) -> bool {
+    use InterfaceType as T;
+    matches!(ty, T::U8 | T::U16 | T::U32 | T::U64 | T::S8 | T::S16 | T::S32 | T::S64 | T::F32 | T::F64)
 }
 
 /// Moves `n` elements from the buffer of end `src` to the buffer of end `dst`.
@@ -277,20 +236,7 @@ fn transfer<T>(store: &mut StoreInner<T>, src: WaitableId, dst: WaitableId, n: u
         let from_width = MemoryWidth::from_memory64(from.options.memory64);
         let to_width = MemoryWidth::from_memory64(to.options.memory64);
         let (from_size, to_size) = (payload.abi().size(from_width), payload.abi().size(to_width));
-        let numeric = matches!(
-            payload,
-            InterfaceType::U8
-                | InterfaceType::U16
-                | InterfaceType::U32
-                | InterfaceType::U64
-                | InterfaceType::S8
-                | InterfaceType::S16
-                | InterfaceType::S32
-                | InterfaceType::S64
-                | InterfaceType::F32
-                | InterfaceType::F64
-        );
-        if numeric {
+        if is_number(payload) {
             // Numbers have the same bytes in both memories: one copy.
             let len = n as usize * from_size as usize;
             let bytes = {
