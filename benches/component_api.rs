@@ -10,6 +10,9 @@
 //! `result<string, string>`, each echoed (lowered into the guest and lifted back), typed and
 //! with `Val`s; and `call-host`, a host -> guest -> host round trip. The same rows for
 //! Wasmtime 48 are in benches/reference/benches/calls.rs, with the same names.
+//!
+//! Issue 22's first row: `add-one` lifted `async` (callback mode and stackful), through
+//! `Func::call` (no reference row yet).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -238,5 +241,27 @@ fn more_calls(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, calls, more_calls, instantiate);
+/// Calls of `add-one` lifted with the async ABI (`guests/component_api_async.wat`): each call
+/// makes a task and a thread (a fiber, its stack reused from the store) and runs the event
+/// loop until the result is returned.
+fn async_calls(c: &mut Criterion) {
+    let engine = Engine::default();
+    let component = Component::new(&engine, include_str!("guests/component_api_async.wat")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
+    let mut g = c.benchmark_group("component call");
+    for (name, export) in [("callback", "add-one-callback"), ("stackful", "add-one-stackful")] {
+        let f = instance.get_func(&mut store, export).unwrap();
+        g.bench_function(format!("async add-one {name} Val"), |b| {
+            b.iter(|| {
+                let mut out = [Val::U32(0)];
+                f.call(&mut store, black_box(&[Val::U32(41)]), &mut out).unwrap();
+                out
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, calls, more_calls, instantiate, async_calls);
 criterion_main!(benches);
