@@ -533,6 +533,10 @@ fn canon_lower<T>(
         subtask_mut(&mut store.opaque_mut().concurrent, w).task = Some(task);
         let t = spawn_implicit_thread(store, task)?;
         resume(store, t, false)?;
+        // A callee that could not start (its instance is held, or has backpressure) gets
+        // the chance to: the instance's ready threads run first, which may release it (the
+        // spec lets the scheduler choose; the test suite expects this).
+        run_ready_until_started(store, callee, task)?;
         if !async_ty {
             // A callee whose type is not `async` must return before the call does.
             let resolved = |s: &crate::store::StoreOpaque| {
@@ -615,4 +619,23 @@ pub(crate) fn request_cancellation<T>(store: &mut StoreInner<T>, task: TaskId, c
     let resumed = resume(store, thread, true);
     store.opaque_mut().leave_to_host(instance.0, &entering);
     resumed
+}
+
+/// Runs ready threads of `instance` while `task` waits to start, until it has started or no
+/// thread of the instance is ready.
+fn run_ready_until_started<T>(store: &mut StoreInner<T>, instance: InstanceKey, task: TaskId) -> Result<()> {
+    loop {
+        let s = store.opaque();
+        let c = &s.concurrent;
+        if c.tasks.get(task).is_none_or(|t| t.state != TaskState::Initial) {
+            return Ok(());
+        }
+        let ready = c.waiting.iter().copied().find(|t| {
+            c.tasks[c.threads[*t].task].instance == instance && c.threads[*t].wait.is_some_and(|w| is_ready(s, w))
+        });
+        match ready {
+            Some(t) => resume(store, t, false)?,
+            None => return Ok(()),
+        }
+    }
 }
