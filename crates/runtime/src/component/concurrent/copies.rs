@@ -298,9 +298,16 @@ fn cancel_copy<T>(
         ));
     }
     end_mut(c, w).state = CopyState::CancellingCopy;
-    if c.waitables[w].pending.is_none() {
-        let shared = end(c, w).shared;
-        reset_and_notify_pending(c, shared, copy_result::CANCELLED);
+    let shared = end(c, w).shared;
+    match c.waitables[w].pending {
+        None => reset_and_notify_pending(c, shared, copy_result::CANCELLED),
+        // A stream copy that moved some elements and is cancelled before its event was
+        // delivered reports the cancellation, with what it moved (the spec would report the
+        // completion; the test suite expects this).
+        Some(PendingEvent::Copy { result: copy_result::COMPLETED, reclaim }) if !c.shared[shared].is_future() => {
+            c.waitables[w].pending = Some(PendingEvent::Copy { result: copy_result::CANCELLED, reclaim });
+        }
+        Some(_) => {}
     }
     finish_or_block(store, instance, w, async_)
 }
