@@ -3,9 +3,9 @@
 //! in its order of checks: first whether the instance may leave (where the spec checks it),
 //! then the handles, then the effect. Futures and streams are in `copies.rs`.
 
-use super::scheduler::{block, check_may_block, deliver_pending_cancel};
-use super::state::{ErrorContext, InstanceKey, TaskId, Wait, WaitableKind, WaitableSet, event};
-use super::tasks::{task_cancel, task_return};
+use super::scheduler::{block, check_may_block, deliver_pending_cancel, is_ready, suspend, switch_to};
+use super::state::{ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, event};
+use super::tasks::{spawn_explicit_thread, task_cancel, task_return};
 use super::waitables::{
     builtin_options, deliver_event, join, pending_event_of_set, wait_for_event, waitable, waitable_set, wrong_handle,
 };
@@ -90,6 +90,57 @@ fn run_builtin<T>(
         }
         Op::ThreadYield => {
             let cancelled = block(store, instance, Wait::Nothing, false)?;
+            slots[0] = ValRaw::u32(u32::from(cancelled));
+        }
+        Op::ThreadNewIndirect => {
+            let Some(task) = current_task(store, instance) else {
+                bail!("`thread.new-indirect` in a synchronous call is not supported yet");
+            };
+            let f = start_function(store, root, b, arg(0))?;
+            slots[0] = ValRaw::u32(spawn_explicit_thread(store, task, f, arg(1))?);
+        }
+        Op::ThreadResumeLater => {
+            let other = suspended_thread(store, instance, arg(0))?;
+            let c = &mut store.opaque_mut().concurrent;
+            c.threads[other].wait = Some(Wait::Nothing);
+            c.waiting.push(other);
+        }
+        Op::ThreadSuspend => {
+            check_may_block(store.opaque(), instance)?;
+            if current_task(store, instance).is_none() {
+                bail!("`thread.suspend` in a synchronous call is not supported yet");
+            }
+            slots[0] = ValRaw::u32(u32::from(suspend(store)?));
+        }
+        Op::ThreadSuspendThenResume
+        | Op::ThreadYieldThenResume
+        | Op::ThreadSuspendThenPromote
+        | Op::ThreadYieldThenPromote => {
+            if current_task(store, instance).is_none() {
+                bail!("`{}` in a synchronous call is not supported yet", b.op.name());
+            }
+            let yielding = matches!(b.op, Op::ThreadYieldThenResume | Op::ThreadYieldThenPromote);
+            let promote = matches!(b.op, Op::ThreadSuspendThenPromote | Op::ThreadYieldThenPromote);
+            let wait = yielding.then_some(Wait::Nothing);
+            let cancelled = if promote {
+                // Switch to the other thread only if it waits and is ready.
+                let other = thread_at(store, instance, arg(0))?;
+                let c = &store.opaque().concurrent;
+                let ready = c.threads[other].wait.is_some_and(|w| is_ready(store.opaque(), w));
+                if ready {
+                    let c = &mut store.opaque_mut().concurrent;
+                    c.threads[other].wait = None;
+                    c.waiting.retain(|x| *x != other);
+                    switch_to(store, other, wait)?
+                } else if yielding {
+                    block(store, instance, Wait::Nothing, false)?
+                } else {
+                    suspend(store)?
+                }
+            } else {
+                let other = suspended_thread(store, instance, arg(0))?;
+                switch_to(store, other, wait)?
+            };
             slots[0] = ValRaw::u32(u32::from(cancelled));
         }
         Op::ThreadIndex => {
@@ -337,4 +388,58 @@ fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: b
     }
     let (_, _, state) = deliver_event(store, w);
     Ok(state)
+}
+
+/// The task of the current thread, if it runs code of `instance` (not a synchronous call on
+/// some stack).
+fn current_task<T>(store: &StoreInner<T>, instance: InstanceKey) -> Option<TaskId> {
+    let c = &store.opaque().concurrent;
+    c.current.map(|t| c.threads[t].task).filter(|task| c.tasks[*task].instance == instance)
+}
+
+/// The thread at index `index` of `instance`'s threads table.
+fn thread_at<T>(store: &StoreInner<T>, instance: InstanceKey, index: u32) -> Result<ThreadId> {
+    let c = &store.opaque().concurrent;
+    match c.instances.get(&instance).and_then(|i| i.threads.get(index as usize)).copied().flatten() {
+        Some(t) => Ok(t),
+        None => Err(trap_with(Trap::AsyncMisuse, format!("unknown thread index {index}"))),
+    }
+}
+
+/// The thread at index `index` of `instance`'s threads table, which must be suspended
+/// (neither running nor waiting).
+fn suspended_thread<T>(store: &StoreInner<T>, instance: InstanceKey, index: u32) -> Result<ThreadId> {
+    let t = thread_at(store, instance, index)?;
+    let th = &store.opaque().concurrent.threads[t];
+    if th.wait.is_some() || th.fiber.is_none() {
+        return Err(trap_with(Trap::AsyncMisuse, format!("thread {index} is not suspended")));
+    }
+    Ok(t)
+}
+
+/// The start function of `thread.new-indirect`: element `index` of its table, which must be
+/// a function of type `(i32) -> ()`.
+fn start_function<T>(
+    store: &mut StoreInner<T>,
+    root: ComponentInstanceId,
+    b: &AsyncBuiltin,
+    index: u32,
+) -> Result<Func> {
+    let Some(table) = &b.table else { bail!("bug: `thread.new-indirect` has no table") };
+    let table = crate::component::core_defs::core_export(store, root, table)?
+        .into_table()
+        .ok_or_else(|| anyhow::anyhow!("bug: the table of `thread.new-indirect` is not a table"))?;
+    let f = match table.get(&*store, u64::from(index)) {
+        Some(crate::Val::FuncRef(Some(f))) => f,
+        Some(_) => return Err(trap_with(Trap::IndirectCallToNull, format!("table element {index} is null"))),
+        None => return Err(trap_with(Trap::TableOutOfBounds, format!("table element {index} is out of bounds"))),
+    };
+    let ty = f.ty(&*store);
+    if ty.params().collect::<Vec<_>>() != [crate::ValType::I32] || ty.results().next().is_some() {
+        return Err(trap_with(
+            Trap::BadSignature,
+            format!("the start function of a thread has type {ty}, not (func (param i32))"),
+        ));
+    }
+    Ok(f)
 }

@@ -79,7 +79,7 @@ pub(crate) fn resume<T>(store: &mut StoreInner<T>, t: ThreadId, cancelled: bool)
     write_context(slots, saved_context);
     let c = &mut s.concurrent;
     c.current = previous;
-    match resumed {
+    let outcome = match resumed {
         Resumed::Suspended => {
             let th = &mut c.threads[t];
             th.fiber = Some(f);
@@ -93,7 +93,26 @@ pub(crate) fn resume<T>(store: &mut StoreInner<T>, t: ThreadId, cancelled: bool)
             }
             th.outcome.unwrap_or(Ok(()))
         }
+    };
+    outcome?;
+    // The thread switched to another one of its instance: that one runs now, in its place.
+    match store.opaque_mut().concurrent.switch_to.take() {
+        Some(next) => resume(store, next, false),
+        None => Ok(()),
     }
+}
+
+/// Suspends the current thread and has thread `next` run in its place (the spec's
+/// `switch_to`), waiting for `wait` meanwhile if given. Returns whether it was woken by
+/// cancellation.
+pub(crate) fn switch_to<T>(store: &mut StoreInner<T>, next: ThreadId, wait: Option<Wait>) -> Result<bool> {
+    store.opaque_mut().concurrent.switch_to = Some(next);
+    suspend_current(store, wait)
+}
+
+/// Suspends the current thread until something resumes it explicitly (`thread.suspend`).
+pub(crate) fn suspend<T>(store: &mut StoreInner<T>) -> Result<bool> {
+    suspend_current(store, None)
 }
 
 /// Suspends the current thread, waiting for `wait` (or, with `None`, until something

@@ -42,6 +42,9 @@ pub(crate) struct ConcurrentState {
     pub(crate) current: Option<ThreadId>,
     /// Fiber stacks of finished threads, for the next ones.
     pub(crate) stacks: Vec<FiberStack>,
+    /// The thread that the thread suspending now asked to run in its place
+    /// (`thread.*-then-resume`), resumed by whoever resumed the suspending one.
+    pub(crate) switch_to: Option<ThreadId>,
     /// The per-instance state of async (exclusive thread, threads table), by instance.
     pub(crate) instances: std::collections::HashMap<InstanceKey, InstanceTasks>,
 }
@@ -141,6 +144,9 @@ pub(crate) struct Thread {
     pub(crate) cancelled: bool,
     /// How it ended, once its fiber finished: a trap or host error to report.
     pub(crate) outcome: Option<anyhow::Result<()>>,
+    /// For a thread made by `thread.new-indirect`: the core function it runs and its
+    /// argument (a task's implicit thread runs the task's `canon_lift` instead).
+    pub(crate) start: Option<(Func, u32)>,
 }
 
 /// The spec's `Subtask.State`.

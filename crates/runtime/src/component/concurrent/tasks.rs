@@ -73,8 +73,28 @@ fn thread_entry<T>(store: *mut u8, task: TaskId, t: ThreadId) {
     // SAFETY: `store` is the `StoreInner<T>` that `spawn_implicit_thread::<T>` was given; the
     // resumer holds it mutably and lends it to the fiber while it runs.
     let store = unsafe { &mut *store.cast::<StoreInner<T>>() };
-    let outcome = run_lifted(store, task);
+    let outcome = match store.opaque().concurrent.threads[t].start {
+        Some((f, arg)) => run_explicit(store, task, t, f, arg),
+        None => run_lifted(store, task),
+    };
     store.opaque_mut().concurrent.threads[t].outcome = Some(outcome);
+}
+
+/// A thread made by `thread.new-indirect`: runs its start function, then leaves its task
+/// (the spec's `thread_func` of `canon_thread_new_indirect`).
+fn run_explicit<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId, f: Func, arg: u32) -> Result<()> {
+    let mut slots = [ValRaw::u32(arg)];
+    call_core(store, f, &mut slots)?;
+    unregister_thread(store, task, t)
+}
+
+/// Creates a thread of `task` that runs core function `f` with `arg` (`thread.new-indirect`),
+/// registered in its instance's threads table and suspended. Returns its index there.
+pub(crate) fn spawn_explicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, f: Func, arg: u32) -> Result<u32> {
+    let t = spawn_thread(store, task)?;
+    store.opaque_mut().concurrent.threads[t].start = Some((f, arg));
+    register_thread(&mut store.opaque_mut().concurrent, task, t);
+    Ok(store.opaque().concurrent.threads[t].index.expect("a registered thread has an index"))
 }
 
 /// The size of a thread's fiber stack: room for `max_wasm_stack` of wasm and for the host
@@ -86,6 +106,13 @@ fn stack_size(max_wasm_stack: usize) -> usize {
 /// Creates the implicit thread of `task` (suspended, not yet run), whose fiber runs the
 /// spec's `canon_lift` thread function.
 fn spawn_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<ThreadId> {
+    let t = spawn_thread(store, task)?;
+    store.opaque_mut().concurrent.tasks[task].implicit_thread = Some(t);
+    Ok(t)
+}
+
+/// Creates a thread of `task` on a fiber, not yet run.
+fn spawn_thread<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<ThreadId> {
     let size = stack_size(store.opaque().engine().config().max_wasm_stack);
     let stack = match store.opaque_mut().concurrent.stacks.pop() {
         Some(s) => s,
@@ -109,9 +136,9 @@ fn spawn_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<T
         cancellable: false,
         cancelled: false,
         outcome: None,
+        start: None,
     });
     debug_assert_eq!(inserted, t);
-    store.opaque_mut().concurrent.tasks[task].implicit_thread = Some(t);
     Ok(t)
 }
 
@@ -221,7 +248,14 @@ fn enter_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId
             store.opaque_mut().concurrent.instances.entry(instance).or_default().exclusive = Some(t);
         }
     }
-    let c = &mut store.opaque_mut().concurrent;
+    register_thread(&mut store.opaque_mut().concurrent, task, t);
+    Ok(true)
+}
+
+/// The spec's `Task.register_thread`: `t` joins `task` and gets an index in its instance's
+/// threads table.
+fn register_thread(c: &mut ConcurrentState, task: TaskId, t: ThreadId) {
+    let instance = c.tasks[task].instance;
     c.tasks[task].threads.push(t);
     let slots = c.instances.entry(instance).or_default();
     let index = match slots.free_threads.pop() {
@@ -238,11 +272,21 @@ fn enter_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId
         }
     };
     c.threads[t].index = Some(index);
-    Ok(true)
 }
 
-/// The spec's `Task.exit_implicit_thread` (with `unregister_thread`).
+/// The spec's `Task.exit_implicit_thread`.
 fn exit_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId) -> Result<()> {
+    unregister_thread(store, task, t)?;
+    let c = &mut store.opaque_mut().concurrent;
+    if c.tasks.get(task).is_some_and(|task| task.func.ty.async_ && task.needs_exclusive()) {
+        let instance = c.tasks[task].instance;
+        c.instances.entry(instance).or_default().exclusive = None;
+    }
+    Ok(())
+}
+
+/// The spec's `Task.unregister_thread`: a task whose last thread leaves must have returned.
+fn unregister_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId) -> Result<()> {
     let c = &mut store.opaque_mut().concurrent;
     let instance = c.tasks[task].instance;
     c.tasks[task].threads.retain(|x| *x != t);
@@ -258,10 +302,12 @@ fn exit_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId)
             "an async export's task finished without calling `task.return` or `task.cancel`".to_string(),
         ));
     }
-    if c.tasks[task].func.ty.async_ && c.tasks[task].needs_exclusive() {
-        c.instances.entry(instance).or_default().exclusive = None;
-    }
     if done {
+        // The exclusive hold goes with the implicit thread (`exit_implicit_thread`), which
+        // may be this one: release it before the task may go.
+        if c.tasks[task].func.ty.async_ && c.tasks[task].needs_exclusive() && c.tasks[task].implicit_thread == Some(t) {
+            c.instances.entry(instance).or_default().exclusive = None;
+        }
         release_task(c, task);
     }
     Ok(())
