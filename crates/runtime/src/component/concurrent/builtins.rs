@@ -193,7 +193,7 @@ fn run_builtin<T>(
             };
             let c = &mut store.opaque_mut().concurrent;
             if c.waitables[w].has_sync_waiter {
-                return Err(trap_with(Trap::AsyncMisuse, "cannot join a waitable that a thread waits on".into()));
+                return Err(trap_with(Trap::AsyncMisuse, "waitable cannot be used synchronously while added to a waitable set (a thread waits on it synchronously)".into()));
             }
             join(c, w, set);
         }
