@@ -13,7 +13,7 @@
 //! they were returned. A trap, in the callee, in lifting, or in `post-return`, leaves the
 //! instance unusable.
 
-use super::canonical::{self, GuestMemory, MemoryBounds, Pointee};
+use super::canonical;
 use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::component_type::ComponentNamedList;
 use super::item_types::ComponentFunc;
@@ -108,12 +108,12 @@ impl Func {
     /// the result is lifted, before this returns.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
-        let num_results = usize::from(self.lifted(store).ty.result.is_some());
+        let lifted = self.lifted(store);
+        let num_results = usize::from(lifted.ty.result.is_some());
         if results.len() != num_results {
-            let ty = &self.lifted(store).ty;
+            let ty = &lifted.ty;
             bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
         }
-        let lifted = self.lifted(store);
         if lifted.options.async_ || lifted.ty.async_ {
             return self.call_concurrent(store, params, results);
         }
@@ -186,10 +186,7 @@ impl Func {
         let sig = &shape.sig;
         let (mut mem, opts) = guest_memory(store, self.instance, &lifted.options, CallSide::Callee);
         if sig.params_in_memory {
-            let abi = shape.params.abi();
-            let (align, size) = (abi.align(width), u64::from(abi.size(width)));
-            let ptr = mem.realloc(0, 0, align, size)?;
-            canonical::check_realloc_result(MemoryBounds::of(&mem), Pointee::Value, ptr, align, size)?;
+            let ptr = canonical::allocate_value(&mut mem, &shape.params)?;
             match params {
                 CallParams::Vals(params) => {
                     canonical::store_unchecked(&mut mem, &opts, &Val::Tuple(params.to_vec()), &shape.params, ptr)?

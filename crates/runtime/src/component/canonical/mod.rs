@@ -48,7 +48,7 @@ pub(crate) use memory::{
     read_uint, utf16_tag, write_uint,
 };
 pub(crate) use store::{
-    allocate_list, check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked,
+    allocate_list, allocate_value, check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked,
 };
 pub use store::{lower_flat, store};
 pub(crate) use strings::{StringAt, StringBytes, check_utf8, decode_string, load_string, string_range, validate_utf8};

@@ -70,6 +70,16 @@ pub(crate) fn allocate_list(
     Ok((ptr, size))
 }
 
+/// Room for one value of `ty` (parameters passed through memory, as their tuple), from the
+/// guest's `realloc`, checked for alignment and bounds.
+pub(crate) fn allocate_value(mem: &mut dyn GuestMemory, ty: &InterfaceType) -> Result<u64> {
+    let width = width_of(mem.memory64());
+    let (align, size) = (ty.abi().align(width), u64::from(ty.abi().size(width)));
+    let ptr = mem.realloc(0, 0, align, size)?;
+    check_realloc_result(MemoryBounds::of(mem), Pointee::Value, ptr, align, size)?;
+    Ok(ptr)
+}
+
 /// Checks that a value of `ty` may be stored at `ptr` (aligned, inside the memory): what
 /// [`store`] checks before writing, for values written by their Rust types.
 pub(crate) fn check_store_at(mem: &dyn GuestMemory, ty: &InterfaceType, ptr: u64) -> Result<()> {

@@ -7,7 +7,8 @@ use super::scheduler::{block, check_may_block, deliver_pending_cancel, is_ready,
 use super::state::{ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, event};
 use super::tasks::{spawn_explicit_thread, task_cancel, task_return};
 use super::waitables::{
-    builtin_options, deliver_event, join, pending_event_of_set, wait_for_event, waitable, waitable_set, wrong_handle,
+    builtin_options, check_sync_use, deliver_event, join, pending_event_of_set, wait_for_event, wait_for_pending_event,
+    waitable, waitable_set, wrong_handle,
 };
 use crate::ValRaw;
 use crate::component::canonical::{self};
@@ -355,7 +356,8 @@ fn store_event<T>(
 fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: bool, index: u32) -> Result<u32> {
     let w = waitable(store, instance, index)?;
     let c = &mut store.opaque_mut().concurrent;
-    let in_set = c.waitables[w].set.is_some();
+    // Checked after the subtask's own state, as the spec orders the checks.
+    let sync_use = check_sync_use(c, w, async_);
     let WaitableKind::Subtask(s) = &mut c.waitables[w].kind else { return Err(wrong_handle(index, "a subtask")) };
     if s.resolve_delivered {
         return Err(trap_with(Trap::AsyncMisuse, "cannot cancel a subtask whose resolution was delivered".into()));
@@ -363,12 +365,7 @@ fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: b
     if s.cancellation_requested {
         return Err(trap_with(Trap::AsyncMisuse, "cancellation of the subtask was already requested".into()));
     }
-    if in_set && !async_ {
-        return Err(trap_with(
-            Trap::AsyncMisuse,
-            "waitable cannot be used synchronously while added to a waitable set".into(),
-        ));
-    }
+    sync_use?;
     if !s.state.resolved() {
         s.cancellation_requested = true;
         if let Some(task) = s.task {
@@ -380,10 +377,7 @@ fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: b
             if async_ {
                 return Ok(0xffff_ffff);
             }
-            c.waitables[w].has_sync_waiter = true;
-            let waited = block(store, instance, Wait::WaitableEvent(w), false);
-            store.opaque_mut().concurrent.waitables[w].has_sync_waiter = false;
-            waited?;
+            wait_for_pending_event(store, instance, w)?;
         }
     }
     let (_, _, state) = deliver_event(store, w);

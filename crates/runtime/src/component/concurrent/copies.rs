@@ -7,12 +7,14 @@
 //! are guests: bytes for numeric payloads (one copy), values otherwise (lifted from one side,
 //! lowered into the other).
 
-use super::scheduler::{block, check_may_block};
+use super::scheduler::check_may_block;
 use super::state::{
-    Buffer, ConcurrentState, CopyEnd, CopyState, InstanceKey, PendingEvent, Shared, Wait, WaitableId, copy_result, end,
+    Buffer, ConcurrentState, CopyEnd, CopyState, InstanceKey, PendingEvent, Shared, WaitableId, copy_result, end,
     end_mut,
 };
-use super::waitables::{builtin_options, checked_end, deliver_event, join, new_end};
+use super::waitables::{
+    builtin_options, check_sync_use, checked_end, deliver_event, join, new_end, wait_for_pending_event,
+};
 use crate::ValRaw;
 use crate::component::canonical::{self, GuestMemory, MemoryBounds, Pointee};
 use crate::component::store_memory::guest_memory;
@@ -93,12 +95,7 @@ fn copy<T>(
     if e.state != CopyState::Idle {
         return Err(trap_with(Trap::AsyncMisuse, not_idle_message(future, readable, e.state)));
     }
-    if c.waitables[w].set.is_some() && !options.async_ {
-        return Err(trap_with(
-            Trap::AsyncMisuse,
-            "waitable cannot be used synchronously while added to a waitable set".into(),
-        ));
-    }
+    check_sync_use(c, w, options.async_)?;
     if length > MAX_BUFFER_LENGTH {
         return Err(trap_with(Trap::ListOutOfBounds, format!("a stream copy of {length} elements is too long")));
     }
@@ -145,10 +142,7 @@ fn finish_or_block<T>(store: &mut StoreInner<T>, instance: InstanceKey, w: Waita
         if async_ {
             return Ok(BLOCKED);
         }
-        store.opaque_mut().concurrent.waitables[w].has_sync_waiter = true;
-        let waited = block(store, instance, Wait::WaitableEvent(w), false);
-        store.opaque_mut().concurrent.waitables[w].has_sync_waiter = false;
-        waited?;
+        wait_for_pending_event(store, instance, w)?;
     }
     Ok(deliver_event(store, w).2)
 }
@@ -291,12 +285,7 @@ fn cancel_copy<T>(
     if end(c, w).state != CopyState::Copying || c.waitables[w].has_sync_waiter {
         return Err(trap_with(Trap::AsyncMisuse, "cancelling a copy that is not in progress".into()));
     }
-    if c.waitables[w].set.is_some() && !async_ {
-        return Err(trap_with(
-            Trap::AsyncMisuse,
-            "waitable cannot be used synchronously while added to a waitable set".into(),
-        ));
-    }
+    check_sync_use(c, w, async_)?;
     end_mut(c, w).state = CopyState::CancellingCopy;
     let shared = end(c, w).shared;
     match c.waitables[w].pending {

@@ -43,6 +43,17 @@ fn thread_ready(store: &StoreOpaque, t: ThreadId) -> bool {
     store.concurrent.threads.get(t).and_then(|th| th.wait).is_some_and(|w| is_ready(store, w))
 }
 
+/// The thread of `instance` that has waited longest among those ready to run, leaving out
+/// the one that holds the instance exclusively if `skip_exclusive`.
+pub(crate) fn ready_thread_of(store: &StoreOpaque, instance: InstanceKey, skip_exclusive: bool) -> Option<ThreadId> {
+    let c = &store.concurrent;
+    let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive).filter(|_| skip_exclusive);
+    c.waiting
+        .iter()
+        .copied()
+        .find(|t| c.tasks[c.threads[*t].task].instance == instance && Some(*t) != exclusive && thread_ready(store, *t))
+}
+
 /// Resumes thread `t` (suspended or waiting) until it suspends, waits or finishes, with its
 /// own stack limit and context while it runs. With
 /// `cancelled`, the thread learns that it was woken by its task's cancellation. A trap or
@@ -168,13 +179,7 @@ pub(crate) fn check_may_block(store: &StoreOpaque, instance: InstanceKey) -> Res
     if task.is_some_and(|task| task.func.ty.async_ || task.state == TaskState::Resolved) {
         return Ok(());
     }
-    let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive);
-    let others = c
-        .waiting
-        .iter()
-        .copied()
-        .any(|t| c.tasks[c.threads[t].task].instance == instance && Some(t) != exclusive && thread_ready(store, t));
-    if others {
+    if ready_thread_of(store, instance, true).is_some() {
         return Ok(());
     }
     Err(trap_with(
@@ -217,13 +222,7 @@ pub(crate) fn run_sync_until<T>(
         if done(s) {
             return Ok(());
         }
-        let c = &s.concurrent;
-        let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive);
-        let candidate =
-            c.waiting.iter().copied().find(|t| {
-                c.tasks[c.threads[*t].task].instance == instance && Some(*t) != exclusive && thread_ready(s, *t)
-            });
-        match candidate {
+        match ready_thread_of(s, instance, true) {
             Some(t) => resume(store, t, false)?,
             None => {
                 return Err(trap_with(

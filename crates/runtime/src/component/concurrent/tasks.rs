@@ -15,7 +15,7 @@ use super::state::{
     Thread, ThreadId, Wait, Waitable, WaitableKind, event, subtask_mut,
 };
 use crate::ValRaw;
-use crate::component::canonical::{self, GuestMemory, MemoryBounds, Pointee};
+use crate::component::canonical;
 use crate::component::core_defs::core_func;
 use crate::component::handle_table::Slot;
 use crate::component::lift::read_flat;
@@ -375,10 +375,7 @@ fn lower_args<T>(
     let mut flat = Vec::new();
     if flatten_types(func.ty.param_types(), width, MAX_FLAT_PARAMS).is_none() {
         let tuple = InterfaceType::tuple(func.ty.param_types().cloned());
-        let abi = tuple.abi();
-        let (align, size) = (abi.align(width), u64::from(abi.size(width)));
-        let ptr = mem.realloc(0, 0, align, size)?;
-        canonical::check_realloc_result(MemoryBounds::of(&mem), Pointee::Value, ptr, align, size)?;
+        let ptr = canonical::allocate_value(&mut mem, &tuple)?;
         canonical::store(&mut mem, &opts, &Val::Tuple(args.to_vec()), &tuple, ptr)?;
         flat.push(ptr);
     } else {
@@ -676,10 +673,7 @@ fn run_ready_until_started<T>(store: &mut StoreInner<T>, instance: InstanceKey, 
         if c.tasks.get(task).is_none_or(|t| t.state != TaskState::Initial) {
             return Ok(());
         }
-        let ready = c.waiting.iter().copied().find(|t| {
-            c.tasks[c.threads[*t].task].instance == instance && c.threads[*t].wait.is_some_and(|w| is_ready(s, w))
-        });
-        match ready {
+        match super::scheduler::ready_thread_of(s, instance, false) {
             Some(t) => resume(store, t, false)?,
             None => return Ok(()),
         }

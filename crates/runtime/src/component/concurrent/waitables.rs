@@ -179,3 +179,24 @@ pub(crate) fn checked_end<T>(
 fn kind_name(ty: &InterfaceType, readable: bool) -> String {
     format!("the {} end of a `{ty}`", if readable { "readable" } else { "writable" })
 }
+
+/// The spec's rule that a waitable in a set is used only asynchronously: a trap if `w` is in
+/// a set and the use (`async_`) is synchronous.
+pub(crate) fn check_sync_use(c: &ConcurrentState, w: WaitableId, async_: bool) -> Result<()> {
+    if c.waitables[w].set.is_some() && !async_ {
+        return Err(trap_with(
+            Trap::AsyncMisuse,
+            "waitable cannot be used synchronously while added to a waitable set".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The spec's `Waitable.wait_for_pending_event`: code of `instance` waits synchronously for
+/// an event on `w` (which no one may join to a set meanwhile).
+pub(crate) fn wait_for_pending_event<T>(store: &mut StoreInner<T>, instance: InstanceKey, w: WaitableId) -> Result<()> {
+    store.opaque_mut().concurrent.waitables[w].has_sync_waiter = true;
+    let waited = block(store, instance, Wait::WaitableEvent(w), false);
+    store.opaque_mut().concurrent.waitables[w].has_sync_waiter = false;
+    waited.map(|_| ())
+}
