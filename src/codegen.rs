@@ -2,9 +2,8 @@
 //! `--explicit-bounds-checks`, `--nan-canonicalization`, `--relaxed-simd-deterministic`), and the engine they configure. A leaf
 //! module, so that each command's module can use it without importing `main.rs`.
 
-use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
-use weld::{Config, Engine};
+use weld::Config;
 
 /// Code generation options shared by the commands that compile.
 #[derive(Args)]
@@ -42,11 +41,6 @@ impl OptLevelArg {
 }
 
 impl CodegenOptions {
-    /// An engine with these settings.
-    pub fn engine(&self) -> Result<Engine> {
-        Engine::new(&self.config()).context("failed to create the engine")
-    }
-
     /// The configuration these settings make, for a command that adds its own.
     pub fn config(&self) -> Config {
         let mut config = Config::new();

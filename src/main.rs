@@ -116,7 +116,7 @@ fn wast(cmd: WastCommand) -> Result<ExitCode> {
             .unwrap_or_default();
         eprintln!("panic at {loc}: {msg}");
     }));
-    let runner = weld_wast::WastRunner::from_engine(cmd.codegen.engine()?);
+    let runner = weld_wast::WastRunner::new(&cmd.codegen.config())?;
     let (mut passed, mut failed) = (0u64, 0u64);
     let mut unreadable = false;
     for file in &cmd.files {

@@ -352,6 +352,7 @@ fn run_component(
     let mut linker = provided_components(engine, &cmd.components)?;
     if wasi.cli {
         weld_wasi::p2::add_to_linker_sync(&mut linker).context("failed to define WASI in the linker")?;
+        weld_wasi::p3::add_to_linker(&mut linker).context("failed to define WASI 0.3 in the linker")?;
     }
     if wasi.http {
         weld_wasi_http::add_only_http_to_linker_sync(&mut linker)
@@ -430,9 +431,10 @@ fn run_component(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether an exported function's path is `wasi:cli/run@0.2.x#run`.
+/// Whether an exported function's path is `wasi:cli/run@0.2.x#run` or `@0.3.x#run`.
 fn is_cli_run(path: &str) -> bool {
-    path.strip_prefix("wasi:cli/run@0.2.").and_then(|rest| rest.split_once('#')).is_some_and(|(_, f)| f == "run")
+    let rest = path.strip_prefix("wasi:cli/run@0.2.").or_else(|| path.strip_prefix("wasi:cli/run@0.3."));
+    rest.and_then(|rest| rest.split_once('#')).is_some_and(|(_, f)| f == "run")
 }
 
 /// Fails, naming each import that the linker (WASI, and the `--component` options) does not
@@ -725,7 +727,9 @@ mod tests {
         assert_eq!(resolve("sub").unwrap_err().to_string(), "the component exports no function named `sub`");
         assert!(resolve("docs:adder/add@0.1.0#sub").is_err());
         assert!(is_cli_run("wasi:cli/run@0.2.3#run"));
-        assert!(!is_cli_run("wasi:cli/run@0.3.0#run"));
+        assert!(is_cli_run("wasi:cli/run@0.3.0#run"));
+        assert!(!is_cli_run("wasi:cli/run@0.4.0#run"));
+        assert!(!is_cli_run("wasi:cli/run@0.3.0#other"));
         assert!(!is_cli_run("wasi:cli/run@0.2.3#runner"));
     }
 

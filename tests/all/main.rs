@@ -3,6 +3,7 @@
 mod artifacts;
 mod async_builtins;
 mod async_calls;
+mod async_components;
 mod bindgen;
 mod borrowed;
 mod cli;

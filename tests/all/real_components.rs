@@ -1,8 +1,8 @@
 //! The components that real toolchains built (`../shared/components`, listed in its
 //! INDEX.tsv): every one loads and instantiates (its WASI 0.2 imports from weld-wasi, any
 //! other import defined as traps), those that use component-model async (async lifts and
-//! lowers, `stream`, `future`) included. Running the async ones needs WASI 0.3 hosts, which
-//! are not written yet; the cm-async tier and tests/misc_testsuite run async code.
+//! lowers, `stream`, `future`) included. `async_components.rs` runs the async ones that
+//! weld-wasi's WASI 0.3 and the test's host functions can serve.
 
 use std::path::PathBuf;
 use weld::component::{Component, Linker};

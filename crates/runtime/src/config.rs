@@ -31,6 +31,7 @@ pub struct Config {
     pub(crate) cache: Option<Cache>,
     pub(crate) allocation_strategy: InstanceAllocationStrategy,
     pub(crate) component_val_bytes: bool,
+    pub(crate) sync_cancel_in_waitable_set: bool,
 }
 
 impl Default for Config {
@@ -44,6 +45,7 @@ impl Default for Config {
             cache: None,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
             component_val_bytes: false,
+            sync_cancel_in_waitable_set: true,
         }
     }
 }
@@ -93,6 +95,20 @@ impl Config {
     #[inline]
     pub fn component_val_bytes(&mut self, enable: bool) -> &mut Self {
         self.component_val_bytes = enable;
+        self
+    }
+
+    /// Whether a synchronous `stream.cancel-read`/`-write` or `future.cancel-read`/`-write`
+    /// of an end that is in a waitable set is allowed when the cancellation finishes at once
+    /// (default on). The spec makes any synchronous use of a waitable in a set a trap (a
+    /// waitable is waited on in one place), and so does its test suite; but components built
+    /// with wit-bindgen 0.58 and older cancel the read of their wake-up stream that way
+    /// whenever a task slept, before leaving the set, so with this off every such task traps
+    /// as it finishes. A cancellation that would have to wait still traps either way. The
+    /// conformance runner (`weld wast`) turns this off.
+    #[inline]
+    pub fn component_model_async_sync_cancel_in_set(&mut self, allow: bool) -> &mut Self {
+        self.sync_cancel_in_waitable_set = allow;
         self
     }
 

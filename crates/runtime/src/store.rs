@@ -31,6 +31,8 @@ pub struct Store<T> {
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    /// The host's futures and stream ends that component-model async's event loop polls.
+    pub(crate) host_work: crate::component::concurrent::host_work::HostWork<StoreInner<T>>,
 }
 
 /// The part of a store that does not depend on `T`.
@@ -141,7 +143,7 @@ impl<T> Store<T> {
             signature_cache: SignatureCache::default(),
             concurrent: Default::default(),
         };
-        Store { inner: Box::new(StoreInner { opaque, data }) }
+        Store { inner: Box::new(StoreInner { opaque, data, host_work: Default::default() }) }
     }
 
     /// The embedder's data.

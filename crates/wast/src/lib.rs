@@ -58,9 +58,13 @@ pub struct WastRunner {
 }
 
 impl WastRunner {
-    /// A runner whose engine is built from `config`.
+    /// A runner whose engine is built from `config`, with the spec's rule that a waitable in
+    /// a waitable set is never used synchronously (see
+    /// [`Config::component_model_async_sync_cancel_in_set`]), which the test suite checks.
     pub fn new(config: &Config) -> Result<WastRunner> {
-        Ok(WastRunner::from_engine(Engine::new(config)?))
+        let mut config = config.clone();
+        config.component_model_async_sync_cancel_in_set(false);
+        Ok(WastRunner::from_engine(Engine::new(&config)?))
     }
 
     /// A runner that uses an existing engine.

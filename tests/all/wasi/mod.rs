@@ -5,7 +5,7 @@
 //! Components run through the embedding API with captured stdio (`run_command`), so each test
 //! asserts exactly what the guest wrote and its exit status.
 
-mod cli;
+pub mod cli;
 mod guest_commands;
 mod guests;
 mod jco;

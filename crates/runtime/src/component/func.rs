@@ -21,7 +21,7 @@ use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
 use super::store_memory::guest_memory;
 use super::task_context::start_task_context;
-use super::types::InterfaceType;
+use super::types::{FuncType, InterfaceType};
 use super::values::Val;
 use crate::ValRaw;
 use crate::func::call_raw_trapping_on_throw;
@@ -127,16 +127,65 @@ impl Func {
     /// of its own, and the store's event loop runs until the task returns its result.
     fn call_concurrent<T>(&self, store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
         let lifted = self.lifted(store).clone();
+        self.check_call(&lifted.ty, params, results)?;
+        let result = super::concurrent::tasks::call_from_host(store, self.instance, &lifted, params.to_vec())?;
+        if let (Some(slot), Some(v)) = (results.first_mut(), result) {
+            *slot = v;
+        }
+        Ok(())
+    }
+
+    /// Calls the function as [`Func::call`] does, from async code: while the callee's tasks
+    /// wait only for host futures (of [`func_wrap_concurrent`] functions, host streams and
+    /// futures), this returns `Pending` with the executor's waker handed to those futures,
+    /// instead of blocking the thread.
+    ///
+    /// A function that is neither lifted `async` nor of an `async` type runs synchronously,
+    /// as with [`Func::call`].
+    ///
+    /// [`func_wrap_concurrent`]: super::LinkerInstance::func_wrap_concurrent
+    pub async fn call_async(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let store = store.as_context_mut();
+        let lifted = self.lifted(store);
+        if !(lifted.options.async_ || lifted.ty.async_) {
+            return self.call(store, params, results);
+        }
+        let lifted = lifted.clone();
         let ty = &lifted.ty;
+        self.check_call(ty, params, results)?;
+        use super::concurrent::{scheduler, tasks};
+        let task = tasks::start_from_host(store, self.instance, &lifted, params.to_vec())?;
+        std::future::poll_fn(|cx| match scheduler::poll_until(store, &|s| tasks::host_task_resolved(s, task), cx) {
+            Ok(std::task::Poll::Ready(())) => std::task::Poll::Ready(Ok(())),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(e) => std::task::Poll::Ready(Err(e)),
+        })
+        .await?;
+        if let (Some(slot), Some(v)) = (results.first_mut(), tasks::take_host_result(store, task)) {
+            *slot = v;
+        }
+        Ok(())
+    }
+
+    /// Whether the function's lift or type is `async`: its calls run as tasks of the store's
+    /// event loop.
+    fn is_concurrent<T>(&self, store: &StoreInner<T>) -> bool {
+        let lifted = self.lifted(store);
+        lifted.options.async_ || lifted.ty.async_
+    }
+
+    /// Checks the number of `params` and `results` and the type of each parameter against
+    /// the function type `ty`.
+    fn check_call(&self, ty: &FuncType, params: &[Val], results: &[Val]) -> Result<()> {
+        let num_results = usize::from(ty.result.is_some());
+        if results.len() != num_results {
+            bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
+        }
         if params.len() != ty.params.len() {
             bail!("the function takes {} parameters ({ty}), but {} were given", ty.params.len(), params.len());
         }
         for (i, (val, (name, t))) in params.iter().zip(&ty.params).enumerate() {
             val.typecheck(t).with_context(|| format!("parameter {i} (`{name}`) has the wrong type"))?;
-        }
-        let result = super::concurrent::tasks::call_from_host(store, self.instance, &lifted, params.to_vec())?;
-        if let (Some(slot), Some(v)) = (results.first_mut(), result) {
-            *slot = v;
         }
         Ok(())
     }
@@ -162,9 +211,7 @@ impl Func {
         let shape = component.call_shape(self.index);
         let ty = &lifted.ty;
         if lifted.options.async_ || ty.async_ {
-            bail!(
-                "`{ty}` is an async function: call it with `Func::call` (typed calls of async functions are not supported yet)"
-            );
+            bail!("bug: `{ty}` is an async function, which runs as a task rather than a direct call");
         }
         if let CallParams::Vals(params) = params {
             if params.len() != ty.params.len() {
@@ -304,13 +351,19 @@ where
     /// results are lifted, before this returns (see the module docs for what that means for
     /// views of guest memory in `Results`).
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let store = store.as_context_mut();
+        if self.func.is_concurrent(store) {
+            let (params, mut results) = self.vals_of(params, store);
+            self.func.call(&mut *store, &params, &mut results)?;
+            return Results::from_val(Val::Tuple(results));
+        }
         // The parameters were checked against the function's type when this was made; they
         // lower as one tuple, element by element. The results tuple lifts element by
         // element too: straight from the core values for scalars, in place for views of the
         // guest's memory.
         let lower = |cx: &mut LowerContext<'_>, ty: &InterfaceType, dst: LowerDest<'_>| params.lower(cx, ty, dst);
         let mut out = None;
-        self.func.call_and_lift(store.as_context_mut(), CallParams::Typed(&lower), &mut |cx, result, src| {
+        self.func.call_and_lift(store, CallParams::Typed(&lower), &mut |cx, result, src| {
             out = Some(Results::lift(cx, result.tuple, src)?);
             Ok(())
         })?;
@@ -318,6 +371,25 @@ where
             Some(results) => Ok(results),
             None => Results::from_val(Val::Tuple(Vec::new())),
         }
+    }
+
+    /// Calls the function as [`TypedFunc::call`] does, from async code (see
+    /// [`Func::call_async`]).
+    pub async fn call_async(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let store = store.as_context_mut();
+        if !self.func.is_concurrent(store) {
+            return self.call(store, params);
+        }
+        let (params, mut results) = self.vals_of(params, store);
+        self.func.call_async(&mut *store, &params, &mut results).await?;
+        Results::from_val(Val::Tuple(results))
+    }
+
+    /// The parameters of a call of an `async` function as `Val`s, and room for its result:
+    /// such calls go through [`Func::call`], whose tasks keep their arguments as values.
+    fn vals_of<T>(&self, params: Params, store: &StoreInner<T>) -> (Vec<Val>, Vec<Val>) {
+        let room = usize::from(self.func.lifted(store).ty.result.is_some());
+        (super::values::tuple_elements(params.to_val()), vec![Val::Bool(false); room])
     }
 
     /// Does nothing, like [`Func::post_return`]: [`TypedFunc::call`] runs `post-return`

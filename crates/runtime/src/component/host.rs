@@ -12,6 +12,7 @@
 
 use super::canonical;
 use super::compiled::{Component, ImportShape};
+use super::concurrent::host_calls::{self, HostCallFuture};
 use super::item_types::ComponentFunc;
 use super::lift::{LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
@@ -66,12 +67,27 @@ pub(crate) struct RawParams<'a> {
     pub(crate) in_memory: bool,
 }
 
+/// A host function called concurrently (`func_wrap_concurrent`, `func_new_concurrent`):
+/// lifts its parameters, given where they are and the type of its results (as one tuple),
+/// and returns the future of its result.
+pub(crate) type ConcurrentHostCall<T> =
+    dyn Fn(&mut StoreInner<T>, RawParams<'_>, ResultTypes<'_>) -> Result<HostCallFuture<T>> + Send + Sync;
+
+/// The result type of a host function, as itself and as a tuple of it (or of nothing).
+#[derive(Clone, Copy)]
+pub(crate) struct ResultTypes<'a> {
+    pub(crate) results: Option<&'a InterfaceType>,
+    pub(crate) tuple: Option<&'a InterfaceType>,
+}
+
 /// How a host function receives its parameters.
 pub(crate) enum HostCallKind<T> {
     /// As `Val`s.
     Vals(Arc<HostCall<T>>),
     /// Lifted and lowered by the function itself, with its Rust types.
     Typed(Arc<TypedHostCall<T>>),
+    /// As the function lifts them, returning a future that the store's loop polls.
+    Concurrent(Arc<ConcurrentHostCall<T>>),
 }
 
 /// Checks a component function type against a host function's Rust types.
@@ -149,6 +165,14 @@ pub(crate) fn lower_import<T: 'static>(
         begin_borrow_scope(store.opaque_mut().component_instance_mut(instance));
         // The outer error is a failure of the canonical ABI, the inner one the host's.
         let called = match &host.call {
+            HostCallKind::Concurrent(call) => {
+                let fut =
+                    call(&mut *store, raw, ResultTypes { results: ty.result.as_ref(), tuple: result_tuple.as_ref() });
+                end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
+                let fut = fut.with_context(|| format!("host function `{name}` failed"))?;
+                return host_calls::call(store, (instance, options.instance), options.async_, retptr, fut, slots)
+                    .with_context(|| format!("host function `{name}` failed"));
+            }
             HostCallKind::Typed(call) => {
                 let place = ResultPlace { ty: result_tuple.as_ref(), retptr };
                 call(&mut *store, raw, place).map(|r| r.map(Returned::Lowered))
@@ -178,27 +202,42 @@ pub(crate) fn lower_import<T: 'static>(
             }
             Returned::Vals(results) => results,
         };
-        let Some(rt) = &ty.result else {
-            returned(slots);
-            return Ok(());
-        };
-        results[0]
-            .typecheck(rt)
-            .with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
-        let (mut mem, opts) = guest_memory(store, instance, options, CallSide::Caller);
-        match retptr {
-            Some(retptr) => canonical::store(&mut mem, &opts, &results[0], rt, retptr)?,
-            None if options.async_ => {}
-            None => {
-                let mut out = Vec::with_capacity(1);
-                canonical::lower_flat(&mut mem, &opts, &results[0], rt, &mut out)?;
-                slots[0] = ValRaw::u64(out[0]);
-            }
+        if let (Some(rt), Some(val)) = (&ty.result, results.first()) {
+            val.typecheck(rt).with_context(|| format!("host function `{name}` returned a value of the wrong type"))?;
+        }
+        let flat = lower_val_result(store, instance, options, ty.result.as_ref(), results.first(), retptr)?;
+        if let Some(bits) = flat {
+            slots[0] = ValRaw::u64(bits);
         }
         returned(slots);
         Ok(())
     };
     crate::Func::from_host_fn(store, &shape.core_ty, Arc::new(call))
+}
+
+/// Lowers a dynamic host function's result `val`, checked against its type `rt`, into
+/// the caller (component instance `instance` with `options`): at `retptr` when the result goes
+/// through memory, else as the flat value returned. An `async` lower without a result
+/// pointer has no result to lower.
+pub(crate) fn lower_val_result<T>(
+    store: &mut StoreInner<T>,
+    instance: ComponentInstanceId,
+    options: &Options,
+    rt: Option<&InterfaceType>,
+    val: Option<&Val>,
+    retptr: Option<u64>,
+) -> Result<Option<u64>> {
+    let (Some(rt), Some(val)) = (rt, val) else { return Ok(None) };
+    let (mut mem, opts) = guest_memory(store, instance, options, CallSide::Caller);
+    match retptr {
+        Some(retptr) => canonical::store(&mut mem, &opts, val, rt, retptr).map(|()| None),
+        None if options.async_ => Ok(None),
+        None => {
+            let mut out = Vec::with_capacity(1);
+            canonical::lower_flat(&mut mem, &opts, val, rt, &mut out)?;
+            Ok(out.first().copied())
+        }
+    }
 }
 
 /// What a host function gave back: its result already lowered by its Rust type (the flat
@@ -209,16 +248,17 @@ enum Returned {
 }
 
 /// Lowers a typed host function's `results` (a tuple of its one result, or of none) to
-/// `place` in the caller: through the result pointer (checked for alignment and bounds
+/// `place` in its caller, component instance `instance` with canonical options `options`: through the result pointer (checked for alignment and bounds
 /// first), or as the flat value returned.
 pub(crate) fn lower_typed_results<T, R: Lower>(
     store: &mut StoreInner<T>,
-    raw: &RawParams<'_>,
+    instance: ComponentInstanceId,
+    options: &Options,
     place: &ResultPlace<'_>,
     results: &R,
 ) -> Result<Option<u64>> {
     let Some(ty) = place.ty else { return Ok(None) };
-    let (mut mem, opts) = guest_memory(store, raw.instance, raw.options, CallSide::Caller);
+    let (mut mem, opts) = guest_memory(store, instance, options, CallSide::Caller);
     let mut cx = LowerContext { mem: &mut mem, opts };
     match place.retptr {
         Some(ptr) => {

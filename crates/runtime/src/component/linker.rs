@@ -78,8 +78,16 @@ impl<T: 'static> Linker<T> {
     }
 }
 
+/// Checks a component function type against a host function's Rust parameter and result
+/// tuples `P` and `R`.
+pub(super) fn typecheck_wrapped<P: ComponentNamedList, R: ComponentNamedList>(ty: &FuncType) -> Result<()> {
+    let params: Vec<_> = ty.param_types().cloned().collect();
+    P::typecheck_list(&params, "parameter")?;
+    R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
+}
+
 impl<'a, T: 'static> LinkerInstance<'a, T> {
-    fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+    pub(super) fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
         match self.map.entry(name.to_string()) {
             Entry::Occupied(_) if !self.allow_shadowing => {
                 bail!("`{}` is already defined in this linker", self.full_name(name))
@@ -143,12 +151,6 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         if Results::LEN > 1 {
             bail!("a component function has at most one result; use a tuple type inside `(T,)`");
         }
-        #[inline]
-        fn typecheck<P: ComponentNamedList, R: ComponentNamedList>(ty: &FuncType) -> Result<()> {
-            let params: Vec<_> = ty.param_types().cloned().collect();
-            P::typecheck_list(&params, "parameter")?;
-            R::typecheck_list(&ty.result.iter().cloned().collect::<Vec<_>>(), "result")
-        }
         let call = HostCallKind::Typed(Arc::new(
             move |store: &mut StoreInner<T>,
                   raw: RawParams<'_>,
@@ -159,10 +161,10 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
                     Ok(results) => results,
                     Err(e) => return Ok(Err(e)),
                 };
-                lower_typed_results(store, &raw, &place, &results).map(Ok)
+                lower_typed_results(store, raw.instance, raw.options, &place, &results).map(Ok)
             },
         ));
-        let typecheck = Some(typecheck::<Params, Results> as HostTypecheck);
+        let typecheck = Some(typecheck_wrapped::<Params, Results> as HostTypecheck);
         self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck, call })))
     }
 

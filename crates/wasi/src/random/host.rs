@@ -5,7 +5,7 @@ use crate::bindings::wasi::random::{insecure, insecure_seed, random};
 use crate::view::WasiCtxView;
 
 impl RandomCtx {
-    fn bytes(&mut self, secure: bool, len: u64) -> weld::Result<Vec<u8>> {
+    pub(crate) fn bytes(&mut self, secure: bool, len: u64) -> weld::Result<Vec<u8>> {
         if len > self.max_size {
             weld::bail!(
                 "wasi:random: {len} random bytes were asked for, more than the limit of {} (WasiCtxBuilder::max_random_size)",

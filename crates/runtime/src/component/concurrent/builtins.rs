@@ -4,7 +4,7 @@
 //! then the handles, then the effect. Futures and streams are in `copies.rs`.
 
 use super::scheduler::{block, check_may_block, deliver_pending_cancel, is_ready, suspend, switch_to};
-use super::state::{ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, event};
+use super::state::{Callee, ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, event};
 use super::tasks::{spawn_explicit_thread, task_cancel, task_return};
 use super::waitables::{
     builtin_options, check_sync_use, deliver_event, join, pending_event_of_set, wait_for_event, wait_for_pending_event,
@@ -61,6 +61,11 @@ fn run_builtin<T>(
         ));
     }
     let arg = |i: usize| slots[i].get_u32();
+    log::trace!(
+        "built-in {:?} of instance {instance:?}, arguments {:?}",
+        b.op,
+        slots.iter().map(|s| s.get_u32()).collect::<Vec<_>>()
+    );
     match b.op {
         Op::ContextGet { slot } => {
             let value = context_cell(&store.opaque().component_instance(root).task_context, slot)?.get_i64() as u64;
@@ -370,6 +375,8 @@ fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: b
         s.cancellation_requested = true;
         if let Some(task) = s.task {
             super::tasks::request_cancellation(store, task, instance)?;
+        } else if let Callee::Host(Some(_)) = s.call {
+            super::host_calls::cancel(store, w);
         }
         let c = &mut store.opaque_mut().concurrent;
         let resolved = matches!(&c.waitables[w].kind, WaitableKind::Subtask(s) if s.state.resolved());

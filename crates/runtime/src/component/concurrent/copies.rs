@@ -45,7 +45,7 @@ pub(crate) fn run<T>(
     match b.op {
         Op::FutureNew | Op::StreamNew => {
             let c = &mut store.opaque_mut().concurrent;
-            let shared = c.shared.insert(Shared { ty, dropped: false, pending: None, live_ends: 2, in_transit: false });
+            let shared = c.shared.insert(Shared::new(ty));
             let r = new_end(store, instance, shared, true)?;
             let w = new_end(store, instance, shared, false)?;
             slots[0] = ValRaw::u64(u64::from(r) | (u64::from(w) << 32));
@@ -285,7 +285,13 @@ fn cancel_copy<T>(
     if end(c, w).state != CopyState::Copying || c.waitables[w].has_sync_waiter {
         return Err(trap_with(Trap::AsyncMisuse, "cancelling a copy that is not in progress".into()));
     }
-    check_sync_use(c, w, async_)?;
+    // A synchronous cancellation of an end in a set traps, as the spec says; with the
+    // engine's `component_model_async_sync_cancel_in_set`, only if it would have to wait.
+    let lenient = store.opaque().engine().config().sync_cancel_in_waitable_set;
+    let c = &mut store.opaque_mut().concurrent;
+    if !lenient {
+        check_sync_use(c, w, async_)?;
+    }
     end_mut(c, w).state = CopyState::CancellingCopy;
     let shared = end(c, w).shared;
     match c.waitables[w].pending {
@@ -297,6 +303,9 @@ fn cancel_copy<T>(
             c.waitables[w].pending = Some(PendingEvent::Copy { result: copy_result::CANCELLED, reclaim });
         }
         Some(_) => {}
+    }
+    if lenient && c.waitables[w].pending.is_none() {
+        check_sync_use(c, w, async_)?;
     }
     finish_or_block(store, instance, w, async_)
 }
@@ -334,6 +343,14 @@ fn drop_end<T>(
     join(c, w, None);
     c.waitables.remove(w);
     c.shared[shared].live_ends -= 1;
+    if c.shared[shared].host_end.take().is_some() {
+        // The host's end goes with the guest's: its driver learns of the drop by being
+        // dropped.
+        let c = &mut store.opaque.concurrent;
+        c.shared[shared].live_ends -= 1;
+        store.host_work.ends.remove(&shared);
+    }
+    let c = &mut store.opaque.concurrent;
     if c.shared[shared].live_ends == 0 {
         c.shared.remove(shared);
     }

@@ -6,6 +6,7 @@
 //! first. A thread that waits for something already there goes on at once; one that yields
 //! lets the others run first (the spec allows either choice in both cases).
 
+use super::host_poll::poll_host;
 use super::state::{
     ConcurrentState, InstanceKey, TaskState, ThreadId, Wait, WaitableKind, read_context, write_context,
 };
@@ -13,6 +14,7 @@ use crate::store::{StoreInner, StoreOpaque};
 use crate::trap::trap_with;
 use crate::vm::fiber::{self, Resumed};
 use anyhow::Result;
+use std::task::{Context, Poll};
 use weld_environ::Trap;
 
 /// Whether `wait` is satisfied now.
@@ -210,28 +212,37 @@ pub(crate) fn block<T>(
 }
 
 /// The loop of the spec's `canon_lift` for a function whose type is not `async`, which
-/// blocked: runs ready threads of the same instance (not the one holding it exclusively)
-/// until `done`, trapping when none can run.
+/// blocked: runs ready threads of the same instance (not the one holding it exclusively),
+/// and host work when none is ready, until `done`; trapping when nothing can run. While only
+/// host work is under way, the thread blocks until a host waker fires.
 pub(crate) fn run_sync_until<T>(
     store: &mut StoreInner<T>,
     instance: InstanceKey,
     done: impl Fn(&StoreOpaque) -> bool,
 ) -> Result<()> {
+    let waker = store.host_work.thread_waker();
+    let mut cx = Context::from_waker(&waker);
     loop {
         let s = store.opaque();
         if done(s) {
             return Ok(());
         }
-        match ready_thread_of(s, instance, true) {
-            Some(t) => resume(store, t, false)?,
-            None => {
-                return Err(trap_with(
-                    Trap::CannotBlockSyncTask,
-                    "a task whose function type is not `async` blocked, and no other thread of its instance could run"
-                        .to_string(),
-                ));
-            }
+        if let Some(t) = ready_thread_of(s, instance, true) {
+            resume(store, t, false)?;
+            continue;
         }
+        let host = poll_host(store, &mut cx)?;
+        if host.progress {
+            continue;
+        }
+        if !host.pending {
+            return Err(trap_with(
+                Trap::CannotBlockSyncTask,
+                "a task whose function type is not `async` blocked, and no other thread of its instance could run"
+                    .to_string(),
+            ));
+        }
+        store.host_work.park();
     }
 }
 
@@ -251,16 +262,39 @@ pub(crate) fn tick<T>(store: &mut StoreInner<T>) -> Result<bool> {
     ran.map(|()| true)
 }
 
-/// Runs the event loop from the host until `done`, or fails with the spec's deadlock trap
-/// when no thread can run.
+/// Runs the event loop from the host until `done`, blocking the thread while only host work
+/// is under way; fails with the spec's deadlock trap when nothing can run.
 pub(crate) fn run_until<T>(store: &mut StoreInner<T>, done: impl Fn(&StoreOpaque) -> bool) -> Result<()> {
-    while !done(store.opaque()) {
-        if !tick(store)? {
-            return Err(trap_with(
-                Trap::Deadlock,
-                "every task is waiting for something that no task can do".to_string(),
-            ));
-        }
+    let waker = store.host_work.thread_waker();
+    let mut cx = Context::from_waker(&waker);
+    while poll_until(store, &done, &mut cx)?.is_pending() {
+        store.host_work.park();
     }
     Ok(())
+}
+
+/// Runs the event loop until `done` (ready), or until only host work is under way
+/// (pending: `cx`'s waker fires when it can go on); fails with the spec's deadlock trap when
+/// nothing can run.
+pub(crate) fn poll_until<T>(
+    store: &mut StoreInner<T>,
+    done: &dyn Fn(&StoreOpaque) -> bool,
+    cx: &mut Context<'_>,
+) -> Result<Poll<()>> {
+    loop {
+        if done(store.opaque()) {
+            return Ok(Poll::Ready(()));
+        }
+        if tick(store)? {
+            continue;
+        }
+        let host = poll_host(store, cx)?;
+        if host.progress {
+            continue;
+        }
+        if host.pending {
+            return Ok(Poll::Pending);
+        }
+        return Err(trap_with(Trap::Deadlock, "every task is waiting for something that no task can do".to_string()));
+    }
 }

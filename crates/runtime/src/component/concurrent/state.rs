@@ -170,8 +170,8 @@ impl SubtaskState {
 /// (the spec's `Subtask`), from the caller's side.
 pub(crate) struct Subtask {
     pub(crate) state: SubtaskState,
-    /// The call, for its types and options.
-    pub(crate) call: AsyncCallIndex,
+    /// What it calls.
+    pub(crate) call: Callee,
     /// The calling component instance (its root) and the caller's core arguments.
     pub(crate) caller: ComponentInstanceId,
     pub(crate) flat_args: Vec<u64>,
@@ -186,6 +186,16 @@ pub(crate) struct Subtask {
     pub(crate) lenders: Vec<(RuntimeComponentInstanceIndex, u32)>,
     pub(crate) resolve_delivered: bool,
     pub(crate) cancellation_requested: bool,
+}
+
+/// What a subtask calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Callee {
+    /// A component's lifted function, through this async call (for its types and options).
+    Guest(AsyncCallIndex),
+    /// A host function called concurrently: the number of its future among the store's host
+    /// tasks while it runs.
+    Host(Option<usize>),
 }
 
 /// What a waitable is.
@@ -312,9 +322,34 @@ pub(crate) struct Shared {
     /// Whether its readable end was lifted out of a component and not yet lowered into one
     /// (it is then a `Val` on its way).
     pub(crate) in_transit: bool,
+    /// Which end the host holds, if it holds one (its driver is in the store's host work).
+    pub(crate) host_end: Option<HostEnd>,
+    /// Whether the host made it, with a type of its own choosing: the first component it is
+    /// lowered into gives it that component's type.
+    pub(crate) host_created: bool,
+}
+
+/// An end of a future or stream that the host holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HostEnd {
+    Readable,
+    Writable,
 }
 
 impl Shared {
+    /// A future's or stream's shared state, both ends in components.
+    pub(crate) fn new(ty: InterfaceType) -> Shared {
+        Shared {
+            ty,
+            dropped: false,
+            pending: None,
+            live_ends: 2,
+            in_transit: false,
+            host_end: None,
+            host_created: false,
+        }
+    }
+
     pub(crate) fn is_future(&self) -> bool {
         matches!(self.ty, InterfaceType::Future(_))
     }

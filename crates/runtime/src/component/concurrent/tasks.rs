@@ -11,8 +11,8 @@
 
 use super::scheduler::{is_ready, resume, run_sync_until, run_until, wait_until};
 use super::state::{
-    Caller, ConcurrentState, InstanceKey, PendingEvent, Subtask, SubtaskState, Task, TaskFunc, TaskId, TaskState,
-    Thread, ThreadId, Wait, Waitable, WaitableKind, event, subtask_mut,
+    Callee, Caller, ConcurrentState, InstanceKey, PendingEvent, Subtask, SubtaskState, Task, TaskFunc, TaskId,
+    TaskState, Thread, ThreadId, Wait, Waitable, WaitableKind, event, subtask_mut,
 };
 use crate::ValRaw;
 use crate::component::canonical;
@@ -199,6 +199,7 @@ fn run_lifted<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<()> {
     let mut packed = slots[0].get_u32();
     loop {
         let (code, set_index) = (packed & 0xf, packed >> 4);
+        log::trace!("task {task}'s callback returned code {code} (waitable set {set_index})");
         let exclusive = &mut store.opaque_mut().concurrent.instances.entry(instance).or_default().exclusive;
         match code {
             0 => break,
@@ -219,6 +220,7 @@ fn run_lifted<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<()> {
         };
         store.opaque_mut().concurrent.instances.entry(instance).or_default().exclusive = Some(t);
         let mut raw = [ValRaw::u32(code), ValRaw::u32(index), ValRaw::u32(payload)];
+        log::trace!("task {task}'s callback gets event {code} (waitable {index}, payload {payload})");
         call_core(store, callback, &mut raw)?;
         packed = raw[0].get_u32();
     }
@@ -344,6 +346,7 @@ fn on_start<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<Vec<Val>> {
             let s = subtask_mut(c, w);
             s.state = SubtaskState::Started;
             let (root, call, flat) = (s.caller, s.call, std::mem::take(&mut s.flat_args));
+            let Callee::Guest(call) = call else { bail!("bug: a task called by a host subtask") };
             progress(c, w);
             let info = store.opaque().component_instance(root).component.clone();
             let call = &info.info().async_calls[call];
@@ -441,6 +444,7 @@ fn on_resolve<T>(store: &mut StoreInner<T>, task: TaskId, result: Option<Option<
         return Ok(());
     };
     let (root, call, retptr) = (s.caller, s.call, s.flat_results_ptr);
+    let Callee::Guest(call) = call else { bail!("bug: a task resolved to a host subtask") };
     let info = store.opaque().component_instance(root).component.clone();
     let call = &info.info().async_calls[call];
     let mut flat_results = Vec::new();
@@ -464,7 +468,7 @@ fn on_resolve<T>(store: &mut StoreInner<T>, task: TaskId, result: Option<Option<
 }
 
 /// The spec's `on_progress`: a subtask in its caller's table has an event to deliver.
-fn progress(c: &mut ConcurrentState, w: usize) {
+pub(crate) fn progress(c: &mut ConcurrentState, w: usize) {
     let waitable = &mut c.waitables[w];
     if waitable.handle != 0 {
         waitable.pending = Some(PendingEvent::Subtask);
@@ -479,6 +483,19 @@ pub(crate) fn call_from_host<T>(
     lift: &LiftedFunc,
     params: Vec<Val>,
 ) -> Result<Option<Val>> {
+    let task = start_from_host(store, root, lift, params)?;
+    run_until(store, |s| host_task_resolved(s, task))?;
+    Ok(take_host_result(store, task))
+}
+
+/// Starts the task of a call from the host into an export whose lift or type is `async`
+/// (the spec's `Store.invoke`): it runs until it first blocks or returns.
+pub(crate) fn start_from_host<T>(
+    store: &mut StoreInner<T>,
+    root: ComponentInstanceId,
+    lift: &LiftedFunc,
+    params: Vec<Val>,
+) -> Result<TaskId> {
     let func = task_func(store, root, lift)?;
     let instance = (root, lift.options.instance);
     let entering = store.opaque().component_instance(root).component.info().entering_set(instance.1, None);
@@ -486,18 +503,23 @@ pub(crate) fn call_from_host<T>(
     let task = new_task(store, instance, func, Caller::Host { params: Some(params), result: None });
     let started = spawn_implicit_thread(store, task).and_then(|t| resume(store, t, false));
     store.opaque_mut().leave_to_host(root, &entering);
-    started?;
-    let resolved = |s: &crate::store::StoreOpaque| {
-        matches!(s.concurrent.tasks.get(task), Some(Task { caller: Caller::Host { result: Some(_), .. }, .. }))
-    };
-    run_until(store, resolved)?;
+    started.map(|()| task)
+}
+
+/// Whether the host's task `task` has returned its result.
+pub(crate) fn host_task_resolved(s: &crate::store::StoreOpaque, task: TaskId) -> bool {
+    matches!(s.concurrent.tasks.get(task), Some(Task { caller: Caller::Host { result: Some(_), .. }, .. }))
+}
+
+/// Takes the result of the host's task `task`, which has returned it.
+pub(crate) fn take_host_result<T>(store: &mut StoreInner<T>, task: TaskId) -> Option<Val> {
     let c = &mut store.opaque_mut().concurrent;
     let result = match &mut c.tasks[task].caller {
         Caller::Host { result, .. } => result.take().flatten(),
         Caller::Guest { .. } => unreachable!("the host's task has the host as caller"),
     };
     release_task(c, task);
-    Ok(result)
+    result
 }
 
 /// The core function a component calls for async call `index` (the spec's `canon_lower` of
@@ -550,7 +572,7 @@ fn canon_lower<T>(
     let w = store.opaque_mut().concurrent.waitables.insert(Waitable {
         kind: WaitableKind::Subtask(Subtask {
             state: SubtaskState::Starting,
-            call: index,
+            call: Callee::Guest(index),
             caller: root,
             flat_args,
             task: None,

@@ -91,6 +91,12 @@ pub(crate) fn lower_value<T>(
     let c = &mut store.opaque_mut().concurrent;
     match c.shared.get_mut(shared as usize) {
         Some(s) if s.ty == *ty && s.in_transit => s.in_transit = false,
+        // The host made it with the type its Rust type stands for, which was checked
+        // against this one where the host function was defined: it takes the guest's.
+        Some(s) if s.host_created && s.in_transit => {
+            s.ty = ty.clone();
+            s.in_transit = false;
+        }
         Some(s) if s.ty == *ty => bail!("this `{ty}` was already passed on: a readable end goes to one place"),
         Some(s) => bail!("expected a `{ty}`, found a `{}`", s.ty),
         None => bail!("the `{ty}` no longer exists"),

@@ -1,0 +1,420 @@
+//! The host's ends of streams and futures, on Wasmtime's shapes: [`StreamReader`] and
+//! [`FutureReader`] (the readable end, as a typed value that host functions take and
+//! return), a [`StreamProducer`] that writes what a guest reads, a [`StreamConsumer`] that
+//! reads what a guest writes, and the [`Source`] and [`Destination`] they move elements
+//! through.
+//!
+//! A producer or consumer is polled by the store's event loop when the guest on the other
+//! side has a copy pending (`concurrent/host_work.rs`), with the store: it moves elements
+//! straight between the guest's buffer and its own, `list<u8>`-style bulk copies for bytes
+//! and one value at a time otherwise. It learns that the guest dropped its end by being
+//! dropped.
+//!
+//! Not offered yet: a host reading a future a guest writes, and a host writer of a stream
+//! or future handed to a guest other than through a value (Wasmtime's `StreamWriter`).
+
+use super::canonical::GuestMemory;
+use super::component_type::ComponentType;
+use super::concurrent::host_work::{EndOutcome, HostEndDriver};
+use super::concurrent::state::{HostEnd, Shared, WaitableId, end, end_mut};
+use super::lift::{Lift, LiftContext, LiftSource};
+use super::lower::{Lower, LowerContext, LowerDest};
+use super::store_memory::guest_memory;
+use super::types::{FutureType, InterfaceType, StreamType};
+use super::values::Val;
+use super::{FutureAny, StreamAny};
+use crate::store::{AsContextMut, StoreContextMut, StoreInner};
+use anyhow::{Result, anyhow, bail};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use weld_environ::component::MemoryWidth;
+use weld_environ::component::adapt::CallSide;
+
+/// How a producer's or consumer's turn ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamResult {
+    /// It moved what it could and may move more later.
+    Completed,
+    /// It was cancelled before it moved anything.
+    Cancelled,
+    /// It is done: its end of the stream is dropped.
+    Dropped,
+}
+
+/// The host's readable end of a stream whose writer is a guest: consumes what the guest
+/// writes.
+pub trait StreamConsumer<D>: Send + 'static {
+    /// The stream's element type.
+    type Item;
+
+    /// Takes elements that the guest wrote from `source` (all, some or none of them), with
+    /// the store. `Pending` holds the guest's write until a later poll is ready; the waker
+    /// in `cx` says when. `finish` is never set by weld yet (it asks for an early end).
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        store: StoreContextMut<'_, D>,
+        source: Source<'_, Self::Item>,
+        finish: bool,
+    ) -> Poll<Result<StreamResult>>;
+}
+
+/// The host's writable end of a stream whose reader is a guest: produces what the guest
+/// reads.
+pub trait StreamProducer<D>: Send + 'static {
+    /// The stream's element type.
+    type Item;
+
+    /// Writes elements into `destination` (the room the guest's read left), with the
+    /// store. `Dropped` ends the stream after what was written; `Pending` holds the guest's
+    /// read until a later poll is ready.
+    fn poll_produce(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        store: StoreContextMut<'_, D>,
+        destination: Destination<'_, Self::Item>,
+        finish: bool,
+    ) -> Poll<Result<StreamResult>>;
+}
+
+/// The elements a guest is writing, for a [`StreamConsumer`].
+pub struct Source<'a, T> {
+    shared: usize,
+    guest: WaitableId,
+    _items: PhantomData<&'a mut Vec<T>>,
+}
+
+/// The room a guest's read left, for a [`StreamProducer`].
+pub struct Destination<'a, T> {
+    shared: usize,
+    guest: WaitableId,
+    _items: PhantomData<&'a mut Vec<T>>,
+}
+
+/// The guest buffer of a pending copy: where it is, its element type and size, and how many
+/// elements are left.
+struct GuestBuffer {
+    instance: crate::handles::ComponentInstanceId,
+    options: weld_environ::component::info::Options,
+    ptr: u64,
+    remain: u32,
+    payload: Option<InterfaceType>,
+    size: u32,
+}
+
+fn guest_buffer<T>(store: &StoreInner<T>, shared: usize, guest: WaitableId) -> Result<GuestBuffer> {
+    let c = &store.opaque().concurrent;
+    let Some(b) = &end(c, guest).buffer else { bail!("bug: a pending copy without a buffer") };
+    let payload = c.shared[shared].payload().cloned();
+    let size = payload.as_ref().map_or(0, |p| p.abi().size(MemoryWidth::from_memory64(b.options.memory64)));
+    Ok(GuestBuffer {
+        instance: b.instance.0,
+        options: b.options.clone(),
+        ptr: b.ptr,
+        remain: b.remain(),
+        payload,
+        size,
+    })
+}
+
+fn advance<T>(store: &mut StoreInner<T>, guest: WaitableId, n: u32, size: u32) {
+    if let Some(b) = &mut end_mut(&mut store.opaque_mut().concurrent, guest).buffer {
+        b.progress += n;
+        b.ptr += u64::from(n) * u64::from(size);
+    }
+}
+
+impl<T: Lift> Source<'_, T> {
+    /// How many elements the guest offers.
+    pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
+        let store = store.as_context_mut();
+        guest_buffer(store, self.shared, self.guest).map_or(0, |b| b.remain as usize)
+    }
+
+    /// Takes every element the guest offers, appending them to `buf`.
+    pub fn read<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<T>) -> Result<()> {
+        let store = store.as_context_mut();
+        let b = guest_buffer(store, self.shared, self.guest)?;
+        if b.remain == 0 {
+            return Ok(());
+        }
+        let Some(payload) = &b.payload else {
+            bail!("a stream without elements has nothing to read");
+        };
+        let store_id = store.opaque().id();
+        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
+        if T::BYTES {
+            let start = usize::try_from(b.ptr)?;
+            buf.extend(T::list_from_bytes(&mem.bytes()[start..start + b.remain as usize]));
+        } else {
+            let origin = super::lift::MemoryOrigin {
+                store: store_id,
+                instance: b.instance,
+                options: b.options.clone(),
+                side: CallSide::Caller,
+            };
+            let mut cx = LiftContext { mem: &mut mem, opts, origin };
+            for i in 0..u64::from(b.remain) {
+                buf.push(T::lift(&mut cx, payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
+            }
+        }
+        advance(store, self.guest, b.remain, b.size);
+        Ok(())
+    }
+}
+
+impl<T: Lower> Destination<'_, T> {
+    /// How many elements the guest's read has room for.
+    pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
+        let store = store.as_context_mut();
+        guest_buffer(store, self.shared, self.guest).map_or(0, |b| b.remain as usize)
+    }
+
+    /// Writes elements from the front of `items` into the guest's buffer, as many as it has
+    /// room for; returns how many.
+    pub fn write<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &mut Vec<T>) -> Result<usize> {
+        let store = store.as_context_mut();
+        let b = guest_buffer(store, self.shared, self.guest)?;
+        let n = items.len().min(b.remain as usize);
+        if n == 0 {
+            return Ok(0);
+        }
+        let Some(payload) = &b.payload else {
+            bail!("a stream without elements takes no elements");
+        };
+        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
+        match T::list_as_bytes(&items[..n]) {
+            Some(bytes) => {
+                let start = usize::try_from(b.ptr)?;
+                mem.bytes_mut()[start..start + n].copy_from_slice(bytes);
+            }
+            None => {
+                let mut cx = LowerContext { mem: &mut mem, opts };
+                for (i, item) in items[..n].iter().enumerate() {
+                    item.lower(&mut cx, payload, LowerDest::Memory(b.ptr + i as u64 * u64::from(b.size)))?;
+                }
+            }
+        }
+        items.drain(..n);
+        advance(store, self.guest, n as u32, b.size);
+        Ok(n)
+    }
+}
+
+/// Maps a producer's or consumer's result to the loop's.
+fn outcome(r: Poll<Result<StreamResult>>) -> Poll<Result<EndOutcome>> {
+    r.map(|r| {
+        r.map(|r| match r {
+            StreamResult::Completed | StreamResult::Cancelled => EndOutcome::Completed,
+            StreamResult::Dropped => EndOutcome::Dropped,
+        })
+    })
+}
+
+struct ConsumerDriver<C>(Pin<Box<C>>);
+
+impl<D, C: StreamConsumer<D>> HostEndDriver<StoreInner<D>> for ConsumerDriver<C> {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &mut StoreInner<D>,
+        shared: usize,
+        guest: WaitableId,
+    ) -> Poll<Result<EndOutcome>> {
+        let source = Source { shared, guest, _items: PhantomData };
+        outcome(self.0.as_mut().poll_consume(cx, StoreContextMut(store), source, false))
+    }
+}
+
+struct ProducerDriver<P>(Pin<Box<P>>);
+
+impl<D, P: StreamProducer<D>> HostEndDriver<StoreInner<D>> for ProducerDriver<P> {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &mut StoreInner<D>,
+        shared: usize,
+        guest: WaitableId,
+    ) -> Poll<Result<EndOutcome>> {
+        let destination = Destination { shared, guest, _items: PhantomData };
+        outcome(self.0.as_mut().poll_produce(cx, StoreContextMut(store), destination, false))
+    }
+}
+
+/// Writes a host future's value into the guest's read once the future has it.
+struct FutureDriver<T> {
+    fut: Option<Pin<Box<dyn Future<Output = Result<T>> + Send>>>,
+    value: Option<T>,
+}
+
+impl<D, T: Lower> HostEndDriver<StoreInner<D>> for FutureDriver<T> {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &mut StoreInner<D>,
+        shared: usize,
+        guest: WaitableId,
+    ) -> Poll<Result<EndOutcome>> {
+        if let Some(fut) = &mut self.fut {
+            match fut.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(v)) => {
+                    self.fut = None;
+                    self.value = Some(v);
+                }
+            }
+        }
+        let Some(value) = self.value.take() else { return Poll::Ready(Ok(EndOutcome::Dropped)) };
+        let mut destination = Destination { shared, guest, _items: PhantomData };
+        let mut items = vec![value];
+        Poll::Ready(destination.write(StoreContextMut(store), &mut items).map(|_| EndOutcome::Completed))
+    }
+}
+
+/// Creates the shared state of a future or stream of type `ty` whose writable end the host
+/// holds (with `driver`), and whose readable end is a value on its way to a guest.
+fn new_host_written<D>(
+    store: &mut StoreInner<D>,
+    ty: InterfaceType,
+    driver: Box<dyn HostEndDriver<StoreInner<D>>>,
+) -> u32 {
+    let c = &mut store.opaque_mut().concurrent;
+    let shared = c.shared.insert(Shared {
+        in_transit: true,
+        host_end: Some(HostEnd::Writable),
+        host_created: true,
+        ..Shared::new(ty)
+    });
+    store.host_work.ends.insert(shared, Some(driver));
+    shared as u32
+}
+
+/// Makes the host the reader of the readable end `shared` of a future or stream, which a
+/// guest passed out (it is a value on its way), with `driver`.
+fn take_readable<D>(
+    store: &mut StoreInner<D>,
+    shared: u32,
+    driver: Box<dyn HostEndDriver<StoreInner<D>>>,
+) -> Result<()> {
+    let c = &mut store.opaque_mut().concurrent;
+    let s = c.shared.get_mut(shared as usize).ok_or_else(|| anyhow!("the stream or future no longer exists"))?;
+    if !s.in_transit {
+        bail!("this stream or future was already passed on: a readable end goes to one place");
+    }
+    s.in_transit = false;
+    s.host_end = Some(HostEnd::Readable);
+    store.host_work.ends.insert(shared as usize, Some(driver));
+    Ok(())
+}
+
+/// The readable end of a `stream<T>` held by the host: received from a guest (then
+/// [`pipe`](Self::pipe) it into a consumer) or made by the host with a producer (then pass
+/// it to a guest).
+pub struct StreamReader<T> {
+    any: StreamAny,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<T> StreamReader<T> {
+    /// A stream whose elements `producer` writes, to pass to a guest.
+    pub fn new<D, P: StreamProducer<D, Item = T>>(mut store: impl AsContextMut<Data = D>, producer: P) -> Self
+    where
+        T: ComponentType,
+    {
+        let store = store.as_context_mut();
+        let id = store.opaque().id();
+        let ty = InterfaceType::Stream(Arc::new(StreamType::new(Some(T::ty()))));
+        let shared = new_host_written(store, ty, Box::new(ProducerDriver(Box::pin(producer))));
+        StreamReader { any: StreamAny { store: id, shared }, _items: PhantomData }
+    }
+
+    /// Hands what the guest writes to `consumer`, until the guest drops its writable end
+    /// (the consumer is then dropped) or the consumer returns [`StreamResult::Dropped`].
+    pub fn pipe<D, C: StreamConsumer<D, Item = T>>(
+        self,
+        mut store: impl AsContextMut<Data = D>,
+        consumer: C,
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        take_readable(store, self.any.shared, Box::new(ConsumerDriver(Box::pin(consumer))))
+    }
+
+    /// The untyped end.
+    pub fn into_any(self) -> StreamAny {
+        self.any
+    }
+}
+
+/// The readable end of a `future<T>` held by the host: made by the host from a Rust future,
+/// to pass to a guest.
+pub struct FutureReader<T> {
+    any: FutureAny,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T: ComponentType + Lower + Send + 'static> FutureReader<T> {
+    /// A future whose value `fut` gives, to pass to a guest. The store's event loop polls
+    /// `fut` once the guest reads.
+    pub fn new<D>(
+        mut store: impl AsContextMut<Data = D>,
+        fut: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Self {
+        let store = store.as_context_mut();
+        let id = store.opaque().id();
+        let ty = InterfaceType::Future(Arc::new(FutureType::new(Some(T::ty()))));
+        let driver = FutureDriver::<T> { fut: Some(Box::pin(fut)), value: None };
+        let shared = new_host_written(store, ty, Box::new(driver));
+        FutureReader { any: FutureAny { store: id, shared }, _value: PhantomData }
+    }
+}
+
+impl<T> FutureReader<T> {
+    /// The untyped end.
+    pub fn into_any(self) -> FutureAny {
+        self.any
+    }
+}
+
+/// `ComponentType`, `Lift` and `Lower` for the typed readable ends: they cross as the
+/// `Val::Stream`/`Val::Future` they wrap, which the store's handle tables give and take.
+macro_rules! readable_end {
+    ($reader:ident, $any:ident, $variant:ident, $ty:ident, $what:literal, $field:ident) => {
+        impl<T: ComponentType> ComponentType for $reader<T> {
+            fn ty() -> InterfaceType {
+                InterfaceType::$variant(Arc::new($ty::new(Some(T::ty()))))
+            }
+
+            fn typecheck(ty: &InterfaceType) -> Result<()> {
+                match ty {
+                    InterfaceType::$variant(t) => match t.payload() {
+                        Some(p) => T::typecheck(p),
+                        None => bail!(concat!("type mismatch: a ", $what, " without a payload")),
+                    },
+                    other => bail!(concat!("type mismatch: expected {}, found a Rust type for a ", $what), other),
+                }
+            }
+        }
+
+        impl<T: ComponentType> Lift for $reader<T> {
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(any) => Ok($reader { any, $field: PhantomData }),
+                    other => bail!(concat!("expected a ", $what, ", found {}"), other.kind()),
+                }
+            }
+        }
+
+        impl<T: ComponentType> Lower for $reader<T> {
+            fn to_val(&self) -> Val {
+                Val::$variant(self.any)
+            }
+        }
+    };
+}
+
+readable_end!(StreamReader, StreamAny, Stream, StreamType, "stream", _items);
+readable_end!(FutureReader, FutureAny, Future, FutureType, "future", _value);

@@ -1,0 +1,266 @@
+//! The component-model async programs of EXPECT.md section 4 (wasmtime's test programs, as
+//! jco's fixtures), run with host functions whose results come from futures
+//! (`func_wrap_concurrent`, `func_new_concurrent`), through `Func::call`, `TypedFunc::call`
+//! and `Func::call_async`.
+
+use crate::real_components::components_dir;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use weld::component::{Accessor, Component, Instance, Linker, Val};
+use weld::{Engine, Store};
+
+/// The path of a jco p3 fixture, by its directory and name.
+fn p3(dir: &str, name: &str) -> std::path::PathBuf {
+    components_dir().join(format!("jco/packages__jco-transpile__test__fixtures__components__p3__{dir}__{name}.wasm"))
+}
+
+/// A future that is pending `n` times (waking its waker each time) before it is ready: a
+/// host function that does not finish on its first poll.
+struct YieldTimes(u32);
+
+impl Future for YieldTimes {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// A linker with WASI 0.2 (the fixtures use the preview-1 adapter) and `baz#foo`, whose
+/// future yields `yields` times.
+fn round_trip_linker(engine: &Engine, interface: Option<&str>, yields: u32) -> Linker<crate::wasi::Host> {
+    let mut linker = Linker::new(engine);
+    weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let root = linker.root();
+    let mut inst = match interface {
+        Some(name) => root.into_instance(name).unwrap(),
+        None => root,
+    };
+    inst.func_wrap_concurrent("foo", move |accessor: &Accessor<crate::wasi::Host>, (s,): (String,)| {
+        Box::pin(async move {
+            let _ = accessor;
+            YieldTimes(yields).await;
+            Ok((format!("{s} - entered host - exited host"),))
+        })
+    })
+    .unwrap();
+    linker
+}
+
+fn instantiate(
+    engine: &Engine,
+    linker: &Linker<crate::wasi::Host>,
+    path: &std::path::Path,
+) -> (Store<crate::wasi::Host>, Instance) {
+    let component = Component::from_file(engine, path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    let (builder, _, _) = crate::wasi::captured(b"");
+    let mut store = crate::wasi::store(engine, builder);
+    let instance = linker.instantiate(&mut store, &component).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    (store, instance)
+}
+
+fn baz_foo(store: &mut Store<crate::wasi::Host>, instance: &Instance) -> weld::component::Func {
+    let interface = instance.get_export_index(&mut *store, None, "local:local/baz").expect("exports baz");
+    let func = instance.get_export_index(&mut *store, Some(&interface), "foo").expect("baz exports foo");
+    instance.get_func(&mut *store, func).expect("foo is a function")
+}
+
+#[test]
+fn round_trip_in_every_mode() {
+    let engine = Engine::default();
+    for mode in ["stackless", "stackful", "synchronous", "wait", "stackless-sync-import"] {
+        for yields in [0, 3] {
+            let linker = round_trip_linker(&engine, Some("local:local/baz"), yields);
+            let (mut store, instance) =
+                instantiate(&engine, &linker, &p3("round-trip", &format!("async-round-trip-{mode}")));
+            let export = baz_foo(&mut store, &instance);
+            for input in ["hello, world!", "¡hola, mundo!"] {
+                let mut results = [Val::Bool(false)];
+                export
+                    .call(&mut store, &[Val::String(input.into())], &mut results)
+                    .unwrap_or_else(|e| panic!("{mode}, host future yielding {yields} times: {e:?}"));
+                let expected = format!("{input} - entered guest - entered host - exited host - exited guest");
+                assert_eq!(results[0], Val::String(expected), "{mode}, host future yielding {yields} times");
+            }
+        }
+    }
+}
+
+/// With the spec's strict rule (`component_model_async_sync_cancel_in_set(false)`), the
+/// callback-mode fixtures built with wit-bindgen 0.58 trap when their import does not finish
+/// at once: that wit-bindgen cancels the read of its wake-up stream synchronously while the
+/// stream is still in its waitable set. (The default allows a cancellation that finishes at
+/// once, which is what lets them run above.)
+#[test]
+fn the_strict_rule_traps_wit_bindgen_058_cancels() {
+    let mut config = weld::Config::new();
+    config.component_model_async_sync_cancel_in_set(false);
+    let engine = Engine::new(&config).unwrap();
+    for (yields, traps) in [(0, false), (3, true)] {
+        let linker = round_trip_linker(&engine, Some("local:local/baz"), yields);
+        let (mut store, instance) = instantiate(&engine, &linker, &p3("round-trip", "async-round-trip-stackless"));
+        let export = baz_foo(&mut store, &instance);
+        let called = export.call(&mut store, &[Val::String("x".into())], &mut [Val::Bool(false)]);
+        match called {
+            Err(e) if traps => assert!(
+                format!("{e:#}").contains("waitable cannot be used synchronously while added to a waitable set"),
+                "{e:#}"
+            ),
+            Ok(()) if !traps => {}
+            other => panic!("host future yielding {yields} times: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn round_trip_twice_in_one_store_typed_and_dynamic() {
+    let engine = Engine::default();
+    let linker = round_trip_linker(&engine, Some("local:local/baz"), 2);
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("round-trip", "async-round-trip-stackful"));
+    let export = baz_foo(&mut store, &instance);
+    let typed = export.typed::<(String,), (String,)>(&store).unwrap();
+    for input in ["hello, world!", "second"] {
+        let (out,) = typed.call(&mut store, (input.to_string(),)).unwrap();
+        assert_eq!(out, format!("{input} - entered guest - entered host - exited host - exited guest"));
+    }
+}
+
+#[test]
+fn round_trip_with_a_dynamic_host_function() {
+    let engine = Engine::default();
+    let mut linker = Linker::<crate::wasi::Host>::new(&engine);
+    weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut baz = linker.instance("local:local/baz").unwrap();
+    baz.func_new_concurrent("foo", |_accessor, params, results| {
+        Box::pin(async move {
+            YieldTimes(1).await;
+            let Val::String(s) = &params[0] else { anyhow::bail!("expected a string, found {:?}", params[0]) };
+            results[0] = Val::String(format!("{s} - entered host - exited host"));
+            Ok(())
+        })
+    })
+    .unwrap();
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("round-trip", "async-round-trip-synchronous"));
+    let export = baz_foo(&mut store, &instance);
+    let mut results = [Val::Bool(false)];
+    export.call(&mut store, &[Val::String("dyn".into())], &mut results).unwrap();
+    assert_eq!(results[0], Val::String("dyn - entered guest - entered host - exited host - exited guest".into()));
+}
+
+#[test]
+fn a_dynamic_host_function_returning_the_wrong_type_fails_the_call() {
+    let engine = Engine::default();
+    let mut linker = Linker::<crate::wasi::Host>::new(&engine);
+    weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut baz = linker.instance("local:local/baz").unwrap();
+    baz.func_new_concurrent("foo", |_accessor, _params, results| {
+        Box::pin(async move {
+            YieldTimes(1).await;
+            results[0] = Val::U32(7);
+            Ok(())
+        })
+    })
+    .unwrap();
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("round-trip", "async-round-trip-stackful"));
+    let export = baz_foo(&mut store, &instance);
+    let err = export.call(&mut store, &[Val::String("x".into())], &mut [Val::Bool(false)]).unwrap_err();
+    assert!(format!("{err:#}").contains("returned a value of the wrong type"), "{err:#}");
+}
+
+#[test]
+fn call_async_returns_pending_while_the_host_future_is() {
+    let engine = Engine::default();
+    let linker = round_trip_linker(&engine, Some("local:local/baz"), 5);
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("round-trip", "async-round-trip-stackful"));
+    let export = baz_foo(&mut store, &instance);
+    // A hand-rolled executor that counts how often the call returned `Pending`.
+    let waker = std::task::Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    let mut results = [Val::Bool(false)];
+    let mut pending = 0;
+    let params = [Val::String("a".into())];
+    {
+        let mut call = std::pin::pin!(export.call_async(&mut store, &params, &mut results));
+        loop {
+            match call.as_mut().poll(&mut cx) {
+                Poll::Ready(r) => break r.unwrap(),
+                Poll::Pending => pending += 1,
+            }
+            assert!(pending < 100, "the call never finished");
+        }
+    }
+    // The host future is polled once at the call and again in each round of the loop, so
+    // its five `Pending`s show as up to five.
+    assert!((1..=5).contains(&pending), "the call was pending {pending} times");
+    assert_eq!(results[0], Val::String("a - entered guest - entered host - exited host - exited guest".into()));
+    let typed = export.typed::<(String,), (String,)>(&store).unwrap();
+    let out = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(typed.call_async(&mut store, ("b".into(),)));
+    assert_eq!(out.unwrap().0, "b - entered guest - entered host - exited host - exited guest");
+}
+
+/// Runs the WASI 0.3 command at `path` (its `wasi:cli/run@0.3.0#run`) with WASI 0.2 and 0.3
+/// from weld-wasi, `args` and captured stdio; returns whether `run` returned `ok`, and stdout.
+fn run_p3_command(path: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let engine = Engine::default();
+    let mut linker = Linker::<crate::wasi::Host>::new(&engine);
+    weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    weld_wasi::p3::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(&engine, path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    let (mut builder, stdout, stderr) = crate::wasi::captured(b"");
+    builder.args(args).env("frabjous", "day").env("callooh", "callay");
+    let mut store = crate::wasi::store(&engine, builder);
+    let instance = linker.instantiate(&mut store, &component).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    let run_iface = instance.get_export_index(&mut store, None, "wasi:cli/run@0.3.0").expect("exports wasi:cli/run");
+    let run = instance.get_export_index(&mut store, Some(&run_iface), "run").expect("exports run");
+    let run = instance.get_func(&mut store, run).expect("run is a function");
+    let mut results = [Val::Bool(false)];
+    run.call(&mut store, &[], &mut results).unwrap_or_else(|e| {
+        panic!("{}: {e:?}\nstderr: {}", path.display(), String::from_utf8_lossy(&stderr.contents()))
+    });
+    let ok = matches!(&results[0], Val::Result(Ok(_)));
+    (ok, String::from_utf8_lossy(&stdout.contents()).into_owned())
+}
+
+#[test]
+fn p3_cli_hello_stdout() {
+    for name in ["p3-cli-hello-stdout", "p3-cli-hello-stdout-post-return"] {
+        let (ok, stdout) = run_p3_command(&p3("cli", name), &[name]);
+        assert!(ok, "{name}: run returned an error");
+        assert_eq!(stdout, "hello, world\n", "{name}");
+    }
+}
+
+#[test]
+fn p3_cli_much_stdout() {
+    let (ok, stdout) =
+        run_p3_command(&p3("cli", "p3-cli-much-stdout"), &["p3_cli_much_stdout.component", "hello, world\n", "3"]);
+    assert!(ok);
+    assert_eq!(stdout, "hello, world\n".repeat(3));
+}
+
+#[test]
+fn p3_cli_clocks_and_random() {
+    for (dir, name, args) in [
+        ("cli", "p3-cli", &["p3_cli.component", "."][..]),
+        ("clocks", "p3-clocks-sleep", &["p3-clocks-sleep"][..]),
+        ("random", "p3-random-imports", &["p3-random-imports"][..]),
+    ] {
+        let (ok, _) = run_p3_command(&p3(dir, name), args);
+        assert!(ok, "{name}: run returned an error");
+    }
+}
+
+#[test]
+fn weld_run_runs_wasi_0_3_commands() {
+    let path = p3("cli", "p3-cli-much-stdout");
+    let run = crate::wasi::cli::weld(&["run", path.to_str().unwrap(), "hi\n", "2"]);
+    assert_eq!((run.status, run.stdout.as_str()), (Some(0), "hi\nhi\n"), "stderr: {}", run.stderr);
+}
