@@ -15,7 +15,7 @@
 use super::host_poll::with_store_reachable;
 use super::host_work::{Completion, HostTask};
 use super::scheduler::{block, check_may_block};
-use super::state::{Callee, InstanceKey, Subtask, SubtaskState, Wait, Waitable, WaitableKind, subtask_mut};
+use super::state::{Callee, InstanceKey, Subtask, SubtaskState, Wait, subtask_mut};
 use super::tasks::progress;
 use super::waitables::deliver_resolve;
 use crate::ValRaw;
@@ -63,24 +63,8 @@ pub(crate) fn call<T: 'static>(
         check_may_block(store.opaque(), instance)?;
     }
     let c = &mut store.opaque_mut().concurrent;
-    let w = c.waitables.insert(Waitable {
-        kind: WaitableKind::Subtask(Subtask {
-            state: SubtaskState::Started,
-            call: Callee::Host(None),
-            caller: instance.0,
-            flat_args: Vec::new(),
-            task: None,
-            flat_results: Vec::new(),
-            flat_results_ptr: retptr,
-            lenders: Vec::new(),
-            resolve_delivered: false,
-            cancellation_requested: false,
-        }),
-        pending: None,
-        set: None,
-        has_sync_waiter: false,
-        handle: 0,
-    });
+    let subtask = Subtask::waitable(SubtaskState::Started, Callee::Host(None), instance.0, Vec::new(), retptr);
+    let w = c.waitables.insert(subtask);
     let task: HostTask<StoreInner<T>> = Box::pin(async move {
         let lower = fut.await?;
         Ok(Box::new(move |store: &mut StoreInner<T>| finish(store, w, lower)) as Completion<StoreInner<T>>)

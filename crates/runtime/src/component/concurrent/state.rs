@@ -188,6 +188,32 @@ pub(crate) struct Subtask {
     pub(crate) cancellation_requested: bool,
 }
 
+impl Subtask {
+    /// A subtask in `state` of `caller` calling `call`, with the caller's core arguments and
+    /// result pointer, as the waitable it is (not yet in a handle table).
+    pub(crate) fn waitable(
+        state: SubtaskState,
+        call: Callee,
+        caller: ComponentInstanceId,
+        flat_args: Vec<u64>,
+        flat_results_ptr: Option<u64>,
+    ) -> Waitable {
+        let subtask = Subtask {
+            state,
+            call,
+            caller,
+            flat_args,
+            task: None,
+            flat_results: Vec::new(),
+            flat_results_ptr,
+            lenders: Vec::new(),
+            resolve_delivered: false,
+            cancellation_requested: false,
+        };
+        Waitable { kind: WaitableKind::Subtask(subtask), pending: None, set: None, has_sync_waiter: false, handle: 0 }
+    }
+}
+
 /// What a subtask calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Callee {

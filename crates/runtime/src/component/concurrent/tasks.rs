@@ -569,24 +569,8 @@ fn canon_lower<T>(
     }
     let flat_args: Vec<u64> = sig.params.iter().zip(slots.iter()).map(|(t, v)| read_flat(*v, *t)).collect();
     let retptr = sig.results_in_memory.then(|| *flat_args.last().expect("a result pointer is the last argument"));
-    let w = store.opaque_mut().concurrent.waitables.insert(Waitable {
-        kind: WaitableKind::Subtask(Subtask {
-            state: SubtaskState::Starting,
-            call: Callee::Guest(index),
-            caller: root,
-            flat_args,
-            task: None,
-            flat_results: Vec::new(),
-            flat_results_ptr: retptr,
-            lenders: Vec::new(),
-            resolve_delivered: false,
-            cancellation_requested: false,
-        }),
-        pending: None,
-        set: None,
-        has_sync_waiter: false,
-        handle: 0,
-    });
+    let subtask = Subtask::waitable(SubtaskState::Starting, Callee::Guest(index), root, flat_args, retptr);
+    let w = store.opaque_mut().concurrent.waitables.insert(subtask);
     // The spec's `Store.lift`: enter the callee (a trap if it may not be), start its task.
     let callee = (root, call.lift.options.instance);
     let entering = info.entering_set(callee.1, Some(caller));
