@@ -264,3 +264,171 @@ fn weld_run_runs_wasi_0_3_commands() {
     let run = crate::wasi::cli::weld(&["run", path.to_str().unwrap(), "hi\n", "2"]);
     assert_eq!((run.status, run.stdout.as_str()), (Some(0), "hi\nhi\n"), "stderr: {}", run.stderr);
 }
+
+/// A function exported by interface `interface` of `instance`.
+fn export_of(
+    store: &mut Store<crate::wasi::Host>,
+    instance: &Instance,
+    interface: &str,
+    name: &str,
+) -> weld::component::Func {
+    let i = instance.get_export_index(&mut *store, None, interface).unwrap_or_else(|| panic!("exports {interface}"));
+    let f =
+        instance.get_export_index(&mut *store, Some(&i), name).unwrap_or_else(|| panic!("{interface} exports {name}"));
+    instance.get_func(&mut *store, f).expect("a function")
+}
+
+/// A linker with WASI 0.2 and 0.3 from weld-wasi.
+fn wasi_linker(engine: &Engine) -> Linker<crate::wasi::Host> {
+    let mut linker = Linker::new(engine);
+    weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    weld_wasi::p3::add_to_linker(&mut linker).unwrap();
+    linker
+}
+
+#[test]
+fn error_contexts_are_made_read_and_dropped() {
+    let engine = Engine::default();
+    let linker = wasi_linker(&engine);
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("error-context", "async-error-context"));
+    let run = export_of(&mut store, &instance, "local:local/run", "run");
+    run.call(&mut store, &[], &mut []).unwrap();
+}
+
+/// Polls two futures together until both are ready.
+async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(r) = a.as_mut().poll(cx)
+        {
+            ra = Some(r);
+        }
+        if rb.is_none()
+            && let Poll::Ready(r) = b.as_mut().poll(cx)
+        {
+            rb = Some(r);
+        }
+        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}
+
+/// Two calls of `run` at once in one instance, which wake each other: run one at a time,
+/// the first waits for the second forever, which is the spec's deadlock.
+#[test]
+fn intertask_communication_needs_two_concurrent_calls() {
+    let engine = Engine::default();
+    let linker = wasi_linker(&engine);
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("general", "async-intertask-communication"));
+    let run = export_of(&mut store, &instance, "local:local/run", "run");
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let both = rt.block_on(store.run_concurrent(async |accessor| {
+        let (a, b) =
+            join(run.call_concurrent(accessor, &[], &mut []), run.call_concurrent(accessor, &[], &mut [])).await;
+        a.and(b)
+    }));
+    both.unwrap().unwrap();
+    let err = run.call(&mut store, &[], &mut []).unwrap_err();
+    assert!(format!("{err:#}").contains("deadlock"), "{err:#}");
+}
+
+/// Records what a guest wrote to a stream, and whether the stream ended.
+#[derive(Clone, Default)]
+struct Recorded(std::sync::Arc<std::sync::Mutex<(Vec<u8>, bool)>>);
+
+struct Recorder(Recorded);
+
+impl<D> weld::component::StreamConsumer<D> for Recorder {
+    type Item = u8;
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: weld::component::StoreContextMut<'_, D>,
+        mut source: weld::component::Source<'_, u8>,
+        _: bool,
+    ) -> Poll<weld::Result<weld::component::StreamResult>> {
+        let mut bytes = Vec::new();
+        source.read(store, &mut bytes)?;
+        self.0.0.lock().unwrap().0.extend(bytes);
+        Poll::Ready(Ok(weld::component::StreamResult::Completed))
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.0.0.lock().unwrap().1 = true;
+    }
+}
+
+#[test]
+fn a_closed_stream_ends_before_any_data() {
+    let engine = Engine::default();
+    let linker = wasi_linker(&engine);
+    let (mut store, instance) = instantiate(&engine, &linker, &p3("streams", "async-closed-stream"));
+    let get = export_of(&mut store, &instance, "local:local/closed-stream", "get");
+    let get = get.typed::<(), (weld::component::StreamReader<u8>,)>(&store).unwrap();
+    let (stream,) = get.call(&mut store, ()).unwrap();
+    let recorded = Recorded::default();
+    stream.pipe(&mut store, Recorder(recorded.clone())).unwrap();
+    let (bytes, ended) = recorded.0.lock().unwrap().clone();
+    assert!(ended, "the consumer learns that the stream ended");
+    assert!(bytes.is_empty(), "no data: {bytes:?}");
+}
+
+/// A composed pair of jco's async fixtures (`tests/async-guests/`, made by `compose.sh`).
+fn composed(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/async-guests/{name}.composed.wasm"))
+}
+
+#[test]
+fn composed_post_return_and_transmit_pairs_run() {
+    let engine = Engine::default();
+    let linker = wasi_linker(&engine);
+    for name in ["post-return", "transmit"] {
+        let (mut store, instance) = instantiate(&engine, &linker, &composed(name));
+        let run = export_of(&mut store, &instance, "local:local/run", "run");
+        run.call(&mut store, &[], &mut []).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
+
+/// The host's `borrowing-types#x`: its representation is never read.
+struct X;
+
+#[test]
+fn composed_borrowing_pair_lends_and_catches_a_borrow_used_too_late() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use weld::component::{Resource, ResourceType, StoreContextMut};
+    let engine = Engine::default();
+    let mut linker = wasi_linker(&engine);
+    let foo_calls = Arc::new(AtomicU32::new(0));
+    let mut types = linker.instance("local:local/borrowing-types").unwrap();
+    types.resource("x", ResourceType::host::<X>(), |_, _| Ok(())).unwrap();
+    types
+        .func_wrap("[constructor]x", |_: StoreContextMut<'_, crate::wasi::Host>, (): ()| {
+            Ok((Resource::<X>::new_own(7),))
+        })
+        .unwrap();
+    let calls = foo_calls.clone();
+    types
+        .func_wrap("[method]x.foo", move |_: StoreContextMut<'_, crate::wasi::Host>, (x,): (Resource<X>,)| {
+            assert_eq!(x.rep(), 7);
+            calls.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+    for (misbehave, expect_trap) in [(false, false), (true, true)] {
+        foo_calls.store(0, Ordering::Relaxed);
+        let (mut store, instance) = instantiate(&engine, &linker, &composed("borrowing"));
+        let run = export_of(&mut store, &instance, "local:local/run-bool", "run");
+        let called = run.call(&mut store, &[Val::Bool(misbehave)], &mut []);
+        match called {
+            Ok(()) if !expect_trap => assert_eq!(foo_calls.load(Ordering::Relaxed), 1, "x.foo is called once"),
+            Err(e) if expect_trap => assert!(format!("{e:#}").contains("invalid handle"), "{e:#}"),
+            other => panic!("run({misbehave}): {other:?}"),
+        }
+    }
+}

@@ -115,7 +115,7 @@ impl Func {
             bail!("the function has {num_results} results ({ty}), but room for {} was given", results.len());
         }
         if lifted.options.async_ || lifted.ty.async_ {
-            return self.call_concurrent(store, params, results);
+            return self.call_as_task(store, params, results);
         }
         self.call_and_lift(store, CallParams::Vals(params), &mut |cx, result, src| {
             results[0] = cx.lift_val(result.ty, src)?;
@@ -125,7 +125,7 @@ impl Func {
 
     /// [`Func::call`] of a function whose lift or type is `async`: its task runs on a thread
     /// of its own, and the store's event loop runs until the task returns its result.
-    fn call_concurrent<T>(&self, store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
+    fn call_as_task<T>(&self, store: &mut StoreInner<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
         let lifted = self.lifted(store).clone();
         self.check_call(&lifted.ty, params, results)?;
         let result = super::concurrent::tasks::call_from_host(store, self.instance, &lifted, params.to_vec())?;
@@ -165,6 +165,27 @@ impl Func {
             *slot = v;
         }
         Ok(())
+    }
+
+    /// Starts a call of the function for [`Func::call_concurrent`]: the task of an `async`
+    /// function (returned), or the whole call of another (its result already in `results`).
+    pub(crate) fn start_concurrent<T>(
+        &self,
+        store: &mut StoreInner<T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<Option<super::concurrent::state::TaskId>> {
+        if !self.is_concurrent(store) {
+            return self.call(store, params, results).map(|()| None);
+        }
+        let lifted = self.lifted(store).clone();
+        self.check_call(&lifted.ty, params, results)?;
+        super::concurrent::tasks::start_from_host(store, self.instance, &lifted, params.to_vec()).map(Some)
+    }
+
+    /// How many results the function has (0 or 1).
+    pub(crate) fn result_count<T>(&self, store: &StoreInner<T>) -> usize {
+        usize::from(self.lifted(store).ty.result.is_some())
     }
 
     /// Whether the function's lift or type is `async`: its calls run as tasks of the store's

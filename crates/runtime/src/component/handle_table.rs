@@ -163,7 +163,7 @@ impl HandleTable {
     ) -> Result<Slot> {
         let slot = match self.slots.get(index as usize) {
             Some(s) if index != 0 && *s != Slot::Free => *s,
-            _ => return Err(trap_with(Trap::UnknownHandle, format!("unknown handle index {index}"))),
+            _ => return Err(trap_with(Trap::UnknownHandle, format!("invalid handle: unknown handle index {index}"))),
         };
         let found = match slot {
             Slot::Own { resource, .. } | Slot::Borrow { resource, .. } => resource,
@@ -221,7 +221,7 @@ impl HandleTable {
     pub(crate) fn slot(&self, index: u32) -> Result<Slot> {
         match self.slots.get(index as usize) {
             Some(s) if index != 0 && *s != Slot::Free => Ok(*s),
-            _ => Err(trap_with(Trap::UnknownHandle, format!("unknown handle index {index}"))),
+            _ => Err(trap_with(Trap::UnknownHandle, format!("invalid handle: unknown handle index {index}"))),
         }
     }
 

@@ -1,7 +1,9 @@
 //! Host functions that return futures, on Wasmtime's shapes: [`Accessor`], which reaches the
 //! store from inside such a future, [`LinkerInstance::func_wrap_concurrent`] and
 //! [`LinkerInstance::func_new_concurrent`], which define them, and
-//! [`StoreContextMut::spawn`], which runs a host future in the background of a store.
+//! [`StoreContextMut::spawn`], which runs a host future in the background of a store. And
+//! concurrent calls from the host: [`Store::run_concurrent`] runs a host future with an
+//! [`Accessor`], in which [`Func::call_concurrent`] calls run side by side.
 //!
 //! Such a future runs in the store's event loop (`concurrent/host_work.rs`): the loop polls
 //! it whenever no guest thread is ready, while a guest calls into the store
@@ -15,20 +17,25 @@
 
 use super::component_type::ComponentNamedList;
 use super::concurrent::host_calls::{HostCallFuture, LowerResult};
-use super::concurrent::host_poll::with_current_store;
+use super::concurrent::host_poll::{with_current_store, with_store_reachable};
 use super::concurrent::host_work::Completion;
+use super::concurrent::scheduler::run_until_idle;
+use super::concurrent::tasks::{host_task_resolved, take_host_result};
+use super::func::{Func, TypedFunc};
 use super::host::{Definition, HostCallKind, HostFunc, lift_params, lower_typed_results, lower_val_result};
 use super::host::{HostTypecheck, RawParams, ResultPlace, ResultTypes};
 use super::lift::Lift;
 use super::linker::{LinkerInstance, StoreContextMut, typecheck_wrapped};
 use super::lower::Lower;
 use super::values::{Val, tuple_elements};
+use crate::Store;
 use crate::store::StoreInner;
 use anyhow::{Context, Result};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 /// What a host function's future uses to reach the store between its awaits: the store is
 /// lent to the future only while the store's event loop polls it, so it is reached through
@@ -147,5 +154,78 @@ impl<T: 'static> LinkerInstance<'_, T> {
         };
         let call = HostCallKind::Concurrent(Arc::new(call));
         self.insert(name, Definition::Func(Arc::new(HostFunc { typecheck: None, call })))
+    }
+}
+
+impl<T: 'static> Store<T> {
+    /// Runs `fun` with an [`Accessor`] to this store, together with the store's event loop:
+    /// calls made in it with [`Func::call_concurrent`] run side by side, as tasks of the
+    /// loop, and host futures make progress meanwhile. Returns what `fun` returns.
+    ///
+    /// Fails with the spec's deadlock trap when a task called this way waits for something
+    /// that nothing can do.
+    pub async fn run_concurrent<R>(&mut self, fun: impl AsyncFnOnce(&Accessor<T>) -> R) -> Result<R> {
+        StoreContextMut(crate::store::AsContextMut::as_context_mut(self)).run_concurrent(fun).await
+    }
+}
+
+impl<T: 'static> StoreContextMut<'_, T> {
+    /// [`Store::run_concurrent`] on a context.
+    pub async fn run_concurrent<R>(&mut self, fun: impl AsyncFnOnce(&Accessor<T>) -> R) -> Result<R> {
+        let store: &mut StoreInner<T> = self.0;
+        let mut fut = std::pin::pin!(fun(Accessor::get()));
+        std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(r) = with_store_reachable(store, || fut.as_mut().poll(cx)) {
+                    return Poll::Ready(Ok(r));
+                }
+                match run_until_idle(store, cx) {
+                    Ok(true) => continue,
+                    Ok(false) => return Poll::Pending,
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+        })
+        .await
+    }
+}
+
+impl Func {
+    /// Calls the function from inside [`Store::run_concurrent`], as a task of the store's
+    /// event loop: other calls made this way run while it waits. `results` receive its
+    /// result, as with [`Func::call`].
+    pub async fn call_concurrent<T: 'static>(
+        self,
+        accessor: &Accessor<T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let started = accessor.with(|store| self.start_concurrent(store.0, params, results));
+        let Some(task) = started? else { return Ok(()) };
+        std::future::poll_fn(|_| {
+            // `run_concurrent` polls this again whenever its loop made progress.
+            let done = accessor.with(|store| host_task_resolved(store.0.opaque(), task));
+            if done { Poll::Ready(()) } else { Poll::Pending }
+        })
+        .await;
+        if let (Some(slot), Some(v)) = (results.first_mut(), accessor.with(|store| take_host_result(store.0, task))) {
+            *slot = v;
+        }
+        Ok(())
+    }
+}
+
+impl<Params, Results> TypedFunc<Params, Results>
+where
+    Params: ComponentNamedList + Lower,
+    Results: ComponentNamedList + Lift,
+{
+    /// [`Func::call_concurrent`] with Rust types.
+    pub async fn call_concurrent<T: 'static>(self, accessor: &Accessor<T>, params: Params) -> Result<Results> {
+        let room = accessor.with(|store| usize::from(self.func().result_count(store.0) > 0));
+        let params = tuple_elements(params.to_val());
+        let mut results = vec![Val::Bool(false); room];
+        self.func().call_concurrent(accessor, &params, &mut results).await?;
+        Results::from_val(Val::Tuple(results))
     }
 }

@@ -306,6 +306,16 @@ fn take_readable<D>(
         bail!("this stream or future was already passed on: a readable end goes to one place");
     }
     s.in_transit = false;
+    if s.dropped {
+        // The writer is gone already: the consumer learns it by being dropped, and the
+        // shared state goes with this, its last end.
+        s.live_ends -= 1;
+        if s.live_ends == 0 {
+            c.shared.remove(shared as usize);
+        }
+        drop(driver);
+        return Ok(());
+    }
     s.host_end = Some(HostEnd::Readable);
     store.host_work.ends.insert(shared as usize, Some(driver));
     Ok(())

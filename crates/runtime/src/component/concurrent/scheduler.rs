@@ -298,3 +298,32 @@ pub(crate) fn poll_until<T>(
         return Err(trap_with(Trap::Deadlock, "every task is waiting for something that no task can do".to_string()));
     }
 }
+
+/// Runs ready threads and host work until neither can go on, for the host's own futures
+/// (`Store::run_concurrent`) to look at what changed. Returns whether anything ran; fails
+/// with the spec's deadlock trap when a task the host called waits for something nothing
+/// can do (no thread ready, no host work under way).
+pub(crate) fn run_until_idle<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>) -> Result<bool> {
+    let mut ran = false;
+    loop {
+        if tick(store)? {
+            ran = true;
+            continue;
+        }
+        let host = poll_host(store, cx)?;
+        if host.progress {
+            ran = true;
+            continue;
+        }
+        let waiting_host_call = store.opaque().concurrent.tasks.iter().any(|(_, t)| {
+            matches!(t.caller, super::state::Caller::Host { result: None, .. }) && t.state != TaskState::Resolved
+        });
+        if !ran && !host.pending && waiting_host_call {
+            return Err(trap_with(
+                Trap::Deadlock,
+                "every task is waiting for something that no task can do".to_string(),
+            ));
+        }
+        return Ok(ran);
+    }
+}
