@@ -75,6 +75,18 @@ fn fact_round_trips() {
     }
 }
 
+/// The same round trips with `async` function types: the runtime's task path between the
+/// components, with values, instead of a fused adapter.
+#[test]
+fn async_typed_calls_round_trip() {
+    for seed in seeds(150) {
+        let case = case(seed, FusedCase::arbitrary_async);
+        if let Err(e) = fact_roundtrip(&case) {
+            panic!("seed {seed}: {e:#}\n{}", case.component());
+        }
+    }
+}
+
 #[test]
 fn fact_adapters_validate() {
     let (mut without_realloc, mut with_post_return, mut without_memory) = (0, 0, 0);

@@ -2,6 +2,11 @@
 //! echoing callee component through a fused adapter, with any string encoding and memory
 //! width on either side; the value comes back equal (so the callee received it equal too: the
 //! echo returns exactly what it got).
+//!
+//! With `async_type`, both functions have `async` types: the call between the components is
+//! then one the runtime makes as a task (an `AsyncCall`, lifting and lowering through values)
+//! rather than a fused adapter, and the host's call runs in the store's event loop. The same
+//! values must come back either way.
 
 use super::common::{ENCODINGS, echo_core, flat_result, options, padding_params, round_trip, type_and_values};
 use crate::types::NamedTypes;
@@ -34,14 +39,26 @@ pub struct FusedCase {
     pub values: Vec<Val>,
     pub caller: Side,
     pub callee: Side,
+    /// Whether the functions have `async` types (the call is a task, not a fused adapter).
+    pub async_type: bool,
 }
 
 impl FusedCase {
     /// An arbitrary case: a type within the default limits, one to four values of it, and
-    /// arbitrary options on each side.
+    /// arbitrary options on each side; a fused call.
     pub fn arbitrary(u: &mut Unstructured) -> arbitrary::Result<FusedCase> {
         let (ty, values) = type_and_values(u)?;
-        Ok(FusedCase { ty, values, caller: Side::arbitrary(u)?, callee: Side::arbitrary(u)? })
+        Ok(FusedCase { ty, values, caller: Side::arbitrary(u)?, callee: Side::arbitrary(u)?, async_type: false })
+    }
+
+    /// An arbitrary case whose functions have `async` types.
+    pub fn arbitrary_async(u: &mut Unstructured) -> arbitrary::Result<FusedCase> {
+        Ok(FusedCase { async_type: true, ..FusedCase::arbitrary(u)? })
+    }
+
+    /// The component the case runs (see [`fused_component`]).
+    pub fn component(&self) -> String {
+        component_text(&self.ty, self.caller, self.callee, self.async_type)
     }
 }
 
@@ -49,9 +66,15 @@ impl FusedCase {
 /// passes `x` to `echo` of its inner component `$A` (a fused call through an adapter) and
 /// returns what comes back.
 pub fn fused_component(ty: &InterfaceType, caller: Side, callee: Side) -> String {
+    component_text(ty, caller, callee, false)
+}
+
+/// [`fused_component`], with `async` function types if `async_type`.
+fn component_text(ty: &InterfaceType, caller: Side, callee: Side, async_type: bool) -> String {
     let mut names = NamedTypes::default();
     let t = names.reference(ty);
-    let sig = format!("(param \"x\" {t}){} (result {t})", padding_params());
+    let effect = if async_type { "async " } else { "" };
+    let sig = format!("{effect}(param \"x\" {t}){} (result {t})", padding_params());
     let (p, mem_b) = if caller.mem64 { ("i64", "i64 16") } else { ("i32", "16") };
     // The lowered import takes a pointer to the parameters, and a pointer to room for the
     // result unless the result is one core value.
@@ -111,7 +134,8 @@ pub fn fused_component(ty: &InterfaceType, caller: Side, callee: Side) -> String
 
 /// Calls `run` of [`fused_component`] with each value and checks that it comes back equal.
 pub fn fact_roundtrip(case: &FusedCase) -> Result<()> {
-    let wat = fused_component(&case.ty, case.caller, case.callee);
+    let wat = case.component();
     let what = || format!("{} from {:?} to {:?}", case.ty, case.caller, case.callee);
-    round_trip(&wat, "run", &case.values, what).with_context(|| format!("the fused call of {}", case.ty))
+    let call = if case.async_type { "the async call" } else { "the fused call" };
+    round_trip(&wat, "run", &case.values, what).with_context(|| format!("{call} of {}", case.ty))
 }
