@@ -1,6 +1,8 @@
 //! `weld adapters FILE`: generates a component's fused adapters with FACT, exactly as
 //! instantiation would, and prints each adapter module as WAT, every function headed by the
-//! component type it translates and the canonical options of both sides. It runs the
+//! component type it translates and the canonical options of both sides. Calls between
+//! components that use component-model async are made by the runtime as tasks, not by an
+//! adapter: each is listed with its options and the bookkeeping the runtime does for it. It runs the
 //! compile-time crates directly (no runtime, no code generation), so it also works on
 //! components whose imports nothing on this machine could satisfy.
 
@@ -38,9 +40,14 @@ pub fn adapters(cmd: AdaptersCommand) -> Result<ExitCode> {
         .map(|(name, wasm)| translate_for_adapters(wasm, &name.join("#")))
         .collect::<Result<Vec<_>>>()?;
     let info = link_statically(&translation, &provided, &provided_translations)?;
-    if info.adapter_modules.is_empty() {
+    if info.adapter_modules.is_empty() && info.async_calls.is_empty() {
         println!(";; {} has no calls from one component into another: no adapters", cmd.file.display());
         return Ok(ExitCode::SUCCESS);
+    }
+    for i in info.async_calls.keys() {
+        for line in weld_fact::describe_async_call(&info, i).lines() {
+            println!(";; {line}");
+        }
     }
     for i in info.adapter_modules.keys() {
         let code = weld_fact::compile(&info, i)?;

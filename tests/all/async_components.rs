@@ -432,3 +432,15 @@ fn composed_borrowing_pair_lends_and_catches_a_borrow_used_too_late() {
         }
     }
 }
+
+#[test]
+fn weld_adapters_lists_async_calls_with_their_bookkeeping() {
+    let path = composed("transmit");
+    let run = crate::wasi::cli::weld(&["adapters", path.to_str().unwrap()]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains(";; async call 0: async func(control: stream<"), "{}", run.stdout);
+    assert!(run.stdout.contains("caller (lower): instance 4, Utf8, memory 1, async\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("callee (lift):  instance 1, Utf8, memory 0, async (callback)"), "{}", run.stdout);
+    assert!(run.stdout.contains("a task, because the caller lowers it `async`"), "{}", run.stdout);
+    assert!(!run.stdout.contains("no adapters"), "{}", run.stdout);
+}

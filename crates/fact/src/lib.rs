@@ -22,7 +22,7 @@ mod values;
 
 use anyhow::{Context, Result, anyhow};
 use weld_environ::component::adapt::AdapterImport;
-use weld_environ::component::info::{AdapterModuleIndex, ComponentInfo, FusedIndex, Options};
+use weld_environ::component::info::{AdapterModuleIndex, AsyncCallIndex, ComponentInfo, FusedIndex, Options};
 use weld_environ::wasmparser::{Validator, WasmFeatures};
 
 /// A compiled adapter module.
@@ -69,6 +69,9 @@ fn describe_options(o: &Options) -> String {
     if let Some(p) = o.post_return {
         s += &format!(", post-return {}", p.as_u32());
     }
+    if o.async_ {
+        s += if o.callback.is_some() { ", async (callback)" } else { ", async" };
+    }
     s
 }
 
@@ -82,6 +85,48 @@ pub fn describe(info: &ComponentInfo, index: FusedIndex) -> String {
         call.lift.ty,
         describe_options(&call.lower),
         describe_options(&call.lift.options)
+    )
+}
+
+/// A description of async call `index` for people reading `weld adapters`: a call between
+/// components that the runtime makes as a task rather than through a fused adapter, with its
+/// component type, the canonical options on each side, and the bookkeeping the runtime does
+/// for it.
+pub fn describe_async_call(info: &ComponentInfo, index: AsyncCallIndex) -> String {
+    let call = &info.async_calls[index];
+    let (lift, lower) = (&call.lift.options, &call.lower);
+    let why = match (lower.async_, lift.async_, call.lift.ty.async_) {
+        (true, _, _) => "the caller lowers it `async`",
+        (_, true, _) => "the callee lifts it `async`",
+        (_, _, true) => "its type is `async`",
+        _ => "futures, streams or error contexts cross it",
+    };
+    let callee = match (lift.async_, lift.callback.is_some()) {
+        (true, true) => {
+            "callback mode: the callee's core function returns EXIT, YIELD or WAIT, and the callback runs for each event"
+        }
+        (true, false) => {
+            "stackful: the callee's core function runs on its thread until it returns, calling task.return"
+        }
+        _ => "synchronous lift: the callee returns its result, then its post-return runs",
+    };
+    let caller = if lower.async_ {
+        "the caller gets the subtask's state (RETURNED at once, or STARTED with a subtask handle and a SUBTASK event later); \
+         its arguments are read when the callee starts, through a pointer past 4 flat values"
+    } else {
+        "the caller blocks until the subtask returns (its thread waits, or the synchronous-task loop runs other threads)"
+    };
+    format!(
+        "async call {}: {}\n  caller (lower): {}\n  callee (lift):  {}\n  a task, because {why}:\n    \
+         - a subtask in the caller's handle table, and a task of the callee on a thread of its own (a fiber)\n    \
+         - {caller}\n    - {callee}\n    \
+         - values cross as lifted values: the arguments with the caller's options, the result with the callee's at \
+         task.return, lowered back with the caller's\n    \
+         - borrowed handles passed to the callee are lent until the subtask resolves",
+        index.as_u32(),
+        call.lift.ty,
+        describe_options(lower),
+        describe_options(lift),
     )
 }
 
