@@ -444,3 +444,106 @@ fn weld_adapters_lists_async_calls_with_their_bookkeeping() {
     assert!(run.stdout.contains("a task, because the caller lowers it `async`"), "{}", run.stdout);
     assert!(!run.stdout.contains("no adapters"), "{}", run.stdout);
 }
+
+/// A guest that sums a `stream<u32>` the host writes: its stackful task reads the stream
+/// synchronously, 3 elements at a time, until the writer drops it.
+const SUM_STREAM: &str = r#"
+(component
+  (type $ST (stream u32))
+  (core module $Mem (memory (export "mem") 1))
+  (core instance $mem (instantiate $Mem))
+  (core module $M
+    (import "" "mem" (memory 1))
+    (import "" "stream.read" (func $stream.read (param i32 i32 i32) (result i32)))
+    (import "" "stream.drop-readable" (func $stream.drop-readable (param i32)))
+    (import "" "task.return" (func $task.return (param i32)))
+    (func (export "sum") (param $s i32)
+      (local $ret i32) (local $n i32) (local $i i32) (local $sum i32)
+      (loop $more
+        (local.set $ret (call $stream.read (local.get $s) (i32.const 16) (i32.const 3)))
+        (local.set $n (i32.shr_u (local.get $ret) (i32.const 4)))
+        (local.set $i (i32.const 0))
+        (block $done
+          (loop $add
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $sum (i32.add (local.get $sum)
+              (i32.load (i32.add (i32.const 16) (i32.mul (local.get $i) (i32.const 4))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $add)))
+        ;; COMPLETED (0): read again; DROPPED (1): the writer is done
+        (br_if $more (i32.eqz (i32.and (local.get $ret) (i32.const 0xf)))))
+      (call $stream.drop-readable (local.get $s))
+      (call $task.return (local.get $sum))))
+  (canon stream.read $ST (memory (core memory $mem "mem")) (core func $stream.read))
+  (canon stream.drop-readable $ST (core func $stream.drop-readable))
+  (canon task.return (result u32) (core func $task.return))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "mem" (memory $mem "mem"))
+    (export "stream.read" (func $stream.read))
+    (export "stream.drop-readable" (func $stream.drop-readable))
+    (export "task.return" (func $task.return))))))
+  (func (export "sum") async (param "s" $ST) (result u32)
+    (canon lift (core func $m "sum") async)))
+"#;
+
+/// Writes its elements into a guest's reads, then ends the stream.
+struct VecProducer<T>(Vec<T>);
+
+impl<D> weld::component::StreamProducer<D> for VecProducer<u32> {
+    type Item = u32;
+    fn poll_produce(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: weld::component::StoreContextMut<'_, D>,
+        mut destination: weld::component::Destination<'_, u32>,
+        _: bool,
+    ) -> Poll<weld::Result<weld::component::StreamResult>> {
+        if self.0.is_empty() {
+            return Poll::Ready(Ok(weld::component::StreamResult::Dropped));
+        }
+        destination.write(store, &mut self.0)?;
+        Poll::Ready(Ok(weld::component::StreamResult::Completed))
+    }
+}
+
+impl<D> weld::component::StreamProducer<D> for VecProducer<Val> {
+    type Item = Val;
+    fn poll_produce(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: weld::component::StoreContextMut<'_, D>,
+        mut destination: weld::component::Destination<'_, Val>,
+        _: bool,
+    ) -> Poll<weld::Result<weld::component::StreamResult>> {
+        if self.0.is_empty() {
+            return Poll::Ready(Ok(weld::component::StreamResult::Dropped));
+        }
+        destination.write_vals(store, &mut self.0)?;
+        Poll::Ready(Ok(weld::component::StreamResult::Completed))
+    }
+}
+
+#[test]
+fn host_streams_feed_a_guest_typed_and_untyped() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, SUM_STREAM).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::<()>::new(&engine).instantiate(&mut store, &component).unwrap();
+    let sum = instance.get_func(&mut store, "sum").unwrap();
+    // Typed: 1..=10 in reads of 3.
+    let typed = sum.typed::<(weld::component::StreamReader<u32>,), (u32,)>(&store).unwrap();
+    let stream = weld::component::StreamReader::new(&mut store, VecProducer((1..=10).collect::<Vec<u32>>()));
+    assert_eq!(typed.call(&mut store, (stream,)).unwrap(), (55,));
+    // Untyped, with the type the function declares; and an empty stream.
+    let ty = sum.params(&store)[0].1.clone();
+    for (items, expected) in [(vec![Val::U32(7), Val::U32(8)], 15), (vec![], 0)] {
+        let stream = weld::component::StreamAny::new(&mut store, &ty, VecProducer(items)).unwrap();
+        let mut out = [Val::Bool(false)];
+        sum.call(&mut store, &[Val::Stream(stream)], &mut out).unwrap();
+        assert_eq!(out[0], Val::U32(expected));
+    }
+    // A value of the wrong type fails the call, naming what was expected.
+    let stream = weld::component::StreamAny::new(&mut store, &ty, VecProducer(vec![Val::String("x".into())])).unwrap();
+    let err = sum.call(&mut store, &[Val::Stream(stream)], &mut [Val::Bool(false)]).unwrap_err();
+    assert!(format!("{err:#}").contains("u32"), "{err:#}");
+}

@@ -10,6 +10,9 @@
 //! and one value at a time otherwise. It learns that the guest dropped its end by being
 //! dropped.
 //!
+//! The untyped [`StreamAny`] has the same two ends, with elements as [`Val`]s
+//! ([`Source::read_vals`], [`Destination::write_vals`]).
+//!
 //! Not offered yet: a host reading a future a guest writes, and a host writer of a stream
 //! or future handed to a guest other than through a value (Wasmtime's `StreamWriter`).
 
@@ -163,6 +166,51 @@ impl<T: Lift> Source<'_, T> {
         }
         advance(store, self.guest, b.remain, b.size);
         Ok(())
+    }
+}
+
+impl Source<'_, Val> {
+    /// Takes every element the guest offers as values of the stream's payload type,
+    /// appending them to `buf` (for untyped consumers, of a [`StreamAny`]).
+    pub fn read_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<Val>) -> Result<()> {
+        let store = store.as_context_mut();
+        let b = guest_buffer(store, self.shared, self.guest)?;
+        let Some(payload) = &b.payload else { bail!("a stream without elements has nothing to read") };
+        let store_id = store.opaque().id();
+        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
+        let origin = super::lift::MemoryOrigin {
+            store: store_id,
+            instance: b.instance,
+            options: b.options.clone(),
+            side: CallSide::Caller,
+        };
+        let mut cx = LiftContext { mem: &mut mem, opts, origin };
+        for i in 0..u64::from(b.remain) {
+            buf.push(cx.lift_val(payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
+        }
+        advance(store, self.guest, b.remain, b.size);
+        Ok(())
+    }
+}
+
+impl Destination<'_, Val> {
+    /// Writes values from the front of `items` into the guest's buffer, as many as it has
+    /// room for, each checked against the stream's payload type; returns how many (for
+    /// untyped producers, of a [`StreamAny`]).
+    pub fn write_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &mut Vec<Val>) -> Result<usize> {
+        let store = store.as_context_mut();
+        let b = guest_buffer(store, self.shared, self.guest)?;
+        let n = items.len().min(b.remain as usize);
+        let Some(payload) = &b.payload else { bail!("a stream without elements takes no elements") };
+        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
+        let mut cx = LowerContext { mem: &mut mem, opts };
+        for (i, item) in items[..n].iter().enumerate() {
+            item.typecheck(payload)?;
+            cx.lower_val(item, payload, LowerDest::Memory(b.ptr + i as u64 * u64::from(b.size)))?;
+        }
+        items.drain(..n);
+        advance(store, self.guest, n as u32, b.size);
+        Ok(n)
     }
 }
 
@@ -428,3 +476,34 @@ macro_rules! readable_end {
 
 readable_end!(StreamReader, StreamAny, Stream, StreamType, "stream", _items);
 readable_end!(FutureReader, FutureAny, Future, FutureType, "future", _value);
+
+impl StreamAny {
+    /// A stream of type `ty` (a `stream<T>` type, as [`Func::params`](super::Func::params)
+    /// gives) whose elements `producer` writes as values, to pass to a guest.
+    pub fn new<D, P: StreamProducer<D, Item = Val>>(
+        mut store: impl AsContextMut<Data = D>,
+        ty: &InterfaceType,
+        producer: P,
+    ) -> Result<StreamAny> {
+        if !matches!(ty, InterfaceType::Stream(_)) {
+            bail!("`StreamAny::new` needs a stream type, not `{ty}`");
+        }
+        let store = store.as_context_mut();
+        let id = store.opaque().id();
+        let shared = new_host_written(store, ty.clone(), Box::new(ProducerDriver(Box::pin(producer))));
+        Ok(StreamAny { store: id, shared })
+    }
+
+    /// Hands what the guest writes, as values, to `consumer` (as [`StreamReader::pipe`]).
+    pub fn pipe<D, C: StreamConsumer<D, Item = Val>>(
+        self,
+        mut store: impl AsContextMut<Data = D>,
+        consumer: C,
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        if self.store != store.opaque().id() {
+            bail!("a stream of another store was given");
+        }
+        take_readable(store, self.shared, Box::new(ConsumerDriver(Box::pin(consumer))))
+    }
+}
