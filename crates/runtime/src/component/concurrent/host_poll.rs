@@ -75,13 +75,20 @@ pub(crate) fn poll_host<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>) -> R
         let Some(mut task) = store.host_work.tasks.get_mut(id).and_then(Option::take) else { continue };
         match with_store_reachable(store, || task.as_mut().poll(cx)) {
             Poll::Pending => {
-                store.host_work.tasks[id] = Some(task);
-                pending = true;
+                // Put it back, unless it was cancelled while it was polled (code it called
+                // into may have dropped its subtask).
+                if let Some(slot @ None) = store.host_work.tasks.get_mut(id) {
+                    *slot = Some(task);
+                    pending = true;
+                }
             }
             Poll::Ready(done) => {
-                store.host_work.tasks.remove(id);
                 progress = true;
-                done?(store)?;
+                // A task cancelled while it was polled is not finished: its subtask is.
+                if let Some(None) = store.host_work.tasks.get(id) {
+                    store.host_work.tasks.remove(id);
+                    done?(store)?;
+                }
             }
         }
     }
@@ -96,17 +103,22 @@ pub(crate) fn poll_host<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>) -> R
         let Some(mut driver) = store.host_work.ends.get_mut(&shared).and_then(Option::take) else { continue };
         match driver.poll(cx, store, shared, guest) {
             Poll::Pending => {
-                store.host_work.ends.insert(shared, Some(driver));
-                pending = true;
+                if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
+                    *slot = Some(driver);
+                    pending = true;
+                }
             }
             Poll::Ready(outcome) => {
                 progress = true;
                 match outcome? {
                     EndOutcome::Completed => {
-                        store.host_work.ends.insert(shared, Some(driver));
-                        let c = &mut store.opaque_mut().concurrent;
-                        c.waitables[guest].pending =
-                            Some(PendingEvent::Copy { result: copy_result::COMPLETED, reclaim: true });
+                        if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
+                            *slot = Some(driver);
+                        }
+                        // (The guest end may have gone while the driver ran.)
+                        if let Some(w) = store.opaque_mut().concurrent.waitables.get_mut(guest) {
+                            w.pending = Some(PendingEvent::Copy { result: copy_result::COMPLETED, reclaim: true });
+                        }
                     }
                     EndOutcome::Dropped => {
                         drop(driver);
@@ -124,7 +136,7 @@ pub(crate) fn poll_host<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>) -> R
 pub(crate) fn host_end_dropped<T>(store: &mut StoreInner<T>, shared: usize) {
     store.host_work.ends.remove(&shared);
     let c = &mut store.opaque_mut().concurrent;
-    let s = &mut c.shared[shared];
+    let Some(s) = c.shared.get_mut(shared) else { return };
     s.dropped = true;
     s.host_end = None;
     if let Some(p) = s.pending.take() {
