@@ -547,3 +547,72 @@ fn host_streams_feed_a_guest_typed_and_untyped() {
     let err = sum.call(&mut store, &[Val::Stream(stream)], &mut [Val::Bool(false)]).unwrap_err();
     assert!(format!("{err:#}").contains("u32"), "{err:#}");
 }
+
+/// A guest that calls an async host import with an async lower, and cancels the subtask
+/// when it does not return at once; it returns the state `subtask.cancel` gave.
+const CANCEL_HOST_CALL: &str = r#"
+(component
+  (import "slow" (func $slow async (result u32)))
+  (core module $Mem (memory (export "mem") 1))
+  (core instance $mem (instantiate $Mem))
+  (core func $slow' (canon lower (func $slow) async (memory (core memory $mem "mem"))))
+  (canon subtask.cancel (core func $cancel))
+  (canon subtask.drop (core func $drop))
+  (canon task.return (result u32) (core func $task.return))
+  (core module $M
+    (import "" "slow" (func $slow (param i32) (result i32)))
+    (import "" "subtask.cancel" (func $cancel (param i32) (result i32)))
+    (import "" "subtask.drop" (func $drop (param i32)))
+    (import "" "task.return" (func $task.return (param i32)))
+    (func (export "run")
+      (local $ret i32) (local $state i32)
+      (local.set $ret (call $slow (i32.const 16)))
+      ;; STARTED (1), with the subtask's handle above the low 4 bits
+      (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+      (local.set $state (call $cancel (i32.shr_u (local.get $ret) (i32.const 4))))
+      (call $drop (i32.shr_u (local.get $ret) (i32.const 4)))
+      (call $task.return (local.get $state))))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "slow" (func $slow'))
+    (export "subtask.cancel" (func $cancel))
+    (export "subtask.drop" (func $drop))
+    (export "task.return" (func $task.return))))))
+  (func (export "run") async (result u32) (canon lift (core func $m "run") async)))
+"#;
+
+/// Sets its flag when dropped.
+struct SetOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn cancelling_a_pending_host_call_drops_its_future() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, CANCEL_HOST_CALL).unwrap();
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut linker = Linker::<()>::new(&engine);
+    let flag = dropped.clone();
+    linker
+        .root()
+        .func_wrap_concurrent("slow", move |_, (): ()| {
+            let guard = SetOnDrop(flag.clone());
+            Box::pin(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+                Ok((1u32,))
+            })
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = instance.get_func(&mut store, "run").unwrap();
+    let mut out = [Val::Bool(false)];
+    run.call(&mut store, &[], &mut out).unwrap();
+    // CANCELLED_BEFORE_RETURNED
+    assert_eq!(out[0], Val::U32(4));
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the host future was dropped");
+}
