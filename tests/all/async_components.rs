@@ -616,3 +616,37 @@ fn cancelling_a_pending_host_call_drops_its_future() {
     assert_eq!(out[0], Val::U32(4));
     assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the host future was dropped");
 }
+
+/// A synchronous export calling a synchronous import that the host implements with a
+/// future: the call waits for the future (the thread blocks on the store's waker), since to
+/// the guest it is only a slow call.
+#[test]
+fn a_sync_import_may_be_implemented_with_a_future() {
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "slow" (func $slow (result u32)))
+          (core func $slow' (canon lower (func $slow)))
+          (core module $M
+            (import "" "slow" (func $slow (result i32)))
+            (func (export "run") (result i32) (i32.add (call $slow) (i32.const 1))))
+          (core instance $m (instantiate $M (with "" (instance (export "slow" (func $slow'))))))
+          (func (export "run") (result u32) (canon lift (core func $m "run"))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap_concurrent("slow", |_, (): ()| {
+            Box::pin(async move {
+                YieldTimes(3).await;
+                Ok((41u32,))
+            })
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = instance.get_typed_func::<(), (u32,)>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), (42,));
+}

@@ -170,8 +170,16 @@ pub(crate) fn lower_import<T: 'static>(
                     call(&mut *store, raw, ResultTypes { results: ty.result.as_ref(), tuple: result_tuple.as_ref() });
                 end_borrow_scope(store.opaque_mut().component_instance_mut(instance));
                 let fut = fut.with_context(|| format!("host function `{name}` failed"))?;
-                return host_calls::call(store, (instance, options.instance), options.async_, retptr, fut, slots)
-                    .with_context(|| format!("host function `{name}` failed"));
+                return host_calls::call(
+                    store,
+                    (instance, options.instance),
+                    options.async_,
+                    ty.async_,
+                    retptr,
+                    fut,
+                    slots,
+                )
+                .with_context(|| format!("host function `{name}` failed"));
             }
             HostCallKind::Typed(call) => {
                 let place = ResultPlace { ty: result_tuple.as_ref(), retptr };

@@ -39,11 +39,14 @@ const RETURNED: u32 = SubtaskState::Returned as u32;
 
 /// Calls a host function whose future is `fut`, for code of `instance` that lowered it with
 /// `async_lower`, whose result pointer (if the result goes through memory) is `retptr`;
-/// `slots` receive the core results.
+/// `slots` receive the core results. `async_type`: whether the function's type is `async`
+/// (only then may the spec's rule for synchronous code forbid waiting for it; a host
+/// function of another type that takes its time is, to the guest, just a slow call).
 pub(crate) fn call<T: 'static>(
     store: &mut StoreInner<T>,
     instance: InstanceKey,
     async_lower: bool,
+    async_type: bool,
     retptr: Option<u64>,
     mut fut: HostCallFuture<T>,
     slots: &mut [ValRaw],
@@ -59,7 +62,7 @@ pub(crate) fn call<T: 'static>(
         }
         return Ok(());
     }
-    if !async_lower {
+    if !async_lower && async_type {
         check_may_block(store.opaque(), instance)?;
     }
     let c = &mut store.opaque_mut().concurrent;
