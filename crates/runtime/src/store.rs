@@ -263,6 +263,13 @@ impl StoreOpaque {
         &mut self.tables[i]
     }
 
+    /// Two distinct memories at once (for a stream copy between two components).
+    #[inline]
+    pub(crate) fn two_memories_mut(&mut self, a: StoreIndex, b: StoreIndex) -> (&mut LinearMemory, &mut LinearMemory) {
+        let [a, b] = self.memories.get_disjoint_mut([a, b]).expect("two distinct memories of this store");
+        (a, b)
+    }
+
     /// Two distinct tables at once (for `table.copy` between tables).
     #[inline]
     pub(crate) fn two_tables_mut(&mut self, a: StoreIndex, b: StoreIndex) -> (&mut VmTable, &mut VmTable) {

@@ -151,7 +151,9 @@ impl<T: Lift> Source<'_, T> {
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
         if T::BYTES {
             let start = usize::try_from(b.ptr)?;
-            buf.extend(T::list_from_bytes(&mem.bytes()[start..start + b.remain as usize]));
+            let items = T::list_from_bytes(&mem.bytes()[start..start + b.remain as usize]);
+            // One copy when `buf` is empty, as it usually is.
+            if buf.is_empty() { *buf = items } else { buf.extend(items) }
         } else {
             let origin = super::lift::MemoryOrigin {
                 store: store_id,

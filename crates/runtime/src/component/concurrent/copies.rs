@@ -16,7 +16,7 @@ use super::waitables::{
     builtin_options, check_sync_use, checked_end, deliver_event, join, new_end, wait_for_pending_event,
 };
 use crate::ValRaw;
-use crate::component::canonical::{self, GuestMemory, MemoryBounds, Pointee};
+use crate::component::canonical::{self, MemoryBounds, Pointee};
 use crate::component::store_memory::guest_memory;
 use crate::component::values::Val;
 use crate::store::StoreInner;
@@ -232,15 +232,7 @@ fn transfer<T>(store: &mut StoreInner<T>, src: WaitableId, dst: WaitableId, n: u
         let (from_size, to_size) = (payload.abi().size(from_width), payload.abi().size(to_width));
         if is_number(payload) {
             // Numbers have the same bytes in both memories: one copy.
-            let len = n as usize * from_size as usize;
-            let bytes = {
-                let (mem, _) = guest_memory(store, from.instance.0, &from.options, CallSide::Caller);
-                let start = usize::try_from(from.ptr)?;
-                mem.bytes()[start..start + len].to_vec()
-            };
-            let (mut mem, _) = guest_memory(store, to.instance.0, &to.options, CallSide::Callee);
-            let start = usize::try_from(to.ptr)?;
-            mem.bytes_mut()[start..start + len].copy_from_slice(&bytes);
+            copy_bytes(store, &from, &to, n as usize * from_size as usize)?;
         } else {
             let vals = {
                 let (mut mem, opts) = guest_memory(store, from.instance.0, &from.options, CallSide::Caller);
@@ -260,6 +252,28 @@ fn transfer<T>(store: &mut StoreInner<T>, src: WaitableId, dst: WaitableId, n: u
         let c = &mut store.opaque_mut().concurrent;
         advance(end_mut(c, src), n, 0);
         advance(end_mut(c, dst), n, 0);
+    }
+    Ok(())
+}
+
+/// Copies `len` bytes from the buffer `from` to the buffer `to`, straight from one memory
+/// to the other (or within one). Both were checked against their memory's bounds when their
+/// copies started, and memories do not shrink.
+fn copy_bytes<T>(store: &mut StoreInner<T>, from: &Buffer, to: &Buffer, len: usize) -> Result<()> {
+    let memory_of = |b: &Buffer| {
+        let state = store.opaque().component_instance(b.instance.0);
+        b.options.memory.map(|m| state.memories[m].index)
+    };
+    let (Some(a), Some(b)) = (memory_of(from), memory_of(to)) else {
+        bail!("bug: a stream copy of numbers without a memory");
+    };
+    let (src, dst) = (usize::try_from(from.ptr)?, usize::try_from(to.ptr)?);
+    let s = store.opaque_mut();
+    if a == b {
+        s.memory_mut(a).data_mut().copy_within(src..src + len, dst);
+    } else {
+        let (ma, mb) = s.two_memories_mut(a, b);
+        mb.data_mut()[dst..dst + len].copy_from_slice(&ma.data()[src..src + len]);
     }
     Ok(())
 }
