@@ -13,6 +13,9 @@
 //! `wasi:clocks/timezone`.
 
 mod oneshot;
+mod types;
+
+pub use types::Instant;
 
 use crate::streams::{InputStream, OutputStream, StreamError};
 use crate::view::WasiView;
@@ -38,16 +41,6 @@ pub enum ErrorCode {
     IllegalByteSequence,
     /// Broken pipe.
     Pipe,
-}
-
-/// `wasi:clocks/system-clock#instant`: seconds and nanoseconds since the Unix epoch.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-#[component(record)]
-pub struct Instant {
-    /// Whole seconds.
-    pub seconds: i64,
-    /// Nanoseconds past them (below 1,000,000,000).
-    pub nanoseconds: u32,
 }
 
 /// What a standard stream's future resolves to.
