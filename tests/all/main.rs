@@ -25,6 +25,7 @@ mod limits;
 mod maps;
 mod memory_reuse;
 mod module_imports;
+mod p3_filesystem;
 mod plain_records;
 mod pooling;
 mod random_modules;

@@ -22,18 +22,21 @@ use weld::component::Resource;
 /// What a host function returns.
 type Guest<T> = weld::Result<Result<T, ErrorCode>>;
 
+/// The lookups every host function starts with, shared with WASI 0.3 (`crate::p3`): a handle
+/// the table does not know is a trap, a descriptor of the wrong kind an `error-code`.
 impl WasiCtxView<'_> {
-    fn descriptor(&self, fd: &Resource<Descriptor>) -> FsResult<&Descriptor> {
+    /// The descriptor behind `fd`.
+    pub(crate) fn descriptor(&self, fd: &Resource<Descriptor>) -> FsResult<&Descriptor> {
         Ok(self.table.get(fd)?)
     }
 
     /// The file behind `fd` (a cheap clone), so that the table is free again.
-    fn file(&self, fd: &Resource<Descriptor>) -> FsResult<File> {
+    pub(crate) fn file(&self, fd: &Resource<Descriptor>) -> FsResult<File> {
         Ok(self.descriptor(fd)?.file()?.clone())
     }
 
     /// The directory behind `fd` (a cheap clone).
-    fn dir(&self, fd: &Resource<Descriptor>) -> FsResult<Dir> {
+    pub(crate) fn dir(&self, fd: &Resource<Descriptor>) -> FsResult<Dir> {
         Ok(self.descriptor(fd)?.dir()?.clone())
     }
 }

@@ -15,15 +15,17 @@
 //! holds the rules of `open-at`, `dir` the other path operations, `descriptor` what works on
 //! an open file or directory, `metadata` the conversions of stat results and timestamps,
 //! `fileio` positional reads and writes, `streams` the file streams, `readdir` directory
-//! listings, and `host` binds all of it to the generated `wasi:filesystem` traits.
+//! listings, and `host` binds all of it to the generated `wasi:filesystem` traits. WASI 0.3
+//! (`crate::p3`) calls the same operations, on the same [`Descriptor`]s, and converts their
+//! WASI 0.2 types to its own: `errors` and `fileio` are open to it for that.
 //!
 //! Everything is synchronous: a slow disk blocks the calling thread, as every other part of
 //! weld's WASI host does.
 
 mod descriptor;
 mod dir;
-mod errors;
-mod fileio;
+pub(crate) mod errors;
+pub(crate) mod fileio;
 mod host;
 mod metadata;
 mod open;

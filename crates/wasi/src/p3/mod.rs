@@ -1,7 +1,8 @@
 //! WASI 0.3 for components: `wasi:cli` (environment, exit, the standard streams as
 //! `stream<u8>`, terminals), `wasi:clocks` (monotonic and system clocks, `wait-for` and
-//! `wait-until` as async functions) and `wasi:random`, on the same [`WasiCtx`](crate::WasiCtx)
-//! as WASI 0.2.
+//! `wait-until` as async functions), `wasi:filesystem` ([`filesystem`]: the 0.2 host's
+//! descriptors and preopens, file contents and listings as streams) and `wasi:random`, on the
+//! same [`WasiCtx`](crate::WasiCtx) as WASI 0.2.
 //!
 //! The standard streams move through weld's host stream ends: the guest's writes to stdout
 //! or stderr go to a [`StreamConsumer`] that writes them to the context's stream, and stdin
@@ -9,10 +10,13 @@
 //! resolves when the stream ends. Reading stdin blocks the thread while no input is there,
 //! as WASI 0.2's blocking reads do.
 //!
-//! Not here yet: `wasi:filesystem`, `wasi:sockets` and `wasi:http` at 0.3, and
-//! `wasi:clocks/timezone`.
+//! Not here yet: `wasi:sockets` and `wasi:http` at 0.3, and `wasi:clocks/timezone`.
 
+pub mod filesystem;
 mod oneshot;
+mod types;
+
+pub use types::Instant;
 
 use crate::streams::{InputStream, OutputStream, StreamError};
 use crate::view::WasiView;
@@ -40,16 +44,6 @@ pub enum ErrorCode {
     Pipe,
 }
 
-/// `wasi:clocks/system-clock#instant`: seconds and nanoseconds since the Unix epoch.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-#[component(record)]
-pub struct Instant {
-    /// Whole seconds.
-    pub seconds: i64,
-    /// Nanoseconds past them (below 1,000,000,000).
-    pub nanoseconds: u32,
-}
-
 /// What a standard stream's future resolves to.
 type StreamOutcome = Result<(), ErrorCode>;
 
@@ -58,6 +52,7 @@ type StreamOutcome = Result<(), ErrorCode>;
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
     add_cli_to_linker(linker)?;
     add_clocks_to_linker(linker)?;
+    add_filesystem_to_linker(linker)?;
     add_random_to_linker(linker)
 }
 
@@ -180,6 +175,13 @@ pub fn add_clocks_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> we
         Ok((store.data_mut().ctx().ctx.clocks.wall.resolution().as_nanos() as u64,))
     })?;
     Ok(())
+}
+
+/// Defines `wasi:filesystem` 0.3 (`types` and `preopens`), over the same descriptors and
+/// preopens as WASI 0.2's.
+pub fn add_filesystem_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
+    filesystem::add_types(&mut interface(linker, "wasi:filesystem/types")?)?;
+    filesystem::add_preopens(&mut interface(linker, "wasi:filesystem/preopens")?)
 }
 
 /// Defines `wasi:random` 0.3.
