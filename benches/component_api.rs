@@ -384,12 +384,10 @@ async fn ended(counted: &Mutex<Counted>) -> u64 {
 }
 
 /// A host producer of `left` bytes of a `stream<u8>`, copied from `data` (64 KiB), as much
-/// as each read has room for. (weld's `Destination` takes elements from a `Vec`, which it
-/// drains: they are copied into `chunk` first.)
+/// as each read has room for, with `Destination::write_slice` (one copy).
 struct Bytes {
     left: usize,
     data: Arc<Vec<u8>>,
-    chunk: Vec<u8>,
 }
 
 impl<D> StreamProducer<D> for Bytes {
@@ -403,9 +401,7 @@ impl<D> StreamProducer<D> for Bytes {
     ) -> Poll<weld::Result<StreamResult>> {
         let this = &mut *self;
         let n = this.left.min(destination.remaining(&mut store)).min(this.data.len());
-        this.chunk.clear();
-        this.chunk.extend_from_slice(&this.data[..n]);
-        this.left -= destination.write(&mut store, &mut this.chunk)?;
+        this.left -= destination.write_slice(&mut store, &this.data[..n])?;
         Poll::Ready(Ok(if this.left == 0 { StreamResult::Dropped } else { StreamResult::Completed }))
     }
 }
@@ -488,7 +484,7 @@ fn async_more(c: &mut Criterion) {
     let data = Arc::new(vec![0x5a; 64 << 10]);
     let mut guest_reads = || {
         exec.block_on(store.run_concurrent(async |acc: &Accessor<()>| -> weld::Result<u32> {
-            let bytes = Bytes { left: MIB as usize, data: data.clone(), chunk: Vec::with_capacity(64 << 10) };
+            let bytes = Bytes { left: MIB as usize, data: data.clone() };
             let reader = acc.with(|store| StreamReader::<u8>::new(store, bytes));
             Ok(consume.call_concurrent(acc, (reader,)).await?.0)
         }))

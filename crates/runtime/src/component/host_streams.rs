@@ -225,7 +225,16 @@ impl<T: Lower> Destination<'_, T> {
 
     /// Writes elements from the front of `items` into the guest's buffer, as many as it has
     /// room for; returns how many.
-    pub fn write<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &mut Vec<T>) -> Result<usize> {
+    pub fn write<D>(&mut self, store: impl AsContextMut<Data = D>, items: &mut Vec<T>) -> Result<usize> {
+        let n = self.write_slice(store, items)?;
+        items.drain(..n);
+        Ok(n)
+    }
+
+    /// Writes elements from the front of `items` into the guest's buffer, as many as it has
+    /// room for, leaving `items` as they are; returns how many. Bytes go in one copy, from
+    /// wherever the producer keeps them.
+    pub fn write_slice<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &[T]) -> Result<usize> {
         let store = store.as_context_mut();
         let b = guest_buffer(store, self.shared, self.guest)?;
         let n = items.len().min(b.remain as usize);
@@ -248,7 +257,6 @@ impl<T: Lower> Destination<'_, T> {
                 }
             }
         }
-        items.drain(..n);
         advance(store, self.guest, n as u32, b.size);
         Ok(n)
     }
