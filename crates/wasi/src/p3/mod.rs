@@ -86,7 +86,7 @@ pub fn add_cli_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld:
         |mut store: StoreContextMut<'_, T>, (): ()| {
             let input = store.data_mut().ctx().ctx.stdin.p2_stream();
             let (done, outcome) = oneshot::channel();
-            let stream = StreamReader::new(&mut store, InputProducer { input, done: Some(done) });
+            let stream = StreamReader::new(&mut store, InputProducer { input, report: oneshot::Reporter::new(done) });
             let future = FutureReader::new(&mut store, async move { Ok(outcome.await.unwrap_or(Ok(()))) });
             Ok(((stream, future),))
         },
@@ -98,7 +98,7 @@ pub fn add_cli_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld:
                 let ctx = store.data_mut().ctx().ctx;
                 let output = if stderr { ctx.stderr.p2_stream() } else { ctx.stdout.p2_stream() };
                 let (done, outcome) = oneshot::channel();
-                data.pipe(&mut store, OutputConsumer { output, done: Some(done) })?;
+                data.pipe(&mut store, OutputConsumer { output, report: oneshot::Reporter::new(done) })?;
                 let future: FutureReader<StreamOutcome> =
                     FutureReader::new(&mut store, async move { Ok(outcome.await.unwrap_or(Ok(()))) });
                 Ok((future,))
@@ -214,7 +214,7 @@ pub fn add_random_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> we
 /// learns the outcome when the guest ends the stream (this is dropped) or a write fails.
 struct OutputConsumer {
     output: Box<dyn OutputStream>,
-    done: Option<oneshot::Sender<StreamOutcome>>,
+    report: oneshot::Reporter<ErrorCode>,
 }
 
 impl<D> StreamConsumer<D> for OutputConsumer {
@@ -229,24 +229,12 @@ impl<D> StreamConsumer<D> for OutputConsumer {
     ) -> Poll<weld::Result<StreamResult>> {
         let mut bytes = Vec::new();
         source.read(store, &mut bytes)?;
-        let written = self.output.write(bytes).and_then(|()| self.output.flush());
-        Poll::Ready(Ok(match written {
-            Ok(()) => StreamResult::Completed,
+        match self.output.write(bytes).and_then(|()| self.output.flush()) {
+            Ok(()) => Poll::Ready(Ok(StreamResult::Completed)),
             Err(e) => {
                 let code = if matches!(e, StreamError::Closed) { ErrorCode::Pipe } else { ErrorCode::Io };
-                if let Some(done) = self.done.take() {
-                    done.send(Err(code));
-                }
-                StreamResult::Dropped
+                self.report.finish(Err(code))
             }
-        }))
-    }
-}
-
-impl Drop for OutputConsumer {
-    fn drop(&mut self) {
-        if let Some(done) = self.done.take() {
-            done.send(Ok(()));
         }
     }
 }
@@ -255,7 +243,7 @@ impl Drop for OutputConsumer {
 /// has nothing yet; its future learns the outcome when stdin ends or fails.
 struct InputProducer {
     input: Box<dyn InputStream>,
-    done: Option<oneshot::Sender<StreamOutcome>>,
+    report: oneshot::Reporter<ErrorCode>,
 }
 
 impl<D> StreamProducer<D> for InputProducer {
@@ -278,10 +266,7 @@ impl<D> StreamProducer<D> for InputProducer {
                 }
                 Err(e) => {
                     let outcome = if matches!(e, StreamError::Closed) { Ok(()) } else { Err(ErrorCode::Io) };
-                    if let Some(done) = self.done.take() {
-                        done.send(outcome);
-                    }
-                    return Poll::Ready(Ok(StreamResult::Dropped));
+                    return self.report.finish(outcome);
                 }
             }
         }

@@ -1,11 +1,12 @@
 //! A one-value channel whose receiver is a future: how a stream's consumer or producer tells
-//! the future returned beside the stream how the stream ended. (Small enough not to need a
-//! dependency for it.)
+//! the future returned beside the stream how the stream ended ([`Reporter`]). (Small enough
+//! not to need a dependency for it.)
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use weld::component::StreamResult;
 
 struct Slot<T> {
     value: Option<T>,
@@ -57,5 +58,35 @@ impl<T> Future for Receiver<T> {
         }
         slot.waker = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+/// The end of a stream (a producer's or consumer's) that reports how it ended to the future
+/// returned beside the stream, once: an error when [`finish`](Self::finish)ed with one, and
+/// `ok` when dropped without a report (the stream ended normally, or the guest dropped its
+/// end).
+pub(crate) struct Reporter<E> {
+    done: Option<Sender<Result<(), E>>>,
+}
+
+impl<E> Reporter<E> {
+    pub(crate) fn new(done: Sender<Result<(), E>>) -> Reporter<E> {
+        Reporter { done: Some(done) }
+    }
+
+    /// Reports `outcome` (only the first report counts) and drops the stream.
+    pub(crate) fn finish(&mut self, outcome: Result<(), E>) -> Poll<weld::Result<StreamResult>> {
+        if let Some(done) = self.done.take() {
+            done.send(outcome);
+        }
+        Poll::Ready(Ok(StreamResult::Dropped))
+    }
+}
+
+impl<E> Drop for Reporter<E> {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            done.send(Ok(()));
+        }
     }
 }

@@ -20,7 +20,7 @@ use super::types::{DirectoryEntry, ErrorCode};
 use crate::filesystem::ReaddirIterator;
 use crate::filesystem::errors::{FsError, error_code};
 use crate::filesystem::fileio;
-use crate::p3::oneshot;
+use crate::p3::oneshot::{self, Reporter};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,34 +28,6 @@ use weld::component::{Destination, Source, StoreContextMut, StreamConsumer, Stre
 
 /// How a descriptor's stream ended, for the future returned beside it.
 pub(crate) type Outcome = Result<(), ErrorCode>;
-
-/// The end of a stream that reports to its future once.
-struct Reporter {
-    done: Option<oneshot::Sender<Outcome>>,
-}
-
-impl Reporter {
-    fn new(done: oneshot::Sender<Outcome>) -> Reporter {
-        Reporter { done: Some(done) }
-    }
-
-    /// Reports `outcome` (only the first report counts) and drops the stream.
-    fn finish(&mut self, outcome: Outcome) -> Poll<weld::Result<StreamResult>> {
-        if let Some(done) = self.done.take() {
-            done.send(outcome);
-        }
-        Poll::Ready(Ok(StreamResult::Dropped))
-    }
-}
-
-impl Drop for Reporter {
-    /// A stream dropped without a report ended normally: the guest dropped its end.
-    fn drop(&mut self) {
-        if let Some(done) = self.done.take() {
-            done.send(Ok(()));
-        }
-    }
-}
 
 /// A failure of the shared operations as a WASI 0.3 error, or a trap.
 pub(crate) fn fs_error(err: FsError) -> weld::Result<ErrorCode> {
@@ -69,7 +41,7 @@ pub(crate) fn fs_error(err: FsError) -> weld::Result<ErrorCode> {
 pub(crate) struct FileProducer {
     file: Result<Arc<cap_std::fs::File>, ErrorCode>,
     position: u64,
-    report: Reporter,
+    report: Reporter<ErrorCode>,
 }
 
 impl FileProducer {
@@ -127,7 +99,7 @@ pub(crate) enum Target {
 pub(crate) struct FileConsumer {
     file: Result<Arc<cap_std::fs::File>, ErrorCode>,
     target: Target,
-    report: Reporter,
+    report: Reporter<ErrorCode>,
 }
 
 impl FileConsumer {
@@ -184,7 +156,7 @@ impl<D> StreamConsumer<D> for FileConsumer {
 /// Gives a guest the entries of a directory listing, as many per read as it has room for.
 pub(crate) struct DirectoryProducer {
     entries: Result<ReaddirIterator, ErrorCode>,
-    report: Reporter,
+    report: Reporter<ErrorCode>,
 }
 
 impl DirectoryProducer {
