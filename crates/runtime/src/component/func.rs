@@ -146,15 +146,8 @@ impl Func {
     /// [`func_wrap_concurrent`]: super::LinkerInstance::func_wrap_concurrent
     pub async fn call_async(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
         let store = store.as_context_mut();
-        let lifted = self.lifted(store);
-        if !(lifted.options.async_ || lifted.ty.async_) {
-            return self.call(store, params, results);
-        }
-        let lifted = lifted.clone();
-        let ty = &lifted.ty;
-        self.check_call(ty, params, results)?;
         use super::concurrent::{scheduler, tasks};
-        let task = tasks::start_from_host(store, self.instance, &lifted, params.to_vec())?;
+        let Some(task) = self.start_concurrent(store, params, results)? else { return Ok(()) };
         std::future::poll_fn(|cx| match scheduler::poll_until(store, &|s| tasks::host_task_resolved(s, task), cx) {
             Ok(std::task::Poll::Ready(())) => std::task::Poll::Ready(Ok(())),
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
@@ -167,8 +160,9 @@ impl Func {
         Ok(())
     }
 
-    /// Starts a call of the function for [`Func::call_concurrent`]: the task of an `async`
-    /// function (returned), or the whole call of another (its result already in `results`).
+    /// Starts a call of the function for [`Func::call_async`] and [`Func::call_concurrent`]:
+    /// the task of an `async` function (returned), or the whole call of another (its result
+    /// already in `results`).
     pub(crate) fn start_concurrent<T>(
         &self,
         store: &mut StoreInner<T>,
