@@ -17,6 +17,7 @@ mod exceptions;
 mod fuel_register;
 mod funcs;
 mod host_byte_lists;
+mod host_futures;
 mod http_serve;
 mod instances;
 mod interrupt;

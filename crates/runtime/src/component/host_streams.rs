@@ -13,8 +13,10 @@
 //! The untyped [`StreamAny`] has the same two ends, with elements as [`Val`]s
 //! ([`Source::read_vals`], [`Destination::write_vals`]).
 //!
-//! Not offered yet: a host reading a future a guest writes, and a host writer of a stream
-//! or future handed to a guest other than through a value (Wasmtime's `StreamWriter`).
+//! A guest's future reaches the host the same way: a [`FutureConsumer`] takes its value.
+//!
+//! Not offered yet: a host writer of a stream or future handed to a guest other than through
+//! a value (Wasmtime's `StreamWriter`).
 
 use super::canonical::GuestMemory;
 use super::component_type::ComponentType;
@@ -83,7 +85,26 @@ pub trait StreamProducer<D>: Send + 'static {
     ) -> Poll<Result<StreamResult>>;
 }
 
-/// The elements a guest is writing, for a [`StreamConsumer`].
+/// The host's readable end of a future whose writer is a guest: takes the value the guest
+/// writes.
+pub trait FutureConsumer<D>: Send + 'static {
+    /// The future's value type.
+    type Item;
+
+    /// Takes the value the guest wrote from `source` (with [`Source::read`]), with the
+    /// store. `Pending` holds the guest's write until a later poll is ready; the waker in
+    /// `cx` says when. A consumer that returns `Ready(Ok(()))` is done: it is dropped once
+    /// the guest drops its end. `finish` is never set by weld yet.
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        store: StoreContextMut<'_, D>,
+        source: Source<'_, Self::Item>,
+        finish: bool,
+    ) -> Poll<Result<()>>;
+}
+
+/// The elements a guest is writing, for a [`StreamConsumer`] or a [`FutureConsumer`].
 pub struct Source<'a, T> {
     shared: usize,
     guest: WaitableId,
@@ -287,6 +308,24 @@ impl<D, C: StreamConsumer<D>> HostEndDriver<StoreInner<D>> for ConsumerDriver<C>
     }
 }
 
+struct FutureConsumerDriver<C>(Pin<Box<C>>);
+
+impl<D, C: FutureConsumer<D>> HostEndDriver<StoreInner<D>> for FutureConsumerDriver<C> {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &mut StoreInner<D>,
+        shared: usize,
+        guest: WaitableId,
+    ) -> Poll<Result<EndOutcome>> {
+        let source = Source { shared, guest, _items: PhantomData };
+        self.0
+            .as_mut()
+            .poll_consume(cx, StoreContextMut(store), source, false)
+            .map(|r| r.map(|()| EndOutcome::Completed))
+    }
+}
+
 struct ProducerDriver<P>(Pin<Box<P>>);
 
 impl<D, P: StreamProducer<D>> HostEndDriver<StoreInner<D>> for ProducerDriver<P> {
@@ -417,8 +456,9 @@ impl<T> StreamReader<T> {
     }
 }
 
-/// The readable end of a `future<T>` held by the host: made by the host from a Rust future,
-/// to pass to a guest.
+/// The readable end of a `future<T>` held by the host: received from a guest (then
+/// [`pipe`](Self::pipe) it into a consumer) or made by the host from a Rust future (then
+/// pass it to a guest).
 pub struct FutureReader<T> {
     any: FutureAny,
     _value: PhantomData<fn() -> T>,
@@ -441,6 +481,17 @@ impl<T: ComponentType + Lower + Send + 'static> FutureReader<T> {
 }
 
 impl<T> FutureReader<T> {
+    /// Hands the value the guest writes to `consumer`. If the guest drops its writable end
+    /// without writing, the consumer is dropped without a value.
+    pub fn pipe<D, C: FutureConsumer<D, Item = T>>(
+        self,
+        mut store: impl AsContextMut<Data = D>,
+        consumer: C,
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        take_readable(store, self.any.shared, Box::new(FutureConsumerDriver(Box::pin(consumer))))
+    }
+
     /// The untyped end.
     pub fn into_any(self) -> FutureAny {
         self.any
@@ -515,5 +566,21 @@ impl StreamAny {
             bail!("a stream of another store was given");
         }
         take_readable(store, self.shared, Box::new(ConsumerDriver(Box::pin(consumer))))
+    }
+}
+
+impl FutureAny {
+    /// Hands the value the guest writes, as a value, to `consumer` (as
+    /// [`FutureReader::pipe`]; it reads it with [`Source::read_vals`]).
+    pub fn pipe<D, C: FutureConsumer<D, Item = Val>>(
+        self,
+        mut store: impl AsContextMut<Data = D>,
+        consumer: C,
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        if self.store != store.opaque().id() {
+            bail!("a future of another store was given");
+        }
+        take_readable(store, self.shared, Box::new(FutureConsumerDriver(Box::pin(consumer))))
     }
 }

@@ -89,7 +89,9 @@ pub use export_names::{ComponentExportIndex, ExportLookup};
 pub use func::{Func, TypedFunc};
 pub use has_data::{HasData, HasSelf};
 pub use host_async::{Accessor, HostFuture};
-pub use host_streams::{Destination, FutureReader, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult};
+pub use host_streams::{
+    Destination, FutureConsumer, FutureReader, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult,
+};
 pub use instance::Instance;
 pub use instantiate::InstancePre;
 pub use lift::Lift;
