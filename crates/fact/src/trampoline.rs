@@ -67,6 +67,12 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
     } else {
         Vec::new()
     };
+    // A callee that uses thread built-ins gets its call's task and implicit thread.
+    let sync_task = info.uses_threads(callee_i);
+    if sync_task {
+        let enter = f.module.import_func(AdapterImport::Libcall(AdapterLibcall::EnterSyncTask(callee_i)), &[], &[]);
+        f.ins(I::Call(enter));
+    }
     let borrows = ty.param_types().any(InterfaceType::contains_borrow);
     if borrows {
         let enter_call = f.module.import_func(AdapterImport::Libcall(AdapterLibcall::EnterCall), &[], &[]);
@@ -155,6 +161,10 @@ pub(crate) fn adapter(m: &mut ModuleBuilder, info: &ComponentInfo, index: FusedI
         }
         f.ins(I::Call(func));
         f.set_flag(callee_i, FLAG_MAY_LEAVE, true);
+    }
+    if sync_task {
+        let exit = f.module.import_func(AdapterImport::Libcall(AdapterLibcall::ExitSyncTask(callee_i)), &[], &[]);
+        f.ins(I::Call(exit));
     }
     for (g, saved) in contexts {
         f.get(saved);

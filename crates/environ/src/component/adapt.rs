@@ -93,6 +93,13 @@ pub enum AdapterLibcall {
     /// `() -> ()`: closes the innermost borrow scope: traps if the callee instance still holds
     /// a borrowed handle it received for the call, and returns the lent handles.
     ExitCall(RuntimeComponentInstanceIndex),
+    /// `() -> ()`: a synchronous call enters this instance, which uses thread built-ins: the
+    /// call gets the task and implicit thread the spec gives every call (`thread.index`,
+    /// switching to and from it), which calls into other instances do without.
+    EnterSyncTask(RuntimeComponentInstanceIndex),
+    /// `() -> ()`: the synchronous call that [`EnterSyncTask`](Self::EnterSyncTask) entered
+    /// returns: its task resolves and its implicit thread leaves.
+    ExitSyncTask(RuntimeComponentInstanceIndex),
     /// `(handle: i32) -> i32`: moves an owned handle from one instance's table to another's.
     TransferOwn {
         /// The handle's resource type.

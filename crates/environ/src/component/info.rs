@@ -411,6 +411,28 @@ impl ComponentInfo {
             .any(|b| matches!(b.op, AsyncBuiltinOp::ContextGet { .. } | AsyncBuiltinOp::ContextSet { .. }))
     }
 
+    /// Whether `instance` defines a built-in that names or switches threads (`thread.index`,
+    /// `thread.new-indirect`, `thread.suspend`, `thread.resume-later`, the `*-then-resume`
+    /// and `*-then-promote` switches): only synchronous calls into such an instance get a
+    /// task and thread of their own (a cost on each of them).
+    pub fn uses_threads(&self, instance: RuntimeComponentInstanceIndex) -> bool {
+        use AsyncBuiltinOp as Op;
+        self.async_builtins.values().any(|b| {
+            b.instance == instance
+                && matches!(
+                    b.op,
+                    Op::ThreadIndex
+                        | Op::ThreadNewIndirect
+                        | Op::ThreadResumeLater
+                        | Op::ThreadSuspend
+                        | Op::ThreadSuspendThenResume
+                        | Op::ThreadYieldThenResume
+                        | Op::ThreadSuspendThenPromote
+                        | Op::ThreadYieldThenPromote
+                )
+        })
+    }
+
     /// Whether `instance` is the component instance that defines `resource` (a borrow of it
     /// is then lowered as the bare representation).
     pub fn defines_resource(&self, instance: RuntimeComponentInstanceIndex, resource: RuntimeResourceIndex) -> bool {

@@ -91,6 +91,17 @@ fn libcall<T: 'static>(
                 state.handles[callee].end_call()
             }),
         ),
+        AdapterLibcall::EnterSyncTask(callee) => (
+            vec![],
+            vec![],
+            Box::new(move |store, _| {
+                super::concurrent::tasks::enter_sync_task(store, (index, callee));
+                Ok(())
+            }),
+        ),
+        AdapterLibcall::ExitSyncTask(callee) => {
+            (vec![], vec![], Box::new(move |store, _| super::concurrent::tasks::exit_sync_task(store, (index, callee))))
+        }
         AdapterLibcall::TransferOwn { resource, from, to } => (
             vec![I32],
             vec![I32],

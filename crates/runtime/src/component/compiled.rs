@@ -175,15 +175,19 @@ pub(crate) struct CallShape {
     pub(crate) params: InterfaceType,
     /// The result as a one-element tuple, as typed calls lift it.
     pub(crate) result_tuple: Option<InterfaceType>,
+    /// Whether the callee's instance uses thread built-ins, so that a call gets a task and
+    /// implicit thread (`concurrent::tasks::enter_sync_task`).
+    pub(crate) sync_task: bool,
 }
 
 impl CallShape {
-    fn new(f: &LiftedFunc) -> CallShape {
+    fn new(info: &ComponentInfo, f: &LiftedFunc) -> CallShape {
         let width = MemoryWidth::from_memory64(f.options.memory64);
         CallShape {
             sig: f.ty.core_signature(width, AbiContext::Lift),
             params: InterfaceType::tuple(f.ty.param_types().cloned()),
             result_tuple: f.ty.result.clone().map(|r| InterfaceType::tuple([r])),
+            sync_task: info.uses_threads(f.options.instance),
         }
     }
 }
@@ -527,7 +531,7 @@ impl LinkedComponent {
         let mut lifted = PrimaryMap::new();
         let exports = number_exports(&info.exports, &mut lifted);
         let entering_sets = lifted.values().map(|f| info.entering_set(f.options.instance, None)).collect();
-        let shapes = lifted.values().map(CallShape::new).collect();
+        let shapes = lifted.values().map(|f| CallShape::new(&info, f)).collect();
         let by_index = (0..export_names.len() as u32)
             .map(|i| {
                 let (first, rest) = export_names.path(i).split_first().map(|(f, r)| (*f, r.to_vec()))?;

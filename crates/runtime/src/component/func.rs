@@ -16,6 +16,7 @@
 use super::canonical;
 use super::compiled::{ExportedFuncIndex, LinkedComponent};
 use super::component_type::ComponentNamedList;
+use super::concurrent::tasks::{enter_sync_task, exit_sync_task};
 use super::item_types::ComponentFunc;
 use super::lift::{Lift, LiftContext, LiftSource, MemoryOrigin, read_flat};
 use super::lower::{Lower, LowerContext, LowerDest};
@@ -237,6 +238,10 @@ impl Func {
             }
         }
         store.opaque_mut().enter_from_host(self.instance, component.entering_set(self.index))?;
+        let sync_task = shape.sync_task.then_some((self.instance, lifted.options.instance));
+        if let Some(instance) = sync_task {
+            enter_sync_task(store, instance);
+        }
         let state = store.opaque_mut().component_instance_mut(self.instance);
         start_task_context(&state.task_context);
         let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
@@ -315,6 +320,9 @@ impl Func {
             // trampoline of its signature.
             unsafe { call_raw_trapping_on_throw(store, func, entry.map(|e| e as *const u8), raw)? };
             store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
+        }
+        if let Some(instance) = sync_task {
+            exit_sync_task(store, instance)?;
         }
         store.opaque_mut().leave_to_host(self.instance, component.entering_set(self.index));
         Ok(())

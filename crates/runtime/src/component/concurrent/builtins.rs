@@ -3,8 +3,10 @@
 //! in its order of checks: first whether the instance may leave (where the spec checks it),
 //! then the handles, then the effect. Futures and streams are in `copies.rs`.
 
-use super::scheduler::{block, check_may_block, deliver_pending_cancel, is_ready, suspend, switch_to};
-use super::state::{Callee, ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, event};
+use super::scheduler::{block, block_native, check_may_block, deliver_pending_cancel, is_ready, suspend, switch_to};
+use super::state::{
+    Callee, ErrorContext, InstanceKey, TaskId, ThreadId, Wait, WaitableKind, WaitableSet, current_thread_of, event,
+};
 use super::tasks::{spawn_explicit_thread, task_cancel, task_return};
 use super::waitables::{
     builtin_options, check_sync_use, deliver_event, join, pending_event_of_set, wait_for_event, wait_for_pending_event,
@@ -100,7 +102,7 @@ fn run_builtin<T>(
         }
         Op::ThreadNewIndirect => {
             let Some(task) = current_task(store, instance) else {
-                bail!("`thread.new-indirect` in a synchronous call is not supported yet");
+                bail!("`thread.new-indirect` called from outside a call into the instance that defines it");
             };
             let f = start_function(store, root, b, arg(0))?;
             slots[0] = ValRaw::u32(spawn_explicit_thread(store, task, f, arg(1))?);
@@ -113,18 +115,29 @@ fn run_builtin<T>(
         }
         Op::ThreadSuspend => {
             check_may_block(store.opaque(), instance)?;
-            if current_task(store, instance).is_none() {
-                bail!("`thread.suspend` in a synchronous call is not supported yet");
-            }
-            slots[0] = ValRaw::u32(u32::from(suspend(store)?));
+            let cancelled = match current_thread_kind(store, instance) {
+                Some((t, true)) => block_native(store, instance, t, None, None)?,
+                Some((_, false)) => suspend(store)?,
+                None => bail!("`thread.suspend` called from outside a call into the instance that defines it"),
+            };
+            slots[0] = ValRaw::u32(u32::from(cancelled));
         }
         Op::ThreadSuspendThenResume
         | Op::ThreadYieldThenResume
         | Op::ThreadSuspendThenPromote
         | Op::ThreadYieldThenPromote => {
-            if current_task(store, instance).is_none() {
-                bail!("`{}` in a synchronous call is not supported yet", b.op.name());
-            }
+            let Some((me, native)) = current_thread_kind(store, instance) else {
+                bail!("`{}` called from outside a call into the instance that defines it", b.op.name());
+            };
+            // The current thread suspends (or, yielding, waits for nothing) and `other` runs
+            // in its place.
+            let switch = |store: &mut StoreInner<T>, other: ThreadId, wait: Option<Wait>| {
+                if native {
+                    block_native(store, instance, me, wait, Some(other))
+                } else {
+                    switch_to(store, other, wait)
+                }
+            };
             let yielding = matches!(b.op, Op::ThreadYieldThenResume | Op::ThreadYieldThenPromote);
             let promote = matches!(b.op, Op::ThreadSuspendThenPromote | Op::ThreadYieldThenPromote);
             let wait = yielding.then_some(Wait::Nothing);
@@ -137,23 +150,24 @@ fn run_builtin<T>(
                     let c = &mut store.opaque_mut().concurrent;
                     c.threads[other].wait = None;
                     c.waiting.retain(|x| *x != other);
-                    switch_to(store, other, wait)?
+                    switch(store, other, wait)?
                 } else if yielding {
                     block(store, instance, Wait::Nothing, false)?
+                } else if native {
+                    block_native(store, instance, me, None, None)?
                 } else {
                     suspend(store)?
                 }
             } else {
                 let other = suspended_thread(store, instance, arg(0))?;
-                switch_to(store, other, wait)?
+                switch(store, other, wait)?
             };
             slots[0] = ValRaw::u32(u32::from(cancelled));
         }
         Op::ThreadIndex => {
             let c = &store.opaque().concurrent;
-            let index = c.current.filter(|t| c.tasks[c.threads[*t].task].instance == instance);
-            let Some(index) = index.and_then(|t| c.threads[t].index) else {
-                bail!("`thread.index` of a thread weld does not track (a synchronous call)");
+            let Some(index) = current_thread_of(c, instance).and_then(|t| c.threads[t].index) else {
+                bail!("`thread.index` called from outside a call into the instance that defines it");
             };
             slots[0] = ValRaw::u32(index);
         }
@@ -298,7 +312,7 @@ fn current_async_task<T>(store: &StoreInner<T>, instance: InstanceKey, what: &st
     let c = &store.opaque().concurrent;
     let task = c.current.map(|t| c.threads[t].task).filter(|task| c.tasks[*task].instance == instance);
     match task {
-        Some(task) if c.tasks[task].func.options.async_ => Ok(task),
+        Some(task) if c.tasks[task].async_lift() => Ok(task),
         _ => Err(trap_with(Trap::AsyncMisuse, format!("`{what}` called by a task that was not lifted `async`"))),
     }
 }
@@ -312,7 +326,9 @@ fn lift_task_result<T>(
     task: TaskId,
     slots: &[ValRaw],
 ) -> Result<Option<Val>> {
-    let func = &store.opaque().concurrent.tasks[task].func;
+    let Some(func) = &store.opaque().concurrent.tasks[task].func else {
+        bail!("bug: `task.return` of a synchronous call's task");
+    };
     let options = builtin_options(b)?.clone();
     if b.result != func.ty.result {
         return Err(trap_with(Trap::AsyncMisuse, "`task.return` of another result type than the task's".into()));
@@ -391,11 +407,18 @@ fn subtask_cancel<T>(store: &mut StoreInner<T>, instance: InstanceKey, async_: b
     Ok(state)
 }
 
-/// The task of the current thread, if it runs code of `instance` (not a synchronous call on
-/// some stack).
+/// The task of the thread whose code of `instance` runs now (`None`: a synchronous call
+/// into an instance that does not use threads).
 fn current_task<T>(store: &StoreInner<T>, instance: InstanceKey) -> Option<TaskId> {
     let c = &store.opaque().concurrent;
-    c.current.map(|t| c.threads[t].task).filter(|task| c.tasks[*task].instance == instance)
+    current_thread_of(c, instance).map(|t| c.threads[t].task)
+}
+
+/// The thread whose code of `instance` runs now, and whether it is a synchronous call's
+/// implicit thread (on that call's stack) rather than on a fiber.
+fn current_thread_kind<T>(store: &StoreInner<T>, instance: InstanceKey) -> Option<(ThreadId, bool)> {
+    let c = &store.opaque().concurrent;
+    current_thread_of(c, instance).map(|t| (t, c.threads[t].native()))
 }
 
 /// The thread at index `index` of `instance`'s threads table.
@@ -412,7 +435,7 @@ fn thread_at<T>(store: &StoreInner<T>, instance: InstanceKey, index: u32) -> Res
 fn suspended_thread<T>(store: &StoreInner<T>, instance: InstanceKey, index: u32) -> Result<ThreadId> {
     let t = thread_at(store, instance, index)?;
     let th = &store.opaque().concurrent.threads[t];
-    if th.wait.is_some() || th.fiber.is_none() {
+    if th.wait.is_some() || th.running() {
         return Err(trap_with(Trap::AsyncMisuse, format!("thread {index} is not suspended")));
     }
     Ok(t)

@@ -7,11 +7,19 @@
 //!   a component starts through an [`AsyncCall`](weld_environ::component::info::AsyncCall).
 //!   Blocking suspends the fiber; the event loop (`scheduler.rs`) resumes it once what it
 //!   waits for is ready.
-//! - A synchronous call (the host calling a synchronous export, a fused adapter) does not
-//!   make a thread: it runs on its caller's stack as before, at the same cost. If such a
-//!   call blocks (a `waitable-set.wait` in a function whose type is not `async`), it runs the
-//!   spec's loop of `canon_lift` for synchronous types right there: other ready threads of
-//!   its instance run until it can go on, and with none it traps.
+//! - A synchronous call (the host calling a synchronous export, a fused adapter) runs on its
+//!   caller's stack as before, at the same cost, without a fiber. If such a call blocks (a
+//!   `waitable-set.wait` in a function whose type is not `async`), it runs the spec's loop of
+//!   `canon_lift` for synchronous types right there: other ready threads of its instance
+//!   (those that may run while a stack is in use) run until it can go on, and with none it
+//!   traps.
+//! - Only a synchronous call into an instance that uses thread built-ins (`thread.index`,
+//!   `thread.new-indirect`, the switches) gets the task and implicit thread the spec gives
+//!   every call: a thread whose code runs on the call's own stack (`ThreadStack::Native`),
+//!   made when the call enters (the `EnterSyncTask` libcall of its adapter, or the host's
+//!   call) and gone when it returns. Switching away from it runs the other thread from the
+//!   call's stack; switching back returns there (`scheduler::block_native`). Calls into
+//!   other instances pay nothing for it.
 //! - State lives in the store (`state.rs`), addressed by numbers: tasks, threads,
 //!   waitables and waitable sets each in a slab. Handle tables hold waitables and waitable
 //!   sets by these numbers (`Slot::Waitable`, `Slot::WaitableSet`).

@@ -8,7 +8,8 @@
 
 use super::host_poll::poll_host;
 use super::state::{
-    ConcurrentState, InstanceKey, TaskState, ThreadId, Wait, WaitableKind, read_context, write_context,
+    ConcurrentState, InstanceKey, TaskState, ThreadId, ThreadStack, Wait, WaitableKind, current_thread_of,
+    read_context, write_context,
 };
 use crate::store::{StoreInner, StoreOpaque};
 use crate::trap::trap_with;
@@ -46,14 +47,24 @@ fn thread_ready(store: &StoreOpaque, t: ThreadId) -> bool {
 }
 
 /// The thread of `instance` that has waited longest among those ready to run, leaving out
-/// the one that holds the instance exclusively if `skip_exclusive`.
-pub(crate) fn ready_thread_of(store: &StoreOpaque, instance: InstanceKey, skip_exclusive: bool) -> Option<ThreadId> {
+/// the one that holds the instance exclusively if `skip_exclusive`. With `during_sync`
+/// (the loop of a synchronous call, which holds the stack), also leaving out the implicit
+/// threads of tasks that need exclusive use of the stack (callback-mode and synchronously
+/// lifted `async` functions): only threads that can run on a stack in use may run.
+pub(crate) fn ready_thread_of(
+    store: &StoreOpaque,
+    instance: InstanceKey,
+    skip_exclusive: bool,
+    during_sync: bool,
+) -> Option<ThreadId> {
     let c = &store.concurrent;
     let exclusive = c.instances.get(&instance).and_then(|i| i.exclusive).filter(|_| skip_exclusive);
-    c.waiting
-        .iter()
-        .copied()
-        .find(|t| c.tasks[c.threads[*t].task].instance == instance && Some(*t) != exclusive && thread_ready(store, *t))
+    c.waiting.iter().copied().find(|t| {
+        let task = &c.tasks[c.threads[*t].task];
+        let needs_stack =
+            during_sync && task.implicit_thread == Some(*t) && task.async_type() && task.needs_exclusive();
+        task.instance == instance && Some(*t) != exclusive && !needs_stack && thread_ready(store, *t)
+    })
 }
 
 /// Resumes thread `t` (suspended or waiting) until it suspends, waits or finishes, with its
@@ -69,7 +80,14 @@ pub(crate) fn resume<T>(store: &mut StoreInner<T>, t: ThreadId, cancelled: bool)
     }
     th.cancelled = cancelled;
     log::trace!("resume thread {t} (task {}, current {:?})", th.task, c.current);
-    let mut f = th.fiber.take().expect("bug: resumed a thread that is running");
+    let mut f = match &mut th.stack {
+        ThreadStack::Fiber(f) => f.take().expect("bug: resumed a thread that is running"),
+        ThreadStack::Native { blocked } => {
+            // Its own loop, further down this stack, lets it go on once control is back there.
+            *blocked = false;
+            return Ok(());
+        }
+    };
     let context = th.context;
     let root = c.tasks[th.task].instance.0;
     let previous = c.current.replace(t);
@@ -95,7 +113,7 @@ pub(crate) fn resume<T>(store: &mut StoreInner<T>, t: ThreadId, cancelled: bool)
     let outcome = match resumed {
         Resumed::Suspended => {
             let th = &mut c.threads[t];
-            th.fiber = Some(f);
+            th.stack = ThreadStack::Fiber(Some(f));
             th.context = context;
             Ok(())
         }
@@ -177,11 +195,15 @@ pub(crate) fn wait_until<T>(store: &mut StoreInner<T>, wait: Wait, cancellable: 
 /// built-in that may block does anything else.
 pub(crate) fn check_may_block(store: &StoreOpaque, instance: InstanceKey) -> Result<()> {
     let c = &store.concurrent;
-    let task = c.current.map(|t| &c.tasks[c.threads[t].task]).filter(|task| task.instance == instance);
-    if task.is_some_and(|task| task.func.ty.async_ || task.state == TaskState::Resolved) {
+    let me = current_thread_of(c, instance);
+    let task = me.map(|t| &c.tasks[c.threads[t].task]);
+    if task.is_some_and(|task| task.async_type() || task.state == TaskState::Resolved) {
         return Ok(());
     }
-    if ready_thread_of(store, instance, true).is_some() {
+    // Another thread ready in the same root instance lets the code block: whether that
+    // thread can run meanwhile is the synchronous call's loop's to find (a deadlock if not).
+    let same_root = |t: ThreadId| c.tasks[c.threads[t].task].instance.0 == instance.0;
+    if c.waiting.iter().any(|t| Some(*t) != me && same_root(*t) && thread_ready(store, *t)) {
         return Ok(());
     }
     Err(trap_with(
@@ -194,7 +216,8 @@ pub(crate) fn check_may_block(store: &StoreOpaque, instance: InstanceKey) -> Res
 /// Blocks code of instance `instance` until `wait` is ready: the current thread waits if the
 /// code is its task's own; otherwise the code is a synchronous call made on some stack (the
 /// host's, or a thread's calling into another instance), which runs the spec's loop for
-/// synchronous tasks ([`run_sync_until`]). Returns whether the wait was cancelled.
+/// synchronous tasks ([`run_sync_until`]), as its implicit thread if it has one. Returns
+/// whether the wait was cancelled.
 pub(crate) fn block<T>(
     store: &mut StoreInner<T>,
     instance: InstanceKey,
@@ -202,13 +225,45 @@ pub(crate) fn block<T>(
     cancellable: bool,
 ) -> Result<bool> {
     let c = &store.opaque().concurrent;
-    match c.current {
-        Some(t) if c.tasks[c.threads[t].task].instance == instance => wait_until(store, wait, cancellable),
-        _ => {
+    match current_thread_of(c, instance) {
+        Some(t) if !c.threads[t].native() => wait_until(store, wait, cancellable),
+        Some(t) => {
+            // As in `wait_until`: what is ready already is not waited for, except a yield.
+            if !matches!(wait, Wait::Nothing | Wait::NotExclusive(_)) && is_ready(store.opaque(), wait) {
+                return Ok(false);
+            }
+            block_native(store, instance, t, Some(wait), None)
+        }
+        None => {
             run_sync_until(store, instance, |s| is_ready(s, wait))?;
             Ok(false)
         }
     }
+}
+
+/// Blocks `t`, the implicit thread of the synchronous call into `instance` whose code runs
+/// now (on that call's stack): it waits for `wait` (or, with `None`, is suspended until
+/// something resumes it), after thread `next` runs in its place if given; meanwhile the
+/// call runs the spec's loop for synchronous tasks until something resumes `t`. Returns
+/// whether it was woken by cancellation.
+pub(crate) fn block_native<T>(
+    store: &mut StoreInner<T>,
+    instance: InstanceKey,
+    t: ThreadId,
+    wait: Option<Wait>,
+    next: Option<ThreadId>,
+) -> Result<bool> {
+    let c = &mut store.opaque_mut().concurrent;
+    c.threads[t].stack = ThreadStack::Native { blocked: true };
+    if let Some(w) = wait {
+        c.threads[t].wait = Some(w);
+        c.waiting.push(t);
+    }
+    if let Some(next) = next {
+        resume(store, next, false)?;
+    }
+    run_sync_until(store, instance, |s| s.concurrent.threads.get(t).is_none_or(|th| th.running()))?;
+    Ok(std::mem::take(&mut store.opaque_mut().concurrent.threads[t].cancelled))
 }
 
 /// The loop of the spec's `canon_lift` for a function whose type is not `async`, which
@@ -227,7 +282,7 @@ pub(crate) fn run_sync_until<T>(
         if done(s) {
             return Ok(());
         }
-        if let Some(t) = ready_thread_of(s, instance, true) {
+        if let Some(t) = ready_thread_of(s, instance, true, true) {
             resume(store, t, false)?;
             continue;
         }
@@ -237,8 +292,9 @@ pub(crate) fn run_sync_until<T>(
         }
         if !host.pending {
             return Err(trap_with(
-                Trap::CannotBlockSyncTask,
-                "a task whose function type is not `async` blocked, and no other thread of its instance could run"
+                Trap::Deadlock,
+                "a call whose function type is not `async` blocked, and no thread of its instance that may run \
+                 during it is ready"
                     .to_string(),
             ));
         }
@@ -250,7 +306,9 @@ pub(crate) fn run_sync_until<T>(
 /// thread that has waited longest, entering its instance. Returns whether one ran.
 pub(crate) fn tick<T>(store: &mut StoreInner<T>) -> Result<bool> {
     let s = store.opaque();
-    let Some(t) = s.concurrent.waiting.iter().copied().find(|t| thread_ready(s, *t)) else {
+    // (A synchronous call's implicit thread goes on only in its call's loop.)
+    let c = &s.concurrent;
+    let Some(t) = c.waiting.iter().copied().find(|t| !c.threads[*t].native() && thread_ready(s, *t)) else {
         return Ok(false);
     };
     let c = &s.concurrent;

@@ -61,6 +61,10 @@ pub(crate) struct InstanceTasks {
     pub(crate) threads: Vec<Option<ThreadId>>,
     /// Free indices of `threads`, last freed first.
     pub(crate) free_threads: Vec<u32>,
+    /// The implicit thread of the synchronous call in progress in the instance, if the
+    /// instance uses thread built-ins (only such calls get one: `EnterSyncTask`). At most
+    /// one: the instance may not be entered again until that call returns.
+    pub(crate) sync_thread: Option<ThreadId>,
 }
 
 /// The spec's `Task.State`.
@@ -89,12 +93,17 @@ pub(crate) enum Caller {
     Host { params: Option<Vec<Val>>, result: Option<Option<Val>> },
     /// A component, through an async call: the subtask it holds.
     Guest { subtask: WaitableId },
+    /// Whoever made a synchronous call on its own stack (the host or a fused adapter),
+    /// which lifts and lowers the values itself: the task only keeps the call's threads.
+    Sync,
 }
 
 /// A call into a component (the spec's `Task`).
 pub(crate) struct Task {
     pub(crate) instance: InstanceKey,
-    pub(crate) func: TaskFunc,
+    /// What it runs; `None` for the task of a synchronous call ([`Caller::Sync`]), which
+    /// runs on its caller's stack.
+    pub(crate) func: Option<TaskFunc>,
     pub(crate) state: TaskState,
     pub(crate) caller: Caller,
     pub(crate) implicit_thread: Option<ThreadId>,
@@ -105,8 +114,29 @@ pub(crate) struct Task {
 impl Task {
     /// The spec's `needs_exclusive`: a synchronous or callback-mode task holds its instance.
     pub(crate) fn needs_exclusive(&self) -> bool {
-        !self.func.options.async_ || self.func.options.callback.is_some()
+        self.func.as_ref().is_some_and(|f| !f.options.async_ || f.options.callback.is_some())
     }
+
+    /// Whether its function type is `async`.
+    pub(crate) fn async_type(&self) -> bool {
+        self.func.as_ref().is_some_and(|f| f.ty.async_)
+    }
+
+    /// Whether its function is lifted `async`.
+    pub(crate) fn async_lift(&self) -> bool {
+        self.func.as_ref().is_some_and(|f| f.options.async_)
+    }
+}
+
+/// Where a thread's code runs.
+pub(crate) enum ThreadStack {
+    /// On a fiber of its own, held here while the thread is not running (its resumer holds
+    /// it otherwise).
+    Fiber(Option<Fiber>),
+    /// On the stack of the synchronous call whose implicit thread it is. `blocked` while it
+    /// waits or is suspended, in its call's loop (`scheduler::block_native`); resuming it
+    /// unblocks it, and that loop, further down the stack, lets it go on.
+    Native { blocked: bool },
 }
 
 /// What a waiting thread waits for (the spec's `ready_func`).
@@ -130,8 +160,8 @@ pub(crate) enum Wait {
 /// A spec thread.
 pub(crate) struct Thread {
     pub(crate) task: TaskId,
-    /// Its fiber; `None` while it runs (the resumer holds it).
-    pub(crate) fiber: Option<Fiber>,
+    /// Its fiber, or the synchronous call's stack it runs on.
+    pub(crate) stack: ThreadStack,
     /// What it waits for, while it waits (it is then in `ConcurrentState::waiting`).
     pub(crate) wait: Option<Wait>,
     /// Its context (`context.get`/`context.set`) while it is not running.
@@ -147,6 +177,30 @@ pub(crate) struct Thread {
     /// For a thread made by `thread.new-indirect`: the core function it runs and its
     /// argument (a task's implicit thread runs the task's `canon_lift` instead).
     pub(crate) start: Option<(Func, u32)>,
+}
+
+impl Thread {
+    /// Whether it is running (neither suspended nor waiting).
+    pub(crate) fn running(&self) -> bool {
+        match &self.stack {
+            ThreadStack::Fiber(f) => f.is_none(),
+            ThreadStack::Native { blocked } => !blocked,
+        }
+    }
+
+    /// Whether it runs on a synchronous call's stack.
+    pub(crate) fn native(&self) -> bool {
+        matches!(self.stack, ThreadStack::Native { .. })
+    }
+}
+
+/// The thread whose code runs now in `instance`: the current thread if it is one of the
+/// instance's, otherwise the implicit thread of the synchronous call in progress there (if
+/// the instance uses threads). `None`: a synchronous call into an instance that does not.
+pub(crate) fn current_thread_of(c: &ConcurrentState, instance: InstanceKey) -> Option<ThreadId> {
+    c.current
+        .filter(|t| c.tasks[c.threads[*t].task].instance == instance)
+        .or_else(|| c.instances.get(&instance).and_then(|i| i.sync_thread))
 }
 
 /// The spec's `Subtask.State`.

@@ -12,7 +12,7 @@
 use super::scheduler::{is_ready, resume, run_sync_until, run_until, wait_until};
 use super::state::{
     Callee, Caller, ConcurrentState, InstanceKey, PendingEvent, Subtask, SubtaskState, Task, TaskFunc, TaskId,
-    TaskState, Thread, ThreadId, Wait, Waitable, WaitableKind, event, subtask_mut,
+    TaskState, Thread, ThreadId, ThreadStack, Wait, Waitable, WaitableKind, event, subtask_mut,
 };
 use crate::ValRaw;
 use crate::component::canonical;
@@ -48,7 +48,7 @@ pub(crate) fn task_func<T>(
 }
 
 /// A new task in `instance`, not started.
-fn new_task<T>(store: &mut StoreInner<T>, instance: InstanceKey, func: TaskFunc, caller: Caller) -> TaskId {
+fn new_task<T>(store: &mut StoreInner<T>, instance: InstanceKey, func: Option<TaskFunc>, caller: Caller) -> TaskId {
     store.opaque_mut().concurrent.tasks.insert(Task {
         instance,
         func,
@@ -97,6 +97,44 @@ pub(crate) fn spawn_explicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, 
     Ok(store.opaque().concurrent.threads[t].index.expect("a registered thread has an index"))
 }
 
+/// A synchronous call enters `instance`, which uses thread built-ins (the `EnterSyncTask`
+/// libcall of a fused adapter, or a call from the host): gives the call the spec's task and
+/// implicit thread, the thread running on the call's own stack, registered in the
+/// instance's threads table.
+pub(crate) fn enter_sync_task<T>(store: &mut StoreInner<T>, instance: InstanceKey) {
+    let task = new_task(store, instance, None, Caller::Sync);
+    let c = &mut store.opaque_mut().concurrent;
+    c.tasks[task].state = TaskState::Started;
+    let t = c.threads.insert(Thread {
+        task,
+        stack: ThreadStack::Native { blocked: false },
+        wait: None,
+        context: Default::default(),
+        index: None,
+        cancellable: false,
+        cancelled: false,
+        outcome: None,
+        start: None,
+    });
+    c.tasks[task].implicit_thread = Some(t);
+    register_thread(c, task, t);
+    c.instances.entry(instance).or_default().sync_thread = Some(t);
+}
+
+/// The synchronous call that [`enter_sync_task`] entered returns: its task resolves and its
+/// implicit thread leaves (the task stays while threads it started are left).
+pub(crate) fn exit_sync_task<T>(store: &mut StoreInner<T>, instance: InstanceKey) -> Result<()> {
+    let c = &mut store.opaque_mut().concurrent;
+    let Some(t) = c.instances.get_mut(&instance).and_then(|i| i.sync_thread.take()) else {
+        bail!("bug: a synchronous call returned from an instance it had not entered");
+    };
+    let task = c.threads[t].task;
+    c.tasks[task].state = TaskState::Resolved;
+    let left = unregister_thread(store, task, t);
+    store.opaque_mut().concurrent.threads.remove(t);
+    left
+}
+
 /// The size of a thread's fiber stack: room for `max_wasm_stack` of wasm and for the host
 /// frames under and between it.
 fn stack_size(max_wasm_stack: usize) -> usize {
@@ -129,7 +167,7 @@ fn spawn_thread<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<ThreadId> 
     });
     let inserted = store.opaque_mut().concurrent.threads.insert(Thread {
         task,
-        fiber: Some(fiber),
+        stack: ThreadStack::Fiber(Some(fiber)),
         wait: None,
         context: Default::default(),
         index: None,
@@ -155,6 +193,7 @@ fn run_lifted<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<()> {
     let c = &store.opaque().concurrent;
     let t = c.current.expect("bug: a task runs outside its thread");
     let (instance, func) = (c.tasks[task].instance, c.tasks[task].func.clone());
+    let Some(func) = func else { bail!("bug: a synchronous call's task on a fiber") };
     if !enter_implicit_thread(store, task, t)? {
         return Ok(());
     }
@@ -233,7 +272,7 @@ fn run_lifted<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<()> {
 fn enter_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId) -> Result<bool> {
     let c = &store.opaque().concurrent;
     let (instance, exclusive, async_ty) =
-        (c.tasks[task].instance, c.tasks[task].needs_exclusive(), c.tasks[task].func.ty.async_);
+        (c.tasks[task].instance, c.tasks[task].needs_exclusive(), c.tasks[task].async_type());
     if async_ty {
         let wait = Wait::NoBackpressure { instance, exclusive };
         let queued = c.instances.get(&instance).is_some_and(|i| i.waiting_to_enter > 0);
@@ -280,7 +319,7 @@ fn register_thread(c: &mut ConcurrentState, task: TaskId, t: ThreadId) {
 fn exit_implicit_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId) -> Result<()> {
     unregister_thread(store, task, t)?;
     let c = &mut store.opaque_mut().concurrent;
-    if c.tasks.get(task).is_some_and(|task| task.func.ty.async_ && task.needs_exclusive()) {
+    if c.tasks.get(task).is_some_and(|task| task.async_type() && task.needs_exclusive()) {
         let instance = c.tasks[task].instance;
         c.instances.entry(instance).or_default().exclusive = None;
     }
@@ -307,7 +346,7 @@ fn unregister_thread<T>(store: &mut StoreInner<T>, task: TaskId, t: ThreadId) ->
     if done {
         // The exclusive hold goes with the implicit thread (`exit_implicit_thread`), which
         // may be this one: release it before the task may go.
-        if c.tasks[task].func.ty.async_ && c.tasks[task].needs_exclusive() && c.tasks[task].implicit_thread == Some(t) {
+        if c.tasks[task].async_type() && c.tasks[task].needs_exclusive() && c.tasks[task].implicit_thread == Some(t) {
             c.instances.entry(instance).or_default().exclusive = None;
         }
         release_task(c, task);
@@ -323,7 +362,7 @@ fn release_task(c: &mut ConcurrentState, task: TaskId) {
     }
     match t.caller {
         Caller::Host { result: Some(_), .. } => {}
-        Caller::Host { result: None, .. } => {
+        Caller::Host { result: None, .. } | Caller::Sync => {
             c.tasks.remove(task);
         }
         Caller::Guest { subtask } => {
@@ -341,6 +380,7 @@ fn on_start<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<Vec<Val>> {
     c.tasks[task].state = TaskState::Started;
     match &mut c.tasks[task].caller {
         Caller::Host { params, .. } => Ok(params.take().unwrap_or_default()),
+        Caller::Sync => bail!("bug: a synchronous call's task started through the task path"),
         Caller::Guest { subtask } => {
             let w = *subtask;
             let s = subtask_mut(c, w);
@@ -433,6 +473,7 @@ fn on_resolve<T>(store: &mut StoreInner<T>, task: TaskId, result: Option<Option<
             return Ok(());
         }
         Caller::Guest { subtask } => *subtask,
+        Caller::Sync => bail!("bug: a synchronous call's task resolved through the task path"),
     };
     let s = subtask_mut(c, w);
     let Some(result) = result else {
@@ -500,7 +541,7 @@ pub(crate) fn start_from_host<T>(
     let instance = (root, lift.options.instance);
     let entering = store.opaque().component_instance(root).component.info().entering_set(instance.1, None);
     store.opaque_mut().enter_from_host(root, &entering)?;
-    let task = new_task(store, instance, func, Caller::Host { params: Some(params), result: None });
+    let task = new_task(store, instance, Some(func), Caller::Host { params: Some(params), result: None });
     let started = spawn_implicit_thread(store, task).and_then(|t| resume(store, t, false));
     store.opaque_mut().leave_to_host(root, &entering);
     started.map(|()| task)
@@ -516,7 +557,7 @@ pub(crate) fn take_host_result<T>(store: &mut StoreInner<T>, task: TaskId) -> Op
     let c = &mut store.opaque_mut().concurrent;
     let result = match &mut c.tasks[task].caller {
         Caller::Host { result, .. } => result.take().flatten(),
-        Caller::Guest { .. } => unreachable!("the host's task has the host as caller"),
+        Caller::Guest { .. } | Caller::Sync => unreachable!("the host's task has the host as caller"),
     };
     release_task(c, task);
     result
@@ -578,7 +619,7 @@ fn canon_lower<T>(
     let started = (|| {
         let func = task_func(store, root, &call.lift)?;
         let async_ty = func.ty.async_;
-        let task = new_task(store, callee, func, Caller::Guest { subtask: w });
+        let task = new_task(store, callee, Some(func), Caller::Guest { subtask: w });
         subtask_mut(&mut store.opaque_mut().concurrent, w).task = Some(task);
         let t = spawn_implicit_thread(store, task)?;
         resume(store, t, false)?;
@@ -679,7 +720,7 @@ fn run_ready_until_started<T>(store: &mut StoreInner<T>, instance: InstanceKey, 
         if c.tasks.get(task).is_none_or(|t| t.state != TaskState::Initial) {
             return Ok(());
         }
-        match super::scheduler::ready_thread_of(s, instance, false) {
+        match super::scheduler::ready_thread_of(s, instance, false, false) {
             Some(t) => resume(store, t, false)?,
             None => return Ok(()),
         }
