@@ -17,6 +17,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use weld_environ::Trap;
 use weld_environ::component::info::RuntimeResourceIndex;
 
+/// The call a borrowed handle was lent for: the table's synchronous call in progress (its
+/// count is the table's), or a task (whose count is the task's, which dropping the handle
+/// from any task decreases: the spec's `borrow_scope`). A number rather than an enum, to
+/// keep a slot at 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BorrowScope(u32);
+
+impl BorrowScope {
+    /// The synchronous call in progress in the table's instance.
+    pub(crate) const SYNC_CALL: BorrowScope = BorrowScope(u32::MAX);
+
+    /// Task number `task` (of the store's `ConcurrentState`).
+    pub(crate) fn task(task: usize) -> BorrowScope {
+        BorrowScope(u32::try_from(task).unwrap_or(u32::MAX - 1).min(u32::MAX - 1))
+    }
+
+    /// The task it names, if it names one.
+    pub(crate) fn as_task(self) -> Option<usize> {
+        (self != Self::SYNC_CALL).then_some(self.0 as usize)
+    }
+}
+
 /// One entry of a handle table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
@@ -27,12 +49,12 @@ pub(crate) enum Slot {
         rep: u32,
         lends: u32,
     },
-    /// A borrowed handle; `scoped` when it was lent for the current call (by the host or
-    /// through an adapter) and so must be dropped before the call returns.
+    /// A borrowed handle, lent for a call that it must not outlive (`scope`): the table's
+    /// synchronous call, or a task.
     Borrow {
         resource: RuntimeResourceIndex,
         rep: u32,
-        scoped: bool,
+        scope: BorrowScope,
     },
     /// A waitable of component-model async (a subtask, or an end of a stream or future):
     /// its number in the store's `ConcurrentState`.
@@ -206,7 +228,7 @@ impl HandleTable {
                 format!("cannot remove owned resource while borrowed: handle index {index} is lent to {lends} call(s)"),
             ));
         }
-        if let Slot::Borrow { scoped: true, .. } = slot {
+        if let Slot::Borrow { scope: BorrowScope::SYNC_CALL, .. } = slot {
             self.call_borrows -= 1;
         }
         self.slots[index as usize] = Slot::Free;
@@ -262,11 +284,11 @@ impl HandleTable {
         }
     }
 
-    /// Adds a borrowed handle lent for the current call: it must be dropped before the call
-    /// returns (see [`HandleTable::end_call`]).
+    /// Adds a borrowed handle lent for the synchronous call in progress: it must be dropped
+    /// before the call returns (see [`HandleTable::end_call`]).
     #[inline]
     pub(crate) fn add_call_borrow(&mut self, resource: RuntimeResourceIndex, rep: u32) -> Result<u32> {
-        let index = self.add(Slot::Borrow { resource, rep, scoped: true })?;
+        let index = self.add(Slot::Borrow { resource, rep, scope: BorrowScope::SYNC_CALL })?;
         self.call_borrows += 1;
         Ok(index)
     }

@@ -61,13 +61,20 @@ pub(crate) fn intrinsic_func<T: 'static>(
                 };
                 slots[0] = ValRaw::u64(u64::from(rep));
             }
-            IntrinsicKind::ResourceDrop => {
-                if let Slot::Own { rep, .. } = state.handles[instance].remove(arg, resource, &names)? {
+            IntrinsicKind::ResourceDrop => match state.handles[instance].remove(arg, resource, &names)? {
+                Slot::Own { rep, .. } => {
                     store.opaque_mut().enter_from_host(index, &dtor_enters)?;
                     run_dtor(store, index, resource, rep, host_dtors[resource].as_deref())?;
                     store.opaque_mut().leave_to_host(index, &dtor_enters);
                 }
-            }
+                // A borrow lent to a task counts against that task, whichever drops it.
+                Slot::Borrow { scope, .. } => {
+                    if let Some(task) = scope.as_task().and_then(|t| store.opaque_mut().concurrent.tasks.get_mut(t)) {
+                        task.num_borrows = task.num_borrows.saturating_sub(1);
+                    }
+                }
+                _ => {}
+            },
         }
         Ok(())
     };

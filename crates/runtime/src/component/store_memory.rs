@@ -7,7 +7,7 @@
 //! `realloc` returns are checked by the canonical ABI code, not here.
 
 use super::canonical::{self, GuestMemory};
-use super::handle_table::{HandleTable, Slot};
+use super::handle_table::{BorrowScope, HandleTable, Slot};
 use super::resources::ResourceAny;
 use super::state::{InstanceState, Realloc};
 use super::types::InterfaceType;
@@ -35,6 +35,9 @@ pub(crate) struct StoreMemory<'a, T> {
     pub(crate) table: RuntimeComponentInstanceIndex,
     /// Whose memory it is in the call.
     pub(crate) side: CallSide,
+    /// The task that borrowed handles lowered here are lent to (its arguments are being
+    /// lowered); `None`: the synchronous call in progress.
+    pub(crate) borrow_task: Option<usize>,
 }
 
 impl<T> StoreMemory<'_, T> {
@@ -122,6 +125,7 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         }
         let defined_here = state.component.info().defines_resource(self.table, resource);
         let rep = handle.rep();
+        let borrow_task = self.borrow_task;
         let (table, _) = self.table();
         if own {
             if !handle.owned() {
@@ -133,7 +137,16 @@ impl<T> GuestMemory for StoreMemory<'_, T> {
         if defined_here {
             return Ok(rep);
         }
-        table.add_call_borrow(resource, rep)
+        match borrow_task {
+            None => table.add_call_borrow(resource, rep),
+            Some(task) => {
+                let index = table.add(Slot::Borrow { resource, rep, scope: BorrowScope::task(task) })?;
+                if let Some(t) = self.store.opaque_mut().concurrent.tasks.get_mut(task) {
+                    t.num_borrows += 1;
+                }
+                Ok(index)
+            }
+        }
     }
 
     fn lift_async_value(&mut self, ty: &InterfaceType, index: u32) -> Result<super::values::Val> {
@@ -209,5 +222,6 @@ pub(crate) fn guest_memory<'a, T>(
         lift_bytes: store.opaque().engine().config().component_val_bytes,
     };
     let table = options.instance;
-    (StoreMemory { store, memory, realloc, memory64: options.memory64, instance, table, side }, opts)
+    let memory64 = options.memory64;
+    (StoreMemory { store, memory, realloc, memory64, instance, table, side, borrow_task: None }, opts)
 }

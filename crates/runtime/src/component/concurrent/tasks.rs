@@ -199,7 +199,7 @@ fn run_lifted<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<()> {
     }
     let args = on_start(store, task)?;
     let width = MemoryWidth::from_memory64(func.options.memory64);
-    let flat = lower_args(store, instance.0, &func, width, &args)?;
+    let flat = lower_args(store, instance.0, task, &func, width, &args)?;
     let mut slots = [ValRaw::default(); MAX_FLAT_PARAMS];
     for (s, v) in slots.iter_mut().zip(&flat) {
         *s = ValRaw::u64(*v);
@@ -405,16 +405,19 @@ fn on_start<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<Vec<Val>> {
     }
 }
 
-/// Lowers a task's arguments into its callee: flat, or through memory past
+/// Lowers the arguments of task `task` into its callee: flat, or through memory past
 /// `MAX_FLAT_PARAMS` values.
 fn lower_args<T>(
     store: &mut StoreInner<T>,
     root: ComponentInstanceId,
+    task: TaskId,
     func: &TaskFunc,
     width: MemoryWidth,
     args: &[Val],
 ) -> Result<Vec<u64>> {
     let (mut mem, opts) = guest_memory(store, root, &func.options, CallSide::Callee);
+    // Borrowed handles are lent to the task: it must drop them before it resolves.
+    mem.borrow_task = Some(task);
     let mut flat = Vec::new();
     if flatten_types(func.ty.param_types(), width, MAX_FLAT_PARAMS).is_none() {
         let tuple = InterfaceType::tuple(func.ty.param_types().cloned());
