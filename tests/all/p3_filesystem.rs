@@ -140,7 +140,8 @@ const ERROR_CASES: &[&str] = &[
 /// `cat(fd, offset) -> list<u8>` reads the file through `read-via-stream` in reads of 4096
 /// bytes until the stream ends (trapping if its future says an error); and
 /// `append(fd, data) -> result<_, error-code>` writes `data` into a stream given to
-/// `append-via-stream` and returns what its future says.
+/// `append-via-stream` and returns what its future says. Each drops the descriptor it
+/// borrowed before it returns.
 fn reader_component() -> String {
     let cases: String = ERROR_CASES.iter().map(|c| format!("(case \"{c}\") ")).collect();
     let error_code = format!("(variant {cases}(case \"other\" (option string)))");
@@ -204,6 +205,7 @@ fn reader_component() -> String {
   (core func $return-bytes (canon task.return (result (list u8)) (memory $mem)))
   (core func $return-open (canon task.return (result (result (own $d) (error $ec))) (memory $mem)))
   (core func $return-unit (canon task.return (result (result (error $ec))) (memory $mem)))
+  (core func $drop-d (canon resource.drop $d))
 
   (core module $M
     (import "" "read-via-stream" (func $read-via-stream (param i32 i64 i32)))
@@ -220,6 +222,8 @@ fn reader_component() -> String {
     (import "" "return-open" (func $return-open (param i32 i32 i32 i32 i32)))
     (import "" "return-unit" (func $return-unit (param i32 i32 i32 i32 i32)))
     (import "" "mem" (memory 4))
+    ;; Each export drops the descriptor it borrowed before it returns, as a task must.
+    (import "" "drop-d" (func $drop-d (param i32)))
 
     ;; The stream and future land at 0 and 4, the future's value at 16, the bytes at 65536.
     (func (export "cat") (param $fd i32) (param $offset i64)
@@ -239,12 +243,14 @@ fn reader_component() -> String {
       (drop (call $future.read (local.get $f) (i32.const 16)))
       (call $future.drop-readable (local.get $f))
       (if (i32.load8_u (i32.const 16)) (then unreachable))
+      (call $drop-d (local.get $fd))
       (call $return-bytes (i32.const 65536) (local.get $len)))
 
     ;; open-at(dir, {{}}, path, open-flags, flags): its result lands at 16.
     (func (export "open") (param $dir i32) (param $ptr i32) (param $len i32) (param $oflags i32) (param $flags i32)
       (call $open-at (local.get $dir) (i32.const 0) (local.get $ptr) (local.get $len) (local.get $oflags)
         (local.get $flags) (i32.const 16))
+      (call $drop-d (local.get $dir))
       (if (i32.load8_u (i32.const 16))
         (then (call $return-open (i32.const 1) (i32.load8_u (i32.const 20)) (i32.load8_u (i32.const 24))
           (i32.load (i32.const 28)) (i32.load (i32.const 32))))
@@ -262,6 +268,7 @@ fn reader_component() -> String {
       (call $stream.drop-writable (local.get $w))
       (drop (call $future.read (local.get $f) (i32.const 16)))
       (call $future.drop-readable (local.get $f))
+      (call $drop-d (local.get $fd))
       (call $return-unit (i32.load8_u (i32.const 16)) (i32.load8_u (i32.const 20)) (i32.load8_u (i32.const 24))
         (i32.load (i32.const 28)) (i32.load (i32.const 32))))
   )
@@ -280,6 +287,7 @@ fn reader_component() -> String {
     (export "return-open" (func $return-open))
     (export "return-unit" (func $return-unit))
     (export "mem" (memory $mem))
+    (export "drop-d" (func $drop-d))
   ))))
   (func (export "cat") async (param "fd" (borrow $d)) (param "offset" u64) (result (list u8))
     (canon lift (core func $m "cat") async (memory $mem)))
