@@ -87,6 +87,14 @@ impl StoreOpaque {
     }
 }
 
+impl<T> Drop for Store<T> {
+    /// Ends the component-model threads still suspended (`concurrent::scheduler::
+    /// unwind_suspended`), whose frames point into the store, before the store goes.
+    fn drop(&mut self) {
+        crate::component::concurrent::scheduler::unwind_suspended(&mut self.inner);
+    }
+}
+
 impl Drop for StoreOpaque {
     fn drop(&mut self) {
         if let Some(pool) = self.engine.instance_pool() {
@@ -161,7 +169,12 @@ impl<T> Store<T> {
     /// Consumes the store, returning the data.
     #[inline]
     pub fn into_data(self) -> T {
-        self.inner.data
+        let mut store = std::mem::ManuallyDrop::new(self);
+        crate::component::concurrent::scheduler::unwind_suspended(&mut store.inner);
+        // SAFETY: `store` is never used or dropped again (it is a `ManuallyDrop`), so its box
+        // is read out exactly once and dropped here, after the data is moved out of it.
+        let inner = unsafe { std::ptr::read(&store.inner) };
+        inner.data
     }
 
     /// The engine.

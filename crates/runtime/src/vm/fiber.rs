@@ -51,8 +51,10 @@
 //! - Futures and executors: awaiting a host future from a task builds on [`Fiber::resume`] and
 //!   [`suspend`], in the scheduler.
 //! - Cancellation: nothing unwinds a suspended fiber's frames from outside (wasm frames cannot
-//!   be unwound by a panic). Dropping a suspended fiber leaks its stack, and what its frames
-//!   own, rather than free memory they may point into; the scheduler runs tasks to their end.
+//!   be unwound by a panic). [`Fiber::unwind`] ends a suspended fiber instead: its `suspend`
+//!   fails, and its frames return the error (a store does so to its suspended threads when
+//!   it is dropped). Dropping a fiber that is still suspended leaks its stack, and what its
+//!   frames own, rather than free memory they may point into.
 //! - Suspending outside a fiber is an error, not a panic: a built-in called by wasm on the
 //!   host's stack can turn it into a trap. So is suspending while panicking (the panic count
 //!   is per thread, and the resumer would run as if it were panicking too).
@@ -138,6 +140,9 @@ struct FiberInner {
     entries: SuspendedEntries,
     /// The addresses of the fiber's stack, where its entries must be.
     stack: Range<usize>,
+    /// Set by [`Fiber::unwind`]: every [`suspend`] fails from then on, so that the fiber's
+    /// frames return and its closure ends.
+    unwinding: bool,
 }
 
 /// A closure on a stack of its own; see the module docs. Neither `Send` nor `Sync` (it holds
@@ -173,6 +178,7 @@ impl Fiber {
             panic: None,
             entries: SuspendedEntries::NONE,
             stack: stack.top() as usize - stack.size()..stack.top() as usize,
+            unwinding: false,
         }));
         // SAFETY: `inner` was just allocated and nothing else refers to it yet; the stack is
         // ours, mapped, page-aligned at its top and at least a page deep, which the initial
@@ -210,6 +216,23 @@ impl Fiber {
                 state => unreachable!("a fiber switched back while {state:?}"),
             }
         }
+    }
+
+    /// Resumes a suspended fiber so that it ends: its [`suspend`] (and any later one) fails,
+    /// and the code that called it is expected to return that error up to the closure, whose
+    /// frames then return normally, dropping what they own. Returns how the fiber came back
+    /// (`Suspended` only if its code ignored the error and returned to a loop that suspends
+    /// again without failing, which `suspend` does not allow; so in practice `Finished`).
+    pub(crate) fn unwind(&mut self) -> Resumed {
+        // SAFETY: as in `is_finished`.
+        unsafe { (*self.inner).unwinding = true };
+        self.resume()
+    }
+
+    /// Whether the fiber is suspended (it has frames on its stack and is not running).
+    pub(crate) fn is_suspended(&self) -> bool {
+        // SAFETY: as in `is_finished`.
+        unsafe { (*self.inner).state == State::Suspended }
     }
 
     /// Whether the closure has returned (or panicked).
@@ -273,9 +296,20 @@ pub(crate) fn suspend() -> Result<()> {
     // sets it just before switching to the fiber, and puts the previous one back just after
     // the fiber switches back), so this code runs on that fiber's stack, and the fiber's state
     // is alive (its `Fiber` is borrowed by the `resume` that runs it).
-    unsafe { switch_out(fiber, State::Suspended) };
+    unsafe {
+        if (*fiber).unwinding {
+            bail!(UNWINDING);
+        }
+        switch_out(fiber, State::Suspended);
+        if (*fiber).unwinding {
+            bail!(UNWINDING);
+        }
+    }
     Ok(())
 }
+
+/// Why [`suspend`] fails in a fiber that [`Fiber::unwind`] ends.
+const UNWINDING: &str = "the store was dropped while this thread was suspended: it unwinds";
 
 /// Whether this code runs on a fiber.
 #[cfg_attr(not(test), allow(dead_code))]

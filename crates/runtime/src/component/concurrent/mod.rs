@@ -43,3 +43,6 @@ pub(crate) mod state;
 pub(crate) mod tasks;
 pub(crate) mod transfer;
 pub(crate) mod waitables;
+
+#[cfg(test)]
+mod tests;

@@ -154,6 +154,34 @@ fn a_suspended_fiber_can_be_dropped() {
     assert!(dropped.get());
 }
 
+#[test]
+fn unwinding_a_suspended_fiber_returns_its_frames() {
+    let dropped = Rc::new(Cell::new(false));
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let flag = Flag(dropped.clone());
+    let errors = Rc::new(RefCell::new(Vec::new()));
+    let seen = errors.clone();
+    let mut fiber = Fiber::new(stack(), move || {
+        let _flag = flag;
+        // Suspends until `suspend` fails; then suspending again fails at once.
+        while suspend().is_ok() {}
+        seen.borrow_mut().push(suspend().unwrap_err().to_string());
+    });
+    assert_eq!(fiber.resume(), Resumed::Suspended);
+    assert_eq!(fiber.resume(), Resumed::Suspended);
+    assert!(fiber.is_suspended() && !dropped.get());
+    assert_eq!(fiber.unwind(), Resumed::Finished);
+    assert!(dropped.get(), "the frames returned and dropped what they own");
+    assert!(errors.borrow()[0].contains("store was dropped"), "{:?}", errors.borrow());
+    // Its stack is free again.
+    assert!(fiber.into_stack().is_some());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wasm on fibers.
 
@@ -424,6 +452,26 @@ fn a_trap_after_a_resumption_unwinds_to_the_fibers_entry() {
     assert_eq!(guest.call::<(i32, i32), i32>("mix", (2, 3)).unwrap(), 65);
     assert_eq!(trap_of(&guest.call::<(), ()>("recurse", ()).unwrap_err()), Trap::StackOverflow);
     assert_eq!(guest.suspensions(), [1, 1, 1, 1]);
+}
+
+#[test]
+fn unwinding_a_fiber_suspended_in_wasm_makes_its_call_fail() {
+    let engine = Engine::default();
+    let guest = Guest::new(&engine);
+    let (mut fiber, result) = guest.fiber(|g| g.call::<(i32, i32), i32>("run", (12, 5)));
+    assert_eq!(guest.resume(&mut fiber), Resumed::Suspended);
+    // As `resume_in` does, with the fiber's own stack limit in the store while it runs.
+    let limit = guest.stack_limit();
+    // SAFETY: the store outlives the fiber, and no fiber runs here.
+    fiber.swap_stack_limit(unsafe { &mut *limit });
+    let resumed = fiber.unwind();
+    // SAFETY: as above: the fiber has finished.
+    fiber.swap_stack_limit(unsafe { &mut *limit });
+    assert_eq!(resumed, Resumed::Finished);
+    let error = result.take().unwrap().unwrap_err();
+    assert!(format!("{error:?}").contains("store was dropped"), "{error:?}");
+    // Wasm on this stack still works.
+    assert_eq!(guest.call::<(i32, i32), i32>("mix", (2, 3)).unwrap(), 65);
 }
 
 #[test]
