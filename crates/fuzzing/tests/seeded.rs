@@ -87,6 +87,21 @@ fn async_typed_calls_round_trip() {
     }
 }
 
+/// Values written into a `stream<T>` by the host come back after one or two guests copied
+/// them through their memories.
+#[test]
+fn stream_values_round_trip() {
+    let mut two = 0;
+    for seed in seeds(150) {
+        let case = case(seed, StreamCase::arbitrary);
+        two += usize::from(case.two);
+        if let Err(e) = stream_roundtrip(&case) {
+            panic!("seed {seed}: {e:#}\n{}", case.component());
+        }
+    }
+    assert!(two > 30, "only {two} cases went through two components");
+}
+
 #[test]
 fn fact_adapters_validate() {
     let (mut without_realloc, mut with_post_return, mut without_memory) = (0, 0, 0);

@@ -5,6 +5,8 @@
 //!   `Func::call` with `Val`s and through `TypedFunc` with Rust types.
 //! - [`fused`]: the same through a fused adapter between two components, with any string
 //!   encoding and memory width on either side.
+//! - [`streams`]: values of any type written into a `stream<T>` come back equal after one or
+//!   two guests copied them through their memories.
 //! - [`fact_valid`](mod@fact_valid): FACT turns any adapter signature with any canonical options into a valid
 //!   core module.
 //! - [`canonical_reference`]: weld's host-side canonical ABI (and its fused adapters) agree
@@ -22,6 +24,7 @@ pub mod core_diff;
 pub mod echo;
 pub mod fact_valid;
 pub mod fused;
+pub mod streams;
 
 pub use common::{ENCODINGS, compile_cached, engine};
 pub use core_diff::{
@@ -31,3 +34,4 @@ pub use core_diff::{
 pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
 pub use fact_valid::{AdapterCase, adapter_component, fact_valid};
 pub use fused::{FusedCase, Side, fact_roundtrip, fused_component};
+pub use streams::{StreamCase, stream_component, stream_roundtrip};
