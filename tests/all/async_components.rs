@@ -548,6 +548,119 @@ fn host_streams_feed_a_guest_typed_and_untyped() {
     assert!(format!("{err:#}").contains("u32"), "{err:#}");
 }
 
+/// A guest that makes one `async` copy with a host end on the other side and returns the
+/// copy's code (cancelling it first if it blocked): `read-once` reads up to 3 elements of a
+/// `stream<u32>` the host writes; `write-once` hands the readable end of a new `stream<u8>`
+/// to the host's `sink` and writes 2 bytes to it.
+const COPY_ONCE: &str = r#"
+(component
+  (type $SR (stream u32))
+  (type $SW (stream u8))
+  (import "sink" (func $sink (param "s" $SW)))
+  (core module $Mem (memory (export "mem") 1))
+  (core instance $mem (instantiate $Mem))
+  (core func $sink' (canon lower (func $sink)))
+  (core func $read (canon stream.read $SR async (memory (core memory $mem "mem"))))
+  (core func $cancel-read (canon stream.cancel-read $SR))
+  (core func $drop-readable (canon stream.drop-readable $SR))
+  (core func $new (canon stream.new $SW))
+  (core func $write (canon stream.write $SW async (memory (core memory $mem "mem"))))
+  (core func $cancel-write (canon stream.cancel-write $SW))
+  (core func $drop-writable (canon stream.drop-writable $SW))
+  (core func $task.return (canon task.return (result u32)))
+  (core module $M
+    (import "" "mem" (memory 1))
+    (import "" "sink" (func $sink (param i32)))
+    (import "" "read" (func $read (param i32 i32 i32) (result i32)))
+    (import "" "cancel-read" (func $cancel-read (param i32) (result i32)))
+    (import "" "drop-readable" (func $drop-readable (param i32)))
+    (import "" "new" (func $new (result i64)))
+    (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+    (import "" "cancel-write" (func $cancel-write (param i32) (result i32)))
+    (import "" "drop-writable" (func $drop-writable (param i32)))
+    (import "" "task.return" (func $task.return (param i32)))
+    (func (export "read-once") (param $s i32)
+      (local $ret i32)
+      (local.set $ret (call $read (local.get $s) (i32.const 16) (i32.const 3)))
+      (if (i32.eq (local.get $ret) (i32.const -1)) (then (drop (call $cancel-read (local.get $s)))))
+      (call $drop-readable (local.get $s))
+      (call $task.return (local.get $ret)))
+    (func (export "write-once")
+      (local $ends i64) (local $w i32) (local $ret i32)
+      (local.set $ends (call $new))
+      (call $sink (i32.wrap_i64 (local.get $ends)))
+      (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32))))
+      (i32.store16 (i32.const 16) (i32.const 0x0605))
+      (local.set $ret (call $write (local.get $w) (i32.const 16) (i32.const 2)))
+      (if (i32.eq (local.get $ret) (i32.const -1)) (then (drop (call $cancel-write (local.get $w)))))
+      (call $drop-writable (local.get $w))
+      (call $task.return (local.get $ret))))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "mem" (memory $mem "mem"))
+    (export "sink" (func $sink'))
+    (export "read" (func $read))
+    (export "cancel-read" (func $cancel-read))
+    (export "drop-readable" (func $drop-readable))
+    (export "new" (func $new))
+    (export "write" (func $write))
+    (export "cancel-write" (func $cancel-write))
+    (export "drop-writable" (func $drop-writable))
+    (export "task.return" (func $task.return))))))
+  (func (export "read-once") async (param "s" $SR) (result u32) (canon lift (core func $m "read-once") async))
+  (func (export "write-once") async (result u32) (canon lift (core func $m "write-once") async)))
+"#;
+
+/// Pending forever, waking no one.
+struct NeverProducer;
+
+impl<D> weld::component::StreamProducer<D> for NeverProducer {
+    type Item = u32;
+    fn poll_produce(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: weld::component::StoreContextMut<'_, D>,
+        _: weld::component::Destination<'_, u32>,
+        _: bool,
+    ) -> Poll<weld::Result<weld::component::StreamResult>> {
+        Poll::Pending
+    }
+}
+
+/// An `async` copy whose other end is a host end that can move elements at once completes
+/// inside the copy (the host end is polled when the copy starts), rather than blocking
+/// until a turn of the event loop; one whose host end is pending blocks, and cancels.
+#[test]
+fn async_copies_with_a_ready_host_end_complete_at_once() {
+    const BLOCKED: u32 = u32::MAX;
+    let engine = Engine::default();
+    let component = Component::new(&engine, COPY_ONCE).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::<()>::new(&engine);
+    let recorded = Recorded::default();
+    let sink = recorded.clone();
+    linker
+        .root()
+        .func_wrap(
+            "sink",
+            move |mut store: weld::component::StoreContextMut<'_, ()>, (s,): (weld::component::StreamReader<u8>,)| {
+                s.pipe(&mut store, Recorder(sink.clone()))
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let read_once = instance.get_func(&mut store, "read-once").unwrap();
+    let read_once = read_once.typed::<(weld::component::StreamReader<u32>,), (u32,)>(&store).unwrap();
+    let stream = weld::component::StreamReader::new(&mut store, VecProducer(vec![1, 2, 3, 4]));
+    // COMPLETED (0) with 3 elements, from the copy itself.
+    assert_eq!(read_once.call(&mut store, (stream,)).unwrap(), (3 << 4,));
+    let stream = weld::component::StreamReader::new(&mut store, NeverProducer);
+    assert_eq!(read_once.call(&mut store, (stream,)).unwrap(), (BLOCKED,));
+    let write_once = instance.get_func(&mut store, "write-once").unwrap();
+    let write_once = write_once.typed::<(), (u32,)>(&store).unwrap();
+    assert_eq!(write_once.call(&mut store, ()).unwrap(), (2 << 4,));
+    assert_eq!(recorded.0.lock().unwrap().0, [5, 6]);
+}
+
 /// A guest that calls an async host import with an async lower, and cancels the subtask
 /// when it does not return at once; it returns the state `subtask.cancel` gave.
 const CANCEL_HOST_CALL: &str = r#"

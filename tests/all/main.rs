@@ -27,6 +27,7 @@ mod maps;
 mod memory_reuse;
 mod module_imports;
 mod p3_filesystem;
+mod p3_sockets;
 mod plain_records;
 mod pooling;
 mod random_modules;

@@ -1,6 +1,6 @@
 //! weld-wasi: a WASI 0.2 host for components run by weld, shaped like Wasmtime's
 //! `wasmtime-wasi` so that embedders move between them by renaming the crate, and the
-//! beginning of WASI 0.3 ([`p3`]: cli, clocks, filesystem and random).
+//! beginning of WASI 0.3 ([`p3`]: cli, clocks, filesystem, random and sockets).
 //!
 //! An embedder keeps a [`WasiCtx`] (made with [`WasiCtxBuilder`]) and a [`ResourceTable`] in
 //! its store data, implements [`WasiView`] to hand them out, and calls

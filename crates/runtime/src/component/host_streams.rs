@@ -4,11 +4,12 @@
 //! reads what a guest writes, and the [`Source`] and [`Destination`] they move elements
 //! through.
 //!
-//! A producer or consumer is polled by the store's event loop when the guest on the other
-//! side has a copy pending (`concurrent/host_work.rs`), with the store: it moves elements
-//! straight between the guest's buffer and its own, `list<u8>`-style bulk copies for bytes
-//! and one value at a time otherwise. It learns that the guest dropped its end by being
-//! dropped.
+//! A producer or consumer is polled, with the store, when the guest on the other side
+//! starts a copy (so that an `async` copy the host can serve at once completes at once),
+//! and then by the store's event loop while that copy is pending
+//! (`concurrent/host_work.rs`). It moves elements straight between the guest's buffer and
+//! its own, `list<u8>`-style bulk copies for bytes and one value at a time otherwise. It
+//! learns that the guest dropped its end by being dropped.
 //!
 //! The untyped [`StreamAny`] has the same two ends, with elements as [`Val`]s
 //! ([`Source::read_vals`], [`Destination::write_vals`]).

@@ -1,8 +1,10 @@
 //! WASI 0.3 for components: `wasi:cli` (environment, exit, the standard streams as
 //! `stream<u8>`, terminals), `wasi:clocks` (monotonic and system clocks, `wait-for` and
 //! `wait-until` as async functions), `wasi:filesystem` ([`filesystem`]: the 0.2 host's
-//! descriptors and preopens, file contents and listings as streams) and `wasi:random`, on the
-//! same [`WasiCtx`](crate::WasiCtx) as WASI 0.2.
+//! descriptors and preopens, file contents and listings as streams), `wasi:random` and
+//! `wasi:sockets` ([`sockets`]: the 0.2 host's sockets and policy, with connections as
+//! streams and waits on a readiness thread), on the same [`WasiCtx`](crate::WasiCtx) as
+//! WASI 0.2.
 //!
 //! The standard streams move through weld's host stream ends: the guest's writes to stdout
 //! or stderr go to a [`StreamConsumer`] that writes them to the context's stream, and stdin
@@ -10,10 +12,11 @@
 //! resolves when the stream ends. Reading stdin blocks the thread while no input is there,
 //! as WASI 0.2's blocking reads do.
 //!
-//! Not here yet: `wasi:sockets` and `wasi:http` at 0.3, and `wasi:clocks/timezone`.
+//! Not here yet: `wasi:http` at 0.3, and `wasi:clocks/timezone`.
 
 pub mod filesystem;
 mod oneshot;
+pub mod sockets;
 mod types;
 
 pub use types::Instant;
@@ -53,7 +56,8 @@ pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Res
     add_cli_to_linker(linker)?;
     add_clocks_to_linker(linker)?;
     add_filesystem_to_linker(linker)?;
-    add_random_to_linker(linker)
+    add_random_to_linker(linker)?;
+    add_sockets_to_linker(linker)
 }
 
 fn interface<'a, T: 'static>(linker: &'a mut Linker<T>, name: &str) -> weld::Result<LinkerInstance<'a, T>> {
@@ -182,6 +186,13 @@ pub fn add_clocks_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> we
 pub fn add_filesystem_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
     filesystem::add_types(&mut interface(linker, "wasi:filesystem/types")?)?;
     filesystem::add_preopens(&mut interface(linker, "wasi:filesystem/preopens")?)
+}
+
+/// Defines `wasi:sockets` 0.3 (`types` and `ip-name-lookup`), over the same sockets and
+/// network policy as WASI 0.2's.
+pub fn add_sockets_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> weld::Result<()> {
+    sockets::add_types(&mut interface(linker, "wasi:sockets/types")?)?;
+    sockets::add_ip_name_lookup(&mut interface(linker, "wasi:sockets/ip-name-lookup")?)
 }
 
 /// Defines `wasi:random` 0.3.

@@ -28,7 +28,7 @@ use weld::component::Resource;
 
 /// Names longer than this (in UTF-8 bytes) are not looked up: a DNS name has at most 253
 /// characters, and even its longest Unicode spelling stays far below this.
-const MAX_NAME_LEN: usize = 1024;
+pub(crate) const MAX_NAME_LEN: usize = 1024;
 
 /// The value behind a `resolve-address-stream` handle.
 pub struct ResolveAddressStream {
@@ -87,7 +87,7 @@ impl Pollable for ResolveAddressStream {
 }
 
 /// An IP address literal: dotted IPv4, IPv6, or IPv6 in brackets.
-fn parse_ip(name: &str) -> Option<IpAddr> {
+pub(crate) fn parse_ip(name: &str) -> Option<IpAddr> {
     if let Ok(ip) = name.parse::<IpAddr>() {
         return Some(ip);
     }

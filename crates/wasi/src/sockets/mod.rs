@@ -11,6 +11,9 @@
 //! - `udp`, `udp_host`: UDP sockets, their datagram streams, and their interfaces;
 //! - `lookup`: `ip-name-lookup`; `network`: the `network` capability.
 //!
+//! WASI 0.3's sockets (`crate::p3::sockets`) use the same sockets, policy, address checks
+//! and error table, through the crate-visible items re-exported here.
+//!
 //! The host is Linux-first: it relies on accepted sockets inheriting the listener's options,
 //! as they do there (and on the other Unix systems rustix serves, macOS aside for a few).
 
@@ -26,10 +29,15 @@ mod tcp_stream;
 mod udp;
 mod udp_host;
 
+pub(crate) use addr::{family_matches, from_std, ip_from_std, is_usable_remote, to_std, unspecified};
+pub(crate) use errors::from_errno;
 pub use lookup::ResolveAddressStream;
+pub(crate) use lookup::{MAX_NAME_LEN, domain_to_ascii, parse_ip};
 pub use network::Network;
+pub(crate) use options::Buffer;
 pub(crate) use policy::SocketsCtx;
 pub use policy::{SocketAddrCheck, SocketAddrUse};
+pub(crate) use tcp::Listener;
 pub use tcp::{DEFAULT_BACKLOG, TcpSocket};
 pub use tcp_stream::DRAIN_ON_DROP;
 pub use udp::{IncomingDatagramStream, MAX_DATAGRAM_SIZE, MAX_DATAGRAMS, OutgoingDatagramStream, UdpSocket};

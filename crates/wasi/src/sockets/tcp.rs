@@ -14,6 +14,10 @@
 //! and the other Unix systems this runs on copy them), or run anything in the background.
 //! The socket's [`Pollable`] readiness says when a pending operation can finish: a connect
 //! when the socket is writable, an `accept` when the listener is readable.
+//!
+//! WASI 0.3's `tcp-socket` (`crate::p3::sockets`) drives the same state machine; its
+//! `listen` stream accepts through a [`Listener`] (the listening descriptor, shared), and its
+//! connection streams use the connected descriptor ([`TcpSocket::connected_fd`]).
 
 use super::addr::{family_matches, is_unicast, is_usable_remote, os_family, unspecified};
 use super::errors::from_errno;
@@ -73,6 +77,54 @@ pub struct TcpSocket {
 pub(crate) struct Connection {
     pub read: Arc<Mutex<ReadHalf>>,
     pub write: Arc<Mutex<WriteHalf>>,
+}
+
+/// A listening socket's descriptor with what accepting on it needs: shared by the socket
+/// and whoever accepts (WASI 0.3's `listen` stream), so that either may outlive the other.
+#[derive(Clone)]
+pub(crate) struct Listener {
+    fd: Arc<OwnedFd>,
+    family: IpAddressFamily,
+    check: SocketAddrCheck,
+}
+
+impl Listener {
+    /// The listening descriptor (readable when a connection is waiting).
+    pub(crate) fn fd(&self) -> &Arc<OwnedFd> {
+        &self.fd
+    }
+
+    /// The next pending connection whose peer the policy allows (others are reset and
+    /// skipped), as a connected socket and its halves; `would-block` when there is none.
+    pub(crate) fn accept(&self) -> Result<(TcpSocket, Connection), ErrorCode> {
+        for _ in 0..MAX_DENIED_PER_ACCEPT {
+            let accepted = rustix::net::acceptfrom_with(&*self.fd, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC);
+            let (client, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(accept_error(e)),
+            };
+            let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
+            match peer {
+                Some(peer) if allow(&self.check, peer, SocketAddrUse::TcpAccept).is_ok() => {
+                    let mut socket = TcpSocket {
+                        state: State::Closed,
+                        in_progress: None,
+                        family: self.family,
+                        backlog: DEFAULT_BACKLOG,
+                        check: self.check.clone(),
+                    };
+                    let connection = socket.connected(Arc::new(client));
+                    return Ok((socket, connection));
+                }
+                _ => {
+                    // Reset rather than close gracefully: the peer learns at once.
+                    let _ = sockopt::set_socket_linger(&client, Some(Duration::ZERO));
+                }
+            }
+        }
+        Err(ErrorCode::WouldBlock)
+    }
 }
 
 impl TcpSocket {
@@ -244,37 +296,39 @@ impl TcpSocket {
     /// `accept`: the next pending connection whose peer the policy allows (others are reset
     /// and skipped), as a connected socket and its halves; `would-block` when there is none.
     pub(crate) fn accept(&mut self) -> Result<(TcpSocket, Connection), ErrorCode> {
-        let fd = match &self.state {
-            State::Listening { fd } if self.in_progress.is_none() => fd.clone(),
-            _ => return Err(ErrorCode::InvalidState),
-        };
-        for _ in 0..MAX_DENIED_PER_ACCEPT {
-            let (client, peer) = match rustix::net::acceptfrom_with(&*fd, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC)
-            {
-                Ok(accepted) => accepted,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(accept_error(e)),
-            };
-            let peer = peer.and_then(|p| SocketAddr::try_from(p).ok());
-            match peer {
-                Some(peer) if allow(&self.check, peer, SocketAddrUse::TcpAccept).is_ok() => {
-                    let mut socket = TcpSocket {
-                        state: State::Closed,
-                        in_progress: None,
-                        family: self.family,
-                        backlog: DEFAULT_BACKLOG,
-                        check: self.check.clone(),
-                    };
-                    let connection = socket.connected(Arc::new(client));
-                    return Ok((socket, connection));
-                }
-                _ => {
-                    // Reset rather than close gracefully: the peer learns at once.
-                    let _ = sockopt::set_socket_linger(&client, Some(Duration::ZERO));
-                }
+        self.listener().ok_or(ErrorCode::InvalidState)?.accept()
+    }
+
+    /// What accepting connections needs, while the socket is listening (and no listen is
+    /// in progress): the descriptor, shared, with the family and the address check.
+    pub(crate) fn listener(&self) -> Option<Listener> {
+        match &self.state {
+            State::Listening { fd } if self.in_progress.is_none() => {
+                Some(Listener { fd: fd.clone(), family: self.family, check: self.check.clone() })
             }
+            _ => None,
         }
-        Err(ErrorCode::WouldBlock)
+    }
+
+    /// The descriptor of a connect in progress, to wait on until it is writable.
+    pub(crate) fn connecting_fd(&self) -> Option<Arc<OwnedFd>> {
+        match &self.state {
+            State::Connecting { fd } => Some(fd.clone()),
+            _ => None,
+        }
+    }
+
+    /// The descriptor of a connected socket.
+    pub(crate) fn connected_fd(&self) -> Option<Arc<OwnedFd>> {
+        match &self.state {
+            State::Connected { fd, .. } => Some(fd.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the socket is fresh and not bound (so a bind may be tried).
+    pub(crate) fn is_unbound(&self) -> bool {
+        matches!(self.state, State::Fresh { bound: false, .. }) && self.in_progress.is_none()
     }
 
     /// `local-address`: `invalid-state` until bound.

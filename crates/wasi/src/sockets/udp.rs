@@ -13,9 +13,13 @@
 //! `check-send` when the socket is writable, none otherwise, and stops at the first datagram
 //! the kernel would block on.
 //!
+//! WASI 0.3's `udp-socket` (`crate::p3::sockets`) is this socket without the streams: it
+//! sets the peer with [`UdpSocket::set_remote`] and moves one datagram at a time with
+//! [`UdpSocket::receive_one`] and [`UdpSocket::send_one`], which the streams' calls share.
+//!
 //! What this does not do: multicast, or any option beyond those the WIT has.
 
-use super::addr::{family_matches, is_usable_remote, os_family};
+use super::addr::{family_matches, is_usable_remote, os_family, unspecified};
 use super::errors::from_errno;
 use super::policy::{SocketAddrCheck, SocketAddrUse, allow};
 use crate::bindings::wasi::sockets::network::{ErrorCode, IpAddressFamily};
@@ -95,6 +99,23 @@ impl UdpSocket {
         Ok(())
     }
 
+    /// Whether the socket is bound (explicitly, or implicitly by a WASI 0.3 operation).
+    pub(crate) fn is_bound(&self) -> bool {
+        self.bound
+    }
+
+    /// Binds to the unspecified address of the socket's family, as an implicit bind does
+    /// (checked by the policy as a `UdpBind` of that address).
+    pub(crate) fn bind_unspecified(&mut self) -> Result<(), ErrorCode> {
+        self.start_bind(unspecified(self.family))?;
+        self.finish_bind()
+    }
+
+    /// The socket's descriptor (readable when a datagram waits, writable when one can go).
+    pub(crate) fn fd(&self) -> &Arc<OwnedFd> {
+        &self.fd
+    }
+
     /// The socket side of `stream`: sets or dissolves the peer, and makes the streams. The
     /// caller has checked that no earlier pair is alive.
     pub(crate) fn stream(
@@ -104,6 +125,21 @@ impl UdpSocket {
         if !self.bound {
             return Err(ErrorCode::InvalidState);
         }
+        self.set_remote(remote)?;
+        let incoming = IncomingDatagramStream { fd: self.fd.clone(), remote: self.remote, check: self.check.clone() };
+        let outgoing = OutgoingDatagramStream {
+            fd: self.fd.clone(),
+            family: self.family,
+            remote: self.remote,
+            check: self.check.clone(),
+            permits: 0,
+        };
+        Ok((incoming, outgoing))
+    }
+
+    /// Sets the socket's peer (`connect(2)`, after the argument checks and the policy's), or
+    /// with `None` dissolves the association if there is one. The socket must be bound.
+    pub(crate) fn set_remote(&mut self, remote: Option<SocketAddr>) -> Result<(), ErrorCode> {
         match remote {
             Some(addr) => {
                 if !family_matches(addr.ip(), self.family) || !is_usable_remote(addr) {
@@ -115,24 +151,36 @@ impl UdpSocket {
                 allow(&self.check, addr, SocketAddrUse::UdpReceive)?;
                 let result = self.connect(addr);
                 self.remote = self.peer();
-                result?;
+                result
             }
             None if self.remote.is_some() => {
                 let result = rustix::net::connect_unspec(&*self.fd).map_err(from_errno);
                 self.remote = self.peer();
-                result?;
+                result
             }
-            None => {}
+            None => Ok(()),
         }
-        let incoming = IncomingDatagramStream { fd: self.fd.clone(), remote: self.remote, check: self.check.clone() };
-        let outgoing = OutgoingDatagramStream {
-            fd: self.fd.clone(),
-            family: self.family,
-            remote: self.remote,
-            check: self.check.clone(),
-            permits: 0,
-        };
-        Ok((incoming, outgoing))
+    }
+
+    /// One datagram that is there now and that the socket wants (see
+    /// [`IncomingDatagramStream::receive`]), with its sender; `None` when there is none.
+    pub(crate) fn receive_one(&self) -> Result<Option<(Vec<u8>, SocketAddr)>, ErrorCode> {
+        let mut buf = vec![0u8; MAX_DATAGRAM_SIZE];
+        let mut discarded = 0;
+        match receive_wanted(&self.fd, self.remote, &self.check, &mut buf, &mut discarded) {
+            Ok(Some((len, from))) => {
+                buf.truncate(len);
+                Ok(Some((buf, from)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(from_errno(e)),
+        }
+    }
+
+    /// Sends one datagram to `to`, or to the peer (see [`OutgoingDatagramStream`]'s `send`);
+    /// `would-block` when the kernel would block.
+    pub(crate) fn send_one(&self, data: &[u8], to: Option<SocketAddr>) -> Result<(), ErrorCode> {
+        send_datagram(&self.fd, self.family, self.remote, &self.check, data, to)
     }
 
     fn connect(&self, addr: SocketAddr) -> Result<(), ErrorCode> {
@@ -221,26 +269,16 @@ impl IncomingDatagramStream {
         let mut buf = vec![0u8; MAX_DATAGRAM_SIZE];
         let mut total = 0;
         let mut discarded = 0;
-        while datagrams.len() < max && total < MAX_READ_SIZE && discarded < MAX_DISCARDED_PER_RECEIVE {
-            let (len, from) = match rustix::net::recvfrom(&*self.fd, &mut buf[..], RecvFlags::empty()) {
-                Ok((len, _, from)) => (len, from.and_then(|a| SocketAddr::try_from(a).ok())),
-                Err(Errno::AGAIN | Errno::INTR) => break,
+        while datagrams.len() < max && total < MAX_READ_SIZE {
+            match receive_wanted(&self.fd, self.remote, &self.check, &mut buf, &mut discarded) {
+                Ok(Some((len, from))) => {
+                    total += len + 1;
+                    datagrams.push((buf[..len].to_vec(), from));
+                }
+                Ok(None) => break,
                 Err(_) if !datagrams.is_empty() => break,
                 Err(e) => return Err(from_errno(e)),
-            };
-            let Some(from) = from else {
-                discarded += 1;
-                continue;
-            };
-            // The system filters by the connected peer when datagrams arrive, not when they
-            // are read: some may have been queued before the socket was connected.
-            let wanted = self.remote.is_none_or(|remote| remote == from);
-            if !wanted || allow(&self.check, from, SocketAddrUse::UdpReceive).is_err() {
-                discarded += 1;
-                continue;
             }
-            total += len + 1;
-            datagrams.push((buf[..len].to_vec(), from));
         }
         Ok(datagrams)
     }
@@ -295,38 +333,84 @@ impl OutgoingDatagramStream {
     }
 
     fn send_one(&self, data: &[u8], to: Option<SocketAddr>) -> Result<(), ErrorCode> {
-        if data.len() > MAX_DATAGRAM_SIZE {
-            return Err(ErrorCode::DatagramTooLarge);
-        }
-        let target = match (to, self.remote) {
-            (Some(addr), remote) => {
-                if !is_usable_remote(addr) || !family_matches(addr.ip(), self.family) {
-                    return Err(ErrorCode::InvalidArgument);
-                }
-                if remote.is_some_and(|remote| remote != addr) {
-                    return Err(ErrorCode::InvalidArgument);
-                }
-                addr
-            }
-            (None, Some(remote)) => remote,
-            (None, None) => return Err(ErrorCode::InvalidArgument),
-        };
-        allow(&self.check, target, SocketAddrUse::UdpSend)?;
-        let result = if self.remote.is_some() {
-            rustix::net::send(&*self.fd, data, SendFlags::NOSIGNAL)
-        } else {
-            rustix::net::sendto(&*self.fd, data, SendFlags::NOSIGNAL, &target)
-        };
-        match result {
-            Ok(_) => Ok(()),
-            Err(Errno::INTR) => Err(ErrorCode::WouldBlock),
-            Err(e) => Err(from_errno(e)),
-        }
+        send_datagram(&self.fd, self.family, self.remote, &self.check, data, to)
     }
 }
 
 impl Pollable for OutgoingDatagramStream {
     fn readiness(&mut self) -> Readiness {
         Readiness::fd(self.fd.clone(), PollFlags::OUT)
+    }
+}
+
+/// Reads datagrams from `fd` into `buf` until one the socket wants: from `remote` when it is
+/// set (the system filters by the connected peer when datagrams arrive, not when they are
+/// read: some may have been queued before the socket was connected), and from a sender the
+/// policy allows. Others are discarded unseen, at most [`MAX_DISCARDED_PER_RECEIVE`] in all
+/// for one `discarded` count. `None` when nothing (wanted) is there now.
+fn receive_wanted(
+    fd: &OwnedFd,
+    remote: Option<SocketAddr>,
+    check: &SocketAddrCheck,
+    buf: &mut [u8],
+    discarded: &mut usize,
+) -> Result<Option<(usize, SocketAddr)>, Errno> {
+    while *discarded < MAX_DISCARDED_PER_RECEIVE {
+        let (len, from) = match rustix::net::recvfrom(fd, &mut *buf, RecvFlags::empty()) {
+            Ok((len, _, from)) => (len, from.and_then(|a| SocketAddr::try_from(a).ok())),
+            Err(Errno::AGAIN | Errno::INTR) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(from) = from else {
+            *discarded += 1;
+            continue;
+        };
+        let wanted = remote.is_none_or(|remote| remote == from);
+        if !wanted || allow(check, from, SocketAddrUse::UdpReceive).is_err() {
+            *discarded += 1;
+            continue;
+        }
+        return Ok(Some((len, from)));
+    }
+    Ok(None)
+}
+
+/// Sends one datagram on `fd` (of `family`, connected to `remote` if set) to `to`, or to
+/// `remote`, after the WIT's argument checks and the policy's; `would-block` when the kernel
+/// would block.
+fn send_datagram(
+    fd: &OwnedFd,
+    family: IpAddressFamily,
+    remote: Option<SocketAddr>,
+    check: &SocketAddrCheck,
+    data: &[u8],
+    to: Option<SocketAddr>,
+) -> Result<(), ErrorCode> {
+    if data.len() > MAX_DATAGRAM_SIZE {
+        return Err(ErrorCode::DatagramTooLarge);
+    }
+    let target = match (to, remote) {
+        (Some(addr), remote) => {
+            if !is_usable_remote(addr) || !family_matches(addr.ip(), family) {
+                return Err(ErrorCode::InvalidArgument);
+            }
+            if remote.is_some_and(|remote| remote != addr) {
+                return Err(ErrorCode::InvalidArgument);
+            }
+            addr
+        }
+        (None, Some(remote)) => remote,
+        (None, None) => return Err(ErrorCode::InvalidArgument),
+    };
+    allow(check, target, SocketAddrUse::UdpSend)?;
+    let result = if remote.is_some() {
+        rustix::net::send(fd, data, SendFlags::NOSIGNAL)
+    } else {
+        rustix::net::sendto(fd, data, SendFlags::NOSIGNAL, &target)
+    };
+    match result {
+        Ok(_) => Ok(()),
+        Err(Errno::INTR) => Err(ErrorCode::WouldBlock),
+        Err(e) => Err(from_errno(e)),
     }
 }

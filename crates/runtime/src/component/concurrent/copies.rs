@@ -7,6 +7,7 @@
 //! are guests: bytes for numeric payloads (one copy), values otherwise (lifted from one side,
 //! lowered into the other).
 
+use super::host_poll::poll_host_end;
 use super::scheduler::check_may_block;
 use super::state::{
     Buffer, ConcurrentState, CopyEnd, CopyState, InstanceKey, PendingEvent, Shared, WaitableId, copy_result, end,
@@ -22,6 +23,7 @@ use crate::component::values::Val;
 use crate::store::StoreInner;
 use crate::trap::trap_with;
 use anyhow::{Result, bail};
+use std::task::Context;
 use weld_environ::Trap;
 use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{AsyncBuiltin, AsyncBuiltinOp as Op};
@@ -115,7 +117,24 @@ fn copy<T>(
     e.state = CopyState::Copying;
     e.buffer = Some(Buffer { instance, options: options.clone(), ptr, length, progress: 0 });
     shared_copy(store, shared, w, readable)?;
+    try_host_end(store, shared)?;
     finish_or_block(store, instance, w, options.async_)
+}
+
+/// When the other end of `shared` is the host's, polls it once now: a producer that has
+/// elements, or a consumer with room, completes the guest's copy before the copy returns,
+/// as a guest on the other end would. (Otherwise an `async` copy would always block, and its
+/// caller could only see the host's elements after a turn of the event loop; a guest that
+/// polls a read once and cancels it when it blocks would never get any.) The poll's waker is
+/// the loop's; the loop polls a host end that stayed pending again, with its own waker,
+/// before it waits.
+fn try_host_end<T>(store: &mut StoreInner<T>, shared: usize) -> Result<()> {
+    if store.opaque().concurrent.shared.get(shared).is_none_or(|s| s.host_end.is_none()) {
+        return Ok(());
+    }
+    let waker = store.host_work.thread_waker();
+    poll_host_end(store, shared, &mut Context::from_waker(&waker))?;
+    Ok(())
 }
 
 /// The message of a copy started on an end that is not idle.

@@ -1,7 +1,8 @@
 //! Polling the host's side of the event loop (`host_work.rs`): every host task and every
-//! host end with a pending guest copy, when no guest thread is ready; and the store that a
-//! host future may reach while it is polled (the [`Accessor`](crate::component::Accessor)
-//! of host functions).
+//! host end with a pending guest copy, when no guest thread is ready ([`poll_host`]), and
+//! one host end when a guest's copy starts on it ([`poll_host_end`], from `copies.rs`); and
+//! the store that a host future may reach while it is polled (the
+//! [`Accessor`](crate::component::Accessor) of host functions).
 //!
 //! Every poll polls all host work: simple, and cheap while a store has a few host futures
 //! at a time, as WASI programs do. Waking only the futures whose wakers fired would need a
@@ -94,41 +95,64 @@ pub(crate) fn poll_host<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>) -> R
     }
     let shared_ids: Vec<usize> = store.host_work.ends.keys().copied().collect();
     for shared in shared_ids {
-        let c = &store.opaque().concurrent;
-        // A guest copy waits on the host end, and its event is not out yet.
-        let Some(guest) = c.shared.get(shared).and_then(|s| s.pending) else { continue };
-        if c.waitables[guest].pending.is_some() {
-            continue;
-        }
-        let Some(mut driver) = store.host_work.ends.get_mut(&shared).and_then(Option::take) else { continue };
-        match driver.poll(cx, store, shared, guest) {
-            Poll::Pending => {
-                if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
-                    *slot = Some(driver);
-                    pending = true;
-                }
-            }
-            Poll::Ready(outcome) => {
-                progress = true;
-                match outcome? {
-                    EndOutcome::Completed => {
-                        if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
-                            *slot = Some(driver);
-                        }
-                        // (The guest end may have gone while the driver ran.)
-                        if let Some(w) = store.opaque_mut().concurrent.waitables.get_mut(guest) {
-                            w.pending = Some(PendingEvent::Copy { result: copy_result::COMPLETED, reclaim: true });
-                        }
-                    }
-                    EndOutcome::Dropped => {
-                        drop(driver);
-                        host_end_dropped(store, shared);
-                    }
-                }
-            }
+        match poll_host_end(store, shared, cx)? {
+            EndPoll::Idle => {}
+            EndPoll::Pending => pending = true,
+            EndPoll::Progress => progress = true,
         }
     }
     Ok(HostPoll { progress, pending })
+}
+
+/// What one poll of a host end found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EndPoll {
+    /// No guest copy waits on it (or its event is out already): it was not polled.
+    Idle,
+    /// It is under way; its waker will say when it can go on.
+    Pending,
+    /// It moved elements, or dropped its end: the guest end has its event.
+    Progress,
+}
+
+/// Polls the host's end of `shared` once, if a guest copy waits on it and that copy's event
+/// is not out yet, giving the guest end its event if the host end finished.
+pub(crate) fn poll_host_end<T>(store: &mut StoreInner<T>, shared: usize, cx: &mut Context<'_>) -> Result<EndPoll> {
+    let c = &store.opaque().concurrent;
+    let Some(guest) = c.shared.get(shared).and_then(|s| s.pending) else { return Ok(EndPoll::Idle) };
+    if c.waitables[guest].pending.is_some() {
+        return Ok(EndPoll::Idle);
+    }
+    let Some(mut driver) = store.host_work.ends.get_mut(&shared).and_then(Option::take) else {
+        return Ok(EndPoll::Idle);
+    };
+    match driver.poll(cx, store, shared, guest) {
+        Poll::Pending => {
+            if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
+                *slot = Some(driver);
+                return Ok(EndPoll::Pending);
+            }
+            Ok(EndPoll::Idle)
+        }
+        Poll::Ready(outcome) => {
+            match outcome? {
+                EndOutcome::Completed => {
+                    if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
+                        *slot = Some(driver);
+                    }
+                    // (The guest end may have gone while the driver ran.)
+                    if let Some(w) = store.opaque_mut().concurrent.waitables.get_mut(guest) {
+                        w.pending = Some(PendingEvent::Copy { result: copy_result::COMPLETED, reclaim: true });
+                    }
+                }
+                EndOutcome::Dropped => {
+                    drop(driver);
+                    host_end_dropped(store, shared);
+                }
+            }
+            Ok(EndPoll::Progress)
+        }
+    }
 }
 
 /// The host dropped its end of `shared`: the guest end's pending copy (if any) learns it,
