@@ -88,10 +88,17 @@ impl StoreOpaque {
 }
 
 impl<T> Drop for Store<T> {
-    /// Ends the component-model threads still suspended (`concurrent::scheduler::
-    /// unwind_suspended`), whose frames point into the store, before the store goes.
+    /// Ends the component-model threads still suspended (`concurrent::unwind`), whose
+    /// frames point into the store, before the store goes.
     fn drop(&mut self) {
-        crate::component::concurrent::scheduler::unwind_suspended(&mut self.inner);
+        crate::component::concurrent::unwind::unwind_suspended(&mut *self.inner);
+    }
+}
+
+impl<T> crate::component::concurrent::unwind::UnwindParts for StoreInner<T> {
+    fn unwind_parts(&mut self) -> (&mut crate::component::concurrent::state::ConcurrentState, &mut usize) {
+        let s = &mut self.opaque;
+        (&mut s.concurrent, &mut s.store_context.stack_limit)
     }
 }
 
@@ -170,7 +177,7 @@ impl<T> Store<T> {
     #[inline]
     pub fn into_data(self) -> T {
         let mut store = std::mem::ManuallyDrop::new(self);
-        crate::component::concurrent::scheduler::unwind_suspended(&mut store.inner);
+        crate::component::concurrent::unwind::unwind_suspended(&mut *store.inner);
         // SAFETY: `store` is never used or dropped again (it is a `ManuallyDrop`), so its box
         // is read out exactly once and dropped here, after the data is moved out of it.
         let inner = unsafe { std::ptr::read(&store.inner) };

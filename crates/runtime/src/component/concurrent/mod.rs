@@ -26,7 +26,8 @@
 //! - Readiness ("what a waiting thread waits for") is data ([`Wait`]), evaluated by the
 //!   scheduler, rather than the spec's closures.
 //!
-//! The modules, each using only those listed before it: `state.rs` (the data),
+//! The modules, each using only those listed before it: `state.rs` (the data), `unwind.rs`
+//! (ending suspended threads when their store goes),
 //! `host_work.rs` (host futures and the host's ends of streams and futures: data),
 //! `host_poll.rs` (polling them when no thread is ready), `scheduler.rs` (running and blocking threads), `waitables.rs` (handles, waitable sets and
 //! events), `copies.rs` (futures and streams), `transfer.rs` (futures, streams and error contexts
@@ -42,6 +43,7 @@ pub(crate) mod scheduler;
 pub(crate) mod state;
 pub(crate) mod tasks;
 pub(crate) mod transfer;
+pub(crate) mod unwind;
 pub(crate) mod waitables;
 
 #[cfg(test)]

@@ -385,37 +385,3 @@ pub(crate) fn run_until_idle<T>(store: &mut StoreInner<T>, cx: &mut Context<'_>)
         return Ok(ran);
     }
 }
-
-/// Ends the threads still suspended on fibers, for a store that is going away: each is
-/// resumed to find its suspension failing ([`Fiber::unwind`](crate::vm::fiber::Fiber::unwind)),
-/// so that its frames return (dropping what they own) and its stack is freed, rather than
-/// leaked. Their tasks never finish; nothing is reported.
-pub(crate) fn unwind_suspended<T>(store: &mut StoreInner<T>) {
-    let suspended: Vec<ThreadId> = store
-        .opaque()
-        .concurrent
-        .threads
-        .iter()
-        .filter(|(_, th)| matches!(&th.stack, ThreadStack::Fiber(Some(f)) if f.is_suspended()))
-        .map(|(t, _)| t)
-        .collect();
-    for t in suspended {
-        let s = store.opaque_mut();
-        let Some(ThreadStack::Fiber(fiber)) = s.concurrent.threads.get_mut(t).map(|th| &mut th.stack) else {
-            continue;
-        };
-        let Some(mut f) = fiber.take() else { continue };
-        let previous = s.concurrent.current.replace(t);
-        f.swap_stack_limit(&mut s.store_context.stack_limit);
-        std::hint::black_box(&raw mut *store);
-        let resumed = f.unwind();
-        let s = store.opaque_mut();
-        f.swap_stack_limit(&mut s.store_context.stack_limit);
-        s.concurrent.current = previous;
-        log::trace!("thread {t} unwound as its store goes: {resumed:?}");
-        // A fiber that suspended again anyway is dropped (and leaked) with the store.
-        if let Some(th) = s.concurrent.threads.get_mut(t) {
-            th.stack = ThreadStack::Fiber(Some(f));
-        }
-    }
-}

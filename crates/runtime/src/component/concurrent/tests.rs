@@ -1,8 +1,8 @@
 //! A store dropped while a guest thread is suspended on its fiber: the thread's frames are
 //! unwound (its suspension fails) and its stack freed, rather than leaked.
 
-use super::scheduler::unwind_suspended;
 use super::state::ThreadStack;
+use super::unwind::unwind_suspended;
 use crate::component::{Component, Linker, Val};
 use crate::{AsContext, AsContextMut, Engine, Store};
 use std::task::{Context, Poll};
