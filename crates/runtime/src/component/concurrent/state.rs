@@ -180,6 +180,21 @@ pub(crate) struct Thread {
 }
 
 impl Thread {
+    /// A new thread of `task` on `stack`, not waiting, with no index yet.
+    pub(crate) fn new(task: TaskId, stack: ThreadStack) -> Thread {
+        Thread {
+            task,
+            stack,
+            wait: None,
+            context: Default::default(),
+            index: None,
+            cancellable: false,
+            cancelled: false,
+            outcome: None,
+            start: None,
+        }
+    }
+
     /// Whether it is running (neither suspended nor waiting).
     pub(crate) fn running(&self) -> bool {
         match &self.stack {

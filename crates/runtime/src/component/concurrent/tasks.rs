@@ -105,17 +105,7 @@ pub(crate) fn enter_sync_task<T>(store: &mut StoreInner<T>, instance: InstanceKe
     let task = new_task(store, instance, None, Caller::Sync);
     let c = &mut store.opaque_mut().concurrent;
     c.tasks[task].state = TaskState::Started;
-    let t = c.threads.insert(Thread {
-        task,
-        stack: ThreadStack::Native { blocked: false },
-        wait: None,
-        context: Default::default(),
-        index: None,
-        cancellable: false,
-        cancelled: false,
-        outcome: None,
-        start: None,
-    });
+    let t = c.threads.insert(Thread::new(task, ThreadStack::Native { blocked: false }));
     c.tasks[task].implicit_thread = Some(t);
     register_thread(c, task, t);
     c.instances.entry(instance).or_default().sync_thread = Some(t);
@@ -165,17 +155,7 @@ fn spawn_thread<T>(store: &mut StoreInner<T>, task: TaskId) -> Result<ThreadId> 
         let ptr = ptr;
         entry(ptr.0, task, t)
     });
-    let inserted = store.opaque_mut().concurrent.threads.insert(Thread {
-        task,
-        stack: ThreadStack::Fiber(Some(fiber)),
-        wait: None,
-        context: Default::default(),
-        index: None,
-        cancellable: false,
-        cancelled: false,
-        outcome: None,
-        start: None,
-    });
+    let inserted = store.opaque_mut().concurrent.threads.insert(Thread::new(task, ThreadStack::Fiber(Some(fiber))));
     debug_assert_eq!(inserted, t);
     Ok(t)
 }

@@ -130,15 +130,18 @@ fn a_panic_on_a_fiber_goes_on_in_its_resumer() {
     assert_eq!(outer.resume(), Resumed::Finished);
 }
 
+/// Sets its flag when dropped: whether a fiber's frames dropped what they own.
+struct Flag(Rc<Cell<bool>>);
+
+impl Drop for Flag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
 #[test]
 fn a_suspended_fiber_can_be_dropped() {
     let dropped = Rc::new(Cell::new(false));
-    struct Flag(Rc<Cell<bool>>);
-    impl Drop for Flag {
-        fn drop(&mut self) {
-            self.0.set(true);
-        }
-    }
     let flag = Flag(dropped.clone());
     let mut fiber = Fiber::new(stack(), move || {
         let _flag = flag;
@@ -157,12 +160,6 @@ fn a_suspended_fiber_can_be_dropped() {
 #[test]
 fn unwinding_a_suspended_fiber_returns_its_frames() {
     let dropped = Rc::new(Cell::new(false));
-    struct Flag(Rc<Cell<bool>>);
-    impl Drop for Flag {
-        fn drop(&mut self) {
-            self.0.set(true);
-        }
-    }
     let flag = Flag(dropped.clone());
     let errors = Rc::new(RefCell::new(Vec::new()));
     let seen = errors.clone();
