@@ -18,6 +18,7 @@ mod fuel_register;
 mod funcs;
 mod host_byte_lists;
 mod host_futures;
+mod host_pipes;
 mod http_serve;
 mod instances;
 mod interrupt;

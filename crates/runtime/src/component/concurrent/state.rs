@@ -360,6 +360,8 @@ pub(crate) struct Shared {
 pub(crate) enum HostEnd {
     Readable,
     Writable,
+    /// Both: the host made it and took its readable end back (`host_pipe.rs`).
+    Both,
 }
 
 impl Shared {
