@@ -132,7 +132,6 @@ pub trait FutureProducer<D>: Send + 'static {
 /// The elements a guest (or a host producer) is writing, for a [`StreamConsumer`] or a
 /// [`FutureConsumer`].
 pub struct Source<'a, T> {
-    shared: usize,
     at: EndBuffer<'a>,
     _items: PhantomData<fn() -> T>,
 }
@@ -155,10 +154,11 @@ struct GuestBuffer {
     size: u32,
 }
 
-fn guest_buffer<T>(store: &StoreInner<T>, shared: usize, guest: WaitableId) -> Result<GuestBuffer> {
+fn guest_buffer<T>(store: &StoreInner<T>, guest: WaitableId) -> Result<GuestBuffer> {
     let c = &store.opaque().concurrent;
     let Some(b) = &end(c, guest).buffer else { bail!("bug: a pending copy without a buffer") };
-    let payload = c.shared[shared].payload().cloned();
+    // The guest end's own type: resource ids are its component's.
+    let payload = end(c, guest).payload().cloned();
     let size = payload.as_ref().map_or(0, |p| p.abi().size(MemoryWidth::from_memory64(b.options.memory64)));
     Ok(GuestBuffer {
         instance: b.instance.0,
@@ -182,7 +182,7 @@ impl<T: Lift> Source<'_, T> {
     pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
         let store = store.as_context_mut();
         match &self.at {
-            EndBuffer::Guest(guest) => guest_buffer(store, self.shared, *guest).map_or(0, |b| b.remain as usize),
+            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
             EndBuffer::Host(b) => b.len(),
         }
     }
@@ -194,7 +194,7 @@ impl<T: Lift> Source<'_, T> {
             EndBuffer::Guest(guest) => *guest,
             EndBuffer::Host(b) => return take_host_items(b, buf),
         };
-        let b = guest_buffer(store, self.shared, guest)?;
+        let b = guest_buffer(store, guest)?;
         if b.remain == 0 {
             return Ok(());
         }
@@ -292,7 +292,7 @@ impl Source<'_, Val> {
                 return Ok(());
             }
         };
-        let b = guest_buffer(store, self.shared, guest)?;
+        let b = guest_buffer(store, guest)?;
         let Some(payload) = &b.payload else { bail!("a stream without elements has nothing to read") };
         let store_id = store.opaque().id();
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
@@ -341,7 +341,7 @@ impl Destination<'_, Val> {
                 return Ok(n);
             }
         };
-        let b = guest_buffer(store, self.shared, guest)?;
+        let b = guest_buffer(store, guest)?;
         let n = items.len().min(b.remain as usize);
         let Some(payload) = &b.payload else { bail!("a stream without elements takes no elements") };
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
@@ -361,7 +361,7 @@ impl<T: Lower> Destination<'_, T> {
     pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
         let store = store.as_context_mut();
         match &self.at {
-            EndBuffer::Guest(guest) => guest_buffer(store, self.shared, *guest).map_or(0, |b| b.remain as usize),
+            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
             EndBuffer::Host(b) => b.free(),
         }
     }
@@ -383,7 +383,7 @@ impl<T: Lower> Destination<'_, T> {
             EndBuffer::Guest(guest) => *guest,
             EndBuffer::Host(b) => return put_host_items(b, items),
         };
-        let b = guest_buffer(store, self.shared, guest)?;
+        let b = guest_buffer(store, guest)?;
         let n = items.len().min(b.remain as usize);
         if n == 0 {
             return Ok(0);
@@ -426,10 +426,10 @@ impl<D, C: StreamConsumer<D>> HostEndDriver<StoreInner<D>> for ConsumerDriver<C>
         &mut self,
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
-        shared: usize,
+        _shared: usize,
         at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { shared, at, _items: PhantomData };
+        let source = Source { at, _items: PhantomData };
         outcome(self.0.as_mut().poll_consume(cx, StoreContextMut(store), source, false))
     }
 }
@@ -441,10 +441,10 @@ impl<D, C: FutureConsumer<D>> HostEndDriver<StoreInner<D>> for FutureConsumerDri
         &mut self,
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
-        shared: usize,
+        _shared: usize,
         at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { shared, at, _items: PhantomData };
+        let source = Source { at, _items: PhantomData };
         self.0
             .as_mut()
             .poll_consume(cx, StoreContextMut(store), source, false)
