@@ -194,9 +194,8 @@ fn setup() -> (Store<u32>, weld::component::Instance) {
 /// Runs the store's loop until `done` says so.
 fn run_until(store: &mut Store<u32>, done: impl Fn() -> bool) {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let run = store.run_concurrent(async |_| {
-        std::future::poll_fn(|_| if done() { Poll::Ready(()) } else { Poll::Pending }).await
-    });
+    let run = store
+        .run_concurrent(async |_| std::future::poll_fn(|_| if done() { Poll::Ready(()) } else { Poll::Pending }).await);
     rt.block_on(run).unwrap();
 }
 
@@ -211,8 +210,7 @@ fn a_host_stream_piped_into_a_host_consumer_moves_its_bytes() {
         let seen = Shared::default();
         let mut stream = StreamReader::new(&mut store, chunks(&seen));
         if through_guest {
-            let pass =
-                instance.get_typed_func::<(StreamReader<u8>,), (StreamReader<u8>,)>(&mut store, "pass").unwrap();
+            let pass = instance.get_typed_func::<(StreamReader<u8>,), (StreamReader<u8>,)>(&mut store, "pass").unwrap();
             stream = pass.call(&mut store, (stream,)).unwrap().0;
         }
         stream.pipe(&mut store, Take::<u8>::new(&seen, None)).unwrap();

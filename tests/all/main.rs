@@ -28,6 +28,7 @@ mod maps;
 mod memory_reuse;
 mod module_imports;
 mod p3_filesystem;
+mod p3_http;
 mod plain_records;
 mod pooling;
 mod random_modules;
