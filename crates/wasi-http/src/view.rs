@@ -48,7 +48,7 @@ impl WasiHttpCtx {
     /// (the request's authority says it), or one named with
     /// [`forbid_header`](Self::forbid_header).
     pub fn is_forbidden_header(&self, name: &http::HeaderName) -> bool {
-        crate::fields::is_forbidden(name) || name == http::header::HOST || self.forbidden.contains(name)
+        crate::policy::is_forbidden(name) || name == http::header::HOST || self.forbidden.contains(name)
     }
 }
 
