@@ -87,7 +87,7 @@ impl Server {
     }
 
     /// The server's peak resident memory (VmHWM), in bytes.
-    fn peak_rss(&self) -> u64 {
+    pub(crate) fn peak_rss(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
@@ -176,7 +176,7 @@ fn echo_returns_method_path_headers_and_body() {
 }
 
 /// The byte at `offset` of the streamed test bodies.
-fn pattern(offset: u64) -> u8 {
+pub(crate) fn pattern(offset: u64) -> u8 {
     (offset % 251) as u8
 }
 
@@ -207,11 +207,11 @@ fn a_64_mib_body_streams_through_in_bounded_memory() {
 
 /// A body of `size` bytes of [`pattern`], made a chunk at a time as hyper asks for it, with
 /// `trailers` at the end.
-struct PatternBody {
-    next: u64,
-    size: u64,
-    chunk: u64,
-    trailers: Option<http::HeaderMap>,
+pub(crate) struct PatternBody {
+    pub(crate) next: u64,
+    pub(crate) size: u64,
+    pub(crate) chunk: u64,
+    pub(crate) trailers: Option<http::HeaderMap>,
 }
 
 impl http_body::Body for PatternBody {
