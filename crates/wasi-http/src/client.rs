@@ -2,7 +2,7 @@
 //! client on a tokio runtime (the one the guest's thread belongs to, or weld-wasi-http's own,
 //! see `runtime.rs`), and their answers (`future-incoming-response`, `incoming-response`).
 //!
-//! Every request is checked against the context's [`OutgoingPolicy`] before anything is sent
+//! Every request is checked against the context's [`OutgoingPolicy`](crate::OutgoingPolicy) before anything is sent
 //! or resolved: a request to an authority the policy does not allow fails at once with
 //! `HTTP-request-denied`. That is the deny-by-default rule of weld-wasi's sockets, applied to
 //! the authority the guest names. Only `http` is spoken: `https` fails with an error code
