@@ -36,6 +36,7 @@ mod precompiled;
 mod report;
 mod run;
 mod serve;
+mod serve_p3;
 mod wasi_host;
 mod wave;
 

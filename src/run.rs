@@ -357,6 +357,7 @@ fn run_component(
     if wasi.http {
         weld_wasi_http::add_only_http_to_linker_sync(&mut linker)
             .context("failed to define wasi:http in the linker")?;
+        weld_wasi_http::p3::add_to_linker(&mut linker).context("failed to define wasi:http 0.3 in the linker")?;
     }
     if settings.unknown_imports_trap {
         linker.define_unknown_imports_as_traps(component)?;

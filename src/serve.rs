@@ -1,5 +1,7 @@
-//! `weld serve`: serves HTTP with a `wasi:http/incoming-handler` component, as `wasmtime serve`
-//! does, with its flags (`--addr`, `-O`, `-W`, `-S`, `--dir`, `--env`).
+//! `weld serve`: serves HTTP with a `wasi:http/incoming-handler` component (WASI 0.2) or a
+//! `wasi:http/handler@0.3.0` one (WASI 0.3, `serve_p3.rs`), as `wasmtime serve` does, with its
+//! flags (`--addr`, `-O`, `-W`, `-S`, `--dir`, `--env`). What follows is the 0.2 path; the
+//! 0.3 one shares the server, the store of each request and its answers to failures.
 //!
 //! A hyper HTTP/1 server on a multi-threaded tokio runtime accepts connections; every request
 //! gets a fresh store and instance, made from one `InstancePre` with the pooling allocator, in
@@ -75,15 +77,24 @@ pub struct ServeCommand {
     no_cache: bool,
     #[command(flatten)]
     codegen: CodegenOptions,
-    /// The component (a .wasm binary or .wat text) exporting `wasi:http/incoming-handler`.
+    /// The component (a .wasm binary or .wat text) exporting `wasi:http/incoming-handler` or
+    /// `wasi:http/handler@0.3.0`.
     #[arg(value_name = "FILE")]
     file: PathBuf,
+}
+
+/// The handler every request calls, by the WASI version the component serves.
+enum Handlers {
+    /// `wasi:http/incoming-handler` (0.2).
+    P2(ProxyPre<HostState>),
+    /// `wasi:http/handler@0.3.0`.
+    P3(weld::component::InstancePre<HostState>),
 }
 
 /// What every request shares.
 struct Server {
     engine: Engine,
-    pre: ProxyPre<HostState>,
+    pre: Handlers,
     settings: RunSettings,
     wasi: WasiSettings,
     /// The `--dir` and `--env` options (and the option groups already read).
@@ -116,9 +127,17 @@ pub fn serve(cmd: ServeCommand) -> Result<ExitCode> {
     let mut linker = Linker::<HostState>::new(&engine);
     if wasi.cli { weld_wasi_http::add_to_linker_sync(&mut linker) } else { add_proxy_imports(&mut linker) }
         .context("failed to define WASI in the linker")?;
+    add_p3_imports(&mut linker, wasi.cli).context("failed to define WASI 0.3 in the linker")?;
     check_component_imports(&linker, &component, &file)?;
+    let p3 = component.get_export_index(None, weld_wasi_http::p3::HANDLER_INTERFACE).is_some();
     let pre = linker.instantiate_pre(&component).with_context(|| format!("failed to prepare {file}"))?;
-    let pre = ProxyPre::new(pre).with_context(|| format!("{file} does not export wasi:http/incoming-handler"))?;
+    let pre = if p3 {
+        Handlers::P3(pre)
+    } else {
+        Handlers::P2(ProxyPre::new(pre).with_context(|| {
+            format!("{file} exports neither wasi:http/incoming-handler nor {}", weld_wasi_http::p3::HANDLER_INTERFACE)
+        })?)
+    };
     let argv0 = cmd.file.file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let server = Arc::new(Server { engine, pre, settings, wasi, host: cmd.host, argv0 });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -152,6 +171,20 @@ fn add_proxy_imports(linker: &mut Linker<HostState>) -> weld::Result<()> {
     weld_wasi::p2::add_random_to_linker(linker)?;
     weld_wasi::p2::add_cli_to_linker(linker)?;
     weld_wasi_http::add_only_http_to_linker_sync(linker)
+}
+
+/// Defines WASI 0.3 and its HTTP: everything weld-wasi has, or (`-S cli=n`) what the
+/// `wasi:http/service` world imports (clocks, random, cli's stdio, which weld-wasi defines
+/// with the rest of cli).
+fn add_p3_imports(linker: &mut Linker<HostState>, cli: bool) -> weld::Result<()> {
+    if cli {
+        weld_wasi::p3::add_to_linker(linker)?;
+    } else {
+        weld_wasi::p3::add_clocks_to_linker(linker)?;
+        weld_wasi::p3::add_random_to_linker(linker)?;
+        weld_wasi::p3::add_cli_to_linker(linker)?;
+    }
+    weld_wasi_http::p3::add_to_linker(linker)
 }
 
 /// Accepts connections until SIGINT or SIGTERM, then waits for those in flight.
@@ -234,6 +267,9 @@ async fn handle(
     server: Arc<Server>,
     request: http::Request<hyper::body::Incoming>,
 ) -> Result<http::Response<ServeBody>, std::convert::Infallible> {
+    if let Handlers::P3(_) = &server.pre {
+        return Ok(handle_p3(server, request).await);
+    }
     let (parts, pump) = IncomingRequestParts::from_hyper_with_pump(request, http::uri::Scheme::HTTP);
     if let Some(mut pump) = pump {
         // The body is moved here while it comes with the head: the guest then never waits for
@@ -275,10 +311,51 @@ async fn handle(
 
 /// Instantiates the component in a new store and calls its handler.
 fn run_guest(server: &Server, parts: IncomingRequestParts, sender: weld_wasi_http::ResponseSender) -> Result<()> {
+    let Handlers::P2(pre) = &server.pre else { bail!("bug: a WASI 0.3 handler on the WASI 0.2 path") };
     let argv = std::slice::from_ref(&server.argv0);
     let mut store = component_store(&server.engine, &server.settings, &server.wasi, &server.host, argv)?;
     let request = store.data_mut().http().new_incoming_request(parts)?;
     let out = store.data_mut().http().new_response_outparam(sender)?;
-    let proxy = server.pre.instantiate(&mut store).context("failed to instantiate the component")?;
+    let proxy = pre.instantiate(&mut store).context("failed to instantiate the component")?;
     proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out)
+}
+
+/// Makes a store for a WASI 0.3 handler and runs one exchange in it (blocking).
+fn run_guest_p3(
+    server: &Server,
+    request: http::Request<hyper::body::Incoming>,
+    sender: crate::serve_p3::ResponseSender,
+    runtime: &tokio::runtime::Handle,
+) -> Result<()> {
+    let Handlers::P3(pre) = &server.pre else { bail!("bug: a WASI 0.2 handler on the WASI 0.3 path") };
+    let argv = std::slice::from_ref(&server.argv0);
+    let store = component_store(&server.engine, &server.settings, &server.wasi, &server.host, argv)?;
+    crate::serve_p3::exchange(store, pre, request, sender, server.settings.timeout, runtime)
+}
+
+/// Serves one request with a WASI 0.3 handler: its exchange runs on a blocking thread
+/// (`serve_p3.rs`); the answer is the guest's response as soon as it returns one.
+async fn handle_p3(server: Arc<Server>, request: http::Request<hyper::body::Incoming>) -> http::Response<ServeBody> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    let guest = tokio::task::spawn_blocking(move || {
+        let result = run_guest_p3(&server, request, sender, &runtime);
+        // Errors are printed here, as the client may have had its response already.
+        if let Err(e) = &result {
+            crate::report::print_error(e);
+        }
+        result.is_ok()
+    });
+    match receiver.await {
+        Ok(Ok(response)) => response.map(|body| body.map_err(|e| BodyError(e.to_string())).boxed()),
+        Ok(Err(code)) => plain(http::StatusCode::INTERNAL_SERVER_ERROR, format!("the handler failed: {code:?}\n")),
+        Err(_) => {
+            match guest.await {
+                Ok(true) => eprintln!("error: the handler returned without a response"),
+                Ok(false) => {}
+                Err(e) => eprintln!("error: the handler's task failed: {e}"),
+            }
+            plain(http::StatusCode::INTERNAL_SERVER_ERROR, "the handler failed; see the server's log\n".into())
+        }
+    }
 }

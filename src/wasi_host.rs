@@ -56,7 +56,11 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("max-random-size", "=N", "The most bytes one get-random-bytes may ask for (64 MiB by default); more traps"),
     ("cli-exit-with-code", "[=y|n]", "wasi:cli/exit#exit-with-code, always defined (stable since WASI 0.2.12)"),
     ("preview2", "[=y|n]", "Implement WASI with the 0.2 host, which weld always does"),
-    ("http", "[=y|n]", "Define wasi:http (types, outgoing-handler); always on for `weld serve`"),
+    (
+        "http",
+        "[=y|n]",
+        "Define wasi:http (0.2: types, outgoing-handler; 0.3: types, client); always on for `weld serve`",
+    ),
     (
         "allow-http",
         "=HOST:PORT",

@@ -17,15 +17,15 @@ fn guest(name: &str) -> String {
 }
 
 /// A running `weld serve`, killed when dropped. Its log is what it and its guests print.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts `weld serve ARGS... FILE` on a free loopback port and waits until it listens.
-    fn start(file: &str, args: &[&str]) -> Server {
+    pub(crate) fn start(file: &str, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weld"))
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
@@ -70,7 +70,7 @@ impl Server {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
@@ -87,7 +87,7 @@ impl Server {
     }
 
     /// The server's peak resident memory (VmHWM), in bytes.
-    fn peak_rss(&self) -> u64 {
+    pub(crate) fn peak_rss(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
@@ -102,17 +102,17 @@ impl Drop for Server {
 }
 
 /// A response read whole: head, body and trailers (or the error that cut the body short).
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: Result<Vec<u8>, String>,
-    trailers: Option<http::HeaderMap>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Result<Vec<u8>, String>,
+    pub(crate) trailers: Option<http::HeaderMap>,
 }
 
-type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 
 /// Sends `request` to `addr` over a new connection with hyper's client.
-fn send(addr: SocketAddr, request: http::Request<Body>) -> Reply {
+pub(crate) fn send(addr: SocketAddr, request: http::Request<Body>) -> Reply {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async move {
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -146,11 +146,11 @@ fn send(addr: SocketAddr, request: http::Request<Body>) -> Reply {
     })
 }
 
-fn full(bytes: impl Into<Bytes>) -> Body {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed()
 }
 
-fn get(addr: SocketAddr, path: &str) -> Reply {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Reply {
     let request = http::Request::get(path).header("host", addr.to_string()).body(full(Bytes::new())).unwrap();
     send(addr, request)
 }
@@ -176,7 +176,7 @@ fn echo_returns_method_path_headers_and_body() {
 }
 
 /// The byte at `offset` of the streamed test bodies.
-fn pattern(offset: u64) -> u8 {
+pub(crate) fn pattern(offset: u64) -> u8 {
     (offset % 251) as u8
 }
 
@@ -207,11 +207,11 @@ fn a_64_mib_body_streams_through_in_bounded_memory() {
 
 /// A body of `size` bytes of [`pattern`], made a chunk at a time as hyper asks for it, with
 /// `trailers` at the end.
-struct PatternBody {
-    next: u64,
-    size: u64,
-    chunk: u64,
-    trailers: Option<http::HeaderMap>,
+pub(crate) struct PatternBody {
+    pub(crate) next: u64,
+    pub(crate) size: u64,
+    pub(crate) chunk: u64,
+    pub(crate) trailers: Option<http::HeaderMap>,
 }
 
 impl http_body::Body for PatternBody {

@@ -2,7 +2,7 @@
 //! client on a tokio runtime (the one the guest's thread belongs to, or weld-wasi-http's own,
 //! see `runtime.rs`), and their answers (`future-incoming-response`, `incoming-response`).
 //!
-//! Every request is checked against the context's [`OutgoingPolicy`] before anything is sent
+//! Every request is checked against the context's [`OutgoingPolicy`](crate::OutgoingPolicy) before anything is sent
 //! or resolved: a request to an authority the policy does not allow fails at once with
 //! `HTTP-request-denied`. That is the deny-by-default rule of weld-wasi's sockets, applied to
 //! the authority the guest names. Only `http` is spoken: `https` fails with an error code
@@ -85,6 +85,56 @@ fn build_request(request: HostOutgoingRequest) -> Result<(http::Request<BodyRead
     Ok((out, authority))
 }
 
+/// Why a request could not be sent, before it is an error code of one WASI version or the
+/// other.
+pub(crate) enum SendError {
+    /// The connection was not made in time.
+    ConnectTimeout,
+    /// The server refused the connection.
+    ConnectionRefused,
+    /// Connecting failed otherwise (the message says how).
+    Connect(String),
+    /// The response's head did not come in time.
+    FirstByteTimeout,
+    /// hyper failed.
+    Hyper(hyper::Error),
+}
+
+/// Connects to `authority`, sends `request` over HTTP/1 and waits for the response's head
+/// (hyper's connection task is spawned on the current tokio runtime). Shared by both WASI
+/// versions' clients.
+pub(crate) async fn connect_and_send<B>(
+    request: http::Request<B>,
+    authority: &str,
+    connect_timeout: Duration,
+    first_byte_timeout: Duration,
+) -> Result<http::Response<hyper::body::Incoming>, SendError>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connect = tokio::net::TcpStream::connect(authority);
+    let stream = match tokio::time::timeout(connect_timeout, connect).await {
+        Err(_) => return Err(SendError::ConnectTimeout),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Err(SendError::ConnectionRefused),
+        Ok(Err(e)) => return Err(SendError::Connect(format!("connecting to {authority}: {e}"))),
+        Ok(Ok(stream)) => stream,
+    };
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.map_err(SendError::Hyper)?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            log::debug!("outgoing HTTP connection: {e}");
+        }
+    });
+    match tokio::time::timeout(first_byte_timeout, sender.send_request(request)).await {
+        Err(_) => Err(SendError::FirstByteTimeout),
+        Ok(Err(e)) => Err(SendError::Hyper(e)),
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
 /// Sends `request` to `authority` and waits for the response's head; its body is pumped into
 /// a channel by a task of its own.
 async fn send(
@@ -94,24 +144,13 @@ async fn send(
 ) -> Result<HostIncomingResponse, ErrorCode> {
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
     let first_byte_timeout = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
-    let connect = tokio::net::TcpStream::connect(authority.as_str());
-    let stream = match tokio::time::timeout(connect_timeout, connect).await {
-        Err(_) => return Err(ErrorCode::ConnectionTimeout),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Err(ErrorCode::ConnectionRefused),
-        Ok(Err(e)) => return Err(ErrorCode::InternalError(Some(format!("connecting to {authority}: {e}")))),
-        Ok(Ok(stream)) => stream,
-    };
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.map_err(|e| http_request_error(&e))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            log::debug!("outgoing HTTP connection: {e}");
-        }
-    });
-    let response = match tokio::time::timeout(first_byte_timeout, sender.send_request(request)).await {
-        Err(_) => return Err(ErrorCode::ConnectionReadTimeout),
-        Ok(Err(e)) => return Err(http_request_error(&e)),
-        Ok(Ok(response)) => response,
+    let response = match connect_and_send(request, &authority, connect_timeout, first_byte_timeout).await {
+        Ok(response) => response,
+        Err(SendError::ConnectTimeout) => return Err(ErrorCode::ConnectionTimeout),
+        Err(SendError::ConnectionRefused) => return Err(ErrorCode::ConnectionRefused),
+        Err(SendError::Connect(why)) => return Err(ErrorCode::InternalError(Some(why))),
+        Err(SendError::FirstByteTimeout) => return Err(ErrorCode::ConnectionReadTimeout),
+        Err(SendError::Hyper(e)) => return Err(http_request_error(&e)),
     };
     let (parts, body) = response.into_parts();
     let (writer, reader) = channel::channel();

@@ -14,14 +14,7 @@ use crate::view::WasiHttpCtxView;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use weld::component::Resource;
 
-/// Hop-by-hop headers (RFC 9110, section 7.6.1, and the non-standard `keep-alive` and
-/// `proxy-connection`), which a guest may not set and never sees.
-pub const FORBIDDEN: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"];
-
-/// Whether `name` is one of the [`FORBIDDEN`] headers.
-pub fn is_forbidden(name: &HeaderName) -> bool {
-    FORBIDDEN.contains(&name.as_str())
-}
+pub use crate::policy::{FORBIDDEN, is_forbidden};
 
 /// Removes the [`FORBIDDEN`] headers from `map` (for messages that arrive from the network).
 pub fn strip_forbidden(map: &mut HeaderMap) {

@@ -1,4 +1,4 @@
-//! weld-wasi-http: `wasi:http` 0.2 for components run by weld, shaped like Wasmtime's
+//! weld-wasi-http: `wasi:http` 0.2 and 0.3 for components run by weld, shaped like Wasmtime's
 //! `wasmtime-wasi-http` so that embedders move between them by renaming the crate.
 //!
 //! An embedder keeps a [`WasiHttpCtx`] next to weld-wasi's context in its store data,
@@ -14,6 +14,9 @@
 //! guest in byte channels whose guest side waits in `poll(2)`, so a guest can wait on a body,
 //! a response and a clock in one `wasi:io/poll#poll`.
 //!
+//! WASI 0.3's HTTP is in [`p3`], on the same context and table: asynchronous, with bodies as
+//! streams that the store's event loop moves.
+//!
 //! Outgoing requests are denied unless the context allows them ([`WasiHttpCtx::allow_authority`],
 //! [`WasiHttpCtx::allow_all_outgoing`]): the deny-by-default policy of weld-wasi's sockets.
 //! Only `http` is spoken to the outside; an `https` request fails with an error code saying so.
@@ -27,6 +30,7 @@ pub mod channel;
 pub mod client;
 mod error;
 pub mod fields;
+pub mod p3;
 mod policy;
 mod runtime;
 pub mod types;

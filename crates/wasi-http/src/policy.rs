@@ -1,6 +1,16 @@
 //! Which outgoing requests a guest may send: deny by default, as weld-wasi's sockets; an
 //! embedder (or `weld run`/`weld serve` with `-S allow-http` and `-S inherit-network`) opens
-//! authorities one by one or all at once.
+//! authorities one by one or all at once. And which headers a guest may never set: the
+//! hop-by-hop ones ([`FORBIDDEN`]), which describe a connection rather than a message.
+
+/// Hop-by-hop headers (RFC 9110, section 7.6.1, and the non-standard `keep-alive` and
+/// `proxy-connection`), which a guest may not set and never sees.
+pub const FORBIDDEN: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"];
+
+/// Whether `name` is one of the [`FORBIDDEN`] headers.
+pub fn is_forbidden(name: &http::HeaderName) -> bool {
+    FORBIDDEN.contains(&name.as_str())
+}
 
 /// Which authorities a guest may send requests to.
 #[derive(Clone, Debug, Default)]

@@ -6,10 +6,12 @@
 use crate::policy::OutgoingPolicy;
 use weld::component::{HasData, ResourceTable};
 
-/// The state of `wasi:http` in a store: which outgoing requests are allowed.
+/// The state of `wasi:http` in a store: which outgoing requests are allowed, and which
+/// header names a WASI 0.3 guest may not set besides the hop-by-hop ones.
 #[derive(Clone, Debug, Default)]
 pub struct WasiHttpCtx {
     policy: OutgoingPolicy,
+    forbidden: Vec<http::HeaderName>,
 }
 
 impl WasiHttpCtx {
@@ -33,6 +35,20 @@ impl WasiHttpCtx {
     /// The policy outgoing requests are checked against.
     pub fn policy(&self) -> &OutgoingPolicy {
         &self.policy
+    }
+
+    /// Forbids WASI 0.3 guests to set the header `name` (`header-error.forbidden`), and
+    /// removes it from the messages they receive, as the hop-by-hop headers and `host` are.
+    pub fn forbid_header(&mut self, name: http::HeaderName) -> &mut Self {
+        self.forbidden.push(name);
+        self
+    }
+
+    /// Whether a WASI 0.3 guest may not set the header `name`: a hop-by-hop header, `host`
+    /// (the request's authority says it), or one named with
+    /// [`forbid_header`](Self::forbid_header).
+    pub fn is_forbidden_header(&self, name: &http::HeaderName) -> bool {
+        crate::policy::is_forbidden(name) || name == http::header::HOST || self.forbidden.contains(name)
     }
 }
 

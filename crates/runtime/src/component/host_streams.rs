@@ -14,14 +14,21 @@
 //! The untyped [`StreamAny`] has the same two ends, with elements as [`Val`]s
 //! ([`Source::read_vals`], [`Destination::write_vals`]).
 //!
-//! A guest's future reaches the host the same way: a [`FutureConsumer`] takes its value.
+//! A guest's future reaches the host the same way: a [`FutureConsumer`] takes its value, and
+//! a [`FutureProducer`] gives one with the store at hand (to put a resource in a table, say).
+//!
+//! The host may also hold both ends: a stream or future it made whose readable end came back
+//! to it and that it pipes into a consumer. The store's loop then moves the elements from
+//! the producer to the consumer itself (`concurrent/host_pipe.rs`), through a host buffer
+//! that [`Source`] and [`Destination`] read and write as they do a guest's.
 //!
 //! Not offered yet: a host writer of a stream or future handed to a guest other than through
 //! a value (Wasmtime's `StreamWriter`).
 
 use super::canonical::GuestMemory;
 use super::component_type::ComponentType;
-use super::concurrent::host_work::{EndOutcome, HostEndDriver};
+use super::concurrent::host_pipe;
+use super::concurrent::host_work::{EndBuffer, EndOutcome, HostBuffer, HostEndDriver, HostItems};
 use super::concurrent::state::{HostEnd, Shared, WaitableId, end, end_mut};
 use super::lift::{Lift, LiftContext, LiftSource};
 use super::lower::{Lower, LowerContext, LowerDest};
@@ -105,18 +112,36 @@ pub trait FutureConsumer<D>: Send + 'static {
     ) -> Poll<Result<()>>;
 }
 
-/// The elements a guest is writing, for a [`StreamConsumer`] or a [`FutureConsumer`].
-pub struct Source<'a, T> {
-    shared: usize,
-    guest: WaitableId,
-    _items: PhantomData<&'a mut Vec<T>>,
+/// The host's writable end of a future whose reader is a guest (or the host): gives its
+/// value, with the store.
+pub trait FutureProducer<D>: Send + 'static {
+    /// The future's value type.
+    type Item;
+
+    /// The value once there is one (`Some`), or `None` to drop the future without a value
+    /// (the reader learns that the writer went). `Pending` holds the reader's read until a
+    /// later poll is ready; the waker in `cx` says when. Polled again after `Ready` only if
+    /// the value could not be delivered yet. `finish` is never set by weld yet.
+    fn poll_produce(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        store: StoreContextMut<'_, D>,
+        finish: bool,
+    ) -> Poll<Result<Option<Self::Item>>>;
 }
 
-/// The room a guest's read left, for a [`StreamProducer`].
+/// The elements a guest (or a host producer) is writing, for a [`StreamConsumer`] or a
+/// [`FutureConsumer`].
+pub struct Source<'a, T> {
+    at: EndBuffer<'a>,
+    _items: PhantomData<fn() -> T>,
+}
+
+/// The room a guest's read (or a host consumer's buffer) left, for a [`StreamProducer`].
 pub struct Destination<'a, T> {
     shared: usize,
-    guest: WaitableId,
-    _items: PhantomData<&'a mut Vec<T>>,
+    at: EndBuffer<'a>,
+    _items: PhantomData<fn() -> T>,
 }
 
 /// The guest buffer of a pending copy: where it is, its element type and size, and how many
@@ -130,10 +155,11 @@ struct GuestBuffer {
     size: u32,
 }
 
-fn guest_buffer<T>(store: &StoreInner<T>, shared: usize, guest: WaitableId) -> Result<GuestBuffer> {
+fn guest_buffer<T>(store: &StoreInner<T>, guest: WaitableId) -> Result<GuestBuffer> {
     let c = &store.opaque().concurrent;
     let Some(b) = &end(c, guest).buffer else { bail!("bug: a pending copy without a buffer") };
-    let payload = c.shared[shared].payload().cloned();
+    // The guest end's own type: resource ids are its component's.
+    let payload = end(c, guest).payload().cloned();
     let size = payload.as_ref().map_or(0, |p| p.abi().size(MemoryWidth::from_memory64(b.options.memory64)));
     Ok(GuestBuffer {
         instance: b.instance.0,
@@ -156,13 +182,20 @@ impl<T: Lift> Source<'_, T> {
     /// How many elements the guest offers.
     pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
         let store = store.as_context_mut();
-        guest_buffer(store, self.shared, self.guest).map_or(0, |b| b.remain as usize)
+        match &self.at {
+            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
+            EndBuffer::Host(b) => b.len(),
+        }
     }
 
     /// Takes every element the guest offers, appending them to `buf`.
     pub fn read<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<T>) -> Result<()> {
         let store = store.as_context_mut();
-        let b = guest_buffer(store, self.shared, self.guest)?;
+        let guest = match &mut self.at {
+            EndBuffer::Guest(guest) => *guest,
+            EndBuffer::Host(b) => return take_host_items(b, buf),
+        };
+        let b = guest_buffer(store, guest)?;
         if b.remain == 0 {
             return Ok(());
         }
@@ -188,9 +221,64 @@ impl<T: Lift> Source<'_, T> {
                 buf.push(T::lift(&mut cx, payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
             }
         }
-        advance(store, self.guest, b.remain, b.size);
+        advance(store, guest, b.remain, b.size);
         Ok(())
     }
+}
+
+/// Takes every element of a host buffer into `buf`, as `T`s.
+fn take_host_items<T: Lift>(b: &mut HostBuffer, buf: &mut Vec<T>) -> Result<()> {
+    match &mut b.items {
+        HostItems::Bytes(bytes) if T::BYTES => buf.extend(T::list_from_bytes(bytes)),
+        HostItems::Bytes(bytes) => {
+            for byte in bytes.iter() {
+                buf.push(T::from_val(Val::U8(*byte))?);
+            }
+        }
+        HostItems::Vals(vals) => {
+            for val in vals.drain(..) {
+                buf.push(T::from_val(val)?);
+            }
+        }
+    }
+    if let HostItems::Bytes(bytes) = &mut b.items {
+        bytes.clear();
+    }
+    Ok(())
+}
+
+/// Takes every element of a host buffer into `buf`, as values.
+fn take_host_vals(b: &mut HostBuffer, buf: &mut Vec<Val>) {
+    match &mut b.items {
+        HostItems::Bytes(bytes) => buf.extend(bytes.drain(..).map(Val::U8)),
+        HostItems::Vals(vals) => buf.append(vals),
+    }
+}
+
+/// Puts elements from the front of `items` into a host buffer, as many as it has room for;
+/// returns how many.
+fn put_host_items<T: Lower>(b: &mut HostBuffer, items: &[T]) -> Result<usize> {
+    let n = items.len().min(b.free());
+    match (&mut b.items, T::list_as_bytes(&items[..n])) {
+        (HostItems::Bytes(bytes), Some(slice)) => bytes.extend_from_slice(slice),
+        (HostItems::Bytes(bytes), None) => {
+            for item in &items[..n] {
+                match item.to_val() {
+                    Val::U8(byte) => bytes.push(byte),
+                    other => bail!("expected a `u8` for a `stream<u8>`, found {}", other.kind()),
+                }
+            }
+        }
+        (HostItems::Vals(vals), _) => {
+            vals.extend(items[..n].iter().map(Lower::to_val));
+        }
+    }
+    Ok(n)
+}
+
+/// The payload type of the future or stream `shared`.
+fn payload_of_shared<T>(store: &StoreInner<T>, shared: usize) -> Option<InterfaceType> {
+    store.opaque().concurrent.shared.get(shared).and_then(|s| s.payload().cloned())
 }
 
 impl Source<'_, Val> {
@@ -198,7 +286,14 @@ impl Source<'_, Val> {
     /// appending them to `buf` (for untyped consumers, of a [`StreamAny`]).
     pub fn read_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<Val>) -> Result<()> {
         let store = store.as_context_mut();
-        let b = guest_buffer(store, self.shared, self.guest)?;
+        let guest = match &mut self.at {
+            EndBuffer::Guest(guest) => *guest,
+            EndBuffer::Host(b) => {
+                take_host_vals(b, buf);
+                return Ok(());
+            }
+        };
+        let b = guest_buffer(store, guest)?;
         let Some(payload) = &b.payload else { bail!("a stream without elements has nothing to read") };
         let store_id = store.opaque().id();
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
@@ -212,7 +307,7 @@ impl Source<'_, Val> {
         for i in 0..u64::from(b.remain) {
             buf.push(cx.lift_val(payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
         }
-        advance(store, self.guest, b.remain, b.size);
+        advance(store, guest, b.remain, b.size);
         Ok(())
     }
 }
@@ -223,7 +318,31 @@ impl Destination<'_, Val> {
     /// untyped producers, of a [`StreamAny`]).
     pub fn write_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &mut Vec<Val>) -> Result<usize> {
         let store = store.as_context_mut();
-        let b = guest_buffer(store, self.shared, self.guest)?;
+        let guest = match &mut self.at {
+            EndBuffer::Guest(guest) => *guest,
+            EndBuffer::Host(b) => {
+                let Some(payload) = payload_of_shared(store, self.shared) else {
+                    bail!("a stream without elements takes no elements")
+                };
+                let n = items.len().min(b.free());
+                for item in &items[..n] {
+                    item.typecheck(&payload)?;
+                }
+                match &mut b.items {
+                    HostItems::Bytes(bytes) => {
+                        for item in items.drain(..n) {
+                            match item {
+                                Val::U8(byte) => bytes.push(byte),
+                                other => bail!("expected a `u8` for a `stream<u8>`, found {}", other.kind()),
+                            }
+                        }
+                    }
+                    HostItems::Vals(vals) => vals.extend(items.drain(..n)),
+                }
+                return Ok(n);
+            }
+        };
+        let b = guest_buffer(store, guest)?;
         let n = items.len().min(b.remain as usize);
         let Some(payload) = &b.payload else { bail!("a stream without elements takes no elements") };
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
@@ -233,7 +352,7 @@ impl Destination<'_, Val> {
             cx.lower_val(item, payload, LowerDest::Memory(b.ptr + i as u64 * u64::from(b.size)))?;
         }
         items.drain(..n);
-        advance(store, self.guest, n as u32, b.size);
+        advance(store, guest, n as u32, b.size);
         Ok(n)
     }
 }
@@ -242,7 +361,10 @@ impl<T: Lower> Destination<'_, T> {
     /// How many elements the guest's read has room for.
     pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
         let store = store.as_context_mut();
-        guest_buffer(store, self.shared, self.guest).map_or(0, |b| b.remain as usize)
+        match &self.at {
+            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
+            EndBuffer::Host(b) => b.free(),
+        }
     }
 
     /// Writes elements from the front of `items` into the guest's buffer, as many as it has
@@ -258,7 +380,11 @@ impl<T: Lower> Destination<'_, T> {
     /// wherever the producer keeps them.
     pub fn write_slice<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &[T]) -> Result<usize> {
         let store = store.as_context_mut();
-        let b = guest_buffer(store, self.shared, self.guest)?;
+        let guest = match &mut self.at {
+            EndBuffer::Guest(guest) => *guest,
+            EndBuffer::Host(b) => return put_host_items(b, items),
+        };
+        let b = guest_buffer(store, guest)?;
         let n = items.len().min(b.remain as usize);
         if n == 0 {
             return Ok(0);
@@ -279,7 +405,7 @@ impl<T: Lower> Destination<'_, T> {
                 }
             }
         }
-        advance(store, self.guest, n as u32, b.size);
+        advance(store, guest, n as u32, b.size);
         Ok(n)
     }
 }
@@ -301,10 +427,10 @@ impl<D, C: StreamConsumer<D>> HostEndDriver<StoreInner<D>> for ConsumerDriver<C>
         &mut self,
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
-        shared: usize,
-        guest: WaitableId,
+        _shared: usize,
+        at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { shared, guest, _items: PhantomData };
+        let source = Source { at, _items: PhantomData };
         outcome(self.0.as_mut().poll_consume(cx, StoreContextMut(store), source, false))
     }
 }
@@ -316,10 +442,10 @@ impl<D, C: FutureConsumer<D>> HostEndDriver<StoreInner<D>> for FutureConsumerDri
         &mut self,
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
-        shared: usize,
-        guest: WaitableId,
+        _shared: usize,
+        at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { shared, guest, _items: PhantomData };
+        let source = Source { at, _items: PhantomData };
         self.0
             .as_mut()
             .poll_consume(cx, StoreContextMut(store), source, false)
@@ -335,9 +461,9 @@ impl<D, P: StreamProducer<D>> HostEndDriver<StoreInner<D>> for ProducerDriver<P>
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
         shared: usize,
-        guest: WaitableId,
+        at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let destination = Destination { shared, guest, _items: PhantomData };
+        let destination = Destination { shared, at, _items: PhantomData };
         outcome(self.0.as_mut().poll_produce(cx, StoreContextMut(store), destination, false))
     }
 }
@@ -354,7 +480,7 @@ impl<D, T: Lower> HostEndDriver<StoreInner<D>> for FutureDriver<T> {
         cx: &mut Context<'_>,
         store: &mut StoreInner<D>,
         shared: usize,
-        guest: WaitableId,
+        at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
         if let Some(fut) = &mut self.fut {
             match fut.as_mut().poll(cx) {
@@ -367,7 +493,42 @@ impl<D, T: Lower> HostEndDriver<StoreInner<D>> for FutureDriver<T> {
             }
         }
         let Some(value) = self.value.take() else { return Poll::Ready(Ok(EndOutcome::Dropped)) };
-        let mut destination = Destination { shared, guest, _items: PhantomData };
+        let mut destination = Destination { shared, at, _items: PhantomData };
+        let mut items = vec![value];
+        Poll::Ready(destination.write(StoreContextMut(store), &mut items).map(|_| EndOutcome::Completed))
+    }
+}
+
+/// Writes a [`FutureProducer`]'s value into the reader's read once it has one.
+struct FutureProducerDriver<P, D> {
+    producer: Pin<Box<P>>,
+    /// Set once the producer gave its value: it is not polled again.
+    done: bool,
+    _data: PhantomData<fn() -> D>,
+}
+
+impl<D, P: FutureProducer<D>> HostEndDriver<StoreInner<D>> for FutureProducerDriver<P, D>
+where
+    P::Item: Lower,
+{
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &mut StoreInner<D>,
+        shared: usize,
+        at: EndBuffer<'_>,
+    ) -> Poll<Result<EndOutcome>> {
+        if self.done {
+            return Poll::Ready(Ok(EndOutcome::Dropped));
+        }
+        let value = match self.producer.as_mut().poll_produce(cx, StoreContextMut(store), false) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(None)) => return Poll::Ready(Ok(EndOutcome::Dropped)),
+            Poll::Ready(Ok(Some(value))) => value,
+        };
+        self.done = true;
+        let mut destination = Destination { shared, at, _items: PhantomData };
         let mut items = vec![value];
         Poll::Ready(destination.write(StoreContextMut(store), &mut items).map(|_| EndOutcome::Completed))
     }
@@ -393,7 +554,7 @@ fn new_host_written<D>(
 
 /// Makes the host the reader of the readable end `shared` of a future or stream, which a
 /// guest passed out (it is a value on its way), with `driver`.
-fn take_readable<D>(
+fn take_readable<D: 'static>(
     store: &mut StoreInner<D>,
     shared: u32,
     driver: Box<dyn HostEndDriver<StoreInner<D>>>,
@@ -404,6 +565,16 @@ fn take_readable<D>(
         bail!("this stream or future was already passed on: a readable end goes to one place");
     }
     s.in_transit = false;
+    if s.host_end == Some(HostEnd::Writable) {
+        // The host made it: its producer writes, the loop moves the elements to `driver`.
+        s.host_end = Some(HostEnd::Both);
+        let (bytes, future) = (matches!(s.payload(), Some(InterfaceType::U8)), s.is_future());
+        let Some(Some(producer)) = store.host_work.ends.remove(&(shared as usize)) else {
+            bail!("bug: a stream or future the host writes has no producer");
+        };
+        host_pipe::start(store, shared as usize, producer, driver, bytes, future);
+        return Ok(());
+    }
     if s.dropped {
         // The writer is gone already: the consumer learns it by being dropped, and the
         // shared state goes with this, its last end.
@@ -441,8 +612,10 @@ impl<T> StreamReader<T> {
     }
 
     /// Hands what the guest writes to `consumer`, until the guest drops its writable end
-    /// (the consumer is then dropped) or the consumer returns [`StreamResult::Dropped`].
-    pub fn pipe<D, C: StreamConsumer<D, Item = T>>(
+    /// (the consumer is then dropped) or the consumer returns [`StreamResult::Dropped`]. A
+    /// stream the host made with [`new`](Self::new) is moved from its producer to `consumer`
+    /// by the store's loop, the same way.
+    pub fn pipe<D: 'static, C: StreamConsumer<D, Item = T>>(
         self,
         mut store: impl AsContextMut<Data = D>,
         consumer: C,
@@ -479,12 +652,27 @@ impl<T: ComponentType + Lower + Send + 'static> FutureReader<T> {
         let shared = new_host_written(store, ty, Box::new(driver));
         FutureReader { any: FutureAny { store: id, shared }, _value: PhantomData }
     }
+
+    /// A future whose value `producer` gives, with the store, to pass to a guest. The
+    /// store's event loop polls `producer` once the reader reads.
+    pub fn from_producer<D: 'static, P: FutureProducer<D, Item = T>>(
+        mut store: impl AsContextMut<Data = D>,
+        producer: P,
+    ) -> Self {
+        let store = store.as_context_mut();
+        let id = store.opaque().id();
+        let ty = InterfaceType::Future(Arc::new(FutureType::new(Some(T::ty()))));
+        let driver = FutureProducerDriver { producer: Box::pin(producer), done: false, _data: PhantomData };
+        let shared = new_host_written(store, ty, Box::new(driver));
+        FutureReader { any: FutureAny { store: id, shared }, _value: PhantomData }
+    }
 }
 
 impl<T> FutureReader<T> {
     /// Hands the value the guest writes to `consumer`. If the guest drops its writable end
-    /// without writing, the consumer is dropped without a value.
-    pub fn pipe<D, C: FutureConsumer<D, Item = T>>(
+    /// without writing, the consumer is dropped without a value. A future the host made is
+    /// read from its Rust future or producer by the store's loop, the same way.
+    pub fn pipe<D: 'static, C: FutureConsumer<D, Item = T>>(
         self,
         mut store: impl AsContextMut<Data = D>,
         consumer: C,
@@ -557,7 +745,7 @@ impl StreamAny {
     }
 
     /// Hands what the guest writes, as values, to `consumer` (as [`StreamReader::pipe`]).
-    pub fn pipe<D, C: StreamConsumer<D, Item = Val>>(
+    pub fn pipe<D: 'static, C: StreamConsumer<D, Item = Val>>(
         self,
         mut store: impl AsContextMut<Data = D>,
         consumer: C,
@@ -573,7 +761,7 @@ impl StreamAny {
 impl FutureAny {
     /// Hands the value the guest writes, as a value, to `consumer` (as
     /// [`FutureReader::pipe`]; it reads it with [`Source::read_vals`]).
-    pub fn pipe<D, C: FutureConsumer<D, Item = Val>>(
+    pub fn pipe<D: 'static, C: FutureConsumer<D, Item = Val>>(
         self,
         mut store: impl AsContextMut<Data = D>,
         consumer: C,

@@ -90,7 +90,8 @@ pub use func::{Func, TypedFunc};
 pub use has_data::{HasData, HasSelf};
 pub use host_async::{Accessor, HostFuture};
 pub use host_streams::{
-    Destination, FutureConsumer, FutureReader, Source, StreamConsumer, StreamProducer, StreamReader, StreamResult,
+    Destination, FutureConsumer, FutureProducer, FutureReader, Source, StreamConsumer, StreamProducer, StreamReader,
+    StreamResult,
 };
 pub use instance::Instance;
 pub use instantiate::InstancePre;

@@ -12,7 +12,8 @@
 //! resolves when the stream ends. Reading stdin blocks the thread while no input is there,
 //! as WASI 0.2's blocking reads do.
 //!
-//! Not here yet: `wasi:http` at 0.3, and `wasi:clocks/timezone`.
+//! `wasi:http` at 0.3 is `weld_wasi_http::p3`, in the HTTP crate. Not here yet:
+//! `wasi:clocks/timezone`.
 
 pub mod filesystem;
 mod oneshot;

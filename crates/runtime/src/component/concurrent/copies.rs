@@ -47,9 +47,9 @@ pub(crate) fn run<T>(
     match b.op {
         Op::FutureNew | Op::StreamNew => {
             let c = &mut store.opaque_mut().concurrent;
-            let shared = c.shared.insert(Shared::new(ty));
-            let r = new_end(store, instance, shared, true)?;
-            let w = new_end(store, instance, shared, false)?;
+            let shared = c.shared.insert(Shared { origin: Some(instance.0), ..Shared::new(ty.clone()) });
+            let r = new_end(store, instance, shared, true, ty.clone())?;
+            let w = new_end(store, instance, shared, false, ty)?;
             slots[0] = ValRaw::u64(u64::from(r) | (u64::from(w) << 32));
         }
         Op::FutureRead | Op::FutureWrite | Op::StreamRead | Op::StreamWrite => {
@@ -102,7 +102,7 @@ fn copy<T>(
         return Err(trap_with(Trap::ListOutOfBounds, format!("a stream copy of {length} elements is too long")));
     }
     let shared = e.shared;
-    if let Some(payload) = c.shared[shared].payload().cloned()
+    if let Some(payload) = e.payload().cloned()
         && length > 0
     {
         let width = MemoryWidth::from_memory64(options.memory64);
@@ -238,14 +238,15 @@ fn is_number(ty: &InterfaceType) -> bool {
     matches!(ty, T::U8 | T::U16 | T::U32 | T::U64 | T::S8 | T::S16 | T::S32 | T::S64 | T::F32 | T::F64)
 }
 
-/// Moves `n` elements from the buffer of end `src` to the buffer of end `dst`.
+/// Moves `n` elements from the buffer of end `src` to the buffer of end `dst`, each end's
+/// elements of the type its own component names (the same up to resource ids).
 fn transfer<T>(store: &mut StoreInner<T>, src: WaitableId, dst: WaitableId, n: u32) -> Result<()> {
     let c = &store.opaque().concurrent;
-    let payload = c.shared[end(c, src).shared].payload().cloned();
+    let (payload, to_payload) = (end(c, src).payload().cloned(), end(c, dst).payload().cloned());
     let (Some(from), Some(to)) = (end(c, src).buffer.clone(), end(c, dst).buffer.clone()) else {
         bail!("bug: a copy between ends without buffers");
     };
-    if let Some(payload) = &payload {
+    if let (Some(payload), Some(to_payload)) = (&payload, &to_payload) {
         let from_width = MemoryWidth::from_memory64(from.options.memory64);
         let to_width = MemoryWidth::from_memory64(to.options.memory64);
         let (from_size, to_size) = (payload.abi().size(from_width), payload.abi().size(to_width));
@@ -261,7 +262,7 @@ fn transfer<T>(store: &mut StoreInner<T>, src: WaitableId, dst: WaitableId, n: u
             };
             let (mut mem, opts) = guest_memory(store, to.instance.0, &to.options, CallSide::Callee);
             for (i, v) in vals.iter().enumerate() {
-                canonical::store(&mut mem, &opts, v, payload, to.ptr + i as u64 * u64::from(to_size))?;
+                canonical::store(&mut mem, &opts, v, to_payload, to.ptr + i as u64 * u64::from(to_size))?;
             }
         }
         let c = &mut store.opaque_mut().concurrent;

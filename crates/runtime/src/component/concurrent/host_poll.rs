@@ -8,7 +8,7 @@
 //! at a time, as WASI programs do. Waking only the futures whose wakers fired would need a
 //! waker per future; that can come when a workload shows the need.
 
-use super::host_work::{EndOutcome, HostTaskId};
+use super::host_work::{EndBuffer, EndOutcome, HostTaskId};
 use super::state::{PendingEvent, copy_result, end};
 use crate::store::StoreInner;
 use anyhow::Result;
@@ -126,7 +126,7 @@ pub(crate) fn poll_host_end<T>(store: &mut StoreInner<T>, shared: usize, cx: &mu
     let Some(mut driver) = store.host_work.ends.get_mut(&shared).and_then(Option::take) else {
         return Ok(EndPoll::Idle);
     };
-    match driver.poll(cx, store, shared, guest) {
+    match driver.poll(cx, store, shared, EndBuffer::Guest(guest)) {
         Poll::Pending => {
             if let Some(slot @ None) = store.host_work.ends.get_mut(&shared) {
                 *slot = Some(driver);

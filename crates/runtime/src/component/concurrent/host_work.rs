@@ -5,9 +5,12 @@
 //!
 //! A host end is not a waitable: it has no handle and no event. The guest end's copy stays
 //! pending in the shared state until the host end's driver moves elements (or reports that
-//! the host dropped its end); the loop then gives the guest end its event.
+//! the host dropped its end); the loop then gives the guest end its event. When the host
+//! holds both ends, a driver moves elements through a [`HostBuffer`] instead
+//! (`host_pipe.rs`).
 
 use super::state::WaitableId;
+use crate::component::values::Val;
 use anyhow::Result;
 use slab::Slab;
 use std::collections::HashMap;
@@ -36,17 +39,60 @@ pub(crate) enum EndOutcome {
     Dropped,
 }
 
+/// Where a host end's driver moves elements to or from.
+pub(crate) enum EndBuffer<'a> {
+    /// The buffer of this guest end, whose copy is pending.
+    Guest(WaitableId),
+    /// A buffer between the host's two ends of one future or stream.
+    Host(&'a mut HostBuffer),
+}
+
+/// Elements on their way from the host's writable end of a future or stream to its readable
+/// end, when the host holds both: bytes for a `stream<u8>`, values otherwise.
+pub(crate) struct HostBuffer {
+    pub(crate) items: HostItems,
+    /// How many elements it holds at most.
+    pub(crate) room: usize,
+}
+
+/// The elements of a [`HostBuffer`].
+pub(crate) enum HostItems {
+    Bytes(Vec<u8>),
+    Vals(Vec<Val>),
+}
+
+impl HostBuffer {
+    /// An empty buffer of at most `room` elements, of bytes if `bytes`.
+    pub(crate) fn new(bytes: bool, room: usize) -> HostBuffer {
+        let items = if bytes { HostItems::Bytes(Vec::new()) } else { HostItems::Vals(Vec::new()) };
+        HostBuffer { items, room }
+    }
+
+    /// How many elements it holds.
+    pub(crate) fn len(&self) -> usize {
+        match &self.items {
+            HostItems::Bytes(b) => b.len(),
+            HostItems::Vals(v) => v.len(),
+        }
+    }
+
+    /// How many more it has room for.
+    pub(crate) fn free(&self) -> usize {
+        self.room.saturating_sub(self.len())
+    }
+}
+
 /// The host's end of a future or stream: a consumer of what a guest writes or a producer of
-/// what a guest reads, over the guest end's buffer.
+/// what a guest reads, over the guest end's buffer (or a [`HostBuffer`]).
 pub(crate) trait HostEndDriver<S> {
-    /// Moves elements between the host and the buffer of `guest`, the guest end of `shared`
-    /// whose copy is pending.
+    /// Moves elements between the host and `at`: the buffer of the guest end of `shared`
+    /// whose copy is pending, or a host buffer.
     fn poll(
         &mut self,
         cx: &mut Context<'_>,
         store: &mut S,
         shared: usize,
-        guest: WaitableId,
+        at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>>;
 }
 

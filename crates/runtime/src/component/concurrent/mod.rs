@@ -29,7 +29,8 @@
 //! The modules, each using only those listed before it: `state.rs` (the data), `unwind.rs`
 //! (ending suspended threads when their store goes),
 //! `host_work.rs` (host futures and the host's ends of streams and futures: data),
-//! `host_poll.rs` (polling them when no thread is ready), `scheduler.rs` (running and blocking threads), `waitables.rs` (handles, waitable sets and
+//! `host_poll.rs` (polling them when no thread is ready), `host_pipe.rs` (moving elements
+//! between the host's two ends of one future or stream), `scheduler.rs` (running and blocking threads), `waitables.rs` (handles, waitable sets and
 //! events), `copies.rs` (futures and streams), `transfer.rs` (futures, streams and error contexts
 //! passed across calls), `tasks.rs` (calls into tasks), `host_calls.rs`
 //! (host functions called concurrently), `builtins.rs` (the built-ins' core functions).
@@ -37,6 +38,7 @@
 pub(crate) mod builtins;
 pub(crate) mod copies;
 pub(crate) mod host_calls;
+pub(crate) mod host_pipe;
 pub(crate) mod host_poll;
 pub(crate) mod host_work;
 pub(crate) mod scheduler;

@@ -407,8 +407,13 @@ impl Buffer {
 
 /// The state two ends share (the spec's `SharedStreamImpl`/`SharedFutureImpl`).
 pub(crate) struct Shared {
-    /// The `future<T>` or `stream<T>` type.
+    /// The `future<T>` or `stream<T>` type, as the component of `origin` names it (each end
+    /// has the type as its own component names it: resource ids are per root component).
     pub(crate) ty: InterfaceType,
+    /// The root component instance whose resource ids `ty` uses: the writer's, or for a
+    /// future or stream the host made, the last one its readable end was lowered into
+    /// (`None` before that).
+    pub(crate) origin: Option<ComponentInstanceId>,
     pub(crate) dropped: bool,
     /// The end whose copy waits for the other side (its buffer is in that end).
     pub(crate) pending: Option<WaitableId>,
@@ -429,6 +434,8 @@ pub(crate) struct Shared {
 pub(crate) enum HostEnd {
     Readable,
     Writable,
+    /// Both: the host made it and took its readable end back (`host_pipe.rs`).
+    Both,
 }
 
 impl Shared {
@@ -436,6 +443,7 @@ impl Shared {
     pub(crate) fn new(ty: InterfaceType) -> Shared {
         Shared {
             ty,
+            origin: None,
             dropped: false,
             pending: None,
             live_ends: 2,
@@ -457,6 +465,9 @@ impl Shared {
 /// One end of a future or stream (the spec's `CopyEnd`).
 pub(crate) struct CopyEnd {
     pub(crate) shared: usize,
+    /// The future's or stream's type as this end's component names it: what its elements
+    /// are lifted and lowered with in its memory.
+    pub(crate) ty: InterfaceType,
     pub(crate) readable: bool,
     pub(crate) state: CopyState,
     /// The buffer of its copy in progress, until the copy's event is delivered.
@@ -464,6 +475,11 @@ pub(crate) struct CopyEnd {
 }
 
 impl CopyEnd {
+    /// The element type, as this end's component names it.
+    pub(crate) fn payload(&self) -> Option<&InterfaceType> {
+        payload_of(&self.ty)
+    }
+
     pub(crate) fn copying(&self) -> bool {
         matches!(self.state, CopyState::Copying | CopyState::CancellingCopy)
     }

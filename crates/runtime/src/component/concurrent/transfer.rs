@@ -7,11 +7,13 @@ use super::waitables::{checked_end, new_end, wrong_handle};
 use crate::component::async_values::{ErrorContextAny, FutureAny, StreamAny};
 use crate::component::handle_table::Slot;
 use crate::component::values::Val;
-use crate::store::StoreInner;
+use crate::handles::ComponentInstanceId;
+use crate::store::{StoreInner, StoreOpaque};
 use crate::trap::trap_with;
 use anyhow::{Result, bail};
 use weld_environ::Trap;
 use weld_environ::component::InterfaceType;
+use weld_environ::component::info::RuntimeResourceIndex;
 
 /// The spec's `lift_future`/`lift_stream` (the readable end at `index` of `instance`'s table
 /// leaves it), and `lift_error_context` (which stays).
@@ -88,18 +90,45 @@ pub(crate) fn lower_value<T>(
     if owner != id {
         bail!("a `{ty}` of another store was passed");
     }
-    let c = &mut store.opaque_mut().concurrent;
-    match c.shared.get_mut(shared as usize) {
-        Some(s) if s.ty == *ty && s.in_transit => s.in_transit = false,
-        // The host made it with the type its Rust type stands for, which was checked
-        // against this one where the host function was defined: it takes the guest's.
-        Some(s) if s.host_created && s.in_transit => {
-            s.ty = ty.clone();
-            s.in_transit = false;
-        }
-        Some(s) if s.ty == *ty => bail!("this `{ty}` was already passed on: a readable end goes to one place"),
-        Some(s) => bail!("expected a `{ty}`, found a `{}`", s.ty),
-        None => bail!("the `{ty}` no longer exists"),
+    let s = store.opaque().concurrent.shared.get(shared as usize);
+    let Some(s) = s else { bail!("the `{ty}` no longer exists") };
+    // The host made it with the type its Rust type stands for, which was checked against
+    // this one where the host function was defined: it takes the guest's. A guest's must be
+    // the same type, resources compared by what they are, not by each component's numbers.
+    let fits = s.host_created || same_type(store.opaque(), s.origin, &s.ty, instance.0, ty);
+    match (fits, s.in_transit) {
+        (true, true) => {}
+        (true, false) => bail!("this `{ty}` was already passed on: a readable end goes to one place"),
+        (false, _) => bail!("expected a `{ty}`, found a `{}`", s.ty),
     }
-    new_end(store, instance, shared as usize, true)
+    let s = &mut store.opaque_mut().concurrent.shared[shared as usize];
+    s.in_transit = false;
+    if s.host_created {
+        s.ty = ty.clone();
+        s.origin = Some(instance.0);
+    }
+    new_end(store, instance, shared as usize, true, ty.clone())
+}
+
+/// Whether `a` (named by root instance `a_root`'s component) and `b` (named by `b_root`'s)
+/// are the same type: equal within one component; across two, equal up to resource ids
+/// that stand for the same resource type.
+fn same_type(
+    store: &StoreOpaque,
+    a_root: Option<ComponentInstanceId>,
+    a: &InterfaceType,
+    b_root: ComponentInstanceId,
+    b: &InterfaceType,
+) -> bool {
+    match a_root {
+        Some(root) if root != b_root => {
+            let (ra, rb) =
+                (&store.component_instance(root).resource_types, &store.component_instance(b_root).resource_types);
+            a.matches(b, &mut |x, y| {
+                let (x, y) = (RuntimeResourceIndex::from_u32(x.0), RuntimeResourceIndex::from_u32(y.0));
+                ra.get(x).is_some_and(|x| rb.get(y) == Some(x))
+            })
+        }
+        _ => a == b,
+    }
 }

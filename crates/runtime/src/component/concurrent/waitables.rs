@@ -143,10 +143,11 @@ pub(crate) fn new_end<T>(
     instance: InstanceKey,
     shared: usize,
     readable: bool,
+    ty: InterfaceType,
 ) -> Result<u32> {
     let c = &mut store.opaque_mut().concurrent;
     let w = c.waitables.insert(Waitable {
-        kind: WaitableKind::Copy(CopyEnd { shared, readable, state: CopyState::Idle, buffer: None }),
+        kind: WaitableKind::Copy(CopyEnd { shared, ty, readable, state: CopyState::Idle, buffer: None }),
         pending: None,
         set: None,
         has_sync_waiter: false,
@@ -170,7 +171,7 @@ pub(crate) fn checked_end<T>(
     let c = &store.opaque().concurrent;
     let what = kind_name(ty, readable);
     let WaitableKind::Copy(e) = &c.waitables[w].kind else { return Err(wrong_handle(index, &what)) };
-    if e.readable != readable || c.shared[e.shared].ty != *ty {
+    if e.readable != readable || e.ty != *ty {
         return Err(wrong_handle(index, &what));
     }
     Ok(w)
