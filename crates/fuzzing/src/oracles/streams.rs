@@ -64,7 +64,8 @@ impl StreamCase {
 
 /// The canonical built-ins for stream type `$ST` of core instance `$m`, and the core module
 /// text of `copy(from, to)`: reads at most [`CAPACITY`] elements of size `size` from `from`
-/// into its buffer and writes them to `to`, until `from` ends; then drops both.
+/// into its buffer and writes them to `to` (`write-all`, which the outer copier's `relay`
+/// uses too), until `from` ends; then drops both.
 fn copier(m: &str, encoding: &str, size: u32) -> (String, String) {
     let opts = options(m, encoding);
     let canon = format!(
@@ -81,23 +82,27 @@ fn copier(m: &str, encoding: &str, size: u32) -> (String, String) {
     (import "" "stream.write" (func $write (param i32 i32 i32) (result i32)))
     (import "" "stream.drop-readable" (func $drop-readable (param i32)))
     (import "" "stream.drop-writable" (func $drop-writable (param i32)))
+    ;; Writes the `n` elements at the buffer to `to`, in as many writes as the reader takes;
+    ;; 0 if the reader dropped its end first, else 1.
+    (func $write-all (param $to i32) (param $n i32) (result i32)
+      (local $done i32) (local $w i32)
+      (block $written
+        (loop $write
+          (br_if $written (i32.ge_u (local.get $done) (local.get $n)))
+          (local.set $w (call $write (local.get $to)
+            (i32.add (i32.const {BUFFER}) (i32.mul (local.get $done) (i32.const {size})))
+            (i32.sub (local.get $n) (local.get $done))))
+          ;; DROPPED: nobody reads any more.
+          (if (i32.eq (i32.and (local.get $w) (i32.const 15)) (i32.const 1)) (then (return (i32.const 0))))
+          (local.set $done (i32.add (local.get $done) (i32.shr_u (local.get $w) (i32.const 4))))
+          (br $write)))
+      (i32.const 1))
     (func $copy (param $from i32) (param $to i32)
-      (local $r i32) (local $n i32) (local $done i32) (local $w i32)
+      (local $r i32)
       (block $end
         (loop $more
           (local.set $r (call $read (local.get $from) (i32.const {BUFFER}) (i32.const {CAPACITY})))
-          (local.set $n (i32.shr_u (local.get $r) (i32.const 4)))
-          (local.set $done (i32.const 0))
-          (block $written
-            (loop $write
-              (br_if $written (i32.ge_u (local.get $done) (local.get $n)))
-              (local.set $w (call $write (local.get $to)
-                (i32.add (i32.const {BUFFER}) (i32.mul (local.get $done) (i32.const {size})))
-                (i32.sub (local.get $n) (local.get $done))))
-              ;; DROPPED: nobody reads any more.
-              (br_if $end (i32.eq (i32.and (local.get $w) (i32.const 15)) (i32.const 1)))
-              (local.set $done (i32.add (local.get $done) (i32.shr_u (local.get $w) (i32.const 4))))
-              (br $write)))
+          (br_if $end (i32.eqz (call $write-all (local.get $to) (i32.shr_u (local.get $r) (i32.const 4)))))
           ;; COMPLETED (0): read on; DROPPED (1): the writer is done.
           (br_if $more (i32.eqz (i32.and (local.get $r) (i32.const 15))))))
       (call $drop-readable (local.get $from))
@@ -188,13 +193,13 @@ pub fn stream_component(ty: &InterfaceType, outer: &str, inner: Option<&str>) ->
         (local.get $back) (i32.wrap_i64 (i64.shr_u (local.get $out) (i64.const 32)))))
     ;; Copies `from` to `to-inner` and `back` to `out`, a batch at a time.
     (func $relay (param $from i32) (param $to-inner i32) (param $back i32) (param $out i32)
-      (local $r i32) (local $n i32) (local $got i32) (local $done i32) (local $w i32)
+      (local $r i32) (local $n i32) (local $got i32) (local $w i32)
       (block $end
         (loop $more
           (local.set $r (call $read (local.get $from) (i32.const {BUFFER}) (i32.const {CAPACITY})))
           (local.set $n (i32.shr_u (local.get $r) (i32.const 4)))
           (if (local.get $n) (then
-            (drop (call $write (local.get $to-inner) (i32.const {BUFFER}) (local.get $n)))
+            (drop (call $write-all (local.get $to-inner) (local.get $n)))
             ;; What the inner wrote back: as many as were sent, perhaps in several reads.
             (local.set $got (i32.const 0))
             (block $all
@@ -206,16 +211,7 @@ pub fn stream_component(ty: &InterfaceType, outer: &str, inner: Option<&str>) ->
                 (local.set $got (i32.add (local.get $got) (i32.shr_u (local.get $w) (i32.const 4))))
                 (br_if $all (i32.eq (i32.and (local.get $w) (i32.const 15)) (i32.const 1)))
                 (br $collect)))
-            (local.set $done (i32.const 0))
-            (block $written
-              (loop $write
-                (br_if $written (i32.ge_u (local.get $done) (local.get $got)))
-                (local.set $w (call $write (local.get $out)
-                  (i32.add (i32.const {BUFFER}) (i32.mul (local.get $done) (i32.const {size})))
-                  (i32.sub (local.get $got) (local.get $done))))
-                (br_if $end (i32.eq (i32.and (local.get $w) (i32.const 15)) (i32.const 1)))
-                (local.set $done (i32.add (local.get $done) (i32.shr_u (local.get $w) (i32.const 4))))
-                (br $write)))))
+            (br_if $end (i32.eqz (call $write-all (local.get $out) (local.get $got))))))
           (br_if $more (i32.eqz (i32.and (local.get $r) (i32.const 15))))))
       (call $drop-readable (local.get $from))
       (call $drop-writable (local.get $to-inner))
