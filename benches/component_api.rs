@@ -20,11 +20,10 @@
 //! components. The same rows for Wasmtime 48 are in benches/reference/benches/async_calls.rs.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use weld::component::{Accessor, Component, ComponentType, Instance, Lift, Linker, Lower, Val};
 use weld::component::{
     Destination, Source, StoreContextMut, StreamConsumer, StreamProducer, StreamReader, StreamResult,
@@ -258,7 +257,7 @@ fn more_calls(c: &mut Criterion) {
 /// loop until the result is returned.
 fn async_calls(c: &mut Criterion) {
     let engine = Engine::default();
-    let component = Component::new(&engine, include_str!("guests/component_api_async.wat")).unwrap();
+    let component = Component::new(&engine, ASYNC).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
     let mut g = c.benchmark_group("component call");
@@ -275,6 +274,8 @@ fn async_calls(c: &mut Criterion) {
     g.finish();
 }
 
+/// `add-one` lifted with the async ABI, stackful and with a callback.
+const ASYNC: &str = include_str!("guests/component_api_async.wat");
 /// The guests of the "async" group.
 const ASYNC_MORE: &str = include_str!("guests/component_api_async_more.wat");
 /// How many guest -> host calls one iteration makes.
@@ -282,52 +283,9 @@ const CALLS: u32 = 1000;
 /// How many bytes one iteration moves through a stream.
 const MIB: u32 = 1 << 20;
 
-/// Runs futures to completion on this thread, parking it while they are pending.
-struct Executor(Waker);
-
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-impl Executor {
-    fn new() -> Self {
-        Executor(Waker::from(Arc::new(Unpark(std::thread::current()))))
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let mut fut = std::pin::pin!(fut);
-        let mut cx = Context::from_waker(&self.0);
-        loop {
-            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-                return out;
-            }
-            std::thread::park();
-        }
-    }
-}
-
-/// Pending once (waking its waker), then ready: a host function that does not finish on
-/// its first poll.
-struct PendingOnce(bool);
-
-impl Future for PendingOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
+#[path = "common/executor.rs"]
+mod executor;
+use executor::{Executor, PendingOnce};
 
 /// What a [`Counter`] saw: how many bytes, and whether the stream ended (it was dropped).
 #[derive(Default)]
@@ -434,7 +392,7 @@ fn async_more(c: &mut Criterion) {
     let exec = Executor::new();
     let mut g = c.benchmark_group("async");
 
-    let component = Component::new(&engine, include_str!("guests/component_api_async.wat")).unwrap();
+    let component = Component::new(&engine, ASYNC).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &component).unwrap();
     for (name, export) in [("callback", "add-one-callback"), ("stackful", "add-one-stackful")] {

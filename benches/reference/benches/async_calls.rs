@@ -9,11 +9,10 @@
 //! `Func::call_async`. Every future runs under the same small executor as weld's side.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use wasmtime::component::{
     Accessor, Component, Destination, Instance, Linker, Source, StreamConsumer, StreamProducer, StreamReader,
     StreamResult, Val,
@@ -27,52 +26,9 @@ const CALLS: u32 = 1000;
 /// How many bytes one iteration moves through a stream.
 const MIB: u32 = 1 << 20;
 
-/// Runs futures to completion on this thread, parking it while they are pending.
-struct Executor(Waker);
-
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-impl Executor {
-    fn new() -> Self {
-        Executor(Waker::from(Arc::new(Unpark(std::thread::current()))))
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let mut fut = std::pin::pin!(fut);
-        let mut cx = Context::from_waker(&self.0);
-        loop {
-            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-                return out;
-            }
-            std::thread::park();
-        }
-    }
-}
-
-/// Pending once (waking its waker), then ready: a host function that does not finish on
-/// its first poll.
-struct PendingOnce(bool);
-
-impl Future for PendingOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
+#[path = "../../common/executor.rs"]
+mod executor;
+use executor::{Executor, PendingOnce};
 
 /// What a [`Counter`] saw: how many bytes, and whether the stream ended (it was dropped).
 #[derive(Default)]
