@@ -11,13 +11,13 @@ use weld::component::{Accessor, Component, Instance, Linker, Val};
 use weld::{Engine, Store};
 
 /// The path of a jco p3 fixture, by its directory and name.
-fn p3(dir: &str, name: &str) -> std::path::PathBuf {
+pub(crate) fn p3(dir: &str, name: &str) -> std::path::PathBuf {
     components_dir().join(format!("jco/packages__jco-transpile__test__fixtures__components__p3__{dir}__{name}.wasm"))
 }
 
 /// A future that is pending `n` times (waking its waker each time) before it is ready: a
 /// host function that does not finish on its first poll.
-struct YieldTimes(u32);
+pub(crate) struct YieldTimes(pub(crate) u32);
 
 impl Future for YieldTimes {
     type Output = ();
@@ -52,7 +52,7 @@ fn round_trip_linker(engine: &Engine, interface: Option<&str>, yields: u32) -> L
     linker
 }
 
-fn instantiate(
+pub(crate) fn instantiate(
     engine: &Engine,
     linker: &Linker<crate::wasi::Host>,
     path: &std::path::Path,
@@ -266,7 +266,7 @@ fn weld_run_runs_wasi_0_3_commands() {
 }
 
 /// A function exported by interface `interface` of `instance`.
-fn export_of(
+pub(crate) fn export_of(
     store: &mut Store<crate::wasi::Host>,
     instance: &Instance,
     interface: &str,
@@ -279,7 +279,7 @@ fn export_of(
 }
 
 /// A linker with WASI 0.2 and 0.3 from weld-wasi.
-fn wasi_linker(engine: &Engine) -> Linker<crate::wasi::Host> {
+pub(crate) fn wasi_linker(engine: &Engine) -> Linker<crate::wasi::Host> {
     let mut linker = Linker::new(engine);
     weld_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     weld_wasi::p3::add_to_linker(&mut linker).unwrap();

@@ -37,6 +37,7 @@ mod real_components;
 mod resources;
 mod semver_imports;
 mod simd;
+mod stream_guests;
 mod trap_parity;
 mod traps;
 mod typed_lifts;

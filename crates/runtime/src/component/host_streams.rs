@@ -1,8 +1,8 @@
 //! The host's ends of streams and futures, on Wasmtime's shapes: [`StreamReader`] and
 //! [`FutureReader`] (the readable end, as a typed value that host functions take and
 //! return), a [`StreamProducer`] that writes what a guest reads, a [`StreamConsumer`] that
-//! reads what a guest writes, and the [`Source`] and [`Destination`] they move elements
-//! through.
+//! reads what a guest writes, and the drivers through which the store's loop polls them.
+//! The [`Source`] and [`Destination`] they move elements through are in `host_buffers.rs`.
 //!
 //! A producer or consumer is polled, with the store, when the guest on the other side
 //! starts a copy (so that an `async` copy the host can serve at once completes at once),
@@ -11,8 +11,8 @@
 //! its own, `list<u8>`-style bulk copies for bytes and one value at a time otherwise. It
 //! learns that the guest dropped its end by being dropped.
 //!
-//! The untyped [`StreamAny`] has the same two ends, with elements as [`Val`]s
-//! ([`Source::read_vals`], [`Destination::write_vals`]).
+//! The untyped [`StreamAny`] and [`FutureAny`] have the same ends, with elements as
+//! [`Val`]s ([`Source::read_vals`], [`Destination::write_vals`]).
 //!
 //! A guest's future reaches the host the same way: a [`FutureConsumer`] takes its value, and
 //! a [`FutureProducer`] gives one with the store at hand (to put a resource in a table, say).
@@ -25,14 +25,13 @@
 //! Not offered yet: a host writer of a stream or future handed to a guest other than through
 //! a value (Wasmtime's `StreamWriter`).
 
-use super::canonical::GuestMemory;
 use super::component_type::ComponentType;
 use super::concurrent::host_pipe;
-use super::concurrent::host_work::{EndBuffer, EndOutcome, HostBuffer, HostEndDriver, HostItems};
-use super::concurrent::state::{HostEnd, Shared, WaitableId, end, end_mut};
-use super::lift::{Lift, LiftContext, LiftSource};
-use super::lower::{Lower, LowerContext, LowerDest};
-use super::store_memory::guest_memory;
+use super::concurrent::host_work::{EndBuffer, EndOutcome, HostEndDriver};
+use super::concurrent::state::{HostEnd, Shared};
+use super::host_buffers::{Destination, Source};
+use super::lift::Lift;
+use super::lower::Lower;
 use super::types::{FutureType, InterfaceType, StreamType};
 use super::values::Val;
 use super::{FutureAny, StreamAny};
@@ -43,8 +42,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use weld_environ::component::MemoryWidth;
-use weld_environ::component::adapt::CallSide;
 
 /// How a producer's or consumer's turn ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,286 +127,6 @@ pub trait FutureProducer<D>: Send + 'static {
     ) -> Poll<Result<Option<Self::Item>>>;
 }
 
-/// The elements a guest (or a host producer) is writing, for a [`StreamConsumer`] or a
-/// [`FutureConsumer`].
-pub struct Source<'a, T> {
-    at: EndBuffer<'a>,
-    _items: PhantomData<fn() -> T>,
-}
-
-/// The room a guest's read (or a host consumer's buffer) left, for a [`StreamProducer`].
-pub struct Destination<'a, T> {
-    shared: usize,
-    at: EndBuffer<'a>,
-    _items: PhantomData<fn() -> T>,
-}
-
-/// The guest buffer of a pending copy: where it is, its element type and size, and how many
-/// elements are left.
-struct GuestBuffer {
-    instance: crate::handles::ComponentInstanceId,
-    options: weld_environ::component::info::Options,
-    ptr: u64,
-    remain: u32,
-    payload: Option<InterfaceType>,
-    size: u32,
-}
-
-fn guest_buffer<T>(store: &StoreInner<T>, guest: WaitableId) -> Result<GuestBuffer> {
-    let c = &store.opaque().concurrent;
-    let Some(b) = &end(c, guest).buffer else { bail!("bug: a pending copy without a buffer") };
-    // The guest end's own type: resource ids are its component's.
-    let payload = end(c, guest).payload().cloned();
-    let size = payload.as_ref().map_or(0, |p| p.abi().size(MemoryWidth::from_memory64(b.options.memory64)));
-    Ok(GuestBuffer {
-        instance: b.instance.0,
-        options: b.options.clone(),
-        ptr: b.ptr,
-        remain: b.remain(),
-        payload,
-        size,
-    })
-}
-
-fn advance<T>(store: &mut StoreInner<T>, guest: WaitableId, n: u32, size: u32) {
-    if let Some(b) = &mut end_mut(&mut store.opaque_mut().concurrent, guest).buffer {
-        b.progress += n;
-        b.ptr += u64::from(n) * u64::from(size);
-    }
-}
-
-impl<T: Lift> Source<'_, T> {
-    /// How many elements the guest offers.
-    pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
-        let store = store.as_context_mut();
-        match &self.at {
-            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
-            EndBuffer::Host(b) => b.len(),
-        }
-    }
-
-    /// Takes every element the guest offers, appending them to `buf`.
-    pub fn read<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<T>) -> Result<()> {
-        let store = store.as_context_mut();
-        let guest = match &mut self.at {
-            EndBuffer::Guest(guest) => *guest,
-            EndBuffer::Host(b) => return take_host_items(b, buf),
-        };
-        let b = guest_buffer(store, guest)?;
-        if b.remain == 0 {
-            return Ok(());
-        }
-        let Some(payload) = &b.payload else {
-            bail!("a stream without elements has nothing to read");
-        };
-        let store_id = store.opaque().id();
-        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
-        if T::BYTES {
-            let start = usize::try_from(b.ptr)?;
-            let items = T::list_from_bytes(&mem.bytes()[start..start + b.remain as usize]);
-            // One copy when `buf` is empty, as it usually is.
-            if buf.is_empty() { *buf = items } else { buf.extend(items) }
-        } else {
-            let origin = super::lift::MemoryOrigin {
-                store: store_id,
-                instance: b.instance,
-                options: b.options.clone(),
-                side: CallSide::Caller,
-            };
-            let mut cx = LiftContext { mem: &mut mem, opts, origin };
-            for i in 0..u64::from(b.remain) {
-                buf.push(T::lift(&mut cx, payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
-            }
-        }
-        advance(store, guest, b.remain, b.size);
-        Ok(())
-    }
-}
-
-/// Takes every element of a host buffer into `buf`, as `T`s.
-fn take_host_items<T: Lift>(b: &mut HostBuffer, buf: &mut Vec<T>) -> Result<()> {
-    match &mut b.items {
-        HostItems::Bytes(bytes) if T::BYTES => buf.extend(T::list_from_bytes(bytes)),
-        HostItems::Bytes(bytes) => {
-            for byte in bytes.iter() {
-                buf.push(T::from_val(Val::U8(*byte))?);
-            }
-        }
-        HostItems::Vals(vals) => {
-            for val in vals.drain(..) {
-                buf.push(T::from_val(val)?);
-            }
-        }
-    }
-    if let HostItems::Bytes(bytes) = &mut b.items {
-        bytes.clear();
-    }
-    Ok(())
-}
-
-/// Takes every element of a host buffer into `buf`, as values.
-fn take_host_vals(b: &mut HostBuffer, buf: &mut Vec<Val>) {
-    match &mut b.items {
-        HostItems::Bytes(bytes) => buf.extend(bytes.drain(..).map(Val::U8)),
-        HostItems::Vals(vals) => buf.append(vals),
-    }
-}
-
-/// Puts elements from the front of `items` into a host buffer, as many as it has room for;
-/// returns how many.
-fn put_host_items<T: Lower>(b: &mut HostBuffer, items: &[T]) -> Result<usize> {
-    let n = items.len().min(b.free());
-    match (&mut b.items, T::list_as_bytes(&items[..n])) {
-        (HostItems::Bytes(bytes), Some(slice)) => bytes.extend_from_slice(slice),
-        (HostItems::Bytes(bytes), None) => {
-            for item in &items[..n] {
-                match item.to_val() {
-                    Val::U8(byte) => bytes.push(byte),
-                    other => bail!("expected a `u8` for a `stream<u8>`, found {}", other.kind()),
-                }
-            }
-        }
-        (HostItems::Vals(vals), _) => {
-            vals.extend(items[..n].iter().map(Lower::to_val));
-        }
-    }
-    Ok(n)
-}
-
-/// The payload type of the future or stream `shared`.
-fn payload_of_shared<T>(store: &StoreInner<T>, shared: usize) -> Option<InterfaceType> {
-    store.opaque().concurrent.shared.get(shared).and_then(|s| s.payload().cloned())
-}
-
-impl Source<'_, Val> {
-    /// Takes every element the guest offers as values of the stream's payload type,
-    /// appending them to `buf` (for untyped consumers, of a [`StreamAny`]).
-    pub fn read_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, buf: &mut Vec<Val>) -> Result<()> {
-        let store = store.as_context_mut();
-        let guest = match &mut self.at {
-            EndBuffer::Guest(guest) => *guest,
-            EndBuffer::Host(b) => {
-                take_host_vals(b, buf);
-                return Ok(());
-            }
-        };
-        let b = guest_buffer(store, guest)?;
-        let Some(payload) = &b.payload else { bail!("a stream without elements has nothing to read") };
-        let store_id = store.opaque().id();
-        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
-        let origin = super::lift::MemoryOrigin {
-            store: store_id,
-            instance: b.instance,
-            options: b.options.clone(),
-            side: CallSide::Caller,
-        };
-        let mut cx = LiftContext { mem: &mut mem, opts, origin };
-        for i in 0..u64::from(b.remain) {
-            buf.push(cx.lift_val(payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
-        }
-        advance(store, guest, b.remain, b.size);
-        Ok(())
-    }
-}
-
-impl Destination<'_, Val> {
-    /// Writes values from the front of `items` into the guest's buffer, as many as it has
-    /// room for, each checked against the stream's payload type; returns how many (for
-    /// untyped producers, of a [`StreamAny`]).
-    pub fn write_vals<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &mut Vec<Val>) -> Result<usize> {
-        let store = store.as_context_mut();
-        let guest = match &mut self.at {
-            EndBuffer::Guest(guest) => *guest,
-            EndBuffer::Host(b) => {
-                let Some(payload) = payload_of_shared(store, self.shared) else {
-                    bail!("a stream without elements takes no elements")
-                };
-                let n = items.len().min(b.free());
-                for item in &items[..n] {
-                    item.typecheck(&payload)?;
-                }
-                match &mut b.items {
-                    HostItems::Bytes(bytes) => {
-                        for item in items.drain(..n) {
-                            match item {
-                                Val::U8(byte) => bytes.push(byte),
-                                other => bail!("expected a `u8` for a `stream<u8>`, found {}", other.kind()),
-                            }
-                        }
-                    }
-                    HostItems::Vals(vals) => vals.extend(items.drain(..n)),
-                }
-                return Ok(n);
-            }
-        };
-        let b = guest_buffer(store, guest)?;
-        let n = items.len().min(b.remain as usize);
-        let Some(payload) = &b.payload else { bail!("a stream without elements takes no elements") };
-        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
-        let mut cx = LowerContext { mem: &mut mem, opts };
-        for (i, item) in items[..n].iter().enumerate() {
-            item.typecheck(payload)?;
-            cx.lower_val(item, payload, LowerDest::Memory(b.ptr + i as u64 * u64::from(b.size)))?;
-        }
-        items.drain(..n);
-        advance(store, guest, n as u32, b.size);
-        Ok(n)
-    }
-}
-
-impl<T: Lower> Destination<'_, T> {
-    /// How many elements the guest's read has room for.
-    pub fn remaining<D>(&self, mut store: impl AsContextMut<Data = D>) -> usize {
-        let store = store.as_context_mut();
-        match &self.at {
-            EndBuffer::Guest(guest) => guest_buffer(store, *guest).map_or(0, |b| b.remain as usize),
-            EndBuffer::Host(b) => b.free(),
-        }
-    }
-
-    /// Writes elements from the front of `items` into the guest's buffer, as many as it has
-    /// room for; returns how many.
-    pub fn write<D>(&mut self, store: impl AsContextMut<Data = D>, items: &mut Vec<T>) -> Result<usize> {
-        let n = self.write_slice(store, items)?;
-        items.drain(..n);
-        Ok(n)
-    }
-
-    /// Writes elements from the front of `items` into the guest's buffer, as many as it has
-    /// room for, leaving `items` as they are; returns how many. Bytes go in one copy, from
-    /// wherever the producer keeps them.
-    pub fn write_slice<D>(&mut self, mut store: impl AsContextMut<Data = D>, items: &[T]) -> Result<usize> {
-        let store = store.as_context_mut();
-        let guest = match &mut self.at {
-            EndBuffer::Guest(guest) => *guest,
-            EndBuffer::Host(b) => return put_host_items(b, items),
-        };
-        let b = guest_buffer(store, guest)?;
-        let n = items.len().min(b.remain as usize);
-        if n == 0 {
-            return Ok(0);
-        }
-        let Some(payload) = &b.payload else {
-            bail!("a stream without elements takes no elements");
-        };
-        let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Callee);
-        match T::list_as_bytes(&items[..n]) {
-            Some(bytes) => {
-                let start = usize::try_from(b.ptr)?;
-                mem.bytes_mut()[start..start + n].copy_from_slice(bytes);
-            }
-            None => {
-                let mut cx = LowerContext { mem: &mut mem, opts };
-                for (i, item) in items[..n].iter().enumerate() {
-                    item.lower(&mut cx, payload, LowerDest::Memory(b.ptr + i as u64 * u64::from(b.size)))?;
-                }
-            }
-        }
-        advance(store, guest, n as u32, b.size);
-        Ok(n)
-    }
-}
-
 /// Maps a producer's or consumer's result to the loop's.
 fn outcome(r: Poll<Result<StreamResult>>) -> Poll<Result<EndOutcome>> {
     r.map(|r| {
@@ -430,7 +147,7 @@ impl<D, C: StreamConsumer<D>> HostEndDriver<StoreInner<D>> for ConsumerDriver<C>
         _shared: usize,
         at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { at, _items: PhantomData };
+        let source = Source::new(at);
         outcome(self.0.as_mut().poll_consume(cx, StoreContextMut(store), source, false))
     }
 }
@@ -445,7 +162,7 @@ impl<D, C: FutureConsumer<D>> HostEndDriver<StoreInner<D>> for FutureConsumerDri
         _shared: usize,
         at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let source = Source { at, _items: PhantomData };
+        let source = Source::new(at);
         self.0
             .as_mut()
             .poll_consume(cx, StoreContextMut(store), source, false)
@@ -463,7 +180,7 @@ impl<D, P: StreamProducer<D>> HostEndDriver<StoreInner<D>> for ProducerDriver<P>
         shared: usize,
         at: EndBuffer<'_>,
     ) -> Poll<Result<EndOutcome>> {
-        let destination = Destination { shared, at, _items: PhantomData };
+        let destination = Destination::new(shared, at);
         outcome(self.0.as_mut().poll_produce(cx, StoreContextMut(store), destination, false))
     }
 }
@@ -493,7 +210,7 @@ impl<D, T: Lower> HostEndDriver<StoreInner<D>> for FutureDriver<T> {
             }
         }
         let Some(value) = self.value.take() else { return Poll::Ready(Ok(EndOutcome::Dropped)) };
-        let mut destination = Destination { shared, at, _items: PhantomData };
+        let mut destination = Destination::new(shared, at);
         let mut items = vec![value];
         Poll::Ready(destination.write(StoreContextMut(store), &mut items).map(|_| EndOutcome::Completed))
     }
@@ -509,7 +226,7 @@ struct FutureProducerDriver<P, D> {
 
 impl<D, P: FutureProducer<D>> HostEndDriver<StoreInner<D>> for FutureProducerDriver<P, D>
 where
-    P::Item: Lower,
+    P::Item: FutureValue,
 {
     fn poll(
         &mut self,
@@ -528,9 +245,26 @@ where
             Poll::Ready(Ok(Some(value))) => value,
         };
         self.done = true;
-        let mut destination = Destination { shared, at, _items: PhantomData };
-        let mut items = vec![value];
-        Poll::Ready(destination.write(StoreContextMut(store), &mut items).map(|_| EndOutcome::Completed))
+        let mut destination = Destination::new(shared, at);
+        Poll::Ready(value.write_into(&mut destination, StoreContextMut(store)).map(|()| EndOutcome::Completed))
+    }
+}
+
+/// A future's value as its host driver writes it: a Rust value by its [`Lower`], a [`Val`]
+/// checked against the future's type.
+trait FutureValue: Sized {
+    fn write_into<D>(self, destination: &mut Destination<'_, Self>, store: StoreContextMut<'_, D>) -> Result<()>;
+}
+
+impl<T: Lower> FutureValue for T {
+    fn write_into<D>(self, destination: &mut Destination<'_, T>, store: StoreContextMut<'_, D>) -> Result<()> {
+        destination.write(store, &mut vec![self]).map(drop)
+    }
+}
+
+impl FutureValue for Val {
+    fn write_into<D>(self, destination: &mut Destination<'_, Val>, store: StoreContextMut<'_, D>) -> Result<()> {
+        destination.write_vals(store, &mut vec![self]).map(drop)
     }
 }
 
@@ -759,6 +493,24 @@ impl StreamAny {
 }
 
 impl FutureAny {
+    /// A future of type `ty` (a `future<T>` type, as [`Func::params`](super::Func::params)
+    /// gives) whose value `producer` gives, to pass to a guest. The value is checked against
+    /// `T` when it is written.
+    pub fn new<D: 'static, P: FutureProducer<D, Item = Val>>(
+        mut store: impl AsContextMut<Data = D>,
+        ty: &InterfaceType,
+        producer: P,
+    ) -> Result<FutureAny> {
+        if !matches!(ty, InterfaceType::Future(_)) {
+            bail!("`FutureAny::new` needs a future type, not `{ty}`");
+        }
+        let store = store.as_context_mut();
+        let id = store.opaque().id();
+        let driver = FutureProducerDriver { producer: Box::pin(producer), done: false, _data: PhantomData };
+        let shared = new_host_written(store, ty.clone(), Box::new(driver));
+        Ok(FutureAny { store: id, shared })
+    }
+
     /// Hands the value the guest writes, as a value, to `consumer` (as
     /// [`FutureReader::pipe`]; it reads it with [`Source::read_vals`]).
     pub fn pipe<D: 'static, C: FutureConsumer<D, Item = Val>>(

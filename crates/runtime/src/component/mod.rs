@@ -51,6 +51,7 @@ pub(crate) mod handle_table;
 mod has_data;
 mod host;
 mod host_async;
+mod host_buffers;
 mod host_module;
 mod host_streams;
 mod import_requirements;
@@ -89,9 +90,9 @@ pub use export_names::{ComponentExportIndex, ExportLookup};
 pub use func::{Func, TypedFunc};
 pub use has_data::{HasData, HasSelf};
 pub use host_async::{Accessor, HostFuture};
+pub use host_buffers::{Destination, ReadBuffer, Source};
 pub use host_streams::{
-    Destination, FutureConsumer, FutureProducer, FutureReader, Source, StreamConsumer, StreamProducer, StreamReader,
-    StreamResult,
+    FutureConsumer, FutureProducer, FutureReader, StreamConsumer, StreamProducer, StreamReader, StreamResult,
 };
 pub use instance::Instance;
 pub use instantiate::InstancePre;

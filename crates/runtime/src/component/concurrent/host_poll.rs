@@ -9,7 +9,7 @@
 //! waker per future; that can come when a workload shows the need.
 
 use super::host_work::{EndBuffer, EndOutcome, HostTaskId};
-use super::state::{PendingEvent, copy_result, end};
+use super::state::{PendingEvent, copy_result};
 use crate::store::StoreInner;
 use anyhow::Result;
 use std::cell::Cell;
@@ -164,10 +164,13 @@ pub(crate) fn host_end_dropped<T>(store: &mut StoreInner<T>, shared: usize) {
     s.dropped = true;
     s.host_end = None;
     if let Some(p) = s.pending.take() {
-        let moved = end(c, p).buffer.as_ref().is_some_and(|b| b.progress > 0);
-        // A copy that moved elements completes with them; the next one learns of the drop.
-        let result = if moved && !c.shared[shared].is_future() { copy_result::COMPLETED } else { copy_result::DROPPED };
-        c.waitables[p].pending = Some(PendingEvent::Copy { result, reclaim: false });
+        // A copy that the host end already completed keeps its result (the next one learns
+        // of the drop); one still pending ends `DROPPED`, with what it moved (a producer
+        // that writes its last elements and ends the stream in one turn, say).
+        let w = &mut c.waitables[p];
+        if w.pending.is_none() {
+            w.pending = Some(PendingEvent::Copy { result: copy_result::DROPPED, reclaim: false });
+        }
     }
     let s = &mut c.shared[shared];
     s.live_ends -= 1;
