@@ -102,6 +102,21 @@ fn stream_values_round_trip() {
     assert!(two > 30, "only {two} cases went through two components");
 }
 
+/// A value given to a `future<T>` by the host comes back after one or two guests passed it
+/// on through their memories.
+#[test]
+fn future_values_round_trip() {
+    let mut two = 0;
+    for seed in seeds(150) {
+        let case = case(seed, FutureCase::arbitrary);
+        two += usize::from(case.two);
+        if let Err(e) = future_roundtrip(&case) {
+            panic!("seed {seed}: {e:#}\n{}", case.component());
+        }
+    }
+    assert!(two > 30, "only {two} cases went through two components");
+}
+
 #[test]
 fn fact_adapters_validate() {
     let (mut without_realloc, mut with_post_return, mut without_memory) = (0, 0, 0);

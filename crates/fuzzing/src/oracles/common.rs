@@ -1,7 +1,8 @@
 //! What the component oracles share: one engine per process, a per-thread cache of compiled
 //! components (a fuzzer mutating only the values reuses the compiled component), the echoing
-//! guest's core module, canonical options and padding parameters as component text, and the
-//! call-and-compare loop.
+//! guest's core module, canonical options (of lifts, lowers and `task.return`) and padding
+//! parameters as component text, the call-and-compare loop, and the one-thread executor the
+//! async oracles run the store's loop on.
 //!
 //! It holds no property of its own: each oracle module states one and builds its components
 //! from these pieces. It is apart from `oracles/mod.rs`, which names and re-exports the
@@ -14,7 +15,8 @@ use anyhow::{Context, Result, bail};
 use arbitrary::Unstructured;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::task::{Poll, Waker};
 use weld::component::{Component, InterfaceType, Linker, Val};
 use weld::{Engine, Store};
 use weld_environ::component::abi::{FlatType, MemoryWidth, flatten};
@@ -141,4 +143,29 @@ pub(super) fn round_trip(wat: &str, func: &str, values: &[Val], what: impl Fn() 
         }
     }
     Ok(())
+}
+
+/// The options of a `task.return` for a lift with [`options`]`(inst, encoding)`: the same
+/// memory and encoding (the spec's `LiftOptions`), without `realloc`.
+pub(super) fn return_options(inst: &str, encoding: &str) -> String {
+    format!("(memory (core memory ${inst} \"mem\")) string-encoding={encoding}")
+}
+
+/// Runs `fut` to its end on this thread, parking the thread while it is pending.
+pub(super) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
 }

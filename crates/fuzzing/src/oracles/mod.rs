@@ -7,6 +7,8 @@
 //!   encoding and memory width on either side.
 //! - [`streams`]: values of any type written into a `stream<T>` come back equal after one or
 //!   two guests copied them through their memories.
+//! - [`futures`]: a value of any type given to a `future<T>` comes back equal after one or
+//!   two guests passed it on through their memories.
 //! - [`fact_valid`](mod@fact_valid): FACT turns any adapter signature with any canonical options into a valid
 //!   core module.
 //! - [`canonical_reference`]: weld's host-side canonical ABI (and its fused adapters) agree
@@ -24,6 +26,7 @@ pub mod core_diff;
 pub mod echo;
 pub mod fact_valid;
 pub mod fused;
+pub mod futures;
 pub mod streams;
 
 pub use common::{ENCODINGS, compile_cached, engine};
@@ -34,4 +37,5 @@ pub use core_diff::{
 pub use echo::{EchoCase, TypedCase, component_api, echo_component, typed_component_api};
 pub use fact_valid::{AdapterCase, adapter_component, fact_valid};
 pub use fused::{FusedCase, Side, fact_roundtrip, fused_component};
+pub use futures::{FutureCase, future_component, future_roundtrip};
 pub use streams::{StreamCase, stream_component, stream_roundtrip};

@@ -11,7 +11,7 @@
 //! single-threaded guest never waits on itself. Memories are 32-bit (the stream built-ins of
 //! 64-bit memories are not generated).
 
-use super::common::{ENCODINGS, compile_cached, echo_core, engine, options, type_and_values};
+use super::common::{ENCODINGS, block_on, compile_cached, echo_core, engine, options, return_options, type_and_values};
 use crate::types::NamedTypes;
 use anyhow::{Context as _, Result, bail};
 use arbitrary::Unstructured;
@@ -232,12 +232,6 @@ pub fn stream_component(ty: &InterfaceType, outer: &str, inner: Option<&str>) ->
     )
 }
 
-/// The options of a `task.return` for a lift with [`options`]`(inst, encoding)`: the same
-/// memory and encoding (the spec's `LiftOptions`), without `realloc`.
-fn return_options(inst: &str, encoding: &str) -> String {
-    format!("(memory (core memory ${inst} \"mem\")) string-encoding={encoding}")
-}
-
 /// Writes its values into the guest's reads, then ends the stream.
 struct Producer(Vec<Val>);
 
@@ -331,23 +325,4 @@ pub fn stream_roundtrip(case: &StreamCase) -> Result<()> {
         bail!("{}: sent {:?}, received {got:?}", what(), case.values);
     }
     Ok(())
-}
-
-/// Runs `fut` to its end on this thread, parking the thread while it is pending.
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park();
-    }
 }
