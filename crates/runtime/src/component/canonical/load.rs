@@ -28,6 +28,30 @@ pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: 
     cx.load(ty, ptr)
 }
 
+/// A scalar (a number, `bool` or `char`) of type `ty` read from `bytes` at `ptr`, for the
+/// fields of records, which then skip a recursive [`Loader::load`]; `None` for other types.
+#[inline(always)]
+fn scalar_at(bytes: &[u8], ty: &InterfaceType, ptr: u64) -> Option<Result<Val>> {
+    use InterfaceType as T;
+    let size = match ty {
+        T::Bool | T::S8 | T::U8 => 1,
+        T::S16 | T::U16 => 2,
+        T::S32 | T::U32 | T::F32 | T::Char => 4,
+        T::S64 | T::U64 | T::F64 => 8,
+        _ => return None,
+    };
+    let bits = match read_uint(bytes, ptr, size) {
+        Ok(bits) => bits,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match ty {
+        T::F32 => Ok(Val::Float32(f32::from_bits(bits as u32))),
+        T::F64 => Ok(Val::Float64(f64::from_bits(bits))),
+        T::Char => char_from(bits as u32).map(Val::Char),
+        _ => integer_value(ty, bits),
+    })
+}
+
 impl Loader<'_> {
     #[inline]
     fn uint(&self, ptr: u64, n: u32) -> Result<u64> {
@@ -66,18 +90,25 @@ impl Loader<'_> {
                 Val::List(elements.collect::<Result<_>>()?)
             }
             T::Record(record) => {
-                let offsets = record.field_offsets(w);
-                let fields = record
-                    .fields()
-                    .iter()
-                    .zip(offsets)
-                    .map(|(f, off)| Ok((f.name.clone(), self.load(&f.ty, ptr + u64::from(*off))?)));
-                Val::Record(fields.collect::<Result<_>>()?)
+                // Sized up front: a collect through `Result` would grow the vector.
+                let mut fields = Vec::with_capacity(record.fields().len());
+                for (f, off) in record.fields().iter().zip(record.field_offsets(w)) {
+                    let at = ptr + u64::from(*off);
+                    let scalar = scalar_at(self.mem.borrow().bytes(), &f.ty, at);
+                    let value = match scalar {
+                        Some(v) => v?,
+                        None => self.load(&f.ty, at)?,
+                    };
+                    fields.push((f.name.clone(), value));
+                }
+                Val::Record(fields)
             }
             T::Tuple(tuple) => {
-                let offsets = tuple.field_offsets(w);
-                let elements = tuple.types().iter().zip(offsets).map(|(t, off)| self.load(t, ptr + u64::from(*off)));
-                Val::Tuple(elements.collect::<Result<_>>()?)
+                let mut elements = Vec::with_capacity(tuple.types().len());
+                for (t, off) in tuple.types().iter().zip(tuple.field_offsets(w)) {
+                    elements.push(self.load(t, ptr + u64::from(*off))?);
+                }
+                Val::Tuple(elements)
             }
             T::Variant(_) | T::Option(_) | T::Result(_) => {
                 let disc_size = match ty {
@@ -196,10 +227,19 @@ impl Loader<'_> {
                 Val::List((0..list.len()).map(|_| self.lift(list.element(), flat)).collect::<Result<_>>()?)
             }
             T::Record(record) => {
-                let fields = record.fields().iter().map(|f| Ok((f.name.clone(), self.lift(&f.ty, flat)?)));
-                Val::Record(fields.collect::<Result<_>>()?)
+                let mut fields = Vec::with_capacity(record.fields().len());
+                for f in record.fields() {
+                    fields.push((f.name.clone(), self.lift(&f.ty, flat)?));
+                }
+                Val::Record(fields)
             }
-            T::Tuple(tuple) => Val::Tuple(tuple.types().iter().map(|t| self.lift(t, flat)).collect::<Result<_>>()?),
+            T::Tuple(tuple) => {
+                let mut elements = Vec::with_capacity(tuple.types().len());
+                for t in tuple.types() {
+                    elements.push(self.lift(t, flat)?);
+                }
+                Val::Tuple(elements)
+            }
             T::Variant(_) | T::Option(_) | T::Result(_) => self.lift_variant(ty, flat)?,
             T::Enum(e) => enum_case(ty, e.names(), u64::from(next(flat)? as u32))?,
             T::Flags(flags) => {
