@@ -17,6 +17,7 @@
 
 pub mod filesystem;
 mod oneshot;
+mod sleep;
 pub mod sockets;
 mod types;
 
@@ -25,6 +26,7 @@ pub use types::Instant;
 use crate::streams::{InputStream, OutputStream, StreamError};
 use crate::view::WasiView;
 use crate::{I32Exit, cli::TerminalInput, cli::TerminalOutput};
+use sleep::Sleep;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -282,43 +284,5 @@ impl<D> StreamProducer<D> for InputProducer {
                 }
             }
         }
-    }
-}
-
-/// A future ready after a duration: a thread sleeps it out and wakes the latest waker.
-struct Sleep {
-    until: std::time::Instant,
-    waker: Option<std::sync::Arc<std::sync::Mutex<Option<std::task::Waker>>>>,
-}
-
-impl Sleep {
-    fn new(d: Duration) -> Sleep {
-        Sleep { until: std::time::Instant::now() + d, waker: None }
-    }
-}
-
-impl std::future::Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let until = self.until;
-        if std::time::Instant::now() >= until {
-            return Poll::Ready(());
-        }
-        match &self.waker {
-            Some(slot) => *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone()),
-            None => {
-                let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(cx.waker().clone())));
-                let timer = slot.clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
-                    if let Some(w) = timer.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                        w.wake();
-                    }
-                });
-                self.waker = Some(slot);
-            }
-        }
-        Poll::Pending
     }
 }
