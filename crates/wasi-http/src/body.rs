@@ -58,6 +58,9 @@ impl HostOutgoingBody {
 
 /// The error code of a body that failed with `why`.
 pub(crate) fn failed_body(why: String) -> ErrorCode {
+    if why.starts_with(crate::between_bytes::TIMED_OUT) {
+        return ErrorCode::ConnectionReadTimeout;
+    }
     ErrorCode::InternalError(Some(why))
 }
 

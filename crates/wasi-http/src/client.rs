@@ -9,9 +9,11 @@
 //! that says so (there is no TLS client in weld yet).
 //!
 //! The request's body streams from the guest's `outgoing-body`; the response arrives as soon
-//! as its head does, and its body streams into the guest's `incoming-body`. Dropping the
+//! as its head does, and its body streams into the guest's `incoming-body`. The options'
+//! connect, first-byte and between-bytes timeouts apply (600 s each when not given). Dropping the
 //! future before it resolves aborts the request.
 
+use crate::between_bytes::BetweenBytes;
 use crate::bindings::http::outgoing_handler::Host as OutgoingHandlerTrait;
 use crate::bindings::http::types::{
     ErrorCode, HostFutureIncomingResponse as FutureTrait, HostIncomingResponse as IncomingResponseTrait, Scheme,
@@ -144,6 +146,7 @@ async fn send(
 ) -> Result<HostIncomingResponse, ErrorCode> {
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
     let first_byte_timeout = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
+    let between_bytes_timeout = options.between_bytes_timeout.unwrap_or(Duration::from_secs(600));
     let response = match connect_and_send(request, &authority, connect_timeout, first_byte_timeout).await {
         Ok(response) => response,
         Err(SendError::ConnectTimeout) => return Err(ErrorCode::ConnectionTimeout),
@@ -154,7 +157,7 @@ async fn send(
     };
     let (parts, body) = response.into_parts();
     let (writer, reader) = channel::channel();
-    tokio::spawn(channel::pump(body, writer));
+    tokio::spawn(channel::pump(BetweenBytes::new(body, between_bytes_timeout), writer));
     let mut headers = parts.headers;
     strip_forbidden(&mut headers);
     Ok(HostIncomingResponse { status: parts.status.as_u16(), headers, body: Some(reader) })

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod between_bytes;
 pub mod bindings;
 pub mod body;
 pub mod channel;

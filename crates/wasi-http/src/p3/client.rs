@@ -11,8 +11,8 @@
 //! when it consumes it. Only `http` is spoken; `https` fails with an `internal-error` that
 //! says so. Cancelling the call aborts the request.
 //!
-//! The connect and first-byte timeouts of the request's options are applied;
-//! `between-bytes-timeout` is kept but not enforced yet.
+//! The connect, first-byte and between-bytes timeouts of the request's options apply (600 s
+//! each when not given); the last fails the response's body with `connection-read-timeout`.
 //!
 //! The future `request.new` returned resolves once hyper has taken the whole body, or with
 //! the error the send failed with. A `GET`, `HEAD` or `CONNECT` without `content-length`
@@ -25,14 +25,15 @@ use super::body::{self, Body, HostBody, OutgoingBody, Settler};
 use super::fields::strip_forbidden;
 use super::message::{Request, Response};
 use super::types::{ErrorCode, Scheme, hyper_error};
+use crate::between_bytes::{BetweenBytes, BodyFailure};
 use crate::client::{SendError, connect_and_send};
 use crate::view::WasiHttpView;
 use http_body_util::BodyExt;
 use std::time::Duration;
 use weld::component::{Accessor, LinkerInstance, Resource, StoreContextMut};
 
-/// How long a request waits for its connection and for its response's head when its
-/// options do not say.
+/// How long a request waits for its connection, for its response's head and between its
+/// body's frames when its options do not say.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A request ready to go: the message (its body apart), the authority it goes to, and its
@@ -43,6 +44,7 @@ struct Prepared {
     authority: String,
     connect_timeout: Duration,
     first_byte_timeout: Duration,
+    between_bytes_timeout: Duration,
 }
 
 /// The body of a request ready to go.
@@ -57,7 +59,8 @@ impl Prepared {
     /// The `http::Request` to send: a guest's body is given its framing first (see the
     /// module's documentation). Also what settles the outcome of a guest's body.
     async fn finish(self) -> (ReadyRequest, Option<Settler>) {
-        let Prepared { mut request, body, authority, connect_timeout, first_byte_timeout } = self;
+        let Prepared { mut request, body, authority, connect_timeout, first_byte_timeout, between_bytes_timeout } =
+            self;
         let (body, settler) = match body {
             PreparedBody::Host(body) => (body, None),
             PreparedBody::Guest(body, settler) => {
@@ -79,7 +82,7 @@ impl Prepared {
             }
         };
         let request = request.map(|()| body);
-        (ReadyRequest { request, authority, connect_timeout, first_byte_timeout }, settler)
+        (ReadyRequest { request, authority, connect_timeout, first_byte_timeout, between_bytes_timeout }, settler)
     }
 }
 
@@ -89,6 +92,7 @@ struct ReadyRequest {
     authority: String,
     connect_timeout: Duration,
     first_byte_timeout: Duration,
+    between_bytes_timeout: Duration,
 }
 
 /// Takes request `req` out of the table and makes it an `http::Request`, or says why it
@@ -133,6 +137,7 @@ fn prepare<T: WasiHttpView + 'static>(
         authority,
         connect_timeout: options.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
         first_byte_timeout: options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT),
+        between_bytes_timeout: options.between_bytes_timeout.unwrap_or(DEFAULT_TIMEOUT),
     }))
 }
 
@@ -168,7 +173,14 @@ fn check_target(
 /// Sends a prepared request; the response's head, its body streaming from the network.
 async fn send(p: ReadyRequest) -> Result<http::Response<HostBody>, ErrorCode> {
     match connect_and_send(p.request, &p.authority, p.connect_timeout, p.first_byte_timeout).await {
-        Ok(response) => Ok(response.map(|body| body.map_err(|e| hyper_error(&e)).boxed())),
+        Ok(response) => Ok(response.map(|body| {
+            BetweenBytes::new(body, p.between_bytes_timeout)
+                .map_err(|e| match e {
+                    BodyFailure::Body(e) => hyper_error(&e),
+                    BodyFailure::TimedOut(_) => ErrorCode::ConnectionReadTimeout,
+                })
+                .boxed()
+        })),
         Err(SendError::ConnectTimeout) => Err(ErrorCode::ConnectionTimeout),
         Err(SendError::ConnectionRefused) => Err(ErrorCode::ConnectionRefused),
         Err(SendError::Connect(why)) => Err(ErrorCode::InternalError(Some(why))),

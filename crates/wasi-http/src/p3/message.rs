@@ -42,7 +42,7 @@ pub struct RequestOptions {
     pub connect_timeout: Option<Duration>,
     /// How long to wait for the response's first byte.
     pub first_byte_timeout: Option<Duration>,
-    /// How long to wait between bytes of the response's body (kept, not enforced yet).
+    /// How long the response's body may keep its reader waiting for its next bytes.
     pub between_bytes_timeout: Option<Duration>,
     /// Whether the setters may change them (not those handed out by `get-options`).
     pub mutable: bool,

@@ -11,7 +11,7 @@
 //! `types.rs`.
 //!
 //! What it deliberately leaves out: TLS (an `https` request fails with an error code that
-//! says so, as in 0.2), HTTP/2, and the `between-bytes-timeout` option (kept, not enforced).
+//! says so, as in 0.2) and HTTP/2.
 //! The host does not supply an imported `wasi:http/handler` (a middleware's next hop): an
 //! embedder defines it, for instance by calling another instance's [`Handler`].
 //!
