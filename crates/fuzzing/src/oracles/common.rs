@@ -152,7 +152,7 @@ pub(super) fn return_options(inst: &str, encoding: &str) -> String {
 }
 
 /// Runs `fut` to its end on this thread, parking the thread while it is pending.
-pub(super) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl std::task::Wake for Unpark {
         fn wake(self: Arc<Self>) {
@@ -168,4 +168,68 @@ pub(super) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
         }
         std::thread::park();
     }
+}
+
+/// What a host consumer of an async oracle took from the guest, and whether it has ended (the
+/// consumer was dropped: the guest dropped its end), with the waker of the host future that
+/// waits for that.
+#[derive(Default)]
+pub(super) struct Received {
+    values: Vec<Val>,
+    ended: bool,
+    waker: Option<Waker>,
+}
+
+/// A [`Received`] shared between a consumer and the host future waiting for it.
+pub(super) type SharedReceived = Arc<std::sync::Mutex<Received>>;
+
+/// Adds `values` to what `r` received.
+pub(super) fn receive(r: &SharedReceived, values: Vec<Val>) {
+    r.lock().unwrap_or_else(|e| e.into_inner()).values.extend(values);
+}
+
+/// Marks `r` ended and wakes whoever waits for it (from a consumer's `Drop`).
+pub(super) fn end_received(r: &SharedReceived) {
+    let mut r = r.lock().unwrap_or_else(|e| e.into_inner());
+    r.ended = true;
+    if let Some(w) = r.waker.take() {
+        w.wake();
+    }
+}
+
+/// Runs an async oracle's component: calls its export `run` with the value `input` makes
+/// (given the store and `run`'s parameter type), hands the value `run` returns to `pipe`
+/// (with where its consumer records what it takes), waits until that consumer has ended,
+/// and returns what it received.
+pub(super) fn run_and_receive(
+    component: &str,
+    input: impl FnOnce(&mut Store<()>, &InterfaceType) -> Result<Val>,
+    pipe: impl FnOnce(weld::component::StoreContextMut<'_, ()>, Val, SharedReceived) -> Result<()>,
+) -> Result<Vec<Val>> {
+    let component = compile_cached(component)?;
+    let mut store = Store::new(engine(), ());
+    let instance = Linker::new(engine()).instantiate(&mut store, &component).context("instantiating")?;
+    let run = instance.get_func(&mut store, "run").context("`run` is exported")?;
+    let ty = run.params(&store)[0].1.clone();
+    let input = input(&mut store, &ty)?;
+    let received = SharedReceived::default();
+    let seen = received.clone();
+    block_on(store.run_concurrent(async move |accessor| -> Result<()> {
+        let mut results = [Val::Bool(false)];
+        run.call_concurrent(accessor, &[input], &mut results).await?;
+        let [output] = results;
+        accessor.with(|store| pipe(store, output, seen.clone()))?;
+        std::future::poll_fn(|cx| {
+            let mut r = seen.lock().unwrap_or_else(|e| e.into_inner());
+            if r.ended {
+                return Poll::Ready(());
+            }
+            r.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+        Ok(())
+    }))??;
+    let values = std::mem::take(&mut received.lock().unwrap_or_else(|e| e.into_inner()).values);
+    Ok(values)
 }

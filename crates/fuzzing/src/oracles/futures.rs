@@ -10,15 +10,16 @@
 //! `COMPLETED` codes, which carry no count). The guests copy synchronously, in stackful
 //! tasks, as the stream oracle's do. Memories are 32-bit.
 
-use super::common::{ENCODINGS, block_on, compile_cached, echo_core, engine, options, return_options, type_and_values};
+use super::common::{
+    ENCODINGS, SharedReceived, echo_core, end_received, options, receive, return_options, run_and_receive,
+    type_and_values,
+};
 use crate::types::NamedTypes;
 use anyhow::{Context as _, Result, bail};
 use arbitrary::Unstructured;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
-use weld::Store;
-use weld::component::{FutureAny, FutureConsumer, FutureProducer, InterfaceType, Linker, Source, StoreContextMut, Val};
+use std::task::{Context, Poll};
+use weld::component::{FutureAny, FutureConsumer, FutureProducer, InterfaceType, Source, StoreContextMut, Val};
 
 /// Where a guest's buffer for the value is: at 768 KiB, above what the bump allocator of
 /// [`echo_core`] hands out for the value's strings and lists.
@@ -180,17 +181,8 @@ impl<D> FutureProducer<D> for Give {
     }
 }
 
-/// What the host read back (if anything), and whether the future has ended (its consumer
-/// was dropped), with the waker of the future waiting for the end.
-#[derive(Default)]
-struct Received {
-    value: Option<Val>,
-    ended: bool,
-    waker: Option<Waker>,
-}
-
-/// Takes the value the guest writes into `Received`.
-struct Take(Arc<Mutex<Received>>);
+/// Takes the value the guest writes into a [`SharedReceived`].
+struct Take(SharedReceived);
 
 impl<D> FutureConsumer<D> for Take {
     type Item = Val;
@@ -203,18 +195,14 @@ impl<D> FutureConsumer<D> for Take {
     ) -> Poll<Result<()>> {
         let mut buf = Vec::new();
         source.read_vals(store, &mut buf)?;
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).value = buf.pop();
+        receive(&self.0, buf);
         Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for Take {
     fn drop(&mut self) {
-        let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        r.ended = true;
-        if let Some(w) = r.waker.take() {
-            w.wake();
-        }
+        end_received(&self.0);
     }
 }
 
@@ -222,34 +210,16 @@ impl Drop for Take {
 /// comes back.
 pub fn future_roundtrip(case: &FutureCase) -> Result<()> {
     let what = || format!("{} ({} / {:?})", case.ty, case.outer, case.two.then_some(case.inner));
-    let component = compile_cached(&case.component())?;
-    let mut store = Store::new(engine(), ());
-    let instance = Linker::new(engine()).instantiate(&mut store, &component).context("instantiating")?;
-    let run = instance.get_func(&mut store, "run").context("`run` is exported")?;
-    let ty = run.params(&store)[0].1.clone();
-    let received = Arc::new(Mutex::new(Received::default()));
-    let input = FutureAny::new(&mut store, &ty, Give(Some(case.value.clone())))?;
-    let seen = received.clone();
-    block_on(store.run_concurrent(async move |accessor| -> Result<()> {
-        let mut results = [Val::Bool(false)];
-        run.call_concurrent(accessor, &[Val::Future(input)], &mut results).await?;
-        let Val::Future(output) = results[0] else { bail!("`run` returned {:?}, not a future", results[0]) };
-        accessor.with(|store| output.pipe(store, Take(seen.clone())))?;
-        std::future::poll_fn(|cx| {
-            let mut r = seen.lock().unwrap_or_else(|e| e.into_inner());
-            if r.ended {
-                return Poll::Ready(());
-            }
-            r.waker = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
-        Ok(())
-    }))
-    .with_context(what)?
+    let got = run_and_receive(
+        &case.component(),
+        |store, ty| Ok(Val::Future(FutureAny::new(store, ty, Give(Some(case.value.clone())))?)),
+        |store, output, received| match output {
+            Val::Future(output) => output.pipe(store, Take(received)),
+            other => bail!("`run` returned {other:?}, not a future"),
+        },
+    )
     .with_context(what)?;
-    let got = received.lock().unwrap_or_else(|e| e.into_inner()).value.take();
-    if got.as_ref() != Some(&case.value) {
+    if got.as_slice() != std::slice::from_ref(&case.value) {
         bail!("{}: sent {:?}, received {got:?}", what(), case.value);
     }
     Ok(())

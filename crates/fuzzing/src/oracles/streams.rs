@@ -11,17 +11,17 @@
 //! single-threaded guest never waits on itself. Memories are 32-bit (the stream built-ins of
 //! 64-bit memories are not generated).
 
-use super::common::{ENCODINGS, block_on, compile_cached, echo_core, engine, options, return_options, type_and_values};
+use super::common::{
+    ENCODINGS, SharedReceived, echo_core, end_received, options, receive, return_options, run_and_receive,
+    type_and_values,
+};
 use crate::types::NamedTypes;
 use anyhow::{Context as _, Result, bail};
 use arbitrary::Unstructured;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
-use weld::Store;
+use std::task::{Context, Poll};
 use weld::component::{
-    Destination, InterfaceType, Linker, Source, StoreContextMut, StreamAny, StreamConsumer, StreamProducer,
-    StreamResult, Val,
+    Destination, InterfaceType, Source, StoreContextMut, StreamAny, StreamConsumer, StreamProducer, StreamResult, Val,
 };
 
 /// The most elements a guest reads (or writes) at once.
@@ -252,17 +252,8 @@ impl<D> StreamProducer<D> for Producer {
     }
 }
 
-/// What the host read back, and whether the stream has ended (its consumer was dropped),
-/// with the waker of the future waiting for the end.
-#[derive(Default)]
-struct Received {
-    values: Vec<Val>,
-    ended: bool,
-    waker: Option<Waker>,
-}
-
-/// Takes what the guest writes into `Received`.
-struct Collector(Arc<Mutex<Received>>);
+/// Takes what the guest writes into a [`SharedReceived`].
+struct Collector(SharedReceived);
 
 impl<D> StreamConsumer<D> for Collector {
     type Item = Val;
@@ -275,18 +266,14 @@ impl<D> StreamConsumer<D> for Collector {
     ) -> Poll<Result<StreamResult>> {
         let mut buf = Vec::new();
         source.read_vals(store, &mut buf)?;
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).values.extend(buf);
+        receive(&self.0, buf);
         Poll::Ready(Ok(StreamResult::Completed))
     }
 }
 
 impl Drop for Collector {
     fn drop(&mut self) {
-        let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        r.ended = true;
-        if let Some(w) = r.waker.take() {
-            w.wake();
-        }
+        end_received(&self.0);
     }
 }
 
@@ -294,33 +281,15 @@ impl Drop for Collector {
 /// values come back, in order.
 pub fn stream_roundtrip(case: &StreamCase) -> Result<()> {
     let what = || format!("{} ({} / {:?})", case.ty, case.outer, case.two.then_some(case.inner));
-    let component = compile_cached(&case.component())?;
-    let mut store = Store::new(engine(), ());
-    let instance = Linker::new(engine()).instantiate(&mut store, &component).context("instantiating")?;
-    let run = instance.get_func(&mut store, "run").context("`run` is exported")?;
-    let ty = run.params(&store)[0].1.clone();
-    let received = Arc::new(Mutex::new(Received::default()));
-    let input = StreamAny::new(&mut store, &ty, Producer(case.values.clone()))?;
-    let seen = received.clone();
-    block_on(store.run_concurrent(async move |accessor| -> Result<()> {
-        let mut results = [Val::Bool(false)];
-        run.call_concurrent(accessor, &[Val::Stream(input)], &mut results).await?;
-        let Val::Stream(output) = results[0] else { bail!("`run` returned {:?}, not a stream", results[0]) };
-        accessor.with(|store| output.pipe(store, Collector(seen.clone())))?;
-        std::future::poll_fn(|cx| {
-            let mut r = seen.lock().unwrap_or_else(|e| e.into_inner());
-            if r.ended {
-                return Poll::Ready(());
-            }
-            r.waker = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
-        Ok(())
-    }))
-    .with_context(what)?
+    let got = run_and_receive(
+        &case.component(),
+        |store, ty| Ok(Val::Stream(StreamAny::new(store, ty, Producer(case.values.clone()))?)),
+        |store, output, received| match output {
+            Val::Stream(output) => output.pipe(store, Collector(received)),
+            other => bail!("`run` returned {other:?}, not a stream"),
+        },
+    )
     .with_context(what)?;
-    let got = std::mem::take(&mut received.lock().unwrap_or_else(|e| e.into_inner()).values);
     if got != case.values {
         bail!("{}: sent {:?}, received {got:?}", what(), case.values);
     }
