@@ -32,9 +32,13 @@ pub trait ReadBuffer<T> {
     fn room(&self) -> usize;
     /// Adds `item`.
     fn push(&mut self, item: T);
-    /// Adds `items`, no more than [`room`](Self::room).
-    fn append(&mut self, items: Vec<T>) {
-        for item in items {
+    /// Adds the elements whose bytes are `bytes` (a list of `u8`), no more than
+    /// [`room`](Self::room).
+    fn push_bytes(&mut self, bytes: &[u8])
+    where
+        T: Lift,
+    {
+        for item in T::list_from_bytes(bytes) {
             self.push(item);
         }
     }
@@ -47,9 +51,12 @@ impl<T> ReadBuffer<T> for Vec<T> {
     fn push(&mut self, item: T) {
         Vec::push(self, item);
     }
-    fn append(&mut self, items: Vec<T>) {
-        // One copy when it is empty, as it usually is.
-        if self.is_empty() { *self = items } else { self.extend(items) }
+    fn push_bytes(&mut self, bytes: &[u8])
+    where
+        T: Lift,
+    {
+        // One copy, into the room the vector already has.
+        T::extend_from_bytes(self, bytes);
     }
 }
 
@@ -154,7 +161,7 @@ impl<T: Lift> Source<'_, T> {
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
         if T::BYTES {
             let start = usize::try_from(b.ptr)?;
-            buf.append(T::list_from_bytes(&mem.bytes()[start..start + n as usize]));
+            buf.push_bytes(&mem.bytes()[start..start + n as usize]);
         } else {
             let origin = super::lift::MemoryOrigin {
                 store: store_id,
@@ -176,7 +183,7 @@ impl<T: Lift> Source<'_, T> {
 fn take_host_items<T: Lift>(b: &mut HostBuffer, buf: &mut impl ReadBuffer<T>) -> Result<()> {
     let n = b.len().min(buf.room());
     match &mut b.items {
-        HostItems::Bytes(bytes) if T::BYTES => buf.append(T::list_from_bytes(&bytes[..n])),
+        HostItems::Bytes(bytes) if T::BYTES => buf.push_bytes(&bytes[..n]),
         HostItems::Bytes(bytes) => {
             for byte in &bytes[..n] {
                 buf.push(T::from_val(Val::U8(*byte))?);

@@ -68,6 +68,14 @@ pub trait Lift: ComponentType + Sized {
         let _ = bytes;
         Vec::new()
     }
+
+    /// Appends the elements whose bytes are `bytes` to `buf` (as [`Lift::list_from_bytes`],
+    /// into a vector that keeps its room: `u8` copies straight in).
+    #[doc(hidden)]
+    #[inline]
+    fn extend_from_bytes(buf: &mut Vec<Self>, bytes: &[u8]) {
+        buf.extend(Self::list_from_bytes(bytes));
+    }
 }
 
 /// Lifts a `T` through a [`Val`]: the default of [`Lift::lift`], and what containers do when

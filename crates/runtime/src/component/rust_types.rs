@@ -197,6 +197,11 @@ impl Lift for u8 {
     fn list_from_bytes(bytes: &[u8]) -> Vec<u8> {
         bytes.to_vec()
     }
+
+    #[inline]
+    fn extend_from_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
+        buf.extend_from_slice(bytes);
+    }
 }
 
 impl ComponentType for String {
