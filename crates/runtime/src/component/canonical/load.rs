@@ -28,28 +28,38 @@ pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: 
     cx.load(ty, ptr)
 }
 
-/// A scalar (a number, `bool` or `char`) of type `ty` read from `bytes` at `ptr`, for the
-/// fields of records, which then skip a recursive [`Loader::load`]; `None` for other types.
+/// The size in memory of a scalar type (a number, `bool` or `char`); `None` for others.
 #[inline(always)]
-fn scalar_at(bytes: &[u8], ty: &InterfaceType, ptr: u64) -> Option<Result<Val>> {
+fn scalar_size(ty: &InterfaceType) -> Option<u32> {
     use InterfaceType as T;
-    let size = match ty {
+    Some(match ty {
         T::Bool | T::S8 | T::U8 => 1,
         T::S16 | T::U16 => 2,
         T::S32 | T::U32 | T::F32 | T::Char => 4,
         T::S64 | T::U64 | T::F64 => 8,
         _ => return None,
-    };
-    let bits = match read_uint(bytes, ptr, size) {
-        Ok(bits) => bits,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(match ty {
+    })
+}
+
+/// The scalar of type `ty` whose bits are `bits`, as memory or a flat value holds them (a
+/// narrower integer is the low bits of a flat `i32`).
+#[inline(always)]
+fn scalar_from_bits(ty: &InterfaceType, bits: u64) -> Result<Val> {
+    use InterfaceType as T;
+    match ty {
         T::F32 => Ok(Val::Float32(f32::from_bits(bits as u32))),
         T::F64 => Ok(Val::Float64(f64::from_bits(bits))),
         T::Char => char_from(bits as u32).map(Val::Char),
         _ => integer_value(ty, bits),
-    })
+    }
+}
+
+/// A scalar of type `ty` read from `bytes` at `ptr`, for the fields of records, which then
+/// skip a recursive [`Loader::load`]; `None` for other types.
+#[inline(always)]
+fn scalar_at(bytes: &[u8], ty: &InterfaceType, ptr: u64) -> Option<Result<Val>> {
+    let size = scalar_size(ty)?;
+    Some(read_uint(bytes, ptr, size).and_then(|bits| scalar_from_bits(ty, bits)))
 }
 
 impl Loader<'_> {
@@ -67,12 +77,18 @@ impl Loader<'_> {
         use InterfaceType as T;
         let w = self.width;
         Ok(match ty {
-            T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 => {
-                integer_value(ty, self.uint(ptr, ty.abi().size(w))?)?
-            }
-            T::F32 => Val::Float32(f32::from_bits(self.uint(ptr, 4)? as u32)),
-            T::F64 => Val::Float64(f64::from_bits(self.uint(ptr, 8)?)),
-            T::Char => Val::Char(char_from(self.uint(ptr, 4)? as u32)?),
+            T::Bool
+            | T::S8
+            | T::U8
+            | T::S16
+            | T::U16
+            | T::S32
+            | T::U32
+            | T::S64
+            | T::U64
+            | T::F32
+            | T::F64
+            | T::Char => scalar_from_bits(ty, self.uint(ptr, ty.abi().size(w))?)?,
             T::String => {
                 let begin = self.uint(ptr, w.ptr_size())?;
                 let units = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
@@ -182,6 +198,10 @@ pub fn lift_flat(
     ty: &InterfaceType,
     flat: &mut impl Iterator<Item = u64>,
 ) -> Result<Val> {
+    if scalar_size(ty).is_some() {
+        // The common case of a scalar result, without a loader.
+        return scalar_from_bits(ty, next(flat)?);
+    }
     let width = width_of(mem.memory64());
     flat_count(ty)?;
     let cx = Loader { mem: RefCell::new(mem), opts, width };
@@ -206,12 +226,18 @@ impl Loader<'_> {
     fn lift(&self, ty: &InterfaceType, flat: &mut dyn Iterator<Item = u64>) -> Result<Val> {
         use InterfaceType as T;
         Ok(match ty {
-            T::Bool | T::S8 | T::U8 | T::S16 | T::U16 | T::S32 | T::U32 | T::S64 | T::U64 => {
-                integer_value(ty, next(flat)?)?
-            }
-            T::F32 => Val::Float32(f32::from_bits(next(flat)? as u32)),
-            T::F64 => Val::Float64(f64::from_bits(next(flat)?)),
-            T::Char => Val::Char(char_from(next(flat)? as u32)?),
+            T::Bool
+            | T::S8
+            | T::U8
+            | T::S16
+            | T::U16
+            | T::S32
+            | T::U32
+            | T::S64
+            | T::U64
+            | T::F32
+            | T::F64
+            | T::Char => scalar_from_bits(ty, next(flat)?)?,
             T::String => {
                 let ptr = self.next_ptr(flat)?;
                 let units = self.next_ptr(flat)?;

@@ -321,27 +321,57 @@ pub(crate) fn lower_flat_unchecked(
     ty: &InterfaceType,
     out: &mut Vec<u64>,
 ) -> Result<()> {
+    if let Some(bits) = flat_scalar(val, ty) {
+        // The common case of a scalar parameter, without a storer.
+        out.push(bits);
+        return Ok(());
+    }
     let width = width_of(mem.memory64());
     flat_count(ty)?;
     Storer { mem, opts, width }.lower(val, ty, out)
+}
+
+/// The flat value of a scalar (a number, `bool` or `char`) `val` of type `ty`; `None` for
+/// other types, and for a value of another type (which the general path reports).
+#[inline(always)]
+fn flat_scalar(val: &Val, ty: &InterfaceType) -> Option<u64> {
+    use InterfaceType as T;
+    Some(match (ty, val) {
+        (T::Bool, Val::Bool(b)) => u64::from(*b),
+        (T::S8, Val::S8(v)) => i32::from(*v) as u32 as u64,
+        (T::U8, Val::U8(v)) => u64::from(*v),
+        (T::S16, Val::S16(v)) => i32::from(*v) as u32 as u64,
+        (T::U16, Val::U16(v)) => u64::from(*v),
+        (T::S32, Val::S32(v)) => *v as u32 as u64,
+        (T::U32, Val::U32(v)) => u64::from(*v),
+        (T::S64, Val::S64(v)) => *v as u64,
+        (T::U64, Val::U64(v)) => *v,
+        (T::F32, Val::Float32(v)) => u64::from(v.to_bits()),
+        (T::F64, Val::Float64(v)) => v.to_bits(),
+        (T::Char, Val::Char(c)) => u64::from(*c),
+        _ => return None,
+    })
 }
 
 impl Storer<'_> {
     fn lower(&mut self, val: &Val, ty: &InterfaceType, out: &mut Vec<u64>) -> Result<()> {
         use InterfaceType as T;
         match (ty, val) {
-            (T::Bool, Val::Bool(b)) => out.push(u64::from(*b)),
-            (T::S8, Val::S8(v)) => out.push(i32::from(*v) as u32 as u64),
-            (T::U8, Val::U8(v)) => out.push(u64::from(*v)),
-            (T::S16, Val::S16(v)) => out.push(i32::from(*v) as u32 as u64),
-            (T::U16, Val::U16(v)) => out.push(u64::from(*v)),
-            (T::S32, Val::S32(v)) => out.push(*v as u32 as u64),
-            (T::U32, Val::U32(v)) => out.push(u64::from(*v)),
-            (T::S64, Val::S64(v)) => out.push(*v as u64),
-            (T::U64, Val::U64(v)) => out.push(*v),
-            (T::F32, Val::Float32(v)) => out.push(u64::from(v.to_bits())),
-            (T::F64, Val::Float64(v)) => out.push(v.to_bits()),
-            (T::Char, Val::Char(c)) => out.push(u64::from(*c)),
+            (
+                T::Bool
+                | T::S8
+                | T::U8
+                | T::S16
+                | T::U16
+                | T::S32
+                | T::U32
+                | T::S64
+                | T::U64
+                | T::F32
+                | T::F64
+                | T::Char,
+                _,
+            ) if let Some(bits) = flat_scalar(val, ty) => out.push(bits),
             (T::String, Val::String(s)) => {
                 let (ptr, units) = self.string(s)?;
                 out.extend([ptr, units]);
