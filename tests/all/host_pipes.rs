@@ -58,6 +58,8 @@ struct Chunks {
     chunks: Vec<&'static [u8]>,
     waited: bool,
     seen: Shared,
+    /// Whether it writes in place ([`Destination::as_direct`]) rather than from a slice.
+    direct: bool,
 }
 
 impl<D> StreamProducer<D> for Chunks {
@@ -79,7 +81,16 @@ impl<D> StreamProducer<D> for Chunks {
             return Poll::Ready(Ok(StreamResult::Dropped));
         }
         let chunk = self.chunks.remove(0);
-        let n = destination.write_slice(store, chunk)?;
+        let n = if self.direct {
+            let mut direct = destination.as_direct(store, chunk.len());
+            let room = direct.remaining();
+            room.copy_from_slice(&chunk[..room.len()]);
+            let n = room.len();
+            direct.mark_written(n);
+            n
+        } else {
+            destination.write_slice(store, chunk)?
+        };
         assert_eq!(n, chunk.len(), "the host buffer has room for a small chunk");
         Poll::Ready(Ok(StreamResult::Completed))
     }
@@ -96,12 +107,14 @@ impl Drop for Chunks {
 struct Take<T> {
     seen: Shared,
     stop_after: Option<usize>,
+    /// With `Some(n)`, reads bytes in place ([`Source::as_direct`]), at most `n` a turn.
+    direct: Option<usize>,
     _item: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T> Take<T> {
     fn new(seen: &Shared, stop_after: Option<usize>) -> Self {
-        Take { seen: seen.clone(), stop_after, _item: std::marker::PhantomData }
+        Take { seen: seen.clone(), stop_after, direct: None, _item: std::marker::PhantomData }
     }
 }
 
@@ -121,7 +134,16 @@ impl<D> StreamConsumer<D> for Take<u8> {
         _: bool,
     ) -> Poll<weld::Result<StreamResult>> {
         let mut buf = Vec::new();
-        source.read(store, &mut buf)?;
+        match self.direct {
+            Some(most) => {
+                let mut direct = source.as_direct(store);
+                let offered = direct.remaining();
+                let n = offered.len().min(most);
+                buf.extend_from_slice(&offered[..n]);
+                direct.mark_read(n);
+            }
+            None => source.read(store, &mut buf)?,
+        }
         let mut seen = self.seen.lock().unwrap();
         seen.bytes.extend(buf);
         let stop = self.stop_after.is_some_and(|n| seen.bytes.len() >= n);
@@ -200,7 +222,26 @@ fn run_until(store: &mut Store<u32>, done: impl Fn() -> bool) {
 }
 
 fn chunks(seen: &Shared) -> Chunks {
-    Chunks { chunks: vec![b"hello, ", b"pipes"], waited: false, seen: seen.clone() }
+    Chunks { chunks: vec![b"hello, ", b"pipes"], waited: false, seen: seen.clone(), direct: false }
+}
+
+/// Bytes written and read in place through the host buffer between two host ends, the
+/// reader taking at most 3 a turn: the rest stays in the buffer for its next turn.
+#[test]
+fn host_ends_move_bytes_in_place() {
+    let (mut store, _) = setup();
+    let seen = Shared::default();
+    let mut producer = chunks(&seen);
+    producer.direct = true;
+    let stream = StreamReader::new(&mut store, producer);
+    let mut consumer = Take::<u8>::new(&seen, None);
+    consumer.direct = Some(3);
+    stream.pipe(&mut store, consumer).unwrap();
+    let watch = seen.clone();
+    run_until(&mut store, || watch.lock().unwrap().consumer_dropped);
+    let seen = seen.lock().unwrap();
+    assert_eq!(String::from_utf8_lossy(&seen.bytes), "hello, pipes");
+    assert!(seen.producer_dropped);
 }
 
 #[test]

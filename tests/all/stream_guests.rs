@@ -112,7 +112,7 @@ impl<T> Taken<T> {
     }
 }
 
-/// After [`WAIT`] turns, writes all its bytes in one turn and ends the stream. A read with
+/// After [`WAIT`] turns, writes all its bytes in one turn, in place, and ends the stream. A read with
 /// no room (a zero-length read, asking whether the writer is ready) completes with nothing;
 /// a read with room for fewer bytes than it has fails the copy.
 struct AllAtOnce {
@@ -132,7 +132,7 @@ impl<D> StreamProducer<D> for AllAtOnce {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut store: StoreContextMut<'_, D>,
-        mut destination: Destination<'_, u8>,
+        destination: Destination<'_, u8>,
         _: bool,
     ) -> Poll<weld::Result<StreamResult>> {
         ready!(Pin::new(&mut self.wait).poll(cx));
@@ -143,12 +143,15 @@ impl<D> StreamProducer<D> for AllAtOnce {
         if room < self.bytes.len() {
             return Poll::Ready(Err(weld::Error::msg(format!("a read of {room} for {} bytes", self.bytes.len()))));
         }
-        destination.write(store, &mut self.bytes)?;
+        // In place, into the guest's memory.
+        let mut direct = destination.as_direct(store, self.bytes.len());
+        direct.remaining().copy_from_slice(&self.bytes);
+        direct.mark_written(self.bytes.len());
         Poll::Ready(Ok(StreamResult::Dropped))
     }
 }
 
-/// After [`WAIT`] turns, takes everything the guest writes in one turn and ends the stream;
+/// After [`WAIT`] turns, takes everything the guest writes in one turn, in place, and ends the stream;
 /// a write of nothing (a zero-length write, asking whether the reader is ready) completes.
 struct TakeAllOnce {
     wait: YieldTimes,
@@ -161,15 +164,17 @@ impl<D> StreamConsumer<D> for TakeAllOnce {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut store: StoreContextMut<'_, D>,
-        mut source: Source<'_, u8>,
+        source: Source<'_, u8>,
         _: bool,
     ) -> Poll<weld::Result<StreamResult>> {
         ready!(Pin::new(&mut self.wait).poll(cx));
         if source.remaining(&mut store) == 0 {
             return Poll::Ready(Ok(StreamResult::Completed));
         }
-        let mut bytes = Vec::new();
-        source.read(store, &mut bytes)?;
+        // In place, from the guest's memory.
+        let mut direct = source.as_direct(store);
+        let bytes = direct.remaining().to_vec();
+        direct.mark_read(bytes.len());
         self.taken.record(bytes);
         Poll::Ready(Ok(StreamResult::Dropped))
     }

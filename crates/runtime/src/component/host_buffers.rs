@@ -5,7 +5,10 @@
 //!
 //! Elements go straight between the guest's memory and the host's values: bytes in one
 //! copy (`list<u8>`-style), anything else lifted or lowered one at a time by the stream's
-//! payload type. What was moved advances the guest's copy, which completes with that count.
+//! payload type. Bytes may also be written or read in place ([`Destination::as_direct`],
+//! [`Source::as_direct`]), so that a producer reading a file or socket reads straight into
+//! the guest's memory. What was moved advances the guest's copy, which completes with that
+//! count.
 //!
 //! Kept apart from `host_streams.rs` (the ends and their drivers) because it is the only
 //! part that touches guest memory.
@@ -18,7 +21,7 @@ use super::lower::{Lower, LowerContext, LowerDest};
 use super::store_memory::guest_memory;
 use super::types::InterfaceType;
 use super::values::Val;
-use crate::store::{AsContextMut, StoreInner};
+use crate::store::{AsContextMut, StoreContextMut, StoreInner};
 use anyhow::{Result, bail};
 use std::marker::PhantomData;
 use weld_environ::component::MemoryWidth;
@@ -361,5 +364,146 @@ impl<T: Lower> Destination<'_, T> {
         }
         advance(store, guest, n as u32, b.size);
         Ok(n)
+    }
+}
+
+/// The bytes of the guest's buffer of a pending copy, from its current position (its memory
+/// is the store's: a slice of it borrows the store). Empty if the copy has no memory, which
+/// validation rules out for a stream of bytes.
+fn guest_bytes<D>(store: &StoreInner<D>, guest: WaitableId) -> (usize, usize, Option<crate::handles::Memory>) {
+    let Ok(b) = guest_buffer(store, guest) else { return (0, 0, None) };
+    let state = store.opaque().component_instance(b.instance);
+    let memory = b.options.memory.map(|m| state.memories[m]);
+    (usize::try_from(b.ptr).unwrap_or(usize::MAX), b.remain as usize, memory)
+}
+
+impl<'a> Destination<'a, u8> {
+    /// The room of the guest's read as bytes to write into in place, at most `max` of them:
+    /// write into [`DirectDestination::remaining`], then say how many with
+    /// [`DirectDestination::mark_written`]. No copy goes between: a producer that reads a
+    /// file or a socket can read straight into the guest's memory.
+    pub fn as_direct<D>(self, store: StoreContextMut<'a, D>, max: usize) -> DirectDestination<'a, D> {
+        let Destination { at, .. } = self;
+        let mut direct = DirectDestination { store, at, max, written: 0, base: 0 };
+        if let EndBuffer::Host(b) = &mut direct.at
+            && let HostItems::Bytes(bytes) = &mut b.items
+        {
+            // The host buffer grows by the room given, and shrinks back to what was written
+            // when the view goes.
+            direct.base = bytes.len();
+            let room = b.room.saturating_sub(direct.base).min(max);
+            bytes.resize(direct.base + room, 0);
+        }
+        direct
+    }
+}
+
+/// The guest's buffer of a read of a `stream<u8>`, written in place (from
+/// [`Destination::as_direct`]).
+pub struct DirectDestination<'a, D> {
+    store: StoreContextMut<'a, D>,
+    at: EndBuffer<'a>,
+    max: usize,
+    written: usize,
+    /// For a host buffer: its length before this view.
+    base: usize,
+}
+
+impl<D> DirectDestination<'_, D> {
+    /// The bytes not written yet (at most the `max` asked for).
+    pub fn remaining(&mut self) -> &mut [u8] {
+        let left = self.max - self.written;
+        match &mut self.at {
+            EndBuffer::Guest(guest) => {
+                let (ptr, remain, memory) = guest_bytes(self.store.0, *guest);
+                let Some(memory) = memory else { return &mut [] };
+                let data = self.store.0.opaque_mut().memory_mut(memory.index).data_mut();
+                data.get_mut(ptr..).map_or(&mut [][..], |d| {
+                    let n = remain.min(left).min(d.len());
+                    &mut d[..n]
+                })
+            }
+            EndBuffer::Host(b) => match &mut b.items {
+                HostItems::Bytes(bytes) => &mut bytes[self.base + self.written..],
+                HostItems::Vals(_) => &mut [],
+            },
+        }
+    }
+
+    /// Says that the first `n` bytes of [`remaining`](Self::remaining) were written: they go
+    /// to the reader.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is more than `remaining` has.
+    pub fn mark_written(&mut self, n: usize) {
+        let room = self.remaining().len();
+        assert!(n <= room, "{n} bytes marked written, but only {room} were given");
+        self.written += n;
+        if let EndBuffer::Guest(guest) = self.at {
+            advance(self.store.0, guest, n as u32, 1);
+        }
+    }
+}
+
+impl<D> Drop for DirectDestination<'_, D> {
+    fn drop(&mut self) {
+        if let EndBuffer::Host(b) = &mut self.at
+            && let HostItems::Bytes(bytes) = &mut b.items
+        {
+            bytes.truncate(self.base + self.written);
+        }
+    }
+}
+
+impl<'a> Source<'a, u8> {
+    /// The bytes the guest's write offers, to read in place: read
+    /// [`DirectSource::remaining`], then say how many were taken with
+    /// [`DirectSource::mark_read`] (the rest stays the writer's).
+    pub fn as_direct<D>(self, store: StoreContextMut<'a, D>) -> DirectSource<'a, D> {
+        DirectSource { store, at: self.at }
+    }
+}
+
+/// The guest's buffer of a write of a `stream<u8>`, read in place (from
+/// [`Source::as_direct`]).
+pub struct DirectSource<'a, D> {
+    store: StoreContextMut<'a, D>,
+    at: EndBuffer<'a>,
+}
+
+impl<D> DirectSource<'_, D> {
+    /// The bytes not taken yet.
+    pub fn remaining(&mut self) -> &[u8] {
+        match &self.at {
+            EndBuffer::Guest(guest) => {
+                let (ptr, remain, memory) = guest_bytes(self.store.0, *guest);
+                let Some(memory) = memory else { return &[] };
+                let data = self.store.0.opaque().memory(memory.index).data();
+                data.get(ptr..).map_or(&[][..], |d| &d[..remain.min(d.len())])
+            }
+            EndBuffer::Host(b) => match &b.items {
+                HostItems::Bytes(bytes) => bytes,
+                HostItems::Vals(_) => &[],
+            },
+        }
+    }
+
+    /// Says that the first `n` bytes of [`remaining`](Self::remaining) were taken.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is more than `remaining` has.
+    pub fn mark_read(&mut self, n: usize) {
+        let have = self.remaining().len();
+        assert!(n <= have, "{n} bytes marked read, but only {have} were offered");
+        match &mut self.at {
+            EndBuffer::Guest(guest) => advance(self.store.0, *guest, n as u32, 1),
+            EndBuffer::Host(b) => {
+                if let HostItems::Bytes(bytes) = &mut b.items {
+                    bytes.drain(..n);
+                }
+            }
+        }
     }
 }

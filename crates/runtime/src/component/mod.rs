@@ -90,7 +90,7 @@ pub use export_names::{ComponentExportIndex, ExportLookup};
 pub use func::{Func, TypedFunc};
 pub use has_data::{HasData, HasSelf};
 pub use host_async::{Accessor, HostFuture};
-pub use host_buffers::{Destination, ReadBuffer, Source};
+pub use host_buffers::{Destination, DirectDestination, DirectSource, ReadBuffer, Source};
 pub use host_streams::{
     FutureConsumer, FutureProducer, FutureReader, StreamConsumer, StreamProducer, StreamReader, StreamResult,
 };

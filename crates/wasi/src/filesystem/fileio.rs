@@ -23,6 +23,18 @@ pub(crate) fn read_at(file: &cap_std::fs::File, size: usize, offset: u64) -> io:
     }
 }
 
+/// Reads into `buf` from `offset` (one `pread`, retried when interrupted); how many bytes,
+/// 0 at or past the end. For readers that fill a buffer they do not own, such as a guest's.
+pub(crate) fn read_into(file: &cap_std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    loop {
+        match rustix::io::pread(file, &mut *buf, offset) {
+            Ok(n) => return Ok(n),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Writes `bytes` at `offset`, repeating short writes until all are written; how many were.
 /// An error after some bytes were written reports those bytes rather than the error (the
 /// next write meets the error again), as `pwrite` itself does.

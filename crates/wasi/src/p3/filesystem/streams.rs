@@ -21,6 +21,7 @@ use crate::filesystem::ReaddirIterator;
 use crate::filesystem::errors::{FsError, error_code};
 use crate::filesystem::fileio;
 use crate::p3::oneshot::{self, Reporter};
+use crate::streams::MAX_READ_SIZE;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -61,8 +62,8 @@ impl<D> StreamProducer<D> for FileProducer {
     fn poll_produce(
         mut self: Pin<&mut Self>,
         _: &mut Context<'_>,
-        mut store: StoreContextMut<'_, D>,
-        mut destination: Destination<'_, u8>,
+        store: StoreContextMut<'_, D>,
+        destination: Destination<'_, u8>,
         _: bool,
     ) -> Poll<weld::Result<StreamResult>> {
         let this = &mut *self;
@@ -70,14 +71,16 @@ impl<D> StreamProducer<D> for FileProducer {
             Ok(file) => file,
             Err(code) => return this.report.finish(Err(code.clone())),
         };
-        let room = destination.remaining(&mut store);
-        if room == 0 {
+        // Straight into the guest's buffer.
+        let mut direct = destination.as_direct(store, MAX_READ_SIZE);
+        let buf = direct.remaining();
+        if buf.is_empty() {
             return Poll::Ready(Ok(StreamResult::Completed));
         }
-        match fileio::read_at(file, room, this.position) {
-            Ok(bytes) if bytes.is_empty() => this.report.finish(Ok(())),
-            Ok(mut bytes) => {
-                let n = destination.write(&mut store, &mut bytes)?;
+        match fileio::read_into(file, buf, this.position) {
+            Ok(0) => this.report.finish(Ok(())),
+            Ok(n) => {
+                direct.mark_written(n);
                 this.position = this.position.saturating_add(n as u64);
                 Poll::Ready(Ok(StreamResult::Completed))
             }

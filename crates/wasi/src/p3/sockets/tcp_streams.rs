@@ -122,7 +122,6 @@ impl<D: WasiView + 'static, R: Lower + Send + 'static> StreamProducer<D> for Acc
 pub(crate) struct Receiver {
     fd: Option<Arc<OwnedFd>>,
     waiter: Waiter,
-    buf: Vec<u8>,
     report: Reporter<ErrorCode>,
 }
 
@@ -130,7 +129,7 @@ impl Receiver {
     /// Receives on `fd`; with `None` (a `receive` that failed, whose future already has its
     /// error) ends the stream at its first read.
     pub(crate) fn new(fd: Option<Arc<OwnedFd>>, report: Reporter<ErrorCode>) -> Receiver {
-        Receiver { fd, waiter: Waiter::new(), buf: Vec::new(), report }
+        Receiver { fd, waiter: Waiter::new(), report }
     }
 }
 
@@ -140,22 +139,22 @@ impl<D> StreamProducer<D> for Receiver {
     fn poll_produce(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut store: StoreContextMut<'_, D>,
-        mut destination: Destination<'_, u8>,
+        store: StoreContextMut<'_, D>,
+        destination: Destination<'_, u8>,
         _: bool,
     ) -> Poll<weld::Result<StreamResult>> {
         let this = &mut *self;
         let Some(fd) = this.fd.clone() else { return Poll::Ready(Ok(StreamResult::Dropped)) };
-        let room = destination.remaining(&mut store);
-        if room == 0 {
+        // Straight into the guest's buffer.
+        let mut direct = destination.as_direct(store, MAX_READ);
+        if direct.remaining().is_empty() {
             return poll_readable(&mut this.waiter, cx, &fd);
         }
-        this.buf.resize(room.min(MAX_READ), 0);
         loop {
-            match rustix::net::recv(&*fd, &mut this.buf[..], RecvFlags::empty()) {
+            match rustix::net::recv(&*fd, direct.remaining(), RecvFlags::empty()) {
                 Ok((0, _)) => return this.report.finish(Ok(())),
                 Ok((n, _)) => {
-                    destination.write_slice(&mut store, &this.buf[..n])?;
+                    direct.mark_written(n);
                     return Poll::Ready(Ok(StreamResult::Completed));
                 }
                 Err(Errno::INTR) => {}
