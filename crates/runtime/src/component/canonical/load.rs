@@ -77,18 +77,7 @@ impl Loader<'_> {
         use InterfaceType as T;
         let w = self.width;
         Ok(match ty {
-            T::Bool
-            | T::S8
-            | T::U8
-            | T::S16
-            | T::U16
-            | T::S32
-            | T::U32
-            | T::S64
-            | T::U64
-            | T::F32
-            | T::F64
-            | T::Char => scalar_from_bits(ty, self.uint(ptr, ty.abi().size(w))?)?,
+            scalar_types!() => scalar_from_bits(ty, self.uint(ptr, ty.abi().size(w))?)?,
             T::String => {
                 let begin = self.uint(ptr, w.ptr_size())?;
                 let units = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
@@ -226,18 +215,7 @@ impl Loader<'_> {
     fn lift(&self, ty: &InterfaceType, flat: &mut dyn Iterator<Item = u64>) -> Result<Val> {
         use InterfaceType as T;
         Ok(match ty {
-            T::Bool
-            | T::S8
-            | T::U8
-            | T::S16
-            | T::U16
-            | T::S32
-            | T::U32
-            | T::S64
-            | T::U64
-            | T::F32
-            | T::F64
-            | T::Char => scalar_from_bits(ty, next(flat)?)?,
+            scalar_types!() => scalar_from_bits(ty, next(flat)?)?,
             T::String => {
                 let ptr = self.next_ptr(flat)?;
                 let units = self.next_ptr(flat)?;

@@ -32,6 +32,25 @@
 //! `cases.rs` (variants, enums, flags), `strings.rs`, `flat.rs` (flattening limits), `load.rs`
 //! (lifting), `store.rs` (lowering), `integers.rs` (integer values and lists of them in bulk).
 
+/// The pattern of the scalar interface types (numbers, `bool`, `char`): those lifted and
+/// lowered as one value, whose fast paths skip the general loader and storer.
+macro_rules! scalar_types {
+    () => {
+        InterfaceType::Bool
+            | InterfaceType::S8
+            | InterfaceType::U8
+            | InterfaceType::S16
+            | InterfaceType::U16
+            | InterfaceType::S32
+            | InterfaceType::U32
+            | InterfaceType::S64
+            | InterfaceType::U64
+            | InterfaceType::F32
+            | InterfaceType::F64
+            | InterfaceType::Char
+    };
+}
+
 mod cases;
 mod flat;
 mod integers;

@@ -357,21 +357,7 @@ impl Storer<'_> {
     fn lower(&mut self, val: &Val, ty: &InterfaceType, out: &mut Vec<u64>) -> Result<()> {
         use InterfaceType as T;
         match (ty, val) {
-            (
-                T::Bool
-                | T::S8
-                | T::U8
-                | T::S16
-                | T::U16
-                | T::S32
-                | T::U32
-                | T::S64
-                | T::U64
-                | T::F32
-                | T::F64
-                | T::Char,
-                _,
-            ) if let Some(bits) = flat_scalar(val, ty) => out.push(bits),
+            (scalar_types!(), _) if let Some(bits) = flat_scalar(val, ty) => out.push(bits),
             (T::String, Val::String(s)) => {
                 let (ptr, units) = self.string(s)?;
                 out.extend([ptr, units]);
