@@ -36,6 +36,7 @@ mod policy;
 mod runtime;
 pub mod types;
 mod view;
+mod wit_conversions;
 
 pub use error::http_request_error;
 pub use policy::OutgoingPolicy;

@@ -150,55 +150,9 @@ pub struct HostRequestOptions {
     pub between_bytes_timeout: Option<std::time::Duration>,
 }
 
-/// The WIT's method as http's.
-pub(crate) fn method_from_wit(method: &Method) -> Option<http::Method> {
-    Some(match method {
-        Method::Get => http::Method::GET,
-        Method::Head => http::Method::HEAD,
-        Method::Post => http::Method::POST,
-        Method::Put => http::Method::PUT,
-        Method::Delete => http::Method::DELETE,
-        Method::Connect => http::Method::CONNECT,
-        Method::Options => http::Method::OPTIONS,
-        Method::Trace => http::Method::TRACE,
-        Method::Patch => http::Method::PATCH,
-        Method::Other(m) => return http::Method::from_bytes(m.as_bytes()).ok(),
-    })
-}
-
-/// http's method as the WIT's.
-pub(crate) fn method_to_wit(method: &http::Method) -> Method {
-    match *method {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::POST => Method::Post,
-        http::Method::PUT => Method::Put,
-        http::Method::DELETE => Method::Delete,
-        http::Method::CONNECT => Method::Connect,
-        http::Method::OPTIONS => Method::Options,
-        http::Method::TRACE => Method::Trace,
-        http::Method::PATCH => Method::Patch,
-        ref other => Method::Other(other.as_str().to_string()),
-    }
-}
-
-fn scheme_to_wit(scheme: &http::uri::Scheme) -> Scheme {
-    if *scheme == http::uri::Scheme::HTTP {
-        Scheme::Http
-    } else if *scheme == http::uri::Scheme::HTTPS {
-        Scheme::Https
-    } else {
-        Scheme::Other(scheme.as_str().to_string())
-    }
-}
-
-/// Whether `scheme` is one a URI can carry.
-fn valid_scheme(scheme: &Scheme) -> bool {
-    match scheme {
-        Scheme::Http | Scheme::Https => true,
-        Scheme::Other(s) => http::uri::Scheme::try_from(s.as_str()).is_ok(),
-    }
-}
+crate::wit_conversions::wit_conversions!(
+    pub(crate) Method, Scheme, method_from_wit, method_to_wit, scheme_to_wit, valid_scheme
+);
 
 fn nanos(d: std::time::Duration) -> Duration {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)

@@ -221,56 +221,9 @@ pub enum RequestOptionsError {
     Other(Option<String>),
 }
 
-/// The WIT's method as http's, or `None` if an `other` name is not a valid method.
-pub fn method_to_http(method: &Method) -> Option<http::Method> {
-    Some(match method {
-        Method::Get => http::Method::GET,
-        Method::Head => http::Method::HEAD,
-        Method::Post => http::Method::POST,
-        Method::Put => http::Method::PUT,
-        Method::Delete => http::Method::DELETE,
-        Method::Connect => http::Method::CONNECT,
-        Method::Options => http::Method::OPTIONS,
-        Method::Trace => http::Method::TRACE,
-        Method::Patch => http::Method::PATCH,
-        Method::Other(m) => return http::Method::from_bytes(m.as_bytes()).ok(),
-    })
-}
-
-/// http's method as the WIT's.
-pub fn method_from_http(method: &http::Method) -> Method {
-    match *method {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::POST => Method::Post,
-        http::Method::PUT => Method::Put,
-        http::Method::DELETE => Method::Delete,
-        http::Method::CONNECT => Method::Connect,
-        http::Method::OPTIONS => Method::Options,
-        http::Method::TRACE => Method::Trace,
-        http::Method::PATCH => Method::Patch,
-        ref other => Method::Other(other.as_str().to_string()),
-    }
-}
-
-/// http's scheme as the WIT's.
-pub fn scheme_from_http(scheme: &http::uri::Scheme) -> Scheme {
-    if *scheme == http::uri::Scheme::HTTP {
-        Scheme::Http
-    } else if *scheme == http::uri::Scheme::HTTPS {
-        Scheme::Https
-    } else {
-        Scheme::Other(scheme.as_str().to_string())
-    }
-}
-
-/// Whether a URI can carry `scheme`.
-pub fn valid_scheme(scheme: &Scheme) -> bool {
-    match scheme {
-        Scheme::Http | Scheme::Https => true,
-        Scheme::Other(s) => http::uri::Scheme::try_from(s.as_str()).is_ok(),
-    }
-}
+crate::wit_conversions::wit_conversions!(
+    pub Method, Scheme, method_to_http, method_from_http, scheme_from_http, valid_scheme
+);
 
 /// Whether `authority` is a valid URI authority, with a port (if it has one) that fits in
 /// 16 bits.

@@ -1,0 +1,67 @@
+//! The conversions between http's methods and schemes and the WIT's, which WASI 0.2 and 0.3
+//! both need for their own `method` and `scheme` types: the types are alike case for case
+//! but distinct (0.2's come from bindgen, 0.3's are derived), so the conversions are written
+//! once here, as a macro that each version instantiates for its types and names.
+
+/// Defines, for a WIT `method` type `$Method` and `scheme` type `$Scheme` (with the WIT's
+/// cases), the functions `$method_to_http`, `$method_from_http`, `$scheme_from_http` and
+/// `$valid_scheme`, with visibility `$vis`.
+macro_rules! wit_conversions {
+    (
+        $vis:vis $Method:ident, $Scheme:ident,
+        $method_to_http:ident, $method_from_http:ident, $scheme_from_http:ident, $valid_scheme:ident
+    ) => {
+        /// The WIT's method as http's, or `None` if an `other` name is not a valid method.
+        $vis fn $method_to_http(method: &$Method) -> Option<http::Method> {
+            Some(match method {
+                $Method::Get => http::Method::GET,
+                $Method::Head => http::Method::HEAD,
+                $Method::Post => http::Method::POST,
+                $Method::Put => http::Method::PUT,
+                $Method::Delete => http::Method::DELETE,
+                $Method::Connect => http::Method::CONNECT,
+                $Method::Options => http::Method::OPTIONS,
+                $Method::Trace => http::Method::TRACE,
+                $Method::Patch => http::Method::PATCH,
+                $Method::Other(m) => return http::Method::from_bytes(m.as_bytes()).ok(),
+            })
+        }
+
+        /// http's method as the WIT's.
+        $vis fn $method_from_http(method: &http::Method) -> $Method {
+            match *method {
+                http::Method::GET => $Method::Get,
+                http::Method::HEAD => $Method::Head,
+                http::Method::POST => $Method::Post,
+                http::Method::PUT => $Method::Put,
+                http::Method::DELETE => $Method::Delete,
+                http::Method::CONNECT => $Method::Connect,
+                http::Method::OPTIONS => $Method::Options,
+                http::Method::TRACE => $Method::Trace,
+                http::Method::PATCH => $Method::Patch,
+                ref other => $Method::Other(other.as_str().to_string()),
+            }
+        }
+
+        /// http's scheme as the WIT's.
+        $vis fn $scheme_from_http(scheme: &http::uri::Scheme) -> $Scheme {
+            if *scheme == http::uri::Scheme::HTTP {
+                $Scheme::Http
+            } else if *scheme == http::uri::Scheme::HTTPS {
+                $Scheme::Https
+            } else {
+                $Scheme::Other(scheme.as_str().to_string())
+            }
+        }
+
+        /// Whether a URI can carry `scheme`.
+        $vis fn $valid_scheme(scheme: &$Scheme) -> bool {
+            match scheme {
+                $Scheme::Http | $Scheme::Https => true,
+                $Scheme::Other(s) => http::uri::Scheme::try_from(s.as_str()).is_ok(),
+            }
+        }
+    };
+}
+
+pub(crate) use wit_conversions;
