@@ -637,6 +637,7 @@ macro_rules! tuples {
             const IN_PLACE: bool = false $(|| $t::IN_PLACE)*;
 
             #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
+            #[inline]
             fn lift(cx: &mut LiftContext<'_>, ty: &InterfaceType, src: LiftSource<'_>) -> Result<Self> {
                 // Element by element: no `Val` for the tuple itself.
                 single_element!(ty, |element| Ok((A::lift(cx, element, src)?,)); $($t)*);
