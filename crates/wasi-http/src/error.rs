@@ -1,19 +1,6 @@
-//! The error codes of `wasi:http/types` for what goes wrong in hyper: the one place that
-//! decides which `error-code` case a guest sees for a failure of the host's HTTP stack.
+//! The error codes of `wasi:http/types` 0.2 for what goes wrong in hyper (the mapping itself
+//! is `wit_conversions.rs`'s, shared with 0.3).
 
 use crate::bindings::http::types::ErrorCode;
 
-/// The error code a guest receives for hyper's error `e` on a request it sent.
-pub fn http_request_error(e: &hyper::Error) -> ErrorCode {
-    if e.is_timeout() {
-        ErrorCode::ConnectionReadTimeout
-    } else if e.is_incomplete_message() {
-        ErrorCode::HttpResponseIncomplete
-    } else if e.is_closed() || e.is_canceled() {
-        ErrorCode::ConnectionTerminated
-    } else if e.is_parse() || e.is_parse_status() {
-        ErrorCode::HttpProtocolError
-    } else {
-        ErrorCode::InternalError(Some(e.to_string()))
-    }
-}
+crate::wit_conversions::hyper_error_code!(pub ErrorCode, http_request_error);

@@ -1,7 +1,8 @@
-//! The conversions between http's methods and schemes and the WIT's, which WASI 0.2 and 0.3
-//! both need for their own `method` and `scheme` types: the types are alike case for case
-//! but distinct (0.2's come from bindgen, 0.3's are derived), so the conversions are written
-//! once here, as a macro that each version instantiates for its types and names.
+//! The conversions between http's methods, schemes and hyper's errors and the WIT's, which
+//! WASI 0.2 and 0.3 both need for their own `method`, `scheme` and `error-code` types: the
+//! types are alike case for case but distinct (0.2's come from bindgen, 0.3's are derived),
+//! so the conversions are written once here, as macros that each version instantiates for
+//! its types and names.
 
 /// Defines, for a WIT `method` type `$Method` and `scheme` type `$Scheme` (with the WIT's
 /// cases), the functions `$method_to_http`, `$method_from_http`, `$scheme_from_http` and
@@ -64,4 +65,26 @@ macro_rules! wit_conversions {
     };
 }
 
-pub(crate) use wit_conversions;
+/// Defines `$name`, with visibility `$vis`: the `error-code` (of type `$ErrorCode`, with the
+/// WIT's cases) a guest sees for hyper's error on a request or response it exchanged. The one
+/// place that decides which case a failure of the host's HTTP stack is.
+macro_rules! hyper_error_code {
+    ($vis:vis $ErrorCode:ident, $name:ident) => {
+        /// The error code a guest sees for hyper's error `e`.
+        $vis fn $name(e: &hyper::Error) -> $ErrorCode {
+            if e.is_timeout() {
+                $ErrorCode::ConnectionReadTimeout
+            } else if e.is_incomplete_message() {
+                $ErrorCode::HttpResponseIncomplete
+            } else if e.is_closed() || e.is_canceled() {
+                $ErrorCode::ConnectionTerminated
+            } else if e.is_parse() || e.is_parse_status() {
+                $ErrorCode::HttpProtocolError
+            } else {
+                $ErrorCode::InternalError(Some(e.to_string()))
+            }
+        }
+    };
+}
+
+pub(crate) use {hyper_error_code, wit_conversions};

@@ -178,20 +178,7 @@ impl ErrorCode {
     }
 }
 
-/// The error code a guest sees for hyper's error `e`.
-pub fn hyper_error(e: &hyper::Error) -> ErrorCode {
-    if e.is_timeout() {
-        ErrorCode::ConnectionReadTimeout
-    } else if e.is_incomplete_message() {
-        ErrorCode::HttpResponseIncomplete
-    } else if e.is_closed() || e.is_canceled() {
-        ErrorCode::ConnectionTerminated
-    } else if e.is_parse() || e.is_parse_status() {
-        ErrorCode::HttpProtocolError
-    } else {
-        ErrorCode::InternalError(Some(e.to_string()))
-    }
-}
+crate::wit_conversions::hyper_error_code!(pub ErrorCode, hyper_error);
 
 /// `header-error`: why a change to `fields` was refused.
 #[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq, Eq)]
