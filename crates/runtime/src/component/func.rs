@@ -245,7 +245,11 @@ impl Func {
         let state = store.opaque_mut().component_instance_mut(self.instance);
         start_task_context(&state.task_context);
         let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
-        let post_return = lifted.options.post_return.map(|p| (state.post_returns[p], state.post_return_entries[p]));
+        // With the callee's flags (the spec's `may_leave` is cleared while post-return runs),
+        // found once here rather than through the store twice.
+        let post_return = lifted.options.post_return.map(|p| {
+            (state.post_returns[p], state.post_return_entries[p], state.flags[lifted.options.instance].cell)
+        });
         let mut flat = std::mem::take(&mut state.flat_scratch);
         flat.clear();
 
@@ -289,12 +293,7 @@ impl Func {
         mem.store.opaque_mut().component_instance_mut(self.instance).handles[mem.table].end_call()?;
         let core_result = sig.results.first().map(|_| slots[0]);
         if let Some(rt) = &ty.result {
-            let origin = MemoryOrigin {
-                store: self.store,
-                instance: self.instance,
-                options: lifted.options.clone(),
-                side: CallSide::Callee,
-            };
+            let origin = MemoryOrigin::new(self.store, self.instance, &lifted.options, CallSide::Callee);
             let mut cx = LiftContext { mem: &mut mem, opts, origin };
             let result = ResultType { ty: rt, tuple: shape.result_tuple.as_ref().unwrap_or(rt) };
             let (core, flat_ty) = match (core_result, sig.results.first()) {
@@ -310,16 +309,15 @@ impl Func {
             }
         }
         // The spec's post-return: the callee may not leave its instance while it runs.
-        if let Some((func, entry)) = post_return {
-            let callee = lifted.options.instance;
-            store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, false);
+        if let Some((func, entry, flags)) = post_return {
+            flags.set(flags.get() & !FLAG_MAY_LEAVE);
             let mut raw = [core_result.unwrap_or_default()];
             let raw = &mut raw[..usize::from(core_result.is_some())];
             // SAFETY: validation checked that post-return takes the callee's core results and
             // returns nothing; `raw` holds exactly those results, and `entry` is the entry
             // trampoline of its signature.
             unsafe { call_raw_trapping_on_throw(store, func, entry.map(|e| e as *const u8), raw)? };
-            store.opaque_mut().set_component_flag(self.instance, callee, FLAG_MAY_LEAVE, true);
+            flags.set(flags.get() | FLAG_MAY_LEAVE);
         }
         if let Some(instance) = sync_task {
             exit_sync_task(store, instance)?;

@@ -289,12 +289,7 @@ pub(crate) fn lift_params<T, R>(
     raw: &RawParams<'_>,
     lift: impl FnOnce(&mut LiftContext<'_>, &InterfaceType, LiftSource<'_>) -> Result<R>,
 ) -> Result<R> {
-    let origin = MemoryOrigin {
-        store: store.opaque().id(),
-        instance: raw.instance,
-        options: raw.options.clone(),
-        side: CallSide::Caller,
-    };
+    let origin = MemoryOrigin::new(store.opaque().id(), raw.instance, raw.options, CallSide::Caller);
     let (mut mem, opts) = guest_memory(store, raw.instance, raw.options, CallSide::Caller);
     let mut cx = LiftContext { mem: &mut mem, opts, origin };
     if raw.in_memory {

@@ -166,12 +166,7 @@ impl<T: Lift> Source<'_, T> {
             let start = usize::try_from(b.ptr)?;
             buf.push_bytes(&mem.bytes()[start..start + n as usize]);
         } else {
-            let origin = super::lift::MemoryOrigin {
-                store: store_id,
-                instance: b.instance,
-                options: b.options.clone(),
-                side: CallSide::Caller,
-            };
+            let origin = super::lift::MemoryOrigin::new(store_id, b.instance, &b.options, CallSide::Caller);
             let mut cx = LiftContext { mem: &mut mem, opts, origin };
             for i in 0..u64::from(n) {
                 buf.push(T::lift(&mut cx, payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);
@@ -254,12 +249,7 @@ impl Source<'_, Val> {
         let Some(payload) = &b.payload else { bail!("a stream without elements has nothing to read") };
         let store_id = store.opaque().id();
         let (mut mem, opts) = guest_memory(store, b.instance, &b.options, CallSide::Caller);
-        let origin = super::lift::MemoryOrigin {
-            store: store_id,
-            instance: b.instance,
-            options: b.options.clone(),
-            side: CallSide::Caller,
-        };
+        let origin = super::lift::MemoryOrigin::new(store_id, b.instance, &b.options, CallSide::Caller);
         let mut cx = LiftContext { mem: &mut mem, opts, origin };
         for i in 0..u64::from(b.remain) {
             buf.push(cx.lift_val(payload, LiftSource::Memory(b.ptr + i * u64::from(b.size)))?);

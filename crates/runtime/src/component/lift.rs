@@ -146,6 +146,26 @@ pub(crate) struct MemoryOrigin {
     pub(crate) side: CallSide,
 }
 
+impl MemoryOrigin {
+    /// The origin of values lifted with `options` from instance `instance` of store `store`.
+    /// Only what lifting reads is kept: the `callback` of an async lift is left out, which
+    /// makes this a copy of a few words rather than a clone.
+    #[inline]
+    pub(crate) fn new(store: StoreId, instance: ComponentInstanceId, options: &Options, side: CallSide) -> Self {
+        let options = Options {
+            instance: options.instance,
+            string_encoding: options.string_encoding,
+            memory: options.memory,
+            memory64: options.memory64,
+            realloc: options.realloc,
+            post_return: options.post_return,
+            async_: options.async_,
+            callback: None,
+        };
+        MemoryOrigin { store, instance, options, side }
+    }
+}
+
 impl LiftContext<'_> {
     #[inline]
     pub(crate) fn width(&self) -> MemoryWidth {

@@ -54,14 +54,6 @@ fn scalar_from_bits(ty: &InterfaceType, bits: u64) -> Result<Val> {
     }
 }
 
-/// A scalar of type `ty` read from `bytes` at `ptr`, for the fields of records, which then
-/// skip a recursive [`Loader::load`]; `None` for other types.
-#[inline(always)]
-fn scalar_at(bytes: &[u8], ty: &InterfaceType, ptr: u64) -> Option<Result<Val>> {
-    let size = scalar_size(ty)?;
-    Some(read_uint(bytes, ptr, size).and_then(|bits| scalar_from_bits(ty, bits)))
-}
-
 impl Loader<'_> {
     #[inline]
     fn uint(&self, ptr: u64, n: u32) -> Result<u64> {
@@ -95,16 +87,13 @@ impl Loader<'_> {
                 Val::List(elements.collect::<Result<_>>()?)
             }
             T::Record(record) => {
-                // Sized up front: a collect through `Result` would grow the vector.
-                let mut fields = Vec::with_capacity(record.fields().len());
-                for (f, off) in record.fields().iter().zip(record.field_offsets(w)) {
-                    let at = ptr + u64::from(*off);
-                    let scalar = scalar_at(self.mem.borrow().bytes(), &f.ty, at);
-                    let value = match scalar {
-                        Some(v) => v?,
-                        None => self.load(&f.ty, at)?,
-                    };
-                    fields.push((f.name.clone(), value));
+                // The names first, then each value written into its place: a `(String, Val)`
+                // made whole and pushed is assembled on the stack and copied into the vector
+                // (in pieces of unequal width, which stalls the copy).
+                let mut fields: Vec<(String, Val)> =
+                    record.fields().iter().map(|f| (String::from(f.name.as_str()), Val::Bool(false))).collect();
+                for ((f, off), (_, value)) in record.fields().iter().zip(record.field_offsets(w)).zip(&mut fields) {
+                    self.load_into(value, &f.ty, ptr + u64::from(*off))?;
                 }
                 Val::Record(fields)
             }
@@ -148,6 +137,35 @@ impl Loader<'_> {
                 self.mem.borrow_mut().lift_async_value(ty, index)?
             }
         })
+    }
+
+    /// Loads the value of type `ty` at `ptr` into `place`. Each scalar type writes its own
+    /// case, straight into the place.
+    #[inline(always)]
+    fn load_into(&self, place: &mut Val, ty: &InterfaceType, ptr: u64) -> Result<()> {
+        use InterfaceType as T;
+        macro_rules! set {
+            ($case:ident, $size:literal, |$bits:ident| $value:expr) => {{
+                let $bits = read_uint(self.mem.borrow().bytes(), ptr, $size)?;
+                *place = Val::$case($value)
+            }};
+        }
+        match ty {
+            T::Bool => set!(Bool, 1, |b| b != 0),
+            T::S8 => set!(S8, 1, |b| b as u8 as i8),
+            T::U8 => set!(U8, 1, |b| b as u8),
+            T::S16 => set!(S16, 2, |b| b as u16 as i16),
+            T::U16 => set!(U16, 2, |b| b as u16),
+            T::S32 => set!(S32, 4, |b| b as u32 as i32),
+            T::U32 => set!(U32, 4, |b| b as u32),
+            T::S64 => set!(S64, 8, |b| b as i64),
+            T::U64 => set!(U64, 8, |b| b),
+            T::F32 => set!(Float32, 4, |b| f32::from_bits(b as u32)),
+            T::F64 => set!(Float64, 8, |b| f64::from_bits(b)),
+            T::Char => set!(Char, 4, |b| char_from(b as u32)?),
+            _ => *place = self.load(ty, ptr)?,
+        }
+        Ok(())
     }
 
     /// The spec's `load_string_from_range`.

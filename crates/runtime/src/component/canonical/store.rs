@@ -354,6 +354,18 @@ fn flat_scalar(val: &Val, ty: &InterfaceType) -> Option<u64> {
 }
 
 impl Storer<'_> {
+    /// [`Storer::lower`] of a field or element: scalars inline, without a call each.
+    #[inline(always)]
+    fn lower_element(&mut self, val: &Val, ty: &InterfaceType, out: &mut Vec<u64>) -> Result<()> {
+        match flat_scalar(val, ty) {
+            Some(bits) => {
+                out.push(bits);
+                Ok(())
+            }
+            None => self.lower(val, ty, out),
+        }
+    }
+
     fn lower(&mut self, val: &Val, ty: &InterfaceType, out: &mut Vec<u64>) -> Result<()> {
         use InterfaceType as T;
         match (ty, val) {
@@ -378,12 +390,12 @@ impl Storer<'_> {
             }
             (T::Record(record), Val::Record(fields)) => {
                 for (f, (_, v)) in record.fields().iter().zip(fields) {
-                    self.lower(v, &f.ty, out)?;
+                    self.lower_element(v, &f.ty, out)?;
                 }
             }
             (T::Tuple(tuple), Val::Tuple(elements)) => {
                 for (t, v) in tuple.types().iter().zip(elements) {
-                    self.lower(v, t, out)?;
+                    self.lower_element(v, t, out)?;
                 }
             }
             (T::Variant(_) | T::Option(_) | T::Result(_), _) => {
