@@ -247,9 +247,10 @@ impl Func {
         let (callee, entry) = (state.callees[self.index], state.callee_entries[self.index]);
         // With the callee's flags (the spec's `may_leave` is cleared while post-return runs),
         // found once here rather than through the store twice.
-        let post_return = lifted.options.post_return.map(|p| {
-            (state.post_returns[p], state.post_return_entries[p], state.flags[lifted.options.instance].cell)
-        });
+        let post_return = lifted
+            .options
+            .post_return
+            .map(|p| (state.post_returns[p], state.post_return_entries[p], state.flags[lifted.options.instance].cell));
         let mut flat = std::mem::take(&mut state.flat_scratch);
         flat.clear();
 

@@ -328,7 +328,8 @@ fn check(val: &Val, ty: &InterfaceType) -> Checked {
 #[inline(always)]
 fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && if a.len() <= 16 { a.iter().zip(b).fold(true, |same, (x, y)| same & (x == y)) } else { a == b }
+    a.len() == b.len()
+        && if a.len() <= 16 { a.iter().zip(b).fold(true, |same, (x, y)| same & (x == y)) } else { a == b }
 }
 
 /// Checks the payload of case `name` of a `container` (`variant` or `result`).
@@ -378,6 +379,30 @@ mod tests {
             ("o".into(), Val::Option(Some(Box::new(Val::List(vec![Val::Bool(true), Val::Bool(false)]))))),
         ]);
         val.typecheck(&ty).unwrap();
+    }
+
+    #[test]
+    fn record_field_names_are_compared_whole() {
+        // Names of equal length that differ only in their last byte, below, at and past the
+        // length compared inline.
+        for len in [1, 2, 15, 16, 17, 40] {
+            let name = "n".repeat(len);
+            let other = format!("{}m", "n".repeat(len - 1));
+            let ty = T::record([(name.as_str(), T::U32)]);
+            Val::Record(vec![(name.clone(), Val::U32(1))]).typecheck(&ty).unwrap();
+            let v = Val::Record(vec![(other.clone(), Val::U32(1))]);
+            assert_eq!(err(&v, &ty), format!("unknown field \"{other}\" in record {{ {name}: u32 }}"));
+        }
+    }
+
+    #[test]
+    fn scalar_fields_and_elements_of_another_type_are_named() {
+        let ty = T::record([("a", T::U32), ("b", T::F64)]);
+        let v = Val::Record(vec![("a".into(), Val::U32(1)), ("b".into(), Val::Float32(1.0))]);
+        assert_eq!(err(&v, &ty), "field \"b\" of record: expected f64, found f32");
+        let ty = T::tuple([T::S8, T::Char]);
+        let v = Val::Tuple(vec![Val::S8(1), Val::U32(1)]);
+        assert_eq!(err(&v, &ty), "element 1 of tuple: expected char, found u32");
     }
 
     #[test]
