@@ -14,7 +14,9 @@ use super::types::InterfaceType;
 use crate::func::call_raw_trapping_on_throw;
 use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
-use crate::{Func, Memory, ValRaw};
+use crate::vm::memory::VMMemoryDefinition;
+use crate::{Func, ValRaw};
+use std::ptr::NonNull;
 use anyhow::{Result, bail};
 use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{
@@ -24,7 +26,10 @@ use weld_environ::component::info::{
 /// A guest memory, `realloc` and handle table inside a store.
 pub(crate) struct StoreMemory<'a, T> {
     pub(crate) store: &'a mut StoreInner<T>,
-    pub(crate) memory: Option<Memory>,
+    /// Where the memory's base and length are kept (boxed by the store, at a fixed address,
+    /// and updated in place when the memory grows): found once, rather than through the
+    /// store's memories on every read.
+    definition: Option<NonNull<VMMemoryDefinition>>,
     /// The `realloc` of the canonical options (which of the instance's it is, and a copy of
     /// it, whose entry trampoline is filled in on the first call).
     pub(crate) realloc: Option<(RuntimeReallocIndex, Realloc)>,
@@ -74,16 +79,27 @@ fn resource_of(ty: &InterfaceType) -> (RuntimeResourceIndex, bool) {
 impl<T> GuestMemory for StoreMemory<'_, T> {
     #[inline]
     fn bytes(&self) -> &[u8] {
-        match self.memory {
-            Some(m) => self.store.opaque().memory(m.index).data(),
+        match self.definition {
+            // SAFETY: the definition belongs to a memory of the store this borrows, which
+            // keeps it boxed until the store is dropped; its `current_length` bytes from `base`
+            // are the memory's. Nothing can grow or write the memory while the returned slice
+            // borrows `self` (that needs the store, which `self` holds mutably).
+            Some(def) => unsafe {
+                let def = def.as_ref();
+                std::slice::from_raw_parts(def.base, def.current_length)
+            },
             None => &[],
         }
     }
 
     #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {
-        match self.memory {
-            Some(m) => self.store.opaque_mut().memory_mut(m.index).data_mut(),
+        match self.definition {
+            // SAFETY: as in `bytes`, with exclusive access through `&mut self`.
+            Some(def) => unsafe {
+                let def = def.as_ref();
+                std::slice::from_raw_parts_mut(def.base, def.current_length)
+            },
             None => &mut [],
         }
     }
@@ -215,7 +231,7 @@ pub(crate) fn guest_memory<'a, T>(
     side: CallSide,
 ) -> (StoreMemory<'a, T>, canonical::Options) {
     let state = store.opaque().component_instance(instance);
-    let memory = options.memory.map(|m| state.memories[m]);
+    let definition = options.memory.map(|m| NonNull::from(&*store.opaque().memory(state.memories[m].index).def));
     let realloc = options.realloc.map(|r| (r, state.reallocs[r]));
     let opts = canonical::Options {
         string_encoding: options.string_encoding,
@@ -223,5 +239,5 @@ pub(crate) fn guest_memory<'a, T>(
     };
     let table = options.instance;
     let memory64 = options.memory64;
-    (StoreMemory { store, memory, realloc, memory64, instance, table, side, borrow_task: None }, opts)
+    (StoreMemory { store, definition, realloc, memory64, instance, table, side, borrow_task: None }, opts)
 }
