@@ -236,6 +236,10 @@ impl LiftContext<'_> {
     pub(crate) fn pointer_pair(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<(u64, u64)> {
         if let LiftSource::Memory(ptr) = src {
             self.check_value_at(ty, ptr)?;
+            // Both read from one look at the memory.
+            let n = self.width().ptr_size();
+            let bytes = self.mem.bytes();
+            return Ok((read_uint(bytes, ptr, n)?, read_uint(bytes, ptr + u64::from(n), n)?));
         }
         Ok((self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?))
     }

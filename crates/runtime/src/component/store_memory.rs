@@ -16,8 +16,8 @@ use crate::handles::ComponentInstanceId;
 use crate::store::StoreInner;
 use crate::vm::memory::VMMemoryDefinition;
 use crate::{Func, ValRaw};
-use std::ptr::NonNull;
 use anyhow::{Result, bail};
+use std::ptr::NonNull;
 use weld_environ::component::adapt::CallSide;
 use weld_environ::component::info::{
     Options, RuntimeComponentInstanceIndex, RuntimeReallocIndex, RuntimeResourceIndex,
