@@ -74,7 +74,7 @@ impl StoreOpaque {
     }
 
     /// A call into the instances in `set` has finished.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn leave_to_host(&mut self, instance: ComponentInstanceId, set: &[RuntimeComponentInstanceIndex]) {
         let flags = &self.component_instance(instance).flags;
         for i in set {
