@@ -203,6 +203,23 @@ impl LiftContext<'_> {
         canonical::load_string(self.mem.bytes(), self.mem.side(), &self.opts, self.width(), ptr, tagged_units)
     }
 
+    /// A string lifted from `src` (its pointer and length, flat or in memory) with the spec's
+    /// checks: what `String`'s `Lift` does. From memory, the bytes, the side and the width
+    /// are asked for once (each is a dynamic call), not again by each step.
+    #[inline]
+    pub(crate) fn lift_string(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<String> {
+        if let LiftSource::Memory(at) = src {
+            let w = self.width();
+            let (bytes, side) = (self.mem.bytes(), self.mem.side());
+            check_value_at(MemoryBounds { len: bytes.len(), side }, ty, w, at)?;
+            let n = w.ptr_size();
+            let (ptr, units) = (read_uint(bytes, at, n)?, read_uint(bytes, at + u64::from(n), n)?);
+            return canonical::load_string(bytes, side, &self.opts, w, ptr, units);
+        }
+        let (ptr, units) = (self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?);
+        self.string(ptr, units)
+    }
+
     /// A pointer-sized value: from the flat values (an `i32` keeps its low 32 bits) or from
     /// memory at `ptr`.
     fn pointer(&mut self, src: &mut LiftSource<'_>, index: u64) -> Result<u64> {

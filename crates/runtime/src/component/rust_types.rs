@@ -234,8 +234,7 @@ impl Lift for String {
         if !matches!(ty, InterfaceType::String) {
             return lift_through_val(cx, ty, src);
         }
-        let (ptr, units) = cx.pointer_pair(src, ty)?;
-        cx.string(ptr, units)
+        cx.lift_string(src, ty)
     }
 }
 impl ComponentType for &str {

@@ -71,9 +71,11 @@ impl Loader<'_> {
         Ok(match ty {
             scalar_types!() => scalar_from_bits(ty, self.uint(ptr, ty.abi().size(w))?)?,
             T::String => {
-                let begin = self.uint(ptr, w.ptr_size())?;
-                let units = self.uint(ptr + u64::from(w.ptr_size()), w.ptr_size())?;
-                Val::String(self.string(begin, units)?)
+                // The pointer, the length and the string from one look at the memory.
+                let mem = self.mem.borrow();
+                let (bytes, n) = (mem.bytes(), w.ptr_size());
+                let (begin, units) = (read_uint(bytes, ptr, n)?, read_uint(bytes, ptr + u64::from(n), n)?);
+                Val::String(load_string(bytes, mem.side(), self.opts, w, begin, units)?)
             }
             T::List(list) => {
                 let begin = self.uint(ptr, w.ptr_size())?;
