@@ -14,7 +14,9 @@
 //! the memory's accessors, with an alignment check per field, was most of the cost of lifting
 //! a record of integers.
 
-use super::canonical::{self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_uint};
+use super::canonical::{
+    self, GuestMemory, MemoryBounds, Pointee, check_list_range, check_value_at, read_pointer_pair, read_uint,
+};
 use super::component_type::ComponentType;
 use super::types::{Field, InterfaceType};
 use super::values::Val;
@@ -207,16 +209,15 @@ impl LiftContext<'_> {
     /// checks: what `String`'s `Lift` does. From memory, the bytes, the side and the width
     /// are asked for once (each is a dynamic call), not again by each step.
     #[inline]
-    pub(crate) fn lift_string(&mut self, mut src: LiftSource<'_>, ty: &InterfaceType) -> Result<String> {
+    pub(crate) fn lift_string(&mut self, src: LiftSource<'_>, ty: &InterfaceType) -> Result<String> {
         if let LiftSource::Memory(at) = src {
             let w = self.width();
             let (bytes, side) = (self.mem.bytes(), self.mem.side());
             check_value_at(MemoryBounds { len: bytes.len(), side }, ty, w, at)?;
-            let n = w.ptr_size();
-            let (ptr, units) = (read_uint(bytes, at, n)?, read_uint(bytes, at + u64::from(n), n)?);
+            let (ptr, units) = read_pointer_pair(bytes, at, w.ptr_size())?;
             return canonical::load_string(bytes, side, &self.opts, w, ptr, units);
         }
-        let (ptr, units) = (self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?);
+        let (ptr, units) = self.pointer_pair(src, ty)?;
         self.string(ptr, units)
     }
 
@@ -254,9 +255,7 @@ impl LiftContext<'_> {
         if let LiftSource::Memory(ptr) = src {
             self.check_value_at(ty, ptr)?;
             // Both read from one look at the memory.
-            let n = self.width().ptr_size();
-            let bytes = self.mem.bytes();
-            return Ok((read_uint(bytes, ptr, n)?, read_uint(bytes, ptr + u64::from(n), n)?));
+            return read_pointer_pair(self.mem.bytes(), ptr, self.width().ptr_size());
         }
         Ok((self.pointer(&mut src, 0)?, self.pointer(&mut src, 1)?))
     }

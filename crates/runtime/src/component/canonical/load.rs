@@ -6,7 +6,9 @@ use super::super::values::Val;
 use super::cases::{char_from, enum_case, flags_from_words, make_variant, variant_case};
 use super::flat::{flat_count, flat_types};
 use super::integers::{integer_size, integer_value, load_integers};
-use super::memory::{GuestMemory, MemoryBounds, Options, check_list_range, check_value_at, read_uint, width_of};
+use super::memory::{
+    GuestMemory, MemoryBounds, Options, check_list_range, check_value_at, read_pointer_pair, read_uint, width_of,
+};
 use super::strings::load_string;
 use anyhow::{Result, anyhow};
 use std::cell::RefCell;
@@ -26,19 +28,6 @@ pub fn load(mem: &mut dyn GuestMemory, opts: &Options, ty: &InterfaceType, ptr: 
     check_value_at(MemoryBounds::of(mem), ty, width, ptr)?;
     let cx = Loader { mem: RefCell::new(mem), opts, width };
     cx.load(ty, ptr)
-}
-
-/// The size in memory of a scalar type (a number, `bool` or `char`); `None` for others.
-#[inline(always)]
-fn scalar_size(ty: &InterfaceType) -> Option<u32> {
-    use InterfaceType as T;
-    Some(match ty {
-        T::Bool | T::S8 | T::U8 => 1,
-        T::S16 | T::U16 => 2,
-        T::S32 | T::U32 | T::F32 | T::Char => 4,
-        T::S64 | T::U64 | T::F64 => 8,
-        _ => return None,
-    })
 }
 
 /// The scalar of type `ty` whose bits are `bits`, as memory or a flat value holds them (a
@@ -73,9 +62,8 @@ impl Loader<'_> {
             T::String => {
                 // The pointer, the length and the string from one look at the memory.
                 let mem = self.mem.borrow();
-                let (bytes, n) = (mem.bytes(), w.ptr_size());
-                let (begin, units) = (read_uint(bytes, ptr, n)?, read_uint(bytes, ptr + u64::from(n), n)?);
-                Val::String(load_string(bytes, mem.side(), self.opts, w, begin, units)?)
+                let (begin, units) = read_pointer_pair(mem.bytes(), ptr, w.ptr_size())?;
+                Val::String(load_string(mem.bytes(), mem.side(), self.opts, w, begin, units)?)
             }
             T::List(list) => {
                 let begin = self.uint(ptr, w.ptr_size())?;
@@ -141,32 +129,14 @@ impl Loader<'_> {
         })
     }
 
-    /// Loads the value of type `ty` at `ptr` into `place`. Each scalar type writes its own
-    /// case, straight into the place.
+    /// Loads the value of type `ty` at `ptr` into `place`: a scalar without a call of
+    /// [`Loader::load`].
     #[inline(always)]
     fn load_into(&self, place: &mut Val, ty: &InterfaceType, ptr: u64) -> Result<()> {
-        use InterfaceType as T;
-        macro_rules! set {
-            ($case:ident, $size:literal, |$bits:ident| $value:expr) => {{
-                let $bits = read_uint(self.mem.borrow().bytes(), ptr, $size)?;
-                *place = Val::$case($value)
-            }};
-        }
-        match ty {
-            T::Bool => set!(Bool, 1, |b| b != 0),
-            T::S8 => set!(S8, 1, |b| b as u8 as i8),
-            T::U8 => set!(U8, 1, |b| b as u8),
-            T::S16 => set!(S16, 2, |b| b as u16 as i16),
-            T::U16 => set!(U16, 2, |b| b as u16),
-            T::S32 => set!(S32, 4, |b| b as u32 as i32),
-            T::U32 => set!(U32, 4, |b| b as u32),
-            T::S64 => set!(S64, 8, |b| b as i64),
-            T::U64 => set!(U64, 8, |b| b),
-            T::F32 => set!(Float32, 4, |b| f32::from_bits(b as u32)),
-            T::F64 => set!(Float64, 8, |b| f64::from_bits(b)),
-            T::Char => set!(Char, 4, |b| char_from(b as u32)?),
-            _ => *place = self.load(ty, ptr)?,
-        }
+        *place = match ty {
+            scalar_types!() => scalar_from_bits(ty, self.uint(ptr, ty.abi().size(self.width))?)?,
+            _ => self.load(ty, ptr)?,
+        };
         Ok(())
     }
 
@@ -207,7 +177,7 @@ pub fn lift_flat(
     ty: &InterfaceType,
     flat: &mut impl Iterator<Item = u64>,
 ) -> Result<Val> {
-    if scalar_size(ty).is_some() {
+    if matches!(ty, scalar_types!()) {
         // The common case of a scalar result, without a loader.
         return scalar_from_bits(ty, next(flat)?);
     }

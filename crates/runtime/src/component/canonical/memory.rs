@@ -227,6 +227,13 @@ pub(crate) fn read_uint(bytes: &[u8], ptr: u64, n: u32) -> Result<u64> {
     })
 }
 
+/// The pointer and the length (each `n` bytes, a pointer's size) of a string or list at `ptr`
+/// (inside a value whose place has been checked).
+#[inline]
+pub(crate) fn read_pointer_pair(bytes: &[u8], ptr: u64, n: u32) -> Result<(u64, u64)> {
+    Ok((read_uint(bytes, ptr, n)?, read_uint(bytes, ptr + u64::from(n), n)?))
+}
+
 /// Writes the low `n` (at most 8) bytes of `value`, little-endian, at `ptr` (inside a value
 /// whose place has been checked).
 #[inline]

@@ -64,7 +64,7 @@ pub use load::{lift_flat, load};
 pub use memory::{GuestMemory, Options};
 pub(crate) use memory::{
     MemoryBounds, Pointee, check_align, check_bounds, check_list_range, check_realloc_result, check_value_at,
-    read_uint, utf16_tag, write_uint,
+    read_pointer_pair, read_uint, utf16_tag, write_uint,
 };
 pub(crate) use store::{
     allocate_list, allocate_value, check_store_at, lower_flat_unchecked, store_bytes, store_string, store_unchecked,
