@@ -14,23 +14,22 @@ use std::io;
 pub(crate) fn read_at(file: &cap_std::fs::File, size: usize, offset: u64) -> io::Result<Vec<u8>> {
     // Read into the vector's spare capacity: no zeroing of a buffer the read overwrites.
     let mut buf = Vec::with_capacity(size.min(MAX_READ_SIZE));
-    loop {
-        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset) {
-            Ok(_) => return Ok(buf),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    retry_interrupted(|| rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset))?;
+    Ok(buf)
 }
 
 /// Reads into `buf` from `offset` (one `pread`, retried when interrupted); how many bytes,
 /// 0 at or past the end. For readers that fill a buffer they do not own, such as a guest's.
 pub(crate) fn read_into(file: &cap_std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    retry_interrupted(|| rustix::io::pread(file, &mut *buf, offset))
+}
+
+/// Runs `op` (one system call) again for as long as a signal interrupts it.
+fn retry_interrupted<T>(mut op: impl FnMut() -> rustix::io::Result<T>) -> io::Result<T> {
     loop {
-        match rustix::io::pread(file, &mut *buf, offset) {
-            Ok(n) => return Ok(n),
+        match op() {
             Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
+            result => return result.map_err(io::Error::from),
         }
     }
 }
